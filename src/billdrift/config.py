@@ -1,0 +1,198 @@
+"""Configuration as data: policy, mappings, plans and exceptions.
+
+Everything a flag can say, the config file can say too (flags win). The file is
+TOML, validated by pydantic so an error names the key and the expected value.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from billdrift.errors import ConfigError
+from billdrift.model import Kind, Severity
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StatusPolicy(_Strict):
+    """How one provider's statuses map to entitlement. Unknown statuses are ambiguous."""
+
+    entitled: tuple[str, ...]
+    grace: tuple[str, ...] = ()
+    not_entitled: tuple[str, ...]
+
+
+DEFAULT_STATUSES: dict[str, StatusPolicy] = {
+    "stripe": StatusPolicy(
+        entitled=("active", "trialing"),
+        grace=("past_due",),
+        not_entitled=("canceled", "unpaid", "incomplete", "incomplete_expired", "paused"),
+    ),
+    "paddle": StatusPolicy(
+        entitled=("active", "trialing"),
+        grace=("past_due",),
+        not_entitled=("canceled", "paused"),
+    ),
+    "lemonsqueezy": StatusPolicy(
+        entitled=("active", "on_trial"),
+        grace=("past_due",),
+        not_entitled=("paused", "unpaid", "cancelled", "expired"),
+    ),
+    "chargebee": StatusPolicy(
+        entitled=("active", "in_trial", "non_renewing"),
+        not_entitled=("future", "paused", "cancelled", "transferred"),
+    ),
+}
+
+
+class AccessException(_Strict):
+    """A known, reviewed mismatch: suppresses matching findings until it expires."""
+
+    account: str | None = None
+    customer: str | None = None
+    kind: Kind | None = None
+    reason: str = Field(min_length=1)
+    expires: datetime | None = None
+
+    @field_validator("expires", mode="before")
+    @classmethod
+    def _date_to_datetime(cls, value: object) -> object:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return value
+
+    @field_validator("expires")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    def model_post_init(self, __context: object) -> None:
+        if self.account is None and self.customer is None:
+            raise ValueError("an exception needs 'account' or 'customer'")
+
+
+class Policy(_Strict):
+    """What entitles, how long dunning grace lasts, who is internal, what is free."""
+
+    grace_days: int = Field(default=7, ge=0)
+    statuses: dict[str, StatusPolicy] = Field(default_factory=lambda: dict(DEFAULT_STATUSES))
+    #: App-side status values (a `subscription_status` column) that mean "app grants".
+    app_granting_statuses: tuple[str, ...] = ("active", "trialing", "past_due", "paid", "pro")
+    free_plans: tuple[str, ...] = ("free", "starter_free", "hobby")
+    internal_email_patterns: tuple[str, ...] = ()  # glob patterns, e.g. "*@example.com"
+    internal_roles: tuple[str, ...] = ("admin", "staff", "internal", "employee", "test")
+    #: Team/workspace billing: several accounts may share one customer on purpose.
+    team_billing: bool = False
+    #: Partial-data guard: ERROR when at least `partial_min_links` accounts carry a
+    #: billing link and more than `partial_max_missing_ratio` of them are unknown.
+    partial_min_links: int = Field(default=20, ge=1)
+    partial_max_missing_ratio: float = Field(default=0.5, gt=0, le=1)
+    #: More unreadable rows than this fraction of a side turns the verdict to ERROR.
+    max_skipped_ratio: float = Field(default=0.01, ge=0, le=1)
+
+    @field_validator("statuses", mode="before")
+    @classmethod
+    def _merge_defaults(cls, value: object) -> object:
+        if isinstance(value, dict):
+            merged: dict[str, object] = dict(DEFAULT_STATUSES)
+            merged.update(value)
+            return merged
+        return value
+
+
+class AppColumns(_Strict):
+    """Explicit column names; anything left out is auto-detected from the header."""
+
+    account_id: str | None = None
+    customer_id: str | None = None
+    subscription_id: str | None = None
+    email: str | None = None
+    plan: str | None = None
+    role: str | None = None
+
+
+class AppConfig(_Strict):
+    """How to read the app side: a file or database, and which columns mean what."""
+
+    source: str | None = None  # file path or URL; --app overrides
+    table: str | None = None
+    query: str | None = None  # custom read-only SELECT
+    columns: AppColumns = AppColumns()
+    access_fields: tuple[str, ...] | None = None  # boolean access columns
+    status_fields: tuple[str, ...] | None = None  # text status columns
+    primary_access_field: str | None = None
+    encoding: str = "utf-8"
+
+
+class BillingConfig(_Strict):
+    """How to read the billing side."""
+
+    sources: tuple[str, ...] = ()  # files (or, later, provider names / URLs)
+    amount_units: Literal["auto", "major", "minor"] = "auto"
+    encoding: str = "utf-8"
+
+
+class OutputConfig(_Strict):
+    format: Literal["text", "json", "markdown"] = "text"
+    output: str | None = None
+    fail_on: Literal["high", "medium", "low"] = "high"
+    mask: bool = False
+
+
+class Config(_Strict):
+    """The whole configuration. `plans` maps a price id, lookup key or product id to a plan."""
+
+    policy: Policy = Policy()
+    plans: dict[str, str] = Field(default_factory=dict)
+    exceptions: tuple[AccessException, ...] = ()
+    app: AppConfig = AppConfig()
+    billing: BillingConfig = BillingConfig()
+    output: OutputConfig = OutputConfig()
+
+    @property
+    def fail_on(self) -> Severity:
+        return Severity.parse(self.output.fail_on)
+
+
+def _describe(error: ValidationError, path: str) -> str:
+    lines = [f"invalid configuration in {path}:"]
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        given = problem.get("input")
+        shown = "" if isinstance(given, dict) else f" (got {given!r})"
+        lines.append(f"  {key}: {problem['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict[str, object], path: str = "<config>") -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_describe(error, path)) from None
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read a TOML config file; no path means all defaults."""
+    if path is None:
+        return Config()
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {file}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {file} is not UTF-8 text") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {file} is not valid TOML: {error}") from None
+    return parse_config(data, str(file))

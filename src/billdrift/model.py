@@ -1,0 +1,183 @@
+"""Canonical relations, findings and the vocabulary every other module speaks.
+
+Sources turn files, databases and APIs into the four canonical relations below
+(as Arrow tables); rules only ever see these relations. Keeping the schemas in
+one place is what lets a new source plug in without touching the rules, and lets
+the rules be pushed down as SQL wherever both relations live.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+TS = pa.timestamp("us", tz="UTC")
+
+#: One row per provider subscription, in any status (canceled ones included).
+BILLING_SUBSCRIPTIONS = pa.schema(
+    [
+        pa.field("provider", pa.string(), nullable=False),  # stripe | paddle | ...
+        pa.field("subscription_id", pa.string(), nullable=False),
+        pa.field("customer_id", pa.string()),
+        pa.field("customer_email", pa.string()),
+        pa.field("status", pa.string()),  # provider status, lower-cased, as given
+        pa.field("cancel_at_period_end", pa.bool_()),
+        pa.field("cancel_at", TS),  # scheduled end of access (Stripe cancel_at, Paddle
+        # scheduled_change cancel effective_at)
+        pa.field("current_period_start", TS),
+        pa.field("current_period_end", TS),
+        pa.field("trial_end", TS),
+        pa.field("canceled_at", TS),
+        pa.field("ended_at", TS),
+        pa.field("created", TS),
+        pa.field("discount_percent_off", pa.float64()),
+        pa.field("discount_amount_off_minor", pa.int64()),  # per billing period, sub currency
+        pa.field("source_ref", pa.string()),  # "file.json:item 12", "export.csv:line 7"
+    ]
+)
+
+#: One row per subscription item (price x quantity). Amounts are always minor units.
+BILLING_ITEMS = pa.schema(
+    [
+        pa.field("subscription_id", pa.string(), nullable=False),
+        pa.field("price_id", pa.string()),
+        pa.field("lookup_key", pa.string()),
+        pa.field("product_id", pa.string()),
+        pa.field("plan_name", pa.string()),  # a plan nickname from an export, if any
+        pa.field("unit_amount_minor", pa.int64()),  # null when tiered/metered/unknown
+        pa.field("currency", pa.string()),  # lower-case ISO 4217
+        pa.field("quantity", pa.int64()),
+        pa.field("interval", pa.string()),  # day | week | month | year
+        pa.field("interval_count", pa.int64()),
+    ]
+)
+
+#: One row per app account (a user, a workspace, an organization...).
+APP_ACCOUNTS = pa.schema(
+    [
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("customer_id", pa.string()),  # billing link (cus_..., ctm_...)
+        pa.field("subscription_id", pa.string()),
+        pa.field("email", pa.string()),
+        pa.field("plan", pa.string()),
+        pa.field("role", pa.string()),
+        pa.field("source_ref", pa.string()),
+    ]
+)
+
+#: One row per (account, access field). Several fields may gate access; all are read.
+APP_ACCESS_SIGNALS = pa.schema(
+    [
+        pa.field("account_id", pa.string(), nullable=False),
+        pa.field("field", pa.string(), nullable=False),  # the app's column name
+        pa.field("kind", pa.string(), nullable=False),  # "flag" (boolean) | "status" (text)
+        pa.field("raw", pa.string()),  # the value as read, for evidence
+        pa.field("flag", pa.bool_()),  # parsed boolean for kind=flag; null for status/empty
+        pa.field("is_primary", pa.bool_(), nullable=False),  # the field that decides access
+    ]
+)
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that ``severity >= fail_on`` is the fail test."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"expected one of high, medium, low; got {text!r}") from None
+
+
+class Kind(enum.StrEnum):
+    """Finding kinds. These names are a public contract (JSON, alerts, scripts)."""
+
+    PAID_BUT_BLOCKED = "paid_but_blocked"
+    UNPAID_BUT_ACTIVE = "unpaid_but_active"
+    PLAN_DRIFT = "plan_drift"
+    ORPHANED_SUBSCRIPTION = "orphaned_subscription"
+    MISSING_BILLING_LINK = "missing_billing_link"
+    STALE_BILLING_LINK = "stale_billing_link"
+    DUPLICATE_CUSTOMER = "duplicate_customer"
+    APP_FIELDS_DISAGREE = "app_fields_disagree"
+    AMBIGUOUS = "ambiguous"
+
+
+#: Urgency order used by every renderer: what needs a human first comes first.
+KIND_ORDER: tuple[Kind, ...] = tuple(Kind)
+
+
+class Verdict(enum.StrEnum):
+    PASS = "PASS"
+    WARN = "WARN"
+    FAIL = "FAIL"
+    ERROR = "ERROR"
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Monthly money at stake, as a decimal string in major units of one currency."""
+
+    monthly_amount: str
+    currency: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: Kind
+    severity: Severity
+    confidence: float
+    account_id: str | None
+    customer_id: str | None
+    subscription_id: str | None
+    exposure: Exposure | None
+    message: str
+    fix: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A row or record that could not be read. Reported, never silently dropped."""
+
+    side: str  # "billing" | "app"
+    source: str  # file name or redacted URL
+    location: str  # "line 14", "data[3]", "row id=42"
+    reason: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class BillingData:
+    """What a billing source read: the two billing relations plus what it skipped."""
+
+    subscriptions: pa.Table
+    items: pa.Table
+    skips: tuple[Skip, ...] = ()
+    description: str = ""
+    #: Things the user should know about how the input was read (amount units
+    #: detected, columns guessed...). Shown in every report; never silent.
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppData:
+    """What an app source read, and how its columns were mapped (shown in reports)."""
+
+    accounts: pa.Table
+    signals: pa.Table
+    skips: tuple[Skip, ...] = ()
+    description: str = ""
+    mapping: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()

@@ -1,0 +1,97 @@
+"""The immutable result of a run: what every renderer and alert sink consumes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from billdrift.model import KIND_ORDER, Finding, Kind, Severity, Skip, Verdict
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A finding an exception suppressed: kept so reviewers see what is excused."""
+
+    finding: Finding
+    reason: str
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    side: str  # billing | app
+    description: str
+
+
+@dataclass(frozen=True)
+class Report:
+    verdict: Verdict
+    as_of: datetime
+    fail_on: Severity
+    findings: tuple[Finding, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()
+    skips: tuple[Skip, ...] = ()
+    errors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    sources: tuple[SourceInfo, ...] = ()
+    #: Rows read: accounts, subscriptions, customers.
+    counts: dict[str, int] = field(default_factory=dict)
+    #: Exactly one state per account (in_sync, paid_but_blocked, internal, ...).
+    classification: dict[str, int] = field(default_factory=dict)
+    #: Rules that could not run and why (a missing plan map is not "no plan drift").
+    rules_not_applied: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def by_kind(self) -> dict[str, int]:
+        counted = Counter(f.kind for f in self.findings)
+        return {kind.value: counted[kind] for kind in KIND_ORDER if counted[kind]}
+
+    @property
+    def by_severity(self) -> dict[str, int]:
+        counted = Counter(f.severity for f in self.findings)
+        return {s.label: counted[s] for s in sorted(Severity, reverse=True) if counted[s]}
+
+    @property
+    def exposure_by_currency(self) -> dict[str, str]:
+        """Monthly amount at stake per currency. Never summed across currencies."""
+        return _totals(self.findings)
+
+    @property
+    def exposure_by_kind(self) -> dict[str, dict[str, str]]:
+        result: dict[str, dict[str, str]] = {}
+        for kind in KIND_ORDER:
+            totals = _totals(f for f in self.findings if f.kind == kind)
+            if totals:
+                result[kind.value] = totals
+        return result
+
+    def urgent(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.kind == Kind.PAID_BUT_BLOCKED)
+
+
+def _totals(findings: Iterable[Finding]) -> dict[str, str]:
+    sums: dict[str, Decimal] = {}
+    for finding in findings:
+        if finding.exposure is not None:
+            currency = finding.exposure.currency
+            sums[currency] = sums.get(currency, Decimal(0)) + Decimal(
+                finding.exposure.monthly_amount
+            )
+    return {currency: str(sums[currency]) for currency in sorted(sums)}
+
+
+def decide_verdict(
+    findings: tuple[Finding, ...], skips: tuple[Skip, ...], errors: tuple[str, ...], fail_on: Severity
+) -> Verdict:
+    """ERROR beats FAIL beats WARN; skipped rows alone are never a PASS."""
+    if errors:
+        return Verdict.ERROR
+    if any(f.severity >= fail_on for f in findings):
+        return Verdict.FAIL
+    if findings or skips:
+        return Verdict.WARN
+    return Verdict.PASS

@@ -1,0 +1,39 @@
+"""The app contradicting itself: several access fields that gate different code paths."""
+
+from __future__ import annotations
+
+from billdrift.model import Finding, Kind
+from billdrift.rules.base import Row, Rule, finding
+from billdrift.rules.evidence import account_evidence
+
+APP_FIELDS_DISAGREE_SQL = """
+SELECT s.*, 'medium' AS severity, 1.0 AS confidence,
+       s.matched_customer_id AS customer_id,
+       CAST(NULL AS DOUBLE) AS monthly_minor, CAST(NULL AS VARCHAR) AS currency
+FROM account_access x
+JOIN account_state s ON s.account_id = x.account_id
+WHERE x.any_grants AND NOT x.all_grants
+"""
+
+
+def _app_fields_disagree(row: Row) -> Finding:
+    return finding(
+        Kind.APP_FIELDS_DISAGREE,
+        row,
+        f"Account {row['account_id']}'s access fields contradict each other: "
+        f"{row.get('app_fields')}.",
+        "Make every access field follow one source of truth (ideally derived from the "
+        "subscription status) and repair this row.",
+        account_evidence(row),
+    )
+
+
+RULES = (
+    Rule(
+        Kind.APP_FIELDS_DISAGREE,
+        "The app's own access fields disagree (an access flag granting while a status "
+        "column says canceled, or the reverse).",
+        APP_FIELDS_DISAGREE_SQL,
+        _app_fields_disagree,
+    ),
+)

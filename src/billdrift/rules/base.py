@@ -1,0 +1,88 @@
+"""What a rule is: a kind, a SQL query over the derived relations, and a builder.
+
+The query does the deciding (which rows, what severity, what confidence) so it
+can run in-process or be pushed down; the builder only turns each already
+decided row into a :class:`~billdrift.model.Finding` with words a human reads.
+Every rule query returns at least the columns in :data:`COMMON_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from billdrift.config import Config
+from billdrift.currency import minor_exponent
+from billdrift.model import Exposure, Finding, Kind, Severity
+
+COMMON_COLUMNS = (
+    "account_id",
+    "customer_id",
+    "subscription_id",
+    "severity",
+    "confidence",
+    "monthly_minor",
+    "currency",
+)
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What decides whether a rule can run at all (not how it classifies rows)."""
+
+    config: Config
+    app_mapping: Mapping[str, Any]
+
+
+def always(context: RuleContext) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: Kind
+    summary: str  # one line for docs and `--help`
+    sql: str
+    build: Callable[[Row], Finding]
+    #: False when the inputs or config cannot support the rule; the report says so.
+    applies: Callable[[RuleContext], bool] = always
+    not_applied_because: str = ""
+
+
+def exposure(row: Row) -> Exposure | None:
+    """Monthly minor units -> a decimal string in major units of that currency."""
+    amount, currency = row.get("monthly_minor"), row.get("currency")
+    if amount is None or currency is None:
+        return None
+    digits = minor_exponent(currency)
+    major = Decimal(repr(float(amount))) / (Decimal(10) ** digits)
+    quantum = Decimal(1).scaleb(-digits)
+    return Exposure(str(major.quantize(quantum, rounding=ROUND_HALF_EVEN)), currency.upper())
+
+
+def when(value: object) -> str | None:
+    """An ISO-8601 UTC instant for evidence, or None."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return None if value is None else str(value)
+
+
+def finding(kind: Kind, row: Row, message: str, fix: str, evidence: dict[str, Any]) -> Finding:
+    """Assemble a finding from the common columns plus the rule's words."""
+    return Finding(
+        kind=kind,
+        severity=Severity.parse(row["severity"]),
+        confidence=round(float(row["confidence"] or 0.0), 2),
+        account_id=row.get("account_id"),
+        customer_id=row.get("customer_id"),
+        subscription_id=row.get("subscription_id"),
+        exposure=exposure(row),
+        message=message,
+        fix=fix,
+        evidence={key: value for key, value in evidence.items() if value is not None},
+    )

@@ -1,0 +1,1 @@
+"""Sources: the edge where files, databases and APIs become canonical relations."""

@@ -1,0 +1,36 @@
+"""The billing-source extension point.
+
+A billing source reads one input (a file today; a provider API or a mirror
+database later) and returns :class:`~billdrift.model.BillingData`: the
+canonical ``BILLING_SUBSCRIPTIONS`` and ``BILLING_ITEMS`` relations plus every
+record it could not read as a :class:`~billdrift.model.Skip`. A source raises
+:class:`~billdrift.errors.SourceError` only when the input as a whole is
+unusable (missing, not the format, undecodable); a bad record is a skip.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import ClassVar
+
+from billdrift.config import BillingConfig
+from billdrift.model import BillingData
+
+
+class BillingSource(ABC):
+    #: Short name used in `--billing KIND:PATH` and in reports.
+    kind: ClassVar[str]
+
+    def __init__(self, location: str, options: BillingConfig) -> None:
+        self.location = location
+        self.options = options
+
+    @classmethod
+    @abstractmethod
+    def sniff(cls, path: Path, head: bytes) -> bool:
+        """True when the first bytes of `path` look like this source's format."""
+
+    @abstractmethod
+    def read(self) -> BillingData:
+        """Read everything; never print, never exit."""

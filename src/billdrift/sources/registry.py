@@ -1,0 +1,73 @@
+"""The one place where source implementations are registered and chosen.
+
+Billing inputs are auto-detected from their content (or named explicitly as
+``KIND:PATH``); app inputs are chosen by URL scheme or file type.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from billdrift.config import AppConfig, BillingConfig
+from billdrift.errors import SourceError
+from billdrift.sources.app.csv_file import CsvAppSource
+from billdrift.sources.app.interface import AppSource
+from billdrift.sources.app.sqlite import SqliteAppSource
+from billdrift.sources.billing.interface import BillingSource
+from billdrift.sources.billing.paddle_json import PaddleJsonSource
+from billdrift.sources.billing.stripe_csv import StripeCsvSource
+from billdrift.sources.billing.stripe_json import StripeJsonSource
+
+#: Order matters: the first source whose sniff() accepts the content wins.
+BILLING_SOURCES: tuple[type[BillingSource], ...] = (
+    PaddleJsonSource,
+    StripeJsonSource,
+    StripeCsvSource,
+)
+APP_SOURCES: tuple[type[AppSource], ...] = (SqliteAppSource, CsvAppSource)
+
+_SNIFF_BYTES = 64 * 1024
+
+
+def billing_kinds() -> list[str]:
+    return [source.kind for source in BILLING_SOURCES]
+
+
+def open_billing(spec: str, options: BillingConfig) -> BillingSource:
+    """Pick the billing source for `spec` (``PATH`` or ``KIND:PATH``)."""
+    by_kind = {source.kind: source for source in BILLING_SOURCES}
+    kind, sep, rest = spec.partition(":")
+    if sep and kind in by_kind:
+        return by_kind[kind](rest, options)
+    path = Path(spec)
+    if not path.exists():
+        raise SourceError(f"billing file not found: {spec}")
+    if path.is_dir():
+        raise SourceError(f"billing input {spec} is a directory; expected a file")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except OSError as error:
+        raise SourceError(f"cannot read billing file {spec}: {error.strerror}") from None
+    if not head.strip():
+        raise SourceError(f"billing file {spec} is empty")
+    for source in BILLING_SOURCES:
+        if source.sniff(path, head):
+            return source(spec, options)
+    raise SourceError(
+        f"cannot tell what {spec} is: expected Stripe subscriptions JSON (list object, array "
+        "or JSON Lines), a Stripe-style subscriptions CSV export, or Paddle Billing "
+        f"subscriptions JSON. Name it explicitly as KIND:PATH with KIND one of "
+        f"{', '.join(billing_kinds())}"
+    )
+
+
+def open_app(location: str, options: AppConfig) -> AppSource:
+    """Pick the app source for a path or URL."""
+    for source in APP_SOURCES:
+        if source.accepts(location):
+            return source(location, options)
+    raise SourceError(
+        f"cannot read app data from {location}: expected a CSV file, a SQLite database "
+        "file or a sqlite:/// URL"
+    )
