@@ -69,6 +69,11 @@ class Report:
                 result[kind.value] = totals
         return result
 
+    @property
+    def exit_code(self) -> int:
+        """The exit-code contract: 0 pass/warn, 1 drift at or above fail_on, 2 error."""
+        return {Verdict.PASS: 0, Verdict.WARN: 0, Verdict.FAIL: 1, Verdict.ERROR: 2}[self.verdict]
+
     def urgent(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.kind == Kind.PAID_BUT_BLOCKED)
 

@@ -1,0 +1,235 @@
+"""Command line: argument parsing, reading sources, writing output, exit codes.
+
+Nothing else in the package prints or exits. Exit codes (a contract, see the
+README): 0 pass (or findings below --fail-on), 1 drift at or above --fail-on,
+2 any error (configuration, unreadable input, partial data), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from billdrift import __version__
+from billdrift.config import Config, load_config
+from billdrift.demo import DEMO_AS_OF, demo_paths
+from billdrift.engine import Inputs, reconcile
+from billdrift.errors import EXIT_ERROR, BilldriftError, ConfigError
+from billdrift.mask import mask_report
+from billdrift.model import Verdict
+from billdrift.render import RENDERERS, render
+from billdrift.report import Report
+from billdrift.sources.registry import open_app, open_billing
+
+EXIT_INTERRUPTED = 130
+
+
+def parse_as_of(text: str | None) -> datetime:
+    """ISO-8601 instant; a date means midnight UTC; no zone means UTC."""
+    if text is None:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"--as-of: expected an ISO-8601 date or instant such as 2026-11-22 or "
+            f"2026-11-22T09:30:00Z; got {text!r}"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def parse_plans(pairs: Sequence[str]) -> dict[str, str]:
+    plans = {}
+    for pair in pairs:
+        key, sep, plan = pair.partition("=")
+        if not sep or not key.strip() or not plan.strip():
+            raise ConfigError(f"--plan: expected PRICE_OR_LOOKUP_KEY=PLAN; got {pair!r}")
+        plans[key.strip()] = plan.strip()
+    return plans
+
+
+def apply_flags(config: Config, flags: dict[str, Any]) -> Config:
+    """Flags win over the config file; unset flags leave it alone."""
+    policy = config.policy
+    if flags.get("grace_days") is not None:
+        policy = policy.model_copy(update={"grace_days": flags["grace_days"]})
+    app = config.app
+    if flags.get("app"):
+        app = app.model_copy(update={"source": flags["app"]})
+    if flags.get("app_table"):
+        app = app.model_copy(update={"table": flags["app_table"]})
+    billing = config.billing
+    if flags.get("billing"):
+        billing = billing.model_copy(update={"sources": tuple(flags["billing"])})
+    output = config.output
+    for key in ("format", "output", "fail_on"):
+        if flags.get(key) is not None:
+            output = output.model_copy(update={key: flags[key]})
+    if flags.get("mask"):
+        output = output.model_copy(update={"mask": True})
+    plans = {**config.plans, **parse_plans(flags.get("plan") or ())}
+    return config.model_copy(
+        update={"policy": policy, "app": app, "billing": billing, "output": output, "plans": plans}
+    )
+
+
+def run_check(config: Config, as_of: datetime, strict: bool = False) -> Report:
+    """Read both sides and reconcile. Raises BilldriftError on any source failure."""
+    if not config.billing.sources:
+        raise ConfigError("no billing input: pass --billing FILE (or set billing.sources)")
+    if not config.app.source:
+        raise ConfigError("no app input: pass --app FILE_OR_URL (or set app.source)")
+    billing = [open_billing(spec, config.billing).read() for spec in config.billing.sources]
+    app = open_app(config.app.source, config.app).read()
+    report = reconcile(Inputs(billing=billing, app=app, config=config, as_of=as_of))
+    if strict and report.skips and report.verdict is not Verdict.ERROR:
+        from dataclasses import replace
+
+        report = replace(
+            report,
+            verdict=Verdict.ERROR,
+            errors=(f"{len(report.skips)} rows could not be read and --strict is set",),
+        )
+    return report
+
+
+def error_report(message: str, config: Config, as_of: datetime) -> Report:
+    return Report(verdict=Verdict.ERROR, as_of=as_of, fail_on=config.fail_on, errors=(message,))
+
+
+def write_output(text: str, output: str | None) -> None:
+    """stdout, or the file replaced atomically once the whole report exists."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=target.parent or ".", delete=False, suffix=".tmp"
+        ) as handle:
+            handle.write(text)
+        os.replace(handle.name, target)
+    except OSError as error:
+        raise BilldriftError(f"cannot write --output {output}: {error.strerror}") from None
+
+
+def emit(report: Report, config: Config) -> int:
+    shown = mask_report(report) if config.output.mask else report
+    write_output(render(config.output.format, shown), config.output.output)
+    if config.output.output is not None or config.output.format != "text":
+        counts = ", ".join(f"{n} {kind}" for kind, n in report.by_kind.items()) or "no findings"
+        click.echo(f"billdrift: {report.verdict.value}: {counts}", err=True)
+    return report.exit_code
+
+
+def _fail(error: BaseException, config: Config, as_of: datetime, debug: bool) -> int:
+    """Turn any failure into exit code 2 with a message; never exit 1 on an error."""
+    if isinstance(error, BilldriftError):
+        message = str(error)
+    else:
+        message = f"internal error: {type(error).__name__}: {error} (rerun with --debug)"
+    click.echo(f"billdrift: error: {message}", err=True)
+    if debug:
+        traceback.print_exception(error, file=sys.stderr)
+    if config.output.format != "text":
+        try:
+            emit(error_report(message, config, as_of), config)
+        except BilldriftError:
+            pass
+    return EXIT_ERROR
+
+
+_FORMATS = click.Choice(sorted(RENDERERS))
+_SEVERITIES = click.Choice(["high", "medium", "low"])
+
+
+def _output_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--format", "format", type=_FORMATS, help="Output format [text]."),
+            click.option("--output", "output", help="Write the report here (once complete)."),
+            click.option("--mask", is_flag=True, help="Mask emails and ids in the report."),
+            click.option("--debug", is_flag=True, help="Show tracebacks for errors."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="billdrift")
+def main() -> None:
+    """Reconcile what your billing provider says with the access your app grants."""
+
+
+@main.command()
+@click.option(
+    "--billing", "billing", multiple=True, metavar="FILE",
+    help="Billing export: Stripe JSON/JSONL, Stripe-style CSV or Paddle JSON "
+    "(auto-detected; KIND:FILE to force). Repeatable.",
+)
+@click.option("--app", "app", metavar="FILE_OR_URL", help="App accounts: CSV file or SQLite.")
+@click.option("--app-table", "app_table", metavar="NAME", help="Table to read from a database.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config.")
+@click.option("--as-of", "as_of", metavar="ISO8601", help="Evaluate at this instant [now].")
+@click.option("--grace-days", "grace_days", type=click.IntRange(min=0), help="Dunning grace [7].")
+@click.option(
+    "--plan", "plan", multiple=True, metavar="PRICE_OR_LOOKUP_KEY=PLAN",
+    help="Map a price id, lookup key or product to an app plan. Repeatable.",
+)
+@click.option("--fail-on", "fail_on", type=_SEVERITIES, help="Exit 1 at this severity [high].")
+@click.option("--strict", is_flag=True, help="Any unreadable row is an error (exit 2).")
+@_output_options
+def check(config_path: str | None, as_of: str | None, strict: bool, debug: bool,
+          **flags: Any) -> None:
+    """Compare billing data with app access and report drift."""
+    config = Config()
+    when = datetime.now(UTC).replace(microsecond=0)
+    try:
+        config = apply_flags(load_config(config_path), flags)
+        when = parse_as_of(as_of)
+        code = emit(run_check(config, when, strict), config)
+    except KeyboardInterrupt:
+        click.echo("billdrift: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except Exception as error:  # every failure must exit 2, never 1
+        code = _fail(error, config, when, debug)
+    sys.exit(code)
+
+
+@main.command()
+@_output_options
+def demo(debug: bool, **flags: Any) -> None:
+    """Run a check on bundled sample data (no credentials, no network).
+
+    The sample shows every kind of finding. Exits 0 once the report is shown;
+    a real `check` on the same data would exit 1.
+    """
+    paths = demo_paths()
+    config = Config()
+    try:
+        config = apply_flags(
+            load_config(paths.config),
+            {**flags, "billing": [str(paths.billing)], "app": str(paths.app)},
+        )
+        report = run_check(config, DEMO_AS_OF)
+        emit(report, config)
+        click.echo(
+            f"billdrift demo: {report.verdict.value} (`billdrift check` would exit "
+            f"{report.exit_code}). Data: {paths.directory}",
+            err=True,
+        )
+        code = 0 if report.verdict is not Verdict.ERROR else EXIT_ERROR
+    except Exception as error:
+        code = _fail(error, config, DEMO_AS_OF, debug)
+    sys.exit(code)
