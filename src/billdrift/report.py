@@ -57,8 +57,17 @@ class Report:
 
     @property
     def exposure_by_currency(self) -> dict[str, str]:
-        """Monthly amount at stake per currency. Never summed across currencies."""
-        return _totals(self.findings)
+        """Monthly amount at stake per currency. Never summed across currencies, and a
+        subscription named by several findings counts once."""
+        seen: set[str] = set()
+        distinct = []
+        for finding in self.findings:
+            if finding.subscription_id is not None:
+                if finding.subscription_id in seen:
+                    continue
+                seen.add(finding.subscription_id)
+            distinct.append(finding)
+        return _totals(distinct)
 
     @property
     def exposure_by_kind(self) -> dict[str, dict[str, str]]:
