@@ -88,64 +88,201 @@ def subscription(
 
 SUBSCRIPTIONS = [
     # in sync, with a 20% discount
-    subscription("sub_alice", "cus_alice", "active", "price_pro_monthly", "2026-11-10",
-                 "2026-12-10", email="alice@example.com",
-                 discounts=[{"id": "di_1", "object": "discount",
-                             "source": {"coupon": {"id": "SAVE20", "percent_off": 20.0,
-                                                   "amount_off": None}}}]),
+    subscription(
+        "sub_alice",
+        "cus_alice",
+        "active",
+        "price_pro_monthly",
+        "2026-11-10",
+        "2026-12-10",
+        email="alice@example.com",
+        discounts=[
+            {
+                "id": "di_1",
+                "object": "discount",
+                "source": {"coupon": {"id": "SAVE20", "percent_off": 20.0, "amount_off": None}},
+            }
+        ],
+    ),
     # paid but blocked
-    subscription("sub_bob", "cus_bob", "active", "price_basic_monthly", "2026-11-05",
-                 "2026-12-05", email="bob@example.com"),
+    subscription(
+        "sub_bob",
+        "cus_bob",
+        "active",
+        "price_basic_monthly",
+        "2026-11-05",
+        "2026-12-05",
+        email="bob@example.com",
+    ),
     # unpaid but active: canceled last month
-    subscription("sub_carol", "cus_carol", "canceled", "price_pro_monthly", "2026-09-01",
-                 "2026-10-01", email="carol@example.com", canceled_at="2026-09-20",
-                 ended_at="2026-10-01", item_periods=False),
+    subscription(
+        "sub_carol",
+        "cus_carol",
+        "canceled",
+        "price_pro_monthly",
+        "2026-09-01",
+        "2026-10-01",
+        email="carol@example.com",
+        canceled_at="2026-09-20",
+        ended_at="2026-10-01",
+        item_periods=False,
+    ),
     # past_due within the 7-day grace: still entitled, in sync
-    subscription("sub_dave", "cus_dave", "past_due", "price_pro_monthly", "2026-11-19",
-                 "2026-12-19", email="dave@example.com"),
+    subscription(
+        "sub_dave",
+        "cus_dave",
+        "past_due",
+        "price_pro_monthly",
+        "2026-11-19",
+        "2026-12-19",
+        email="dave@example.com",
+    ),
     # past_due beyond grace while the app grants: unpaid but active
-    subscription("sub_erin", "cus_erin", "past_due", "price_basic_monthly", "2026-11-01",
-                 "2026-12-01", email="erin@example.com"),
+    subscription(
+        "sub_erin",
+        "cus_erin",
+        "past_due",
+        "price_basic_monthly",
+        "2026-11-01",
+        "2026-12-01",
+        email="erin@example.com",
+    ),
     # cancel at period end, period not over yet, app already revoked: paid but blocked
-    subscription("sub_frank", "cus_frank", "active", "price_pro_monthly", "2026-11-05",
-                 "2026-12-05", email="frank@example.com", cancel_at_period_end=True,
-                 canceled_at="2026-11-15"),
+    subscription(
+        "sub_frank",
+        "cus_frank",
+        "active",
+        "price_pro_monthly",
+        "2026-11-05",
+        "2026-12-05",
+        email="frank@example.com",
+        cancel_at_period_end=True,
+        canceled_at="2026-11-15",
+    ),
     # yearly pro, app says basic: plan drift
-    subscription("sub_grace", "cus_grace", "active", "price_pro_yearly", "2026-03-01",
-                 "2027-03-01", email="grace@example.com", item_periods=False),
+    subscription(
+        "sub_grace",
+        "cus_grace",
+        "active",
+        "price_pro_yearly",
+        "2026-03-01",
+        "2027-03-01",
+        email="grace@example.com",
+        item_periods=False,
+    ),
     # nobody in the app: orphaned subscription (5 seats)
-    subscription("sub_heidi", "cus_heidi", "active", "price_team_monthly", "2026-11-12",
-                 "2026-12-12", email="heidi@example.org", quantity=5),
+    subscription(
+        "sub_heidi",
+        "cus_heidi",
+        "active",
+        "price_team_monthly",
+        "2026-11-12",
+        "2026-12-12",
+        email="heidi@example.org",
+        quantity=5,
+    ),
     # one customer, two accounts: duplicate customer link
-    subscription("sub_mallory", "cus_mallory", "active", "price_team_monthly", "2026-11-02",
-                 "2026-12-02", email="mallory@example.com", quantity=2),
+    subscription(
+        "sub_mallory",
+        "cus_mallory",
+        "active",
+        "price_team_monthly",
+        "2026-11-02",
+        "2026-12-02",
+        email="mallory@example.com",
+        quantity=2,
+    ),
     # app flag says yes, app status column says canceled: app fields disagree
-    subscription("sub_niaj", "cus_niaj", "active", "price_pro_monthly", "2026-11-08",
-                 "2026-12-08", email="niaj@example.com"),
+    subscription(
+        "sub_niaj",
+        "cus_niaj",
+        "active",
+        "price_pro_monthly",
+        "2026-11-08",
+        "2026-12-08",
+        email="niaj@example.com",
+    ),
     # a status the Stripe policy does not know: ambiguous
-    subscription("sub_olivia", "cus_olivia", "inactive", "price_pro_monthly", "2026-11-03",
-                 "2026-12-03", email="olivia@example.com"),
+    subscription(
+        "sub_olivia",
+        "cus_olivia",
+        "inactive",
+        "price_pro_monthly",
+        "2026-11-03",
+        "2026-12-03",
+        email="olivia@example.com",
+    ),
     # incomplete first payment, app denies: in sync
-    subscription("sub_peggy", "cus_peggy", "incomplete", "price_basic_monthly", "2026-11-21",
-                 "2026-12-21", email="peggy@example.com"),
+    subscription(
+        "sub_peggy",
+        "cus_peggy",
+        "incomplete",
+        "price_basic_monthly",
+        "2026-11-21",
+        "2026-12-21",
+        email="peggy@example.com",
+    ),
     # matched only by normalized email (+tag, Gmail dots): medium-severity paid but blocked
-    subscription("sub_trent", "cus_trent", "active", "price_pro_monthly", "2026-11-11",
-                 "2026-12-11", email="trentsmith@gmail.com"),
+    subscription(
+        "sub_trent",
+        "cus_trent",
+        "active",
+        "price_pro_monthly",
+        "2026-11-11",
+        "2026-12-11",
+        email="trentsmith@gmail.com",
+    ),
     # yen, a zero-decimal currency: totals stay per currency
-    subscription("sub_victor", "cus_victor", "active", "price_pro_jpy", "2026-11-14",
-                 "2026-12-14", email="victor@example.jp"),
+    subscription(
+        "sub_victor",
+        "cus_victor",
+        "active",
+        "price_pro_jpy",
+        "2026-11-14",
+        "2026-12-14",
+        email="victor@example.jp",
+    ),
     # cancel and resubscribe: the live subscription wins, in sync
-    subscription("sub_walter_old", "cus_walter", "canceled", "price_basic_monthly",
-                 "2026-08-01", "2026-09-01", email="walter@example.com",
-                 ended_at="2026-09-01"),
-    subscription("sub_walter_new", "cus_walter", "active", "price_pro_monthly", "2026-11-01",
-                 "2026-12-01", email="walter@example.com"),
+    subscription(
+        "sub_walter_old",
+        "cus_walter",
+        "canceled",
+        "price_basic_monthly",
+        "2026-08-01",
+        "2026-09-01",
+        email="walter@example.com",
+        ended_at="2026-09-01",
+    ),
+    subscription(
+        "sub_walter_new",
+        "cus_walter",
+        "active",
+        "price_pro_monthly",
+        "2026-11-01",
+        "2026-12-01",
+        email="walter@example.com",
+    ),
     # paused, app grants: unpaid but active
-    subscription("sub_xavier", "cus_xavier", "paused", "price_pro_eur", "2026-10-15",
-                 "2026-11-15", email="xavier@example.de"),
+    subscription(
+        "sub_xavier",
+        "cus_xavier",
+        "paused",
+        "price_pro_eur",
+        "2026-10-15",
+        "2026-11-15",
+        email="xavier@example.de",
+    ),
     # canceled but comped by a reviewed exception: suppressed
-    subscription("sub_zoe", "cus_zoe", "canceled", "price_pro_monthly", "2026-08-01",
-                 "2026-09-01", email="zoe@example.com", ended_at="2026-09-01"),
+    subscription(
+        "sub_zoe",
+        "cus_zoe",
+        "canceled",
+        "price_pro_monthly",
+        "2026-08-01",
+        "2026-09-01",
+        email="zoe@example.com",
+        ended_at="2026-09-01",
+    ),
 ]
 
 # id, email, stripe_customer_id, has_paid_access, subscription_status, plan, role
@@ -175,8 +312,7 @@ USERS = [
 
 
 def build_billing() -> None:
-    body = {"object": "list", "url": "/v1/subscriptions", "has_more": False,
-            "data": SUBSCRIPTIONS}
+    body = {"object": "list", "url": "/v1/subscriptions", "has_more": False, "data": SUBSCRIPTIONS}
     (OUT / "stripe_subscriptions.json").write_text(json.dumps(body, indent=2) + "\n")
 
 

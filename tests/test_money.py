@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from billdrift.engine import reconcile
@@ -35,8 +37,13 @@ def test_monthly_amount_normalization(
     amount: int, interval: str, count: int, quantity: int, currency: str, expected: tuple
 ) -> None:
     subscription = sub(
-        "sub_1", "cus_1", amount=amount, interval=interval, interval_count=count,
-        quantity=quantity, currency=currency,
+        "sub_1",
+        "cus_1",
+        amount=amount,
+        interval=interval,
+        interval_count=count,
+        quantity=quantity,
+        currency=currency,
     )
     assert exposure_of(subscription) == Exposure(*expected)
 
@@ -80,6 +87,4 @@ def test_a_subscription_in_two_findings_counts_once_in_the_total() -> None:
     report = reconcile(inputs(subs, accounts, {"plans": {"price_pro": "pro"}}))
     assert report.by_kind == {"plan_drift": 1}
     doubled = report.findings + report.findings
-    from dataclasses import replace
-
     assert replace(report, findings=doubled).exposure_by_currency == {"USD": "29.00"}

@@ -98,7 +98,13 @@ def test_masked_report_leaks_no_email_or_id() -> None:
     masked = mask_report(sample_report())
     for name in RENDERERS:
         text = render(name, masked)
-        for secret in ("ann@example.com", "bob@example.com", "nolink@example.com", "cus_1",
-                       "sub_1", "cus_7"):
+        for secret in (
+            "ann@example.com",
+            "bob@example.com",
+            "nolink@example.com",
+            "cus_1",
+            "sub_1",
+            "cus_7",
+        ):
             assert secret not in text, (name, secret)
     assert masked.findings[0].kind == sample_report().findings[0].kind

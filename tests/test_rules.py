@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from billdrift.engine import reconcile
-from billdrift.model import Kind, Severity, Verdict
+from billdrift.model import Severity, Verdict
 from billdrift.report import Report
 from tests.builders import NOW, account, app, billing, inputs, sub
 
@@ -123,9 +123,7 @@ def test_past_due_without_period_start_is_ambiguous() -> None:
     [(timedelta(seconds=1), True), (timedelta(0), False), (timedelta(days=-1), False)],
 )
 def test_cancel_at_period_end_edges(period_end: timedelta, entitled: bool) -> None:
-    subs = [
-        sub("sub_1", "cus_1", cancel_at_period_end=True, current_period_end=iso(period_end))
-    ]
+    subs = [sub("sub_1", "cus_1", cancel_at_period_end=True, current_period_end=iso(period_end))]
     denied = run(subs, [account("a1", "cus_1", access=False)])
     granted = run(subs, [account("a1", "cus_1", access=True)])
     if entitled:
@@ -155,18 +153,22 @@ def test_unknown_status_is_ambiguous_never_high() -> None:
 
 
 def test_status_policy_is_configurable() -> None:
-    config = {"policy": {"statuses": {"stripe": {"entitled": ["active", "inactive"],
-                                                  "not_entitled": ["canceled"]}}}}
-    report = run([sub("sub_1", "cus_1", "inactive")], [account("a1", "cus_1", access=False)],
-                 config)
+    config = {
+        "policy": {
+            "statuses": {
+                "stripe": {"entitled": ["active", "inactive"], "not_entitled": ["canceled"]}
+            }
+        }
+    }
+    report = run(
+        [sub("sub_1", "cus_1", "inactive")], [account("a1", "cus_1", access=False)], config
+    )
     assert kinds(report) == [("paid_but_blocked", "a1")]
 
 
 def test_paddle_statuses_use_paddle_policy() -> None:
     subs = [sub("sub_1", "ctm_1", "paused", provider="paddle")]
-    assert kinds(run(subs, [account("a1", "ctm_1", access=True)])) == [
-        ("unpaid_but_active", "a1")
-    ]
+    assert kinds(run(subs, [account("a1", "ctm_1", access=True)])) == [("unpaid_but_active", "a1")]
 
 
 # --- several subscriptions per customer ------------------------------------------
@@ -181,8 +183,10 @@ def test_live_subscription_beats_ended_one() -> None:
 
 
 def test_ties_between_live_subscriptions_are_deterministic() -> None:
-    a = [sub("sub_b", "cus_1", current_period_end=iso(timedelta(days=5))),
-         sub("sub_a", "cus_1", current_period_end=iso(timedelta(days=5)))]
+    a = [
+        sub("sub_b", "cus_1", current_period_end=iso(timedelta(days=5))),
+        sub("sub_a", "cus_1", current_period_end=iso(timedelta(days=5))),
+    ]
     report = run(a, [account("a1", "cus_1", access=False)])
     assert report.findings[0].subscription_id == "sub_a"
     later = [sub("sub_b", "cus_1", current_period_end=iso(timedelta(days=9))), a[1]]
@@ -195,24 +199,29 @@ def test_ties_between_live_subscriptions_are_deterministic() -> None:
 
 
 def test_match_by_subscription_id() -> None:
-    report = run([sub("sub_1", "cus_1")],
-                 [account("a1", None, subscription_id="sub_1", access=False)])
+    report = run(
+        [sub("sub_1", "cus_1")], [account("a1", None, subscription_id="sub_1", access=False)]
+    )
     assert kinds(report) == [("paid_but_blocked", "a1")]
     assert report.findings[0].confidence == 0.95
     assert report.findings[0].evidence["match"]["method"] == "subscription_id"
 
 
 def test_match_by_exact_email_is_high_confidence() -> None:
-    report = run([sub("sub_1", "cus_1", email="Ann@Example.com")],
-                 [account("a1", None, email="Ann@Example.com", access=False)])
+    report = run(
+        [sub("sub_1", "cus_1", email="Ann@Example.com")],
+        [account("a1", None, email="Ann@Example.com", access=False)],
+    )
     assert kinds(report) == [("paid_but_blocked", "a1")]
     assert report.findings[0].severity is Severity.HIGH
     assert report.findings[0].confidence == 0.9
 
 
 def test_match_by_normalized_email_is_medium_severity() -> None:
-    report = run([sub("sub_1", "cus_1", email="annsmith@gmail.com")],
-                 [account("a1", None, email=" Ann.Smith+app@GMAIL.com", access=False)])
+    report = run(
+        [sub("sub_1", "cus_1", email="annsmith@gmail.com")],
+        [account("a1", None, email=" Ann.Smith+app@GMAIL.com", access=False)],
+    )
     assert kinds(report) == [("paid_but_blocked", "a1")]
     assert report.findings[0].severity is Severity.MEDIUM
     assert report.findings[0].confidence == 0.7
@@ -220,14 +229,18 @@ def test_match_by_normalized_email_is_medium_severity() -> None:
 
 
 def test_different_emails_do_not_match() -> None:
-    report = run([sub("sub_1", "cus_1", email="ann@example.com")],
-                 [account("a1", None, email="bob@example.com", access=False)])
+    report = run(
+        [sub("sub_1", "cus_1", email="ann@example.com")],
+        [account("a1", None, email="bob@example.com", access=False)],
+    )
     assert kinds(report) == [("orphaned_subscription", "cus_1")]
 
 
 def test_email_collision_is_ambiguous() -> None:
-    subs = [sub("sub_1", "cus_1", email="ann@example.com"),
-            sub("sub_2", "cus_2", email="ann@example.com")]
+    subs = [
+        sub("sub_1", "cus_1", email="ann@example.com"),
+        sub("sub_2", "cus_2", email="ann@example.com"),
+    ]
     report = run(subs, [account("a1", None, email="ann@example.com", access=True)])
     assert kinds(report) == [("ambiguous", "a1")]
     assert report.findings[0].evidence["match"]["candidates"] == "cus_1, cus_2"
@@ -237,8 +250,10 @@ def test_email_collision_is_ambiguous() -> None:
 
 def test_email_match_does_not_take_a_customer_claimed_by_id() -> None:
     subs = [sub("sub_1", "cus_1", email="ann@example.com")]
-    accounts = [account("a1", "cus_1", access=True),
-                account("a2", None, email="ann@example.com", access=False)]
+    accounts = [
+        account("a1", "cus_1", access=True),
+        account("a2", None, email="ann@example.com", access=False),
+    ]
     assert run(subs, accounts).findings == ()
 
 
@@ -249,8 +264,9 @@ def test_orphaned_subscription_boundary() -> None:
     live = run([sub("sub_1", "cus_1"), sub("sub_2", "cus_2")], [account("a1", "cus_1")])
     assert kinds(live) == [("orphaned_subscription", "cus_2")]
     assert live.findings[0].exposure is not None
-    ended = run([sub("sub_1", "cus_1"), sub("sub_2", "cus_2", "canceled")],
-                [account("a1", "cus_1")])
+    ended = run(
+        [sub("sub_1", "cus_1"), sub("sub_2", "cus_2", "canceled")], [account("a1", "cus_1")]
+    )
     assert ended.findings == ()
 
 
@@ -331,8 +347,9 @@ def test_plan_drift_not_applied_without_map_or_plan_column() -> None:
     report = run(subs, [account("a1", "cus_1", plan="basic")])
     assert report.findings == ()
     assert report.rules_not_applied[0][0] == "plan_drift"
-    no_column = run(subs, [account("a1", "cus_1")], {"plans": {"price_pro": "pro"}},
-                    plan_column=False)
+    no_column = run(
+        subs, [account("a1", "cus_1")], {"plans": {"price_pro": "pro"}}, plan_column=False
+    )
     assert [k for k, _ in no_column.rules_not_applied] == ["plan_drift"]
 
 
@@ -342,7 +359,9 @@ def test_plan_drift_not_applied_without_map_or_plan_column() -> None:
 def test_exception_suppresses_until_it_expires() -> None:
     subs = [sub("sub_1", "cus_1", "canceled")]
     accounts = [account("a1", "cus_1", access=True)]
-    active = {"exceptions": [{"account": "a1", "reason": "comped", "expires": iso(timedelta(days=1))}]}
+    active = {
+        "exceptions": [{"account": "a1", "reason": "comped", "expires": iso(timedelta(days=1))}]
+    }
     report = run(subs, accounts, active)
     assert report.findings == ()
     assert [s.reason for s in report.suppressed] == ["comped"]
@@ -358,8 +377,9 @@ def test_exception_scoped_to_a_kind_and_customer() -> None:
     accounts = [account("a1", "cus_1", access=True)]
     other_kind = {"exceptions": [{"customer": "cus_1", "kind": "plan_drift", "reason": "x"}]}
     assert kinds(run(subs, accounts, other_kind)) == [("unpaid_but_active", "a1")]
-    same_kind = {"exceptions": [{"customer": "cus_1", "kind": "unpaid_but_active",
-                                 "reason": "contract"}]}
+    same_kind = {
+        "exceptions": [{"customer": "cus_1", "kind": "unpaid_but_active", "reason": "contract"}]
+    }
     assert run(subs, accounts, same_kind).findings == ()
 
 

@@ -7,11 +7,13 @@ README): 0 pass (or findings below --fail-on), 1 drift at or above --fail-on,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -93,8 +95,6 @@ def run_check(config: Config, as_of: datetime, strict: bool = False) -> Report:
     app = open_app(config.app.source, config.app).read()
     report = reconcile(Inputs(billing=billing, app=app, config=config, as_of=as_of))
     if strict and report.skips and report.verdict is not Verdict.ERROR:
-        from dataclasses import replace
-
         report = replace(
             report,
             verdict=Verdict.ERROR,
@@ -142,10 +142,8 @@ def _fail(error: BaseException, config: Config, as_of: datetime, debug: bool) ->
     if debug:
         traceback.print_exception(error, file=sys.stderr)
     if config.output.format != "text":
-        try:
+        with contextlib.suppress(BilldriftError):  # the message above already went out
             emit(error_report(message, config, as_of), config)
-        except BilldriftError:
-            pass
     return EXIT_ERROR
 
 
@@ -174,7 +172,10 @@ def main() -> None:
 
 @main.command()
 @click.option(
-    "--billing", "billing", multiple=True, metavar="FILE",
+    "--billing",
+    "billing",
+    multiple=True,
+    metavar="FILE",
     help="Billing export: Stripe JSON/JSONL, Stripe-style CSV or Paddle JSON "
     "(auto-detected; KIND:FILE to force). Repeatable.",
 )
@@ -184,14 +185,18 @@ def main() -> None:
 @click.option("--as-of", "as_of", metavar="ISO8601", help="Evaluate at this instant [now].")
 @click.option("--grace-days", "grace_days", type=click.IntRange(min=0), help="Dunning grace [7].")
 @click.option(
-    "--plan", "plan", multiple=True, metavar="PRICE_OR_LOOKUP_KEY=PLAN",
+    "--plan",
+    "plan",
+    multiple=True,
+    metavar="PRICE_OR_LOOKUP_KEY=PLAN",
     help="Map a price id, lookup key or product to an app plan. Repeatable.",
 )
 @click.option("--fail-on", "fail_on", type=_SEVERITIES, help="Exit 1 at this severity [high].")
 @click.option("--strict", is_flag=True, help="Any unreadable row is an error (exit 2).")
 @_output_options
-def check(config_path: str | None, as_of: str | None, strict: bool, debug: bool,
-          **flags: Any) -> None:
+def check(
+    config_path: str | None, as_of: str | None, strict: bool, debug: bool, **flags: Any
+) -> None:
     """Compare billing data with app access and report drift."""
     config = Config()
     when = datetime.now(UTC).replace(microsecond=0)

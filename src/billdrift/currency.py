@@ -8,9 +8,9 @@ three-decimal ones (BHD, KWD, ...) have three. Getting this wrong is a 100x erro
 from __future__ import annotations
 
 ZERO_DECIMAL: frozenset[str] = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()  # noqa: SIM905
 )
-THREE_DECIMAL: frozenset[str] = frozenset("bhd jod kwd omr tnd".split())
+THREE_DECIMAL: frozenset[str] = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
 
 
 def minor_exponent(currency: str | None) -> int:

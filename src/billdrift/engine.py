@@ -137,7 +137,9 @@ def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list
                 f"policy.max_skipped_ratio = {policy.max_skipped_ratio:g}); see the skipped rows"
             )
     if subscriptions:
-        linked = _scalar(con, "SELECT count(*) FROM accounts_prepared WHERE customer_id IS NOT NULL")
+        linked = _scalar(
+            con, "SELECT count(*) FROM accounts_prepared WHERE customer_id IS NOT NULL"
+        )
         stale = _scalar(con, "SELECT count(*) FROM accounts_prepared WHERE link_stale")
         if linked >= policy.partial_min_links and stale > policy.partial_max_missing_ratio * linked:
             errors.append(
@@ -148,9 +150,7 @@ def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list
     return errors
 
 
-def _run_rule(
-    con: duckdb.DuckDBPyConnection, rule: Rule
-) -> tuple[list[Finding], list[Suppressed]]:
+def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule) -> tuple[list[Finding], list[Suppressed]]:
     sql = f"""
     SELECT f.*,
       (SELECT min(e.reason) FROM exceptions e CROSS JOIN params p
@@ -184,12 +184,12 @@ def _expired_exception_notes(inputs: Inputs) -> list[str]:
 
 def reconcile(inputs: Inputs) -> Report:
     """Compare both sides and classify every mismatch. Pure: same inputs, same report."""
-    skips: tuple[Skip, ...] = tuple(
-        skip for data in (*inputs.billing, inputs.app) for skip in data.skips
-    )
-    notes = [note for data in (*inputs.billing, inputs.app) for note in data.notes]
+    datasets: list[BillingData | AppData] = [*inputs.billing, inputs.app]
+    skips: tuple[Skip, ...] = tuple(skip for data in datasets for skip in data.skips)
+    notes = [note for data in datasets for note in data.notes]
     notes += _expired_exception_notes(inputs)
-    sources = tuple(SourceInfo("billing", data.description) for data in inputs.billing) + (
+    sources = (
+        *(SourceInfo("billing", data.description) for data in inputs.billing),
         SourceInfo("app", inputs.app.description),
     )
     fail_on = inputs.config.fail_on

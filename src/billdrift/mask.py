@@ -96,9 +96,7 @@ def _identifiers(report: Report) -> set[str]:
                     found.add(part[key])
             for key in ("subscriptions", "candidates"):
                 if isinstance(part.get(key), str):
-                    found.update(
-                        token.split(":")[0].strip() for token in part[key].split(",")
-                    )
+                    found.update(token.split(":")[0].strip() for token in part[key].split(","))
     return found
 
 
@@ -108,8 +106,7 @@ def mask_report(report: Report) -> Report:
         report,
         findings=tuple(masker.finding(f) for f in report.findings),
         suppressed=tuple(
-            Suppressed(masker.finding(s.finding), masker.text(s.reason))
-            for s in report.suppressed
+            Suppressed(masker.finding(s.finding), masker.text(s.reason)) for s in report.suppressed
         ),
         skips=tuple(masker.skip(s) for s in report.skips),
         notes=tuple(masker.text(n) for n in report.notes),

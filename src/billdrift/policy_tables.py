@@ -35,7 +35,10 @@ def policy_tables(config: Config, as_of: datetime) -> dict[str, pa.Table]:
     exceptions = config.exceptions
     return {
         "params": pa.table(
-            {"as_of": pa.array([as_of], TS), "grace_days": pa.array([policy.grace_days], pa.int32())}
+            {
+                "as_of": pa.array([as_of], TS),
+                "grace_days": pa.array([policy.grace_days], pa.int32()),
+            }
         ),
         "status_policy": pa.table(
             {
@@ -60,7 +63,9 @@ def policy_tables(config: Config, as_of: datetime) -> dict[str, pa.Table]:
             {
                 "account": pa.array([e.account for e in exceptions], pa.string()),
                 "customer": pa.array([e.customer for e in exceptions], pa.string()),
-                "kind": pa.array([e.kind.value if e.kind else None for e in exceptions], pa.string()),
+                "kind": pa.array(
+                    [e.kind.value if e.kind else None for e in exceptions], pa.string()
+                ),
                 "reason": pa.array([e.reason for e in exceptions], pa.string()),
                 "expires": pa.array([e.expires for e in exceptions], TS),
             }

@@ -99,7 +99,10 @@ def _totals(findings: Iterable[Finding]) -> dict[str, str]:
 
 
 def decide_verdict(
-    findings: tuple[Finding, ...], skips: tuple[Skip, ...], errors: tuple[str, ...], fail_on: Severity
+    findings: tuple[Finding, ...],
+    skips: tuple[Skip, ...],
+    errors: tuple[str, ...],
+    fail_on: Severity,
 ) -> Verdict:
     """ERROR beats FAIL beats WARN; skipped rows alone are never a PASS."""
     if errors:

@@ -44,7 +44,9 @@ def report_dict(report: Report) -> dict[str, Any]:
         "fail_on": report.fail_on.label,
         "sources": [{"side": s.side, "description": s.description} for s in report.sources],
         "summary": {
-            **{key: report.counts.get(key, 0) for key in ("accounts", "subscriptions", "customers")},
+            **{
+                key: report.counts.get(key, 0) for key in ("accounts", "subscriptions", "customers")
+            },
             "findings": len(report.findings),
             "by_kind": report.by_kind,
             "by_severity": report.by_severity,

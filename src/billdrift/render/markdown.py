@@ -42,7 +42,9 @@ class MarkdownRenderer(Renderer):
                     out.append(f"| `{kind}` | {count} | {money(exposure.get(kind, {}))} |")
             for kind, findings in grouped(report):
                 out += ["", f"### {TITLES[kind]} ({len(findings)})", ""]
-                out.append("| severity | account | customer | subscription | monthly | what | fix |")
+                out.append(
+                    "| severity | account | customer | subscription | monthly | what | fix |"
+                )
                 out.append("|---|---|---|---|---|---|---|")
                 for f in findings[:MAX_PER_KIND]:
                     amount = (
@@ -63,8 +65,11 @@ class MarkdownRenderer(Renderer):
                 for s in report.skips[:MAX_PER_KIND]
             ]
         if report.suppressed:
-            out += ["", f"<details><summary>Suppressed by exceptions ({len(report.suppressed)})"
-                    "</summary>", ""]
+            out += [
+                "",
+                f"<details><summary>Suppressed by exceptions ({len(report.suppressed)})</summary>",
+                "",
+            ]
             out += [
                 f"- `{s.finding.kind.value}` {_cell(s.finding.account_id or s.finding.customer_id)}"
                 f": {_cell(s.reason)}"
@@ -73,6 +78,8 @@ class MarkdownRenderer(Renderer):
             out += ["", "</details>"]
         if report.rules_not_applied or report.notes:
             out += ["", "### Notes", ""]
-            out += [f"- `{kind}` not checked: {_cell(why)}" for kind, why in report.rules_not_applied]
+            out += [
+                f"- `{kind}` not checked: {_cell(why)}" for kind, why in report.rules_not_applied
+            ]
             out += [f"- {_cell(note)}" for note in report.notes]
         return "\n".join(out) + "\n"

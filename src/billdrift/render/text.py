@@ -18,9 +18,13 @@ from billdrift.report import Report
 WIDTH = 80
 
 
-def _wrap(text: str, indent: str) -> list[str]:
+def _wrap(text: str, indent: str, then: str | None = None) -> list[str]:
     return textwrap.wrap(
-        text, WIDTH, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+        text,
+        WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent if then is None else then,
+        break_on_hyphens=False,
     )
 
 
@@ -30,7 +34,9 @@ class TextRenderer(Renderer):
     def render(self, report: Report) -> str:
         out: list[str] = []
         as_of = report.as_of.isoformat().replace("+00:00", "Z")
-        out.append(f"billdrift: {report.verdict.value} (as of {as_of}, fail on {report.fail_on.label})")
+        out.append(
+            f"billdrift: {report.verdict.value} (as of {as_of}, fail on {report.fail_on.label})"
+        )
         out.append("")
         for source in report.sources:
             out += _wrap(f"{source.side}: {source.description}", "  ")
@@ -59,8 +65,7 @@ class TextRenderer(Renderer):
                     out += _wrap(f"fix: {finding.fix}", "      ")
                 if len(findings) > MAX_PER_KIND:
                     out.append(
-                        f"  ... and {len(findings) - MAX_PER_KIND} more (use --format json "
-                        "for all)"
+                        f"  ... and {len(findings) - MAX_PER_KIND} more (use --format json for all)"
                     )
         out += self._tail(report)
         return "\n".join(out) + "\n"
@@ -93,7 +98,7 @@ class TextRenderer(Renderer):
             for skip in report.skips[:MAX_PER_KIND]:
                 where = f"{skip.source} {skip.location}"
                 field = f" [{skip.field}]" if skip.field else ""
-                out += _wrap(f"{skip.side} {where}{field}: {skip.reason}", "  ")
+                out += _wrap(f"{skip.side} {where}{field}: {skip.reason}", "  ", "    ")
             if len(report.skips) > MAX_PER_KIND:
                 out.append(f"  ... and {len(report.skips) - MAX_PER_KIND} more")
         if report.rules_not_applied:
@@ -103,5 +108,5 @@ class TextRenderer(Renderer):
         if report.notes:
             out += ["", "Notes"]
             for note in report.notes:
-                out += _wrap(note, "  - ")
+                out += _wrap(note, "  - ", "    ")
         return out

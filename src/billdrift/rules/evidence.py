@@ -52,9 +52,7 @@ def account_evidence(row: Row) -> dict[str, Any]:
         "current_period_end": when(row.get("current_period_end")),
         "cancel_at_period_end": row.get("cancel_at_period_end"),
         "cancel_at": when(row.get("cancel_at")),
-        "grace_until": when(row.get("grace_until"))
-        if row.get("decision") == "grace"
-        else None,
+        "grace_until": when(row.get("grace_until")) if row.get("decision") == "grace" else None,
         "subscriptions": row.get("all_subscriptions"),
         "source": row.get("billing_source_ref"),
     }

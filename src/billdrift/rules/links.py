@@ -75,7 +75,9 @@ def _stale_billing_link(row: Row) -> Finding:
 
 def _duplicate_customer(row: Row) -> Finding:
     accounts = str(row.get("account_ids") or "").split(", ")
-    shown = ", ".join(accounts[:10]) + (f" and {len(accounts) - 10} more" if len(accounts) > 10 else "")
+    shown = ", ".join(accounts[:10]) + (
+        f" and {len(accounts) - 10} more" if len(accounts) > 10 else ""
+    )
     return finding(
         Kind.DUPLICATE_CUSTOMER,
         row,
@@ -83,8 +85,11 @@ def _duplicate_customer(row: Row) -> Finding:
         f"{shown}.",
         "Keep the link on the account that owns the subscription and clear the others; if "
         "accounts share billing on purpose, set policy.team_billing = true.",
-        {"account_ids": accounts[:50], "n_accounts": row.get("n_accounts"),
-         "billing_status": row.get("status")},
+        {
+            "account_ids": accounts[:50],
+            "n_accounts": row.get("n_accounts"),
+            "billing_status": row.get("status"),
+        },
     )
 
 

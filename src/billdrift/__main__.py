@@ -1,0 +1,5 @@
+"""`python -m billdrift` runs the CLI."""
+
+from billdrift.cli import main
+
+main()

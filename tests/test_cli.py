@@ -1,0 +1,273 @@
+"""The command line end to end: real files, real exit codes, every output path."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from billdrift import cli
+
+SCHEMA = json.loads(
+    (resources.files("billdrift") / "schema" / "report.schema.json").read_text("utf-8")
+)
+AS_OF = "2026-11-22T00:00:00Z"
+
+BILLING_CSV = (
+    "id,Customer ID,Customer Email,Status,Plan,Quantity,Currency,Interval,Amount,"
+    "Current Period Start (UTC),Current Period End (UTC),Cancel At Period End\n"
+    "sub_1,cus_1,ann@example.com,active,price_pro,1,usd,month,29.00,"
+    "2026-11-01 00:00,2026-12-01 00:00,false\n"
+    "sub_2,cus_2,bob@example.com,canceled,price_pro,1,usd,month,29.00,"
+    "2026-09-01 00:00,2026-10-01 00:00,false\n"
+    "sub_3,cus_3,cy@example.com,active,price_basic,1,usd,month,9.00,"
+    "2026-11-01 00:00,2026-12-01 00:00,false\n"
+)
+
+APP_CSV = """\
+id,email,stripe_customer_id,has_paid_access,plan
+u1,ann@example.com,cus_1,f,pro
+u2,bob@example.com,cus_2,t,pro
+u3,cy@example.com,cus_3,t,basic
+"""
+
+IN_SYNC_APP_CSV = """\
+id,email,stripe_customer_id,has_paid_access,plan
+u1,ann@example.com,cus_1,t,pro
+u2,bob@example.com,cus_2,f,free
+u3,cy@example.com,cus_3,t,basic
+"""
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    paths = {
+        "billing": tmp_path / "subscriptions.csv",
+        "app": tmp_path / "users.csv",
+        "in_sync": tmp_path / "in_sync.csv",
+    }
+    paths["billing"].write_text(BILLING_CSV)
+    paths["app"].write_text(APP_CSV)
+    paths["in_sync"].write_text(IN_SYNC_APP_CSV)
+    return paths
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli.main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def check(files: dict[str, Path], *extra: str, app: str = "app") -> tuple[int, str, str]:
+    return run(
+        "check",
+        "--billing",
+        str(files["billing"]),
+        "--app",
+        str(files[app]),
+        "--as-of",
+        AS_OF,
+        *extra,
+    )
+
+
+def test_drift_exits_1_with_a_valid_json_report(files: dict[str, Path]) -> None:
+    code, out, err = check(files, "--format", "json")
+    assert code == 1
+    document = json.loads(out)
+    jsonschema.validate(document, SCHEMA)
+    assert document["verdict"] == "FAIL"
+    assert document["summary"]["by_kind"] == {"paid_but_blocked": 1, "unpaid_but_active": 1}
+    assert document["summary"]["exposure"] == {"USD": "58.00"}
+    assert "FAIL" in err
+
+
+def test_in_sync_exits_0_with_pass(files: dict[str, Path]) -> None:
+    code, out, _ = check(files, app="in_sync")
+    assert code == 0
+    assert out.startswith("billdrift: PASS")
+    assert "No drift found." in out
+
+
+def test_findings_below_fail_on_exit_0_and_fail_on_lowers_the_bar(files: dict[str, Path]) -> None:
+    plans = ("--plan", "price_pro=pro", "--plan", "price_basic=pro")  # u3 is on basic
+    code, out, _ = check(files, *plans, "--format", "json", app="in_sync")
+    assert (code, json.loads(out)["verdict"]) == (0, "WARN")
+    assert json.loads(out)["summary"]["by_kind"] == {"plan_drift": 1}
+    code, out, _ = check(files, *plans, "--fail-on", "medium", "--format", "json", app="in_sync")
+    assert (code, json.loads(out)["verdict"]) == (1, "FAIL")
+
+
+def test_grace_days_flag(tmp_path: Path, files: dict[str, Path]) -> None:
+    files["billing"].write_text(
+        BILLING_CSV.replace(
+            "sub_2,cus_2,bob@example.com,canceled", "sub_2,cus_2,bob@example.com,past_due"
+        ).replace("2026-09-01 00:00,2026-10-01 00:00", "2026-11-12 00:00,2026-12-12 00:00")
+    )
+    _, out, _ = check(files, "--format", "json")
+    assert json.loads(out)["summary"]["by_kind"]["unpaid_but_active"] == 1  # 10 days > 7
+    _, out, _ = check(files, "--format", "json", "--grace-days", "14")
+    assert "unpaid_but_active" not in json.loads(out)["summary"]["by_kind"]
+
+
+def test_missing_billing_file_exits_2_and_names_it(files: dict[str, Path]) -> None:
+    code, out, err = run("check", "--billing", "nope.json", "--app", str(files["app"]))
+    assert code == 2
+    assert "nope.json" in err and "not found" in err
+    assert out == ""
+
+
+def test_error_in_json_format_still_writes_an_error_document(files: dict[str, Path]) -> None:
+    code, out, _ = run(
+        "check", "--billing", "nope.json", "--app", str(files["app"]), "--format", "json"
+    )
+    assert code == 2
+    document = json.loads(out)
+    jsonschema.validate(document, SCHEMA)
+    assert document["verdict"] == "ERROR" and "nope.json" in document["errors"][0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--as-of", "yesterday"), "--as-of: expected an ISO-8601"),
+        (("--plan", "price_pro"), "--plan: expected PRICE_OR_LOOKUP_KEY=PLAN"),
+        (("--fail-on", "urgent"), "'urgent' is not one of"),
+        (("--grace-days", "-1"), "-1 is not in the range"),
+    ],
+)
+def test_bad_flags_exit_2(files: dict[str, Path], args: tuple[str, ...], message: str) -> None:
+    code, _, err = run(
+        "check", "--billing", str(files["billing"]), "--app", str(files["app"]), *args
+    )
+    assert code == 2
+    assert message in err
+
+
+def test_bad_config_names_the_key(tmp_path: Path, files: dict[str, Path]) -> None:
+    config = tmp_path / "billdrift.toml"
+    config.write_text('[policy]\ngrace_days = "soon"\n[output]\nfail_on = "urgent"\n')
+    code, _, err = check(files, "--config", str(config))
+    assert code == 2
+    assert "policy.grace_days" in err and "output.fail_on" in err
+    config.write_text("[policy\n")
+    code, _, err = check(files, "--config", str(config))
+    assert code == 2 and "not valid TOML" in err
+
+
+def test_config_file_supplies_inputs_and_policy(tmp_path: Path, files: dict[str, Path]) -> None:
+    config = tmp_path / "billdrift.toml"
+    config.write_text(
+        f'[billing]\nsources = ["{files["billing"]}"]\n[app]\nsource = "{files["app"]}"\n'
+        '[[exceptions]]\naccount = "u2"\nreason = "comped"\n'
+    )
+    code, out, _ = run("check", "--config", str(config), "--as-of", AS_OF, "--format", "json")
+    document = json.loads(out)
+    assert code == 1
+    assert document["summary"]["by_kind"] == {"paid_but_blocked": 1}
+    assert document["suppressed"][0]["suppressed_reason"] == "comped"
+
+
+def test_output_file_written_only_when_complete(tmp_path: Path, files: dict[str, Path]) -> None:
+    target = tmp_path / "report.md"
+    target.write_text("previous report")
+    code, out, err = check(files, "--format", "markdown", "--output", str(target))
+    assert code == 1 and out == ""
+    assert target.read_text().startswith("## billdrift: FAIL")
+    assert "billdrift: FAIL" in err
+    target.write_text("previous report")
+    code, _, _ = run(
+        "check", "--billing", "missing.csv", "--app", str(files["app"]), "--output", str(target)
+    )
+    assert code == 2
+    assert target.read_text() == "previous report"
+
+
+def test_mask_hides_emails_and_ids(files: dict[str, Path]) -> None:
+    code, out, _ = check(files, "--format", "json", "--mask")
+    assert code == 1
+    assert "@example.com" not in out.replace("***@e***.com", "")
+    assert "cus_1" not in out and "sub_2" not in out
+    assert json.loads(out)["findings"][0]["customer_id"] == "cus_…"
+
+
+def test_internal_errors_exit_2_never_1(
+    monkeypatch: pytest.MonkeyPatch, files: dict[str, Path]
+) -> None:
+    # A bug inside the engine cannot be produced on purpose; this is the one stub.
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "reconcile", broken)
+    code, _, err = check(files)
+    assert code == 2
+    assert "internal error: RuntimeError: boom" in err
+
+
+def test_demo_shows_every_kind_and_exits_0() -> None:
+    code, out, err = run("demo", "--format", "json")
+    assert code == 0, err
+    document = json.loads(out)
+    jsonschema.validate(document, SCHEMA)
+    assert document["verdict"] == "FAIL"
+    assert set(document["summary"]["by_kind"]) == {
+        "paid_but_blocked",
+        "unpaid_but_active",
+        "plan_drift",
+        "orphaned_subscription",
+        "missing_billing_link",
+        "stale_billing_link",
+        "duplicate_customer",
+        "app_fields_disagree",
+        "ambiguous",
+    }
+    assert "would exit 1" in err
+
+
+def test_demo_text_is_readable() -> None:
+    code, out, _ = run("demo")
+    assert code == 0
+    assert out.startswith("billdrift: FAIL")
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_installed_entry_point_exit_codes(files: dict[str, Path]) -> None:
+    """The real process, not the in-process runner: exit codes as a shell sees them."""
+    base = [sys.executable, "-m", "billdrift", "check", "--as-of", AS_OF]
+    drift = subprocess.run(
+        [*base, "--billing", str(files["billing"]), "--app", str(files["app"])],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert drift.returncode == 1
+    clean = subprocess.run(
+        [*base, "--billing", str(files["billing"]), "--app", str(files["in_sync"])],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert clean.returncode == 0
+    broken = subprocess.run(
+        [*base, "--billing", "missing.csv", "--app", str(files["app"])],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert broken.returncode == 2 and "missing.csv" in broken.stderr
+
+
+def test_readme_options_exist_in_help() -> None:
+    """Docs cannot drift: every option the README's table names is a real option."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    documented = set(re.findall(r"^\| `(--[a-z-]+)", readme, flags=re.MULTILINE))
+    _, help_text, _ = run("check", "--help")
+    assert documented, "README option table not found"
+    for option in documented:
+        assert option in help_text, option
