@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from billdrift.engine import reconcile
-from billdrift.model import Severity, Verdict
+from billdrift.model import Severity, Skip, Verdict
 from billdrift.report import Report
 from tests.builders import NOW, account, app, billing, inputs, sub
 
@@ -416,3 +417,24 @@ def test_fail_on_threshold() -> None:
     accounts = [account("a1", "cus_1")]  # one orphaned subscription: medium
     assert run(subs, accounts).verdict is Verdict.WARN
     assert run(subs, accounts, {"output": {"fail_on": "medium"}}).verdict is Verdict.FAIL
+
+
+# --- unreadable rows hold judgement back -------------------------------------------
+
+
+def test_unreadable_billing_row_makes_its_customer_ambiguous_not_stale() -> None:
+    broken = Skip("billing", "subs.csv", "line 3", "bad date", "Created", customer_id="cus_2")
+    data = replace(billing(sub("sub_1", "cus_1")), skips=(broken,))
+    accounts = app(account("a1", "cus_1"), account("a2", "cus_2"), account("a3", "cus_3"))
+    report = reconcile(inputs(data, accounts, {"policy": {"max_skipped_ratio": 1}}))
+    assert kinds(report) == [("stale_billing_link", "a3"), ("ambiguous", "a2")]
+    assert report.findings[1].evidence["reason"] == "billing_row_unreadable"
+    assert report.verdict is Verdict.WARN  # skipped rows are never a PASS
+
+
+def test_unreadable_app_row_keeps_its_customer_from_being_orphaned() -> None:
+    broken = Skip("app", "users.csv", "line 9", "bad flag", "has_paid_access", customer_id="cus_2")
+    accounts = replace(app(account("a1", "cus_1")), skips=(broken,))
+    subs = billing(sub("sub_1", "cus_1"), sub("sub_2", "cus_2"), sub("sub_3", "cus_3"))
+    report = reconcile(inputs(subs, accounts, {"policy": {"max_skipped_ratio": 1}}))
+    assert kinds(report) == [("orphaned_subscription", "cus_3")]

@@ -72,6 +72,17 @@ def _billing_relations(billing: Sequence[BillingData]) -> tuple[pa.Table, pa.Tab
     )
 
 
+def _unreadable_rows(inputs: Inputs) -> pa.Table:
+    """Customers named by rows that could not be read, per side."""
+    skips = [s for data in (*inputs.billing, inputs.app) for s in data.skips if s.customer_id]
+    return pa.table(
+        {
+            "side": pa.array([s.side for s in skips], pa.string()),
+            "customer_id": pa.array([s.customer_id for s in skips], pa.string()),
+        }
+    )
+
+
 @contextmanager
 def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB connection holding the canonical relations and every derived stage.
@@ -104,6 +115,7 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
         )
         for name, table in policy_tables(inputs.config, inputs.as_of).items():
             con.register(name, table)
+        con.register("unreadable_rows", _unreadable_rows(inputs))
         for name, sql in STAGES:
             con.execute(f"CREATE TABLE {name} AS {sql}")
         yield con

@@ -156,6 +156,10 @@ class Skip:
     location: str  # "line 14", "data[3]", "row id=42"
     reason: str
     field: str | None = None
+    #: The billing customer id the unreadable row refers to, when that much could be
+    #: read. Lets the rules hold back judgement on that customer instead of
+    #: reporting a false stale link or orphan.
+    customer_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,13 @@ def _ambiguous(row: Row) -> Finding:
             f"{row.get('match_method')}: {row.get('candidates')}."
         )
         fix = "Store the billing customer id on the account so the match is exact."
+    elif reason == "billing_row_unreadable":
+        message = (
+            f"A billing row for {row.get('matched_customer_id') or row.get('linked_customer_id')}"
+            f" could not be read, so account {row['account_id']} cannot be judged "
+            f"({app_says(row)})."
+        )
+        fix = "Fix the unreadable billing row listed under skipped rows and run again."
     else:
         message = f"{billing_says(row)}; it cannot be classified automatically."
         fix = (

@@ -223,7 +223,17 @@ GROUP BY account_id
 """
 
 #: Exactly one state per account. Rules that report per-account findings read it.
+#: A verdict that hinges on a billing row that could not be read is held back as
+#: ambiguous rather than reported as drift.
 ACCOUNT_STATE = """
+SELECT r.*,
+       CASE WHEN r.billing_unreadable
+                 AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
+            THEN 'ambiguous' ELSE r.raw_state END AS state,
+       CASE WHEN r.billing_unreadable
+                 AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
+            THEN 'billing_row_unreadable' ELSE r.raw_reason END AS ambiguous_reason
+FROM (
 SELECT a.account_id, a.customer_id AS linked_customer_id,
        a.subscription_id AS linked_subscription_id, a.email, a.plan, a.role, a.source_ref,
        a.link_stale, a.is_internal, a.on_free_plan,
@@ -237,6 +247,9 @@ SELECT a.account_id, a.customer_id AS linked_customer_id,
        c.n_subscriptions, c.all_subscriptions, c.source_ref AS billing_source_ref,
        coalesce(x.primary_grants, FALSE) AS app_grants,
        x.primary_field, x.primary_raw, x.fields AS app_fields,
+       EXISTS (SELECT 1 FROM unreadable_rows u
+               WHERE u.side = 'billing'
+                 AND u.customer_id IN (a.customer_id, m.customer_id)) AS billing_unreadable,
        CASE
          WHEN m.n_candidates > 1 THEN 'ambiguous'
          WHEN m.customer_id IS NOT NULL THEN
@@ -254,18 +267,20 @@ SELECT a.account_id, a.customer_id AS linked_customer_id,
          WHEN coalesce(x.primary_grants, FALSE) AND a.on_free_plan THEN 'free_plan'
          WHEN coalesce(x.primary_grants, FALSE) THEN 'missing_billing_link'
          ELSE 'no_billing'
-       END AS state,
+       END AS raw_state,
        CASE
          WHEN m.n_candidates > 1 THEN 'match_collision'
          WHEN m.customer_id IS NOT NULL AND c.entitles IS NULL THEN c.entitlement_reason
-       END AS ambiguous_reason
+       END AS raw_reason
 FROM accounts_prepared a
 LEFT JOIN account_matches m ON m.account_id = a.account_id
 LEFT JOIN customers c ON c.customer_id = m.customer_id AND m.n_candidates = 1
 LEFT JOIN account_access x ON x.account_id = a.account_id
+) r
 """
 
-#: Customers claimed by at least one account (matched, or a candidate in a collision).
+#: Customers claimed by at least one account (matched, a candidate in a collision, or
+#: named by an app row that could not be read: never call those orphaned).
 CLAIMED_CUSTOMERS = """
 SELECT DISTINCT a.customer_id FROM app_accounts a WHERE a.customer_id IS NOT NULL
 UNION
@@ -273,6 +288,9 @@ SELECT DISTINCT matched_customer_id FROM account_state
 WHERE matched_customer_id IS NOT NULL
 UNION
 SELECT DISTINCT customer_id FROM match_candidates
+UNION
+SELECT DISTINCT customer_id FROM unreadable_rows
+WHERE side = 'app' AND customer_id IS NOT NULL
 """
 
 STAGES: tuple[tuple[str, str], ...] = (
