@@ -60,10 +60,18 @@ Rows outside the slots (``j`` = 1..k each):
 * ``orphaned_subscription``: subscription ``sub_orphan_j``, ``active`` on ``price_pro``, for
   customer ``cus_orphan_j`` / ``orphan_j@example.com``, which no account has (id or email).
 
-So there are ``S + 3k`` accounts and ``S + k`` subscriptions (1,000,000 x 990,000 for
-``--accounts 1000000 --subscriptions 1000000``), every injected case is disjoint from every
-other, and each yields exactly one finding of its kind. Nothing else should be reported.
-The output is byte-for-byte identical for the same arguments.
+Padding, so that the files hold exactly N accounts and M subscriptions; neither is drift:
+
+* ``N - 3k - S`` free accounts ``acct_free_j`` (``free_j@example.com``), no billing link,
+  ``has_paid_access=f``, plan ``free``;
+* ``M - k - S`` old subscriptions ``sub_prev_j``, ``canceled``, period 2026-05/06, each
+  belonging to an in-sync customer (round robin over the in-sync slots) that also has its
+  current ``active`` subscription: a customer who resubscribed.
+
+With N == M that is no free account and 2k history subscriptions (10,000 of the
+1,000,000 x 1,000,000 at ``--accounts 1000000 --subscriptions 1000000``). Every injected
+case is disjoint from every other and yields exactly one finding of its kind. Nothing else
+should be reported. The output is byte-for-byte identical for the same arguments.
 """
 
 from __future__ import annotations
@@ -111,15 +119,22 @@ class Layout:
     slots: int
     noise_canceled: int
     noise_cancel_at_period_end: int
+    free_accounts: int  # padding when N > M: unlinked accounts without paid access
+    history_subscriptions: int  # padding when M > N: old canceled subs of in-sync customers
     width: int
 
     @property
     def accounts(self) -> int:
-        return self.slots + 3 * self.per_kind
+        return self.slots + 3 * self.per_kind + self.free_accounts
 
     @property
     def subscriptions(self) -> int:
-        return self.slots + self.per_kind
+        return self.slots + self.per_kind + self.history_subscriptions
+
+    @property
+    def in_sync(self) -> int:
+        used = 4 * self.per_kind + self.noise_canceled + self.noise_cancel_at_period_end
+        return self.slots - used
 
 
 def plan_layout(accounts: int, subscriptions: int, seed: int, rate: float = 0.005) -> Layout:
@@ -130,8 +145,10 @@ def plan_layout(accounts: int, subscriptions: int, seed: int, rate: float = 0.00
     noise_cape = round(0.01 * slots)
     if slots < 4 * per_kind + noise_canceled + noise_cape + 1:
         raise SystemExit(f"sizes too small for rate {rate}: {accounts} x {subscriptions}")
-    width = max(6, len(str(max(slots, per_kind))))
-    return Layout(seed, per_kind, slots, noise_canceled, noise_cape, width)
+    free = accounts - 3 * per_kind - slots
+    history = subscriptions - per_kind - slots
+    width = max(6, len(str(max(slots, per_kind, free, history))))
+    return Layout(seed, per_kind, slots, noise_canceled, noise_cape, free, history, width)
 
 
 def _multiplier(slots: int) -> int:
@@ -173,11 +190,18 @@ def _slots_sql(layout: Layout) -> str:
     """
 
 
-def _extra_numbers_sql(layout: Layout) -> str:
-    return (
-        f"SELECT j, lpad(CAST(j AS VARCHAR), {layout.width}, '0') AS n "
-        f"FROM range(1, {layout.per_kind + 1}) t(j)"
-    )
+def _numbers_sql(count: int, width: int) -> str:
+    return f"SELECT j, lpad(CAST(j AS VARCHAR), {width}, '0') AS n FROM range(1, {count + 1}) t(j)"
+
+
+def _history_sql(layout: Layout) -> str:
+    """Padding subscriptions: the j-th goes to the ((j - 1) mod in_sync + 1)-th in-sync slot."""
+    return f"""
+    WITH numbered AS ({_numbers_sql(layout.history_subscriptions, layout.width)}),
+    targets AS (SELECT *, row_number() OVER (ORDER BY i) AS r FROM slots WHERE role = 'in_sync')
+    SELECT j, numbered.n AS hn, targets.i, targets.n, targets.plan
+    FROM numbered JOIN targets ON targets.r = (j - 1) % {layout.in_sync} + 1
+    """
 
 
 _BILLING_SLOT_SQL = """
@@ -198,6 +222,12 @@ _BILLING_ORPHAN_SQL = """
 SELECT 1, j, 'sub_orphan_' || n, 'cus_orphan_' || n, 'orphan_' || n || '@example.com',
     'active', 'price_pro', 1, 'usd', 'month', '29.00', DATE '2026-11-01', false
 FROM extra
+UNION ALL
+SELECT 2, j, 'sub_prev_' || hn, 'cus_' || n, 'user_' || n || '@example.com', 'canceled',
+    'price_' || plan, 1, 'usd', 'month',
+    CASE plan WHEN 'basic' THEN '9.00' WHEN 'pro' THEN '29.00' ELSE '99.00' END,
+    DATE '2026-05-01' + CAST(i % 30 AS INTEGER), false
+FROM history
 """
 
 _APP_SQL = """
@@ -221,6 +251,9 @@ SELECT 3, row_number() OVER (ORDER BY i), 'acct_dup_' || lpad(
         || '@example.com',
     'cus_' || n, 't', plan
 FROM slots WHERE role = 'dup_target'
+UNION ALL
+SELECT 4, j, 'acct_free_' || n, 'free_' || n || '@example.com', NULL, 'f', 'free'
+FROM free
 """
 
 
@@ -272,6 +305,8 @@ def expected_findings(layout: Layout) -> dict[str, object]:
         "noise": {
             "canceled_and_blocked": layout.noise_canceled,
             "cancel_at_period_end_active": layout.noise_cancel_at_period_end,
+            "free_unlinked_accounts": layout.free_accounts,
+            "history_canceled_subscriptions": layout.history_subscriptions,
         },
         "layout": asdict(layout),
     }
@@ -283,7 +318,10 @@ def generate(layout: Layout, out: Path) -> dict[str, object]:
     con = duckdb.connect()
     try:
         con.execute(f"CREATE TEMP TABLE slots AS {_slots_sql(layout)}")
-        con.execute(f"CREATE TEMP TABLE extra AS {_extra_numbers_sql(layout)}")
+        con.execute(f"CREATE TEMP TABLE extra AS {_numbers_sql(layout.per_kind, layout.width)}")
+        free = _numbers_sql(layout.free_accounts, layout.width)
+        con.execute(f"CREATE TEMP TABLE free AS {free}")
+        con.execute(f"CREATE TEMP TABLE history AS {_history_sql(layout)}")
         _copy(con, _billing_query(), out / "billing.csv")
         _copy(con, _app_query(layout), out / "app.csv")
     finally:

@@ -56,6 +56,7 @@ TARGET_SIZE = 1_000_000
 TARGET_WALL_SECONDS = 5.0
 TARGET_RSS_BYTES = 1_500_000_000  # 1.5 GB (decimal), i.e. ~1430 MiB
 MIB = 1024 * 1024
+BUSY_WARN_PERCENT = 20.0
 
 
 class BenchFailure(Exception):
@@ -67,6 +68,7 @@ class Measurement:
     wall_seconds: float
     polled_peak_rss: int  # bytes, sum over the process tree, sampled
     maxrss: int  # bytes, kernel high-water mark from wait4
+    cpu_seconds: float  # user + system time of the child and its reaped descendants
     returncode: int
 
     @property
@@ -83,6 +85,7 @@ class SizeResult:
     findings: int
     naive: Measurement | None
     naive_report: dict[str, Any] | None
+    busy_percent: float  # CPU used by other processes just before the runs
 
     @property
     def best(self) -> float:
@@ -95,6 +98,10 @@ class SizeResult:
     @property
     def peak_rss(self) -> int:
         return max(run.peak_rss for run in self.runs)
+
+    @property
+    def best_cpu(self) -> float:
+        return min(self.runs, key=lambda run: run.wall_seconds).cpu_seconds
 
 
 # --- measuring ---------------------------------------------------------------------------
@@ -114,26 +121,41 @@ def _tree_rss(root: psutil.Process) -> int:
     return total
 
 
+def _watch(
+    proc: subprocess.Popen[bytes], started: float, timeout: float
+) -> tuple[float, int, Any, int]:
+    """Poll until `proc` exits: (wall seconds, wait status, its rusage, polled peak RSS)."""
+    root = psutil.Process(proc.pid)
+    peak = 0
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            return time.perf_counter() - started, status, usage, peak
+        if time.perf_counter() - started > timeout:
+            raise BenchFailure(f"timed out after {timeout:g} s: {' '.join(map(str, proc.args))}")
+        peak = max(peak, _tree_rss(root))
+        time.sleep(POLL_SECONDS)
+
+
 def measure(cmd: list[str], cwd: Path, stdout: Path, stderr: Path, timeout: float) -> Measurement:
     """Run `cmd`, polling its tree's RSS, and reap it with wait4 for its ru_maxrss."""
     with stdout.open("wb") as out, stderr.open("wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err)
-        root = psutil.Process(proc.pid)
-        peak = 0
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                wall = time.perf_counter() - started
-                break
-            if time.perf_counter() - started > timeout:
-                proc.kill()
-                proc.wait()
-                raise BenchFailure(f"timed out after {timeout:.0f} s: {' '.join(cmd)}")
-            peak = max(peak, _tree_rss(root))
-            time.sleep(POLL_SECONDS)
+        try:
+            wall, status, usage, peak = _watch(proc, started, timeout)
+        except BaseException:
+            proc.kill()  # timeout or Ctrl-C: leave no benchmark process behind
+            proc.wait()
+            raise
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return Measurement(wall, peak, usage.ru_maxrss * 1024, proc.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measurement(wall, peak, usage.ru_maxrss * 1024, cpu, proc.returncode)
+
+
+def busy_cpu_percent(seconds: float = 1.0) -> float:
+    """System-wide CPU use over `seconds` while the harness sleeps: other people's load."""
+    return psutil.cpu_percent(interval=seconds)
 
 
 # --- data --------------------------------------------------------------------------------
@@ -164,7 +186,7 @@ def ensure_data(size: int, seed: int, root: Path) -> tuple[Path, dict[str, Any]]
 def billdrift_executable(override: Path | None = None) -> Path:
     exe = override.resolve() if override else Path(sys.executable).parent / "billdrift"
     if not exe.exists():
-        raise BenchFailure(f"billdrift is not installed next to {sys.executable}")
+        raise BenchFailure(f"billdrift executable not found: {exe}")
     return exe
 
 
@@ -236,7 +258,7 @@ def run_billdrift(
         )
         verify_report(directory, expected, run.returncode)
         print(
-            f"    billdrift run {attempt}: {run.wall_seconds:.2f} s, "
+            f"    billdrift run {attempt}: {run.wall_seconds:.2f} s (CPU {run.cpu_seconds:.2f} s), "
             f"peak RSS {run.peak_rss / MIB:.0f} MiB (polled {run.polled_peak_rss / MIB:.0f}, "
             f"maxrss {run.maxrss / MIB:.0f}), findings OK"
         )
@@ -279,7 +301,7 @@ def profile_billdrift(directory: Path, args: argparse.Namespace, top: int = 30) 
     run = measure(
         cmd, directory, directory / "profile.stdout", directory / "profile.stderr", args.timeout
     )
-    print(f"    profiled run: {run.wall_seconds:.2f} s (exit {run.returncode}) -> {profile}")
+    print(f"    profiled run: {run.wall_seconds:.2f} s (with profiler overhead) -> {profile}")
     stats = pstats.Stats(str(profile))
     stats.strip_dirs().sort_stats("cumulative").print_stats(top)
 
@@ -310,33 +332,44 @@ def environment() -> list[str]:
     ]
 
 
+def _ratio(value: float) -> str:
+    return f"{value:.1f}x" if value >= 1 else f"{value:.2f}x"
+
+
 def markdown_table(results: list[SizeResult], repeat: int) -> str:
     lines = [
-        "| accounts x subscriptions | billdrift best (s) | billdrift median (s) "
+        "| accounts x subscriptions | billdrift best (s) | billdrift median (s) | CPU of best (s) "
         "| peak RSS (MiB) | findings | naive loop (s) | naive queries | speedup |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         naive = result.naive_report
         naive_wall = f"{naive['loop_seconds']:.2f}" if naive else "-"
         queries = f"{naive['queries']:,}" if naive else "-"
-        speedup = f"{naive['loop_seconds'] / result.best:.1f}x" if naive else "-"
+        speedup = _ratio(naive["loop_seconds"] / result.best) if naive else "-"
         lines.append(
             f"| {result.accounts:,} x {result.subscriptions:,} | {result.best:.2f} "
-            f"| {result.median:.2f} | {result.peak_rss / MIB:.0f} | {result.findings:,} "
+            f"| {result.median:.2f} | {result.best_cpu:.2f} | {result.peak_rss / MIB:.0f} "
+            f"| {result.findings:,} "
             f"| {naive_wall} | {queries} | {speedup} |"
         )
     lines.append("")
     lines.append(
         f"billdrift: best and median of {repeat} runs, each verified against expected.json; "
         "peak RSS is the maximum over those runs (process tree). Naive loop: one run, loop "
-        "phase only (building the SQLite file is not counted); speedup = naive / billdrift best."
+        "phase only (building the SQLite file is not counted); speedup = naive / billdrift best. "
+        "CPU = user + system seconds of the fastest run (can exceed wall on several cores)."
     )
     return "\n".join(lines)
 
 
 def target_lines(results: list[SizeResult]) -> list[str]:
-    lines = []
+    lines = [
+        f"WARNING: {result.size:,}: the machine was {result.busy_percent:.0f}% busy with other "
+        "processes before the runs; timings are not representative."
+        for result in results
+        if result.busy_percent > BUSY_WARN_PERCENT
+    ]
     for result in results:
         if result.size < TARGET_SIZE:
             continue
@@ -355,6 +388,9 @@ def target_lines(results: list[SizeResult]) -> list[str]:
 
 def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
     directory, expected = ensure_data(size, args.seed, args.data_dir)
+    busy = busy_cpu_percent()
+    if busy > BUSY_WARN_PERCENT:
+        print(f"    WARNING: the machine is {busy:.0f}% busy before the runs; timings are noisy")
     runs = run_billdrift(directory, expected, args)
     if args.profile:
         profile_billdrift(directory, args)
@@ -369,6 +405,7 @@ def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
         expected["total"],
         naive,
         naive_report,
+        busy,
     )
 
 

@@ -8,7 +8,6 @@ any finding is produced, so a broken export yields ERROR rather than a flood.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +15,9 @@ from datetime import datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from billdrift import duck
 from billdrift.config import Config
 from billdrift.model import (
     APP_ACCESS_SIGNALS,
@@ -33,8 +34,27 @@ from billdrift.policy_tables import policy_tables
 from billdrift.report import Report, SourceInfo, Suppressed, decide_verdict
 from billdrift.rules import ALL_RULES
 from billdrift.rules.base import Rule, RuleContext
-from billdrift.rules.stages import STAGES
+from billdrift.rules.plans import plans_comparable
+from billdrift.rules.stages import (
+    ACCESS_DISAGREEMENTS,
+    ACCOUNT_DETAIL,
+    ACCOUNT_FIELDS,
+    CUSTOMER_SUBSCRIPTIONS,
+    EXPECTED_PLANS,
+    PLAN_DRIFT_ACCOUNTS,
+    STAGES,
+    SUBSCRIPTION_MONEY,
+)
 
+_NO_ACCOUNTS = "SELECT CAST(NULL AS VARCHAR) AS account_id LIMIT 0"
+_NO_KEYS = (
+    "SELECT CAST(NULL AS VARCHAR) AS account_id, CAST(NULL AS VARCHAR) AS customer_id, "
+    "CAST(NULL AS VARCHAR) AS subscription_id LIMIT 0"
+)
+_NO_MONEY = (
+    "SELECT CAST(NULL AS VARCHAR) AS subscription_id, CAST(NULL AS DOUBLE) AS monthly_minor, "
+    "CAST(NULL AS VARCHAR) AS currency LIMIT 0"
+)
 _SEVERITY_ORDER = "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"
 
 
@@ -54,6 +74,37 @@ def _conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
     if missing:
         raise ValueError(f"{what} lacks canonical columns {missing}")
     return table.select(schema.names).cast(schema)
+
+
+def _load_billing(con: duckdb.DuckDBPyConnection, billing: Sequence[BillingData]) -> None:
+    """Expose the billing relations; several inputs are merged without duplicates."""
+    if len(billing) == 1:  # the common case: scan the source's Arrow tables in place
+        only = billing[0]
+        con.register(
+            "billing_subscriptions",
+            _conform(only.subscriptions, BILLING_SUBSCRIPTIONS, "billing subscriptions"),
+        )
+        con.register("billing_items", _conform(only.items, BILLING_ITEMS, "billing items"))
+        return
+    subscriptions, items = _billing_relations(billing)
+    con.register("billing_subscriptions_input", subscriptions)
+    con.register("billing_items_input", items)
+    # The same subscription in two inputs (overlapping exports) counts once: the
+    # first input that has it wins, with its own items.
+    con.execute(
+        """
+        CREATE TABLE billing_subscriptions AS
+        SELECT * EXCLUDE (input, copy) FROM (
+          SELECT *, row_number() OVER (PARTITION BY subscription_id ORDER BY input) AS copy
+          FROM billing_subscriptions_input) WHERE copy = 1;
+        CREATE TABLE billing_items AS
+        SELECT i.* EXCLUDE (input) FROM billing_items_input i
+        SEMI JOIN billing_subscriptions_input s
+          ON s.subscription_id = i.subscription_id AND s.input = i.input
+        WHERE i.input = (SELECT min(t.input) FROM billing_subscriptions_input t
+                         WHERE t.subscription_id = i.subscription_id);
+        """
+    )
 
 
 def _billing_relations(billing: Sequence[BillingData]) -> tuple[pa.Table, pa.Table]:
@@ -89,25 +140,9 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
 
     Exposed for tests and for tools that want to inspect intermediate relations.
     """
-    con = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1)})
+    con = duck.connect()
     try:
-        subscriptions, items = _billing_relations(inputs.billing)
-        con.register("billing_subscriptions_input", subscriptions)
-        con.register("billing_items_input", items)
-        # The same subscription in two inputs (overlapping exports) counts once:
-        # the first input that has it wins, with its own items.
-        con.execute(
-            """
-            CREATE TABLE billing_subscriptions AS
-            SELECT * EXCLUDE (input, copy) FROM (
-              SELECT *, row_number() OVER (PARTITION BY subscription_id ORDER BY input) AS copy
-              FROM billing_subscriptions_input) WHERE copy = 1;
-            CREATE TABLE billing_items AS
-            SELECT i.* EXCLUDE (input) FROM billing_items_input i
-            WHERE i.input = (SELECT min(s.input) FROM billing_subscriptions_input s
-                             WHERE s.subscription_id = i.subscription_id);
-            """
-        )
+        _load_billing(con, inputs.billing)
         con.register("app_accounts", _conform(inputs.app.accounts, APP_ACCOUNTS, "app accounts"))
         con.register(
             "app_access_signals",
@@ -118,6 +153,24 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
         con.register("unreadable_rows", _unreadable_rows(inputs))
         for name, sql in STAGES:
             con.execute(f"CREATE TABLE {name} AS {sql}")
+        # Only accounts with several access fields can contradict themselves, and
+        # plans can only drift with a plan map and a plan column: skip the work else.
+        several_fields = _scalar(con, "SELECT count(DISTINCT field) FROM app_access_signals") > 1
+        con.execute(
+            "CREATE TABLE access_disagreements AS "
+            + (ACCESS_DISAGREEMENTS if several_fields else _NO_ACCOUNTS)
+        )
+        plans = plans_comparable(RuleContext(inputs.config, inputs.app.mapping))
+        con.execute(
+            "CREATE TABLE plan_drift_accounts AS "
+            + (PLAN_DRIFT_ACCOUNTS if plans else _NO_ACCOUNTS)
+        )
+        con.execute(f"CREATE TABLE account_detail AS {ACCOUNT_DETAIL}")
+        con.execute(
+            "CREATE TABLE expected_plans AS "
+            + EXPECTED_PLANS.format(rows="account_detail WHERE account_id IN "
+                                    "(SELECT account_id FROM plan_drift_accounts)")
+        )
         yield con
     finally:
         con.close()
@@ -149,10 +202,8 @@ def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list
                 f"policy.max_skipped_ratio = {policy.max_skipped_ratio:g}); see the skipped rows"
             )
     if subscriptions:
-        linked = _scalar(
-            con, "SELECT count(*) FROM accounts_prepared WHERE customer_id IS NOT NULL"
-        )
-        stale = _scalar(con, "SELECT count(*) FROM accounts_prepared WHERE link_stale")
+        linked = _scalar(con, "SELECT count(customer_id) FROM app_accounts")
+        stale = linked - _scalar(con, "SELECT count(*) FROM linked_accounts")
         if linked >= policy.partial_min_links and stale > policy.partial_max_missing_ratio * linked:
             errors.append(
                 f"{stale} of {linked} accounts link to customers the billing data does not "
@@ -162,26 +213,62 @@ def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list
     return errors
 
 
-def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule) -> tuple[list[Finding], list[Suppressed]]:
-    sql = f"""
-    SELECT f.*,
-      (SELECT min(e.reason) FROM exceptions e CROSS JOIN params p
-       WHERE (e.account IS NULL OR e.account = f.account_id)
-         AND (e.customer IS NULL OR e.customer = f.customer_id)
-         AND (e.kind IS NULL OR e.kind = '{rule.kind.value}')
-         AND (e.expires IS NULL OR e.expires > p.as_of)) AS suppressed_by
-    FROM ({rule.sql}) f
-    ORDER BY {_SEVERITY_ORDER}, f.account_id NULLS LAST, f.customer_id NULLS LAST,
-             f.subscription_id NULLS LAST
-    """
+def _iso_timestamps(table: pa.Table) -> pa.Table:
+    """Timestamps as ISO-8601 UTC strings to the second, converted in bulk: building
+    a Python datetime per cell is most of the cost of turning rows into findings."""
+    for index, column in enumerate(table.schema):
+        if pa.types.is_timestamp(column.type):
+            seconds = pc.cast(table.column(index), pa.timestamp("s", tz="UTC"), safe=False)
+            text = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%SZ")
+            table = table.set_column(index, column.name, text)
+    return table
+
+
+def _run_rules(
+    con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]
+) -> tuple[list[Finding], list[Suppressed]]:
+    """Run every rule, then add money, evidence strings and exceptions to the
+    reported rows only: each of those is one pass for all rules together."""
+    for index, rule in enumerate(rules):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE rule_rows_{index} AS {rule.sql}")
+    keys = " UNION ALL ".join(
+        f"SELECT CAST(account_id AS VARCHAR) AS account_id, "
+        f"CAST(customer_id AS VARCHAR) AS customer_id, "
+        f"CAST(subscription_id AS VARCHAR) AS subscription_id FROM rule_rows_{index}"
+        for index in range(len(rules))
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE reported AS {keys or _NO_KEYS}")
+    for name, sql in (
+        ("reported_money", SUBSCRIPTION_MONEY.format(subscriptions="reported")),
+        ("reported_fields", ACCOUNT_FIELDS.format(rows="reported")),
+        ("reported_subscriptions", CUSTOMER_SUBSCRIPTIONS.format(rows="reported")),
+    ):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
     findings: list[Finding] = []
     suppressed: list[Suppressed] = []
-    for row in con.sql(sql).to_arrow_table().to_pylist():
-        built = rule.build(row)
-        if row["suppressed_by"] is None:
-            findings.append(built)
-        else:
-            suppressed.append(Suppressed(built, row["suppressed_by"]))
+    for index, rule in enumerate(rules):
+        money = "reported_money" if rule.exposure else f"({_NO_MONEY})"
+        sql = f"""
+        SELECT f.*, money.monthly_minor, money.currency, af.fields AS app_fields,
+          cs.all_subscriptions,
+          (SELECT min(e.reason) FROM exceptions e CROSS JOIN params p
+           WHERE (e.account IS NULL OR e.account = f.account_id)
+             AND (e.customer IS NULL OR e.customer = f.customer_id)
+             AND (e.kind IS NULL OR e.kind = '{rule.kind.value}')
+             AND (e.expires IS NULL OR e.expires > p.as_of)) AS suppressed_by
+        FROM rule_rows_{index} f
+        LEFT JOIN {money} money ON money.subscription_id = f.subscription_id
+        LEFT JOIN reported_fields af ON af.account_id = f.account_id
+        LEFT JOIN reported_subscriptions cs ON cs.customer_id = f.customer_id
+        ORDER BY {_SEVERITY_ORDER}, f.account_id NULLS LAST, f.customer_id NULLS LAST,
+                 f.subscription_id NULLS LAST
+        """
+        for row in _iso_timestamps(con.sql(sql).to_arrow_table()).to_pylist():
+            built = rule.build(row)
+            if row["suppressed_by"] is None:
+                findings.append(built)
+            else:
+                suppressed.append(Suppressed(built, row["suppressed_by"]))
     return findings, suppressed
 
 
@@ -230,16 +317,13 @@ def reconcile(inputs: Inputs) -> Report:
             ).fetchall()
         }
         context = RuleContext(inputs.config, inputs.app.mapping)
-        findings: list[Finding] = []
-        suppressed: list[Suppressed] = []
-        not_applied: list[tuple[str, str]] = []
-        for rule in ALL_RULES:
-            if not rule.applies(context):
-                not_applied.append((rule.kind.value, rule.not_applied_because))
-                continue
-            found, excused = _run_rule(con, rule)
-            findings += found
-            suppressed += excused
+        applicable = [rule for rule in ALL_RULES if rule.applies(context)]
+        not_applied = [
+            (rule.kind.value, rule.not_applied_because)
+            for rule in ALL_RULES
+            if rule not in applicable
+        ]
+        findings, suppressed = _run_rules(con, applicable)
     ordered = tuple(sorted(findings, key=lambda f: -f.severity))  # stable: kind order kept
     return Report(
         verdict=decide_verdict(ordered, skips, (), fail_on),

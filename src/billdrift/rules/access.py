@@ -12,22 +12,19 @@ _SEVERITY_BY_MATCH = "CASE WHEN match_confidence >= 0.9 THEN 'high' ELSE 'medium
 
 PAID_BUT_BLOCKED_SQL = f"""
 SELECT *, {_SEVERITY_BY_MATCH} AS severity, match_confidence AS confidence,
-       matched_customer_id AS customer_id, sub_monthly_minor AS monthly_minor,
-       sub_currency AS currency
-FROM account_state WHERE state = 'paid_but_blocked'
+       matched_customer_id AS customer_id
+FROM account_detail WHERE state = 'paid_but_blocked'
 """
 
 UNPAID_BUT_ACTIVE_SQL = f"""
 SELECT *, {_SEVERITY_BY_MATCH} AS severity, match_confidence AS confidence,
-       matched_customer_id AS customer_id, sub_monthly_minor AS monthly_minor,
-       sub_currency AS currency
-FROM account_state WHERE state = 'unpaid_but_active'
+       matched_customer_id AS customer_id
+FROM account_detail WHERE state = 'unpaid_but_active'
 """
 
 AMBIGUOUS_SQL = """
-SELECT *, 'low' AS severity, 0.0 AS confidence, matched_customer_id AS customer_id,
-       sub_monthly_minor AS monthly_minor, sub_currency AS currency
-FROM account_state WHERE state = 'ambiguous'
+SELECT *, 'low' AS severity, 0.0 AS confidence, matched_customer_id AS customer_id
+FROM account_detail WHERE state = 'ambiguous'
 """
 
 

@@ -7,12 +7,9 @@ from billdrift.rules.base import Row, Rule, finding
 from billdrift.rules.evidence import account_evidence
 
 APP_FIELDS_DISAGREE_SQL = """
-SELECT s.*, 'medium' AS severity, 1.0 AS confidence,
-       s.matched_customer_id AS customer_id,
-       CAST(NULL AS DOUBLE) AS monthly_minor, CAST(NULL AS VARCHAR) AS currency
-FROM account_access x
-JOIN account_state s ON s.account_id = x.account_id
-WHERE x.any_grants AND NOT x.all_grants
+SELECT d.*, 'medium' AS severity, 1.0 AS confidence, d.matched_customer_id AS customer_id
+FROM account_detail d
+JOIN access_disagreements x ON x.account_id = d.account_id
 """
 
 
@@ -35,5 +32,6 @@ RULES = (
         "column says canceled, or the reverse).",
         APP_FIELDS_DISAGREE_SQL,
         _app_fields_disagree,
+        exposure=False,
     ),
 )

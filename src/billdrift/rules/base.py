@@ -18,15 +18,8 @@ from billdrift.config import Config
 from billdrift.currency import minor_exponent
 from billdrift.model import Exposure, Finding, Kind, Severity
 
-COMMON_COLUMNS = (
-    "account_id",
-    "customer_id",
-    "subscription_id",
-    "severity",
-    "confidence",
-    "monthly_minor",
-    "currency",
-)
+#: Columns every rule query returns; the engine adds money and evidence strings.
+COMMON_COLUMNS = ("account_id", "customer_id", "subscription_id", "severity", "confidence")
 
 Row = Mapping[str, Any]
 
@@ -49,6 +42,8 @@ class Rule:
     summary: str  # one line for docs and `--help`
     sql: str
     build: Callable[[Row], Finding]
+    #: Whether the finding carries the subscription's monthly amount as money at stake.
+    exposure: bool = True
     #: False when the inputs or config cannot support the rule; the report says so.
     applies: Callable[[RuleContext], bool] = always
     not_applied_because: str = ""

@@ -7,37 +7,46 @@ from billdrift.rules.base import Row, Rule, RuleContext, finding, when
 from billdrift.rules.evidence import account_evidence, app_says, billing_says
 
 MISSING_BILLING_LINK_SQL = """
-SELECT *, 'medium' AS severity, 1.0 AS confidence, NULL AS customer_id,
-       CAST(NULL AS DOUBLE) AS monthly_minor, CAST(NULL AS VARCHAR) AS currency
-FROM account_state WHERE state = 'missing_billing_link'
+SELECT *, 'medium' AS severity, 1.0 AS confidence, NULL AS customer_id
+FROM account_detail WHERE state = 'missing_billing_link'
 """
 
 STALE_BILLING_LINK_SQL = """
 SELECT *, CASE WHEN app_grants THEN 'medium' ELSE 'low' END AS severity,
-       1.0 AS confidence, linked_customer_id AS customer_id,
-       CAST(NULL AS DOUBLE) AS monthly_minor, CAST(NULL AS VARCHAR) AS currency
-FROM account_state WHERE state = 'stale_billing_link'
+       1.0 AS confidence, linked_customer_id AS customer_id
+FROM account_detail WHERE state = 'stale_billing_link'
 """
 
 DUPLICATE_CUSTOMER_SQL = """
-SELECT NULL AS account_id, a.customer_id, min(c.subscription_id) AS subscription_id,
-       'medium' AS severity, 1.0 AS confidence,
-       CAST(NULL AS DOUBLE) AS monthly_minor, CAST(NULL AS VARCHAR) AS currency,
-       count(*) AS n_accounts,
-       string_agg(a.account_id, ', ' ORDER BY a.account_id) AS account_ids,
-       min(c.status) AS status
-FROM app_accounts a
-LEFT JOIN customers c ON c.customer_id = a.customer_id
-WHERE a.customer_id IS NOT NULL
-GROUP BY a.customer_id
-HAVING count(*) > 1
+WITH shared AS (
+  SELECT customer_id, count(*) AS n_accounts
+  FROM app_accounts WHERE customer_id IS NOT NULL
+  GROUP BY customer_id HAVING count(*) > 1
+)
+SELECT NULL AS account_id, d.customer_id, c.subscription_id, 'medium' AS severity,
+       1.0 AS confidence, d.n_accounts, b.status,
+       (SELECT string_agg(a.account_id, ', ' ORDER BY a.account_id) FROM app_accounts a
+        WHERE a.customer_id = d.customer_id) AS account_ids
+FROM shared d
+LEFT JOIN customers c ON c.customer_id = d.customer_id
+LEFT JOIN billing_subscriptions b ON b.subscription_id = c.subscription_id
 """
 
 ORPHANED_SUBSCRIPTION_SQL = """
-SELECT c.*, NULL AS account_id, 'medium' AS severity, 1.0 AS confidence
-FROM customers c
-WHERE c.entitles
-  AND NOT EXISTS (SELECT 1 FROM claimed_customers k WHERE k.customer_id = c.customer_id)
+WITH orphans AS (
+  SELECT c.customer_id, c.subscription_id, c.entitlement_reason, c.decision
+  FROM customers c
+  WHERE c.entitles
+    AND NOT EXISTS (SELECT 1 FROM app_accounts a WHERE a.customer_id = c.customer_id)
+    AND NOT EXISTS (SELECT 1 FROM match_candidates m WHERE m.customer_id = c.customer_id)
+    AND NOT EXISTS (SELECT 1 FROM unreadable_rows u
+                    WHERE u.side = 'app' AND u.customer_id = c.customer_id)
+)
+SELECT o.*, NULL AS account_id, 'medium' AS severity, 1.0 AS confidence,
+       b.provider, b.status, b.customer_email AS email, b.current_period_start,
+       b.current_period_end, b.cancel_at, b.source_ref
+FROM orphans o
+JOIN billing_subscriptions b ON b.subscription_id = o.subscription_id
 """
 
 
@@ -132,18 +141,21 @@ RULES = (
         "and free plans excepted).",
         MISSING_BILLING_LINK_SQL,
         _missing_billing_link,
+        exposure=False,
     ),
     Rule(
         Kind.STALE_BILLING_LINK,
         "An account linked to a customer the billing data does not contain at all.",
         STALE_BILLING_LINK_SQL,
         _stale_billing_link,
+        exposure=False,
     ),
     Rule(
         Kind.DUPLICATE_CUSTOMER,
         "One billing customer linked from several accounts (off with policy.team_billing).",
         DUPLICATE_CUSTOMER_SQL,
         _duplicate_customer,
+        exposure=False,
         applies=_separate_billing,
         not_applied_because="policy.team_billing is true",
     ),

@@ -6,38 +6,12 @@ from billdrift.model import Finding, Kind
 from billdrift.rules.base import Row, Rule, RuleContext, finding
 from billdrift.rules.evidence import account_evidence, billing_says
 
-#: Plans each subscription pays for, via any key the plan map knows.
-_MAPPED_PLANS = """
-SELECT DISTINCT subscription_id, plan FROM (
-  SELECT i.subscription_id, lower(pm.plan) AS plan
-  FROM billing_items i JOIN plan_map pm ON pm.key = i.price_id
-  UNION ALL
-  SELECT i.subscription_id, lower(pm.plan) FROM billing_items i
-  JOIN plan_map pm ON pm.key = i.lookup_key
-  UNION ALL
-  SELECT i.subscription_id, lower(pm.plan) FROM billing_items i
-  JOIN plan_map pm ON pm.key = i.product_id
-  UNION ALL
-  SELECT i.subscription_id, lower(pm.plan) FROM billing_items i
-  JOIN plan_map pm ON pm.key = i.plan_name
-) keyed
-"""
-
-PLAN_DRIFT_SQL = f"""
-WITH mapped AS ({_MAPPED_PLANS}),
-expected AS (
-  SELECT subscription_id, string_agg(plan, ', ' ORDER BY plan) AS expected_plans
-  FROM mapped GROUP BY subscription_id
-)
-SELECT s.*, e.expected_plans, 'medium' AS severity, s.match_confidence AS confidence,
-       s.matched_customer_id AS customer_id, s.sub_monthly_minor AS monthly_minor,
-       s.sub_currency AS currency
-FROM account_state s
-JOIN expected e ON e.subscription_id = s.subscription_id
-WHERE s.state = 'in_sync' AND s.entitles AND s.app_grants
-  AND NOT EXISTS (SELECT 1 FROM mapped m
-                  WHERE m.subscription_id = s.subscription_id
-                    AND m.plan = lower(trim(coalesce(s.plan, ''))))
+PLAN_DRIFT_SQL = """
+SELECT d.*, 'medium' AS severity, d.match_confidence AS confidence,
+       d.matched_customer_id AS customer_id, e.expected_plans
+FROM account_detail d
+JOIN plan_drift_accounts x ON x.account_id = d.account_id
+LEFT JOIN expected_plans e ON e.subscription_id = d.subscription_id
 """
 
 
@@ -57,7 +31,7 @@ def _plan_drift(row: Row) -> Finding:
     )
 
 
-def _can_compare_plans(context: RuleContext) -> bool:
+def plans_comparable(context: RuleContext) -> bool:
     return bool(context.config.plans) and bool(context.app_mapping.get("plan"))
 
 
@@ -68,7 +42,7 @@ RULES = (
         "product maps to in [plans].",
         PLAN_DRIFT_SQL,
         _plan_drift,
-        applies=_can_compare_plans,
+        applies=plans_comparable,
         not_applied_because="needs a [plans] map in the config and a plan column in the app",
     ),
 )

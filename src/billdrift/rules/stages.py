@@ -4,12 +4,15 @@ Each stage is plain SQL over the canonical relations (``billing_subscriptions``,
 ``billing_items``, ``app_accounts``, ``app_access_signals``) and the policy
 relations built from configuration (``params``, ``status_policy``, ``plan_map``,
 ``app_granting_statuses``, ``internal_email_patterns``, ``internal_roles``,
-``free_plans``, ``currency_exponents``). Nothing here is DuckDB-only beyond
-widely shared functions (``regexp_replace``, ``split_part``, ``string_agg``,
-``bool_or``, ``FILTER``), so the same text can be pushed down to PostgreSQL or a
-warehouse where both sides are mirrored.
+``free_plans``, ``exceptions``, ``unreadable_rows``). Nothing here is DuckDB-only
+beyond widely shared functions (``regexp_replace``, ``split_part``,
+``string_agg``, ``bool_or``, ``FILTER``, window functions), so the same text can
+be pushed down to PostgreSQL or a warehouse where both sides are mirrored.
 
-Stages run in order; each becomes a table named after it.
+Stages run in order; each becomes a table named after it. They are kept narrow
+(keys and decisions only) because at a million rows per side every extra column
+materialized costs time and memory; the wide evidence is joined back only for
+the rows a rule reports (:data:`ACCOUNT_DETAIL`).
 """
 
 from __future__ import annotations
@@ -32,41 +35,41 @@ SELECT *, split_part(lower(trim(email)), '@', 1) AS email_local,
 FROM {relation}
 """
 
-SUBSCRIPTION_MONEY = """
-SELECT i.subscription_id,
-       min(lower(i.currency)) AS currency,
-       sum(CAST(i.unit_amount_minor AS DOUBLE) * coalesce(i.quantity, 1)
-           * CASE lower(i.interval)
-               WHEN 'month' THEN 1.0 / coalesce(nullif(i.interval_count, 0), 1)
-               WHEN 'year' THEN 1.0 / (12 * coalesce(nullif(i.interval_count, 0), 1))
-               WHEN 'week' THEN 52.0 / 12 / coalesce(nullif(i.interval_count, 0), 1)
-               WHEN 'day' THEN 365.0 / 12 / coalesce(nullif(i.interval_count, 0), 1)
-             END) AS gross_monthly_minor,
-       -- amount_off applies once per invoice: scale it by the first item's interval
-       max(CASE lower(i.interval)
-               WHEN 'month' THEN 1.0 / coalesce(nullif(i.interval_count, 0), 1)
-               WHEN 'year' THEN 1.0 / (12 * coalesce(nullif(i.interval_count, 0), 1))
-               WHEN 'week' THEN 52.0 / 12 / coalesce(nullif(i.interval_count, 0), 1)
-               WHEN 'day' THEN 365.0 / 12 / coalesce(nullif(i.interval_count, 0), 1)
-           END) AS invoices_per_month,
-       count(*) AS n_items,
-       count(*) FILTER (WHERE i.unit_amount_minor IS NULL OR i.interval IS NULL)
-         AS n_unpriced_items,
-       count(DISTINCT lower(i.currency)) AS n_currencies
-FROM billing_items i
-GROUP BY i.subscription_id
-"""
+_PER_MONTH = """CASE lower({i}.interval)
+               WHEN 'month' THEN 1.0 / coalesce(nullif({i}.interval_count, 0), 1)
+               WHEN 'year' THEN 1.0 / (12 * coalesce(nullif({i}.interval_count, 0), 1))
+               WHEN 'week' THEN 52.0 / 12 / coalesce(nullif({i}.interval_count, 0), 1)
+               WHEN 'day' THEN 365.0 / 12 / coalesce(nullif({i}.interval_count, 0), 1)
+             END"""
 
-SUBSCRIPTIONS_EVALUATED = """
-SELECT s.*,
-       sp.decision,
-       m.currency,
+#: Monthly value of the subscriptions named in relation ``{subscriptions}`` (a
+#: rule's output): computed for reported rows only, never for the whole book.
+SUBSCRIPTION_MONEY = f"""
+SELECT m.subscription_id, m.currency,
        CASE WHEN m.n_currencies > 1 OR m.gross_monthly_minor IS NULL THEN NULL
             ELSE greatest(0.0,
                  m.gross_monthly_minor * (1 - coalesce(s.discount_percent_off, 0) / 100.0)
                  - coalesce(s.discount_amount_off_minor, 0) * coalesce(m.invoices_per_month, 1))
-       END AS monthly_minor,
-       s.current_period_start + p.grace_days * INTERVAL '1 day' AS grace_until,
+       END AS monthly_minor
+FROM (
+  SELECT i.subscription_id,
+         min(lower(i.currency)) AS currency,
+         sum(CAST(i.unit_amount_minor AS DOUBLE) * coalesce(i.quantity, 1)
+             * {_PER_MONTH.format(i="i")}) AS gross_monthly_minor,
+         -- amount_off applies once per invoice: scale it by the item interval
+         max({_PER_MONTH.format(i="i")}) AS invoices_per_month,
+         count(DISTINCT lower(i.currency)) AS n_currencies
+  FROM billing_items i
+  WHERE i.subscription_id IN (SELECT subscription_id FROM {{subscriptions}})
+  GROUP BY i.subscription_id
+) m
+JOIN billing_subscriptions s ON s.subscription_id = m.subscription_id
+"""
+
+#: What each subscription means for access as of `params.as_of`, and why.
+SUBSCRIPTIONS_EVALUATED = """
+SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
+       sp.decision,
        CASE
          WHEN sp.decision IS NULL THEN NULL
          WHEN sp.decision = 'entitled' AND s.cancel_at IS NOT NULL AND s.cancel_at <= p.as_of
@@ -102,18 +105,15 @@ SELECT s.*,
 FROM billing_subscriptions s
 CROSS JOIN params p
 LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
-LEFT JOIN subscription_money m ON m.subscription_id = s.subscription_id
 """
 
 #: One row per billing customer: its best subscription (live beats unknown beats
 #: ended; then latest period end, latest creation, smallest id) and how many it has.
 CUSTOMERS = """
-SELECT * FROM (
+SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
+FROM (
   SELECT e.*,
          count(*) OVER (PARTITION BY e.customer_id) AS n_subscriptions,
-         string_agg(e.subscription_id || ':' || coalesce(e.status, 'null'), ', ')
-           OVER (PARTITION BY e.customer_id) AS all_subscriptions,
-         min(e.customer_email) OVER (PARTITION BY e.customer_id) AS email,
          row_number() OVER (
            PARTITION BY e.customer_id
            ORDER BY CASE WHEN e.entitles THEN 0 WHEN e.entitles IS NULL THEN 1 ELSE 2 END,
@@ -128,105 +128,104 @@ SELECT * FROM (
 WHERE rank_in_customer = 1
 """
 
-CUSTOMER_EMAILS = f"""
-SELECT customer_id, email, {NORMALIZED_EMAIL} AS normalized_email
-FROM ({EMAIL_PARTS.format(relation="customers")}) c
+#: Accounts whose stored customer id is a known billing customer: the exact match
+#: that settles almost every account, so the costlier methods see only the rest.
+LINKED_ACCOUNTS = """
+SELECT a.account_id, a.customer_id
+FROM app_accounts a
+JOIN customers c ON c.customer_id = a.customer_id
 """
 
-ACCOUNTS_PREPARED = f"""
-SELECT a.*,
-       {NORMALIZED_EMAIL} AS normalized_email,
-       (a.customer_id IS NOT NULL
-        AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.customer_id = a.customer_id))
-         AS link_stale,
-       (EXISTS (SELECT 1 FROM internal_email_patterns ip
-                WHERE lower(a.email) LIKE ip.like_pattern)
-        OR EXISTS (SELECT 1 FROM internal_roles ir WHERE ir.role = lower(trim(a.role))))
-         AS is_internal,
-       EXISTS (SELECT 1 FROM free_plans fp WHERE fp.plan = lower(trim(a.plan))) AS on_free_plan
-FROM ({EMAIL_PARTS.format(relation="app_accounts")}) a
-"""
-
-#: Candidate customers per account, by the first method that yields a candidate: customer id,
-#: subscription id, exact email, normalized email. Email methods only consider
-#: customers no account claims by id, so one person's second account is not
-#: mistaken for the paying one. Several candidates for one account = collision.
-MATCH_CANDIDATES = """
-WITH by_customer AS (
-  SELECT a.account_id, a.customer_id, 'customer_id' AS method, 1.0 AS confidence, 1 AS step
-  FROM accounts_prepared a
-  WHERE NOT a.link_stale AND a.customer_id IS NOT NULL
+#: Candidate customers per account, by the first method that yields a candidate:
+#: customer id, subscription id, exact email, normalized email. Email methods only
+#: consider customers no account claims by id, so one person's second account is
+#: not mistaken for the paying one. Several candidates for one account = collision.
+MATCH_CANDIDATES = f"""
+WITH unlinked AS (
+  SELECT a.account_id, a.subscription_id, a.email
+  FROM app_accounts a
+  WHERE NOT EXISTS (SELECT 1 FROM linked_accounts l WHERE l.account_id = a.account_id)
 ),
 by_subscription AS (
-  SELECT a.account_id, s.customer_id, 'subscription_id' AS method, 0.95 AS confidence,
-         2 AS step
-  FROM accounts_prepared a
-  JOIN billing_subscriptions s ON s.subscription_id = a.subscription_id
+  SELECT u.account_id, s.customer_id, 'subscription_id' AS method, 0.95 AS confidence
+  FROM unlinked u
+  JOIN billing_subscriptions s ON s.subscription_id = u.subscription_id
   WHERE s.customer_id IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM by_customer b WHERE b.account_id = a.account_id)
 ),
-claimed AS (
-  SELECT customer_id FROM by_customer UNION SELECT customer_id FROM by_subscription
+unclaimed_emails AS (
+  SELECT customer_id, email, {NORMALIZED_EMAIL} AS normalized_email
+  FROM ({EMAIL_PARTS.format(relation='''(
+    SELECT s.customer_id, min(s.customer_email) AS email
+    FROM billing_subscriptions s
+    WHERE s.customer_email IS NOT NULL AND s.customer_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM linked_accounts k WHERE k.customer_id = s.customer_id)
+      AND NOT EXISTS (SELECT 1 FROM by_subscription k WHERE k.customer_id = s.customer_id)
+    GROUP BY s.customer_id) unclaimed''')}) e
+),
+unmatched AS (
+  SELECT u.account_id, u.email, {NORMALIZED_EMAIL} AS normalized_email
+  FROM ({EMAIL_PARTS.format(relation="unlinked")}) u
+  WHERE NOT EXISTS (SELECT 1 FROM by_subscription b WHERE b.account_id = u.account_id)
 ),
 by_email AS (
-  SELECT a.account_id, c.customer_id, 'email' AS method, 0.9 AS confidence, 3 AS step
-  FROM accounts_prepared a
-  JOIN customer_emails c ON c.email = a.email
-  WHERE NOT EXISTS (SELECT 1 FROM by_customer b WHERE b.account_id = a.account_id)
-    AND NOT EXISTS (SELECT 1 FROM by_subscription b WHERE b.account_id = a.account_id)
-    AND NOT EXISTS (SELECT 1 FROM claimed k WHERE k.customer_id = c.customer_id)
+  SELECT u.account_id, c.customer_id, 'email' AS method, 0.9 AS confidence
+  FROM unmatched u JOIN unclaimed_emails c ON c.email = u.email
 ),
 by_normalized_email AS (
-  SELECT a.account_id, c.customer_id, 'normalized_email' AS method, 0.7 AS confidence,
-         4 AS step
-  FROM accounts_prepared a
-  JOIN customer_emails c ON c.normalized_email = a.normalized_email
-  WHERE NOT EXISTS (SELECT 1 FROM by_customer b WHERE b.account_id = a.account_id)
-    AND NOT EXISTS (SELECT 1 FROM by_subscription b WHERE b.account_id = a.account_id)
-    AND NOT EXISTS (SELECT 1 FROM by_email b WHERE b.account_id = a.account_id)
-    AND NOT EXISTS (SELECT 1 FROM claimed k WHERE k.customer_id = c.customer_id)
-),
-SELECT * FROM by_customer UNION ALL SELECT * FROM by_subscription
-UNION ALL SELECT * FROM by_email UNION ALL SELECT * FROM by_normalized_email
+  SELECT u.account_id, c.customer_id, 'normalized_email' AS method, 0.7 AS confidence
+  FROM unmatched u JOIN unclaimed_emails c ON c.normalized_email = u.normalized_email
+  WHERE NOT EXISTS (SELECT 1 FROM by_email b WHERE b.account_id = u.account_id)
+)
+SELECT account_id, customer_id, 'customer_id' AS method, 1.0 AS confidence
+FROM linked_accounts
+UNION ALL SELECT * FROM by_subscription
+UNION ALL SELECT * FROM by_email
+UNION ALL SELECT * FROM by_normalized_email
 """
 
+#: One row per matched account. Exact id matches have one candidate by
+#: construction, so only the few others are aggregated.
 ACCOUNT_MATCHES = """
-SELECT account_id, min(method) AS method, min(confidence) AS confidence,
-       count(DISTINCT customer_id) AS n_candidates,
-       min(customer_id) AS customer_id,
-       string_agg(DISTINCT customer_id, ', ' ORDER BY customer_id) AS candidates
-FROM match_candidates
+SELECT account_id, method, confidence, 1 AS n_candidates, customer_id,
+       customer_id AS candidates
+FROM match_candidates WHERE method = 'customer_id'
+UNION ALL
+SELECT account_id, min(method), min(confidence), count(DISTINCT customer_id),
+       min(customer_id), string_agg(DISTINCT customer_id, ', ' ORDER BY customer_id)
+FROM match_candidates WHERE method <> 'customer_id'
 GROUP BY account_id
 """
 
-#: The app's access per account: the primary field decides; all fields are kept
-#: so their disagreement can be reported.
-ACCOUNT_ACCESS = """
-WITH signals AS (
-  SELECT g.*,
-         CASE WHEN g.kind = 'flag' THEN g.flag
+#: What a signal means: a flag as parsed, a status by the app's granting statuses.
+_SIGNAL_GRANTS = """CASE WHEN g.kind = 'flag' THEN g.flag
               WHEN g.raw IS NULL OR trim(g.raw) = '' THEN NULL
               ELSE EXISTS (SELECT 1 FROM app_granting_statuses s
                            WHERE s.status = lower(trim(g.raw)))
-         END AS grants
-  FROM app_access_signals g
-)
-SELECT account_id,
-       bool_or(grants) FILTER (WHERE is_primary) AS primary_grants,
-       min(field) FILTER (WHERE is_primary) AS primary_field,
-       min(raw) FILTER (WHERE is_primary) AS primary_raw,
-       bool_or(grants) AS any_grants,
-       bool_and(grants) AS all_grants,
-       string_agg(field || '=' || coalesce(raw, 'null'), ', ' ORDER BY field) AS fields
-FROM signals
+         END"""
+
+#: The app's access per account, from its primary field (one per account).
+ACCOUNT_ACCESS = f"""
+SELECT g.account_id, {_SIGNAL_GRANTS} AS primary_grants
+FROM app_access_signals g
+WHERE g.is_primary
+"""
+
+#: Accounts whose access fields contradict each other. Only accounts with more than
+#: one signal can disagree; the engine skips this stage when the app maps one field.
+ACCESS_DISAGREEMENTS = f"""
+SELECT account_id FROM (
+  SELECT g.account_id, {_SIGNAL_GRANTS} AS grants FROM app_access_signals g
+) signals
 GROUP BY account_id
+HAVING bool_or(grants) AND NOT bool_and(grants)
 """
 
 #: Exactly one state per account. Rules that report per-account findings read it.
 #: A verdict that hinges on a billing row that could not be read is held back as
 #: ambiguous rather than reported as drift.
 ACCOUNT_STATE = """
-SELECT r.*,
+SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
+       r.match_confidence, r.candidates, r.app_grants, r.entitles,
        CASE WHEN r.billing_unreadable
                  AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
             THEN 'ambiguous' ELSE r.raw_state END AS state,
@@ -234,74 +233,150 @@ SELECT r.*,
                  AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
             THEN 'billing_row_unreadable' ELSE r.raw_reason END AS ambiguous_reason
 FROM (
-SELECT a.account_id, a.customer_id AS linked_customer_id,
-       a.subscription_id AS linked_subscription_id, a.email, a.plan, a.role, a.source_ref,
-       a.link_stale, a.is_internal, a.on_free_plan,
-       m.method AS match_method, m.confidence AS match_confidence,
-       m.n_candidates, m.candidates,
-       CASE WHEN coalesce(m.n_candidates, 0) = 1 THEN m.customer_id END AS matched_customer_id,
-       c.subscription_id, c.status, c.provider, c.decision, c.entitles, c.entitlement_reason,
-       c.current_period_start, c.current_period_end, c.cancel_at_period_end, c.cancel_at,
-       c.trial_end, c.ended_at, c.grace_until,
-       c.monthly_minor AS sub_monthly_minor, c.currency AS sub_currency,
-       c.n_subscriptions, c.all_subscriptions, c.source_ref AS billing_source_ref,
-       coalesce(x.primary_grants, FALSE) AS app_grants,
-       x.primary_field, x.primary_raw, x.fields AS app_fields,
-       EXISTS (SELECT 1 FROM unreadable_rows u
-               WHERE u.side = 'billing'
-                 AND u.customer_id IN (a.customer_id, m.customer_id)) AS billing_unreadable,
-       CASE
-         WHEN m.n_candidates > 1 THEN 'ambiguous'
-         WHEN m.customer_id IS NOT NULL THEN
-           CASE WHEN c.entitles IS NULL THEN 'ambiguous'
-                WHEN c.entitles AND NOT coalesce(x.primary_grants, FALSE)
-                  THEN 'paid_but_blocked'
-                WHEN NOT c.entitles AND coalesce(x.primary_grants, FALSE)
-                  THEN CASE WHEN a.is_internal THEN 'internal' ELSE 'unpaid_but_active' END
-                WHEN a.link_stale THEN 'stale_billing_link'
-                ELSE 'in_sync'
-           END
-         WHEN a.customer_id IS NOT NULL THEN
-           CASE WHEN a.is_internal THEN 'internal' ELSE 'stale_billing_link' END
-         WHEN coalesce(x.primary_grants, FALSE) AND a.is_internal THEN 'internal'
-         WHEN coalesce(x.primary_grants, FALSE) AND a.on_free_plan THEN 'free_plan'
-         WHEN coalesce(x.primary_grants, FALSE) THEN 'missing_billing_link'
-         ELSE 'no_billing'
-       END AS raw_state,
-       CASE
-         WHEN m.n_candidates > 1 THEN 'match_collision'
-         WHEN m.customer_id IS NOT NULL AND c.entitles IS NULL THEN c.entitlement_reason
-       END AS raw_reason
-FROM accounts_prepared a
-LEFT JOIN account_matches m ON m.account_id = a.account_id
-LEFT JOIN customers c ON c.customer_id = m.customer_id AND m.n_candidates = 1
-LEFT JOIN account_access x ON x.account_id = a.account_id
+  SELECT a.account_id,
+         m.method AS match_method, m.confidence AS match_confidence, m.candidates,
+         CASE WHEN m.n_candidates = 1 THEN m.customer_id END AS matched_customer_id,
+         c.subscription_id, c.entitles,
+         coalesce(x.primary_grants, FALSE) AS app_grants,
+         (EXISTS (SELECT 1 FROM unreadable_rows u
+                  WHERE u.side = 'billing' AND u.customer_id = a.customer_id)
+          OR EXISTS (SELECT 1 FROM unreadable_rows u
+                     WHERE u.side = 'billing' AND u.customer_id = m.customer_id))
+           AS billing_unreadable,
+         CASE
+           WHEN m.n_candidates > 1 THEN 'ambiguous'
+           WHEN m.customer_id IS NOT NULL THEN
+             CASE WHEN c.entitles IS NULL THEN 'ambiguous'
+                  WHEN c.entitles AND NOT coalesce(x.primary_grants, FALSE)
+                    THEN 'paid_but_blocked'
+                  WHEN NOT c.entitles AND coalesce(x.primary_grants, FALSE)
+                    THEN CASE WHEN f.is_internal THEN 'internal' ELSE 'unpaid_but_active' END
+                  WHEN a.customer_id IS NOT NULL AND m.method <> 'customer_id'
+                    THEN 'stale_billing_link'
+                  ELSE 'in_sync'
+             END
+           WHEN a.customer_id IS NOT NULL THEN
+             CASE WHEN f.is_internal THEN 'internal' ELSE 'stale_billing_link' END
+           WHEN coalesce(x.primary_grants, FALSE) AND f.is_internal THEN 'internal'
+           WHEN coalesce(x.primary_grants, FALSE) AND f.on_free_plan THEN 'free_plan'
+           WHEN coalesce(x.primary_grants, FALSE) THEN 'missing_billing_link'
+           ELSE 'no_billing'
+         END AS raw_state,
+         CASE
+           WHEN m.n_candidates > 1 THEN 'match_collision'
+           WHEN m.customer_id IS NOT NULL AND c.entitles IS NULL THEN c.entitlement_reason
+         END AS raw_reason
+  FROM app_accounts a
+  LEFT JOIN account_matches m ON m.account_id = a.account_id
+  LEFT JOIN customers c ON c.customer_id = m.customer_id AND m.n_candidates = 1
+  LEFT JOIN account_access x ON x.account_id = a.account_id
+  LEFT JOIN account_flags f ON f.account_id = a.account_id
 ) r
 """
 
-#: Customers claimed by at least one account (matched, a candidate in a collision, or
-#: named by an app row that could not be read: never call those orphaned).
-CLAIMED_CUSTOMERS = """
-SELECT DISTINCT a.customer_id FROM app_accounts a WHERE a.customer_id IS NOT NULL
-UNION
-SELECT DISTINCT matched_customer_id FROM account_state
-WHERE matched_customer_id IS NOT NULL
-UNION
-SELECT DISTINCT customer_id FROM match_candidates
-UNION
-SELECT DISTINCT customer_id FROM unreadable_rows
-WHERE side = 'app' AND customer_id IS NOT NULL
+#: Internal accounts and free plans: only the few accounts that are either.
+ACCOUNT_FLAGS = """
+SELECT account_id, bool_or(is_internal) AS is_internal, bool_or(on_free_plan) AS on_free_plan
+FROM (
+  SELECT a.account_id, TRUE AS is_internal, FALSE AS on_free_plan
+  FROM app_accounts a JOIN internal_email_patterns ip ON lower(a.email) LIKE ip.like_pattern
+  UNION ALL
+  SELECT a.account_id, TRUE, FALSE
+  FROM app_accounts a JOIN internal_roles ir ON ir.role = lower(trim(a.role))
+  UNION ALL
+  SELECT a.account_id, FALSE, TRUE
+  FROM app_accounts a JOIN free_plans fp ON fp.plan = lower(trim(a.plan))
+) flagged
+GROUP BY account_id
+"""
+
+#: Plans each subscription pays for, through any key the plan map knows.
+_MAPPED_PLANS = """
+SELECT DISTINCT i.subscription_id, lower(pm.plan) AS plan
+FROM {items} i
+JOIN plan_map pm ON pm.key IN (i.price_id, i.lookup_key, i.product_id, i.plan_name)
+"""
+
+#: Entitled, in-sync accounts whose app plan is none of the plans their
+#: subscription maps to. Empty when there is no plan map.
+PLAN_DRIFT_ACCOUNTS = f"""
+SELECT s.account_id
+FROM account_state s
+JOIN app_accounts a ON a.account_id = s.account_id
+JOIN ({_MAPPED_PLANS.format(items="billing_items")}) m ON m.subscription_id = s.subscription_id
+WHERE s.state = 'in_sync' AND s.entitles AND s.app_grants
+GROUP BY s.account_id
+HAVING NOT bool_or(m.plan = lower(trim(coalesce(a.plan, ''))))
+"""
+
+#: The plans a reported subscription maps to, for evidence.
+_REPORTED_ITEMS = """(
+  SELECT * FROM billing_items
+  WHERE subscription_id IN (SELECT subscription_id FROM {rows}))"""
+EXPECTED_PLANS = f"""
+SELECT subscription_id, string_agg(plan, ', ' ORDER BY plan) AS expected_plans
+FROM ({_MAPPED_PLANS.format(items=_REPORTED_ITEMS)}) m
+GROUP BY subscription_id
+"""
+
+#: Accounts some per-account rule will report (including the few states that are
+#: findings and the accounts other stages flagged). Detail is joined for these only.
+_REPORTED = """
+SELECT * FROM account_state
+WHERE state IN ('paid_but_blocked', 'unpaid_but_active', 'missing_billing_link',
+                'stale_billing_link', 'ambiguous')
+   OR account_id IN (SELECT account_id FROM access_disagreements)
+   OR account_id IN (SELECT account_id FROM plan_drift_accounts)
+"""
+
+#: Everything known about a reported account and its billing side.
+ACCOUNT_DETAIL = f"""
+SELECT s.account_id, s.matched_customer_id, s.subscription_id, s.match_method,
+       s.match_confidence, s.candidates, s.app_grants, s.entitles, s.state,
+       s.ambiguous_reason,
+       a.customer_id AS linked_customer_id, a.subscription_id AS linked_subscription_id,
+       a.email, a.plan, a.role, a.source_ref,
+       b.provider, b.status, b.current_period_start, b.current_period_end,
+       b.cancel_at_period_end, b.cancel_at, b.trial_end, b.ended_at,
+       b.source_ref AS billing_source_ref,
+       e.decision, e.entitlement_reason,
+       b.current_period_start + p.grace_days * INTERVAL '1 day' AS grace_until,
+       c.n_subscriptions,
+       g.field AS primary_field, g.raw AS primary_raw
+FROM ({_REPORTED}) s
+JOIN app_accounts a ON a.account_id = s.account_id
+CROSS JOIN params p
+LEFT JOIN billing_subscriptions b ON b.subscription_id = s.subscription_id
+LEFT JOIN subscriptions_evaluated e ON e.subscription_id = s.subscription_id
+LEFT JOIN customers c ON c.customer_id = s.matched_customer_id
+LEFT JOIN app_access_signals g ON g.account_id = s.account_id AND g.is_primary
+"""
+
+#: Evidence strings that need aggregation, for a rule's reported rows only.
+ACCOUNT_FIELDS = """
+SELECT g.account_id,
+       string_agg(g.field || '=' || coalesce(g.raw, 'null'), ', ' ORDER BY g.field) AS fields
+FROM app_access_signals g
+WHERE g.account_id IN (SELECT account_id FROM {rows})
+GROUP BY g.account_id
+"""
+
+CUSTOMER_SUBSCRIPTIONS = """
+SELECT s.customer_id,
+       string_agg(s.subscription_id || ':' || coalesce(s.status, 'null'), ', '
+                  ORDER BY s.subscription_id) AS all_subscriptions
+FROM billing_subscriptions s
+WHERE s.customer_id IN (SELECT customer_id FROM {rows})
+GROUP BY s.customer_id
 """
 
 STAGES: tuple[tuple[str, str], ...] = (
-    ("subscription_money", SUBSCRIPTION_MONEY),
     ("subscriptions_evaluated", SUBSCRIPTIONS_EVALUATED),
     ("customers", CUSTOMERS),
-    ("customer_emails", CUSTOMER_EMAILS),
-    ("accounts_prepared", ACCOUNTS_PREPARED),
+    ("linked_accounts", LINKED_ACCOUNTS),
     ("match_candidates", MATCH_CANDIDATES),
     ("account_matches", ACCOUNT_MATCHES),
     ("account_access", ACCOUNT_ACCESS),
+    ("account_flags", ACCOUNT_FLAGS),
     ("account_state", ACCOUNT_STATE),
-    ("claimed_customers", CLAIMED_CUSTOMERS),
 )
