@@ -22,12 +22,16 @@ WITH shared AS (
   SELECT customer_id, count(*) AS n_accounts
   FROM app_accounts WHERE customer_id IS NOT NULL
   GROUP BY customer_id HAVING count(*) > 1
+),
+sharing AS (
+  SELECT a.customer_id, string_agg(a.account_id, ', ' ORDER BY a.account_id) AS account_ids
+  FROM app_accounts a JOIN shared d ON d.customer_id = a.customer_id
+  GROUP BY a.customer_id
 )
 SELECT NULL AS account_id, d.customer_id, c.subscription_id, 'medium' AS severity,
-       1.0 AS confidence, d.n_accounts, b.status,
-       (SELECT string_agg(a.account_id, ', ' ORDER BY a.account_id) FROM app_accounts a
-        WHERE a.customer_id = d.customer_id) AS account_ids
+       1.0 AS confidence, d.n_accounts, b.status, i.account_ids
 FROM shared d
+JOIN sharing i ON i.customer_id = d.customer_id
 LEFT JOIN customers c ON c.customer_id = d.customer_id
 LEFT JOIN billing_subscriptions b ON b.subscription_id = c.subscription_id
 """
@@ -39,6 +43,7 @@ WITH orphans AS (
   WHERE c.entitles
     AND NOT EXISTS (SELECT 1 FROM app_accounts a WHERE a.customer_id = c.customer_id)
     AND NOT EXISTS (SELECT 1 FROM match_candidates m WHERE m.customer_id = c.customer_id)
+    AND NOT EXISTS (SELECT 1 FROM linked_accounts l WHERE l.customer_id = c.customer_id)
     AND NOT EXISTS (SELECT 1 FROM unreadable_rows u
                     WHERE u.side = 'app' AND u.customer_id = c.customer_id)
 )

@@ -128,18 +128,19 @@ FROM (
 WHERE rank_in_customer = 1
 """
 
-#: Accounts whose stored customer id is a known billing customer: the exact match
-#: that settles almost every account, so the costlier methods see only the rest.
+#: Accounts whose stored customer id is a known billing customer, with that
+#: customer's verdict: the exact match that settles almost every account, so the
+#: costlier methods below see only the rest.
 LINKED_ACCOUNTS = """
-SELECT a.account_id, a.customer_id
+SELECT a.account_id, a.customer_id, c.subscription_id, c.entitles, c.entitlement_reason
 FROM app_accounts a
 JOIN customers c ON c.customer_id = a.customer_id
 """
 
-#: Candidate customers per account, by the first method that yields a candidate:
-#: customer id, subscription id, exact email, normalized email. Email methods only
-#: consider customers no account claims by id, so one person's second account is
-#: not mistaken for the paying one. Several candidates for one account = collision.
+#: Candidate customers for the accounts not linked by customer id, by the first
+#: method that yields one: subscription id, exact email, normalized email. Email
+#: methods only consider customers no account claims by id, so one person's second
+#: account is not mistaken for the paying one.
 MATCH_CANDIDATES = f"""
 WITH unlinked AS (
   SELECT a.account_id, a.subscription_id, a.email
@@ -176,24 +177,23 @@ by_normalized_email AS (
   FROM unmatched u JOIN unclaimed_emails c ON c.normalized_email = u.normalized_email
   WHERE NOT EXISTS (SELECT 1 FROM by_email b WHERE b.account_id = u.account_id)
 )
-SELECT account_id, customer_id, 'customer_id' AS method, 1.0 AS confidence
-FROM linked_accounts
-UNION ALL SELECT * FROM by_subscription
+SELECT * FROM by_subscription
 UNION ALL SELECT * FROM by_email
 UNION ALL SELECT * FROM by_normalized_email
 """
 
-#: One row per matched account. Exact id matches have one candidate by
-#: construction, so only the few others are aggregated.
-ACCOUNT_MATCHES = """
-SELECT account_id, method, confidence, 1 AS n_candidates, customer_id,
-       customer_id AS candidates
-FROM match_candidates WHERE method = 'customer_id'
-UNION ALL
-SELECT account_id, min(method), min(confidence), count(DISTINCT customer_id),
-       min(customer_id), string_agg(DISTINCT customer_id, ', ' ORDER BY customer_id)
-FROM match_candidates WHERE method <> 'customer_id'
-GROUP BY account_id
+#: One row per account matched by the other methods: several candidates are a
+#: collision; a single one brings its customer's verdict.
+OTHER_MATCHES = """
+SELECT m.*, c.subscription_id, c.entitles, c.entitlement_reason
+FROM (
+  SELECT account_id, min(method) AS method, min(confidence) AS confidence,
+         count(DISTINCT customer_id) AS n_candidates, min(customer_id) AS customer_id,
+         string_agg(DISTINCT customer_id, ', ' ORDER BY customer_id) AS candidates
+  FROM match_candidates
+  GROUP BY account_id
+) m
+LEFT JOIN customers c ON c.customer_id = m.customer_id AND m.n_candidates = 1
 """
 
 #: What a signal means: a flag as parsed, a status by the app's granting statuses.
@@ -225,7 +225,7 @@ HAVING bool_or(grants) AND NOT bool_and(grants)
 #: ambiguous rather than reported as drift.
 ACCOUNT_STATE = """
 SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
-       r.match_confidence, r.candidates, r.app_grants, r.entitles,
+       r.match_confidence, r.candidates, r.app_grants, r.entitles, r.plan,
        CASE WHEN r.billing_unreadable
                  AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
             THEN 'ambiguous' ELSE r.raw_state END AS state,
@@ -233,25 +233,31 @@ SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
                  AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
             THEN 'billing_row_unreadable' ELSE r.raw_reason END AS ambiguous_reason
 FROM (
-  SELECT a.account_id,
-         m.method AS match_method, m.confidence AS match_confidence, m.candidates,
-         CASE WHEN m.n_candidates = 1 THEN m.customer_id END AS matched_customer_id,
-         c.subscription_id, c.entitles,
+  SELECT a.account_id, a.plan,
+         CASE WHEN l.account_id IS NOT NULL THEN 'customer_id' ELSE o.method END
+           AS match_method,
+         CASE WHEN l.account_id IS NOT NULL THEN 1.0 ELSE o.confidence END
+           AS match_confidence,
+         coalesce(l.customer_id, o.candidates) AS candidates,
+         coalesce(l.customer_id, CASE WHEN o.n_candidates = 1 THEN o.customer_id END)
+           AS matched_customer_id,
+         coalesce(l.subscription_id, o.subscription_id) AS subscription_id,
+         coalesce(l.entitles, o.entitles) AS entitles,
          coalesce(x.primary_grants, FALSE) AS app_grants,
          (EXISTS (SELECT 1 FROM unreadable_rows u
                   WHERE u.side = 'billing' AND u.customer_id = a.customer_id)
           OR EXISTS (SELECT 1 FROM unreadable_rows u
-                     WHERE u.side = 'billing' AND u.customer_id = m.customer_id))
+                     WHERE u.side = 'billing' AND u.customer_id = o.customer_id))
            AS billing_unreadable,
          CASE
-           WHEN m.n_candidates > 1 THEN 'ambiguous'
-           WHEN m.customer_id IS NOT NULL THEN
-             CASE WHEN c.entitles IS NULL THEN 'ambiguous'
-                  WHEN c.entitles AND NOT coalesce(x.primary_grants, FALSE)
+           WHEN o.n_candidates > 1 THEN 'ambiguous'
+           WHEN l.account_id IS NOT NULL OR o.customer_id IS NOT NULL THEN
+             CASE WHEN coalesce(l.entitles, o.entitles) IS NULL THEN 'ambiguous'
+                  WHEN coalesce(l.entitles, o.entitles) AND NOT coalesce(x.primary_grants, FALSE)
                     THEN 'paid_but_blocked'
-                  WHEN NOT c.entitles AND coalesce(x.primary_grants, FALSE)
+                  WHEN NOT coalesce(l.entitles, o.entitles) AND coalesce(x.primary_grants, FALSE)
                     THEN CASE WHEN f.is_internal THEN 'internal' ELSE 'unpaid_but_active' END
-                  WHEN a.customer_id IS NOT NULL AND m.method <> 'customer_id'
+                  WHEN l.account_id IS NULL AND a.customer_id IS NOT NULL
                     THEN 'stale_billing_link'
                   ELSE 'in_sync'
              END
@@ -263,12 +269,13 @@ FROM (
            ELSE 'no_billing'
          END AS raw_state,
          CASE
-           WHEN m.n_candidates > 1 THEN 'match_collision'
-           WHEN m.customer_id IS NOT NULL AND c.entitles IS NULL THEN c.entitlement_reason
+           WHEN o.n_candidates > 1 THEN 'match_collision'
+           WHEN coalesce(l.entitles, o.entitles) IS NULL
+             THEN coalesce(l.entitlement_reason, o.entitlement_reason)
          END AS raw_reason
   FROM app_accounts a
-  LEFT JOIN account_matches m ON m.account_id = a.account_id
-  LEFT JOIN customers c ON c.customer_id = m.customer_id AND m.n_candidates = 1
+  LEFT JOIN linked_accounts l ON l.account_id = a.account_id
+  LEFT JOIN other_matches o ON o.account_id = a.account_id
   LEFT JOIN account_access x ON x.account_id = a.account_id
   LEFT JOIN account_flags f ON f.account_id = a.account_id
 ) r
@@ -302,11 +309,10 @@ JOIN plan_map pm ON pm.key IN (i.price_id, i.lookup_key, i.product_id, i.plan_na
 PLAN_DRIFT_ACCOUNTS = f"""
 SELECT s.account_id
 FROM account_state s
-JOIN app_accounts a ON a.account_id = s.account_id
 JOIN ({_MAPPED_PLANS.format(items="billing_items")}) m ON m.subscription_id = s.subscription_id
 WHERE s.state = 'in_sync' AND s.entitles AND s.app_grants
-GROUP BY s.account_id
-HAVING NOT bool_or(m.plan = lower(trim(coalesce(a.plan, ''))))
+GROUP BY s.account_id, s.plan
+HAVING NOT bool_or(m.plan = lower(trim(coalesce(s.plan, ''))))
 """
 
 #: The plans a reported subscription maps to, for evidence.
@@ -375,7 +381,7 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("customers", CUSTOMERS),
     ("linked_accounts", LINKED_ACCOUNTS),
     ("match_candidates", MATCH_CANDIDATES),
-    ("account_matches", ACCOUNT_MATCHES),
+    ("other_matches", OTHER_MATCHES),
     ("account_access", ACCOUNT_ACCESS),
     ("account_flags", ACCOUNT_FLAGS),
     ("account_state", ACCOUNT_STATE),
