@@ -125,7 +125,8 @@ def _billing_relations(billing: Sequence[BillingData]) -> tuple[pa.Table, pa.Tab
 
 def _unreadable_rows(inputs: Inputs) -> pa.Table:
     """Customers named by rows that could not be read, per side."""
-    skips = [s for data in (*inputs.billing, inputs.app) for s in data.skips if s.customer_id]
+    datasets: list[BillingData | AppData] = [*inputs.billing, inputs.app]
+    skips = [s for data in datasets for s in data.skips if s.customer_id]
     return pa.table(
         {
             "side": pa.array([s.side for s in skips], pa.string()),
@@ -168,8 +169,10 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
         con.execute(f"CREATE TABLE account_detail AS {ACCOUNT_DETAIL}")
         con.execute(
             "CREATE TABLE expected_plans AS "
-            + EXPECTED_PLANS.format(rows="account_detail WHERE account_id IN "
-                                    "(SELECT account_id FROM plan_drift_accounts)")
+            + EXPECTED_PLANS.format(
+                rows="account_detail WHERE account_id IN "
+                "(SELECT account_id FROM plan_drift_accounts)"
+            )
         )
         yield con
     finally:

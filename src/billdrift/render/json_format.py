@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import orjson
 from typing import Any
+
+import orjson
 
 from billdrift import __version__
 from billdrift.model import Finding

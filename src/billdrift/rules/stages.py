@@ -155,13 +155,17 @@ by_subscription AS (
 ),
 unclaimed_emails AS (
   SELECT customer_id, email, {NORMALIZED_EMAIL} AS normalized_email
-  FROM ({EMAIL_PARTS.format(relation='''(
+  FROM ({
+    EMAIL_PARTS.format(
+        relation='''(
     SELECT s.customer_id, min(s.customer_email) AS email
     FROM billing_subscriptions s
     WHERE s.customer_email IS NOT NULL AND s.customer_id IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM linked_accounts k WHERE k.customer_id = s.customer_id)
       AND NOT EXISTS (SELECT 1 FROM by_subscription k WHERE k.customer_id = s.customer_id)
-    GROUP BY s.customer_id) unclaimed''')}) e
+    GROUP BY s.customer_id) unclaimed'''
+    )
+}) e
 ),
 unmatched AS (
   SELECT u.account_id, u.email, {NORMALIZED_EMAIL} AS normalized_email

@@ -1,0 +1,350 @@
+"""Helpers shared by the billing file sources.
+
+Each file source turns provider records into rows of the canonical relations.
+What they share lives here so that every source reads timestamps, decodes
+files, names records and reports skips the same way: a user who learns how one
+source words a problem has learnt them all.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from billdrift.errors import SourceError
+from billdrift.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
+
+#: Skip.side for everything read here.
+SIDE = "billing"
+
+_ISO_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+class RecordError(ValueError):
+    """One record (or one of its fields) cannot be read; it becomes a Skip."""
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+def display_name(location: str) -> str:
+    """The short file name used in source_ref and Skip.source."""
+    return Path(location).name or location
+
+
+def skip(
+    source: str,
+    location: str,
+    reason: str,
+    field: str | None = None,
+    customer_id: str | None = None,
+) -> Skip:
+    """A billing-side Skip; `customer_id` whenever it could still be read, so the rules
+    hold back judgement on that customer instead of reporting a false orphan."""
+    return Skip(SIDE, source, location, reason, field, customer_id)
+
+
+_CUSTOMER_IN_TEXT = re.compile(r'"customer(?:_id)?"\s*:\s*"((?:cus|ctm)_[^"]+)"')
+
+
+def customer_in_text(text: str) -> str | None:
+    """A customer id spotted in raw text that could not be parsed (best effort)."""
+    found = _CUSTOMER_IN_TEXT.search(text)
+    return found.group(1) if found else None
+
+
+def describe(kind: str, name: str, rows: int, skipped: int) -> str:
+    """One line saying what was read, e.g. ``stripe-json subs.json: 120 subscriptions``."""
+    noun = "subscription" if rows == 1 else "subscriptions"
+    text = f"{kind} {name}: {rows} {noun}"
+    return f"{text}, {skipped} skipped" if skipped else text
+
+
+def check_encoding(encoding: str) -> str:
+    """The codec's canonical name; a bad `billing.encoding` is a SourceError, not a crash."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise SourceError(
+            f"unknown text encoding {encoding!r} in billing.encoding "
+            '(try "utf-8", "latin-1" or "cp1252")'
+        ) from None
+
+
+def encoding_hint(location: str, encoding: str, detail: str) -> str:
+    """The message for a file that does not decode, with the setting that fixes it."""
+    return (
+        f"billing file {location} is not valid {encoding} text ({detail}). If it was saved "
+        'by Excel or another tool in a legacy encoding, set billing.encoding = "latin-1" '
+        "(or the file's real encoding) in the config file"
+    )
+
+
+def read_text(location: str, encoding: str) -> str:
+    """Whole file as text, a UTF-8 byte order mark removed; undecodable -> SourceError."""
+    codec = check_encoding(encoding)
+    try:
+        data = Path(location).read_bytes()
+    except FileNotFoundError:
+        raise SourceError(f"billing file not found: {location}") from None
+    except IsADirectoryError:
+        raise SourceError(f"billing input {location} is a directory; expected a file") from None
+    except OSError as error:
+        raise SourceError(f"cannot read billing file {location}: {error.strerror}") from None
+    if codec == "utf-8":
+        codec = "utf-8-sig"
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        detail = f"line {line}: byte 0x{data[error.start]:02x} cannot be decoded"
+        raise SourceError(encoding_hint(location, encoding, detail)) from None
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """A UTC datetime from unix seconds (Stripe) or ISO 8601 text (Paddle); None stays None.
+
+    Naive ISO text is taken as UTC: both providers only ever emit UTC, and a
+    guess about local time would shift every period end by hours.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"expected a timestamp, got {value!r}")
+    if isinstance(value, int | float):
+        return _from_unix(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if text.isdigit():
+            return _from_unix(int(text))
+        try:
+            parsed = datetime.fromisoformat(_ISO_FRACTION.sub(r"\1", text))
+        except ValueError:
+            raise ValueError(f"expected an ISO 8601 timestamp, got {value!r}") from None
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    raise ValueError(f"expected a timestamp, got {type(value).__name__} {value!r}")
+
+
+def _from_unix(seconds: float) -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"unix timestamp {seconds!r} is out of range") from None
+
+
+def timestamp_field(
+    record: Mapping[str, Any], key: str, label: str | None = None
+) -> datetime | None:
+    """`record[key]` as a timestamp; a bad value raises RecordError naming the field."""
+    try:
+        return parse_timestamp(record.get(key))
+    except ValueError as error:
+        raise RecordError(str(error), label or key) from None
+
+
+def text_field(record: Mapping[str, Any], key: str, label: str | None = None) -> str | None:
+    """A string field, stripped; empty is None; a number is accepted as its text."""
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise RecordError(f"expected text, got {type(value).__name__}", label or key)
+
+
+def int_field(value: object, label: str, *, text_ok: bool = False) -> int | None:
+    """An integer amount or count; integral floats pass, fractions and junk raise RecordError.
+
+    `text_ok` admits digit strings, which is how Paddle sends amounts.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise RecordError(f"expected an integer, got {value!r}", label)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if text_ok and isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"-?\d+", text):
+            return int(text)
+        if not text:
+            return None
+    raise RecordError(f"expected a whole number (minor units), got {value!r}", label)
+
+
+def bool_field(record: Mapping[str, Any], key: str) -> bool | None:
+    value = record.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise RecordError(f"expected true or false, got {value!r}", key)
+
+
+def as_object(value: object) -> dict[str, Any] | None:
+    """`value` when it is a JSON object, else None (for optional nested objects)."""
+    return value if isinstance(value, dict) else None
+
+
+def object_id(value: object) -> str | None:
+    """An id given either as a string or as an expanded object with an ``id``."""
+    if isinstance(value, str):
+        return value.strip() or None
+    if isinstance(value, dict):
+        inner = value.get("id")
+        return inner.strip() or None if isinstance(inner, str) else None
+    return None
+
+
+def lower(value: str | None) -> str | None:
+    return value.strip().lower() or None if value is not None else None
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def looks_like_json(head: bytes) -> bool:
+    """The first bytes open a JSON object or array (a byte order mark allowed)."""
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
+
+
+@dataclass
+class JsonRecords:
+    """Every candidate record in a JSON file, in file order, with where it came from.
+
+    `containers` are the top-level objects (list objects, pages) the records were
+    found in, so a source can pick up side data such as a ``customers`` list.
+    """
+
+    records: list[tuple[str, object]] = field(default_factory=list)
+    containers: list[dict[str, Any]] = field(default_factory=list)
+    #: (location, reason, customer id if one could be spotted) of unreadable parts.
+    skips: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+
+def load_json_records(location: str, encoding: str, expected: str) -> JsonRecords:
+    """Read a JSON document, a JSON array or JSON Lines into candidate records.
+
+    Accepted shapes: an object with a ``data`` array (Stripe list object, Paddle
+    page), a plain array, a single record object, or JSON Lines where each line
+    is a record or a page. A document that is none of these raises SourceError
+    naming the file and `expected`; a single bad line of a JSON Lines file is
+    only a skip, because a log-style export that was cut short is still useful.
+    """
+    text = read_text(location, encoding)
+    if not text.strip():
+        raise SourceError(f"billing file {location} is empty; expected {expected}")
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        return _json_lines(location, text, expected, error)
+    found = JsonRecords()
+    _collect(document, "", found, location, expected, top=True)
+    return found
+
+
+def _json_lines(
+    location: str, text: str, expected: str, whole: json.JSONDecodeError
+) -> JsonRecords:
+    found = JsonRecords()
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+    first = lines[0][1] if lines else ""
+    try:
+        json.loads(first)
+    except json.JSONDecodeError:
+        raise SourceError(
+            f"billing file {location} is not valid JSON (line {whole.lineno} column "
+            f"{whole.colno}: {whole.msg}); expected {expected}"
+        ) from None
+    for number, line in lines:
+        where = f"line {number}"
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as error:
+            reason = f"not valid JSON ({error.msg} at column {error.colno})"
+            found.skips.append((where, reason, customer_in_text(line)))
+            continue
+        _collect(value, f"{where} ", found, location, expected, top=False)
+    return found
+
+
+def _collect(
+    value: object, prefix: str, found: JsonRecords, location: str, expected: str, *, top: bool
+) -> None:
+    if isinstance(value, list):
+        if not top:
+            found.skips.append((prefix.strip(), "a JSON array where an object was expected", None))
+            return
+        found.records.extend((f"[{index}]", item) for index, item in enumerate(value))
+        return
+    if isinstance(value, dict):
+        data = value.get("data")
+        if isinstance(data, list):
+            found.containers.append(value)
+            found.records.extend(
+                (f"{prefix}data[{index}]", item) for index, item in enumerate(data)
+            )
+            return
+        if "data" in value and top:
+            raise SourceError(
+                f"billing file {location}: 'data' is {type(data).__name__}, not an array; "
+                f"expected {expected}"
+            )
+        if top and "id" not in value:
+            keys = ", ".join(sorted(value)[:8]) or "none"
+            raise SourceError(
+                f"billing file {location} is a JSON object without a 'data' array "
+                f"(keys: {keys}); expected {expected}"
+            )
+        found.records.append((prefix.strip() or "record", value))
+        return
+    if top:
+        raise SourceError(
+            f"billing file {location} holds a JSON {type(value).__name__}; expected {expected}"
+        )
+    found.skips.append((prefix.strip(), f"a JSON {type(value).__name__}, not an object", None))
+
+
+def iter_objects(found: JsonRecords) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """Records in order; non-objects come back as None so the caller can skip them."""
+    for location, record in found.records:
+        yield location, record if isinstance(record, dict) else None
+
+
+# --------------------------------------------------------------------------- Arrow
+
+
+def subscriptions_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows (dicts keyed by canonical column) as a BILLING_SUBSCRIPTIONS table."""
+    return pa.Table.from_pylist(rows, schema=BILLING_SUBSCRIPTIONS)
+
+
+def items_table(rows: list[dict[str, Any]]) -> pa.Table:
+    return pa.Table.from_pylist(rows, schema=BILLING_ITEMS)
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` with exactly `schema`'s columns, in order and types (missing ones null)."""
+    columns = []
+    for target in schema:
+        if target.name in table.column_names:
+            columns.append(table.column(target.name).cast(target.type))
+        else:
+            columns.append(pa.nulls(table.num_rows, target.type))
+    return pa.Table.from_arrays(columns, schema=schema)

@@ -1,0 +1,438 @@
+"""CsvAppSource on real files: canonical rows, skips with exact physical line numbers.
+
+"line N" is the physical line (header = line 1) on which a row *starts*; a
+record whose quoted value spans several lines is reported at its first line.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from billdrift.config import AppConfig
+from billdrift.errors import ConfigError, SourceError
+from billdrift.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS
+from billdrift.sources.app.booleans import ACCEPTED, FALSE_SPELLINGS, TRUE_SPELLINGS
+from billdrift.sources.app.csv_file import CsvAppSource, _Header, _line_map
+from tests.sources.app.conftest import ReadCsv, WriteCsv
+from tests.sources.app.helpers import accounts, signals, skips
+
+ACCOUNT_COLUMNS = ("account_id", "customer_id", "subscription_id", "email", "plan", "source_ref")
+ENCODING_HINT = (
+    'not valid utf-8 text; set `app.encoding` to the file\'s encoding (e.g. "latin-1" or "cp1252")'
+)
+
+USERS = """\
+id,email,stripe_customer_id,has_paid_access,plan,subscription_status
+u1,Ann@Example.com,cus_1,true,pro,active
+u2,bob@example.com,,false,free,
+u3,,cus_3,,pro, Past_Due
+"""
+
+
+def refs(data_lines: list[int]) -> list[str]:
+    return [f"users.csv:line {line}" for line in data_lines]
+
+
+def test_users_export_becomes_canonical_relations(read_csv: ReadCsv) -> None:
+    data = read_csv(USERS)
+    assert data.accounts.schema == APP_ACCOUNTS
+    assert data.signals.schema == APP_ACCESS_SIGNALS
+    assert accounts(data, *ACCOUNT_COLUMNS) == [
+        ("u1", "cus_1", None, "Ann@Example.com", "pro", "users.csv:line 2"),
+        ("u2", None, None, "bob@example.com", "free", "users.csv:line 3"),
+        ("u3", "cus_3", None, None, "pro", "users.csv:line 4"),
+    ]
+    assert signals(data) == [
+        ("u1", "has_paid_access", "flag", "true", True, True),
+        ("u2", "has_paid_access", "flag", "false", False, True),
+        ("u3", "has_paid_access", "flag", None, None, True),
+        ("u1", "subscription_status", "status", "active", None, False),
+        ("u2", "subscription_status", "status", None, None, False),
+        ("u3", "subscription_status", "status", "past_due", None, False),
+    ]
+    assert data.skips == ()
+    assert data.mapping["account_id"] == "id"
+    assert data.mapping["primary_access_field"] == "has_paid_access"
+    assert data.notes[0].startswith("users.csv: auto-detected columns: account_id <- id;")
+    assert data.description == (
+        "users.csv (CSV, comma-delimited, utf-8): 3 rows, 3 accounts, 0 skipped"
+    )
+
+
+def test_workspaces_with_several_access_fields_all_read(read_csv: ReadCsv) -> None:
+    data = read_csv(
+        "workspace_id,Billing Email,isPro,Access-Enabled,billing_status\n"
+        "w1,a@x.io,yes,no,active\n"
+        "w2,b@x.io,0,1,CANCELED\n",
+        name="workspaces.csv",
+    )
+    assert accounts(data, "account_id", "email", "source_ref") == [
+        ("w1", "a@x.io", "workspaces.csv:line 2"),
+        ("w2", "b@x.io", "workspaces.csv:line 3"),
+    ]
+    assert signals(data) == [
+        ("w1", "Access-Enabled", "flag", "no", False, True),
+        ("w2", "Access-Enabled", "flag", "1", True, True),
+        ("w1", "isPro", "flag", "yes", True, False),
+        ("w2", "isPro", "flag", "0", False, False),
+        ("w1", "billing_status", "status", "active", None, False),
+        ("w2", "billing_status", "status", "canceled", None, False),
+    ]
+
+
+def test_every_spelling_is_read_by_the_vectorized_path(read_csv: ReadCsv) -> None:
+    cases = [(word, True) for word in TRUE_SPELLINGS] + [(word, False) for word in FALSE_SPELLINGS]
+    variants = [
+        (text, meaning)
+        for word, meaning in cases
+        for text in (word, word.upper(), word.title(), f"  {word} ")
+    ]
+    lines = [f"a{index},{text}" for index, (text, _) in enumerate(variants)]
+    data = read_csv("id,paid\n" + "\n".join(lines) + "\n")
+    assert data.skips == ()
+    assert [(row[0], row[3], row[4]) for row in signals(data)] == [
+        (f"a{index}", text, meaning) for index, (text, meaning) in enumerate(variants)
+    ]
+
+
+def test_text_false_never_counts_as_true(read_csv: ReadCsv) -> None:
+    falses = ["false", "FALSE", " False ", '"false"', "0", "no", "off", "disabled", "f", "N"]
+    data = read_csv("id,has_paid_access\n" + "".join(f"a{i},{v}\n" for i, v in enumerate(falses)))
+    assert [row[4] for row in signals(data)] == [False] * len(falses)
+
+
+def test_ids_are_trimmed_blank_text_is_null_emails_kept_as_given(read_csv: ReadCsv) -> None:
+    data = read_csv(
+        'id,email,customer_id,plan,paid\n a1 , Ann@X.io ,"  ", ,t\n"a2",  ,cus_2 ,"Pro Plan",f\n'
+    )
+    assert accounts(data, "account_id", "email", "customer_id", "plan") == [
+        ("a1", " Ann@X.io ", None, None),
+        ("a2", None, "cus_2", "Pro Plan"),
+    ]
+
+
+def test_skips_have_exact_lines_and_reasons(read_csv: ReadCsv) -> None:
+    data = read_csv(
+        "id,email,has_paid_access\n"  # 1
+        "a1,a@x,true\n"  # 2
+        "a2,b@x,false,extra\n"  # 3 rejected by the parser: too many columns
+        'a3,"c@x",maybe\n'  # 4 unrecognized boolean (after a rejected row)
+        "a4\n"  # 5 rejected: too few columns
+        ",e@x,1\n"  # 6 empty id
+        "a1,dup@x,0\n"  # 7 duplicate of line 2
+        'a5,"bad"quote,1\n'  # 8 rejected: bad quoting
+        "a6,f@x,no\n"  # 9
+    )
+    assert accounts(data, "account_id", "source_ref") == [
+        ("a1", "users.csv:line 2"),
+        ("a6", "users.csv:line 9"),
+    ]
+    assert skips(data) == [
+        ("line 3", None, "expected 3 columns as in the header, found 4"),
+        (
+            "line 4",
+            "has_paid_access",
+            f"'maybe' in 'has_paid_access' is not a recognized boolean; accepted: {ACCEPTED}",
+        ),
+        ("line 5", None, "expected 3 columns as in the header, found 1"),
+        ("line 6", "id", "the account id is empty"),
+        (
+            "line 7",
+            "id",
+            "duplicate account id 'a1' (first seen on line 2); only the first "
+            "row with an id is used",
+        ),
+        (
+            "line 8",
+            None,
+            "a quoted value is not closed properly (unterminated quote, or text after it)",
+        ),
+    ]
+    assert all(skip.side == "app" and skip.source == "users.csv" for skip in data.skips)
+    assert data.description.endswith("8 rows, 2 accounts, 6 skipped")
+
+
+def test_lines_after_quoted_newlines_are_physical_lines(read_csv: ReadCsv) -> None:
+    data = read_csv(
+        "id,note,paid\n"  # 1
+        'a1,"line one\n'  # 2  a1 starts here ...
+        'line two",true\n'  # 3  ... and ends here
+        "a2,x,junk\n"  # 4
+        'a3,"multi\n'  # 5
+        "\n"  # 6  (inside quotes: not a blank line)
+        'line",yes\n'  # 7
+        "a4,y\n"  # 8  rejected: too few columns
+        "a5,z,1\n"  # 9
+    )
+    assert accounts(data, "account_id", "source_ref") == [
+        ("a1", "users.csv:line 2"),
+        ("a3", "users.csv:line 5"),
+        ("a5", "users.csv:line 9"),
+    ]
+    assert [(location, field) for location, field, _ in skips(data)] == [
+        ("line 4", "paid"),
+        ("line 8", None),
+    ]
+
+
+def test_blank_lines_crlf_and_no_final_newline(read_csv: ReadCsv) -> None:
+    data = read_csv("id,paid\r\na1,1\r\n\r\na2,0\r\n\r\n\r\na3,x\r\na4,1")
+    assert accounts(data, "account_id", "source_ref") == [
+        ("a1", "users.csv:line 2"),
+        ("a2", "users.csv:line 4"),
+        ("a4", "users.csv:line 8"),
+    ]
+    assert [location for location, _, _ in skips(data)] == ["line 7"]
+
+
+def test_the_first_row_with_an_id_claims_it_even_when_skipped(read_csv: ReadCsv) -> None:
+    data = read_csv("id,paid,is_pro\na1,maybe,nope\na1,true,true\n")
+    assert data.accounts.num_rows == 0
+    assert skips(data) == [
+        (
+            "line 2",
+            "is_pro",  # is_pro outranks paid as an access field, so it is named first
+            f"'nope' in 'is_pro' is not a recognized boolean; accepted: "
+            f"{ACCEPTED} (also unrecognized: paid='maybe')",
+        ),
+        (
+            "line 3",
+            "id",
+            "duplicate account id 'a1' (first seen on line 2); only the first "
+            "row with an id is used",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+def test_line_numbers_hold_across_a_large_parallel_read(read_csv: ReadCsv, multiline: bool) -> None:
+    rows = [f"{i},n,true" for i in range(1, 100_001)]
+    rows[29_999] = "30000,n,true,extra"  # physical line 30001
+    rows[59_999] = "60000,n,maybe"  # physical line 60001
+    if multiline:
+        rows[89_999] = '90000,"a\nb",true'  # physical lines 90001-90002
+    data = read_csv("id,note,paid\n" + "\n".join(rows) + "\n")
+    shift = 1 if multiline else 0
+    found = dict(accounts(data, "account_id", "source_ref"))
+    assert found["29999"] == "users.csv:line 30000"
+    assert found["30001"] == "users.csv:line 30002"
+    assert found["90000"] == "users.csv:line 90001"
+    assert found["90001"] == f"users.csv:line {90002 + shift}"
+    assert found["100000"] == f"users.csv:line {100001 + shift}"
+    assert [location for location, _, _ in skips(data)] == ["line 30001", "line 60001"]
+    assert data.accounts.num_rows == 99_998
+
+
+def test_utf8_bom_is_ignored(read_csv: ReadCsv) -> None:
+    data = read_csv("\ufeffid,paid\r\n1,true\r\n")
+    assert data.mapping["account_id"] == "id"
+    assert accounts(data, "account_id", "source_ref") == [("1", "users.csv:line 2")]
+
+
+LATIN1 = "id,email,paid\n1,zoë@example.com,true\n2,bob@example.com,false\n"
+
+
+def test_latin1_without_encoding_skips_rows_and_says_set_encoding(write_csv: WriteCsv) -> None:
+    path = write_csv(LATIN1, encoding="latin-1")
+    data = CsvAppSource(str(path), AppConfig()).read()
+    assert accounts(data, "account_id", "source_ref") == [("2", "users.csv:line 3")]
+    assert skips(data) == [("line 2", None, ENCODING_HINT)]
+
+
+def test_latin1_with_encoding_reads_everything(write_csv: WriteCsv) -> None:
+    path = write_csv(LATIN1, encoding="latin-1")
+    data = CsvAppSource(str(path), AppConfig(encoding="latin-1")).read()
+    assert accounts(data, "account_id", "email") == [
+        ("1", "zoë@example.com"),
+        ("2", "bob@example.com"),
+    ]
+    assert data.skips == ()
+    assert "latin-1" in data.description
+
+
+def test_a_non_utf8_header_is_a_source_error(write_csv: WriteCsv) -> None:
+    path = write_csv("id,dépôt,paid\n1,x,1\n", encoding="latin-1")
+    with pytest.raises(SourceError, match=r"header of users.csv is not valid UTF-8.*app.encoding"):
+        CsvAppSource(str(path), AppConfig()).read()
+
+
+def test_undecodable_bytes_in_the_declared_encoding(write_csv: WriteCsv) -> None:
+    path = write_csv(b"id,paid\n1,1\n2,\x81\n")
+    with pytest.raises(SourceError, match=r"not valid cp1252 text \(line 3\)"):
+        CsvAppSource(str(path), AppConfig(encoding="cp1252")).read()
+
+
+def test_unknown_encoding_is_a_config_error(write_csv: WriteCsv) -> None:
+    path = write_csv(USERS)
+    with pytest.raises(ConfigError, match=r"app.encoding: unknown encoding 'klingon'"):
+        CsvAppSource(str(path), AppConfig(encoding="klingon")).read()
+
+
+@pytest.mark.parametrize("text", ["", "  \n\n", "\ufeff"])
+def test_an_empty_file_reads_as_zero_accounts(read_csv: ReadCsv, text: str) -> None:
+    data = read_csv(text)
+    assert data.accounts.num_rows == 0
+    assert data.signals.num_rows == 0
+    assert data.accounts.schema == APP_ACCOUNTS
+    assert data.notes == ("users.csv is empty: no header and no accounts",)
+
+
+def test_a_header_only_file_reads_as_zero_accounts(read_csv: ReadCsv) -> None:
+    data = read_csv("id,email,has_paid_access\n")
+    assert data.accounts.num_rows == 0
+    assert data.skips == ()
+    assert data.mapping["account_id"] == "id"
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match=r"app file not found"):
+        CsvAppSource(str(tmp_path / "nope.csv"), AppConfig()).read()
+    with pytest.raises(SourceError, match=r"is a directory"):
+        CsvAppSource(str(tmp_path), AppConfig()).read()
+
+
+def test_missing_columns_are_reported(read_csv: ReadCsv) -> None:
+    with pytest.raises(ConfigError, match=r"app.columns.email names column 'mail'"):
+        read_csv(USERS, columns={"email": "mail"})
+    with pytest.raises(SourceError, match=r"app.columns.account_id"):
+        read_csv("email,paid\na@x,1\n")
+    with pytest.raises(SourceError, match=r"app.access_fields"):
+        read_csv("id,email\n1,a@x\n")
+
+
+def test_overrides_choose_the_columns(read_csv: ReadCsv) -> None:
+    data = read_csv(
+        "uid,id,contact,flag_a,flag_b\nx1,9,c@x,yes,no\n",
+        columns={"account_id": "uid", "email": "contact"},
+        access_fields=("flag_b", "flag_a"),
+    )
+    assert accounts(data, "account_id", "email") == [("x1", "c@x")]
+    assert [row[1:] for row in signals(data)] == [
+        ("flag_b", "flag", "no", False, True),
+        ("flag_a", "flag", "yes", True, False),
+    ]
+    assert data.mapping["auto_detected"] == ["primary_access_field"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "kind"),
+    [
+        ("users.tsv", "id\temail\tpaid\n1\ta,b@x\tyes\n", "tab"),
+        ("users.csv", "id;email;paid\n1;a,b@x;yes\n", "semicolon"),
+    ],
+)
+def test_other_delimiters(read_csv: ReadCsv, name: str, text: str, kind: str) -> None:
+    data = read_csv(text, name=name)
+    assert accounts(data, "account_id", "email") == [("1", "a,b@x")]
+    assert f"{kind}-delimited" in data.description
+
+
+def test_glob_characters_in_the_file_name(read_csv: ReadCsv) -> None:
+    data = read_csv("id,paid\n1,1\n", name="users[1]*.csv")
+    assert accounts(data, "account_id", "source_ref") == [("1", "users[1]*.csv:line 2")]
+
+
+def test_accepts(tmp_path: Path) -> None:
+    plain = tmp_path / "export"
+    plain.write_text("id,paid\n1,1\n")
+    database = tmp_path / "app"
+    sqlite3.connect(database).execute("CREATE TABLE t (x)").connection.close()
+    assert CsvAppSource.accepts("users.csv")
+    assert CsvAppSource.accepts("USERS.TSV")
+    assert CsvAppSource.accepts("users.txt")
+    assert CsvAppSource.accepts(str(plain))
+    assert not CsvAppSource.accepts(str(database))
+    assert not CsvAppSource.accepts("sqlite:///app.db")
+    assert not CsvAppSource.accepts("postgresql://db/app")
+    assert not CsvAppSource.accepts(str(tmp_path / "missing"))
+
+
+def test_mixed_line_endings_are_read_with_a_note(read_csv: ReadCsv) -> None:
+    data = read_csv("id,paid\r\n1,1\n2,0\r\n3,x\n4,1\r\n")
+    assert accounts(data, "account_id", "source_ref") == [
+        ("1", "users.csv:line 2"),
+        ("2", "users.csv:line 3"),
+        ("4", "users.csv:line 5"),
+    ]
+    assert [location for location, _, _ in skips(data)] == ["line 4"]
+    assert data.notes[-1] == "users.csv: mixed CRLF/LF line endings were read as LF"
+
+
+def test_cr_only_line_endings(read_csv: ReadCsv) -> None:
+    data = read_csv("id,paid\r1,1\r2,maybe\r3,0\r")
+    assert accounts(data, "account_id", "source_ref") == [
+        ("1", "users.csv:line 2"),
+        ("3", "users.csv:line 4"),
+    ]
+    assert [location for location, _, _ in skips(data)] == ["line 3"]
+    assert data.notes[-1] == "users.csv: CR line endings were read as line breaks"
+
+
+def test_a_stray_carriage_return_names_its_line(read_csv: ReadCsv) -> None:
+    with pytest.raises(SourceError, match=r"line 3 has a carriage return"):
+        read_csv("id,paid\n1,1\n2,a\rb\n3,1\n")
+
+
+def test_an_unterminated_quote_is_one_skip(read_csv: ReadCsv) -> None:
+    # Everything after an unterminated quote belongs to that value, as in any CSV reader.
+    data = read_csv('id,email,paid\n1,a@x,1\n2,"open,1\n3,c@x,0\n')
+    assert accounts(data, "account_id") == [("1",)]
+    assert skips(data) == [
+        (
+            "line 3",
+            None,
+            "a quoted value is not closed properly (unterminated quote, or text after it)",
+        )
+    ]
+
+
+def test_many_irregular_lines_use_the_join_path(read_csv: ReadCsv) -> None:
+    # 150 rejected rows make more line-number segments than a CASE expression holds.
+    rows = []
+    for index in range(300):
+        rows.append(f"a{index},1,extra" if index % 2 else f"a{index},1")
+    data = read_csv("id,paid\n" + "\n".join(rows) + "\n")
+    assert accounts(data, "account_id", "source_ref") == [
+        (f"a{index}", f"users.csv:line {index + 2}") for index in range(0, 300, 2)
+    ]
+    assert [location for location, _, _ in skips(data)] == [
+        f"line {index + 2}" for index in range(1, 300, 2)
+    ]
+
+
+def test_many_multiline_records_and_blank_lines(read_csv: ReadCsv) -> None:
+    rows = []
+    expected = []
+    line = 2
+    for index in range(100):
+        expected.append((f"a{index}", f"users.csv:line {line}"))
+        if index % 3 == 0:
+            rows.append(f'a{index},"two\nlines",1')
+            line += 2
+        else:
+            rows.append(f"a{index},x,0\n")  # followed by a blank line
+            line += 2
+    data = read_csv("id,note,paid\n" + "\n".join(rows) + "\n")
+    assert accounts(data, "account_id", "source_ref") == expected
+    assert data.skips == ()
+
+
+def test_a_stray_quote_and_a_blank_line_fall_back_to_the_csv_module(read_csv: ReadCsv) -> None:
+    data = read_csv('id,name,paid\n1,a"b,1\n\n2,x,0\n3,y,z\n')
+    assert accounts(data, "account_id", "source_ref") == [
+        ("1", "users.csv:line 2"),
+        ("2", "users.csv:line 4"),
+    ]
+    assert [location for location, _, _ in skips(data)] == ["line 5"]
+
+
+def test_line_numbers_are_marked_approximate_when_no_method_agrees(write_csv: WriteCsv) -> None:
+    # DuckDB and the line scanners never disagreed on any real input we could build;
+    # simulate it with a row count that no layout explains.
+    path = write_csv("id,paid\n1,1\n\n2,0\n")
+    lines = _line_map(path, _Header(("id", "paid"), ",", 1), n_good=5, rejected=[])
+    assert lines.approximate
+    assert lines.line_of(0) == 2
