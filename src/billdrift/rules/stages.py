@@ -66,7 +66,8 @@ FROM (
 JOIN billing_subscriptions s ON s.subscription_id = m.subscription_id
 """
 
-#: What each subscription means for access as of `params.as_of`, and why.
+#: What each subscription means for access as of `params.as_of`, and why. Read
+#: only inside :data:`CUSTOMERS`, so it is never materialized on its own.
 SUBSCRIPTIONS_EVALUATED = """
 SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
        sp.decision,
@@ -109,7 +110,7 @@ LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 
 #: One row per billing customer: its best subscription (live beats unknown beats
 #: ended; then latest period end, latest creation, smallest id) and how many it has.
-CUSTOMERS = """
+CUSTOMERS = f"""
 SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
 FROM (
   SELECT e.*,
@@ -122,7 +123,7 @@ FROM (
                     e.created DESC NULLS LAST,
                     e.subscription_id
          ) AS rank_in_customer
-  FROM subscriptions_evaluated e
+  FROM ({SUBSCRIPTIONS_EVALUATED}) e
   WHERE e.customer_id IS NOT NULL
 ) ranked
 WHERE rank_in_customer = 1
@@ -349,7 +350,7 @@ SELECT s.account_id, s.matched_customer_id, s.subscription_id, s.match_method,
        b.provider, b.status, b.current_period_start, b.current_period_end,
        b.cancel_at_period_end, b.cancel_at, b.trial_end, b.ended_at,
        b.source_ref AS billing_source_ref,
-       e.decision, e.entitlement_reason,
+       c.decision, c.entitlement_reason,
        b.current_period_start + p.grace_days * INTERVAL '1 day' AS grace_until,
        c.n_subscriptions,
        g.field AS primary_field, g.raw AS primary_raw
@@ -357,7 +358,6 @@ FROM ({_REPORTED}) s
 JOIN app_accounts a ON a.account_id = s.account_id
 CROSS JOIN params p
 LEFT JOIN billing_subscriptions b ON b.subscription_id = s.subscription_id
-LEFT JOIN subscriptions_evaluated e ON e.subscription_id = s.subscription_id
 LEFT JOIN customers c ON c.customer_id = s.matched_customer_id
 LEFT JOIN app_access_signals g ON g.account_id = s.account_id AND g.is_primary
 """
@@ -381,7 +381,6 @@ GROUP BY s.customer_id
 """
 
 STAGES: tuple[tuple[str, str], ...] = (
-    ("subscriptions_evaluated", SUBSCRIPTIONS_EVALUATED),
     ("customers", CUSTOMERS),
     ("linked_accounts", LINKED_ACCOUNTS),
     ("match_candidates", MATCH_CANDIDATES),
