@@ -206,7 +206,7 @@ def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list
             )
     if subscriptions:
         linked = _scalar(con, "SELECT count(customer_id) FROM app_accounts")
-        stale = linked - _scalar(con, "SELECT count(*) FROM linked_accounts")
+        stale = linked - _scalar(con, "SELECT count(*) FROM account_links WHERE linked")
         if linked >= policy.partial_min_links and stale > policy.partial_max_missing_ratio * linked:
             errors.append(
                 f"{stale} of {linked} accounts link to customers the billing data does not "

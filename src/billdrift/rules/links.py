@@ -40,10 +40,8 @@ ORPHANED_SUBSCRIPTION_SQL = """
 WITH orphans AS (
   SELECT c.customer_id, c.subscription_id, c.entitlement_reason, c.decision
   FROM customers c
-  WHERE c.entitles
-    AND NOT EXISTS (SELECT 1 FROM app_accounts a WHERE a.customer_id = c.customer_id)
+  WHERE c.entitles AND NOT c.claimed_by_id
     AND NOT EXISTS (SELECT 1 FROM match_candidates m WHERE m.customer_id = c.customer_id)
-    AND NOT EXISTS (SELECT 1 FROM linked_accounts l WHERE l.customer_id = c.customer_id)
     AND NOT EXISTS (SELECT 1 FROM unreadable_rows u
                     WHERE u.side = 'app' AND u.customer_id = c.customer_id)
 )

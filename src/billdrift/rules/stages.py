@@ -109,9 +109,13 @@ LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 """
 
 #: One row per billing customer: its best subscription (live beats unknown beats
-#: ended; then latest period end, latest creation, smallest id) and how many it has.
+#: ended; then latest period end, latest creation, smallest id), how many it has,
+#: and whether any account stores its id (then email matching leaves it alone and
+#: it cannot be orphaned).
 CUSTOMERS = f"""
-SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
+SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions,
+       EXISTS (SELECT 1 FROM app_accounts a WHERE a.customer_id = ranked.customer_id)
+         AS claimed_by_id
 FROM (
   SELECT e.*,
          count(*) OVER (PARTITION BY e.customer_id) AS n_subscriptions,
@@ -129,13 +133,15 @@ FROM (
 WHERE rank_in_customer = 1
 """
 
-#: Accounts whose stored customer id is a known billing customer, with that
-#: customer's verdict: the exact match that settles almost every account, so the
-#: costlier methods below see only the rest.
-LINKED_ACCOUNTS = """
-SELECT a.account_id, a.customer_id, c.subscription_id, c.entitles, c.entitlement_reason
+#: Every account with the billing customer its stored id names, if that customer
+#: exists, and that customer's verdict: the exact match settles almost every
+#: account, so the costlier methods below see only the rest (`linked` false).
+ACCOUNT_LINKS = """
+SELECT a.account_id, a.subscription_id AS linked_subscription_id, a.email,
+       c.customer_id IS NOT NULL AS linked, c.customer_id, c.subscription_id, c.entitles,
+       c.entitlement_reason
 FROM app_accounts a
-JOIN customers c ON c.customer_id = a.customer_id
+LEFT JOIN customers c ON c.customer_id = a.customer_id
 """
 
 #: Candidate customers for the accounts not linked by customer id, by the first
@@ -144,9 +150,9 @@ JOIN customers c ON c.customer_id = a.customer_id
 #: account is not mistaken for the paying one.
 MATCH_CANDIDATES = f"""
 WITH unlinked AS (
-  SELECT a.account_id, a.subscription_id, a.email
-  FROM app_accounts a
-  WHERE NOT EXISTS (SELECT 1 FROM linked_accounts l WHERE l.account_id = a.account_id)
+  SELECT l.account_id, l.linked_subscription_id AS subscription_id, l.email
+  FROM account_links l
+  WHERE NOT l.linked
 ),
 by_subscription AS (
   SELECT u.account_id, s.customer_id, 'subscription_id' AS method, 0.95 AS confidence
@@ -156,17 +162,13 @@ by_subscription AS (
 ),
 unclaimed_emails AS (
   SELECT customer_id, email, {NORMALIZED_EMAIL} AS normalized_email
-  FROM ({
-    EMAIL_PARTS.format(
-        relation='''(
-    SELECT s.customer_id, min(s.customer_email) AS email
-    FROM billing_subscriptions s
-    WHERE s.customer_email IS NOT NULL AND s.customer_id IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM linked_accounts k WHERE k.customer_id = s.customer_id)
-      AND NOT EXISTS (SELECT 1 FROM by_subscription k WHERE k.customer_id = s.customer_id)
-    GROUP BY s.customer_id) unclaimed'''
-    )
-}) e
+  FROM ({EMAIL_PARTS.format(relation='''(
+    SELECT c.customer_id, min(s.customer_email) AS email
+    FROM customers c
+    JOIN billing_subscriptions s ON s.customer_id = c.customer_id
+    WHERE NOT c.claimed_by_id AND s.customer_email IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM by_subscription k WHERE k.customer_id = c.customer_id)
+    GROUP BY c.customer_id) unclaimed''')}) e
 ),
 unmatched AS (
   SELECT u.account_id, u.email, {NORMALIZED_EMAIL} AS normalized_email
@@ -279,7 +281,7 @@ FROM (
              THEN coalesce(l.entitlement_reason, o.entitlement_reason)
          END AS raw_reason
   FROM app_accounts a
-  LEFT JOIN linked_accounts l ON l.account_id = a.account_id
+  LEFT JOIN account_links l ON l.account_id = a.account_id AND l.linked
   LEFT JOIN other_matches o ON o.account_id = a.account_id
   LEFT JOIN account_access x ON x.account_id = a.account_id
   LEFT JOIN account_flags f ON f.account_id = a.account_id
@@ -382,7 +384,7 @@ GROUP BY s.customer_id
 
 STAGES: tuple[tuple[str, str], ...] = (
     ("customers", CUSTOMERS),
-    ("linked_accounts", LINKED_ACCOUNTS),
+    ("account_links", ACCOUNT_LINKS),
     ("match_candidates", MATCH_CANDIDATES),
     ("other_matches", OTHER_MATCHES),
     ("account_access", ACCOUNT_ACCESS),
