@@ -438,3 +438,32 @@ def test_unreadable_app_row_keeps_its_customer_from_being_orphaned() -> None:
     subs = billing(sub("sub_1", "cus_1"), sub("sub_2", "cus_2"), sub("sub_3", "cus_3"))
     report = reconcile(inputs(subs, accounts, {"policy": {"max_skipped_ratio": 1}}))
     assert kinds(report) == [("orphaned_subscription", "cus_3")]
+
+
+# --- the same subscription read twice ---------------------------------------------
+
+
+def test_overlapping_inputs_count_each_subscription_once() -> None:
+    first = billing(sub("sub_1", "cus_1", "canceled"), sub("sub_2", "cus_2"))
+    second = billing(sub("sub_1", "cus_1", "active"), sub("sub_3", "cus_3"))
+    accounts = app(
+        account("a1", "cus_1", access=True),
+        account("a2", "cus_2"),
+        account("a3", "cus_3"),
+    )
+    report = reconcile(inputs([first, second], accounts))
+    assert report.counts["subscriptions"] == 3
+    assert kinds(report) == [("unpaid_but_active", "a1")]  # the first input wins
+    assert report.findings[0].exposure is not None
+    assert report.findings[0].exposure.monthly_amount == "29.00"  # items not doubled
+    assert any("1 billing rows repeat a subscription" in note for note in report.notes)
+
+
+def test_a_repeated_row_within_one_input_keeps_the_first() -> None:
+    data = billing(sub("sub_1", "cus_1", "active"), sub("sub_1", "cus_1", "canceled"))
+    report = reconcile(inputs(data, app(account("a1", "cus_1", access=False))))
+    assert report.counts["subscriptions"] == 1
+    assert kinds(report) == [("paid_but_blocked", "a1")]
+    assert any("repeat a subscription" in note for note in report.notes)
+    clean = reconcile(inputs(billing(sub("sub_1", "cus_1")), app(account("a1", "cus_1"))))
+    assert not any("repeat" in note for note in clean.notes)

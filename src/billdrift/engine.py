@@ -76,35 +76,40 @@ def _conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
-def _load_billing(con: duckdb.DuckDBPyConnection, billing: Sequence[BillingData]) -> None:
-    """Expose the billing relations; several inputs are merged without duplicates."""
-    if len(billing) == 1:  # the common case: scan the source's Arrow tables in place
-        only = billing[0]
-        con.register(
-            "billing_subscriptions",
-            _conform(only.subscriptions, BILLING_SUBSCRIPTIONS, "billing subscriptions"),
-        )
-        con.register("billing_items", _conform(only.items, BILLING_ITEMS, "billing items"))
-        return
+def _load_billing(con: duckdb.DuckDBPyConnection, billing: Sequence[BillingData]) -> int:
+    """Expose the billing relations, each subscription once. Returns how many
+    subscription rows were dropped as repeats (overlapping exports, repeated rows)."""
     subscriptions, items = _billing_relations(billing)
     con.register("billing_subscriptions_input", subscriptions)
     con.register("billing_items_input", items)
-    # The same subscription in two inputs (overlapping exports) counts once: the
-    # first input that has it wins, with its own items.
+    repeats = _scalar(
+        con, "SELECT count(*) - count(DISTINCT subscription_id) FROM billing_subscriptions_input"
+    )
+    if repeats == 0:  # the common case: scan the sources' Arrow tables in place
+        con.execute(
+            "CREATE VIEW billing_subscriptions AS "
+            "SELECT * EXCLUDE (input, row) FROM billing_subscriptions_input"
+        )
+        con.execute(
+            "CREATE VIEW billing_items AS SELECT * EXCLUDE (input) FROM billing_items_input"
+        )
+        return 0
+    # The first input, then the first row, that has a subscription wins; the
+    # items kept are those that input lists for it.
     con.execute(
         """
         CREATE TABLE billing_subscriptions AS
-        SELECT * EXCLUDE (input, copy) FROM (
-          SELECT *, row_number() OVER (PARTITION BY subscription_id ORDER BY input) AS copy
+        SELECT * EXCLUDE (input, row, copy) FROM (
+          SELECT *, row_number() OVER (PARTITION BY subscription_id ORDER BY input, row)
+                 AS copy
           FROM billing_subscriptions_input) WHERE copy = 1;
         CREATE TABLE billing_items AS
         SELECT i.* EXCLUDE (input) FROM billing_items_input i
-        SEMI JOIN billing_subscriptions_input s
-          ON s.subscription_id = i.subscription_id AND s.input = i.input
         WHERE i.input = (SELECT min(t.input) FROM billing_subscriptions_input t
                          WHERE t.subscription_id = i.subscription_id);
         """
     )
+    return repeats
 
 
 def _billing_relations(billing: Sequence[BillingData]) -> tuple[pa.Table, pa.Table]:
@@ -112,10 +117,14 @@ def _billing_relations(billing: Sequence[BillingData]) -> tuple[pa.Table, pa.Tab
     subscriptions, items = [], []
     for ordinal, data in enumerate(billing):
         subs = _conform(data.subscriptions, BILLING_SUBSCRIPTIONS, "billing subscriptions")
-        subscriptions.append(subs.append_column("input", pa.array([ordinal] * subs.num_rows)))
+        subs = subs.append_column("input", pa.repeat(ordinal, subs.num_rows))
+        row = pc.cumulative_sum(pa.repeat(1, subs.num_rows))
+        subscriptions.append(subs.append_column("row", row))
         its = _conform(data.items, BILLING_ITEMS, "billing items")
-        items.append(its.append_column("input", pa.array([ordinal] * its.num_rows)))
-    empty_subs = BILLING_SUBSCRIPTIONS.append(pa.field("input", pa.int64()))
+        items.append(its.append_column("input", pa.repeat(ordinal, its.num_rows)))
+    empty_subs = BILLING_SUBSCRIPTIONS.append(pa.field("input", pa.int64())).append(
+        pa.field("row", pa.int64())
+    )
     empty_items = BILLING_ITEMS.append(pa.field("input", pa.int64()))
     return (
         pa.concat_tables(subscriptions) if subscriptions else empty_subs.empty_table(),
@@ -143,7 +152,8 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
     """
     con = duck.connect()
     try:
-        _load_billing(con, inputs.billing)
+        repeats = _load_billing(con, inputs.billing)
+        con.register("billing_repeats", pa.table({"n": pa.array([repeats], pa.int64())}))
         con.register("app_accounts", _conform(inputs.app.accounts, APP_ACCOUNTS, "app accounts"))
         con.register(
             "app_access_signals",
@@ -301,6 +311,12 @@ def reconcile(inputs: Inputs) -> Report:
             "subscriptions": _scalar(con, "SELECT count(*) FROM billing_subscriptions"),
             "customers": _scalar(con, "SELECT count(*) FROM customers"),
         }
+        repeats = _scalar(con, "SELECT n FROM billing_repeats")
+        if repeats:
+            notes.append(
+                f"{repeats} billing rows repeat a subscription already read (overlapping "
+                "exports or repeated rows); the first input and row were used"
+            )
         errors = _partial_data_errors(con, inputs)
         if errors:
             return Report(

@@ -144,6 +144,15 @@ FROM app_accounts a
 LEFT JOIN customers c ON c.customer_id = a.customer_id
 """
 
+#: The email of each customer no account claims by id (`by_subscription` in scope).
+_UNCLAIMED_EMAILS = """(
+    SELECT c.customer_id, min(s.customer_email) AS email
+    FROM customers c
+    JOIN billing_subscriptions s ON s.customer_id = c.customer_id
+    WHERE NOT c.claimed_by_id AND s.customer_email IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM by_subscription k WHERE k.customer_id = c.customer_id)
+    GROUP BY c.customer_id) unclaimed"""
+
 #: Candidate customers for the accounts not linked by customer id, by the first
 #: method that yields one: subscription id, exact email, normalized email. Email
 #: methods only consider customers no account claims by id, so one person's second
@@ -162,13 +171,7 @@ by_subscription AS (
 ),
 unclaimed_emails AS (
   SELECT customer_id, email, {NORMALIZED_EMAIL} AS normalized_email
-  FROM ({EMAIL_PARTS.format(relation='''(
-    SELECT c.customer_id, min(s.customer_email) AS email
-    FROM customers c
-    JOIN billing_subscriptions s ON s.customer_id = c.customer_id
-    WHERE NOT c.claimed_by_id AND s.customer_email IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM by_subscription k WHERE k.customer_id = c.customer_id)
-    GROUP BY c.customer_id) unclaimed''')}) e
+  FROM ({EMAIL_PARTS.format(relation=_UNCLAIMED_EMAILS)}) e
 ),
 unmatched AS (
   SELECT u.account_id, u.email, {NORMALIZED_EMAIL} AS normalized_email
