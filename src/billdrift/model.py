@@ -16,7 +16,8 @@ import pyarrow as pa
 
 TS = pa.timestamp("us", tz="UTC")
 
-#: One row per provider subscription, in any status (canceled ones included).
+#: One row per provider subscription, in any status (canceled ones included). A
+#: subscription read twice (overlapping exports) is counted once by the engine.
 BILLING_SUBSCRIPTIONS = pa.schema(
     [
         pa.field("provider", pa.string(), nullable=False),  # stripe | paddle | ...
@@ -25,8 +26,8 @@ BILLING_SUBSCRIPTIONS = pa.schema(
         pa.field("customer_email", pa.string()),
         pa.field("status", pa.string()),  # provider status, lower-cased, as given
         pa.field("cancel_at_period_end", pa.bool_()),
-        pa.field("cancel_at", TS),  # scheduled end of access (Stripe cancel_at, Paddle
-        # scheduled_change cancel effective_at)
+        pa.field("cancel_at", TS),  # scheduled end of access: Stripe cancel_at, Paddle
+        # scheduled_change effective_at for a cancel or a pause
         pa.field("current_period_start", TS),
         pa.field("current_period_end", TS),
         pa.field("trial_end", TS),
@@ -74,7 +75,7 @@ APP_ACCESS_SIGNALS = pa.schema(
         pa.field("account_id", pa.string(), nullable=False),
         pa.field("field", pa.string(), nullable=False),  # the app's column name
         pa.field("kind", pa.string(), nullable=False),  # "flag" (boolean) | "status" (text)
-        pa.field("raw", pa.string()),  # the value as read, for evidence
+        pa.field("raw", pa.string()),  # the value as read (status fields lower-cased)
         pa.field("flag", pa.bool_()),  # parsed boolean for kind=flag; null for status/empty
         pa.field("is_primary", pa.bool_(), nullable=False),  # the field that decides access
     ]
