@@ -271,3 +271,84 @@ def test_readme_options_exist_in_help() -> None:
     assert documented, "README option table not found"
     for option in documented:
         assert option in help_text, option
+
+
+def test_unreadable_app_row_is_reported_and_its_customer_not_orphaned(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    app_csv = tmp_path / "users.csv"
+    app_csv.write_text(
+        IN_SYNC_APP_CSV.replace("u3,cy@example.com,cus_3,t,", "u3,cy@example.com,cus_3,maybe,")
+    )
+    config = tmp_path / "billdrift.toml"
+    config.write_text("[policy]\nmax_skipped_ratio = 0.5\n")
+    code, out, _ = run(
+        "check",
+        "--billing",
+        str(files["billing"]),
+        "--app",
+        str(app_csv),
+        "--as-of",
+        AS_OF,
+        "--config",
+        str(config),
+        "--format",
+        "json",
+    )
+    document = json.loads(out)
+    assert (code, document["verdict"]) == (0, "WARN")  # a skipped row is never a PASS
+    assert document["findings"] == []  # cus_3 is not reported as orphaned
+    assert document["skipped"] == [
+        {
+            "side": "app",
+            "source": "users.csv",
+            "location": "line 4",
+            "field": "has_paid_access",
+            "reason": document["skipped"][0]["reason"],
+        }
+    ]
+    assert "'maybe'" in document["skipped"][0]["reason"]
+    code, out, _ = run(
+        "check",
+        "--billing",
+        str(files["billing"]),
+        "--app",
+        str(app_csv),
+        "--as-of",
+        AS_OF,
+        "--config",
+        str(config),
+        "--strict",
+    )
+    assert code == 2
+    assert out.startswith("billdrift: ERROR") and "--strict is set" in out
+
+
+def test_app_csv_without_customer_column_matches_by_email(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    app_csv = tmp_path / "users.csv"
+    app_csv.write_text(
+        "id,email,has_paid_access\nu1,ann@example.com,f\nu2,bob@example.com,f\n"
+        "u3,cy@example.com,maybe\n"
+    )
+    config = tmp_path / "billdrift.toml"
+    config.write_text("[policy]\nmax_skipped_ratio = 0.5\n")
+    code, out, _ = run(
+        "check",
+        "--billing",
+        str(files["billing"]),
+        "--app",
+        str(app_csv),
+        "--as-of",
+        AS_OF,
+        "--config",
+        str(config),
+        "--format",
+        "json",
+    )
+    document = json.loads(out)
+    assert code == 1
+    # u3's row is unreadable and carries no customer id: cus_3 has nobody left
+    assert document["summary"]["by_kind"] == {"paid_but_blocked": 1, "orphaned_subscription": 1}
+    assert document["findings"][0]["evidence"]["match"]["method"] == "email"

@@ -603,7 +603,7 @@ class _CsvRun:
         flag_columns = [
             (index, column) for index, (column, kind) in enumerate(self.fields) if kind == "flag"
         ]
-        select = ["s.rowid", "s.account_id", f"{first} AS first_k"]
+        select = ["s.rowid", "s.account_id", f"{first} AS first_k", "s.customer_id"]
         select += [f"s.f{index}_raw, s.f{index}_code" for index, _ in flag_columns]
         rows = self.con.execute(
             f"SELECT {', '.join(select)} FROM staged s {joins} WHERE NOT ({good_rows}) "
@@ -611,24 +611,25 @@ class _CsvRun:
         ).fetchall()
         skips: list[Skip] = []
         for row in rows:
-            k, account_id, first_k = int(row[0]), row[1], row[2]
+            k, account_id, first_k, customer = int(row[0]), row[1], row[2], row[3]
             location = f"line {lines.line_of(k)}"
             bad = [
-                (column, row[3 + 2 * position])
+                (column, row[4 + 2 * position])
                 for position, (_, column) in enumerate(flag_columns)
-                if row[4 + 2 * position] == CODE_UNRECOGNIZED
+                if row[5 + 2 * position] == CODE_UNRECOGNIZED
             ]
             if account_id is None:
-                column = self.mapping.account_id
-                skips.append(Skip("app", self.name, location, "the account id is empty", column))
+                reason, column = "the account id is empty", self.mapping.account_id
             elif bad:
-                skips.append(Skip("app", self.name, location, unrecognized_reason(bad), bad[0][0]))
+                reason, column = unrecognized_reason(bad), bad[0][0]
             else:
                 reason = (
                     f"duplicate account id {account_id!r} (first seen on line "
                     f"{lines.line_of(int(first_k))}); only the first row with an id is used"
                 )
-                skips.append(Skip("app", self.name, location, reason, self.mapping.account_id))
+                column = self.mapping.account_id
+            # The customer id lets the rules hold back on that customer (never orphaned).
+            skips.append(Skip("app", self.name, location, reason, column, customer_id=customer))
         return skips
 
     def _result(self, good: pa.Table, skips: list[Skip], lines: _LineMap, rows: int) -> AppData:
