@@ -352,3 +352,26 @@ def test_app_csv_without_customer_column_matches_by_email(
     # u3's row is unreadable and carries no customer id: cus_3 has nobody left
     assert document["summary"]["by_kind"] == {"paid_but_blocked": 1, "orphaned_subscription": 1}
     assert document["findings"][0]["evidence"]["match"]["method"] == "email"
+
+
+@pytest.mark.parametrize(
+    ("billing_text", "app_text", "message"),
+    [
+        ("", APP_CSV, "is empty"),
+        (BILLING_CSV.splitlines()[0] + "\n", APP_CSV, "no subscriptions"),
+        (BILLING_CSV, "id,email,stripe_customer_id,has_paid_access\n", "no accounts"),
+    ],
+)
+def test_empty_inputs_are_errors_never_a_pass(
+    tmp_path: Path, billing_text: str, app_text: str, message: str
+) -> None:
+    billing_file, app_file = tmp_path / "subs.csv", tmp_path / "users.csv"
+    billing_file.write_text(billing_text)
+    app_file.write_text(app_text)
+    code, out, err = run(
+        "check", "--billing", str(billing_file), "--app", str(app_file), "--format", "json"
+    )
+    assert code == 2
+    document = json.loads(out)
+    assert document["verdict"] == "ERROR"
+    assert message in " ".join(document["errors"]) or message in err

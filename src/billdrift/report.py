@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from billdrift.model import KIND_ORDER, Finding, Kind, Severity, Skip, Verdict
+from billdrift.model import KIND_ORDER, Finding, Severity, Skip, Verdict
 
 SCHEMA_VERSION = "1.0"
 
@@ -82,9 +82,6 @@ class Report:
     def exit_code(self) -> int:
         """The exit-code contract: 0 pass/warn, 1 drift at or above fail_on, 2 error."""
         return {Verdict.PASS: 0, Verdict.WARN: 0, Verdict.FAIL: 1, Verdict.ERROR: 2}[self.verdict]
-
-    def urgent(self) -> tuple[Finding, ...]:
-        return tuple(f for f in self.findings if f.kind == Kind.PAID_BUT_BLOCKED)
 
 
 def _totals(findings: Iterable[Finding]) -> dict[str, str]:

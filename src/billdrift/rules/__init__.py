@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from billdrift.model import KIND_ORDER
 from billdrift.rules import access, app_fields, links, plans
 from billdrift.rules.base import Rule
 
 ALL_RULES: tuple[Rule, ...] = tuple(
     sorted(
         (*access.RULES, *plans.RULES, *links.RULES, *app_fields.RULES),
-        key=lambda rule: list(rule.kind.__class__).index(rule.kind),
+        key=lambda rule: KIND_ORDER.index(rule.kind),
     )
 )

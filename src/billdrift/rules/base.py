@@ -3,7 +3,9 @@
 The query does the deciding (which rows, what severity, what confidence) so it
 can run in-process or be pushed down; the builder only turns each already
 decided row into a :class:`~billdrift.model.Finding` with words a human reads.
-Every rule query returns at least the columns in :data:`COMMON_COLUMNS`.
+Every rule query returns at least ``account_id``, ``customer_id``,
+``subscription_id``, ``severity`` and ``confidence``; the engine adds money and
+evidence strings for the rows it reports.
 """
 
 from __future__ import annotations
@@ -17,9 +19,6 @@ from typing import Any
 from billdrift.config import Config
 from billdrift.currency import minor_exponent
 from billdrift.model import Exposure, Finding, Kind, Severity
-
-#: Columns every rule query returns; the engine adds money and evidence strings.
-COMMON_COLUMNS = ("account_id", "customer_id", "subscription_id", "severity", "confidence")
 
 Row = Mapping[str, Any]
 
