@@ -113,24 +113,39 @@ LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 #: and whether any account stores its id (then email matching leaves it alone and
 #: it cannot be orphaned).
 CUSTOMERS = f"""
-SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions,
-       EXISTS (SELECT 1 FROM app_accounts a WHERE a.customer_id = ranked.customer_id)
-         AS claimed_by_id
-FROM (
-  SELECT e.*,
-         count(*) OVER (PARTITION BY e.customer_id) AS n_subscriptions,
-         row_number() OVER (
-           PARTITION BY e.customer_id
-           ORDER BY CASE WHEN e.entitles THEN 0 WHEN e.entitles IS NULL THEN 1 ELSE 2 END,
-                    CASE e.decision WHEN 'entitled' THEN 0 WHEN 'grace' THEN 1 ELSE 2 END,
-                    e.current_period_end DESC NULLS LAST,
-                    e.created DESC NULLS LAST,
-                    e.subscription_id
-         ) AS rank_in_customer
+WITH counted AS (
+  SELECT customer_id, count(*) AS n_subscriptions
+  FROM billing_subscriptions WHERE customer_id IS NOT NULL
+  GROUP BY customer_id
+),
+evaluated AS (
+  SELECT e.*, c.n_subscriptions
   FROM ({SUBSCRIPTIONS_EVALUATED}) e
-  WHERE e.customer_id IS NOT NULL
-) ranked
-WHERE rank_in_customer = 1
+  JOIN counted c ON c.customer_id = e.customer_id
+),
+best AS (
+  -- most customers have one subscription: only the others need ranking
+  SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
+  FROM evaluated WHERE n_subscriptions = 1
+  UNION ALL
+  SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
+  FROM (
+    SELECT e.*, row_number() OVER (
+             PARTITION BY e.customer_id
+             ORDER BY CASE WHEN e.entitles THEN 0 WHEN e.entitles IS NULL THEN 1 ELSE 2 END,
+                      CASE e.decision WHEN 'entitled' THEN 0 WHEN 'grace' THEN 1 ELSE 2 END,
+                      e.current_period_end DESC NULLS LAST,
+                      e.created DESC NULLS LAST,
+                      e.subscription_id
+           ) AS rank_in_customer
+    FROM evaluated e WHERE e.n_subscriptions > 1
+  ) ranked
+  WHERE rank_in_customer = 1
+)
+SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions,
+       EXISTS (SELECT 1 FROM app_accounts a WHERE a.customer_id = best.customer_id)
+         AS claimed_by_id
+FROM best
 """
 
 #: Every account with the billing customer its stored id names, if that customer

@@ -30,6 +30,7 @@ from typing import Final
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from billdrift import duck
 from billdrift.errors import ConfigError, SourceError
@@ -464,6 +465,9 @@ class _CsvRun:
         self.con = con
         self.readable = readable
         self.name = name
+        # the scanned and the parsed file, kept alive while registered with DuckDB
+        self.raw: pa.Table | None = None
+        self.staged: pa.Table | None = None
         self.encoding = encoding
         self.header = header
         self.mapping = mapping
@@ -505,9 +509,17 @@ class _CsvRun:
                 select.append(f"{sql_boolean_code(source)}::TINYINT AS f{index}_code")
             else:
                 select.append(f"{_sql_status(source)} AS f{index}_raw")
-        self.con.execute(
-            f"CREATE TEMP TABLE staged AS SELECT {', '.join(select)} FROM {self._scan_sql()}"
-        ).fetchall()
+        # `k` is each record's ordinal in the file, attached to the bare scan before
+        # any expression runs. DuckDB 2.0 does not always keep file order for a
+        # parallel CSV scan under a projection of CASE expressions (seen at 1M rows:
+        # 2-3 runs in 6 came out reordered, with CREATE TABLE AS and with streamed
+        # results alike), and line numbers must not depend on luck.
+        raw = self.con.sql(f"SELECT * FROM {self._scan_sql()}").to_arrow_table()
+        ones = pa.repeat(pa.scalar(1, pa.int64()), len(raw))
+        self.raw = raw.append_column("k", pc.subtract(pc.cumulative_sum(ones), 1))
+        self.con.register("raw", self.raw)
+        self.staged = self.con.sql(f"SELECT {', '.join(select)}, k FROM raw").to_arrow_table()
+        self.con.register("staged", self.staged)
 
     def _rejected(self) -> dict[int, str]:
         rows = self.con.execute(
@@ -532,7 +544,7 @@ class _CsvRun:
         good_rows = self._good_condition(has_dups)
         good = self.con.sql(
             f"SELECT {self._output_columns(line_sql)} FROM staged s {joins} "
-            f"WHERE {good_rows}{' ORDER BY s.rowid' if ordered else ''}"
+            f"WHERE {good_rows}{' ORDER BY s.k' if ordered else ''}"
         ).to_arrow_table()
         skips = self._row_skips(joins, good_rows, lines)
         skips += [
@@ -544,7 +556,7 @@ class _CsvRun:
 
     def _find_duplicates(self) -> bool:
         self.con.execute(
-            "CREATE TEMP TABLE dups AS SELECT account_id, min(rowid) AS first_k FROM staged "
+            "CREATE TEMP TABLE dups AS SELECT account_id, min(k) AS first_k FROM staged "
             "WHERE account_id IS NOT NULL GROUP BY account_id HAVING count(*) > 1"
         ).fetchall()
         return bool(self.con.execute("SELECT count(*) FROM dups").fetchall()[0][0])
@@ -558,10 +570,10 @@ class _CsvRun:
         joins = ""
         if len(lines.starts) <= _CASE_SEGMENTS:
             branches = " ".join(
-                f"WHEN s.rowid >= {start} THEN {offset}"
+                f"WHEN s.k >= {start} THEN {offset}"
                 for start, offset in reversed(list(zip(lines.starts, lines.offsets, strict=True)))
             )
-            line_sql = f"(s.rowid + CASE {branches} END)"
+            line_sql = f"(s.k + CASE {branches} END)"
         else:
             segments = pa.table(
                 {
@@ -570,8 +582,8 @@ class _CsvRun:
                 }
             )
             self.con.register("segments", segments)
-            joins += " ASOF LEFT JOIN segments g ON s.rowid >= g.start_k"
-            line_sql = "(s.rowid + g.line_offset)"
+            joins += " ASOF LEFT JOIN segments g ON s.k >= g.start_k"
+            line_sql = "(s.k + g.line_offset)"
         if has_dups:
             joins += " LEFT JOIN dups d ON s.account_id = d.account_id"
         return joins, line_sql, bool(joins)
@@ -584,7 +596,7 @@ class _CsvRun:
             if kind == "flag"
         ]
         if has_dups:
-            conditions.append("(d.first_k IS NULL OR d.first_k = s.rowid)")
+            conditions.append("(d.first_k IS NULL OR d.first_k = s.k)")
         return " AND ".join(conditions)
 
     def _output_columns(self, line_sql: str) -> str:
@@ -603,11 +615,10 @@ class _CsvRun:
         flag_columns = [
             (index, column) for index, (column, kind) in enumerate(self.fields) if kind == "flag"
         ]
-        select = ["s.rowid", "s.account_id", f"{first} AS first_k", "s.customer_id"]
+        select = ["s.k", "s.account_id", f"{first} AS first_k", "s.customer_id"]
         select += [f"s.f{index}_raw, s.f{index}_code" for index, _ in flag_columns]
         rows = self.con.execute(
-            f"SELECT {', '.join(select)} FROM staged s {joins} WHERE NOT ({good_rows}) "
-            "ORDER BY s.rowid"
+            f"SELECT {', '.join(select)} FROM staged s {joins} WHERE NOT ({good_rows}) ORDER BY s.k"
         ).fetchall()
         skips: list[Skip] = []
         for row in rows:

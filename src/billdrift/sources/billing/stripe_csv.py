@@ -267,7 +267,7 @@ def _scan(path: str, encoding: str, header: Header, rejects: str) -> str:
 
 def _build_query(
     path: str, encoding: str, header: Header, rejects: str
-) -> tuple[str, tuple[str, ...]]:
+) -> tuple[str, str, tuple[str, ...]]:
     """One streaming SELECT: raw text -> typed columns, plus what failed on each row.
 
     Two layers so each value is parsed once: ``r_*`` raw text and ``p_*``
@@ -287,12 +287,20 @@ def _build_query(
         f"WHEN {condition} THEN '{code}|' || coalesce(r_{role}, '')"
         for code, (role, condition) in enumerate(checks)
     )
-    query = (
-        f"WITH raw AS (SELECT {', '.join(raw)} FROM {_scan(path, encoding, header, rejects)}), "
-        f"parsed AS (SELECT *{''.join(', ' + item for item in _parsed(roles))} FROM raw) "
-        f"SELECT {', '.join(outputs)}, CASE {bad} END AS _bad FROM parsed"
+    # The bare scan runs first and each record gets its ordinal `_k` before any
+    # expression runs: DuckDB 2.0 can reorder a parallel CSV scan under a
+    # projection of expressions, and row k must stay record k (line numbers).
+    columns = sorted(set(roles.values()))
+    scan = (
+        f"SELECT {', '.join(f'c{index}' for index in columns)} "
+        f"FROM {_scan(path, encoding, header, rejects)}"
     )
-    return query, tuple(role for role, _ in checks)
+    query = (
+        f"WITH raw AS (SELECT {', '.join(raw)}, _k FROM scanned_rows), "
+        f"parsed AS (SELECT *{''.join(', ' + item for item in _parsed(roles))} FROM raw) "
+        f"SELECT {', '.join(outputs)}, CASE {bad} END AS _bad, _k FROM parsed"
+    )
+    return scan, query, tuple(role for role, _ in checks)
 
 
 def _timestamp(raw: str) -> str:
@@ -492,8 +500,15 @@ def _read(
             # Counting the file's line breaks runs while DuckDB parses (it releases the GIL).
             layout = pool.submit(_Layout.of, path)
             try:
-                query, checked = _build_query(path, encoding, header, rejects_table)
+                scan, query, checked = _build_query(path, encoding, header, rejects_table)
+                scanned = con.sql(scan).to_arrow_table()
+                ones = pa.repeat(pa.scalar(1, pa.int64()), scanned.num_rows)
+                ordinal = pc.subtract(pc.cumulative_sum(ones), 1)
+                con.register("scanned_rows", scanned.append_column("_k", ordinal))
                 table = con.sql(query).to_arrow_table()
+                if not pc.all(pc.equal(table.column("_k"), ordinal)).as_py():
+                    table = table.sort_by("_k")
+                table = table.drop_columns(["_k"])
                 rejects = _rejects(con, rejects_table, location, options, header)
             except duckdb.Error as error:
                 raise SourceError(f"cannot read billing file {location}: {error}") from None
