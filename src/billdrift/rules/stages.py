@@ -148,15 +148,32 @@ SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_s
 FROM best
 """
 
+#: What a signal means: a flag as parsed, a status by the app's granting statuses.
+_SIGNAL_GRANTS = """CASE WHEN g.kind = 'flag' THEN g.flag
+              WHEN g.raw IS NULL OR trim(g.raw) = '' THEN NULL
+              ELSE EXISTS (SELECT 1 FROM app_granting_statuses s
+                           WHERE s.status = lower(trim(g.raw)))
+         END"""
+
+#: The app's access per account, from its primary field (one per account).
+ACCOUNT_ACCESS = f"""
+SELECT g.account_id, {_SIGNAL_GRANTS} AS primary_grants
+FROM app_access_signals g
+WHERE g.is_primary
+"""
+
 #: Every account with the billing customer its stored id names, if that customer
-#: exists, and that customer's verdict: the exact match settles almost every
-#: account, so the costlier methods below see only the rest (`linked` false).
-ACCOUNT_LINKS = """
-SELECT a.account_id, a.subscription_id AS linked_subscription_id, a.email,
+#: exists, that customer's verdict and the app's access: the exact match settles
+#: almost every account, so the costlier methods below see only the rest
+#: (`linked` false), and the account's state needs no other large join.
+ACCOUNT_LINKS = f"""
+SELECT a.account_id, a.customer_id AS stored_customer_id,
+       a.subscription_id AS linked_subscription_id, a.email, a.plan,
        c.customer_id IS NOT NULL AS linked, c.customer_id, c.subscription_id, c.entitles,
-       c.entitlement_reason
+       c.entitlement_reason, x.primary_grants
 FROM app_accounts a
 LEFT JOIN customers c ON c.customer_id = a.customer_id
+LEFT JOIN ({ACCOUNT_ACCESS}) x ON x.account_id = a.account_id
 """
 
 #: The email of each customer no account claims by id (`by_subscription` in scope).
@@ -221,20 +238,6 @@ FROM (
 LEFT JOIN customers c ON c.customer_id = m.customer_id AND m.n_candidates = 1
 """
 
-#: What a signal means: a flag as parsed, a status by the app's granting statuses.
-_SIGNAL_GRANTS = """CASE WHEN g.kind = 'flag' THEN g.flag
-              WHEN g.raw IS NULL OR trim(g.raw) = '' THEN NULL
-              ELSE EXISTS (SELECT 1 FROM app_granting_statuses s
-                           WHERE s.status = lower(trim(g.raw)))
-         END"""
-
-#: The app's access per account, from its primary field (one per account).
-ACCOUNT_ACCESS = f"""
-SELECT g.account_id, {_SIGNAL_GRANTS} AS primary_grants
-FROM app_access_signals g
-WHERE g.is_primary
-"""
-
 #: Accounts whose access fields contradict each other. Only accounts with more than
 #: one signal can disagree; the engine skips this stage when the app maps one field.
 ACCESS_DISAGREEMENTS = f"""
@@ -258,39 +261,39 @@ SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
                  AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
             THEN 'billing_row_unreadable' ELSE r.raw_reason END AS ambiguous_reason
 FROM (
-  SELECT a.account_id, a.plan,
-         CASE WHEN l.account_id IS NOT NULL THEN 'customer_id' ELSE o.method END
+  SELECT l.account_id, l.plan,
+         CASE WHEN l.linked THEN 'customer_id' ELSE o.method END
            AS match_method,
-         CASE WHEN l.account_id IS NOT NULL THEN 1.0 ELSE o.confidence END
+         CASE WHEN l.linked THEN 1.0 ELSE o.confidence END
            AS match_confidence,
          coalesce(l.customer_id, o.candidates) AS candidates,
          coalesce(l.customer_id, CASE WHEN o.n_candidates = 1 THEN o.customer_id END)
            AS matched_customer_id,
          coalesce(l.subscription_id, o.subscription_id) AS subscription_id,
          coalesce(l.entitles, o.entitles) AS entitles,
-         coalesce(x.primary_grants, FALSE) AS app_grants,
+         coalesce(l.primary_grants, FALSE) AS app_grants,
          (EXISTS (SELECT 1 FROM unreadable_rows u
-                  WHERE u.side = 'billing' AND u.customer_id = a.customer_id)
+                  WHERE u.side = 'billing' AND u.customer_id = l.stored_customer_id)
           OR EXISTS (SELECT 1 FROM unreadable_rows u
                      WHERE u.side = 'billing' AND u.customer_id = o.customer_id))
            AS billing_unreadable,
          CASE
            WHEN o.n_candidates > 1 THEN 'ambiguous'
-           WHEN l.account_id IS NOT NULL OR o.customer_id IS NOT NULL THEN
+           WHEN l.linked OR o.customer_id IS NOT NULL THEN
              CASE WHEN coalesce(l.entitles, o.entitles) IS NULL THEN 'ambiguous'
-                  WHEN coalesce(l.entitles, o.entitles) AND NOT coalesce(x.primary_grants, FALSE)
+                  WHEN coalesce(l.entitles, o.entitles) AND NOT coalesce(l.primary_grants, FALSE)
                     THEN 'paid_but_blocked'
-                  WHEN NOT coalesce(l.entitles, o.entitles) AND coalesce(x.primary_grants, FALSE)
+                  WHEN NOT coalesce(l.entitles, o.entitles) AND coalesce(l.primary_grants, FALSE)
                     THEN CASE WHEN f.is_internal THEN 'internal' ELSE 'unpaid_but_active' END
-                  WHEN l.account_id IS NULL AND a.customer_id IS NOT NULL
+                  WHEN NOT l.linked AND l.stored_customer_id IS NOT NULL
                     THEN 'stale_billing_link'
                   ELSE 'in_sync'
              END
-           WHEN a.customer_id IS NOT NULL THEN
+           WHEN l.stored_customer_id IS NOT NULL THEN
              CASE WHEN f.is_internal THEN 'internal' ELSE 'stale_billing_link' END
-           WHEN coalesce(x.primary_grants, FALSE) AND f.is_internal THEN 'internal'
-           WHEN coalesce(x.primary_grants, FALSE) AND f.on_free_plan THEN 'free_plan'
-           WHEN coalesce(x.primary_grants, FALSE) THEN 'missing_billing_link'
+           WHEN coalesce(l.primary_grants, FALSE) AND f.is_internal THEN 'internal'
+           WHEN coalesce(l.primary_grants, FALSE) AND f.on_free_plan THEN 'free_plan'
+           WHEN coalesce(l.primary_grants, FALSE) THEN 'missing_billing_link'
            ELSE 'no_billing'
          END AS raw_state,
          CASE
@@ -298,11 +301,9 @@ FROM (
            WHEN coalesce(l.entitles, o.entitles) IS NULL
              THEN coalesce(l.entitlement_reason, o.entitlement_reason)
          END AS raw_reason
-  FROM app_accounts a
-  LEFT JOIN account_links l ON l.account_id = a.account_id AND l.linked
-  LEFT JOIN other_matches o ON o.account_id = a.account_id
-  LEFT JOIN account_access x ON x.account_id = a.account_id
-  LEFT JOIN account_flags f ON f.account_id = a.account_id
+  FROM account_links l
+  LEFT JOIN other_matches o ON o.account_id = l.account_id
+  LEFT JOIN account_flags f ON f.account_id = l.account_id
 ) r
 """
 
@@ -322,9 +323,10 @@ FROM (
 GROUP BY account_id
 """
 
-#: Plans each subscription pays for, through any key the plan map knows.
+#: Plans each subscription pays for, through any key the plan map knows (a plan
+#: may repeat: readers aggregate, so no DISTINCT pass over a million items).
 _MAPPED_PLANS = """
-SELECT DISTINCT i.subscription_id, lower(pm.plan) AS plan
+SELECT i.subscription_id, lower(pm.plan) AS plan
 FROM {items} i
 JOIN plan_map pm ON pm.key IN (i.price_id, i.lookup_key, i.product_id, i.plan_name)
 """
@@ -345,7 +347,7 @@ _REPORTED_ITEMS = """(
   SELECT * FROM billing_items
   WHERE subscription_id IN (SELECT subscription_id FROM {rows}))"""
 EXPECTED_PLANS = f"""
-SELECT subscription_id, string_agg(plan, ', ' ORDER BY plan) AS expected_plans
+SELECT subscription_id, string_agg(DISTINCT plan, ', ' ORDER BY plan) AS expected_plans
 FROM ({_MAPPED_PLANS.format(items=_REPORTED_ITEMS)}) m
 GROUP BY subscription_id
 """
@@ -405,7 +407,6 @@ STAGES: tuple[tuple[str, str], ...] = (
     ("account_links", ACCOUNT_LINKS),
     ("match_candidates", MATCH_CANDIDATES),
     ("other_matches", OTHER_MATCHES),
-    ("account_access", ACCOUNT_ACCESS),
     ("account_flags", ACCOUNT_FLAGS),
     ("account_state", ACCOUNT_STATE),
 )
