@@ -375,3 +375,47 @@ def test_empty_inputs_are_errors_never_a_pass(
     document = json.loads(out)
     assert document["verdict"] == "ERROR"
     assert message in " ".join(document["errors"]) or message in err
+
+
+def test_sqlite_app_with_an_unreadable_row(tmp_path: Path, files: dict[str, Path]) -> None:
+    import sqlite3
+
+    database = tmp_path / "app.db"
+    with sqlite3.connect(database) as db:
+        db.execute(
+            "CREATE TABLE users (id TEXT, email TEXT, stripe_customer_id TEXT, "
+            "has_paid_access TEXT, plan TEXT)"
+        )
+        db.executemany(
+            "INSERT INTO users VALUES (?, ?, ?, ?, ?)",
+            [
+                ("u1", "ann@example.com", "cus_1", "t", "pro"),
+                ("u2", "bob@example.com", "cus_2", "f", "free"),
+                ("u3", "cy@example.com", "cus_3", "maybe", "basic"),
+            ],
+        )
+    db.close()
+    config = tmp_path / "billdrift.toml"
+    config.write_text("[policy]\nmax_skipped_ratio = 0.5\n")
+    code, out, _ = run(
+        "check",
+        "--billing",
+        str(files["billing"]),
+        "--app",
+        f"sqlite:///{database}",
+        "--as-of",
+        AS_OF,
+        "--config",
+        str(config),
+        "--format",
+        "json",
+    )
+    document = json.loads(out)
+    assert (code, document["verdict"]) == (0, "WARN")
+    assert document["findings"] == []  # cus_3's account row is unreadable, not missing
+    skip = document["skipped"][0]
+    assert (skip["source"], skip["location"], skip["field"]) == (
+        "app.db",
+        "row id=u3",
+        "has_paid_access",
+    )

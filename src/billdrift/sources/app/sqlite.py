@@ -430,12 +430,13 @@ class _Reader:
         return f"row rowid={label}" if self.plan.has_rowid else f"row {label}"
 
     def _skipped(
-        self, ids: pa.ChunkedArray, labels: pa.ChunkedArray
+        self, ids: pa.ChunkedArray, labels: pa.ChunkedArray, customer_ids: pa.ChunkedArray | None
     ) -> tuple[list[Skip], list[int]]:
         """Skips for empty ids, unrecognized flags and duplicates (first row claims an id).
 
         Clean data (no nulls, no bad flags, all ids distinct) is proven with
-        three vectorized checks and never reaches the Python loop.
+        three vectorized checks and never reaches the Python loop. Each skip carries
+        the row's customer id so the rules never call that customer orphaned.
         """
         bad = self.read_columns.bad
         unique = self.plan.rowid_alias  # an INTEGER PRIMARY KEY cannot repeat
@@ -446,11 +447,23 @@ class _Reader:
         skips: list[Skip] = []
         skipped: list[int] = []
         label_list = labels.to_pylist()
+        customers = (
+            customer_ids.to_pylist() if customer_ids is not None else [None] * len(label_list)
+        )
         for row, account_id in enumerate(ids.to_pylist()):
             label = label_list[row]
             if account_id is None:
                 reason = "the account id is empty"
-                skips.append(Skip("app", database, self._where(label), reason, id_column))
+                skips.append(
+                    Skip(
+                        "app",
+                        database,
+                        self._where(label),
+                        reason,
+                        id_column,
+                        customer_id=customers[row],
+                    )
+                )
                 skipped.append(row)
                 continue
             earlier = first.setdefault(account_id, label)
@@ -458,7 +471,16 @@ class _Reader:
                 location = f"row {id_column}={account_id}"
                 problems = bad[row]
                 reason = unrecognized_reason(problems)
-                skips.append(Skip("app", database, location, reason, problems[0][0]))
+                skips.append(
+                    Skip(
+                        "app",
+                        database,
+                        location,
+                        reason,
+                        problems[0][0],
+                        customer_id=customers[row],
+                    )
+                )
                 skipped.append(row)
             elif earlier != label:
                 where = self._where(earlier).removeprefix("row ")
@@ -466,7 +488,16 @@ class _Reader:
                     f"duplicate account id {account_id!r} (first seen at {where}); "
                     "only the first row with an id is used"
                 )
-                skips.append(Skip("app", database, self._where(label), reason, id_column))
+                skips.append(
+                    Skip(
+                        "app",
+                        database,
+                        self._where(label),
+                        reason,
+                        id_column,
+                        customer_id=customers[row],
+                    )
+                )
                 skipped.append(row)
         return skips, skipped
 
@@ -474,7 +505,9 @@ class _Reader:
         read = self.read_columns
         labels = pa.chunked_array(read.labels, pa.int64())
         ids = pa.chunked_array(read.roles["account_id"], pa.string())
-        skips, skipped = self._skipped(ids, labels)
+        customers = read.roles.get("customer_id")
+        customer_ids = None if customers is None else pa.chunked_array(customers, pa.string())
+        skips, skipped = self._skipped(ids, labels, customer_ids)
         where = "rowid=" if self.plan.has_rowid else "row "
         prefix = f"{self.plan.database}:{self.plan.label} {where}"
         table = pa.table(
