@@ -10,6 +10,7 @@ evidence strings for the rows it reports.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,24 +54,37 @@ def exposure(row: Row) -> Exposure | None:
     amount, currency = row.get("monthly_minor"), row.get("currency")
     if amount is None or currency is None:
         return None
+    return _money(float(amount), currency)
+
+
+@functools.lru_cache(maxsize=4096)
+def _money(amount: float, currency: str) -> Exposure:
+    """Cached: a book has few distinct prices, and Decimal arithmetic is the slow part
+    of turning tens of thousands of rows into findings."""
     digits = minor_exponent(currency)
-    major = Decimal(repr(float(amount))) / (Decimal(10) ** digits)
+    major = Decimal(repr(amount)) / (Decimal(10) ** digits)
     quantum = Decimal(1).scaleb(-digits)
     return Exposure(str(major.quantize(quantum, rounding=ROUND_HALF_EVEN)), currency.upper())
 
 
 def when(value: object) -> str | None:
-    """An ISO-8601 UTC instant for evidence, or None."""
+    """An ISO-8601 UTC instant for evidence, or None. The engine already hands
+    timestamps over as such strings; datetimes are accepted for other callers."""
+    if value is None or isinstance(value, str):
+        return value
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
-    return None if value is None else str(value)
+    return str(value)
+
+
+_SEVERITIES = {severity.label: severity for severity in Severity}
 
 
 def finding(kind: Kind, row: Row, message: str, fix: str, evidence: dict[str, Any]) -> Finding:
     """Assemble a finding from the common columns plus the rule's words."""
     return Finding(
         kind=kind,
-        severity=Severity.parse(row["severity"]),
+        severity=_SEVERITIES[row["severity"]],
         confidence=round(float(row["confidence"] or 0.0), 2),
         account_id=row.get("account_id"),
         customer_id=row.get("customer_id"),
