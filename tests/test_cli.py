@@ -8,6 +8,7 @@ import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -75,6 +76,28 @@ def check(files: dict[str, Path], *extra: str, app: str = "app") -> tuple[int, s
         AS_OF,
         *extra,
     )
+
+
+def check_tolerating_skips(
+    tmp_path: Path, files: dict[str, Path], app: str
+) -> tuple[int, dict[str, Any]]:
+    """Run `check --format json` with a policy that reports skipped rows without erroring."""
+    config = tmp_path / "billdrift.toml"
+    config.write_text("[policy]\nmax_skipped_ratio = 0.5\n")
+    code, out, _ = run(
+        "check",
+        "--billing",
+        str(files["billing"]),
+        "--app",
+        app,
+        "--as-of",
+        AS_OF,
+        "--config",
+        str(config),
+        "--format",
+        "json",
+    )
+    return code, json.loads(out)
 
 
 def test_drift_exits_1_with_a_valid_json_report(files: dict[str, Path]) -> None:
@@ -280,22 +303,7 @@ def test_unreadable_app_row_is_reported_and_its_customer_not_orphaned(
     app_csv.write_text(
         IN_SYNC_APP_CSV.replace("u3,cy@example.com,cus_3,t,", "u3,cy@example.com,cus_3,maybe,")
     )
-    config = tmp_path / "billdrift.toml"
-    config.write_text("[policy]\nmax_skipped_ratio = 0.5\n")
-    code, out, _ = run(
-        "check",
-        "--billing",
-        str(files["billing"]),
-        "--app",
-        str(app_csv),
-        "--as-of",
-        AS_OF,
-        "--config",
-        str(config),
-        "--format",
-        "json",
-    )
-    document = json.loads(out)
+    code, document = check_tolerating_skips(tmp_path, files, str(app_csv))
     assert (code, document["verdict"]) == (0, "WARN")  # a skipped row is never a PASS
     assert document["findings"] == []  # cus_3 is not reported as orphaned
     assert document["skipped"] == [
@@ -317,7 +325,7 @@ def test_unreadable_app_row_is_reported_and_its_customer_not_orphaned(
         "--as-of",
         AS_OF,
         "--config",
-        str(config),
+        str(tmp_path / "billdrift.toml"),
         "--strict",
     )
     assert code == 2
@@ -332,22 +340,7 @@ def test_app_csv_without_customer_column_matches_by_email(
         "id,email,has_paid_access\nu1,ann@example.com,f\nu2,bob@example.com,f\n"
         "u3,cy@example.com,maybe\n"
     )
-    config = tmp_path / "billdrift.toml"
-    config.write_text("[policy]\nmax_skipped_ratio = 0.5\n")
-    code, out, _ = run(
-        "check",
-        "--billing",
-        str(files["billing"]),
-        "--app",
-        str(app_csv),
-        "--as-of",
-        AS_OF,
-        "--config",
-        str(config),
-        "--format",
-        "json",
-    )
-    document = json.loads(out)
+    code, document = check_tolerating_skips(tmp_path, files, str(app_csv))
     assert code == 1
     # u3's row is unreadable and carries no customer id: cus_3 has nobody left
     assert document["summary"]["by_kind"] == {"paid_but_blocked": 1, "orphaned_subscription": 1}
@@ -395,22 +388,7 @@ def test_sqlite_app_with_an_unreadable_row(tmp_path: Path, files: dict[str, Path
             ],
         )
     db.close()
-    config = tmp_path / "billdrift.toml"
-    config.write_text("[policy]\nmax_skipped_ratio = 0.5\n")
-    code, out, _ = run(
-        "check",
-        "--billing",
-        str(files["billing"]),
-        "--app",
-        f"sqlite:///{database}",
-        "--as-of",
-        AS_OF,
-        "--config",
-        str(config),
-        "--format",
-        "json",
-    )
-    document = json.loads(out)
+    code, document = check_tolerating_skips(tmp_path, files, f"sqlite:///{database}")
     assert (code, document["verdict"]) == (0, "WARN")
     assert document["findings"] == []  # cus_3's account row is unreadable, not missing
     skip = document["skipped"][0]

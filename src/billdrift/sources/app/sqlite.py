@@ -453,52 +453,24 @@ class _Reader:
         for row, account_id in enumerate(ids.to_pylist()):
             label = label_list[row]
             if account_id is None:
-                reason = "the account id is empty"
-                skips.append(
-                    Skip(
-                        "app",
-                        database,
-                        self._where(label),
-                        reason,
-                        id_column,
-                        customer_id=customers[row],
-                    )
-                )
-                skipped.append(row)
-                continue
-            earlier = first.setdefault(account_id, label)
-            if row in bad:
-                location = f"row {id_column}={account_id}"
+                problem = (self._where(label), "the account id is empty", id_column)
+            elif row in bad:
+                first.setdefault(account_id, label)
                 problems = bad[row]
-                reason = unrecognized_reason(problems)
-                skips.append(
-                    Skip(
-                        "app",
-                        database,
-                        location,
-                        reason,
-                        problems[0][0],
-                        customer_id=customers[row],
-                    )
-                )
-                skipped.append(row)
-            elif earlier != label:
+                location = f"row {id_column}={account_id}"
+                problem = (location, unrecognized_reason(problems), problems[0][0])
+            elif (earlier := first.setdefault(account_id, label)) != label:
                 where = self._where(earlier).removeprefix("row ")
                 reason = (
                     f"duplicate account id {account_id!r} (first seen at {where}); "
                     "only the first row with an id is used"
                 )
-                skips.append(
-                    Skip(
-                        "app",
-                        database,
-                        self._where(label),
-                        reason,
-                        id_column,
-                        customer_id=customers[row],
-                    )
-                )
-                skipped.append(row)
+                problem = (self._where(label), reason, id_column)
+            else:
+                continue
+            location, reason, field = problem
+            skips.append(Skip("app", database, location, reason, field, customer_id=customers[row]))
+            skipped.append(row)
         return skips, skipped
 
     def _result(self) -> AppData:
