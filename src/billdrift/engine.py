@@ -30,6 +30,7 @@ from billdrift.model import (
     Skip,
     Verdict,
 )
+from billdrift.ordinals import ordinals
 from billdrift.policy_tables import policy_tables
 from billdrift.report import Report, SourceInfo, Suppressed, decide_verdict
 from billdrift.rules import ALL_RULES
@@ -118,8 +119,7 @@ def _billing_relations(billing: Sequence[BillingData]) -> tuple[pa.Table, pa.Tab
     for ordinal, data in enumerate(billing):
         subs = _conform(data.subscriptions, BILLING_SUBSCRIPTIONS, "billing subscriptions")
         subs = subs.append_column("input", pa.repeat(ordinal, subs.num_rows))
-        row = pc.cumulative_sum(pa.repeat(1, subs.num_rows))
-        subscriptions.append(subs.append_column("row", row))
+        subscriptions.append(subs.append_column("row", ordinals(subs.num_rows)))
         its = _conform(data.items, BILLING_ITEMS, "billing items")
         items.append(its.append_column("input", pa.repeat(ordinal, its.num_rows)))
     empty_subs = BILLING_SUBSCRIPTIONS.append(pa.field("input", pa.int64())).append(

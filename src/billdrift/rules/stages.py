@@ -367,14 +367,12 @@ ACCOUNT_DETAIL = f"""
 SELECT s.account_id, s.matched_customer_id, s.subscription_id, s.match_method,
        s.match_confidence, s.candidates, s.app_grants, s.entitles, s.state,
        s.ambiguous_reason,
-       a.customer_id AS linked_customer_id, a.subscription_id AS linked_subscription_id,
-       a.email, a.plan, a.role, a.source_ref,
+       a.customer_id AS linked_customer_id, a.email, a.plan, a.source_ref,
        b.provider, b.status, b.current_period_start, b.current_period_end,
-       b.cancel_at_period_end, b.cancel_at, b.trial_end, b.ended_at,
+       b.cancel_at_period_end, b.cancel_at,
        b.source_ref AS billing_source_ref,
        c.decision, c.entitlement_reason,
        b.current_period_start + p.grace_days * INTERVAL '1 day' AS grace_until,
-       c.n_subscriptions,
        g.field AS primary_field, g.raw AS primary_raw
 FROM ({_REPORTED}) s
 JOIN app_accounts a ON a.account_id = s.account_id

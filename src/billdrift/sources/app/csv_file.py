@@ -30,11 +30,11 @@ from typing import Final
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from billdrift import duck
 from billdrift.errors import ConfigError, SourceError
 from billdrift.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS, AppData, Skip
+from billdrift.ordinals import ordinals
 from billdrift.sources.app.booleans import (
     CODE_UNRECOGNIZED,
     WHITESPACE,
@@ -515,8 +515,7 @@ class _CsvRun:
         # 2-3 runs in 6 came out reordered, with CREATE TABLE AS and with streamed
         # results alike), and line numbers must not depend on luck.
         raw = self.con.sql(f"SELECT * FROM {self._scan_sql()}").to_arrow_table()
-        ones = pa.repeat(pa.scalar(1, pa.int64()), len(raw))
-        self.raw = raw.append_column("k", pc.subtract(pc.cumulative_sum(ones), 1))
+        self.raw = raw.append_column("k", ordinals(len(raw)))
         self.con.register("raw", self.raw)
         self.staged = self.con.sql(f"SELECT {', '.join(select)}, k FROM raw").to_arrow_table()
         self.con.register("staged", self.staged)

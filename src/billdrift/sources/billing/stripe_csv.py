@@ -51,6 +51,7 @@ from billdrift.config import BillingConfig
 from billdrift.currency import minor_exponent
 from billdrift.errors import SourceError
 from billdrift.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData, Skip
+from billdrift.ordinals import ordinals
 from billdrift.sources.billing.common import (
     check_encoding,
     conform,
@@ -502,8 +503,7 @@ def _read(
             try:
                 scan, query, checked = _build_query(path, encoding, header, rejects_table)
                 scanned = con.sql(scan).to_arrow_table()
-                ones = pa.repeat(pa.scalar(1, pa.int64()), scanned.num_rows)
-                ordinal = pc.subtract(pc.cumulative_sum(ones), 1)
+                ordinal = ordinals(scanned.num_rows)
                 con.register("scanned_rows", scanned.append_column("_k", ordinal))
                 table = con.sql(query).to_arrow_table()
                 if not pc.all(pc.equal(table.column("_k"), ordinal)).as_py():
@@ -628,7 +628,7 @@ def _shifted_by_rejects(
         lines.append(header_lines + 1 + good_before + spans)
         before, spans = good_before, spans + reject.span
     segments.append(pa.repeat(pa.scalar(spans, pa.int64()), count - before))
-    ordinal = pc.subtract(pc.cumulative_sum(pa.repeat(pa.scalar(1, pa.int64()), count)), 1)
+    ordinal = ordinals(count)
     shift = pa.concat_arrays(segments)
     return pc.add(pc.add(ordinal, shift), header_lines + 1), lines
 
