@@ -266,9 +266,19 @@ def _scan(path: str, encoding: str, header: Header, rejects: str) -> str:
     )
 
 
-def _build_query(
-    path: str, encoding: str, header: Header, rejects: str
-) -> tuple[str, str, tuple[str, ...]]:
+@dataclass(frozen=True)
+class _Query:
+    """The two SQL statements of a read and what their results mean."""
+
+    scan: str  # the bare CSV scan: raw text columns c<i>, in record order
+    parse: str  # over the scan: typed columns, `_bad` and the record ordinal `_k`
+    checked: tuple[str, ...]  # the role each `_bad` code names
+    #: Output column -> scanned column taken as is (unpadded text needs no work in
+    #: SQL, and copying a text column through DuckDB and back costs real time).
+    passthrough: dict[str, str]
+
+
+def _build_query(path: str, encoding: str, header: Header, rejects: str) -> _Query:
     """One streaming SELECT: raw text -> typed columns, plus what failed on each row.
 
     Two layers so each value is parsed once: ``r_*`` raw text and ``p_*``
@@ -282,7 +292,12 @@ def _build_query(
         else f"c{index} AS r_{role}"
         for role, index in roles.items()
     ]
-    outputs, checks = _outputs(header)
+    texts, outputs, checks = _outputs(header)
+    passthrough: dict[str, str] = {}
+    if header.padded:
+        outputs = [f"r_{role} AS {name}" for name, role in texts.items()] + outputs
+    else:
+        passthrough = {name: f"c{roles[role]}" for name, role in texts.items()}
     # "<check index>|<raw text>" for the first failed check; THEN runs only on failed rows.
     bad = " ".join(
         f"WHEN {condition} THEN '{code}|' || coalesce(r_{role}, '')"
@@ -299,9 +314,9 @@ def _build_query(
     query = (
         f"WITH raw AS (SELECT {', '.join(raw)}, _k FROM scanned_rows), "
         f"parsed AS (SELECT *{''.join(', ' + item for item in _parsed(roles))} FROM raw) "
-        f"SELECT {', '.join(outputs)}, CASE {bad} END AS _bad, _k FROM parsed"
+        f"SELECT {''.join(item + ', ' for item in outputs)}CASE {bad} END AS _bad, _k FROM parsed"
     )
-    return scan, query, tuple(role for role, _ in checks)
+    return _Query(scan, query, tuple(role for role, _ in checks), passthrough)
 
 
 def _timestamp(raw: str) -> str:
@@ -334,21 +349,25 @@ def _failed(role: str, extra: str = "") -> str:
     return f"r_{role} IS NOT NULL AND (p_{role} IS NULL{extra}) AND trim(r_{role}) <> ''"
 
 
-def _outputs(header: Header) -> tuple[list[str], list[tuple[str, str]]]:
-    """Output expressions, and (role, failure condition) pairs in column order.
+def _outputs(
+    header: Header,
+) -> tuple[dict[str, str], list[str], list[tuple[str, str]]]:
+    """Text outputs (name -> role, kept as read), parsed output expressions, and
+    (role, failure condition) pairs in column order.
 
     Labels (status, currency, interval, plan, product) leave as raw text: they
     have few distinct values, so _labels() normalises each distinct value once
     instead of DuckDB doing it per row.
     """
     roles = header.roles
-    out = ["r_subscription_id AS subscription_id", "r_customer_id AS customer_id"]
-    out += [f"r_{role} AS _{role}" for role in LABELS if role in roles]
+    texts = {"subscription_id": "subscription_id", "customer_id": "customer_id"}
+    texts |= {f"_{role}": role for role in LABELS if role in roles}
     # `< '!'` is a cheap prefix test for text starting with a space or tab.
     blank_id = "r_subscription_id < '!' AND trim(r_subscription_id) = ''"
     checks = [("subscription_id", f"r_subscription_id IS NULL OR ({blank_id})")]
     if "customer_email" in roles:
-        out.append("r_customer_email AS customer_email")
+        texts["customer_email"] = "customer_email"
+    out: list[str] = []
     for role in (*TIMESTAMPS, "cancel_at_period_end"):
         if role in roles:
             out.append(f"p_{role} AS {role}")
@@ -370,7 +389,7 @@ def _outputs(header: Header) -> tuple[list[str], list[tuple[str, str]]]:
             "CASE WHEN p_amount IS NOT NULL THEN contains(r_amount, '.') END AS _amount_dot",
         ]
         checks.append(("amount", _failed("amount", " OR NOT isfinite(p_amount)")))
-    return out, checks
+    return texts, out, checks
 
 
 # --------------------------------------------------------------------------- labels
@@ -501,14 +520,16 @@ def _read(
             # Counting the file's line breaks runs while DuckDB parses (it releases the GIL).
             layout = pool.submit(_Layout.of, path)
             try:
-                scan, query, checked = _build_query(path, encoding, header, rejects_table)
-                scanned = con.sql(scan).to_arrow_table()
+                query = _build_query(path, encoding, header, rejects_table)
+                scanned = con.sql(query.scan).to_arrow_table()
                 ordinal = ordinals(scanned.num_rows)
                 con.register("scanned_rows", scanned.append_column("_k", ordinal))
-                table = con.sql(query).to_arrow_table()
+                table = con.sql(query.parse).to_arrow_table()
                 if not pc.all(pc.equal(table.column("_k"), ordinal)).as_py():
                     table = table.sort_by("_k")
                 table = table.drop_columns(["_k"])
+                for output, column in query.passthrough.items():  # row k is record k in both
+                    table = table.append_column(output, scanned.column(column))
                 rejects = _rejects(con, rejects_table, location, options, header)
             except duckdb.Error as error:
                 raise SourceError(f"cannot read billing file {location}: {error}") from None
@@ -528,7 +549,7 @@ def _read(
     bad = pc.or_(pc.is_valid(table.column("_bad")), table.column("_bad_interval"))
     bad = pc.or_(bad, misfit)
     if pc.any(bad).as_py():
-        skips += _value_skips(table, bad, header, checked, name)
+        skips += _value_skips(table, bad, header, query.checked, name)
         table = table.filter(pc.invert(bad))
     skips.sort(key=lambda item: int(item.location.split()[-1]))
     table = table.append_column("provider", pa.repeat(_provider(table), table.num_rows))
