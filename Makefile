@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   - install into .venv and run billdrift on the bundled sample data
-#   make test   - install dev tools into .venv, then lint, type-check and run every test
+#   make test   - install dev tools into .venv and the PostgreSQL/MariaDB server binaries the
+#                 DB tests start (scripts/install_test_servers.sh), then lint, type-check and
+#                 run every test
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
@@ -22,6 +24,7 @@ lint: $(BIN)/.installed
 	$(BIN)/mypy
 
 test: lint
+	bash scripts/install_test_servers.sh
 	$(BIN)/pytest
 
 bench: $(BIN)/.installed
