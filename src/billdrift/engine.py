@@ -8,6 +8,7 @@ any finding is produced, so a broken export yields ERROR rather than a flood.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -259,30 +260,59 @@ def _run_rules(
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
     findings: list[Finding] = []
     suppressed: list[Suppressed] = []
-    for index, rule in enumerate(rules):
-        money = "reported_money" if rule.exposure else f"({_NO_MONEY})"
-        sql = f"""
-        SELECT f.*, money.monthly_minor, money.currency, af.fields AS app_fields,
-          cs.all_subscriptions,
-          (SELECT min(e.reason) FROM exceptions e CROSS JOIN params p
-           WHERE (e.account IS NULL OR e.account = f.account_id)
-             AND (e.customer IS NULL OR e.customer = f.customer_id)
-             AND (e.kind IS NULL OR e.kind = '{rule.kind.value}')
-             AND (e.expires IS NULL OR e.expires > p.as_of)) AS suppressed_by
-        FROM rule_rows_{index} f
-        LEFT JOIN {money} money ON money.subscription_id = f.subscription_id
-        LEFT JOIN reported_fields af ON af.account_id = f.account_id
-        LEFT JOIN reported_subscriptions cs ON cs.customer_id = f.customer_id
-        ORDER BY {_SEVERITY_ORDER}, f.account_id NULLS LAST, f.customer_id NULLS LAST,
-                 f.subscription_id NULLS LAST
-        """
-        for row in _iso_timestamps(con.sql(sql).to_arrow_table()).to_pylist():
-            built = rule.build(row)
-            if row["suppressed_by"] is None:
-                findings.append(built)
-            else:
-                suppressed.append(Suppressed(built, row["suppressed_by"]))
+    with _collector_paused():
+        for index, rule in enumerate(rules):
+            _build_findings(con, index, rule, findings, suppressed)
     return findings, suppressed
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Turn the cyclic garbage collector off while findings are built.
+
+    Tens of thousands of small dicts and dataclasses, none of them in a reference
+    cycle, trigger a full collection pass every few hundred allocations; the passes
+    cost ~10% of building the findings and free nothing (reference counting does).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_findings(
+    con: duckdb.DuckDBPyConnection,
+    index: int,
+    rule: Rule,
+    findings: list[Finding],
+    suppressed: list[Suppressed],
+) -> None:
+    """One rule's reported rows, with money, evidence strings and exceptions, as findings."""
+    money = "reported_money" if rule.exposure else f"({_NO_MONEY})"
+    sql = f"""
+    SELECT f.*, money.monthly_minor, money.currency, af.fields AS app_fields,
+      cs.all_subscriptions,
+      (SELECT min(e.reason) FROM exceptions e CROSS JOIN params p
+       WHERE (e.account IS NULL OR e.account = f.account_id)
+         AND (e.customer IS NULL OR e.customer = f.customer_id)
+         AND (e.kind IS NULL OR e.kind = '{rule.kind.value}')
+         AND (e.expires IS NULL OR e.expires > p.as_of)) AS suppressed_by
+    FROM rule_rows_{index} f
+    LEFT JOIN {money} money ON money.subscription_id = f.subscription_id
+    LEFT JOIN reported_fields af ON af.account_id = f.account_id
+    LEFT JOIN reported_subscriptions cs ON cs.customer_id = f.customer_id
+    ORDER BY {_SEVERITY_ORDER}, f.account_id NULLS LAST, f.customer_id NULLS LAST,
+             f.subscription_id NULLS LAST
+    """
+    for row in _iso_timestamps(con.sql(sql).to_arrow_table()).to_pylist():
+        built = rule.build(row)
+        if row["suppressed_by"] is None:
+            findings.append(built)
+        else:
+            suppressed.append(Suppressed(built, row["suppressed_by"]))
 
 
 def _expired_exception_notes(inputs: Inputs) -> list[str]:
