@@ -29,7 +29,7 @@ from billdrift.mask import mask_report
 from billdrift.model import Verdict
 from billdrift.render import RENDERERS, render
 from billdrift.report import Report
-from billdrift.sources.registry import open_app, open_billing
+from billdrift.sources.registry import read_sources
 
 EXIT_INTERRUPTED = 130
 
@@ -91,8 +91,9 @@ def run_check(config: Config, as_of: datetime, strict: bool = False) -> Report:
         raise ConfigError("no billing input: pass --billing FILE (or set billing.sources)")
     if not config.app.source:
         raise ConfigError("no app input: pass --app FILE_OR_URL (or set app.source)")
-    billing = [open_billing(spec, config.billing).read() for spec in config.billing.sources]
-    app = open_app(config.app.source, config.app).read()
+    billing, app = read_sources(
+        config.billing.sources, config.app.source, config.billing, config.app
+    )
     report = reconcile(Inputs(billing=billing, app=app, config=config, as_of=as_of))
     if strict and report.skips and report.verdict is not Verdict.ERROR:
         report = replace(

@@ -1,0 +1,53 @@
+"""read_sources(): every input read at once, results and errors in argument order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from billdrift.config import AppConfig, BillingConfig
+from billdrift.errors import SourceError
+from billdrift.sources.registry import read_sources
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "billing"
+
+
+def _app_csv(
+    tmp_path: Path, text: str = "id,stripe_customer_id,has_paid_access\na1,cus_1,t\n"
+) -> str:
+    path = tmp_path / "app.csv"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_results_come_back_in_argument_order(tmp_path: Path) -> None:
+    specs = [str(FIXTURES / "stripe_subscriptions.json"), str(FIXTURES / "stripe_dashboard.csv")]
+    billing, app = read_sources(specs, _app_csv(tmp_path), BillingConfig(), AppConfig())
+
+    assert [data.description for data in billing] == [
+        "stripe-json stripe_subscriptions.json: 5 subscriptions",
+        "stripe-csv stripe_dashboard.csv: 5 subscriptions",
+    ]
+    assert app.accounts.column("account_id").to_pylist() == ["a1"]
+
+
+def test_a_failing_billing_read_wins_over_a_failing_app_read(tmp_path: Path) -> None:
+    broken = tmp_path / "subs.json"
+    broken.write_text('{"object": "list", "data": [{"object": "subscription", "id": ', "utf-8")
+    app = _app_csv(tmp_path, "foo,bar\n1,2\n")  # fails too: no account id column
+    with pytest.raises(SourceError, match=r"subs\.json"):
+        read_sources([str(broken)], app, BillingConfig(), AppConfig())
+    with pytest.raises(SourceError, match="account id column"):
+        read_sources([str(FIXTURES / "stripe_dashboard.csv")], app, BillingConfig(), AppConfig())
+
+
+def test_every_input_is_opened_before_any_is_read(tmp_path: Path) -> None:
+    """A missing file is reported at once, whatever its position."""
+    with pytest.raises(SourceError, match=r"billing file not found: .*nope\.json"):
+        read_sources(
+            [str(FIXTURES / "stripe_dashboard.csv"), str(tmp_path / "nope.json")],
+            _app_csv(tmp_path),
+            BillingConfig(),
+            AppConfig(),
+        )
