@@ -88,6 +88,8 @@ class DatabaseUrl:
 def redact(url: str) -> str:
     """``scheme://user:***@host/db`` for any URL carrying a password (or a token in
     its query string); other text unchanged."""
+    if "://" not in url:
+        return url
     parts = urlsplit(url)
     netloc = parts.netloc
     if "@" in netloc:
