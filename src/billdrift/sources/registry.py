@@ -11,9 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from billdrift.config import AppConfig, BillingConfig
+from billdrift.db.urls import redact
 from billdrift.errors import SourceError
 from billdrift.model import AppData, BillingData
 from billdrift.sources.app.csv_file import CsvAppSource
+from billdrift.sources.app.database import DatabaseAppSource
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.sqlite import SqliteAppSource
 from billdrift.sources.billing.interface import BillingSource
@@ -27,7 +29,7 @@ BILLING_SOURCES: tuple[type[BillingSource], ...] = (
     StripeJsonSource,
     StripeCsvSource,
 )
-APP_SOURCES: tuple[type[AppSource], ...] = (SqliteAppSource, CsvAppSource)
+APP_SOURCES: tuple[type[AppSource], ...] = (SqliteAppSource, DatabaseAppSource, CsvAppSource)
 
 _SNIFF_BYTES = 64 * 1024
 
@@ -71,8 +73,9 @@ def open_app(location: str, options: AppConfig) -> AppSource:
         if source.accepts(location):
             return source(location, options)
     raise SourceError(
-        f"cannot read app data from {location}: expected a CSV file, a SQLite database "
-        "file or a sqlite:/// URL"
+        f"cannot read app data from {redact(location)}: expected a CSV file, a SQLite "
+        "database file, a database URL (postgresql://, mysql://, mariadb://, sqlite:///) or "
+        "env:NAME naming an environment variable that holds one"
     )
 
 
