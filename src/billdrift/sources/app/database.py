@@ -27,8 +27,17 @@ from billdrift.sources.app.columns import ColumnMapping, detect_columns, detecti
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.sqlite import SqliteAppSource, check_read_only_query
 
-#: Types that keep their native form (no cast to text) because Arrow reads them exactly.
-_NATIVE = ("boolean", "bool")
+#: Types read as they are (no cast to text by the server): booleans, which Arrow
+#: reads exactly, and on MySQL text and binary strings, which arrive as bytes and
+#: are checked for valid UTF-8 by Arrow. A server-side CAST would silently turn
+#: invalid bytes into "?" (MariaDB), hiding a broken value behind a plausible one.
+_NATIVE = frozenset({"boolean", "bool"})
+_MYSQL_STRINGS = frozenset(
+    {"char", "varchar", "text", "tinytext", "mediumtext", "longtext", "binary", "varbinary"}
+    | {"blob", "tinyblob", "mediumblob", "longblob", "enum", "set"}
+    # the same, as a query's result columns name them (pymysql FIELD_TYPE)
+    | {"var_string", "string", "tiny_blob", "medium_blob", "long_blob"}
+)
 
 
 class DatabaseAppSource(AppSource):
@@ -151,7 +160,9 @@ def _select(con: ReadOnlyConnection, plan: _Plan) -> str:
     for index, name in enumerate(plan.mapping.columns()):
         column = f"q.{con.quote(name)}" if plan.table is None else con.quote(name)
         kind = plan.types.get(name, "").lower()
-        expression = column if kind in _NATIVE else f"CAST({column} AS {text})"
+        base = kind.split("(", 1)[0].strip()
+        native = kind in _NATIVE or (con.dialect == "mysql" and base in _MYSQL_STRINGS)
+        expression = column if native else f"CAST({column} AS {text})"
         items.append(f"{expression} AS {alias(index)}")
     return f"SELECT {', '.join(items)} FROM {plan.from_sql}"
 
