@@ -26,6 +26,11 @@ For each size N the harness
 With --profile, billdrift runs once more per size under cProfile (not timed in the
 table) and the top functions by cumulative time are printed.
 
+With --app-source postgresql, app.csv is first loaded (COPY, not timed) into a
+throwaway PostgreSQL server (tests/dbservers.py) and billdrift reads the app side
+from it: ``--app postgresql://... --app-table app_accounts``. The naive loop is
+skipped in that mode (its baseline is the SQLite one).
+
 Any mismatch, crash or timeout exits non-zero: a fast but wrong result does not pass.
 The results table goes to stdout and, with --markdown, to a file.
 """
@@ -33,6 +38,7 @@ The results table goes to stdout and, with --markdown, to a file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -42,6 +48,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -190,14 +197,13 @@ def billdrift_executable(override: Path | None = None) -> Path:
     return exe
 
 
-def billdrift_command(exe: Path) -> list[str]:
+def billdrift_command(exe: Path, app: list[str] | None = None) -> list[str]:
     return [
         str(exe),
         "check",
         "--billing",
         "billing.csv",
-        "--app",
-        "app.csv",
+        *(app or ["--app", "app.csv"]),
         "--config",
         "billdrift.toml",
         "--as-of",
@@ -248,7 +254,7 @@ def verify_report(directory: Path, expected: dict[str, Any], returncode: int) ->
 def run_billdrift(
     directory: Path, expected: dict[str, Any], args: argparse.Namespace
 ) -> list[Measurement]:
-    cmd = billdrift_command(billdrift_executable(args.billdrift))
+    cmd = billdrift_command(billdrift_executable(args.billdrift), getattr(args, "app_args", None))
     repeat, timeout = args.repeat, args.timeout
     runs = []
     for attempt in range(1, repeat + 1):
@@ -391,11 +397,17 @@ def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
     busy = busy_cpu_percent()
     if busy > BUSY_WARN_PERCENT:
         print(f"    WARNING: the machine is {busy:.0f}% busy before the runs; timings are noisy")
-    runs = run_billdrift(directory, expected, args)
+    if args.app_source == "postgresql":
+        with postgres_app(directory) as url:
+            args.app_args = ["--app", url, "--app-table", "app_accounts"]
+            runs = run_billdrift(directory, expected, args)
+        args.app_args = None
+    else:
+        runs = run_billdrift(directory, expected, args)
     if args.profile:
         profile_billdrift(directory, args)
     naive = naive_report = None
-    if not args.skip_naive:
+    if not args.skip_naive and args.app_source == "csv":
         naive, naive_report = run_naive(directory, expected, args.timeout)
     return SizeResult(
         size,
@@ -407,6 +419,35 @@ def bench_size(size: int, args: argparse.Namespace) -> SizeResult:
         naive_report,
         busy,
     )
+
+
+@contextlib.contextmanager
+def postgres_app(directory: Path) -> Iterator[str]:
+    """A throwaway PostgreSQL server holding app.csv as table app_accounts (load not timed)."""
+    sys.path.insert(0, str(BENCH.parent))
+    import psycopg
+    from tests.dbservers import PostgresServer
+
+    server = PostgresServer()
+    try:
+        started = time.perf_counter()
+        with psycopg.connect(server.admin_url, autocommit=True) as conn:
+            conn.execute(
+                "CREATE TABLE app_accounts (id text PRIMARY KEY, email text, "
+                "stripe_customer_id text, has_paid_access boolean, plan text)"
+            )
+            with (
+                conn.cursor() as cursor,
+                cursor.copy("COPY app_accounts FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+                (directory / "app.csv").open("rb") as source,
+            ):
+                while chunk := source.read(1 << 20):
+                    copy.write(chunk)
+            conn.execute("VACUUM ANALYZE app_accounts")
+        print(f"    loaded app.csv into PostgreSQL in {time.perf_counter() - started:.1f} s")
+        yield server.admin_url
+    finally:
+        server.stop()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -423,6 +464,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--billdrift", type=Path, help="billdrift executable (default: next to sys.executable)"
+    )
+    parser.add_argument(
+        "--app-source",
+        choices=("csv", "postgresql"),
+        default="csv",
+        help="read the app side from app.csv or from a throwaway PostgreSQL loaded with it",
     )
     args = parser.parse_args(argv)
     args.sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size]
