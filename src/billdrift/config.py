@@ -139,6 +139,10 @@ class BillingConfig(_Strict):
     sources: tuple[str, ...] = ()  # files (or, later, provider names / URLs)
     amount_units: Literal["auto", "major", "minor"] = "auto"
     encoding: str = "utf-8"
+    #: Which Stripe mirror layout a database billing source holds: the stripe
+    #: sync-engine tables (stripe.subscriptions) or dj-stripe's (djstripe_subscription).
+    #: "auto" reads the one present and asks for this setting when both are.
+    mirror: Literal["auto", "sync-engine", "dj-stripe"] = "auto"
 
 
 class OutputConfig(_Strict):

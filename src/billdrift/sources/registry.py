@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from billdrift.config import AppConfig, BillingConfig
-from billdrift.db.urls import redact
+from billdrift.db.urls import is_database_url, redact
 from billdrift.errors import SourceError
 from billdrift.model import AppData, BillingData
 from billdrift.sources.app.csv_file import CsvAppSource
@@ -22,12 +22,14 @@ from billdrift.sources.billing.interface import BillingSource
 from billdrift.sources.billing.paddle_json import PaddleJsonSource
 from billdrift.sources.billing.stripe_csv import StripeCsvSource
 from billdrift.sources.billing.stripe_json import StripeJsonSource
+from billdrift.sources.billing.stripe_mirror import StripeMirrorSource
 
 #: Order matters: the first source whose sniff() accepts the content wins.
 BILLING_SOURCES: tuple[type[BillingSource], ...] = (
     PaddleJsonSource,
     StripeJsonSource,
     StripeCsvSource,
+    StripeMirrorSource,  # a database, never sniffed: chosen by URL in open_billing
 )
 APP_SOURCES: tuple[type[AppSource], ...] = (SqliteAppSource, DatabaseAppSource, CsvAppSource)
 
@@ -39,11 +41,13 @@ def billing_kinds() -> list[str]:
 
 
 def open_billing(spec: str, options: BillingConfig) -> BillingSource:
-    """Pick the billing source for `spec` (``PATH`` or ``KIND:PATH``)."""
+    """Pick the billing source for `spec` (``PATH``, ``KIND:PATH``, or a database URL)."""
     by_kind = {source.kind: source for source in BILLING_SOURCES}
     kind, sep, rest = spec.partition(":")
     if sep and kind in by_kind:
         return by_kind[kind](rest, options)
+    if is_database_url(spec):  # postgresql://, mysql://, env:NAME: a Stripe mirror
+        return StripeMirrorSource(spec, options)
     path = Path(spec)
     if not path.exists():
         raise SourceError(f"billing file not found: {spec}")
@@ -61,8 +65,9 @@ def open_billing(spec: str, options: BillingConfig) -> BillingSource:
             return source(spec, options)
     raise SourceError(
         f"cannot tell what {spec} is: expected Stripe subscriptions JSON (list object, array "
-        "or JSON Lines), a Stripe-style subscriptions CSV export, or Paddle Billing "
-        f"subscriptions JSON. Name it explicitly as KIND:PATH with KIND one of "
+        "or JSON Lines), a Stripe-style subscriptions CSV export, Paddle Billing "
+        "subscriptions JSON, or a database URL holding a Stripe mirror (postgresql://..., "
+        f"env:NAME). Name it explicitly as KIND:PATH with KIND one of "
         f"{', '.join(billing_kinds())}"
     )
 

@@ -91,7 +91,7 @@ class StripeJsonSource(BillingSource):
                 skips.append(skip(name, where, "not a JSON object"))
                 continue
             try:
-                sub, sub_items, discount, more = _subscription(record, f"{name}:{where}")
+                sub, sub_items, discount, more = parse_subscription(record, f"{name}:{where}")
             except RecordError as error:
                 label = _label(where, record)
                 customer = object_id(record.get("customer"))
@@ -133,7 +133,7 @@ def _label(where: str, record: dict[str, Any]) -> str:
     return f"{where} ({ident})" if isinstance(ident, str) and ident else where
 
 
-def _subscription(
+def parse_subscription(
     record: dict[str, Any], source_ref: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]], _Discount, bool]:
     """One subscription row, its item rows, its discount and whether items were cut off."""
