@@ -23,10 +23,15 @@ import click
 from billdrift import __version__
 from billdrift.config import Config, load_config
 from billdrift.demo import DEMO_AS_OF, demo_paths
+from billdrift.doctor import render as render_doctor
+from billdrift.doctor import run_doctor
 from billdrift.engine import Inputs, reconcile
 from billdrift.errors import EXIT_ERROR, BilldriftError, ConfigError
 from billdrift.mask import mask_report
 from billdrift.model import Verdict
+from billdrift.onboarding.init import plan_init
+from billdrift.onboarding.secrets import scrub_urls
+from billdrift.onboarding.summary import init_summary
 from billdrift.render import RENDERERS, render
 from billdrift.report import Report
 from billdrift.sources.registry import read_sources
@@ -238,4 +243,130 @@ def demo(debug: bool, **flags: Any) -> None:
         code = 0 if report.verdict is not Verdict.ERROR else EXIT_ERROR
     except Exception as error:
         code = _fail(error, config, DEMO_AS_OF, debug)
+    sys.exit(code)
+
+
+def write_new_file(path: Path, text: str, force: bool) -> None:
+    """Write `text` to `path`: atomically replaced with `force`, else only if it is new."""
+    try:
+        if force:
+            with tempfile.NamedTemporaryFile(
+                "w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp"
+            ) as handle:
+                handle.write(text)
+            os.replace(handle.name, path)
+        else:
+            with path.open("x", encoding="utf-8") as new:
+                new.write(text)
+    except FileExistsError:
+        raise ConfigError(f"{path} already exists; pass --force to overwrite it") from None
+    except OSError as error:
+        raise BilldriftError(f"cannot write {path}: {error.strerror}") from None
+
+
+@main.command()
+@click.option(
+    "--app",
+    "app",
+    required=True,
+    metavar="FILE_OR_URL",
+    help="App accounts: CSV file, SQLite file, database URL or env:NAME.",
+)
+@click.option("--app-table", "app_table", metavar="NAME", help="Use this table (else detected).")
+@click.option(
+    "--billing", "billing", multiple=True, metavar="FILE", help="Billing export(s) to list."
+)
+@click.option(
+    "--output",
+    "output",
+    default="billdrift.toml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Config file to write.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the config file if it exists.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def init(
+    app: str,
+    app_table: str | None,
+    billing: tuple[str, ...],
+    output: str,
+    force: bool,
+    debug: bool,
+) -> None:
+    """Inspect the app's data and write a config file to edit.
+
+    Finds the accounts table and what each column means, says what it could
+    not find, and writes every setting explicitly. Database passwords are
+    never written: use env:NAME.
+    """
+    target = Path(output)
+    try:
+        if target.exists() and not force:
+            raise ConfigError(f"{output} already exists; pass --force to overwrite it")
+        result = plan_init(app, app_table, billing)
+        write_new_file(target, result.text, force)
+        click.echo(init_summary(result, output), nl=False)
+        code = 0
+    except KeyboardInterrupt:
+        click.echo("billdrift: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except Exception as error:
+        message = (
+            str(error)
+            if isinstance(error, BilldriftError)
+            else (f"internal error: {type(error).__name__}: {error} (rerun with --debug)")
+        )
+        click.echo(f"billdrift: error: {scrub_urls(message)}", err=True)
+        if debug:
+            traceback.print_exception(error, file=sys.stderr)
+        code = EXIT_ERROR
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config.")
+@click.option("--app", "app", metavar="FILE_OR_URL", help="App accounts (overrides app.source).")
+@click.option("--app-table", "app_table", metavar="NAME", help="Table to read from a database.")
+@click.option(
+    "--billing", "billing", multiple=True, metavar="FILE", help="Billing export. Repeatable."
+)
+@click.option(
+    "--format",
+    "format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def doctor(
+    config_path: str | None,
+    app: str | None,
+    app_table: str | None,
+    billing: tuple[str, ...],
+    format: str,
+    debug: bool,
+) -> None:
+    """Check a set-up: config, environment, connectivity, tables, columns, rows, privileges.
+
+    Every warning and failure comes with a fix. Exits 0 when all is ok, 1 on
+    warnings only, 2 on any failure. Secrets are never shown.
+    """
+    try:
+        report = run_doctor(config_path, app, app_table, billing)
+        click.echo(render_doctor(report, format), nl=False)
+        code = report.exit_code
+    except KeyboardInterrupt:
+        click.echo("billdrift: interrupted", err=True)
+        code = EXIT_INTERRUPTED
+    except Exception as error:  # run_doctor turns expected failures into checks
+        click.echo(
+            f"billdrift: error: internal error: {type(error).__name__}: "
+            f"{scrub_urls(str(error))} (rerun with --debug)",
+            err=True,
+        )
+        if debug:
+            traceback.print_exception(error, file=sys.stderr)
+        code = EXIT_ERROR
     sys.exit(code)

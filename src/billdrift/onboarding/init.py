@@ -1,0 +1,162 @@
+"""``billdrift init``: look at the app's data, pick the accounts table, draft a config.
+
+:func:`plan_init` connects (or opens the file), lists the tables, picks the
+one that holds accounts (see :mod:`.accounts`), and returns what it found with
+the config text (see :mod:`.toml_text`). Before returning it re-reads its own
+text with :func:`billdrift.config.parse_config` and runs column detection with
+it, so a file ``init`` hands out always loads and maps the columns exactly as
+reported. Writing the file is the caller's job.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from billdrift.config import AppConfig, BillingConfig, parse_config
+from billdrift.db.connect import connect
+from billdrift.db.urls import is_database_url, resolve
+from billdrift.errors import ConfigError, SourceError
+from billdrift.onboarding.accounts import Candidate, candidate_for, no_fit_message, survey
+from billdrift.onboarding.catalog import (
+    Catalog,
+    app_kind,
+    csv_catalog,
+    database_catalog,
+    open_sqlite,
+    sqlite_catalog,
+)
+from billdrift.onboarding.secrets import (
+    APP_URL_VARIABLE,
+    BILLING_URL_VARIABLE,
+    SourceSetting,
+    source_setting,
+)
+from billdrift.onboarding.toml_text import BillingInput, Draft, render_config
+from billdrift.sources.app.columns import ROLES, ColumnMapping, detect_columns
+from billdrift.sources.registry import open_billing
+
+#: What it means for `check` when a role has no column.
+MISSING_MEANING = {
+    "customer_id": "Accounts are matched to billing by email only (less certain than an "
+    "id), and stale or duplicate customer links cannot be checked.",
+    "subscription_id": "Accounts are matched by customer id, then by email.",
+    "email": "Accounts without a customer id cannot be matched to billing, and "
+    "policy.internal_email_patterns has nothing to match.",
+    "plan": "Plan drift (the app's plan against the subscription's price) is not checked.",
+    "role": "Internal accounts cannot be recognized by role (policy.internal_roles).",
+    "access_fields": "No boolean access flag: the status column decides access "
+    "(values in policy.app_granting_statuses grant it).",
+    "status_fields": "No subscription-status column: the access flag alone decides "
+    "access, with nothing to cross-check it against.",
+}
+_NO_LINK = (
+    "There is no email column either, so no account can be matched to billing: every "
+    "account that grants access would be reported as missing_billing_link."
+)
+
+
+@dataclass(frozen=True)
+class InitResult:
+    """What ``init`` found and the config text it drafted."""
+
+    catalog: Catalog
+    chosen: Candidate
+    #: Other tables that fit, best first.
+    others: tuple[Candidate, ...]
+    app: SourceSetting
+    billing: tuple[BillingInput, ...]
+    #: (role, what its absence means), roles in report order.
+    missing: tuple[tuple[str, str], ...]
+    text: str
+
+    @property
+    def mapping(self) -> ColumnMapping:
+        return self.chosen.mapping
+
+
+def plan_init(app: str, app_table: str | None = None, billing: Sequence[str] = ()) -> InitResult:
+    """Inspect `app`, choose the accounts table, check `billing`, draft the config.
+
+    Raises SourceError / ConfigError (with advice) when the app cannot be read,
+    no table fits, `app_table` does not exist or a billing file is not recognized.
+    """
+    catalog = read_catalog(app)
+    options = AppConfig()
+    others: tuple[Candidate, ...] = ()
+    if app_table:
+        if catalog.kind == "csv":
+            raise ConfigError("--app-table is for databases; a CSV file has no tables")
+        chosen = candidate_for(catalog, catalog.find(app_table), options)
+    else:
+        fits, misfits = survey(catalog, options)
+        if not fits:
+            raise SourceError(no_fit_message(catalog, misfits))
+        chosen, others = fits[0], tuple(fits[1:])
+    setting = source_setting(app, APP_URL_VARIABLE)
+    inputs = tuple(billing_input(spec) for spec in billing)
+    missing = missing_roles(chosen.mapping)
+    origin = catalog.shown if not catalog.server else f"{catalog.shown}\n{catalog.server}"
+    draft = Draft(origin, setting, chosen.name, chosen.mapping, others, inputs, missing)
+    text = render_config(draft)
+    _verify(text, catalog, chosen, setting)
+    return InitResult(catalog, chosen, others, setting, inputs, missing, text)
+
+
+def read_catalog(app: str) -> Catalog:
+    """The tables (or CSV header) of an app location."""
+    kind = app_kind(app)
+    if kind == "database":
+        url = resolve(app)
+        if url.dialect == "sqlite":  # env:NAME may hold a sqlite:/// URL
+            return read_catalog(url.raw)
+        with connect(url) as conn:
+            return database_catalog(conn)
+    if kind == "sqlite":
+        path, con = open_sqlite(app)
+        try:
+            return sqlite_catalog(con, path.name)
+        finally:
+            con.close()
+    return csv_catalog(app)
+
+
+def billing_input(spec: str) -> BillingInput:
+    """A --billing input, its format recognized the way `check` will (URLs are not opened)."""
+    setting = source_setting(spec, BILLING_URL_VARIABLE)
+    if is_database_url(spec):
+        return BillingInput(setting)
+    return BillingInput(setting, open_billing(spec, BillingConfig()).kind)
+
+
+def missing_roles(mapping: ColumnMapping) -> tuple[tuple[str, str], ...]:
+    """Every role without a column, and what that means for ``check``."""
+    missing = []
+    for role in ROLES:
+        if mapping.role_column(role) is None:
+            meaning = MISSING_MEANING.get(role, "")
+            if role == "customer_id" and mapping.email is None:
+                meaning = _NO_LINK
+            missing.append((role, meaning))
+    for key in ("access_fields", "status_fields"):
+        if not getattr(mapping, key):
+            missing.append((key, MISSING_MEANING[key]))
+    return tuple(missing)
+
+
+def _verify(text: str, catalog: Catalog, chosen: Candidate, setting: SourceSetting) -> None:
+    """The drafted file must load and map the chosen table exactly as detected."""
+    config = parse_config(tomllib.loads(text), "the drafted config")
+    columns = [column.name for column in chosen.table.columns]
+    mapping = detect_columns(columns, config.app, f"table {chosen.name!r}")
+    expected = replace(chosen.mapping, auto_detected=())
+    if (
+        mapping != expected
+        or config.app.source != setting.value
+        or (config.app.table or "") != chosen.name
+    ):
+        raise RuntimeError(
+            f"billdrift init drafted a config that reads {catalog.shown} differently "
+            f"({mapping.describe()} instead of {expected.describe()}); please report this"
+        )
