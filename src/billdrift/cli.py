@@ -23,18 +23,14 @@ import click
 from billdrift import __version__
 from billdrift.config import Config, load_config
 from billdrift.demo import DEMO_AS_OF, demo_paths
-from billdrift.doctor import render as render_doctor
-from billdrift.doctor import run_doctor
 from billdrift.engine import Inputs, reconcile
 from billdrift.errors import EXIT_ERROR, BilldriftError, ConfigError
 from billdrift.mask import mask_report
 from billdrift.model import Verdict
-from billdrift.onboarding.init import plan_init
-from billdrift.onboarding.secrets import scrub_urls
-from billdrift.onboarding.summary import init_summary
 from billdrift.render import RENDERERS, render
 from billdrift.report import Report
 from billdrift.sources.registry import read_sources
+from billdrift.terminal_progress import progress_for_terminal
 
 EXIT_INTERRUPTED = 130
 
@@ -97,7 +93,11 @@ def run_check(config: Config, as_of: datetime, strict: bool = False) -> Report:
     if not config.app.source:
         raise ConfigError("no app input: pass --app FILE_OR_URL (or set app.source)")
     billing, app = read_sources(
-        config.billing.sources, config.app.source, config.billing, config.app
+        config.billing.sources,
+        config.app.source,
+        config.billing,
+        config.app,
+        progress_for_terminal(),
     )
     report = reconcile(Inputs(billing=billing, app=app, config=config, as_of=as_of))
     if strict and report.skips and report.verdict is not Verdict.ERROR:
@@ -300,6 +300,11 @@ def init(
     not find, and writes every setting explicitly. Database passwords are
     never written: use env:NAME.
     """
+    # Imported here, not at the top: `check` is the hot path and must not pay for them.
+    from billdrift.onboarding.init import plan_init
+    from billdrift.onboarding.secrets import scrub_urls
+    from billdrift.onboarding.summary import init_summary
+
     target = Path(output)
     try:
         if target.exists() and not force:
@@ -353,6 +358,10 @@ def doctor(
     Every warning and failure comes with a fix. Exits 0 when all is ok, 1 on
     warnings only, 2 on any failure. Secrets are never shown.
     """
+    from billdrift.doctor import render as render_doctor
+    from billdrift.doctor import run_doctor
+    from billdrift.onboarding.secrets import scrub_urls
+
     try:
         report = run_doctor(config_path, app, app_table, billing)
         click.echo(render_doctor(report, format), nl=False)

@@ -133,6 +133,41 @@ class AppConfig(_Strict):
     encoding: str = "utf-8"
 
 
+class StripeApiConfig(_Strict):
+    """Reading Stripe's API directly (``--billing stripe``)."""
+
+    #: Environment variables tried in order for the key; the key itself never goes in a file.
+    api_key_env: tuple[str, ...] = ("STRIPE_API_KEY", "STRIPE_SECRET_KEY")
+    api_base: str = "https://api.stripe.com"
+    #: Pinned so payloads do not change shape under billdrift when the account upgrades.
+    api_version: str = "2025-03-31.basil"
+    #: Requests per second billdrift allows itself. Stripe allows about 100/s live and
+    #: 25/s in test mode for the whole account, the user's own app included: the
+    #: defaults (None) leave room for it: 20/s in test mode, 60/s live.
+    max_requests_per_second: float | None = Field(default=None, gt=0)
+    #: Requests in flight at once (threads); a created-date range each.
+    concurrency: int = Field(default=8, ge=1, le=64)
+    #: Retries of a request that failed with 429, 5xx or a network error (with backoff).
+    retries: int = Field(default=6, ge=0, le=20)
+    #: Keep a snapshot and ask the Events API only for what changed since (see README).
+    incremental: bool = True
+    #: Where snapshots live; default: $XDG_CACHE_HOME/billdrift (~/.cache/billdrift).
+    snapshot_dir: str | None = None
+    #: Also read each customer's active entitlements (features and lookup keys).
+    entitlements: bool = False
+    entitlements_concurrency: int = Field(default=4, ge=1, le=32)
+
+
+class PaddleApiConfig(_Strict):
+    """Reading Paddle Billing's API directly (``--billing paddle``)."""
+
+    api_key_env: tuple[str, ...] = ("PADDLE_API_KEY",)
+    #: None: chosen from the key (sandbox keys hold "_sdbx_").
+    api_base: str | None = None
+    max_requests_per_second: float = Field(default=10.0, gt=0)
+    retries: int = Field(default=6, ge=0, le=20)
+
+
 class BillingConfig(_Strict):
     """How to read the billing side."""
 
@@ -143,6 +178,8 @@ class BillingConfig(_Strict):
     #: sync-engine tables (stripe.subscriptions) or dj-stripe's (djstripe_subscription).
     #: "auto" reads the one present and asks for this setting when both are.
     mirror: Literal["auto", "sync-engine", "dj-stripe"] = "auto"
+    stripe: StripeApiConfig = StripeApiConfig()
+    paddle: PaddleApiConfig = PaddleApiConfig()
 
 
 class OutputConfig(_Strict):

@@ -19,10 +19,13 @@ from billdrift.sources.app.database import DatabaseAppSource
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.sqlite import SqliteAppSource
 from billdrift.sources.billing.interface import BillingSource
+from billdrift.sources.billing.paddle_api import PaddleApiSource
 from billdrift.sources.billing.paddle_json import PaddleJsonSource
+from billdrift.sources.billing.stripe_api import StripeApiSource
 from billdrift.sources.billing.stripe_csv import StripeCsvSource
 from billdrift.sources.billing.stripe_json import StripeJsonSource
 from billdrift.sources.billing.stripe_mirror import StripeMirrorSource
+from billdrift.sources.progress import NO_PROGRESS, Progress
 
 #: Order matters: the first source whose sniff() accepts the content wins.
 BILLING_SOURCES: tuple[type[BillingSource], ...] = (
@@ -30,7 +33,11 @@ BILLING_SOURCES: tuple[type[BillingSource], ...] = (
     StripeJsonSource,
     StripeCsvSource,
     StripeMirrorSource,  # a database, never sniffed: chosen by URL in open_billing
+    StripeApiSource,  # `--billing stripe`: chosen by name
+    PaddleApiSource,  # `--billing paddle`: chosen by name
 )
+#: Billing inputs named by a bare word: the provider's live API, key from the environment.
+API_SOURCES = ("stripe", "paddle")
 APP_SOURCES: tuple[type[AppSource], ...] = (SqliteAppSource, DatabaseAppSource, CsvAppSource)
 
 _SNIFF_BYTES = 64 * 1024
@@ -46,11 +53,20 @@ def open_billing(spec: str, options: BillingConfig) -> BillingSource:
     kind, sep, rest = spec.partition(":")
     if sep and kind in by_kind:
         return by_kind[kind](rest, options)
+    if spec in by_kind and spec in API_SOURCES:  # `--billing stripe`: the provider's API
+        return by_kind[spec](spec, options)
     if is_database_url(spec):  # postgresql://, mysql://, env:NAME: a Stripe mirror
         return StripeMirrorSource(spec, options)
     path = Path(spec)
     if not path.exists():
-        raise SourceError(f"billing file not found: {spec}")
+        raise SourceError(
+            f"billing file not found: {spec}"
+            + (
+                " (for a provider's API, pass --billing stripe or --billing paddle)"
+                if spec.lower() in API_SOURCES
+                else ""
+            )
+        )
     if path.is_dir():
         raise SourceError(f"billing input {spec} is a directory; expected a file")
     try:
@@ -66,8 +82,9 @@ def open_billing(spec: str, options: BillingConfig) -> BillingSource:
     raise SourceError(
         f"cannot tell what {spec} is: expected Stripe subscriptions JSON (list object, array "
         "or JSON Lines), a Stripe-style subscriptions CSV export, Paddle Billing "
-        "subscriptions JSON, or a database URL holding a Stripe mirror (postgresql://..., "
-        f"env:NAME). Name it explicitly as KIND:PATH with KIND one of "
+        "subscriptions JSON, a database URL holding a Stripe mirror (postgresql://..., "
+        "env:NAME), or `stripe` for Stripe's API. Name a file explicitly as KIND:PATH with "
+        "KIND one of "
         f"{', '.join(billing_kinds())}"
     )
 
@@ -85,7 +102,11 @@ def open_app(location: str, options: AppConfig) -> AppSource:
 
 
 def read_sources(
-    billing_specs: Sequence[str], app_location: str, billing: BillingConfig, app: AppConfig
+    billing_specs: Sequence[str],
+    app_location: str,
+    billing: BillingConfig,
+    app: AppConfig,
+    progress: Progress = NO_PROGRESS,
 ) -> tuple[list[BillingData], AppData]:
     """Read every input at once, in threads: a file source spends part of its time
     in single-threaded Python and Arrow work while the other core would idle, and a
@@ -96,6 +117,8 @@ def read_sources(
     (billing inputs, then the app) is the error raised.
     """
     billing_sources = [open_billing(spec, billing) for spec in billing_specs]
+    for source in billing_sources:
+        source.progress = progress
     app_source = open_app(app_location, app)
     pool = ThreadPoolExecutor(max_workers=len(billing_sources) + 1, thread_name_prefix="read")
     try:

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from billdrift.config import BillingConfig
 from billdrift.model import BillingData
+from billdrift.sources.progress import NO_PROGRESS, Progress
 
 
 class BillingSource(ABC):
@@ -25,6 +26,8 @@ class BillingSource(ABC):
     def __init__(self, location: str, options: BillingConfig) -> None:
         self.location = location
         self.options = options
+        #: Where a slow source (a provider API) reports its counts; set by the caller.
+        self.progress: Progress = NO_PROGRESS
 
     @classmethod
     @abstractmethod

@@ -85,7 +85,9 @@ class PaddleJsonSource(BillingSource):
             if _is_customer(record):  # a customer saved alongside: read for its email
                 continue
             try:
-                sub, sub_items, discount_known = _subscription(record, f"{name}:{where}", emails)
+                sub, sub_items, discount_known = parse_paddle_subscription(
+                    record, f"{name}:{where}", emails
+                )
             except RecordError as error:
                 ident = record.get("id")
                 label = f"{where} ({ident})" if isinstance(ident, str) and ident else where
@@ -136,7 +138,7 @@ def _customer_emails(found: JsonRecords) -> dict[str, str]:
     return emails
 
 
-def _subscription(
+def parse_paddle_subscription(
     record: dict[str, Any], source_ref: str, emails: dict[str, str]
 ) -> tuple[dict[str, Any], list[dict[str, Any]], bool]:
     """One subscription row, its item rows, and whether its discount (if any) is known."""

@@ -1,0 +1,1 @@
+"""HTTP access to billing provider APIs: pacing, retries and errors shared by providers."""

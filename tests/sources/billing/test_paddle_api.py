@@ -1,0 +1,105 @@
+"""`--billing paddle`: the Paddle Billing API source against a local fake Paddle server."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from billdrift.config import BillingConfig
+from billdrift.errors import ConfigError, SourceError
+from billdrift.model import BillingData
+from billdrift.sources.registry import open_billing
+from tests.fakes.paddle_fake import FakePaddle, make_customer, make_subscription
+
+pytest_plugins = ["tests.fakes.fixtures"]
+
+NOW = time.time()
+
+
+def read(
+    server: FakePaddle,
+    monkeypatch: pytest.MonkeyPatch,
+    key: str = FakePaddle.DEFAULT_KEY,
+    **paddle: Any,
+) -> BillingData:
+    monkeypatch.setenv("PADDLE_API_KEY", key)
+    settings = {"api_base": server.url, "max_requests_per_second": 200, **paddle}
+    return open_billing("paddle", BillingConfig.model_validate({"paddle": settings})).read()
+
+
+def test_every_page_of_subscriptions_with_customer_emails(
+    fake_paddle: FakePaddle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    population = fake_paddle.populate(450, seed=3, now=NOW)
+    data = read(fake_paddle, monkeypatch)
+
+    got = sorted(data.subscriptions.column("subscription_id").to_pylist())
+    assert got == sorted(sub["id"] for sub in population.subscriptions)
+    listed = fake_paddle.requests_to("/subscriptions")
+    assert len(listed) == 3  # 200 per page: the largest page size
+    assert all(record.param("per_page") == "200" for record in listed)
+    emails = {c["id"]: c["email"] for c in population.customers}
+    for row in data.subscriptions.to_pylist():
+        assert row["customer_email"] == emails.get(row["customer_id"])
+    assert "paddle API (sandbox)" in data.description
+    assert data.skips == ()
+
+
+def test_a_scheduled_cancel_keeps_access_until_it_takes_effect(
+    fake_paddle: FakePaddle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_paddle.store.add_customer(make_customer("ctm_1", "ann@example.com"))
+    later = NOW + 10 * 86_400
+    fake_paddle.store.add_subscription(
+        make_subscription(
+            "sub_1", "ctm_1", "active", NOW - 86_400, scheduled_change=("cancel", later)
+        )
+    )
+    (row,) = read(fake_paddle, monkeypatch).subscriptions.to_pylist()
+    assert row["status"] == "active"
+    assert row["cancel_at"] is not None
+    assert abs(row["cancel_at"].timestamp() - later) < 1
+
+
+def test_rate_limits_are_honoured_and_retried(
+    fake_paddle: FakePaddle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_paddle.populate(100, seed=1, now=NOW)
+    fake_paddle.retry_after = 0.1
+    fake_paddle.inject("429", times=2, path="/subscriptions")
+    data = read(fake_paddle, monkeypatch)
+    assert data.subscriptions.num_rows == 100
+
+
+def test_a_rejected_key_is_an_error_without_the_key(
+    fake_paddle: FakePaddle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = "pdl_live_apikey_01hnotaknownkey_ButSecretAnyway"
+    with pytest.raises(SourceError) as caught:
+        read(fake_paddle, monkeypatch, key=bad)
+    assert bad not in str(caught.value)
+    assert "PADDLE_API_KEY" in str(caught.value)
+
+
+def test_a_failure_part_way_is_an_error_not_a_partial_result(
+    fake_paddle: FakePaddle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_paddle.populate(500, seed=2, now=NOW)
+    fake_paddle.inject("500_no_retry", times=10, path="/subscriptions")
+    with pytest.raises(SourceError, match=r"after 2 attempts.*stopped part-way"):
+        read(fake_paddle, monkeypatch, retries=1)
+
+
+def test_sandbox_and_live_keys_choose_the_base_url() -> None:
+    from billdrift.sources.billing.paddle_api import PaddleKey
+
+    assert PaddleKey("pdl_sdbx_apikey_x", "K").sandbox
+    assert not PaddleKey("pdl_live_apikey_x", "K").sandbox
+
+
+def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PADDLE_API_KEY", raising=False)
+    with pytest.raises(ConfigError, match="PADDLE_API_KEY"):
+        open_billing("paddle", BillingConfig()).read()

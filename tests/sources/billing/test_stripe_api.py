@@ -1,0 +1,272 @@
+"""`--billing stripe`: the Stripe API source against a local fake Stripe server.
+
+The fake (tests/fakes/stripe_fake.py) speaks Stripe's documented shapes over real
+HTTP on 127.0.0.1, with rate limits, injected faults, events and restricted keys;
+localstripe cases are in test_stripe_localstripe.py.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from billdrift.config import BillingConfig
+from billdrift.errors import ConfigError, SourceError
+from billdrift.model import BillingData
+from billdrift.sources.billing import stripe_snapshot
+from billdrift.sources.registry import open_billing
+from tests.fakes.stripe_fake import (
+    PERM_CUSTOMERS,
+    PERM_EVENTS,
+    PERM_SUBSCRIPTIONS,
+    FakeStripe,
+    make_customer,
+    make_subscription,
+)
+
+pytest_plugins = ["tests.fakes.fixtures"]
+
+NOW = int(time.time())
+
+
+def options(server: FakeStripe, tmp_path: Path, **stripe: Any) -> BillingConfig:
+    settings = {
+        "api_base": server.url,
+        "snapshot_dir": str(tmp_path / "snapshots"),
+        "max_requests_per_second": 200,
+        **stripe,
+    }
+    return BillingConfig.model_validate({"stripe": settings})
+
+
+def read(
+    server: FakeStripe,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    key: str = FakeStripe.DEFAULT_KEY,
+    **stripe: Any,
+) -> BillingData:
+    monkeypatch.setenv("STRIPE_API_KEY", key)
+    return open_billing("stripe", options(server, tmp_path, **stripe)).read()
+
+
+def ids(data: BillingData) -> list[str]:
+    return sorted(data.subscriptions.column("subscription_id").to_pylist())
+
+
+def test_every_subscription_in_every_status_with_emails(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = fake_stripe.store
+    store.add_customers([make_customer("cus_A", "ann@example.com"), make_customer("cus_B", None)])
+    store.add_subscriptions(
+        [
+            make_subscription("sub_1", "cus_A", "active", NOW - 1000),
+            make_subscription("sub_2", "cus_A", "canceled", NOW - 90_000, ended_at=NOW - 500),
+            make_subscription("sub_3", "cus_B", "past_due", NOW - 5000),
+            make_subscription("sub_4", "cus_B", "incomplete_expired", NOW - 7000),
+        ]
+    )
+    data = read(fake_stripe, tmp_path, monkeypatch)
+
+    rows = {r["subscription_id"]: r for r in data.subscriptions.to_pylist()}
+    assert sorted(rows) == ["sub_1", "sub_2", "sub_3", "sub_4"]  # status=all: none hidden
+    assert rows["sub_1"]["customer_email"] == "ann@example.com"
+    assert rows["sub_2"]["status"] == "canceled"
+    assert {r["status"] for r in rows.values()} >= {"incomplete_expired", "past_due"}
+    assert all(r["source_ref"].startswith("stripe (test mode):sub_") for r in rows.values())
+    listed = fake_stripe.requests_to("/v1/subscriptions")
+    assert all(record.param("status") == "all" for record in listed)
+    assert "test mode, secret key" in data.description
+    assert any("secret key" in note and "restricted key" in note for note in data.notes)
+
+
+def test_a_large_account_is_read_in_parallel_without_gaps_or_repeats(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    population = fake_stripe.populate(2_500, seed=7, now=NOW)
+    fake_stripe.latency = 0.01
+    data = read(fake_stripe, tmp_path, monkeypatch, concurrency=8, incremental=False)
+
+    assert ids(data) == sorted(sub["id"] for sub in population.subscriptions)
+    assert data.skips == ()
+    listed = fake_stripe.requests_to("/v1/subscriptions")
+    ranged = [r for r in listed if r.param("created[gte]") is not None]
+    assert len(ranged) > 10  # the walk was split by created ranges
+    # Pages of 100: close to the minimum number of requests, not one per subscription.
+    assert len(listed) < 2_500 / 100 * 2.5
+
+
+def test_requests_never_exceed_the_configured_rate(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_stripe.populate(1_500, seed=3, now=NOW)
+    fake_stripe.latency = 0.02
+    read(fake_stripe, tmp_path, monkeypatch, max_requests_per_second=10, incremental=False)
+    stats = fake_stripe.stats()
+    assert stats.requests >= 15
+    assert stats.max_per_second <= 11  # 10/s, one arrival of slack for timing at the edges
+    assert stats.rate_limited == 0
+
+
+def test_429_is_retried_after_retry_after_and_counted(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_stripe.populate(300, seed=1, now=NOW)
+    fake_stripe.retry_after = 0.2
+    fake_stripe.inject("429", times=3, path="/v1/subscriptions")
+    data = read(fake_stripe, tmp_path, monkeypatch, incremental=False)
+    assert len(ids(data)) == 300
+    assert "3 rate-limited and retried" in data.description
+
+
+def test_server_errors_are_retried_when_stripe_says_so(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_stripe.populate(150, seed=2, now=NOW)
+    fake_stripe.inject("500", times=2)
+    fake_stripe.inject("drop", times=1)
+    data = read(fake_stripe, tmp_path, monkeypatch, incremental=False)
+    assert len(ids(data)) == 150
+
+
+def test_an_error_stripe_says_not_to_retry_stops_the_run_with_what_was_read(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_stripe.populate(400, seed=2, now=NOW)
+    fake_stripe.inject("500_no_retry", times=1, path="/v1/subscriptions")
+    with pytest.raises(SourceError, match=r"after \d+ requests; the fetch stopped part-way"):
+        read(fake_stripe, tmp_path, monkeypatch, incremental=False, concurrency=1)
+
+
+def test_a_rejected_key_is_an_error_that_never_shows_the_key(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = "sk_test_51ThisKeyIsNotKnownToTheFakeServer00"
+    with pytest.raises(SourceError, match="rejected the API key in STRIPE_API_KEY") as caught:
+        read(fake_stripe, tmp_path, monkeypatch, key=bad)
+    assert bad not in str(caught.value)
+
+
+def test_a_restricted_key_missing_a_permission_is_told_which_and_how(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_stripe.populate(20, seed=1, now=NOW)
+    key = fake_stripe.restricted_key([PERM_CUSTOMERS])
+    expected = r"lacks rak_subscription_read.*set that resource to Read"
+    with pytest.raises(SourceError, match=expected):
+        read(fake_stripe, tmp_path, monkeypatch, key=key)
+
+
+def test_a_read_only_restricted_key_works_without_a_warning(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_stripe.populate(20, seed=1, now=NOW)
+    key = fake_stripe.restricted_key([PERM_SUBSCRIPTIONS, PERM_CUSTOMERS, PERM_EVENTS])
+    data = read(fake_stripe, tmp_path, monkeypatch, key=key)
+    assert len(ids(data)) == 20
+    assert "restricted key" in data.description
+    assert not any("secret key" in note for note in data.notes)
+
+
+def test_missing_key_names_the_variables(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STRIPE_API_KEY", raising=False)
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="STRIPE_API_KEY or STRIPE_SECRET_KEY"):
+        open_billing("stripe", options(fake_stripe, tmp_path)).read()
+
+
+def test_live_keys_are_told_apart_from_test_keys() -> None:
+    from billdrift.sources.billing.stripe_api import StripeKey
+
+    assert StripeKey("rk_live_abc", "X").mode == "live mode"
+    assert StripeKey("sk_test_abc", "X").mode == "test mode"
+    assert StripeKey("rk_live_abc", "X").restricted
+
+
+# ------------------------------------------------------------------ incremental
+
+
+def test_second_run_reads_only_what_changed_and_matches_a_full_fetch(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    population = fake_stripe.populate(10_000, seed=11, now=NOW)
+    first = read(fake_stripe, tmp_path, monkeypatch)
+    assert "full fetch" in first.description
+    full_requests = fake_stripe.stats().requests
+
+    changed = [sub["id"] for sub in population.subscriptions[:99]]  # 1% with the new one
+    for ident in changed:
+        fake_stripe.store.update_subscription(ident, status="past_due")
+    fake_stripe.store.create_customer(make_customer("cus_New", "new@example.com"))
+    fake_stripe.store.create_subscription(make_subscription("sub_New", "cus_New", created=NOW))
+    fake_stripe.reset_stats()
+
+    second = read(fake_stripe, tmp_path, monkeypatch)
+    assert "incremental: 100 changed subscription(s)" in second.description
+    incremental_requests = fake_stripe.stats().requests
+    assert incremental_requests < 0.05 * full_requests  # the issue's target
+
+    rows = {r["subscription_id"]: r for r in second.subscriptions.to_pylist()}
+    assert all(rows[ident]["status"] == "past_due" for ident in changed)
+    assert rows["sub_New"]["customer_email"] == "new@example.com"
+
+    full = read(fake_stripe, tmp_path / "fresh", monkeypatch, incremental=False)
+    assert second.subscriptions.to_pylist() == full.subscriptions.to_pylist()
+    assert second.items.to_pylist() == full.items.to_pylist()
+
+
+def test_a_snapshot_older_than_the_events_kept_means_a_full_fetch(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_stripe.populate(50, seed=4, now=NOW)
+    read(fake_stripe, tmp_path, monkeypatch)
+    (meta,) = list((tmp_path / "snapshots").glob("stripe-*/meta.json"))
+    import orjson
+
+    data = orjson.loads(meta.read_bytes())
+    data["fetched_at"] -= 31 * 86_400
+    meta.write_bytes(orjson.dumps(data))
+    again = read(fake_stripe, tmp_path, monkeypatch)
+    assert "full fetch" in again.description
+    assert any("older than the 30 days" in note for note in again.notes)
+
+
+def test_a_key_that_cannot_read_events_falls_back_to_a_full_fetch(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_stripe.populate(50, seed=4, now=NOW)
+    key = fake_stripe.restricted_key([PERM_SUBSCRIPTIONS, PERM_CUSTOMERS])
+    read(fake_stripe, tmp_path, monkeypatch, key=key)
+    again = read(fake_stripe, tmp_path, monkeypatch, key=key)
+    assert "full fetch" in again.description
+    assert any("cannot read events" in note for note in again.notes)
+
+
+def test_snapshot_files_that_do_not_belong_together_mean_a_full_fetch(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_stripe.populate(30, seed=5, now=NOW)
+    read(fake_stripe, tmp_path, monkeypatch)
+    (folder,) = list((tmp_path / "snapshots").glob("stripe-*"))
+    (folder / "items.parquet").write_bytes(b"not parquet")
+    again = read(fake_stripe, tmp_path, monkeypatch)
+    assert "full fetch" in again.description
+    assert len(ids(again)) == 30
+
+
+def test_the_snapshot_directory_never_contains_the_key(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_stripe.populate(10, seed=5, now=NOW)
+    read(fake_stripe, tmp_path, monkeypatch)
+    for path in (tmp_path / "snapshots").rglob("*"):
+        assert FakeStripe.DEFAULT_KEY not in path.name
+        if path.is_file():
+            assert FakeStripe.DEFAULT_KEY.encode() not in path.read_bytes()
+    assert stripe_snapshot.FORMAT == 1
