@@ -270,3 +270,131 @@ def test_the_snapshot_directory_never_contains_the_key(
         if path.is_file():
             assert FakeStripe.DEFAULT_KEY.encode() not in path.read_bytes()
     assert stripe_snapshot.FORMAT == 1
+
+
+# ------------------------------------------------------------------ entitlements
+
+
+def test_entitlements_become_items_with_lookup_keys_and_no_money(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = fake_stripe.store
+    store.add_customers([make_customer("cus_A", "a@example.com"), make_customer("cus_B", None)])
+    store.add_subscriptions(
+        [
+            make_subscription("sub_A", "cus_A", "active", NOW - 100),
+            make_subscription("sub_B", "cus_B", "canceled", NOW - 200, ended_at=NOW - 50),
+        ]
+    )
+    store.set_entitlements("cus_A", ["team-seats", "pro-features"])
+    store.set_entitlements("cus_B", ["pro-features"])  # canceled: never asked
+    data = read(fake_stripe, tmp_path, monkeypatch, entitlements=True, incremental=False)
+
+    entitled = sorted(
+        (row["subscription_id"], row["lookup_key"])
+        for row in data.items.to_pylist()
+        if row["price_id"] is None
+    )
+    assert entitled == [("sub_A", "pro-features"), ("sub_A", "team-seats")]
+    assert all(
+        row["unit_amount_minor"] is None for row in data.items.to_pylist() if not row["price_id"]
+    )
+    asked = [
+        r.param("customer") for r in fake_stripe.requests_to("/v1/entitlements/active_entitlements")
+    ]
+    assert asked == ["cus_A"]
+    assert any("2 entitlement item(s) for 1 customer(s)" in note for note in data.notes)
+
+
+def test_a_key_without_entitlement_access_is_told_which_permission(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_stripe.store.add_customers([make_customer("cus_A", "a@example.com")])
+    fake_stripe.store.add_subscriptions([make_subscription("sub_A", "cus_A", "active", NOW)])
+    key = fake_stripe.restricted_key([PERM_SUBSCRIPTIONS, PERM_CUSTOMERS, PERM_EVENTS])
+    with pytest.raises(SourceError, match=r"lacks rak_entitlement_read, needed to read entitl"):
+        read(fake_stripe, tmp_path, monkeypatch, key=key, entitlements=True)
+
+
+# ------------------------------------------------------------------ end to end
+
+
+def test_check_against_the_stripe_api_end_to_end(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from billdrift import cli
+
+    store = fake_stripe.store
+    store.add_customers([make_customer("cus_1", "ann@example.com"), make_customer("cus_2", None)])
+    store.add_subscriptions(
+        [
+            make_subscription("sub_1", "cus_1", "active", NOW - 100),
+            make_subscription("sub_2", "cus_2", "canceled", NOW - 900, ended_at=NOW - 400),
+        ]
+    )
+    app = tmp_path / "app.csv"
+    app.write_text("id,stripe_customer_id,has_paid_access\nu1,cus_1,f\nu2,cus_2,t\n", "utf-8")
+    config = tmp_path / "billdrift.toml"
+    config.write_text(
+        f'[billing.stripe]\napi_base = "{fake_stripe.url}"\nsnapshot_dir = "{tmp_path / "snap"}"\n',
+        "utf-8",
+    )
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "check",
+            "--billing",
+            "stripe",
+            "--app",
+            str(app),
+            "--config",
+            str(config),
+            "--format",
+            "json",
+        ],
+        env={"STRIPE_API_KEY": FakeStripe.DEFAULT_KEY, "CI": "1"},
+    )
+    assert result.exit_code == 1, result.stderr
+    report = json.loads(result.stdout)
+    kinds = sorted((f["kind"], f["account_id"]) for f in report["findings"])
+    assert kinds == [("paid_but_blocked", "u1"), ("unpaid_but_active", "u2")]
+    assert FakeStripe.DEFAULT_KEY not in result.stdout + result.stderr
+
+
+def test_a_failed_fetch_is_an_error_report_with_exit_2(
+    fake_stripe: FakeStripe, tmp_path: Path
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from billdrift import cli
+
+    app = tmp_path / "app.csv"
+    app.write_text("id,stripe_customer_id,has_paid_access\nu1,cus_1,f\n", "utf-8")
+    config = tmp_path / "billdrift.toml"
+    config.write_text(f'[billing.stripe]\napi_base = "{fake_stripe.url}"\n', "utf-8")
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "check",
+            "--billing",
+            "stripe",
+            "--app",
+            str(app),
+            "--config",
+            str(config),
+            "--format",
+            "json",
+        ],
+        env={"STRIPE_API_KEY": "sk_test_wrongwrongwrong", "CI": "1"},
+    )
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert report["verdict"] == "ERROR" and report["findings"] == []
+    assert "rejected the API key" in report["errors"][0]
+    assert "sk_test_wrongwrongwrong" not in result.stdout + result.stderr

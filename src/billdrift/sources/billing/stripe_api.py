@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from billdrift.api.client import ApiClient, ApiError
 from billdrift.api.ratelimit import RateLimiter
 from billdrift.config import StripeApiConfig
@@ -369,9 +371,24 @@ class StripeApiSource(BillingSource):
         client = stripe_client(options, key)
         try:
             result = sync(client, key, options, self.progress)
+            if options.entitlements:
+                from billdrift.sources.billing.stripe_entitlements import entitlement_items
+
+                before = client.counters.requests
+                extra, asked = entitlement_items(
+                    client, result.subscriptions, options.entitlements_concurrency
+                )
+                result.items = pa.concat_tables([result.items, extra])
+                result.notes.append(
+                    f"stripe entitlements: {extra.num_rows:,} entitlement item(s) for {asked:,} "
+                    f"customer(s) with an entitling subscription "
+                    f"({client.counters.requests - before:,} requests); map their lookup keys "
+                    "in [plans] to compare plans with what customers are entitled to"
+                )
         except ApiError as error:
             read = client.counters.requests
-            raise _partial(permission_error(error, key, "subscriptions"), read) from None
+            what = "entitlements" if "entitlements" in error.path else "subscriptions"
+            raise _partial(permission_error(error, key, what), read) from None
         except KeyboardInterrupt:
             raise SourceError(
                 f"the Stripe fetch was interrupted after {client.counters.requests} requests; "
