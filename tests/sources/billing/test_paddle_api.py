@@ -103,3 +103,41 @@ def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.delenv("PADDLE_API_KEY", raising=False)
     with pytest.raises(ConfigError, match="PADDLE_API_KEY"):
         open_billing("paddle", BillingConfig()).read()
+
+
+def test_an_interrupted_fetch_is_an_error(
+    fake_paddle: FakePaddle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from billdrift.api.client import ApiClient
+
+    fake_paddle.populate(450, seed=3, now=NOW)
+    real_get = ApiClient.get
+    calls = {"n": 0}
+
+    def interrupted_on_second(self: ApiClient, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_get(self, *args, **kwargs)
+
+    monkeypatch.setattr(ApiClient, "get", interrupted_on_second)
+    with pytest.raises(SourceError, match="interrupted after"):
+        read(fake_paddle, monkeypatch)
+
+
+def test_a_sandbox_key_goes_to_the_sandbox_api_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    from billdrift.api import client as client_module
+
+    seen: list[str] = []
+
+    class Recording(client_module.ApiClient):
+        def __init__(self, base_url: str, *args: Any, **kwargs: Any) -> None:
+            seen.append(base_url)
+            raise SourceError("stop here")
+
+    monkeypatch.setattr("billdrift.sources.billing.paddle_api.ApiClient", Recording)
+    for key in ("pdl_sdbx_apikey_abc", "pdl_live_apikey_abc"):
+        monkeypatch.setenv("PADDLE_API_KEY", key)
+        with pytest.raises(SourceError):
+            open_billing("paddle", BillingConfig()).read()
+    assert seen == ["https://sandbox-api.paddle.com", "https://api.paddle.com"]

@@ -398,3 +398,25 @@ def test_a_failed_fetch_is_an_error_report_with_exit_2(
     assert report["verdict"] == "ERROR" and report["findings"] == []
     assert "rejected the API key" in report["errors"][0]
     assert "sk_test_wrongwrongwrong" not in result.stdout + result.stderr
+
+
+def test_an_interrupted_fetch_is_an_error_not_a_partial_result(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in the middle of the walk: the run must end as an error, never with what
+    was read so far."""
+    from billdrift.api.client import ApiClient
+
+    fake_stripe.populate(500, seed=9, now=NOW)
+    real_get = ApiClient.get
+    calls = {"n": 0}
+
+    def interrupted_on_third(self: ApiClient, *args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real_get(self, *args, **kwargs)
+
+    monkeypatch.setattr(ApiClient, "get", interrupted_on_third)
+    with pytest.raises(SourceError, match=r"interrupted after \d+ requests; nothing was reconc"):
+        read(fake_stripe, tmp_path, monkeypatch, concurrency=1, incremental=False)
