@@ -20,9 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift import duck
-from billdrift.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS, AppData, Skip
+from billdrift.model import APP_ACCOUNTS, AppData, Skip
 from billdrift.sources.app.booleans import WHITESPACE, parse_boolean_values, unrecognized_reason
 from billdrift.sources.app.columns import ROLES, ColumnMapping
+from billdrift.sources.app.signals import access_signals
 
 _ID_ROLES = frozenset({"account_id", "customer_id", "subscription_id"})
 
@@ -257,23 +258,12 @@ class BatchReader:
         return skips, skipped
 
     def _signals(self, table: pa.Table) -> pa.Table:
-        count = table.num_rows
-        blocks = []
-        for index, (name, kind) in enumerate(self.fields):
-            flag = table[f"flag{index}"] if kind == "flag" else pa.nulls(count, pa.bool_())
-            blocks.append(
-                pa.table(
-                    {
-                        "account_id": table["account_id"],
-                        "field": pa.repeat(name, count),
-                        "kind": pa.repeat(kind, count),
-                        "raw": table[f"raw{index}"],
-                        "flag": flag,
-                        "is_primary": pa.repeat(name == self.mapping.primary_access_field, count),
-                    }
-                )
-            )
-        return pa.concat_tables(blocks).cast(APP_ACCESS_SIGNALS)
+        return access_signals(
+            table["account_id"],
+            self.mapping,
+            lambda index: table[f"raw{index}"],
+            lambda index: table[f"flag{index}"],
+        )
 
 
 def _shown(value: object) -> str | None:

@@ -52,6 +52,7 @@ from billdrift.sources.app.columns import (
     quote_identifier,
 )
 from billdrift.sources.app.interface import AppSource
+from billdrift.sources.app.signals import access_signals
 from billdrift.sources.app.sqlite import is_sqlite_file
 
 _SUFFIXES: Final = (".csv", ".tsv", ".txt")
@@ -663,7 +664,7 @@ class _CsvRun:
 
     def _result(self, good: pa.Table, skips: list[Skip], lines: _LineMap, rows: int) -> AppData:
         accounts = good.select([*ROLES, "source_ref"]).cast(APP_ACCOUNTS)
-        signals = _signals(good, self.mapping).cast(APP_ACCESS_SIGNALS)
+        signals = _signals(good, self.mapping)
         notes = [note] if (note := detection_note(self.mapping, self.name)) else []
         if lines.approximate:
             notes.append(
@@ -686,24 +687,12 @@ class _CsvRun:
 
 
 def _signals(good: pa.Table, mapping: ColumnMapping) -> pa.Table:
-    """One block per access field, each in account order (cheap: columns are reused)."""
-    count = good.num_rows
-    blocks = []
-    for index, (column, kind) in enumerate(mapping.fields()):
-        flag = good[f"f{index}_flag"] if kind == "flag" else pa.nulls(count, pa.bool_())
-        blocks.append(
-            pa.table(
-                {
-                    "account_id": good["account_id"],
-                    "field": pa.repeat(column, count),
-                    "kind": pa.repeat(kind, count),
-                    "raw": good[f"f{index}_raw"],
-                    "flag": flag,
-                    "is_primary": pa.repeat(column == mapping.primary_access_field, count),
-                }
-            )
-        )
-    return pa.concat_tables(blocks)
+    return access_signals(
+        good["account_id"],
+        mapping,
+        lambda index: good[f"f{index}_raw"],
+        lambda index: good[f"f{index}_flag"],
+    )
 
 
 def _sql_edges(column: str) -> str:

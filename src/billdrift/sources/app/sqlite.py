@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from billdrift import duck
 from billdrift.errors import ConfigError, SourceError
-from billdrift.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS, AppData, Skip
+from billdrift.model import APP_ACCOUNTS, AppData, Skip
 from billdrift.sources.app.booleans import (
     WHITESPACE,
     parse_boolean_values,
@@ -42,6 +42,7 @@ from billdrift.sources.app.columns import (
     quote_identifier,
 )
 from billdrift.sources.app.interface import AppSource
+from billdrift.sources.app.signals import access_signals
 
 SQLITE_MAGIC: Final = b"SQLite format 3\x00"
 _SUFFIXES: Final = (".db", ".sqlite", ".sqlite3")
@@ -508,27 +509,18 @@ class _Reader:
 
     def _data(self, table: pa.Table, skips: list[Skip]) -> AppData:
         count = table.num_rows
-        blocks = []
-        for index, (name, kind) in enumerate(self.fields):
-            flag = table[f"flag{index}"] if kind == "flag" else pa.nulls(count, pa.bool_())
-            blocks.append(
-                pa.table(
-                    {
-                        "account_id": table["account_id"],
-                        "field": pa.repeat(name, count),
-                        "kind": pa.repeat(kind, count),
-                        "raw": table[f"raw{index}"],
-                        "flag": flag,
-                        "is_primary": pa.repeat(name == self.mapping.primary_access_field, count),
-                    }
-                )
-            )
+        signals = access_signals(
+            table["account_id"],
+            self.mapping,
+            lambda index: table[f"raw{index}"],
+            lambda index: table[f"flag{index}"],
+        )
         notes = list(self.plan.notes)
         if note := detection_note(self.mapping, f"{self.plan.database} ({self.plan.label})"):
             notes.append(note)
         return AppData(
             accounts=table.select([*ROLES, "source_ref"]).cast(APP_ACCOUNTS),
-            signals=pa.concat_tables(blocks).cast(APP_ACCESS_SIGNALS),
+            signals=signals,
             skips=tuple(skips),
             description=(
                 f"{self.plan.database} (SQLite, {self.plan.label}): {self.rows:,} rows, "
