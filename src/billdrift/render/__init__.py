@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from billdrift.render.csv_format import CsvRenderer
+from billdrift.render.history_points import RunPoint
+from billdrift.render.html import HtmlRenderer
 from billdrift.render.interface import Renderer
 from billdrift.render.json_format import JsonRenderer
 from billdrift.render.markdown import MarkdownRenderer
@@ -9,9 +14,14 @@ from billdrift.render.text import TextRenderer
 from billdrift.report import Report
 
 RENDERERS: dict[str, type[Renderer]] = {
-    renderer.name: renderer for renderer in (TextRenderer, JsonRenderer, MarkdownRenderer)
+    renderer.name: renderer
+    for renderer in (TextRenderer, JsonRenderer, MarkdownRenderer, HtmlRenderer, CsvRenderer)
 }
 
 
-def render(report_format: str, report: Report) -> str:
+def render(report_format: str, report: Report, *, history: Sequence[RunPoint] | None = None) -> str:
+    """The whole document in `report_format`. `history` (past runs) only feeds the HTML
+    trend chart; the other formats describe this run alone and ignore it."""
+    if report_format == HtmlRenderer.name:
+        return HtmlRenderer(history).render(report)
     return RENDERERS[report_format]().render(report)
