@@ -8,6 +8,7 @@ README): 0 pass (or findings below --fail-on), 1 drift at or above --fail-on,
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
 import tempfile
@@ -81,8 +82,22 @@ def apply_flags(config: Config, flags: dict[str, Any]) -> Config:
     if flags.get("mask"):
         output = output.model_copy(update={"mask": True})
     plans = {**config.plans, **parse_plans(flags.get("plan") or ())}
+    history = config.history
+    if flags.get("history"):
+        history = history.model_copy(update={"location": flags["history"]})
+    alerts = config.alerts
+    if flags.get("alert_on"):
+        alerts = {**alerts, "alert_on": flags["alert_on"]}
     return config.model_copy(
-        update={"policy": policy, "app": app, "billing": billing, "output": output, "plans": plans}
+        update={
+            "policy": policy,
+            "app": app,
+            "billing": billing,
+            "output": output,
+            "plans": plans,
+            "history": history,
+            "alerts": alerts,
+        }
     )
 
 
@@ -109,6 +124,35 @@ def run_check(config: Config, as_of: datetime, strict: bool = False) -> Report:
     return report
 
 
+def monitored_check(config: Config, as_of: datetime, strict: bool = False) -> int:
+    """One check with what recurring runs need: the run recorded in the history
+    store, the report written, then alerts for what is new. Returns the exit code."""
+    if not config.history.location and not config.alerts:
+        return emit(run_check(config, as_of, strict), config)
+    from billdrift import monitor  # here: plain checks do not import history and alerts
+
+    alerting = monitor.prepare_alerts(config)
+    started = datetime.now(UTC)
+    report = run_check(config, as_of, strict)
+    lifecycle = None
+    history: tuple[Any, ...] | None = None
+    history_error: BilldriftError | None = None
+    if config.history.location:
+        try:
+            recorded = monitor.record(config, report, started, datetime.now(UTC))
+            report, lifecycle, history = recorded.report, recorded.lifecycle, recorded.history
+        except BilldriftError as error:  # still write the report, then exit 2
+            history_error = error
+    code = emit(report, config, history)
+    for delivery in monitor.alert(alerting, report, lifecycle, config.output.output):
+        status = "sent" if delivery.ok else f"FAILED ({delivery.error})"
+        click.echo(f"billdrift: alert via {delivery.sink}: {status}", err=True)
+    if history_error is not None:
+        click.echo(f"billdrift: error: could not record the run: {history_error}", err=True)
+        return EXIT_ERROR
+    return code
+
+
 def error_report(message: str, config: Config, as_of: datetime) -> Report:
     return Report(verdict=Verdict.ERROR, as_of=as_of, fail_on=config.fail_on, errors=(message,))
 
@@ -129,9 +173,9 @@ def write_output(text: str, output: str | None) -> None:
         raise BilldriftError(f"cannot write --output {output}: {error.strerror}") from None
 
 
-def emit(report: Report, config: Config) -> int:
+def emit(report: Report, config: Config, history: Sequence[Any] | None = None) -> int:
     shown = mask_report(report) if config.output.mask else report
-    write_output(render(config.output.format, shown), config.output.output)
+    write_output(render(config.output.format, shown, history=history), config.output.output)
     if config.output.output is not None or config.output.format != "text":
         counts = ", ".join(f"{n} {kind}" for kind, n in report.by_kind.items()) or "no findings"
         click.echo(f"billdrift: {report.verdict.value}: {counts}", err=True)
@@ -170,7 +214,27 @@ def _output_options(func: Any) -> Any:
     return func
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Groups that live in their own modules load when used, so `check` (the hot
+    path) never imports the history store or the schedule writers."""
+
+    LAZY = {
+        "review": ("billdrift.history.commands", "review"),
+        "schedule": ("billdrift.schedule.commands", "schedule"),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.LAZY:
+            module, name = self.LAZY[cmd_name]
+            command: click.Command = getattr(importlib.import_module(module), name)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="billdrift")
 def main() -> None:
     """Reconcile what your billing provider says with the access your app grants."""
@@ -199,6 +263,19 @@ def main() -> None:
 )
 @click.option("--fail-on", "fail_on", type=_SEVERITIES, help="Exit 1 at this severity [high].")
 @click.option("--strict", is_flag=True, help="Any unreadable row is an error (exit 2).")
+@click.option(
+    "--history",
+    "history",
+    metavar="PATH_OR_URL",
+    help="Record the run in this history store (SQLite file or postgresql:// URL) and "
+    "tell new, ongoing, reopened and resolved findings apart.",
+)
+@click.option(
+    "--alert-on",
+    "alert_on",
+    type=click.Choice(["urgent", "new", "all", "never"]),
+    help="What the configured alert sinks are sent [new].",
+)
 @_output_options
 def check(
     config_path: str | None, as_of: str | None, strict: bool, debug: bool, **flags: Any
@@ -209,7 +286,7 @@ def check(
     try:
         config = apply_flags(load_config(config_path), flags)
         when = parse_as_of(as_of)
-        code = emit(run_check(config, when, strict), config)
+        code = monitored_check(config, when, strict)
     except KeyboardInterrupt:
         click.echo("billdrift: interrupted", err=True)
         code = EXIT_INTERRUPTED
@@ -244,6 +321,47 @@ def demo(debug: bool, **flags: Any) -> None:
     except Exception as error:
         code = _fail(error, config, DEMO_AS_OF, debug)
     sys.exit(code)
+
+
+@main.command()
+@click.option("--every", "every", required=True, metavar="DURATION", help="30m, 1h, 1d...")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config.")
+@click.option("--history", "history", metavar="PATH_OR_URL", help="History store.")
+@click.option(
+    "--alert-on", "alert_on", type=click.Choice(["urgent", "new", "all", "never"]), help="[new]"
+)
+@click.option("--max-runs", "max_runs", type=click.IntRange(min=1), hidden=True)
+@_output_options
+def watch(
+    every: str, config_path: str | None, max_runs: int | None, debug: bool, **flags: Any
+) -> None:
+    """Run the check now and then every DURATION, in the foreground, until stopped.
+
+    Runs never overlap; SIGTERM or Ctrl-C lets a run in progress finish and be
+    recorded, then exits 0. Each run's outcome goes to stderr.
+    """
+    from billdrift.schedule.every import parse_every
+    from billdrift.schedule.watch import Watch
+
+    config = Config()
+    try:
+        seconds = parse_every(every)
+        config = apply_flags(load_config(config_path), flags)
+    except BilldriftError as error:
+        click.echo(f"billdrift: error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+
+    def run_once() -> int:
+        when = datetime.now(UTC).replace(microsecond=0)
+        try:
+            return monitored_check(config, when)
+        except Exception as error:  # one failed run must not end the watch
+            return _fail(error, config, when, debug)
+
+    def report(code: int, took: float) -> None:
+        click.echo(f"billdrift watch: run finished, exit code {code}, {took:.1f} s", err=True)
+
+    sys.exit(Watch(run_once, seconds, report, max_runs).loop())
 
 
 def write_new_file(path: Path, text: str, force: bool) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import tomllib
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -182,6 +182,13 @@ class BillingConfig(_Strict):
     paddle: PaddleApiConfig = PaddleApiConfig()
 
 
+class HistoryConfig(_Strict):
+    """Where runs are recorded (``--history``): a SQLite file path or a PostgreSQL URL
+    (or env:NAME). Unset: no history, so every finding counts as new."""
+
+    location: str | None = None
+
+
 class OutputConfig(_Strict):
     format: Literal["text", "json", "markdown"] = "text"
     output: str | None = None
@@ -198,6 +205,22 @@ class Config(_Strict):
     app: AppConfig = AppConfig()
     billing: BillingConfig = BillingConfig()
     output: OutputConfig = OutputConfig()
+    history: HistoryConfig = HistoryConfig()
+    #: Alert sinks and when to alert; validated by billdrift.alerts.AlertSettings
+    #: (kept as a table here so the alerts package owns its own keys).
+    alerts: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("alerts")
+    @classmethod
+    def _valid_alerts(cls, value: dict[str, Any]) -> dict[str, Any]:
+        from billdrift.alerts.settings import AlertSettings
+
+        if value:
+            try:
+                AlertSettings.from_mapping(value)
+            except ConfigError as error:
+                raise ValueError(str(error)) from None
+        return value
 
     @property
     def fail_on(self) -> Severity:

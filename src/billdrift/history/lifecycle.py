@@ -1,0 +1,325 @@
+"""Recording a run and deciding what changed: new, ongoing, reopened, resolved.
+
+:func:`record_run` is the one entry point ``check --history`` calls after a run.
+It writes the run, every finding's observation and every finding's new state in
+ONE transaction under the store's write lock, so the store holds either the
+previous state or the whole new run, never half of one (a killed process, a full
+disk or a second run at the same time included).
+
+How each finding of the run is classified, by its fingerprint's stored state:
+
+* ``new``: never seen before.
+* ``ongoing``: already open (so seen by the previous run that could judge it).
+* ``reopened``: was out of the open set, resolved or excused by a config
+  exception, and is open again. Counted in ``times_reopened``.
+* ``suppressed``: a config exception excused it in this run. Kept, so a later
+  reappearance is "reopened", not "new", and not listed as resolved (it was
+  excused, not fixed).
+
+And each open (or suppressed) fingerprint the run did *not* report is
+``resolved``, unless the run could not have seen it, in which case it is kept as
+it was (``Lifecycle.kept``), because absence in partial data proves nothing:
+
+* the run's verdict is ERROR (partial or unreadable data): nothing resolves
+  (the findings it does hold, as a ``--strict`` run may, are still recorded);
+* the finding's rule did not run this time (``report.rules_not_applied``, e.g.
+  plan drift without a plan map);
+* a row naming the finding's billing customer could not be read (a skip with
+  that customer id: the rules held back judgement on that customer).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from billdrift import __version__
+from billdrift.history.fingerprint import fingerprint
+from billdrift.history.review import decision_in_force
+from billdrift.history.store import (
+    Change,
+    FindingState,
+    HistoryStore,
+    NewRun,
+    Observation,
+    Review,
+)
+from billdrift.model import Exposure, Finding, Kind, Severity, Verdict
+from billdrift.report import Report
+
+
+@dataclass(frozen=True)
+class ResolvedFinding:
+    """A finding that was open (or excused) before this run and is gone now."""
+
+    fingerprint: str
+    kind: Kind
+    account_id: str | None
+    customer_id: str | None
+    subscription_id: str | None
+    first_seen: datetime
+    last_seen: datetime
+    #: What the last run that saw it said (for "resolved: ..." messages).
+    severity: Severity
+    exposure: Exposure | None
+    message: str
+    #: Its status before it resolved: "open" or "suppressed".
+    was: str
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """What one recorded run changed; what alert sinks and renderers consume.
+
+    The finding lists keep the report's order (most severe first). A Finding is
+    not hashable (its evidence is a dict), so per-finding lookups go by
+    fingerprint: ``lifecycle.status(finding)`` or ``status_of[fingerprint(f)]``.
+    """
+
+    run_id: int
+    verdict: Verdict
+    new: tuple[Finding, ...]
+    reopened: tuple[Finding, ...]
+    ongoing: tuple[Finding, ...]
+    #: Findings a config exception excused in this run (from report.suppressed).
+    suppressed: tuple[Finding, ...]
+    resolved: tuple[ResolvedFinding, ...]
+    #: Fingerprints absent from this run but kept open because it could not judge them.
+    kept: tuple[str, ...]
+    #: fingerprint -> "new" | "ongoing" | "reopened" | "suppressed", for every finding
+    #: (and suppressed finding) of this run.
+    status_of: Mapping[str, str]
+    #: fingerprint -> when it was first seen (this run's finish time for new ones).
+    first_seen: Mapping[str, datetime]
+    #: fingerprint -> stored state after this run, for every fingerprint the run touched
+    #: (its findings, the resolved and the kept ones): last seen, times reopened...
+    states: Mapping[str, FindingState]
+    #: fingerprint -> the review decision in force (acknowledged, snoozed until a
+    #: future date, expected) for findings of this run; alert sinks may stay quiet
+    #: about these. New and reopened findings never have one.
+    decisions: Mapping[str, Review]
+
+    def status(self, finding: Finding) -> str:
+        """ "new", "ongoing", "reopened" or "suppressed" for a finding of this run."""
+        return self.status_of[fingerprint(finding)]
+
+    def first_seen_of(self, finding: Finding) -> datetime:
+        return self.first_seen[fingerprint(finding)]
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything is worth telling: something new, back, or resolved."""
+        return bool(self.new or self.reopened or self.resolved)
+
+
+#: The name the issue uses for record_run's result.
+RunRecord = Lifecycle
+
+
+def run_from_report(report: Report, started_at: datetime, finished_at: datetime) -> NewRun:
+    """The run row: everything the charts and an audit need, none of the findings."""
+    return NewRun(
+        started_at=started_at,
+        finished_at=finished_at,
+        as_of=report.as_of,
+        verdict=report.verdict,
+        fail_on=report.fail_on.label,
+        sources=[{"side": s.side, "description": s.description} for s in report.sources],
+        rows=dict(report.counts),
+        counts_by_kind=report.by_kind,
+        counts_by_severity=report.by_severity,
+        exposure_by_currency=report.exposure_by_currency,
+        classification=dict(report.classification),
+        n_findings=len(report.findings),
+        n_suppressed=len(report.suppressed),
+        n_skips=len(report.skips),
+        duration_seconds=max(0.0, (finished_at - started_at).total_seconds()),
+        errors=list(report.errors),
+        notes=list(report.notes),
+        billdrift_version=__version__,
+    )
+
+
+def record_run(
+    store: HistoryStore,
+    report: Report,
+    started_at: datetime,
+    finished_at: datetime,
+    *,
+    before_commit: Callable[[], None] | None = None,
+) -> Lifecycle:
+    """Record `report` as one run, atomically, and classify its findings.
+
+    `started_at`/`finished_at` are the run's wall-clock bounds (aware datetimes);
+    first/last seen times are the finish time of the runs that saw a finding.
+    `before_commit` is called inside the transaction just before it commits: a
+    fault-injection hook for tests (a crash there must leave the previous state).
+    Raises HistoryLockedError if another run holds the store past its lock
+    timeout, HistoryError for any other store failure; nothing is recorded then.
+    """
+    if started_at.tzinfo is None or finished_at.tzinfo is None:
+        raise ValueError("record_run needs aware datetimes (e.g. datetime.now(UTC))")
+    run = run_from_report(report, started_at, finished_at)
+    with store.transaction() as tx:
+        run_id = tx.insert_run(run)
+        builder = _Builder(run_id, finished_at)
+        reported = [(fingerprint(f), f) for f in report.findings]
+        excused = [(fingerprint(s.finding), s) for s in report.suppressed]
+        known = tx.active_findings()
+        unknown = {fp for fp, _ in (*reported, *excused)} - known.keys()
+        known.update(tx.findings(unknown))
+        for fp, finding in reported:
+            builder.seen(fp, finding, known.get(fp), suppressed_by=None)
+        for fp, excuse in excused:
+            builder.seen(fp, excuse.finding, known.get(fp), suppressed_by=excuse.reason)
+        unjudged = _unjudged(report)
+        for fp, state in known.items():
+            if fp in builder.states or state.status == "resolved":
+                continue
+            if unjudged(state):
+                builder.kept.append(fp)
+                builder.states[fp] = state
+            else:
+                builder.resolve(fp, state)
+        tx.save_findings(builder.inserted, builder.updated)
+        tx.add_observations(builder.observations)
+        if before_commit is not None:
+            before_commit()
+    current = [fp for fp, _ in (*reported, *excused)]
+    reviews = store.reviews_for(current) if current else {}
+    decisions: dict[str, Review] = {}
+    for fp in current:
+        decision = decision_in_force(builder.states[fp], reviews.get(fp, ()), finished_at)
+        if decision is not None:
+            decisions[fp] = decision
+    return Lifecycle(
+        run_id=run_id,
+        verdict=report.verdict,
+        new=tuple(builder.by_change["new"]),
+        reopened=tuple(builder.by_change["reopened"]),
+        ongoing=tuple(builder.by_change["ongoing"]),
+        suppressed=tuple(builder.by_change["suppressed"]),
+        resolved=tuple(builder.resolved),
+        kept=tuple(builder.kept),
+        status_of=builder.status_of,
+        first_seen={fp: builder.states[fp].first_seen_at for fp in builder.status_of},
+        states=builder.states,
+        decisions=decisions,
+    )
+
+
+def _unjudged(report: Report) -> Callable[[FindingState], bool]:
+    """Whether this run could not have seen a finding, so its absence proves nothing."""
+    if report.verdict is Verdict.ERROR:
+        return lambda state: True
+    not_run = {kind for kind, _reason in report.rules_not_applied}
+    unreadable = {skip.customer_id for skip in report.skips if skip.customer_id}
+    return lambda state: state.kind.value in not_run or state.customer_id in unreadable
+
+
+class _Builder:
+    """Accumulates one run's new finding states and observations (pure, no I/O)."""
+
+    def __init__(self, run_id: int, at: datetime) -> None:
+        self.run_id = run_id
+        self.at = at
+        self.states: dict[str, FindingState] = {}
+        self.inserted: list[FindingState] = []
+        self.updated: list[FindingState] = []
+        self.observations: list[Observation] = []
+        self.status_of: dict[str, str] = {}
+        self.by_change: dict[str, list[Finding]] = {
+            "new": [],
+            "ongoing": [],
+            "reopened": [],
+            "suppressed": [],
+        }
+        self.resolved: list[ResolvedFinding] = []
+        self.kept: list[str] = []
+
+    def seen(
+        self, fp: str, finding: Finding, prior: FindingState | None, suppressed_by: str | None
+    ) -> None:
+        self.observations.append(
+            Observation(
+                run_id=self.run_id, fingerprint=fp, finding=finding, suppressed_by=suppressed_by
+            )
+        )
+        if fp in self.status_of:
+            # The same identity twice in one run (e.g. a hand-built report): the first,
+            # most severe, occurrence decided the state; this one is still observed
+            # and listed so that no finding is lost from alerts.
+            self.by_change[self.status_of[fp]].append(finding)
+            return
+        change = _change(prior, suppressed_by is not None)
+        state = self._state(fp, finding, prior, change)
+        self.states[fp] = state
+        self.status_of[fp] = change
+        self.by_change[change].append(finding)
+        (self.inserted if prior is None else self.updated).append(state)
+
+    def _state(
+        self, fp: str, finding: Finding, prior: FindingState | None, change: Change
+    ) -> FindingState:
+        reopened = change == "reopened"
+        return FindingState(
+            fingerprint=fp,
+            kind=finding.kind,
+            account_id=finding.account_id,
+            customer_id=finding.customer_id,
+            subscription_id=finding.subscription_id,
+            status="suppressed" if change == "suppressed" else "open",
+            last_change=change,
+            first_seen_run=prior.first_seen_run if prior else self.run_id,
+            first_seen_at=prior.first_seen_at if prior else self.at,
+            last_seen_run=self.run_id,
+            last_seen_at=self.at,
+            opened_run=prior.opened_run if prior and not reopened else self.run_id,
+            opened_at=prior.opened_at if prior and not reopened else self.at,
+            resolved_run=None,
+            resolved_at=None,
+            times_reopened=(prior.times_reopened if prior else 0) + (1 if reopened else 0),
+            severity=finding.severity,
+            confidence=finding.confidence,
+            exposure=finding.exposure,
+            message=finding.message,
+            fix=finding.fix,
+        )
+
+    def resolve(self, fp: str, state: FindingState) -> None:
+        resolved = dataclasses.replace(
+            state,
+            status="resolved",
+            last_change="resolved",
+            resolved_run=self.run_id,
+            resolved_at=self.at,
+        )
+        self.states[fp] = resolved
+        self.updated.append(resolved)
+        self.resolved.append(
+            ResolvedFinding(
+                fingerprint=fp,
+                kind=state.kind,
+                account_id=state.account_id,
+                customer_id=state.customer_id,
+                subscription_id=state.subscription_id,
+                first_seen=state.first_seen_at,
+                last_seen=state.last_seen_at,
+                severity=state.severity,
+                exposure=state.exposure,
+                message=state.message,
+                was=state.status,
+            )
+        )
+
+
+def _change(prior: FindingState | None, suppressed: bool) -> Change:
+    if suppressed:
+        return "suppressed"
+    if prior is None:
+        return "new"
+    if prior.status == "open":
+        return "ongoing"
+    return "reopened"

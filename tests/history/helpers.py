@@ -1,0 +1,67 @@
+"""Short ways to build the reports a history test records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from billdrift.model import Exposure, Finding, Kind, Severity, Skip, Verdict
+from billdrift.report import Report, Suppressed, decide_verdict
+
+T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+
+
+def at(hours: float) -> datetime:
+    """T0 plus some hours: run times that read as a timeline."""
+    return T0 + timedelta(hours=hours)
+
+
+def finding(
+    kind: Kind = Kind.PAID_BUT_BLOCKED,
+    account: str | None = "u1",
+    customer: str | None = "cus_1",
+    subscription: str | None = "sub_1",
+    *,
+    severity: Severity = Severity.HIGH,
+    amount: str | None = "29.00",
+    currency: str = "USD",
+    message: str | None = None,
+    evidence: dict[str, object] | None = None,
+) -> Finding:
+    return Finding(
+        kind=kind,
+        severity=severity,
+        confidence=1.0,
+        account_id=account,
+        customer_id=customer,
+        subscription_id=subscription,
+        exposure=Exposure(amount, currency) if amount is not None else None,
+        message=message or f"{kind.value} for {account or customer}",
+        fix="fix it",
+        evidence=evidence if evidence is not None else {"billing": {"status": "active"}},
+    )
+
+
+def report(
+    *findings: Finding,
+    suppressed: tuple[Suppressed, ...] = (),
+    errors: tuple[str, ...] = (),
+    skips: tuple[Skip, ...] = (),
+    not_applied: tuple[tuple[str, str], ...] = (),
+    as_of: datetime = T0,
+) -> Report:
+    ordered = tuple(sorted(findings, key=lambda f: -f.severity))
+    return Report(
+        verdict=decide_verdict(ordered, skips, errors, Severity.HIGH),
+        as_of=as_of,
+        fail_on=Severity.HIGH,
+        findings=ordered if not errors else (),
+        suppressed=suppressed,
+        skips=skips,
+        errors=errors,
+        counts={"accounts": 10, "subscriptions": 8, "customers": 8},
+        rules_not_applied=not_applied,
+    )
+
+
+def error_report(message: str = "billing export looks truncated") -> Report:
+    return Report(verdict=Verdict.ERROR, as_of=T0, fail_on=Severity.HIGH, errors=(message,))
