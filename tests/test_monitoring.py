@@ -148,3 +148,38 @@ def test_html_report_charts_the_recorded_runs(tmp_path: Path) -> None:
     html = (tmp_path / "report.html").read_text("utf-8")
     assert "No history recorded" not in html
     assert "<svg" in html
+
+
+def test_review_notes_and_status_show_in_later_reports(tmp_path: Path) -> None:
+    with HttpReceiver(secret=SECRET) as hook:
+        config = _setup(tmp_path, hook.url())
+        assert _check(tmp_path, config, "--alert-on", "never").exit_code == 1
+        first = json.loads((tmp_path / "report.json").read_text("utf-8"))
+        blocked = next(f for f in first["findings"] if f["kind"] == "paid_but_blocked")
+        assert blocked["evidence"]["history"]["status"] == "new"
+        key = blocked["evidence"]["history"]["fingerprint"]
+
+        acked = CliRunner().invoke(
+            cli.main,
+            [
+                "review",
+                "ack",
+                key,
+                "--note",
+                "restored by support, ticket 4411",
+                "--history",
+                str(tmp_path / "history.sqlite"),
+                "--by",
+                "sam",
+            ],
+        )
+        assert acked.exit_code == 0, acked.output
+
+        assert _check(tmp_path, config, "--alert-on", "never").exit_code == 1
+    later = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    same = next(f for f in later["findings"] if f["evidence"]["history"]["fingerprint"] == key)
+    history = same["evidence"]["history"]
+    assert history["status"] == "ongoing"
+    assert history["first_seen"] == blocked["evidence"]["history"]["first_seen"]
+    (review,) = history["reviews"]
+    assert review["note"] == "restored by support, ticket 4411" and review["by"] == "sam"

@@ -10,9 +10,10 @@ and only then are alerts sent, whose failures are reported, never raised.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from billdrift.alerts import sinks_from_config
 from billdrift.alerts.compose import compose_alerts
@@ -20,8 +21,9 @@ from billdrift.alerts.delivery import send_all
 from billdrift.alerts.interface import AlertSink, Delivery
 from billdrift.alerts.settings import AlertSettings
 from billdrift.config import Config
-from billdrift.history import open_store, record_run
+from billdrift.history import fingerprint, open_store, record_run
 from billdrift.history.lifecycle import Lifecycle
+from billdrift.history.store import Review
 from billdrift.model import Finding
 from billdrift.render.history_points import RunPoint
 from billdrift.report import Report
@@ -61,8 +63,12 @@ def record(config: Config, report: Report, started: datetime, finished: datetime
     try:
         lifecycle = record_run(store, report, started, finished)
         runs = store.recent_runs(CHART_RUNS)
+        reviews = store.reviews_for([fingerprint(finding) for finding in report.findings])
     finally:
         store.close()
+    report = dataclasses.replace(
+        report, findings=tuple(_annotated(f, lifecycle, reviews) for f in report.findings)
+    )
     summary = (
         f"history: {len(lifecycle.new)} new, {len(lifecycle.reopened)} reopened, "
         f"{len(lifecycle.ongoing)} ongoing, {len(lifecycle.resolved)} resolved since the "
@@ -79,6 +85,36 @@ def record(config: Config, report: Report, started: datetime, finished: datetime
     )
     noted = dataclasses.replace(report, notes=(*report.notes, summary))
     return Recorded(noted, lifecycle, points)
+
+
+def _annotated(
+    finding: Finding, lifecycle: Lifecycle, reviews: Mapping[str, Sequence[Review]]
+) -> Finding:
+    """The finding with its history in the evidence: status, first seen, and every
+    review note so far (decisions are never lost and show in later reports)."""
+    key = fingerprint(finding)
+    history: dict[str, Any] = {
+        "fingerprint": key[:12],
+        "status": lifecycle.status_of.get(key),
+        "first_seen": _iso(lifecycle.first_seen.get(key)),
+    }
+    notes = [
+        {
+            "action": str(review.action),
+            "note": review.note,
+            "by": review.who,
+            "at": _iso(review.at),
+            **({"until": _iso(review.until)} if review.until else {}),
+        }
+        for review in reviews.get(key, ())
+    ]
+    if notes:
+        history["reviews"] = notes
+    return dataclasses.replace(finding, evidence={**finding.evidence, "history": history})
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 def alert(
