@@ -23,6 +23,7 @@ class RateLimiter:
     ) -> None:
         if per_second <= 0:
             raise ValueError("per_second must be positive")
+        self.per_second = per_second
         self.interval = 1.0 / per_second
         self._clock = clock
         self._sleep = sleep

@@ -420,3 +420,15 @@ def test_an_interrupted_fetch_is_an_error_not_a_partial_result(
     monkeypatch.setattr(ApiClient, "get", interrupted_on_third)
     with pytest.raises(SourceError, match=r"interrupted after \d+ requests; nothing was reconc"):
         read(fake_stripe, tmp_path, monkeypatch, concurrency=1, incremental=False)
+
+
+@pytest.mark.parametrize(
+    ("rate", "latency", "threads"),
+    [(20, 0.05, 2), (60, 0.3, 27), (100, 0.2, 30), (100, 2.0, 64), (25, 0.2, 8)],
+)
+def test_threads_follow_the_rate_and_the_measured_latency(
+    rate: float, latency: float, threads: int
+) -> None:
+    from billdrift.sources.billing.stripe_api import auto_concurrency
+
+    assert auto_concurrency(rate, latency) == threads

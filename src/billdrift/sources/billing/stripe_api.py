@@ -20,6 +20,7 @@ was read; nothing partial reaches the rules.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
@@ -150,6 +151,12 @@ class _Range:
     cursor: str | None = None
 
 
+def auto_concurrency(per_second: float, latency: float) -> int:
+    """Threads needed to keep `per_second` requests going when each takes `latency`
+    (Little's law), with half again as many for the spread of page times."""
+    return max(2, min(64, math.ceil(per_second * latency * 1.5)))
+
+
 class _FiltersIgnored(Exception):
     """The server returned subscriptions outside the requested created range."""
 
@@ -160,12 +167,14 @@ class SubscriptionWalk:
     def __init__(
         self,
         client: ApiClient,
-        concurrency: int,
+        concurrency: int | None,
         on_page: Callable[[int], None] = lambda n: None,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
-        self.concurrency = concurrency
+        self.requested = concurrency
+        #: Threads of the parallel walk: as configured, or chosen after the first page.
+        self.threads = concurrency or 2
         self.on_page = on_page
         self.end = int(now()) + 86_400
         self.found: dict[str, dict[str, Any]] = {}
@@ -178,14 +187,18 @@ class SubscriptionWalk:
     def run(self) -> dict[str, dict[str, Any]]:
         """Read the first page plainly (a small account needs nothing more), then walk
         the rest in parallel if the server honours ``created`` filters, else in one walk."""
+        started = time.monotonic()
         page = self.client.get("/v1/subscriptions", self._params(None))
+        latency = time.monotonic() - started
         data = _page_data(page)
         self._record(data)
         if not page.get("has_more") or not data:
             return self.found
+        if self.requested is None:
+            self.threads = auto_concurrency(self.client.limiter.per_second, latency)
         last = data[-1]
         rest = _Range(EPOCH_START, int(last.get("created") or 0) + 1, str(last["id"]))
-        if self.concurrency > 1 and self._filters_work(rest):
+        if self.threads > 1 and self._filters_work(rest):
             try:
                 self._parallel(rest)
                 return self.found
@@ -229,7 +242,7 @@ class SubscriptionWalk:
         self._queue.append(start)
         threads = [
             threading.Thread(target=self._worker, name=f"stripe-{index}", daemon=True)
-            for index in range(self.concurrency)
+            for index in range(self.threads)
         ]
         for thread in threads:
             thread.start()
@@ -284,7 +297,7 @@ class SubscriptionWalk:
             last = data[-1]
             work = _Range(work.lo, int(last["created"]) + 1, str(last["id"]))
             with self._cond:
-                idle = self.concurrency - self._busy > len(self._queue)
+                idle = self.threads - self._busy > len(self._queue)
                 if idle and work.hi - 1 - work.lo >= 2:
                     middle = work.lo + (work.hi - 1 - work.lo) // 2
                     self._queue.append(_Range(work.lo, middle))
