@@ -146,8 +146,8 @@ class StripeApiConfig(_Strict):
     #: defaults (None) leave room for it: 20/s in test mode, 60/s live.
     max_requests_per_second: float | None = Field(default=None, gt=0)
     #: Requests in flight at once (threads, a created-date range each). None: enough to
-    #: keep the rate busy at the latency measured on the first page (rate x latency x 1.5,
-    #: 2 to 64): one thread waiting 0.3 s per page can only ever send 3 requests/s.
+    #: keep the rate busy at the latency measured on the first page (rate x latency x 2,
+    #: 4 to 64): one thread waiting 0.3 s per page can only ever send 3 requests/s.
     concurrency: int | None = Field(default=None, ge=1, le=64)
     #: Retries of a request that failed with 429, 5xx or a network error (with backoff).
     retries: int = Field(default=6, ge=0, le=20)

@@ -424,7 +424,7 @@ def test_an_interrupted_fetch_is_an_error_not_a_partial_result(
 
 @pytest.mark.parametrize(
     ("rate", "latency", "threads"),
-    [(20, 0.05, 2), (60, 0.3, 27), (100, 0.2, 30), (100, 2.0, 64), (25, 0.2, 8)],
+    [(20, 0.05, 4), (60, 0.3, 36), (100, 0.2, 40), (100, 2.0, 64), (25, 0.2, 10)],
 )
 def test_threads_follow_the_rate_and_the_measured_latency(
     rate: float, latency: float, threads: int
