@@ -8,7 +8,6 @@ any finding is produced, so a broken export yields ERROR rather than a flood.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import pyarrow.compute as pc
 
 from billdrift import duck
 from billdrift.config import Config
+from billdrift.gcpause import collector_paused
 from billdrift.model import (
     APP_ACCESS_SIGNALS,
     APP_ACCOUNTS,
@@ -260,27 +260,10 @@ def _run_rules(
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
     findings: list[Finding] = []
     suppressed: list[Suppressed] = []
-    with _collector_paused():
+    with collector_paused():
         for index, rule in enumerate(rules):
             _build_findings(con, index, rule, findings, suppressed)
     return findings, suppressed
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Turn the cyclic garbage collector off while findings are built.
-
-    Tens of thousands of small dicts and dataclasses, none of them in a reference
-    cycle, trigger a full collection pass every few hundred allocations; the passes
-    cost ~10% of building the findings and free nothing (reference counting does).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _build_findings(

@@ -2,9 +2,11 @@
 
 Providers limit requests per second account-wide, and the user's own app spends
 the same budget, so billdrift paces itself below a configured rate instead of
-bursting into 429s. Each request reserves the next free slot on a schedule
-spaced ``1/rate`` apart (a leaky bucket), so N threads together never exceed
-the rate, and a thread that would be early sleeps until its slot.
+bursting into 429s. Releases are serialized: a caller waits, holding the pacer,
+until one interval has passed since the previous *actual* release. Reserving
+future slots instead would let threads that stalled together (a garbage
+collection, a slow disk) wake and send at once, and a provider counting in a
+sliding window answers such a burst with 429s.
 """
 
 from __future__ import annotations
@@ -28,19 +30,17 @@ class RateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._next = clock()
+        self._last = clock() - self.interval
 
     def acquire(self) -> None:
         """Block until this caller may send one request."""
         with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        delay = slot - now
-        if delay > 0:
-            self._sleep(delay)
+            wait = self._last + self.interval - self._clock()
+            if wait > 0:
+                self._sleep(wait)
+            self._last = self._clock()
 
     def pause(self, seconds: float) -> None:
-        """Push every later slot back (the server asked us to slow down: 429)."""
+        """Hold every later request back `seconds` from now (the server said: slow down)."""
         with self._lock:
-            self._next = max(self._next, self._clock() + seconds)
+            self._last = max(self._last, self._clock() + seconds - self.interval)

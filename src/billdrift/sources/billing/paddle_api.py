@@ -24,6 +24,7 @@ from billdrift.api.client import ApiClient, ApiError
 from billdrift.api.ratelimit import RateLimiter
 from billdrift.config import PaddleApiConfig
 from billdrift.errors import ConfigError, SourceError
+from billdrift.gcpause import collector_paused
 from billdrift.model import BillingData, Skip
 from billdrift.sources.billing.common import (
     RecordError,
@@ -94,8 +95,9 @@ class PaddleApiSource(BillingSource):
             error_message=_paddle_error,
         )
         try:
-            records = self._subscriptions(client)
-            emails = self._emails(client, records)
+            with collector_paused():  # see billdrift.gcpause
+                records = self._subscriptions(client)
+                emails = self._emails(client, records)
         except ApiError as error:
             raise SourceError(
                 f"{_explain(error, key)} (after {client.counters.requests} requests; the fetch "

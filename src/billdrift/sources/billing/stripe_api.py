@@ -37,6 +37,7 @@ from billdrift.api.client import ApiClient, ApiError
 from billdrift.api.ratelimit import RateLimiter
 from billdrift.config import StripeApiConfig
 from billdrift.errors import ConfigError, SourceError
+from billdrift.gcpause import collector_paused
 from billdrift.model import BillingData, Skip
 from billdrift.sources.billing.common import (
     RecordError,
@@ -391,7 +392,8 @@ class StripeApiSource(BillingSource):
         key = stripe_key(options)
         client = stripe_client(options, key)
         try:
-            result = sync(client, key, options, self.progress)
+            with collector_paused():  # see billdrift.gcpause: pauses make bursts and 429s
+                result = sync(client, key, options, self.progress)
             if options.entitlements:
                 from billdrift.sources.billing.stripe_entitlements import entitlement_items
 
