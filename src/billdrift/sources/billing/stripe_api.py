@@ -20,6 +20,7 @@ was read; nothing partial reaches the rules.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -306,12 +307,32 @@ class SubscriptionWalk:
             last = data[-1]
             work = _Range(work.lo, int(last["created"]) + 1, str(last["id"]))
             with self._cond:
-                idle = self.threads - self._busy > len(self._queue)
-                if idle and work.hi - 1 - work.lo >= 2:
-                    middle = work.lo + (work.hi - 1 - work.lo) // 2
-                    self._queue.append(_Range(work.lo, middle))
-                    work = _Range(middle, work.hi, work.cursor)
-                    self._cond.notify_all()
+                idle = self.threads - self._busy - len(self._queue)
+                if idle > 0:
+                    work = self._split(work, idle, data)
+
+    def _split(self, work: _Range, idle: int, page: list[dict[str, Any]]) -> _Range:
+        """Hand the older part of `work` to idle threads; keep the newest part.
+
+        As many pieces as there are idle threads (halving would need one round trip
+        per doubling to bring every thread in), but never pieces the page just read
+        suggests hold less than two pages: narrow ranges are mostly empty requests.
+        """
+        span = work.hi - 1 - work.lo  # the cursor keeps created == hi - 1
+        newest, oldest = page[0].get("created"), page[-1].get("created")
+        if isinstance(newest, int) and isinstance(oldest, int):
+            covered = max(1, newest - oldest)
+        else:
+            covered = span
+        pages_left = span / covered if len(page) >= PAGE_SIZE else 1.0
+        parts = int(min(idle + 1, pages_left // 2, span))
+        if parts < 2:
+            return work
+        bounds = [work.lo + span * index // parts for index in range(parts)]
+        for low, high in itertools.pairwise(bounds):
+            self._queue.append(_Range(low, high))
+        self._cond.notify_all()
+        return _Range(bounds[-1], work.hi, work.cursor)
 
     # ---------------------------------------------------------------- sequential
     def _sequential(self, cursor: str | None) -> None:
