@@ -21,9 +21,10 @@ import pyarrow.compute as pc
 
 from billdrift import duck
 from billdrift.model import APP_ACCOUNTS, AppData, Skip
-from billdrift.sources.app.booleans import WHITESPACE, parse_boolean_values, unrecognized_reason
+from billdrift.sources.app.booleans import parse_boolean_values, unrecognized_reason
 from billdrift.sources.app.columns import ROLES, ColumnMapping
 from billdrift.sources.app.signals import access_signals
+from billdrift.sources.app.text import clean_text
 
 _ID_ROLES = frozenset({"account_id", "customer_id", "subscription_id"})
 
@@ -81,17 +82,11 @@ class BatchReader:
         got.rows += batch.num_rows
         for role, column in self.roles.items():
             text = self._text(batch, column, start)
-            trimmed = pc.utf8_trim(text, WHITESPACE)
-            if role in _ID_ROLES:
-                got.roles[role].append(_blank_to_null(trimmed))
-            else:
-                got.roles[role].append(_blank_to_null(text, trimmed))
+            got.roles[role].append(clean_text(text, "id" if role in _ID_ROLES else "text"))
         for index, (column, kind) in enumerate(self.fields):
             values = batch.column(self.position[column])
             if kind == "status":
-                text = self._text(batch, column, start)
-                lowered = pc.utf8_lower(pc.utf8_trim(text, WHITESPACE))
-                got.raws[index].append(_blank_to_null(lowered))
+                got.raws[index].append(clean_text(self._text(batch, column, start), "status"))
                 continue
             flags, raws = self._flags(values, column, start)
             got.flags[index].append(flags)
@@ -275,11 +270,6 @@ def _shown(value: object) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def _blank_to_null(values: pa.Array, test: pa.Array | None = None) -> pa.Array:
-    empty = pc.equal(values if test is None else test, "")
-    return pc.if_else(empty, pa.scalar(None, pa.string()), values)
 
 
 def _repeats(ids: pa.ChunkedArray) -> bool:

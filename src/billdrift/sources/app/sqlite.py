@@ -30,7 +30,6 @@ from billdrift import duck
 from billdrift.errors import ConfigError, SourceError
 from billdrift.model import APP_ACCOUNTS, AppData, Skip
 from billdrift.sources.app.booleans import (
-    WHITESPACE,
     parse_boolean_values,
     unrecognized_reason,
 )
@@ -43,6 +42,7 @@ from billdrift.sources.app.columns import (
 )
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.signals import access_signals
+from billdrift.sources.app.text import TextKind, clean_text
 
 SQLITE_MAGIC: Final = b"SQLite format 3\x00"
 _SUFFIXES: Final = (".db", ".sqlite", ".sqlite3")
@@ -321,21 +321,9 @@ def _text_array(values: Sequence[object]) -> pa.Array:
     return pa.array([_text(value) for value in values], pa.string())
 
 
-def _blank_to_null(values: pa.Array, test: pa.Array | None = None) -> pa.Array:
-    """NULL where `test` (default: `values`) is the empty string."""
-    empty = pc.equal(values if test is None else test, "")
-    return pc.if_else(empty, pa.scalar(None, pa.string()), values)
-
-
-def _convert(values: Sequence[object], kind: str) -> pa.Array:
+def _convert(values: Sequence[object], kind: TextKind) -> pa.Array:
     """Text for one role: ids trimmed, statuses trimmed and lower-cased, text as given."""
-    text = _text_array(values)
-    trimmed = pc.utf8_trim(text, WHITESPACE)
-    if kind == "id":
-        return _blank_to_null(trimmed)
-    if kind == "status":
-        return _blank_to_null(pc.utf8_lower(trimmed))
-    return _blank_to_null(text, trimmed)
+    return clean_text(_text_array(values), kind)
 
 
 def _flag_column(values: Sequence[object]) -> tuple[pa.Array, pa.Array, list[int]]:
@@ -414,8 +402,8 @@ class _Reader:
         else:
             read.labels.append(pa.array(range(start + 1, self.rows + 1), pa.int64()))
         for role, column in self.roles.items():
-            kind = "id" if role in _ID_ROLES else "text"
-            read.roles[role].append(_convert(columns[self.index[column]], kind))
+            text_kind: TextKind = "id" if role in _ID_ROLES else "text"
+            read.roles[role].append(_convert(columns[self.index[column]], text_kind))
         for index, (name, kind) in enumerate(self.fields):
             values = columns[self.index[name]]
             if kind == "status":
