@@ -14,13 +14,13 @@ or an interrupt stops the run with an error that says how much was read.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from billdrift.api.client import ApiClient, ApiError
+from billdrift.api.keys import key_from_env
 from billdrift.api.ratelimit import RateLimiter
 from billdrift.config import PaddleApiConfig
 from billdrift.errors import ConfigError, SourceError
@@ -57,11 +57,9 @@ class PaddleKey:
 
 
 def paddle_key(options: PaddleApiConfig, environ: dict[str, str] | None = None) -> PaddleKey:
-    env = os.environ if environ is None else environ
-    for name in options.api_key_env:
-        value = env.get(name, "").strip()
-        if value:
-            return PaddleKey(value, name)
+    found = key_from_env(options.api_key_env, environ)
+    if found is not None:
+        return PaddleKey(found[1], found[0])
     raise ConfigError(
         f"--billing paddle needs an API key in {' or '.join(options.api_key_env)} (Paddle > "
         "Developer tools > Authentication; read permission on subscriptions and customers)"

@@ -35,6 +35,7 @@ from typing import Any
 import pyarrow as pa
 
 from billdrift.api.client import ApiClient, ApiError
+from billdrift.api.keys import key_from_env
 from billdrift.api.ratelimit import RateLimiter
 from billdrift.config import StripeApiConfig
 from billdrift.errors import ConfigError, SourceError
@@ -82,16 +83,15 @@ class StripeKey:
 
 
 def stripe_key(options: StripeApiConfig, environ: dict[str, str] | None = None) -> StripeKey:
-    env = os.environ if environ is None else environ
-    for name in options.api_key_env:
-        value = env.get(name, "").strip()
-        if value:
-            if not value.startswith(("sk_", "rk_")):
-                raise ConfigError(
-                    f"{name} does not hold a Stripe API key (expected rk_live_..., rk_test_..., "
-                    "sk_live_... or sk_test_...)"
-                )
-            return StripeKey(value, name)
+    found = key_from_env(options.api_key_env, environ)
+    if found is not None:
+        name, value = found
+        if not value.startswith(("sk_", "rk_")):
+            raise ConfigError(
+                f"{name} does not hold a Stripe API key (expected rk_live_..., rk_test_..., "
+                "sk_live_... or sk_test_...)"
+            )
+        return StripeKey(value, name)
     names = " or ".join(options.api_key_env)
     raise ConfigError(
         f"--billing stripe needs an API key in {names}: a restricted key (rk_...) with Read "
