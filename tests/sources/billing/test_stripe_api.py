@@ -429,6 +429,6 @@ def test_an_interrupted_fetch_is_an_error_not_a_partial_result(
 def test_threads_follow_the_rate_and_the_measured_latency(
     rate: float, latency: float, threads: int
 ) -> None:
-    from billdrift.sources.billing.stripe_api import auto_concurrency
+    from billdrift.sources.billing.stripe_walk import auto_concurrency
 
     assert auto_concurrency(rate, latency) == threads

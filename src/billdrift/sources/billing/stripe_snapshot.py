@@ -36,13 +36,12 @@ from billdrift.config import StripeApiConfig
 from billdrift.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
 from billdrift.sources.billing.common import object_id
 from billdrift.sources.billing.stripe_api import (
-    PAGE_SIZE,
     StripeKey,
-    SubscriptionWalk,
     as_tables,
     parse_records,
     snapshot_dir,
 )
+from billdrift.sources.billing.stripe_walk import PAGE_SIZE, SubscriptionWalk
 from billdrift.sources.progress import Progress
 
 FORMAT = 1
