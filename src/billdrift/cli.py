@@ -26,6 +26,7 @@ from billdrift.config import Config, load_config
 from billdrift.demo import DEMO_AS_OF, demo_paths
 from billdrift.engine import Inputs, reconcile
 from billdrift.errors import EXIT_ERROR, BilldriftError, ConfigError
+from billdrift.instants import parse_instant
 from billdrift.mask import mask_report
 from billdrift.model import Verdict
 from billdrift.render import RENDERERS, render
@@ -40,16 +41,11 @@ def parse_as_of(text: str | None) -> datetime:
     """ISO-8601 instant; a date means midnight UTC; no zone means UTC."""
     if text is None:
         return datetime.now(UTC).replace(microsecond=0)
-    try:
-        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            f"--as-of: expected an ISO-8601 date or instant such as 2026-11-22 or "
-            f"2026-11-22T09:30:00Z; got {text!r}"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return parse_instant(
+        text,
+        "--as-of",
+        "an ISO-8601 date or instant such as 2026-11-22 or 2026-11-22T09:30:00Z",
+    )
 
 
 def parse_plans(pairs: Sequence[str]) -> dict[str, str]:

@@ -36,12 +36,16 @@ from billdrift.onboarding.catalog import (
     app_kind,
     csv_catalog,
     database_catalog,
-    open_sqlite,
     sqlite_catalog,
 )
 from billdrift.onboarding.secrets import APP_URL_VARIABLE, carries_secret, scrub_urls, shown
 from billdrift.sources.app.columns import ColumnMapping, detect_columns
-from billdrift.sources.app.sqlite import check_read_only_query, database_path, is_sqlite_file
+from billdrift.sources.app.sqlite import (
+    check_read_only_query,
+    database_path,
+    is_sqlite_file,
+    open_sqlite,
+)
 from billdrift.sources.registry import billing_kinds, open_app, open_billing
 
 Status = Literal["ok", "warn", "fail"]

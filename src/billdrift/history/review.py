@@ -37,6 +37,7 @@ from billdrift.history.store import (
     HistoryStore,
     Review,
 )
+from billdrift.instants import parse_instant
 from billdrift.model import KIND_ORDER, Kind
 
 #: Kinds that jump the queue: money taken from someone who cannot use what they paid for.
@@ -142,16 +143,9 @@ def resolve_fingerprint(store: HistoryStore, prefix: str) -> FindingState:
 
 def parse_until(text: str, option: str = "--until") -> datetime:
     """A date (midnight UTC that day) or an ISO-8601 instant (no zone means UTC)."""
-    try:
-        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(
-            f"{option}: expected a date such as 2026-12-31 or an instant such as "
-            f"2026-12-31T18:00:00Z; got {text!r}"
-        ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return parse_instant(
+        text, option, "a date such as 2026-12-31 or an instant such as 2026-12-31T18:00:00Z"
+    )
 
 
 def current_user() -> str:

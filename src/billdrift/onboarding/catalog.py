@@ -19,12 +19,7 @@ from billdrift.db.interface import Column, ReadOnlyConnection, Table
 from billdrift.db.urls import is_database_url, redact
 from billdrift.errors import ConfigError, SourceError
 from billdrift.sources.app.csv_file import CsvAppSource, _codec_name, _read_header, _utf8_input
-from billdrift.sources.app.sqlite import (
-    SqliteAppSource,
-    connect_read_only,
-    database_path,
-    is_sqlite_file,
-)
+from billdrift.sources.app.sqlite import SqliteAppSource
 
 AppKind = Literal["csv", "sqlite", "database"]
 
@@ -131,18 +126,6 @@ def csv_catalog(location: str, encoding: str = "utf-8") -> Catalog:
         raise SourceError(f"{path.name} is empty: no header row to detect columns from")
     columns = tuple(Column(name, "") for name in header.columns)
     return Catalog("csv", path.name, (Table("", path.name, columns),))
-
-
-def open_sqlite(location: str) -> tuple[Path, sqlite3.Connection]:
-    """The database file behind `location`, opened read-only; SourceError if it is not one."""
-    path = database_path(location)
-    if not path.exists():
-        raise SourceError(f"SQLite database not found: {path}")
-    if path.is_dir():
-        raise SourceError(f"app input {path} is a directory; expected a SQLite database")
-    if path.stat().st_size and not is_sqlite_file(path):
-        raise SourceError(f"{path.name} is not a SQLite database (no SQLite header)")
-    return path, connect_read_only(path)
 
 
 def sqlite_catalog(con: sqlite3.Connection, name: str) -> Catalog:

@@ -24,7 +24,6 @@ from billdrift.onboarding.catalog import (
     app_kind,
     csv_catalog,
     database_catalog,
-    open_sqlite,
     sqlite_catalog,
 )
 from billdrift.onboarding.secrets import (
@@ -35,6 +34,7 @@ from billdrift.onboarding.secrets import (
 )
 from billdrift.onboarding.toml_text import BillingInput, Draft, render_config
 from billdrift.sources.app.columns import ROLES, ColumnMapping, detect_columns
+from billdrift.sources.app.sqlite import open_sqlite
 from billdrift.sources.registry import open_billing
 
 #: What it means for `check` when a role has no column.

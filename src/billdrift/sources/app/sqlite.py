@@ -89,6 +89,18 @@ def connect_read_only(path: Path) -> sqlite3.Connection:
     return con
 
 
+def open_sqlite(location: str) -> tuple[Path, sqlite3.Connection]:
+    """The database file behind `location`, opened read-only; SourceError if it is not one."""
+    path = database_path(location)
+    if not path.exists():
+        raise SourceError(f"SQLite database not found: {path}")
+    if path.is_dir():
+        raise SourceError(f"app input {path} is a directory; expected a SQLite database")
+    if path.stat().st_size and not is_sqlite_file(path):
+        raise SourceError(f"{path.name} is not a SQLite database (no SQLite header)")
+    return path, connect_read_only(path)
+
+
 def check_read_only_query(query: str) -> str:
     """The query without trailing semicolons; ConfigError unless it is a SELECT.
 
@@ -122,14 +134,7 @@ class SqliteAppSource(AppSource):
         return path.suffix.lower() in _SUFFIXES or (path.is_file() and is_sqlite_file(path))
 
     def read(self) -> AppData:
-        path = database_path(self.location)
-        if not path.exists():
-            raise SourceError(f"SQLite database not found: {path}")
-        if path.is_dir():
-            raise SourceError(f"app input {path} is a directory; expected a SQLite database")
-        if path.stat().st_size and not is_sqlite_file(path):
-            raise SourceError(f"{path.name} is not a SQLite database (no SQLite header)")
-        con = connect_read_only(path)
+        path, con = open_sqlite(self.location)
         try:
             plan = _plan(con, path.name, self)
             return _Reader(con, plan).read()
