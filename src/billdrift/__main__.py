@@ -1,5 +1,5 @@
 """`python -m billdrift` runs the CLI."""
 
-from billdrift.cli import main
+from billdrift.entry import main
 
 main()

@@ -520,3 +520,27 @@ def test_unknown_interval_and_bad_quantity_are_skips(tmp_path: Path) -> None:
         ),
         Skip("billing", "subs.csv", "line 4", "'1.5' is not a whole number", "Quantity", "cus_3"),
     )
+
+
+def test_mixed_line_endings_are_read_as_lf_with_a_note(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "subs.csv",
+        "id,Customer ID,Status\r\nsub_1,cus_1,active\nsub_2,cus_2,bogus\r\nsub_3,cus_3,active\n",
+    )
+    data = read(StripeCsvSource, path)
+    assert data.subscriptions["subscription_id"].to_pylist() == ["sub_1", "sub_2", "sub_3"]
+    assert data.subscriptions["source_ref"].to_pylist() == [
+        "subs.csv:line 2",
+        "subs.csv:line 3",
+        "subs.csv:line 4",
+    ]
+    assert data.notes[-1] == "subs.csv: mixed CRLF/LF line endings were read as LF"
+
+
+def test_a_stray_carriage_return_names_its_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "subs.csv", "id,Customer ID,Status\nsub_1,cus_1,active\nsub_2,cus\r_2,x\n"
+    )
+    with pytest.raises(SourceError, match=r"subs\.csv: line 3 has a carriage return"):
+        read(StripeCsvSource, path)

@@ -54,6 +54,7 @@ from billdrift.sources.app.columns import (
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.signals import access_signals
 from billdrift.sources.app.sqlite import is_sqlite_file
+from billdrift.sources.plain_csv import Layout, first_stray_return, lf_only_copy, read_plain
 
 _SUFFIXES: Final = (".csv", ".tsv", ".txt")
 _DELIMITERS: Final = (",", "\t", ";", "|")
@@ -193,7 +194,7 @@ def _empty(name: str, note: str) -> AppData:
 def _read(readable: Path, name: str, encoding: str, source: CsvAppSource, scratch: Path) -> AppData:
     notes: tuple[str, ...] = ()
     if _cr_only(readable):  # classic Mac / old Excel exports end lines with CR alone
-        readable = _lf_only(readable, scratch / "lf.csv", lone_cr=True)
+        readable = lf_only_copy(readable, scratch / "lf.csv", lone_cr=True)
         notes = (f"{name}: CR line endings were read as line breaks",)
     header = _read_header(readable, name, Path(source.location).suffix.lower() == ".tsv")
     if header is None:
@@ -206,11 +207,11 @@ def _read(readable: Path, name: str, encoding: str, source: CsvAppSource, scratc
             raise SourceError(f"cannot read app file {name}: {error}") from None
         # DuckDB's strict parser stops at mixed CRLF/LF line endings; LF-only is
         # equivalent (same physical lines) and still strict about everything else.
-        readable = _lf_only(readable, scratch / "lf.csv", lone_cr=False)
+        readable = lf_only_copy(readable, scratch / "lf.csv", lone_cr=False)
         try:
             data = _run(readable, name, encoding, header, mapping, scratch)
         except duckdb.InvalidInputException as again:
-            line = _first_stray_cr(readable)
+            line = first_stray_return(readable)
             if line is None:
                 raise SourceError(f"cannot read app file {name}: {again}") from None
             raise SourceError(
@@ -245,19 +246,6 @@ def _cr_only(readable: Path) -> bool:
     with readable.open("rb") as handle:
         head = handle.read(_TAIL)
     return b"\r" in head and b"\n" not in head
-
-
-def _lf_only(readable: Path, target: Path, lone_cr: bool) -> Path:
-    """A copy with CRLF (and, for CR-only files, CR) line endings turned into LF."""
-    data = readable.read_bytes().replace(b"\r\n", b"\n")
-    target.write_bytes(data.replace(b"\r", b"\n") if lone_cr else data)
-    return target
-
-
-def _first_stray_cr(path: Path) -> int | None:
-    data = path.read_bytes()
-    position = data.find(b"\r")
-    return None if position < 0 else data.count(b"\n", 0, position) + 1
 
 
 @dataclass(frozen=True)
@@ -475,6 +463,7 @@ class _CsvRun:
         self.mapping = mapping
         self.fields = mapping.fields()
         self.rejects = f"billdrift_rejects_{uuid.uuid4().hex}"
+        self.plain = False  # set by _stage: Arrow read the file (no rejects table)
         position: dict[str, int] = {}
         for index, column in enumerate(header.columns):
             position.setdefault(column, index)
@@ -516,13 +505,32 @@ class _CsvRun:
         # parallel CSV scan under a projection of CASE expressions (seen at 1M rows:
         # 2-3 runs in 6 came out reordered, with CREATE TABLE AS and with streamed
         # results alike), and line numbers must not depend on luck.
-        raw = self.con.sql(f"SELECT * FROM {self._scan_sql()}").to_arrow_table()
+        raw = self._plain_scan()
+        self.plain = raw is not None
+        if raw is None:
+            raw = self.con.sql(f"SELECT * FROM {self._scan_sql()}").to_arrow_table()
         self.raw = raw.append_column("k", ordinals(len(raw)))
         self.con.register("raw", self.raw)
         self.staged = self.con.sql(f"SELECT {', '.join(select)}, k FROM raw").to_arrow_table()
         self.con.register("staged", self.staged)
 
+    def _plain_scan(self) -> pa.Table | None:
+        """Every column read by Arrow when the file is plain (see
+        :mod:`billdrift.sources.plain_csv`), else None: DuckDB scans it."""
+        if self.header.lines != 1:
+            return None
+        layout = Layout.of(self.readable)
+        if not layout.plain:
+            return None
+        width = len(self.header.columns)
+        raw = read_plain(self.readable, self.header.delimiter, width, range(width))
+        if raw is None or layout.lines != 1 + raw.num_rows:
+            return None
+        return raw
+
     def _rejected(self) -> dict[int, str]:
+        if self.plain:
+            return {}  # Arrow read every record: nothing was rejected
         rows = self.con.execute(
             f"SELECT line, error_type, error_message FROM {quote_identifier(self.rejects)} "
             "ORDER BY line"
@@ -539,7 +547,10 @@ class _CsvRun:
         self._stage()
         rejected = self._rejected()
         n_good = int(self.con.execute("SELECT count(*) FROM staged").fetchall()[0][0])
-        lines = _line_map(self.readable, self.header, n_good, sorted(rejected))
+        if self.plain:  # one record per line was proved before the file was read
+            lines = _LineMap(*_skipping([0]), lambda line: line)
+        else:
+            lines = _line_map(self.readable, self.header, n_good, sorted(rejected))
         has_dups = self._find_duplicates()
         joins, line_sql, ordered = self._joins(lines, has_dups)
         good_rows = self._good_condition(has_dups)

@@ -29,7 +29,9 @@ Reading rules:
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import dataclasses
 import io
 import itertools
 import re
@@ -37,7 +39,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +64,7 @@ from billdrift.sources.billing.common import (
     skip,
 )
 from billdrift.sources.billing.interface import BillingSource
+from billdrift.sources.plain_csv import Layout, first_stray_return, lf_only_copy, read_plain
 
 #: Canonical role -> header names (normalised: lower case, single spaces, no "(utc)").
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -134,6 +137,8 @@ class Header:
     #: Values in the first rows carry surrounding spaces ("sub_1, cus_1"), so text is
     #: trimmed. Decided from a sample because trimming every value costs real time.
     padded: bool = False
+    #: A quote character in the first megabyte: Arrow's plain-file path is not tried.
+    quoted: bool = False
 
     def label(self, role: str) -> str:
         return self.names[self.roles[role]].strip()
@@ -144,17 +149,22 @@ def parse_header(head: str) -> Header:
     first_line = head.split("\n", 1)[0]
     delimiter = max(_DELIMITERS, key=first_line.count)
     rows = csv.reader(io.StringIO(head), delimiter=delimiter)
-    names = next(rows, [])
+    try:
+        names = next(rows, [])
+    except csv.Error:  # a stray carriage return: the header line as it stands
+        names = first_line.rstrip("\r").split(delimiter)
     normalised = [normalise(name) for name in names]
     roles: dict[str, int] = {}
     for role, aliases in ALIASES.items():
         found = next((alias for alias in aliases if alias in normalised), None)
         if found is not None:
             roles[role] = normalised.index(found)
-    sample = [names, *itertools.islice(rows, _SAMPLE_ROWS)]
+    sample = [names]
+    with contextlib.suppress(csv.Error):  # a malformed row is DuckDB's to report, by line
+        sample.extend(itertools.islice(rows, _SAMPLE_ROWS))
     padded = any(value != value.strip() for row in sample for value in row if value.strip())
     lines = 1 + sum(name.count("\n") for name in names)
-    return Header(tuple(names), delimiter, lines, roles, padded)
+    return Header(tuple(names), delimiter, lines, roles, padded, '"' in head)
 
 
 class StripeCsvSource(BillingSource):
@@ -176,7 +186,28 @@ class StripeCsvSource(BillingSource):
         if missing:
             raise SourceError(_missing_message(self.location, header, missing))
         with _duckdb_readable(self.location, self.options.encoding, codec) as (path, encoding):
-            return _read(path, encoding, header, self.location, self.options, self.kind)
+            try:
+                return _read(path, encoding, header, self.location, self.options, self.kind)
+            except _StrayReturn:
+                pass
+            return self._read_lf_only(Path(path), encoding, header)
+
+    def _read_lf_only(self, path: Path, encoding: str, header: Header) -> BillingData:
+        """Mixed CRLF/LF endings (a file edited by hand) read as LF, with a note; a
+        carriage return that ends no line is named by its line."""
+        name = display_name(self.location)
+        with tempfile.TemporaryDirectory(prefix="billdrift-") as tmp:
+            fixed = lf_only_copy(path, Path(tmp) / "lf.csv", lone_cr=False)
+            try:
+                data = _read(str(fixed), encoding, header, self.location, self.options, self.kind)
+            except _StrayReturn:
+                line = first_stray_return(fixed)
+                raise SourceError(
+                    f"cannot parse billing file {self.location}: line {line} has a carriage "
+                    "return (\\r) outside quotes; remove it or quote that value"
+                ) from None
+        note = f"{name}: mixed CRLF/LF line endings were read as LF"
+        return dataclasses.replace(data, notes=(*data.notes, note))
 
     def _header(self, codec: str) -> Header:
         try:
@@ -317,6 +348,23 @@ def _build_query(path: str, encoding: str, header: Header, rejects: str) -> _Que
         f"SELECT {''.join(item + ', ' for item in outputs)}CASE {bad} END AS _bad, _k FROM parsed"
     )
     return _Query(scan, query, tuple(role for role, _ in checks), passthrough)
+
+
+def _plain_scan(
+    path: str, encoding: str, header: Header, layout: Future[Layout]
+) -> pa.Table | None:
+    """The scan's columns read by Arrow when the file is plain (see
+    :mod:`billdrift.sources.plain_csv`), else None: DuckDB scans it."""
+    if encoding != "utf-8" or header.quoted or header.lines != 1:
+        return None
+    columns = sorted(set(header.roles.values()))
+    scanned = read_plain(path, header.delimiter, len(header.names), columns)
+    if scanned is None:
+        return None
+    counted = layout.result()
+    if not counted.plain or counted.lines != 1 + scanned.num_rows:
+        return None
+    return scanned
 
 
 def _timestamp(raw: str) -> str:
@@ -492,6 +540,11 @@ def _ids_and_names(
 # --------------------------------------------------------------------------- reading
 
 
+class _StrayReturn(Exception):
+    """DuckDB's strict parser met a carriage return that ends no line (or mixed
+    CRLF/LF endings); :meth:`StripeCsvSource.read` handles it."""
+
+
 @dataclass(frozen=True)
 class _Reject:
     """A row DuckDB could not split into the header's columns."""
@@ -517,11 +570,15 @@ def _read(
         con.sql("SET TimeZone = 'UTC'")
         con.sql("SET preserve_insertion_order = true")  # result row k = data record k
         with ThreadPoolExecutor(1) as pool:
-            # Counting the file's line breaks runs while DuckDB parses (it releases the GIL).
-            layout = pool.submit(_Layout.of, path)
+            # Counting the file's line breaks runs while the file is parsed (Arrow and
+            # DuckDB both release the GIL).
+            layout = pool.submit(Layout.of, path)
             try:
                 query = _build_query(path, encoding, header, rejects_table)
-                scanned = con.sql(query.scan).to_arrow_table()
+                scanned = _plain_scan(path, encoding, header, layout)
+                plain = scanned is not None
+                if scanned is None:
+                    scanned = con.sql(query.scan).to_arrow_table()
                 ordinal = ordinals(scanned.num_rows)
                 con.register("scanned_rows", scanned.append_column("_k", ordinal))
                 table = con.sql(query.parse).to_arrow_table()
@@ -530,8 +587,10 @@ def _read(
                 table = table.drop_columns(["_k"])
                 for output, column in query.passthrough.items():  # row k is record k in both
                     table = table.append_column(output, scanned.column(column))
-                rejects = _rejects(con, rejects_table, location, options, header)
+                rejects = [] if plain else _rejects(con, rejects_table, location, options, header)
             except duckdb.Error as error:
+                if "invalid state" in str(error):
+                    raise _StrayReturn from None
                 raise SourceError(f"cannot read billing file {location}: {error}") from None
             lines, reject_lines = _line_numbers(
                 path, layout.result(), header.lines, table.num_rows, rejects
@@ -599,26 +658,8 @@ def _customer_in_row(raw: str, header: Header) -> str | None:
     return value if value.startswith(("cus_", "ctm_")) else None
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """How many physical lines the file has up to its last non-empty one."""
-
-    lines: int
-
-    @classmethod
-    def of(cls, path: str) -> _Layout:
-        breaks, tail, buffer = 0, b"", bytearray(1 << 22)
-        with open(path, "rb", buffering=0) as handle:
-            while size := handle.readinto(buffer):
-                chunk = buffer if size == len(buffer) else buffer[:size]
-                breaks += chunk.count(b"\n")
-                tail = (tail + chunk[-4096:])[-4096:]
-        trailing = tail[len(tail.rstrip(b"\r\n")) :].count(b"\n")
-        return cls(breaks - trailing + 1)
-
-
 def _line_numbers(
-    path: str, layout: _Layout, header_lines: int, count: int, rejects: list[_Reject]
+    path: str, layout: Layout, header_lines: int, count: int, rejects: list[_Reject]
 ) -> tuple[pa.Array | None, list[int]]:
     """Physical line of every result row (None: simply row + header + 1) and of each reject.
 
