@@ -217,7 +217,9 @@ def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list
             )
     if subscriptions:
         linked = _scalar(con, "SELECT count(customer_id) FROM app_accounts")
-        stale = linked - _scalar(con, "SELECT count(*) FROM account_links WHERE linked")
+        stale = linked - _scalar(
+            con, "SELECT count(*) FROM account_links WHERE linked AND account_id IS NOT NULL"
+        )
         if linked >= policy.partial_min_links and stale > policy.partial_max_missing_ratio * linked:
             errors.append(
                 f"{stale} of {linked} accounts link to customers the billing data does not "

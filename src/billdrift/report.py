@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from billdrift.model import KIND_ORDER, Finding, Severity, Skip, Verdict
+from billdrift.model import KIND_ORDER, Finding, Kind, Severity, Skip, Verdict
 
 SCHEMA_VERSION = "1.0"
 
@@ -71,12 +71,11 @@ class Report:
 
     @property
     def exposure_by_kind(self) -> dict[str, dict[str, str]]:
-        result: dict[str, dict[str, str]] = {}
-        for kind in KIND_ORDER:
-            totals = _totals(f for f in self.findings if f.kind == kind)
-            if totals:
-                result[kind.value] = totals
-        return result
+        by_kind: dict[Kind, list[Finding]] = {}
+        for finding in self.findings:  # one pass: reports can hold tens of thousands
+            if finding.exposure is not None:
+                by_kind.setdefault(finding.kind, []).append(finding)
+        return {kind.value: _totals(by_kind[kind]) for kind in KIND_ORDER if kind in by_kind}
 
     @property
     def exit_code(self) -> int:
@@ -85,13 +84,16 @@ class Report:
 
 
 def _totals(findings: Iterable[Finding]) -> dict[str, str]:
+    """Exact decimal sums per currency. Amounts repeat (a book has few prices), so
+    each distinct amount is counted and multiplied once rather than parsed per row."""
+    counted = Counter(
+        (finding.exposure.currency, finding.exposure.monthly_amount)
+        for finding in findings
+        if finding.exposure is not None
+    )
     sums: dict[str, Decimal] = {}
-    for finding in findings:
-        if finding.exposure is not None:
-            currency = finding.exposure.currency
-            sums[currency] = sums.get(currency, Decimal(0)) + Decimal(
-                finding.exposure.monthly_amount
-            )
+    for (currency, amount), times in counted.items():
+        sums[currency] = sums.get(currency, Decimal(0)) + Decimal(amount) * times
     return {currency: str(sums[currency]) for currency in sorted(sums)}
 
 

@@ -7,25 +7,27 @@ from typing import Any
 import orjson
 
 from billdrift import __version__
-from billdrift.model import Finding
+from billdrift.model import Finding, Severity
 from billdrift.render.interface import Renderer
 from billdrift.report import SCHEMA_VERSION, Report
 
+#: Severity labels by value: a tuple index, because enum properties cost a Python
+#: call each and a large report has tens of thousands of findings.
+_LABELS = ("", *(severity.label for severity in sorted(Severity)))
+
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
+    exposure = finding.exposure
     return {
-        "kind": finding.kind.value,
-        "severity": finding.severity.label,
+        "kind": str(finding.kind),
+        "severity": _LABELS[finding.severity],
         "confidence": finding.confidence,
         "account_id": finding.account_id,
         "customer_id": finding.customer_id,
         "subscription_id": finding.subscription_id,
         "exposure": None
-        if finding.exposure is None
-        else {
-            "monthly_amount": finding.exposure.monthly_amount,
-            "currency": finding.exposure.currency,
-        },
+        if exposure is None
+        else {"monthly_amount": exposure.monthly_amount, "currency": exposure.currency},
         "message": finding.message,
         "fix": finding.fix,
         "evidence": finding.evidence,

@@ -39,8 +39,8 @@ LEFT JOIN billing_subscriptions b ON b.subscription_id = c.subscription_id
 ORPHANED_SUBSCRIPTION_SQL = """
 WITH orphans AS (
   SELECT c.customer_id, c.subscription_id, c.entitlement_reason, c.decision
-  FROM customers c
-  WHERE c.entitles AND NOT c.claimed_by_id
+  FROM unclaimed_customers c
+  WHERE c.entitles
     AND NOT EXISTS (SELECT 1 FROM match_candidates m WHERE m.customer_id = c.customer_id)
     AND NOT EXISTS (SELECT 1 FROM unreadable_rows u
                     WHERE u.side = 'app' AND u.customer_id = c.customer_id)

@@ -109,9 +109,8 @@ LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 """
 
 #: One row per billing customer: its best subscription (live beats unknown beats
-#: ended; then latest period end, latest creation, smallest id), how many it has,
-#: and whether any account stores its id (then email matching leaves it alone and
-#: it cannot be orphaned).
+#: ended; then latest period end, latest creation, smallest id) and how many it
+#: has. Whether an account stores its id is learnt in :data:`ACCOUNT_LINKS`.
 CUSTOMERS = f"""
 WITH counted AS (
   SELECT customer_id, count(*) AS n_subscriptions
@@ -142,9 +141,7 @@ best AS (
   ) ranked
   WHERE rank_in_customer = 1
 )
-SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions,
-       EXISTS (SELECT 1 FROM app_accounts a WHERE a.customer_id = best.customer_id)
-         AS claimed_by_id
+SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
 FROM best
 """
 
@@ -165,23 +162,32 @@ WHERE g.is_primary
 #: Every account with the billing customer its stored id names, if that customer
 #: exists, that customer's verdict and the app's access: the exact match settles
 #: almost every account, so the costlier methods below see only the rest
-#: (`linked` false), and the account's state needs no other large join.
+#: (`linked` false), and the account's state needs no other large join. A full
+#: join: the same pass yields the customers no account stores (`account_id` NULL),
+#: which email matching may take and which can be orphaned.
 ACCOUNT_LINKS = f"""
 SELECT a.account_id, a.customer_id AS stored_customer_id,
        a.subscription_id AS linked_subscription_id, a.email, a.plan,
        c.customer_id IS NOT NULL AS linked, c.customer_id, c.subscription_id, c.entitles,
        c.entitlement_reason, x.primary_grants
 FROM app_accounts a
-LEFT JOIN customers c ON c.customer_id = a.customer_id
+FULL JOIN customers c ON c.customer_id = a.customer_id
 LEFT JOIN ({ACCOUNT_ACCESS}) x ON x.account_id = a.account_id
+"""
+
+#: Billing customers whose id no account stores: email matching may take them,
+#: and an entitled one no method matches is orphaned.
+UNCLAIMED_CUSTOMERS = """
+SELECT c.* FROM customers c
+WHERE c.customer_id IN (SELECT customer_id FROM account_links WHERE account_id IS NULL)
 """
 
 #: The email of each customer no account claims by id (`by_subscription` in scope).
 _UNCLAIMED_EMAILS = """(
     SELECT c.customer_id, min(s.customer_email) AS email
-    FROM customers c
+    FROM unclaimed_customers c
     JOIN billing_subscriptions s ON s.customer_id = c.customer_id
-    WHERE NOT c.claimed_by_id AND s.customer_email IS NOT NULL
+    WHERE s.customer_email IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM by_subscription k WHERE k.customer_id = c.customer_id)
     GROUP BY c.customer_id) unclaimed"""
 
@@ -304,6 +310,7 @@ FROM (
   FROM account_links l
   LEFT JOIN other_matches o ON o.account_id = l.account_id
   LEFT JOIN account_flags f ON f.account_id = l.account_id
+  WHERE l.account_id IS NOT NULL
 ) r
 """
 
@@ -406,6 +413,7 @@ GROUP BY s.customer_id
 STAGES: tuple[tuple[str, str], ...] = (
     ("customers", CUSTOMERS),
     ("account_links", ACCOUNT_LINKS),
+    ("unclaimed_customers", UNCLAIMED_CUSTOMERS),
     ("match_candidates", MATCH_CANDIDATES),
     ("other_matches", OTHER_MATCHES),
     ("account_flags", ACCOUNT_FLAGS),
