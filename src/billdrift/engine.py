@@ -218,7 +218,7 @@ def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list
     if subscriptions:
         linked = _scalar(con, "SELECT count(customer_id) FROM app_accounts")
         stale = linked - _scalar(
-            con, "SELECT count(*) FROM account_links WHERE linked AND account_id IS NOT NULL"
+            con, "SELECT count(*) FROM account_state WHERE match_method = 'customer_id'"
         )
         if linked >= policy.partial_min_links and stale > policy.partial_max_missing_ratio * linked:
             errors.append(

@@ -162,24 +162,32 @@ WHERE g.is_primary
 #: Every account with the billing customer its stored id names, if that customer
 #: exists, that customer's verdict and the app's access: the exact match settles
 #: almost every account, so the costlier methods below see only the rest
-#: (`linked` false), and the account's state needs no other large join. A full
-#: join: the same pass yields the customers no account stores (`account_id` NULL),
-#: which email matching may take and which can be orphaned.
+#: (`linked` false). Never materialized: :data:`ACCOUNT_STATE` reads it as it
+#: streams (a million-row table of it was the run's peak memory).
 ACCOUNT_LINKS = f"""
-SELECT a.account_id, a.customer_id AS stored_customer_id,
-       a.subscription_id AS linked_subscription_id, a.email, a.plan,
+SELECT a.account_id, a.customer_id AS stored_customer_id, a.plan,
        c.customer_id IS NOT NULL AS linked, c.customer_id, c.subscription_id, c.entitles,
        c.entitlement_reason, x.primary_grants
 FROM app_accounts a
-FULL JOIN customers c ON c.customer_id = a.customer_id
+LEFT JOIN customers c ON c.customer_id = a.customer_id
 LEFT JOIN ({ACCOUNT_ACCESS}) x ON x.account_id = a.account_id
+"""
+
+#: What the exact customer-id link leaves over, from one full join: accounts whose
+#: stored id names no billing customer (`account_id` set) and customers whose id
+#: no account stores (`customer_id` set). Both are few; only they are kept.
+LINK_GAPS = """
+SELECT a.account_id, a.subscription_id AS linked_subscription_id, a.email, c.customer_id
+FROM app_accounts a
+FULL JOIN customers c ON c.customer_id = a.customer_id
+WHERE a.account_id IS NULL OR c.customer_id IS NULL
 """
 
 #: Billing customers whose id no account stores: email matching may take them,
 #: and an entitled one no method matches is orphaned.
 UNCLAIMED_CUSTOMERS = """
 SELECT c.* FROM customers c
-WHERE c.customer_id IN (SELECT customer_id FROM account_links WHERE account_id IS NULL)
+WHERE c.customer_id IN (SELECT customer_id FROM link_gaps WHERE account_id IS NULL)
 """
 
 #: The email of each customer no account claims by id (`by_subscription` in scope).
@@ -197,9 +205,9 @@ _UNCLAIMED_EMAILS = """(
 #: account is not mistaken for the paying one.
 MATCH_CANDIDATES = f"""
 WITH unlinked AS (
-  SELECT l.account_id, l.linked_subscription_id AS subscription_id, l.email
-  FROM account_links l
-  WHERE NOT l.linked
+  SELECT g.account_id, g.linked_subscription_id AS subscription_id, g.email
+  FROM link_gaps g
+  WHERE g.account_id IS NOT NULL
 ),
 by_subscription AS (
   SELECT u.account_id, s.customer_id, 'subscription_id' AS method, 0.95 AS confidence
@@ -257,7 +265,7 @@ HAVING bool_or(grants) AND NOT bool_and(grants)
 #: Exactly one state per account. Rules that report per-account findings read it.
 #: A verdict that hinges on a billing row that could not be read is held back as
 #: ambiguous rather than reported as drift.
-ACCOUNT_STATE = """
+ACCOUNT_STATE = f"""
 SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
        r.match_confidence, r.candidates, r.app_grants, r.entitles, r.plan,
        CASE WHEN r.billing_unreadable
@@ -307,10 +315,9 @@ FROM (
            WHEN coalesce(l.entitles, o.entitles) IS NULL
              THEN coalesce(l.entitlement_reason, o.entitlement_reason)
          END AS raw_reason
-  FROM account_links l
+  FROM ({ACCOUNT_LINKS}) l
   LEFT JOIN other_matches o ON o.account_id = l.account_id
   LEFT JOIN account_flags f ON f.account_id = l.account_id
-  WHERE l.account_id IS NOT NULL
 ) r
 """
 
@@ -412,7 +419,7 @@ GROUP BY s.customer_id
 
 STAGES: tuple[tuple[str, str], ...] = (
     ("customers", CUSTOMERS),
-    ("account_links", ACCOUNT_LINKS),
+    ("link_gaps", LINK_GAPS),
     ("unclaimed_customers", UNCLAIMED_CUSTOMERS),
     ("match_candidates", MATCH_CANDIDATES),
     ("other_matches", OTHER_MATCHES),
