@@ -397,3 +397,15 @@ def test_sqlite_app_with_an_unreadable_row(tmp_path: Path, files: dict[str, Path
         "row id=u3",
         "has_paid_access",
     )
+
+
+def test_the_command_leaves_nothing_but_its_own_words_on_stderr() -> None:
+    """The entry point pauses the garbage collector while modules load; objects it
+    left uncollectable (gc.freeze) made DuckDB's bindings print leak warnings at exit."""
+    done = subprocess.run(
+        [sys.executable, "-m", "billdrift", "demo"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0
+    assert done.stderr.splitlines() and all(
+        line.startswith("billdrift") for line in done.stderr.splitlines()
+    ), done.stderr
