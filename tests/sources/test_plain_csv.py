@@ -186,7 +186,7 @@ def test_invalid_utf8_is_left_to_duckdb(tmp_path: Path, arrow_calls: list[pa.Tab
 def test_read_plain_gives_text_columns_with_empty_fields_as_null(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("a;b;c\n1; x ;\n;2;3\n")
-    table = read_plain(path, ";", 3, [0, 2])
+    table = read_plain(path, ";", 3, [0, 2], lambda: Layout.of(path))
     assert table is not None
     assert table.column_names == ["c0", "c2"]
     assert table.to_pylist() == [{"c0": "1", "c2": None}, {"c0": None, "c2": "3"}]
@@ -207,7 +207,7 @@ def test_read_plain_declines_what_it_cannot_read_exactly(
 ) -> None:
     path = tmp_path / "t.csv"
     path.write_bytes(content)
-    assert read_plain(path, ",", width, range(width)) is None
+    assert read_plain(path, ",", width, range(width), lambda: Layout.of(path)) is None
 
 
 @pytest.mark.parametrize(
@@ -239,3 +239,22 @@ def test_layout_sees_a_crlf_split_across_two_reads(
     path = tmp_path / "t.csv"
     path.write_bytes(b"abc\r\nde\r\nf\r\n")  # the first CRLF straddles bytes 3 and 4
     assert Layout.of(path) == Layout(3)
+
+
+@pytest.mark.parametrize(
+    ("damaged", "clean"),
+    [
+        # Arrow skips the blank line: fewer records than lines
+        (b"a,b\n1,2\n\n3,4\n", b"a,b\n1,2\n3,4\n"),
+        # a quote: Arrow (quoting off) would keep it as text
+        (b'a,b\n1,"2"\n', b"a,b\n1,2\n"),
+    ],
+)
+def test_read_plain_declines_when_the_layout_disagrees(
+    tmp_path: Path, damaged: bytes, clean: bytes
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(clean)
+    assert read_plain(path, ",", 2, range(2), lambda: Layout.of(path)) is not None
+    path.write_bytes(damaged)
+    assert read_plain(path, ",", 2, range(2), lambda: Layout.of(path)) is None

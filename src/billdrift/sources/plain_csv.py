@@ -18,7 +18,7 @@ text as written, an empty field as NULL.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,20 +69,26 @@ class Layout:
 
 
 def read_plain(
-    path: str | Path, delimiter: str, width: int, columns: Sequence[int]
+    path: str | Path,
+    delimiter: str,
+    width: int,
+    columns: Sequence[int],
+    layout: Callable[[], Layout],
 ) -> pa.Table | None:
     """Columns ``c<i>`` (for each i in `columns`) of a plain file, as text; None if the
     file is not plain or Arrow cannot read every record of it.
 
-    The caller still checks the record count against :class:`Layout` (the only
-    way to know no blank line was skipped) before trusting the result.
+    `layout` gives the file's :class:`Layout` (a source may count it in a thread
+    while Arrow parses); the result is trusted only if the layout is plain and
+    its line count equals header + records, the one way to know Arrow skipped no
+    blank line and split no line on a stray carriage return.
     """
     if width < 2:  # a one-column file cannot show a ragged row: leave it to DuckDB
         return None
     names = [f"c{index}" for index in range(width)]
     wanted = [names[index] for index in columns]
     try:
-        return pa_csv.read_csv(
+        table = pa_csv.read_csv(
             path,
             read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=_BLOCK),
             parse_options=pa_csv.ParseOptions(delimiter=delimiter, quote_char=False),
@@ -95,6 +101,10 @@ def read_plain(
         )
     except (pa.ArrowInvalid, OSError):
         return None
+    counted = layout()
+    if not counted.plain or counted.lines != 1 + table.num_rows:
+        return None
+    return table
 
 
 def lf_only_copy(path: Path, target: Path, lone_cr: bool) -> Path:
@@ -109,8 +119,15 @@ def lf_only_copy(path: Path, target: Path, lone_cr: bool) -> Path:
     return target
 
 
-def first_stray_return(path: Path) -> int | None:
-    """The line of the first carriage return in an LF-only file (one that ends no line)."""
+def stray_return_message(path: Path, what: str) -> str | None:
+    """Why DuckDB's strict parser stopped on an LF-only file: the line of its first
+    carriage return (one that ends no line), or None when it has none."""
     data = path.read_bytes()
     position = data.find(b"\r")
-    return None if position < 0 else data.count(b"\n", 0, position) + 1
+    if position < 0:
+        return None
+    line = data.count(b"\n", 0, position) + 1
+    return (
+        f"cannot parse {what}: line {line} has a carriage return (\\r) outside quotes; "
+        "remove it or quote that value"
+    )

@@ -16,6 +16,7 @@ from billdrift.errors import ConfigError, SourceError
 from billdrift.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS
 from billdrift.sources.app.booleans import ACCEPTED, FALSE_SPELLINGS, TRUE_SPELLINGS
 from billdrift.sources.app.csv_file import CsvAppSource, _Header, _line_map
+from billdrift.sources.plain_csv import Layout
 from tests.sources.app.conftest import ReadCsv, WriteCsv
 from tests.sources.app.helpers import accounts, signals, skips
 
@@ -433,6 +434,7 @@ def test_line_numbers_are_marked_approximate_when_no_method_agrees(write_csv: Wr
     # DuckDB and the line scanners never disagreed on any real input we could build;
     # simulate it with a row count that no layout explains.
     path = write_csv("id,paid\n1,1\n\n2,0\n")
-    lines = _line_map(path, _Header(("id", "paid"), ",", 1), n_good=5, rejected=[])
+    header = _Header(("id", "paid"), ",", 1)
+    lines = _line_map(path, header, n_good=5, rejected=[], layout=Layout.of(path))
     assert lines.approximate
     assert lines.line_of(0) == 2

@@ -54,7 +54,7 @@ from billdrift.sources.app.columns import (
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.signals import access_signals
 from billdrift.sources.app.sqlite import is_sqlite_file
-from billdrift.sources.plain_csv import Layout, first_stray_return, lf_only_copy, read_plain
+from billdrift.sources.plain_csv import Layout, lf_only_copy, read_plain, stray_return_message
 
 _SUFFIXES: Final = (".csv", ".tsv", ".txt")
 _DELIMITERS: Final = (",", "\t", ";", "|")
@@ -62,7 +62,6 @@ _DELIMITER_NAMES: Final = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pi
 _GLOB_CHARS: Final = frozenset("*?[]{}")
 _CHUNK: Final = 1 << 24
 _TAIL: Final = 1 << 16
-_COUNT_CHUNK: Final = 1 << 22
 _CASE_SEGMENTS: Final = 64  # up to this many line-number segments, a CASE beats a join
 _WS: Final = sql_string(WHITESPACE)
 
@@ -211,13 +210,8 @@ def _read(readable: Path, name: str, encoding: str, source: CsvAppSource, scratc
         try:
             data = _run(readable, name, encoding, header, mapping, scratch)
         except duckdb.InvalidInputException as again:
-            line = first_stray_return(readable)
-            if line is None:
-                raise SourceError(f"cannot read app file {name}: {again}") from None
-            raise SourceError(
-                f"cannot parse {name}: line {line} has a carriage return (\\r) outside "
-                "quotes; remove it or quote that value"
-            ) from None
+            message = stray_return_message(readable, name)
+            raise SourceError(message or f"cannot read app file {name}: {again}") from None
         notes = (f"{name}: mixed CRLF/LF line endings were read as LF",)
     return dataclasses.replace(data, notes=(*data.notes, *notes))
 
@@ -291,11 +285,16 @@ def _segments(lines: list[int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return tuple(starts) or (0,), tuple(offsets) or (2,)
 
 
-def _line_map(readable: Path, header: _Header, n_good: int, rejected: list[int]) -> _LineMap:
+def _line_map(
+    readable: Path, header: _Header, n_good: int, rejected: list[int], layout: Layout
+) -> _LineMap:
     """Work out which physical line each row starts on, cheapest method first.
 
-    1. One newline count proves the common layout (every line after the header
-       is one record); then good rows fill the lines DuckDB did not reject.
+    1. The file's line count (`layout`, one counting pass) proves the common
+       layout when it equals header + rows + rejects: every record DuckDB returned
+       or rejected takes at least one line, and blank lines, quoted newlines and
+       rejects that swallow lines only ever add lines. Then good rows fill the
+       lines DuckDB did not reject.
     2. Otherwise quote parity per line finds multi-line records and blank lines
        (a fraction of a second per million lines), accepted only if it accounts
        for exactly DuckDB's row count.
@@ -304,7 +303,7 @@ def _line_map(readable: Path, header: _Header, n_good: int, rejected: list[int])
     A record spanning several lines is reported at its first line.
     """
     extra = header.lines - 1
-    if _simple_layout(readable, header.lines + n_good + len(rejected)):
+    if layout.lines == header.lines + n_good + len(rejected):
         excluded = [*range(header.lines), *(line - 1 + extra for line in rejected)]
         starts, offsets = _skipping(excluded)
         return _LineMap(starts, offsets, lambda line: line + extra)
@@ -368,31 +367,6 @@ def _quote_layout(readable: Path, n_good: int, rejected: list[int]) -> _LineMap 
         return None
     starts, offsets = _skipping(excluded)
     return _LineMap(starts, offsets, logical)
-
-
-def _simple_layout(readable: Path, expected_lines: int) -> bool:
-    """True when every line after the header is exactly one record.
-
-    Every record DuckDB returned or rejected occupies at least one physical
-    line, and blank lines, quoted newlines and rejects that swallow following
-    lines only ever add lines. So if the physical line count (ignoring trailing
-    newlines) equals header + rows + rejects, none of those happened: one
-    counting pass over the bytes, no parsing.
-    """
-    newlines = 0
-    buffer = bytearray(_COUNT_CHUNK)  # reused: no fresh allocation per chunk
-    with readable.open("rb", buffering=0) as handle:
-        while size := handle.readinto(buffer):
-            newlines += buffer.count(b"\n", 0, size)
-        if newlines == 0:
-            return expected_lines <= 1
-        handle.seek(max(0, handle.tell() - _TAIL))
-        tail = handle.read()
-    stripped = tail.rstrip(b"\r\n")
-    if not stripped and len(tail) == _TAIL:
-        return False  # a huge run of trailing newlines: let the exact scan decide
-    trailing = tail.count(b"\n", len(stripped))
-    return newlines - trailing + 1 == expected_lines
 
 
 def _scan_records(readable: Path, delimiter: str) -> tuple[list[int], set[int], bool]:
@@ -464,6 +438,7 @@ class _CsvRun:
         self.fields = mapping.fields()
         self.rejects = f"billdrift_rejects_{uuid.uuid4().hex}"
         self.plain = False  # set by _stage: Arrow read the file (no rejects table)
+        self.layout = Layout(0)  # set by _stage: the file's line count
         position: dict[str, int] = {}
         for index, column in enumerate(header.columns):
             position.setdefault(column, index)
@@ -505,6 +480,7 @@ class _CsvRun:
         # parallel CSV scan under a projection of CASE expressions (seen at 1M rows:
         # 2-3 runs in 6 came out reordered, with CREATE TABLE AS and with streamed
         # results alike), and line numbers must not depend on luck.
+        self.layout = Layout.of(self.readable)
         raw = self._plain_scan()
         self.plain = raw is not None
         if raw is None:
@@ -517,16 +493,11 @@ class _CsvRun:
     def _plain_scan(self) -> pa.Table | None:
         """Every column read by Arrow when the file is plain (see
         :mod:`billdrift.sources.plain_csv`), else None: DuckDB scans it."""
-        if self.header.lines != 1:
-            return None
-        layout = Layout.of(self.readable)
-        if not layout.plain:
+        layout = self.layout
+        if not layout.plain:  # no need to try Arrow at all
             return None
         width = len(self.header.columns)
-        raw = read_plain(self.readable, self.header.delimiter, width, range(width))
-        if raw is None or layout.lines != 1 + raw.num_rows:
-            return None
-        return raw
+        return read_plain(self.readable, self.header.delimiter, width, range(width), lambda: layout)
 
     def _rejected(self) -> dict[int, str]:
         if self.plain:
@@ -550,7 +521,7 @@ class _CsvRun:
         if self.plain:  # one record per line was proved before the file was read
             lines = _LineMap(*_skipping([0]), lambda line: line)
         else:
-            lines = _line_map(self.readable, self.header, n_good, sorted(rejected))
+            lines = _line_map(self.readable, self.header, n_good, sorted(rejected), self.layout)
         has_dups = self._find_duplicates()
         joins, line_sql, ordered = self._joins(lines, has_dups)
         good_rows = self._good_condition(has_dups)

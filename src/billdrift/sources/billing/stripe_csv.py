@@ -64,7 +64,7 @@ from billdrift.sources.billing.common import (
     skip,
 )
 from billdrift.sources.billing.interface import BillingSource
-from billdrift.sources.plain_csv import Layout, first_stray_return, lf_only_copy, read_plain
+from billdrift.sources.plain_csv import Layout, lf_only_copy, read_plain, stray_return_message
 
 #: Canonical role -> header names (normalised: lower case, single spaces, no "(utc)").
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -200,11 +200,10 @@ class StripeCsvSource(BillingSource):
             fixed = lf_only_copy(path, Path(tmp) / "lf.csv", lone_cr=False)
             try:
                 data = _read(str(fixed), encoding, header, self.location, self.options, self.kind)
-            except _StrayReturn:
-                line = first_stray_return(fixed)
+            except _StrayReturn as again:
+                message = stray_return_message(fixed, f"billing file {self.location}")
                 raise SourceError(
-                    f"cannot parse billing file {self.location}: line {line} has a carriage "
-                    "return (\\r) outside quotes; remove it or quote that value"
+                    message or f"cannot read billing file {self.location}: {again}"
                 ) from None
         note = f"{name}: mixed CRLF/LF line endings were read as LF"
         return dataclasses.replace(data, notes=(*data.notes, note))
@@ -355,16 +354,10 @@ def _plain_scan(
 ) -> pa.Table | None:
     """The scan's columns read by Arrow when the file is plain (see
     :mod:`billdrift.sources.plain_csv`), else None: DuckDB scans it."""
-    if encoding != "utf-8" or header.quoted or header.lines != 1:
+    if encoding != "utf-8" or header.quoted:
         return None
     columns = sorted(set(header.roles.values()))
-    scanned = read_plain(path, header.delimiter, len(header.names), columns)
-    if scanned is None:
-        return None
-    counted = layout.result()
-    if not counted.plain or counted.lines != 1 + scanned.num_rows:
-        return None
-    return scanned
+    return read_plain(path, header.delimiter, len(header.names), columns, layout.result)
 
 
 def _timestamp(raw: str) -> str:
@@ -590,7 +583,7 @@ def _read(
                 rejects = [] if plain else _rejects(con, rejects_table, location, options, header)
             except duckdb.Error as error:
                 if "invalid state" in str(error):
-                    raise _StrayReturn from None
+                    raise _StrayReturn(str(error)) from None
                 raise SourceError(f"cannot read billing file {location}: {error}") from None
             lines, reject_lines = _line_numbers(
                 path, layout.result(), header.lines, table.num_rows, rejects
