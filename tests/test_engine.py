@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 
+import pyarrow as pa
 import pytest
 
 from billdrift.engine import reconcile
@@ -29,3 +31,43 @@ def test_garbage_collector_state_is_restored(enabled_before: bool) -> None:
         else:
             gc.disable()
     assert [finding.kind for finding in report.findings] == [Kind.PAID_BUT_BLOCKED]
+
+
+def _findings(report: object) -> list[tuple[object, ...]]:
+    return [
+        (f.kind, f.account_id, f.customer_id, f.message, repr(f.evidence))
+        for f in report.findings  # type: ignore[attr-defined]
+    ]
+
+
+def test_signals_out_of_account_order_give_the_same_findings() -> None:
+    """The engine skips the account-to-signal join when the primary signals list the
+    accounts in order; signals in any other order (a custom source) must be joined
+    and judged identically."""
+    book = billing(sub("sub_1", "cus_1"), sub("sub_2", "cus_2", "canceled"), sub("sub_3", "cus_3"))
+    accounts = app(
+        account("a1", "cus_1", access=False),
+        account("a2", "cus_2", access=True),
+        account("a3", "cus_3", access=True),
+        account("a4", None, access=True),
+        with_status=True,
+    )
+    aligned = reconcile(inputs(book, accounts))
+    reordered = replace(accounts, signals=accounts.signals.take(pa.array([7, 6, 5, 4, 3, 2, 1, 0])))
+    assert _findings(reconcile(inputs(book, reordered))) == _findings(aligned)
+    assert {f.kind for f in aligned.findings} >= {
+        Kind.PAID_BUT_BLOCKED,
+        Kind.UNPAID_BUT_ACTIVE,
+        Kind.MISSING_BILLING_LINK,
+    }
+
+
+def test_an_account_without_a_primary_signal_is_judged_as_denying_access() -> None:
+    """A primary signal missing for one account breaks the alignment: that account
+    reads as 'no access field set' (denied), exactly as through the join."""
+    book = billing(sub("sub_1", "cus_1"), sub("sub_2", "cus_2"))
+    accounts = app(account("a1", "cus_1", access=True), account("a2", "cus_2", access=True))
+    without = replace(accounts, signals=accounts.signals.slice(0, 1))
+    report = reconcile(inputs(book, without))
+    assert [(f.kind, f.account_id) for f in report.findings] == [(Kind.PAID_BUT_BLOCKED, "a2")]
+    assert "no access field set" in report.findings[0].message

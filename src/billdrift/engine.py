@@ -39,6 +39,7 @@ from billdrift.rules.base import Rule, RuleContext
 from billdrift.rules.plans import plans_comparable
 from billdrift.rules.stages import (
     ACCESS_DISAGREEMENTS,
+    ACCOUNT_ACCESS,
     ACCOUNT_DETAIL,
     ACCOUNT_FIELDS,
     CUSTOMER_SUBSCRIPTIONS,
@@ -133,6 +134,26 @@ def _billing_relations(billing: Sequence[BillingData]) -> tuple[pa.Table, pa.Tab
     )
 
 
+def _aligned_access(accounts: pa.Table, signals: pa.Table) -> pa.Table | None:
+    """The :data:`ACCOUNT_ACCESS` relation built without a join, when the primary
+    signals list exactly the accounts in the same order (as every bundled app source
+    writes them); None otherwise, and the engine joins instead."""
+    primary = signals.filter(signals.column("is_primary"))
+    if primary.num_rows != accounts.num_rows:
+        return None
+    same = pc.all(pc.equal(primary.column("account_id"), accounts.column("account_id")))
+    if same.as_py() is False:  # null: no accounts at all
+        return None
+    for name, column in (
+        ("field", "access_field"),
+        ("kind", "access_kind"),
+        ("raw", "access_raw"),
+        ("flag", "access_flag"),
+    ):
+        accounts = accounts.append_column(column, primary.column(name))
+    return accounts
+
+
 def _unreadable_rows(inputs: Inputs) -> pa.Table:
     """Customers named by rows that could not be read, per side."""
     datasets: list[BillingData | AppData] = [*inputs.billing, inputs.app]
@@ -155,11 +176,15 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
     try:
         repeats = _load_billing(con, inputs.billing)
         con.register("billing_repeats", pa.table({"n": pa.array([repeats], pa.int64())}))
-        con.register("app_accounts", _conform(inputs.app.accounts, APP_ACCOUNTS, "app accounts"))
-        con.register(
-            "app_access_signals",
-            _conform(inputs.app.signals, APP_ACCESS_SIGNALS, "app access signals"),
-        )
+        accounts = _conform(inputs.app.accounts, APP_ACCOUNTS, "app accounts")
+        signals = _conform(inputs.app.signals, APP_ACCESS_SIGNALS, "app access signals")
+        con.register("app_accounts", accounts)
+        con.register("app_access_signals", signals)
+        aligned = _aligned_access(accounts, signals)
+        if aligned is None:
+            con.execute(f"CREATE VIEW account_access AS {ACCOUNT_ACCESS}")
+        else:
+            con.register("account_access", aligned)
         for name, table in policy_tables(inputs.config, inputs.as_of).items():
             con.register(name, table)
         con.register("unreadable_rows", _unreadable_rows(inputs))

@@ -1,7 +1,8 @@
 """Shared derived relations every rule reads.
 
 Each stage is plain SQL over the canonical relations (``billing_subscriptions``,
-``billing_items``, ``app_accounts``, ``app_access_signals``) and the policy
+``billing_items``, ``app_accounts``, ``app_access_signals``, and ``account_access``,
+the accounts with their primary signal: :data:`ACCOUNT_ACCESS`) and the policy
 relations built from configuration (``params``, ``status_policy``, ``plan_map``,
 ``app_granting_statuses``, ``internal_email_patterns``, ``internal_roles``,
 ``free_plans``, ``exceptions``, ``unreadable_rows``). Nothing here is DuckDB-only
@@ -145,18 +146,27 @@ SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_s
 FROM best
 """
 
-#: What a signal means: a flag as parsed, a status by the app's granting statuses.
-_SIGNAL_GRANTS = """CASE WHEN g.kind = 'flag' THEN g.flag
-              WHEN g.raw IS NULL OR trim(g.raw) = '' THEN NULL
+
+def _grants(kind: str, flag: str, raw: str) -> str:
+    """What a signal means: a flag as parsed, a status by the app's granting statuses."""
+    return f"""CASE WHEN {kind} = 'flag' THEN {flag}
+              WHEN {raw} IS NULL OR trim({raw}) = '' THEN NULL
               ELSE EXISTS (SELECT 1 FROM app_granting_statuses s
-                           WHERE s.status = lower(trim(g.raw)))
+                           WHERE s.status = lower(trim({raw})))
          END"""
 
-#: The app's access per account, from its primary field (one per account).
-ACCOUNT_ACCESS = f"""
-SELECT g.account_id, {_SIGNAL_GRANTS} AS primary_grants
-FROM app_access_signals g
-WHERE g.is_primary
+
+_SIGNAL_GRANTS = _grants("g.kind", "g.flag", "g.raw")
+
+#: Every account with its primary access signal (the field that decides access) as
+#: columns. The engine registers this relation directly when a source's signals
+#: list the primary field in account order (every bundled source does), sparing a
+#: million-row join; otherwise it is this view.
+ACCOUNT_ACCESS = """
+SELECT a.*, g.field AS access_field, g.kind AS access_kind, g.raw AS access_raw,
+       g.flag AS access_flag
+FROM app_accounts a
+LEFT JOIN app_access_signals g ON g.account_id = a.account_id AND g.is_primary
 """
 
 #: Every account with the billing customer its stored id names, if that customer
@@ -167,10 +177,10 @@ WHERE g.is_primary
 ACCOUNT_LINKS = f"""
 SELECT a.account_id, a.customer_id AS stored_customer_id, a.plan,
        c.customer_id IS NOT NULL AS linked, c.customer_id, c.subscription_id, c.entitles,
-       c.entitlement_reason, x.primary_grants
-FROM app_accounts a
+       c.entitlement_reason,
+       {_grants("a.access_kind", "a.access_flag", "a.access_raw")} AS primary_grants
+FROM account_access a
 LEFT JOIN customers c ON c.customer_id = a.customer_id
-LEFT JOIN ({ACCOUNT_ACCESS}) x ON x.account_id = a.account_id
 """
 
 #: What the exact customer-id link leaves over, from one full join: accounts whose
@@ -390,13 +400,12 @@ SELECT s.account_id, s.matched_customer_id, s.subscription_id, s.match_method,
        b.source_ref AS billing_source_ref,
        c.decision, c.entitlement_reason,
        b.current_period_start + p.grace_days * INTERVAL '1 day' AS grace_until,
-       g.field AS primary_field, g.raw AS primary_raw
+       a.access_field AS primary_field, a.access_raw AS primary_raw
 FROM ({_REPORTED}) s
-JOIN app_accounts a ON a.account_id = s.account_id
+JOIN account_access a ON a.account_id = s.account_id
 CROSS JOIN params p
 LEFT JOIN billing_subscriptions b ON b.subscription_id = s.subscription_id
 LEFT JOIN customers c ON c.customer_id = s.matched_customer_id
-LEFT JOIN app_access_signals g ON g.account_id = s.account_id AND g.is_primary
 """
 
 #: Evidence strings that need aggregation, for a rule's reported rows only.
