@@ -9,9 +9,11 @@ any finding is produced, so a broken export yields ERROR rather than a flood.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -254,22 +256,32 @@ def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list
     return errors
 
 
-def _iso_timestamps(table: pa.Table) -> pa.Table:
-    """Timestamps as ISO-8601 UTC strings to the second, converted in bulk: building
-    a Python datetime per cell is most of the cost of turning rows into findings."""
-    for index, column in enumerate(table.schema):
-        if pa.types.is_timestamp(column.type):
-            seconds = pc.cast(table.column(index), pa.timestamp("s", tz="UTC"), safe=False)
-            text = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%SZ")
-            table = table.set_column(index, column.name, text)
-    return table
+_ISO_SECOND = "'%Y-%m-%dT%H:%M:%SZ'"
+
+
+def _select_list(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """Every column of `relation`, timestamps as ISO-8601 UTC text to the second:
+    formatted by the database in bulk, since building a Python datetime per cell
+    was most of the cost of turning rows into findings."""
+    columns = con.execute(f"SELECT * FROM {relation} LIMIT 0").description or []
+    listed = []
+    for name, kind, *_ in columns:
+        column = f'f."{name}"'
+        if str(kind).upper().startswith("TIMESTAMP"):
+            column = f"strftime(timezone('UTC', {column}), {_ISO_SECOND})"
+        listed.append(f'{column} AS "{name}"')
+    return ", ".join(listed)
 
 
 def _run_rules(
     con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]
 ) -> tuple[list[Finding], list[Suppressed]]:
     """Run every rule, then add money, evidence strings and exceptions to the
-    reported rows only: each of those is one pass for all rules together."""
+    reported rows only: each of those is one pass for all rules together.
+
+    The database fetches one rule's rows while Python turns the previous rule's
+    into findings: the second core would otherwise idle through that Python work.
+    """
     for index, rule in enumerate(rules):
         con.execute(f"CREATE OR REPLACE TEMP TABLE rule_rows_{index} AS {rule.sql}")
     keys = " UNION ALL ".join(
@@ -285,25 +297,42 @@ def _run_rules(
         ("reported_subscriptions", CUSTOMER_SUBSCRIPTIONS.format(rows="reported")),
     ):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+    queries = [_reported_rows_sql(con, index, rule) for index, rule in enumerate(rules)]
     findings: list[Finding] = []
     suppressed: list[Suppressed] = []
-    with collector_paused():
-        for index, rule in enumerate(rules):
-            _build_findings(con, index, rule, findings, suppressed)
+    # One worker: the connection is used by that thread alone until every fetch is done.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rules") as pool:
+        fetches = [pool.submit(_fetch, con, sql) for sql in queries]
+        try:
+            with collector_paused():
+                for rule, fetch in zip(rules, fetches, strict=True):
+                    for row in fetch.result():
+                        built = rule.build(row)
+                        if row["suppressed_by"] is None:
+                            findings.append(built)
+                        else:
+                            suppressed.append(Suppressed(built, row["suppressed_by"]))
+        finally:
+            for fetch in fetches:
+                fetch.cancel()
     return findings, suppressed
 
 
-def _build_findings(
-    con: duckdb.DuckDBPyConnection,
-    index: int,
-    rule: Rule,
-    findings: list[Finding],
-    suppressed: list[Suppressed],
-) -> None:
-    """One rule's reported rows, with money, evidence strings and exceptions, as findings."""
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    """A query's rows as dicts, converted column by column (a third cheaper than
+    row by row)."""
+    columns = con.sql(sql).to_arrow_table().to_pydict()
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+
+
+def _reported_rows_sql(con: duckdb.DuckDBPyConnection, index: int, rule: Rule) -> str:
+    """One rule's reported rows with money, evidence strings and exceptions, in
+    report order."""
     money = "reported_money" if rule.exposure else f"({_NO_MONEY})"
-    sql = f"""
-    SELECT f.*, money.monthly_minor, money.currency, af.fields AS app_fields,
+    return f"""
+    SELECT {_select_list(con, f"rule_rows_{index}")},
+      money.monthly_minor, money.currency, af.fields AS app_fields,
       cs.all_subscriptions,
       (SELECT min(e.reason) FROM exceptions e CROSS JOIN params p
        WHERE (e.account IS NULL OR e.account = f.account_id)
@@ -317,12 +346,6 @@ def _build_findings(
     ORDER BY {_SEVERITY_ORDER}, f.account_id NULLS LAST, f.customer_id NULLS LAST,
              f.subscription_id NULLS LAST
     """
-    for row in _iso_timestamps(con.sql(sql).to_arrow_table()).to_pylist():
-        built = rule.build(row)
-        if row["suppressed_by"] is None:
-            findings.append(built)
-        else:
-            suppressed.append(Suppressed(built, row["suppressed_by"]))
 
 
 def _expired_exception_notes(inputs: Inputs) -> list[str]:
