@@ -113,15 +113,18 @@ LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 #: ended; then latest period end, latest creation, smallest id) and how many it
 #: has. Whether an account stores its id is learnt in :data:`ACCOUNT_LINKS`.
 CUSTOMERS = f"""
-WITH counted AS (
+WITH several AS (
+  -- only customers with several subscriptions: a join against every customer
+  -- would build a million-row hash table to learn that most have one
   SELECT customer_id, count(*) AS n_subscriptions
   FROM billing_subscriptions WHERE customer_id IS NOT NULL
-  GROUP BY customer_id
+  GROUP BY customer_id HAVING count(*) > 1
 ),
 evaluated AS (
-  SELECT e.*, c.n_subscriptions
+  SELECT e.*, coalesce(c.n_subscriptions, 1) AS n_subscriptions
   FROM ({SUBSCRIPTIONS_EVALUATED}) e
-  JOIN counted c ON c.customer_id = e.customer_id
+  LEFT JOIN several c ON c.customer_id = e.customer_id
+  WHERE e.customer_id IS NOT NULL
 ),
 best AS (
   -- most customers have one subscription: only the others need ranking
