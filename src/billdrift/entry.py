@@ -8,11 +8,20 @@ it for its own duration (see :func:`billdrift.cli.monitored_check`). They are
 not ``gc.freeze()``-d: frozen objects are never freed at exit, and DuckDB's
 bindings then print leak warnings on every run. Measured on the 1M x 1M benchmark: about
 0.6 s of CPU and 0.3 s of wall time.
+
+When the command is done, the process ends without tearing the interpreter
+down: exit handlers run and output is flushed, then :func:`os._exit`. Unloading
+pyarrow, DuckDB and pydantic module by module and a last full collection took
+about 0.1 s at every exit, to free memory the kernel reclaims anyway.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
+import os
+import sys
+import threading
 
 
 def main() -> None:
@@ -22,4 +31,37 @@ def main() -> None:
 
     if enabled:
         gc.enable()
-    cli_main()
+    try:
+        cli_main()
+    except SystemExit as done:
+        leave(done.code)
+    leave(0)
+
+
+def leave(code: object) -> None:
+    """End the process with `code` as :func:`sys.exit` would, minus the teardown.
+
+    What a normal exit does that matters is kept: exit handlers run (temporary
+    directories, logging), a string code is printed, and both output streams are
+    flushed, a failed flush turning success into failure as Python does. While
+    another thread still works, the usual exit waits for it instead.
+    """
+    if any(
+        thread is not threading.main_thread() and not thread.daemon
+        for thread in threading.enumerate()
+    ):
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        sys.stderr.write(f"{code}\n")
+        status = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream
+            status = status or 120  # CPython's status when its own final flush fails
+    os._exit(status & 0xFF)

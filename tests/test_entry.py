@@ -1,0 +1,66 @@
+"""The entry point ends the process without interpreter teardown: what a normal
+exit guarantees (exit handlers, flushed output, the status) must still hold."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _leave(body: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    script = "import atexit, sys, threading, time\nfrom billdrift.entry import leave\n" + body
+    # Buffered streams, as for any user without PYTHONUNBUFFERED: the flush is under test.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, timeout=60, check=False, env=env
+    )
+
+
+def test_exit_handlers_run_and_buffered_output_is_flushed(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    done = _leave(
+        "atexit.register(lambda: open(sys.argv[1], 'w').write('ran'))\n"
+        "sys.stdout.write('x' * 200_000)\n"
+        "sys.stderr.write('tail without newline')\n"
+        "leave(3)\n",
+        str(marker),
+    )
+    assert done.returncode == 3
+    assert done.stdout == b"x" * 200_000
+    assert done.stderr == b"tail without newline"
+    assert marker.read_text() == "ran"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "stderr"),
+    [("None", 0, b""), ("0", 0, b""), ("2", 2, b""), ("'bad config'", 1, b"bad config\n")],
+)
+def test_codes_mean_what_sys_exit_makes_them_mean(code: str, status: int, stderr: bytes) -> None:
+    done = _leave(f"leave({code})\n")
+    assert (done.returncode, done.stderr) == (status, stderr)
+
+
+def test_a_thread_still_working_is_waited_for(tmp_path: Path) -> None:
+    """A non-daemon thread (a delivery still in flight) gets the usual exit, which
+    waits for it, rather than being cut off."""
+    marker = tmp_path / "marker"
+    done = _leave(
+        "def work():\n"
+        "    time.sleep(0.5)\n"
+        "    open(sys.argv[1], 'w').write('finished')\n"
+        "threading.Thread(target=work).start()\n"
+        "leave(1)\n",
+        str(marker),
+    )
+    assert done.returncode == 1
+    assert marker.read_text() == "finished"
+
+
+def test_output_that_cannot_be_delivered_turns_success_into_failure() -> None:
+    """As with Python's own exit: a final flush that fails is not a success."""
+    done = _leave("import os\nsys.stdout.write('x' * 10)\nos.close(1)\nleave(0)\n")
+    assert done.returncode == 120
