@@ -11,7 +11,7 @@ import pytest
 from billdrift.engine import reconcile
 from billdrift.mask import mask_email, mask_id, mask_report
 from billdrift.model import Verdict
-from billdrift.render import RENDERERS, render
+from billdrift.render import RENDERERS, render, render_bytes
 from billdrift.report import Report
 from tests.builders import account, app, billing, inputs, sub
 
@@ -49,6 +49,16 @@ def sample_report() -> Report:
 def test_every_format_matches_its_snapshot(name: str, snapshot) -> None:  # type: ignore[no-untyped-def]
     # LF: the snapshot fixture reads with newline translation, and CSV ends lines in CRLF.
     snapshot(f"report.{name}", render(name, sample_report()).replace("\r\n", "\n"))
+
+
+@pytest.mark.parametrize("name", sorted(RENDERERS))
+def test_the_bytes_written_are_the_document_in_utf8(name: str) -> None:
+    """The CLI writes render_bytes (JSON skips a decode and re-encode); every format
+    must write exactly its text document."""
+    report = sample_report()
+    document = render(name, report)
+    assert document
+    assert render_bytes(name, report) == document.encode("utf-8")
 
 
 def test_format_registry_is_exhaustive() -> None:

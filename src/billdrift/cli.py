@@ -30,7 +30,7 @@ from billdrift.gcpause import collector_paused
 from billdrift.instants import parse_instant
 from billdrift.mask import mask_report
 from billdrift.model import Verdict
-from billdrift.render import RENDERERS, render
+from billdrift.render import RENDERERS, render_bytes
 from billdrift.report import Report
 from billdrift.sources.registry import read_sources
 from billdrift.terminal_progress import progress_for_terminal
@@ -164,17 +164,17 @@ def error_report(message: str, config: Config, as_of: datetime) -> Report:
     return Report(verdict=Verdict.ERROR, as_of=as_of, fail_on=config.fail_on, errors=(message,))
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_output(document: bytes, output: str | None) -> None:
     """stdout, or the file replaced atomically once the whole report exists."""
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(document, nl=False)
         return
     target = Path(output)
     try:
         with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=target.parent or ".", delete=False, suffix=".tmp"
+            "wb", dir=target.parent or ".", delete=False, suffix=".tmp"
         ) as handle:
-            handle.write(text)
+            handle.write(document)
         os.replace(handle.name, target)
     except OSError as error:
         raise BilldriftError(f"cannot write --output {output}: {error.strerror}") from None
@@ -182,7 +182,8 @@ def write_output(text: str, output: str | None) -> None:
 
 def emit(report: Report, config: Config, history: Sequence[Any] | None = None) -> int:
     shown = mask_report(report) if config.output.mask else report
-    write_output(render(config.output.format, shown, history=history), config.output.output)
+    document = render_bytes(config.output.format, shown, history=history)
+    write_output(document, config.output.output)
     if config.output.output is not None or config.output.format != "text":
         counts = ", ".join(f"{n} {kind}" for kind, n in report.by_kind.items()) or "no findings"
         click.echo(f"billdrift: {report.verdict.value}: {counts}", err=True)

@@ -19,9 +19,21 @@ RENDERERS: dict[str, type[Renderer]] = {
 }
 
 
-def render(report_format: str, report: Report, *, history: Sequence[RunPoint] | None = None) -> str:
-    """The whole document in `report_format`. `history` (past runs) only feeds the HTML
+def renderer(report_format: str, *, history: Sequence[RunPoint] | None = None) -> Renderer:
+    """The renderer for `report_format`. `history` (past runs) only feeds the HTML
     trend chart; the other formats describe this run alone and ignore it."""
     if report_format == HtmlRenderer.name:
-        return HtmlRenderer(history).render(report)
-    return RENDERERS[report_format]().render(report)
+        return HtmlRenderer(history)
+    return RENDERERS[report_format]()
+
+
+def render(report_format: str, report: Report, *, history: Sequence[RunPoint] | None = None) -> str:
+    """The whole document in `report_format` (see :func:`renderer`)."""
+    return renderer(report_format, history=history).render(report)
+
+
+def render_bytes(
+    report_format: str, report: Report, *, history: Sequence[RunPoint] | None = None
+) -> bytes:
+    """The whole document in `report_format`, encoded as written (UTF-8)."""
+    return renderer(report_format, history=history).render_bytes(report)

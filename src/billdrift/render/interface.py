@@ -17,3 +17,9 @@ class Renderer(ABC):
 
     @abstractmethod
     def render(self, report: Report) -> str: ...
+
+    def render_bytes(self, report: Report) -> bytes:
+        """The document as UTF-8, which is what gets written. Renderers that produce
+        bytes natively override this: a large JSON report is tens of megabytes, and
+        decoding it only to encode it again costs a measurable share of a run."""
+        return self.render(report).encode("utf-8")

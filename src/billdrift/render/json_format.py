@@ -83,11 +83,10 @@ class JsonRenderer(Renderer):
     name = "json"
 
     def render(self, report: Report) -> str:
+        return self.render_bytes(report).decode("utf-8")
+
+    def render_bytes(self, report: Report) -> bytes:
         # orjson: a million-account run can carry tens of thousands of findings,
         # and the standard library spends seconds indenting them.
-        return (
-            orjson.dumps(report_dict(report), option=orjson.OPT_INDENT_2, default=str).decode(
-                "utf-8"
-            )
-            + "\n"
-        )
+        document = orjson.dumps(report_dict(report), option=orjson.OPT_INDENT_2, default=str)
+        return document + b"\n"
