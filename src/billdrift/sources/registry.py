@@ -12,6 +12,7 @@ from pathlib import Path
 
 from billdrift.config import AppConfig, BillingConfig
 from billdrift.db.urls import is_database_url, redact
+from billdrift.duck import sharing_cores
 from billdrift.errors import SourceError
 from billdrift.model import AppData, BillingData
 from billdrift.sources.app.csv_file import CsvAppSource
@@ -120,10 +121,13 @@ def read_sources(
     for source in billing_sources:
         source.progress = progress
     app_source = open_app(app_location, app)
-    pool = ThreadPoolExecutor(max_workers=len(billing_sources) + 1, thread_name_prefix="read")
+    readers = len(billing_sources) + 1
+    pool = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="read")
     try:
-        billing_reads = [pool.submit(source.read) for source in billing_sources]
-        app_read = pool.submit(app_source.read)
+        billing_reads = [
+            pool.submit(sharing_cores(readers, source.read)) for source in billing_sources
+        ]
+        app_read = pool.submit(sharing_cores(readers, app_source.read))
         return [read.result() for read in billing_reads], app_read.result()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
