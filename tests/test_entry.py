@@ -64,3 +64,29 @@ def test_output_that_cannot_be_delivered_turns_success_into_failure() -> None:
     """As with Python's own exit: a final flush that fails is not a success."""
     done = _leave("import os\nsys.stdout.write('x' * 10)\nos.close(1)\nleave(0)\n")
     assert done.returncode == 120
+
+
+@pytest.mark.parametrize("user_setting", [None, "logfire"])
+def test_plugin_discovery_is_skipped_and_the_environment_restored(
+    user_setting: str | None,
+) -> None:
+    """The config models are built without pydantic's entry-point scan; whatever the
+    user had in PYDANTIC_DISABLE_PLUGINS is what the rest of the process sees."""
+    script = (
+        "import atexit, os, sys\n"
+        "from billdrift import entry\n"
+        "def report():\n"
+        "    import pydantic.plugin._loader as loader\n"
+        "    print(repr(os.environ.get('PYDANTIC_DISABLE_PLUGINS')), loader._plugins is None)\n"
+        "atexit.register(report)\n"
+        "sys.argv = ['billdrift', '--version']\n"
+        "entry.main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if user_setting is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = user_setting
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == f"{user_setting!r} True"
