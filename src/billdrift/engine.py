@@ -84,56 +84,65 @@ def _conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
 def _load_billing(con: duckdb.DuckDBPyConnection, billing: Sequence[BillingData]) -> int:
     """Expose the billing relations, each subscription once. Returns how many
     subscription rows were dropped as repeats (overlapping exports, repeated rows)."""
-    subscriptions, items = _billing_relations(billing)
-    con.register("billing_subscriptions_input", subscriptions)
-    con.register("billing_items_input", items)
+    subscriptions = [
+        _conform(data.subscriptions, BILLING_SUBSCRIPTIONS, "billing subscriptions")
+        for data in billing
+    ]
+    items = [_conform(data.items, BILLING_ITEMS, "billing items") for data in billing]
+    every = _concat(subscriptions, BILLING_SUBSCRIPTIONS)
+    con.register("billing_subscriptions_input", every)
     repeats = _scalar(
         con, "SELECT count(*) - count(DISTINCT subscription_id) FROM billing_subscriptions_input"
     )
     if repeats == 0:  # the common case: scan the sources' Arrow tables in place
-        con.execute(
-            "CREATE VIEW billing_subscriptions AS "
-            "SELECT * EXCLUDE (input, row) FROM billing_subscriptions_input"
-        )
-        con.execute(
-            "CREATE VIEW billing_items AS SELECT * EXCLUDE (input) FROM billing_items_input"
-        )
+        con.register("billing_subscriptions", every)
+        con.register("billing_items", _concat(items, BILLING_ITEMS))
         return 0
     # The first input, then the first row, that has a subscription wins; the
-    # items kept are those that input lists for it.
+    # items kept are those that input lists for it. Only now are rows tagged with
+    # their input and position: two million-row columns nobody needs otherwise.
+    con.register(
+        "billing_subscriptions_tagged",
+        _concat(
+            [
+                subs.append_column("input", pa.repeat(ordinal, subs.num_rows)).append_column(
+                    "row", ordinals(subs.num_rows)
+                )
+                for ordinal, subs in enumerate(subscriptions)
+            ],
+            BILLING_SUBSCRIPTIONS.append(pa.field("input", pa.int64())).append(
+                pa.field("row", pa.int64())
+            ),
+        ),
+    )
+    con.register(
+        "billing_items_tagged",
+        _concat(
+            [
+                its.append_column("input", pa.repeat(ordinal, its.num_rows))
+                for ordinal, its in enumerate(items)
+            ],
+            BILLING_ITEMS.append(pa.field("input", pa.int64())),
+        ),
+    )
     con.execute(
         """
         CREATE TABLE billing_subscriptions AS
         SELECT * EXCLUDE (input, row, copy) FROM (
           SELECT *, row_number() OVER (PARTITION BY subscription_id ORDER BY input, row)
                  AS copy
-          FROM billing_subscriptions_input) WHERE copy = 1;
+          FROM billing_subscriptions_tagged) WHERE copy = 1;
         CREATE TABLE billing_items AS
-        SELECT i.* EXCLUDE (input) FROM billing_items_input i
-        WHERE i.input = (SELECT min(t.input) FROM billing_subscriptions_input t
+        SELECT i.* EXCLUDE (input) FROM billing_items_tagged i
+        WHERE i.input = (SELECT min(t.input) FROM billing_subscriptions_tagged t
                          WHERE t.subscription_id = i.subscription_id);
         """
     )
     return repeats
 
 
-def _billing_relations(billing: Sequence[BillingData]) -> tuple[pa.Table, pa.Table]:
-    """Concatenate every billing input, tagging rows with the input they came from."""
-    subscriptions, items = [], []
-    for ordinal, data in enumerate(billing):
-        subs = _conform(data.subscriptions, BILLING_SUBSCRIPTIONS, "billing subscriptions")
-        subs = subs.append_column("input", pa.repeat(ordinal, subs.num_rows))
-        subscriptions.append(subs.append_column("row", ordinals(subs.num_rows)))
-        its = _conform(data.items, BILLING_ITEMS, "billing items")
-        items.append(its.append_column("input", pa.repeat(ordinal, its.num_rows)))
-    empty_subs = BILLING_SUBSCRIPTIONS.append(pa.field("input", pa.int64())).append(
-        pa.field("row", pa.int64())
-    )
-    empty_items = BILLING_ITEMS.append(pa.field("input", pa.int64()))
-    return (
-        pa.concat_tables(subscriptions) if subscriptions else empty_subs.empty_table(),
-        pa.concat_tables(items) if items else empty_items.empty_table(),
-    )
+def _concat(tables: Sequence[pa.Table], schema: pa.Schema) -> pa.Table:
+    return pa.concat_tables(tables) if tables else schema.empty_table()
 
 
 def _aligned_access(accounts: pa.Table, signals: pa.Table) -> pa.Table | None:
@@ -218,8 +227,10 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    """A one-value query's value (0 for NULL), its result consumed to the end: DuckDB
+    refuses to register a relation while a result is still open."""
+    rows = con.execute(sql).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list[str]:

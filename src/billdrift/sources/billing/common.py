@@ -340,11 +340,18 @@ def items_table(rows: list[dict[str, Any]]) -> pa.Table:
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """`table` with exactly `schema`'s columns, in order and types (missing ones null)."""
+    """`table` with exactly `schema`'s columns, in order and types (missing ones null).
+
+    Missing columns of one type share one all-null array: an export without five
+    of the timestamps would otherwise allocate five identical zeroed buffers.
+    """
     columns = []
+    nulls: dict[pa.DataType, pa.Array] = {}
     for target in schema:
         if target.name in table.column_names:
             columns.append(table.column(target.name).cast(target.type))
         else:
-            columns.append(pa.nulls(table.num_rows, target.type))
+            if target.type not in nulls:
+                nulls[target.type] = pa.nulls(table.num_rows, target.type)
+            columns.append(nulls[target.type])
     return pa.Table.from_arrays(columns, schema=schema)
