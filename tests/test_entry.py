@@ -92,23 +92,24 @@ def test_plugin_discovery_is_skipped_and_the_environment_restored(
     assert done.stdout.splitlines()[-1] == f"{user_setting!r} True"
 
 
+@pytest.mark.parametrize("name", ["MIMALLOC_PURGE_DELAY", "MIMALLOC_ALLOW_THP"])
 @pytest.mark.parametrize(("user_setting", "seen"), [(None, "'0'"), ("25", "'25'")])
-def test_arrow_returns_freed_memory_at_once_unless_the_user_says_otherwise(
-    user_setting: str | None, seen: str
+def test_arrow_allocator_settings_unless_the_user_says_otherwise(
+    name: str, user_setting: str | None, seen: str
 ) -> None:
-    """The entry point sets mimalloc's purge delay before pyarrow loads (the
-    benchmark shows the effect on memory and time); a user's own value wins."""
+    """The entry point sets mimalloc's options before pyarrow loads (the benchmark
+    shows the effect on memory and time); a user's own value wins."""
     script = (
         "import atexit, os, sys\n"
         "from billdrift import entry\n"
-        "atexit.register(lambda: print(repr(os.environ.get('MIMALLOC_PURGE_DELAY')),"
+        f"atexit.register(lambda: print(repr(os.environ.get({name!r})),"
         " 'pyarrow' in sys.modules))\n"
         "sys.argv = ['billdrift', '--version']\n"
         "entry.main()\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_PURGE_DELAY"}
+    env = {k: v for k, v in os.environ.items() if k != name}
     if user_setting is not None:
-        env["MIMALLOC_PURGE_DELAY"] = user_setting
+        env[name] = user_setting
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
     )

@@ -9,9 +9,10 @@ not ``gc.freeze()``-d: frozen objects are never freed at exit, and DuckDB's
 bindings then print leak warnings on every run. Measured on the 1M x 1M benchmark: about
 0.6 s of CPU and 0.3 s of wall time.
 
-Arrow's allocator returns freed memory to the kernel at once (see
-:data:`_ARROW_PURGE_DELAY`): on the 1M x 1M benchmark, peak memory 1.22 -> 1.0 GB
-and system time 2.4 -> 1.2 s, page faults being this VM's dearest operation.
+Arrow's allocator returns freed memory to the kernel at once and uses no huge
+pages (see :data:`_ARROW_ALLOCATOR`): on the 1M x 1M benchmark, peak memory
+1.22 -> 0.97 GB and system time 2.4 -> 1.2-1.8 s, page faults being this VM's
+dearest operation.
 
 The configuration models are built with pydantic's plugin discovery off (it
 reads the entry points of every installed package: about 50 ms per run); the
@@ -36,18 +37,22 @@ import threading
 _NO_PYDANTIC_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"
 
 
-#: Arrow's allocator (mimalloc) keeps freed pages for a while before handing them
-#: back to the kernel. A check frees a few hundred megabytes of Arrow memory after
-#: reading its inputs, just as DuckDB's own allocator starts asking for pages: given
-#: back at once, they are the pages the kernel hands DuckDB. Set before pyarrow
-#: loads; a value the user set is kept.
-_ARROW_PURGE_DELAY = ("MIMALLOC_PURGE_DELAY", "0")
+#: Settings for Arrow's allocator (mimalloc), read when pyarrow loads; a value the
+#: user set is kept. First-touch page faults are the dearest thing a large check
+#: does on a VM, so: (1) freed pages go back to the kernel at once rather than
+#: after a delay: a check frees a few hundred megabytes of Arrow memory after
+#: reading its inputs, just as DuckDB's allocator starts asking for pages, and the
+#: pages given back are the ones the kernel then hands DuckDB; (2) no transparent
+#: huge pages: mimalloc asks for them on its 1 GiB arena, and every first touch
+#: then zeroes 2 MB at once.
+_ARROW_ALLOCATOR = {"MIMALLOC_PURGE_DELAY": "0", "MIMALLOC_ALLOW_THP": "0"}
 
 
 def main() -> None:
     enabled = gc.isenabled()
     gc.disable()
-    os.environ.setdefault(*_ARROW_PURGE_DELAY)
+    for name, value in _ARROW_ALLOCATOR.items():
+        os.environ.setdefault(name, value)
     user_setting = os.environ.get(_NO_PYDANTIC_PLUGINS)
     os.environ[_NO_PYDANTIC_PLUGINS] = "__all__"
     try:
