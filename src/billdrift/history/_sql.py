@@ -295,36 +295,37 @@ class SqlStore(HistoryStore):
         return [self._observation_from_row(row) for row in rows]
 
     def reviews_for(self, fingerprints: Iterable[str]) -> dict[str, list[Review]]:
-        wanted = sorted(set(fingerprints))
         result: dict[str, list[Review]] = {}
-        with self._snapshot():
-            for batch in chunks(wanted, BATCH):
-                rows = self._exec(
-                    f"SELECT id, {', '.join(_REVIEW_COLUMNS)} FROM reviews "
-                    f"WHERE fingerprint IN ({_placeholders(len(batch))}) ORDER BY id",
-                    batch,
-                )
-                for row in rows:
-                    review = self._review_from_row(row)
-                    result.setdefault(review.fingerprint, []).append(review)
+        rows = self._by_fingerprints(
+            f"SELECT id, {', '.join(_REVIEW_COLUMNS)} FROM reviews "
+            "WHERE fingerprint IN ({in_list}) ORDER BY id",
+            fingerprints,
+        )
+        for row in rows:
+            review = self._review_from_row(row)
+            result.setdefault(review.fingerprint, []).append(review)
         return result
 
     # -- shared by the transaction --------------------------------------------------------
 
     def _findings(self, fingerprints: Iterable[str]) -> dict[str, FindingState]:
-        wanted = sorted(set(fingerprints))
-        found: dict[str, FindingState] = {}
+        rows = self._by_fingerprints(
+            f"SELECT {', '.join(_FINDING_COLUMNS)} FROM findings "
+            "WHERE fingerprint IN ({in_list})",
+            fingerprints,
+        )
+        states = (self._finding_from_row(row) for row in rows)
+        return {state.fingerprint: state for state in states}
+
+    def _by_fingerprints(self, sql: str, fingerprints: Iterable[str]) -> list[tuple[Any, ...]]:
+        """Rows of `sql` for every distinct fingerprint, in one snapshot; `sql` has an
+        ``{in_list}`` slot, filled per batch so no statement exceeds the driver's
+        parameter limit."""
+        rows: list[tuple[Any, ...]] = []
         with self._snapshot():
-            for batch in chunks(wanted, BATCH):
-                rows = self._exec(
-                    f"SELECT {', '.join(_FINDING_COLUMNS)} FROM findings "
-                    f"WHERE fingerprint IN ({_placeholders(len(batch))})",
-                    batch,
-                )
-                for row in rows:
-                    state = self._finding_from_row(row)
-                    found[state.fingerprint] = state
-        return found
+            for batch in chunks(sorted(set(fingerprints)), BATCH):
+                rows += self._exec(sql.format(in_list=_placeholders(len(batch))), batch)
+        return rows
 
     # -- row mapping ----------------------------------------------------------------------
 
