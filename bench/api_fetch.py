@@ -78,7 +78,6 @@ import contextlib
 import json
 import multiprocessing
 import os
-import platform
 import random
 import re
 import resource
@@ -91,7 +90,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -99,6 +97,8 @@ from typing import Any
 import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from machine import cpu_model, software
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -510,24 +510,9 @@ def verify_same(incremental: Path, full: Path, inc_run: Run, full_run: Run) -> N
 
 
 def environment() -> list[str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = []
-    for package in ("billdrift", "httpx", "orjson"):
-        try:
-            versions.append(f"{package} {metadata.version(package)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{package} (not installed)")
     return [
-        f"- CPU: {cpu}, {os.cpu_count()} logical cores",
-        f"- {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-        + ", ".join(versions),
+        f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores",
+        "- " + software(("billdrift", "httpx", "orjson")),
         f"- billdrift code: {billdrift_origin()}",
     ]
 

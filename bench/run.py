@@ -42,7 +42,6 @@ import contextlib
 import hashlib
 import json
 import os
-import platform
 import pstats
 import statistics
 import subprocess
@@ -50,11 +49,12 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import psutil
+
+from machine import cpu_model, software
 
 BENCH = Path(__file__).resolve().parent
 AS_OF = "2026-11-22T00:00:00Z"
@@ -320,25 +320,10 @@ def profile_billdrift(directory: Path, args: argparse.Namespace, top: int = 30) 
 
 
 def environment() -> list[str]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = []
-    for package in ("billdrift", "duckdb", "pyarrow"):
-        try:
-            versions.append(f"{package} {metadata.version(package)}")
-        except metadata.PackageNotFoundError:
-            versions.append(f"{package} (not installed)")
     memory = psutil.virtual_memory().total / 1024**3
     return [
-        f"- CPU: {cpu}, {os.cpu_count()} logical cores (nproc), {memory:.0f} GiB RAM",
-        f"- {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-        + ", ".join(versions),
+        f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores (nproc), {memory:.0f} GiB RAM",
+        "- " + software(("billdrift", "duckdb", "pyarrow")),
     ]
 
 
