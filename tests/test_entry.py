@@ -66,44 +66,14 @@ def test_output_that_cannot_be_delivered_turns_success_into_failure() -> None:
     assert done.returncode == 120
 
 
-@pytest.mark.parametrize("user_setting", [None, "logfire"])
-def test_plugin_discovery_is_skipped_and_the_environment_restored(
-    user_setting: str | None,
-) -> None:
-    """The config models are built without pydantic's entry-point scan; whatever the
-    user had in PYDANTIC_DISABLE_PLUGINS is what the rest of the process sees."""
+def _after_main(name: str, user_setting: str | None, shown: str) -> str:
+    """Run ``billdrift --version`` through the entry point with environment variable
+    `name` unset or set to `user_setting`; the last line printed by an exit handler
+    that evaluates `shown` (an expression) after the command ran."""
     script = (
         "import atexit, os, sys\n"
         "from billdrift import entry\n"
-        "def report():\n"
-        "    import pydantic.plugin._loader as loader\n"
-        "    print(repr(os.environ.get('PYDANTIC_DISABLE_PLUGINS')), loader._plugins is None)\n"
-        "atexit.register(report)\n"
-        "sys.argv = ['billdrift', '--version']\n"
-        "entry.main()\n"
-    )
-    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
-    if user_setting is not None:
-        env["PYDANTIC_DISABLE_PLUGINS"] = user_setting
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == f"{user_setting!r} True"
-
-
-@pytest.mark.parametrize("name", ["MIMALLOC_PURGE_DELAY", "MIMALLOC_ALLOW_THP"])
-@pytest.mark.parametrize(("user_setting", "seen"), [(None, "'0'"), ("25", "'25'")])
-def test_arrow_allocator_settings_unless_the_user_says_otherwise(
-    name: str, user_setting: str | None, seen: str
-) -> None:
-    """The entry point sets mimalloc's options before pyarrow loads (the benchmark
-    shows the effect on memory and time); a user's own value wins."""
-    script = (
-        "import atexit, os, sys\n"
-        "from billdrift import entry\n"
-        f"atexit.register(lambda: print(repr(os.environ.get({name!r})),"
-        " 'pyarrow' in sys.modules))\n"
+        f"atexit.register(lambda: print({shown}))\n"
         "sys.argv = ['billdrift', '--version']\n"
         "entry.main()\n"
     )
@@ -114,4 +84,29 @@ def test_arrow_allocator_settings_unless_the_user_says_otherwise(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == f"{seen} True"
+    return done.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("user_setting", [None, "logfire"])
+def test_plugin_discovery_is_skipped_and_the_environment_restored(
+    user_setting: str | None,
+) -> None:
+    """The config models are built without pydantic's entry-point scan; whatever the
+    user had in PYDANTIC_DISABLE_PLUGINS is what the rest of the process sees."""
+    shown = (
+        "repr(os.environ.get('PYDANTIC_DISABLE_PLUGINS')), "
+        "__import__('pydantic.plugin._loader', fromlist=['_plugins'])._plugins is None"
+    )
+    last = _after_main("PYDANTIC_DISABLE_PLUGINS", user_setting, shown)
+    assert last == f"{user_setting!r} True"
+
+
+@pytest.mark.parametrize("name", ["MIMALLOC_PURGE_DELAY", "MIMALLOC_ALLOW_THP"])
+@pytest.mark.parametrize(("user_setting", "seen"), [(None, "'0'"), ("25", "'25'")])
+def test_arrow_allocator_settings_unless_the_user_says_otherwise(
+    name: str, user_setting: str | None, seen: str
+) -> None:
+    """The entry point sets mimalloc's options before pyarrow loads (the benchmark
+    shows the effect on memory and time); a user's own value wins."""
+    shown = f"repr(os.environ.get({name!r})), 'pyarrow' in sys.modules"
+    assert _after_main(name, user_setting, shown) == f"{seen} True"
