@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billdrift.errors import SourceError
-from billdrift.model import Skip
+from billdrift.model import BillingData, Skip
 from billdrift.sources.billing.stripe_csv import StripeCsvSource
 
 from .helpers import FIXTURES, item_row, read, skips, sub_row, utc, write
@@ -397,6 +397,68 @@ def test_byte_order_mark_padded_values_and_header_spelling(tmp_path: Path) -> No
     assert data.notes == (
         "bom.csv: no Amount column, so subscription prices (and money at stake) are unknown",
     )
+
+
+LABEL_HEADER = "id,Customer ID,Status,Currency,Interval,Quantity,Plan\n"
+
+
+def _labels(data: BillingData) -> list[tuple[object, ...]]:
+    subs, items = data.subscriptions, data.items
+    return list(
+        zip(
+            subs.column("status").to_pylist(),
+            items.column("currency").to_pylist(),
+            items.column("interval").to_pylist(),
+            items.column("interval_count").to_pylist(),
+            items.column("price_id").to_pylist(),
+            items.column("plan_name").to_pylist(),
+            strict=True,
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(
+            "sub_1,cus_1,active,usd,month,1,price_a\nsub_2,cus_2,canceled,usd,year,1,price_b\n",
+            [
+                ("active", "usd", "month", 1, "price_a", None),
+                ("canceled", "usd", "year", 1, "price_b", None),
+            ],
+            id="already-canonical",
+        ),
+        pytest.param(
+            "sub_1,cus_1,ACTIVE,USD,Monthly,1,Pro\nsub_2,cus_2,ACTIVE,USD,Monthly,1,Pro\n",
+            [
+                ("active", "usd", "month", 1, None, "Pro"),
+                ("active", "usd", "month", 1, None, "Pro"),
+            ],
+            id="one-spelling-changed-everywhere",
+        ),
+        pytest.param(
+            "sub_1,cus_1,Active,usd,quarterly,2,price_a\n"
+            "sub_2,cus_2,active,EUR,month,1,Basic\n"
+            "sub_3,cus_3,past_due,,,1,\n"
+            "sub_4,cus_4,Active,JPY,Yearly,1,price_a\n",
+            [
+                ("active", "usd", "month", 3, "price_a", None),
+                ("active", "eur", "month", 1, None, "Basic"),
+                ("past_due", None, None, 1, None, None),
+                ("active", "jpy", "year", 1, "price_a", None),
+            ],
+            id="mixed-spellings-and-empty",
+        ),
+    ],
+)
+def test_labels_are_normalised_per_row_whatever_mix_of_spellings(
+    tmp_path: Path, body: str, expected: list[tuple[object, ...]]
+) -> None:
+    """Labels are normalised per distinct value, with shortcuts when nothing or one
+    value changes: every row must still get its own value."""
+    data = read(StripeCsvSource, csv(tmp_path, body, header=LABEL_HEADER))
+    assert _labels(data) == expected
+    assert data.skips == ()
 
 
 def test_header_only_reads_as_zero_rows(tmp_path: Path) -> None:
