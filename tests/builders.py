@@ -96,8 +96,14 @@ def account(
     }
 
 
-def app(*accounts: dict[str, Any], with_status: bool = False, plan_column: bool = True) -> AppData:
-    """Accounts with a primary `has_paid_access` flag and optional `subscription_status`."""
+def app(
+    *accounts: dict[str, Any],
+    with_status: bool = False,
+    plan_column: bool = True,
+    status_only: bool = False,
+) -> AppData:
+    """Accounts with a primary `has_paid_access` flag and optional `subscription_status`;
+    with `status_only`, `subscription_status` alone decides access."""
     rows = [
         {k: a[k] for k in ("account_id", "customer_id", "subscription_id", "email", "plan", "role")}
         | {"source_ref": f"test:{a['account_id']}"}
@@ -105,6 +111,18 @@ def app(*accounts: dict[str, Any], with_status: bool = False, plan_column: bool 
     ]
     signals = []
     for a in accounts:
+        if status_only:
+            signals.append(
+                {
+                    "account_id": a["account_id"],
+                    "field": "subscription_status",
+                    "kind": "status",
+                    "raw": a["status"],
+                    "flag": None,
+                    "is_primary": True,
+                }
+            )
+            continue
         flag = a["access"]
         signals.append(
             {

@@ -332,6 +332,26 @@ def test_app_fields_disagree_boundary() -> None:
     assert unknown.findings == ()
 
 
+def test_app_status_as_the_access_field_grants_by_the_granting_statuses() -> None:
+    subs = [sub("sub_1", "cus_1", "canceled"), sub("sub_2", "cus_2", "active")]
+
+    def accounts(first: str | None, second: str | None) -> list[dict[str, object]]:
+        return [account("a1", "cus_1", status=first), account("a2", "cus_2", status=second)]
+
+    # a granting status, whatever its case and padding, grants; others deny
+    granted = run(subs, accounts(" Active ", "canceled"), status_only=True)
+    assert kinds(granted) == [("paid_but_blocked", "a2"), ("unpaid_but_active", "a1")]
+    assert granted.findings[1].evidence["app"]["access"] is True
+    # blank or missing text grants nothing
+    blank = run(subs, accounts("  ", None), status_only=True)
+    assert kinds(blank) == [("paid_but_blocked", "a2")]
+    # in sync both ways
+    assert run(subs, accounts("canceled", "trialing"), status_only=True).findings == ()
+    # the list is policy: with only "vip" granting, "active" no longer grants
+    custom = {"policy": {"app_granting_statuses": ["vip"]}}
+    assert run(subs, accounts("active", "VIP"), custom, status_only=True).findings == ()
+
+
 def test_plan_drift_boundary() -> None:
     config = {"plans": {"price_pro": "pro", "basic_lookup": "basic"}}
     subs = [sub("sub_1", "cus_1", price="price_pro")]
