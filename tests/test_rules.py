@@ -312,6 +312,8 @@ def test_duplicate_customer_and_team_billing() -> None:
     report = run(subs, accounts)
     assert kinds(report) == [("duplicate_customer", "cus_1")]
     assert report.findings[0].evidence["account_ids"] == ["a1", "a2", "a3"]
+    n_accounts = report.findings[0].evidence["n_accounts"]
+    assert (type(n_accounts), n_accounts) == (int, 3)
     assert run(subs, accounts[:1]).findings == ()
     team = run(subs, accounts, {"policy": {"team_billing": True}})
     assert team.findings == ()

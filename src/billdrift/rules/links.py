@@ -19,9 +19,7 @@ FROM account_detail WHERE state = 'stale_billing_link'
 
 DUPLICATE_CUSTOMER_SQL = """
 WITH shared AS (
-  SELECT customer_id, count(*) AS n_accounts
-  FROM app_accounts WHERE customer_id IS NOT NULL
-  GROUP BY customer_id HAVING count(*) > 1
+  SELECT customer_id, n_accounts FROM customer_keys WHERE n_accounts > 1
 ),
 sharing AS (
   SELECT a.customer_id, string_agg(a.account_id, ', ' ORDER BY a.account_id) AS account_ids
