@@ -46,7 +46,9 @@ from billdrift.rules.stages import (
     ACCOUNT_FIELDS,
     CUSTOMER_SUBSCRIPTIONS,
     EXPECTED_PLANS,
+    FIELD_SHAPE,
     PLAN_DRIFT_ACCOUNTS,
+    PRIMARY_FIELDS,
     STAGES,
     SUBSCRIPTION_MONEY,
 )
@@ -203,7 +205,8 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
             con.execute(f"CREATE TABLE {name} AS {sql}")
         # Only accounts with several access fields can contradict themselves, and
         # plans can only drift with a plan map and a plan column: skip the work else.
-        several_fields = _scalar(con, "SELECT count(DISTINCT field) FROM app_access_signals") > 1
+        con.execute(f"CREATE TABLE field_shape AS {FIELD_SHAPE}")
+        several_fields = _scalar(con, "SELECT n_fields FROM field_shape") > 1
         con.execute(
             "CREATE TABLE access_disagreements AS "
             + (ACCESS_DISAGREEMENTS if several_fields else _NO_ACCOUNTS)
@@ -302,9 +305,13 @@ def _run_rules(
         for index in range(len(rules))
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE reported AS {keys or _NO_KEYS}")
+    one_field = _scalar(con, "SELECT CAST(n_fields <= 1 AND all_primary AS INT) FROM field_shape")
     for name, sql in (
         ("reported_money", SUBSCRIPTION_MONEY.format(subscriptions="reported")),
-        ("reported_fields", ACCOUNT_FIELDS.format(rows="reported")),
+        (
+            "reported_fields",
+            (PRIMARY_FIELDS if one_field else ACCOUNT_FIELDS).format(rows="reported"),
+        ),
         ("reported_subscriptions", CUSTOMER_SUBSCRIPTIONS.format(rows="reported")),
     ):
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")

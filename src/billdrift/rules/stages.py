@@ -447,6 +447,22 @@ WHERE g.account_id IN (SELECT account_id FROM {rows})
 GROUP BY g.account_id
 """
 
+#: :data:`ACCOUNT_FIELDS` when every account has at most one access field and it is
+#: the primary one (the engine checks): :data:`ACCOUNT_DETAIL` already holds that
+#: field and its value, so no pass over a million signals is needed.
+PRIMARY_FIELDS = """
+SELECT account_id, primary_field || '=' || coalesce(primary_raw, 'null') AS fields
+FROM account_detail
+WHERE primary_field IS NOT NULL AND account_id IN (SELECT account_id FROM {rows})
+"""
+
+#: How the access signals are laid out: several fields can disagree, and evidence
+#: strings need the signal table unless each account has one, primary, field.
+FIELD_SHAPE = """
+SELECT count(DISTINCT field) AS n_fields, coalesce(bool_and(is_primary), TRUE) AS all_primary
+FROM app_access_signals
+"""
+
 CUSTOMER_SUBSCRIPTIONS = """
 SELECT s.customer_id,
        string_agg(s.subscription_id || ':' || coalesce(s.status, 'null'), ', '
