@@ -24,12 +24,13 @@ def billing_says(row: Row) -> str:
     """'Stripe says sub_1 is past_due (payment failed; ...)'."""
     provider = str(row.get("provider") or "billing").capitalize()
     reason = _REASONS.get(str(row.get("entitlement_reason")), "")
-    reason = reason.format(
-        end=when(row.get("cancel_at") or row.get("current_period_end")),
-        grace_until=when(row.get("grace_until")),
-        current_period_start=when(row.get("current_period_start")),
-        cancel_at=when(row.get("cancel_at")),
-    )
+    if "{" in reason:  # only some reasons name instants: format those alone
+        reason = reason.format(
+            end=when(row.get("cancel_at") or row.get("current_period_end")),
+            grace_until=when(row.get("grace_until")),
+            current_period_start=when(row.get("current_period_start")),
+            cancel_at=when(row.get("cancel_at")),
+        )
     return f"{provider} says {row.get('subscription_id')} is {row.get('status')} ({reason})"
 
 
