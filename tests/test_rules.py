@@ -406,6 +406,32 @@ def test_exception_scoped_to_a_kind_and_customer() -> None:
     assert run(subs, accounts, same_kind).findings == ()
 
 
+def test_duplicate_customer_findings_keep_their_place_and_honour_exceptions() -> None:
+    """The duplicate-customer rule runs after the others (it needs no evidence): its
+    findings still come in kind order among the rest, and exceptions still apply."""
+    subs = [sub("sub_1", "cus_1"), sub("sub_2", "cus_2", "canceled"), sub("sub_3", "cus_3")]
+    accounts = [
+        account("a1", "cus_1", status="active"),
+        account("a2", "cus_1", status="active"),
+        account("a3", "cus_2", status="active"),
+        account("a5", "cus_3", status="canceled"),
+    ]
+    # same severity (medium): duplicate_customer before app_fields_disagree, by kind
+    assert kinds(run(subs, accounts, with_status=True)) == [
+        ("unpaid_but_active", "a3"),
+        ("duplicate_customer", "cus_1"),
+        ("app_fields_disagree", "a5"),
+    ]
+    excused = {
+        "exceptions": [{"customer": "cus_1", "kind": "duplicate_customer", "reason": "team"}]
+    }
+    report = run(subs, accounts, excused, with_status=True)
+    assert kinds(report) == [("unpaid_but_active", "a3"), ("app_fields_disagree", "a5")]
+    assert [(s.finding.kind.value, s.reason) for s in report.suppressed] == [
+        ("duplicate_customer", "team")
+    ]
+
+
 # --- partial data and verdicts -------------------------------------------------------
 
 
