@@ -606,3 +606,15 @@ def test_a_stray_carriage_return_names_its_line(tmp_path: Path) -> None:
     )
     with pytest.raises(SourceError, match=r"subs\.csv: line 3 has a carriage return"):
         read(StripeCsvSource, path)
+
+
+def test_padding_anywhere_in_the_file_is_trimmed(tmp_path: Path) -> None:
+    """Whether ids need trimming is decided over every row, not the first few: one
+    padded customer id far down the file must still match its account."""
+    rows = [f"sub_{i},cus_{i},active,29.00,usd,2024-06-01 12:00,false\n" for i in range(1, 501)]
+    rows[450] = "sub_451, cus_451 ,active,29.00,usd,2024-06-01 12:00,false\n"
+    data = read(StripeCsvSource, csv(tmp_path, "".join(rows)))
+    customers = data.subscriptions.column("customer_id").to_pylist()
+    assert customers[450] == "cus_451"
+    assert data.subscriptions.column("subscription_id").to_pylist()[450] == "sub_451"
+    assert all(value == value.strip() for value in customers)

@@ -29,7 +29,6 @@ Reading rules:
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import io
@@ -64,7 +63,13 @@ from billdrift.sources.billing.common import (
     skip,
 )
 from billdrift.sources.billing.interface import BillingSource
-from billdrift.sources.plain_csv import Layout, lf_only_copy, read_plain, stray_return_message
+from billdrift.sources.plain_csv import (
+    Layout,
+    lf_only_copy,
+    padded,
+    read_plain,
+    stray_return_message,
+)
 
 #: Canonical role -> header names (normalised: lower case, single spaces, no "(utc)").
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -120,7 +125,6 @@ INTERVALS = {
 _NATIVE = {"utf-8": "utf-8", "iso8859-1": "latin-1"}
 _HEAD_BYTES = 1 << 20
 _DELIMITERS = (",", ";", "\t")
-_SAMPLE_ROWS = 200
 
 
 def normalise(header: str) -> str:
@@ -134,8 +138,9 @@ class Header:
     delimiter: str
     lines: int  # physical lines the header takes (1 unless a name holds a line break)
     roles: dict[str, int]  # canonical role -> column index
-    #: Values in the first rows carry surrounding spaces ("sub_1, cus_1"), so text is
-    #: trimmed. Decided from a sample because trimming every value costs real time.
+    #: Some id or email carries surrounding spaces ("sub_1, cus_1"), so text is
+    #: trimmed. Decided over every value once the file is scanned (see
+    #: plain_csv.padded): trimming every value costs real time.
     padded: bool = False
     #: A quote character in the first megabyte: Arrow's plain-file path is not tried.
     quoted: bool = False
@@ -159,12 +164,8 @@ def parse_header(head: str) -> Header:
         found = next((alias for alias in aliases if alias in normalised), None)
         if found is not None:
             roles[role] = normalised.index(found)
-    sample = [names]
-    with contextlib.suppress(csv.Error):  # a malformed row is DuckDB's to report, by line
-        sample.extend(itertools.islice(rows, _SAMPLE_ROWS))
-    padded = any(value != value.strip() for row in sample for value in row if value.strip())
     lines = 1 + sum(name.count("\n") for name in names)
-    return Header(tuple(names), delimiter, lines, roles, padded, '"' in head)
+    return Header(tuple(names), delimiter, lines, roles, quoted='"' in head)
 
 
 class StripeCsvSource(BillingSource):
@@ -358,6 +359,17 @@ def _plain_scan(
         return None
     columns = sorted(set(header.roles.values()))
     return read_plain(path, header.delimiter, len(header.names), columns, layout.result)
+
+
+#: Text kept as read unless padded; labels are stripped per distinct value anyway.
+_PADDABLE = ("subscription_id", "customer_id", "customer_email")
+
+
+def _exactly_padded(header: Header, scanned: pa.Table) -> Header:
+    """`header` with `padded` decided over every id and email of the scanned file."""
+    roles = header.roles
+    found = any(padded(scanned.column(f"c{roles[role]}")) for role in _PADDABLE if role in roles)
+    return dataclasses.replace(header, padded=found)
 
 
 def _timestamp(raw: str) -> str:
@@ -589,6 +601,8 @@ def _read(
                 plain = scanned is not None
                 if scanned is None:
                     scanned = con.sql(query.scan).to_arrow_table()
+                header = _exactly_padded(header, scanned)
+                query = _build_query(path, encoding, header, rejects_table)
                 ordinal = ordinals(scanned.num_rows)
                 con.register("scanned_rows", scanned.append_column("_k", ordinal))
                 table = con.sql(query.parse).to_arrow_table()
