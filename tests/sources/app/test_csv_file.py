@@ -438,3 +438,20 @@ def test_line_numbers_are_marked_approximate_when_no_method_agrees(write_csv: Wr
     lines = _line_map(path, header, n_good=5, rejected=[], layout=Layout.of(path))
     assert lines.approximate
     assert lines.line_of(0) == 2
+
+
+def test_clean_columns_taken_as_read_stay_on_their_rows(read_csv: ReadCsv) -> None:
+    """Columns no value of which needs trimming are taken from the scan as they are,
+    beside columns DuckDB cleaned: across a large parallel read every row must keep
+    its own values (DuckDB may hand the cleaned rows back in another order)."""
+    rows = [f"a{i},cus_{i},u{i}@x.io,{'t' if i % 3 else 'f'},plan{i % 7}" for i in range(150_000)]
+    rows[123_456] = "a123456, cus_123456 ,u123456@x.io,t,plan4"  # only this value is padded
+    data = read_csv("id,customer_id,email,paid,plan\n" + "\n".join(rows) + "\n")
+    found = accounts(data, "account_id", "customer_id", "email", "plan")
+    assert len(found) == 150_000
+    assert all(
+        (customer, email, plan) == (f"cus_{a[1:]}", f"u{a[1:]}@x.io", f"plan{int(a[1:]) % 7}")
+        for a, customer, email, plan in found
+    )
+    flags = {row[0]: (row[3], row[4]) for row in signals(data)}
+    assert flags["a3"] == ("f", False) and flags["a4"] == ("t", True)

@@ -54,7 +54,13 @@ from billdrift.sources.app.columns import (
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.signals import access_signals
 from billdrift.sources.app.sqlite import is_sqlite_file
-from billdrift.sources.plain_csv import Layout, lf_only_copy, read_plain, stray_return_message
+from billdrift.sources.plain_csv import (
+    Layout,
+    lf_only_copy,
+    padded,
+    read_plain,
+    stray_return_message,
+)
 
 _SUFFIXES: Final = (".csv", ".tsv", ".txt")
 _DELIMITERS: Final = (",", "\t", ";", "|")
@@ -458,23 +464,13 @@ class _CsvRun:
         )
 
     def _stage(self) -> None:
-        """Parse the file once into `staged`: typed, trimmed, flags classified."""
-        select = []
-        for role in ROLES:
-            column = self.mapping.role_column(role)
-            if column is None:
-                select.append(f"NULL::VARCHAR AS {role}")
-            elif role in ("account_id", "customer_id", "subscription_id"):
-                select.append(f"{_sql_id(self._col(column))} AS {role}")
-            else:
-                select.append(f"{_sql_text(self._col(column))} AS {role}")
-        for index, (column, kind) in enumerate(self.fields):
-            source = self._col(column)
-            if kind == "flag":
-                select.append(f"{source} AS f{index}_raw")
-                select.append(f"{sql_boolean_code(source)}::TINYINT AS f{index}_code")
-            else:
-                select.append(f"{_sql_status(source)} AS f{index}_raw")
+        """Parse the file once into `staged`: typed, trimmed, flags classified.
+
+        Text that needs no work (no value padded or blank: see
+        :func:`~billdrift.sources.plain_csv.padded`) is taken from the scanned
+        columns as is, and so are the raw flag values: copying a million strings
+        through DuckDB and back costs more than proving they need nothing.
+        """
         # `k` is each record's ordinal in the file, attached to the bare scan before
         # any expression runs. DuckDB 2.0 does not always keep file order for a
         # parallel CSV scan under a projection of CASE expressions (seen at 1M rows:
@@ -485,9 +481,34 @@ class _CsvRun:
         self.plain = raw is not None
         if raw is None:
             raw = self.con.sql(f"SELECT * FROM {self._scan_sql()}").to_arrow_table()
-        self.raw = raw.append_column("k", ordinals(len(raw)))
+        ordinal = ordinals(len(raw))
+        self.raw = raw.append_column("k", ordinal)
         self.con.register("raw", self.raw)
-        self.staged = self.con.sql(f"SELECT {', '.join(select)}, k FROM raw").to_arrow_table()
+        select: list[str] = []
+        kept: dict[str, str] = {}  # staged column -> scanned column, taken as is
+        for role in ROLES:
+            column = self.mapping.role_column(role)
+            if column is None:
+                select.append(f"NULL::VARCHAR AS {role}")
+            elif not padded(raw.column(self._col(column))):
+                kept[role] = self._col(column)
+            elif role in ("account_id", "customer_id", "subscription_id"):
+                select.append(f"{_sql_id(self._col(column))} AS {role}")
+            else:
+                select.append(f"{_sql_text(self._col(column))} AS {role}")
+        for index, (column, kind) in enumerate(self.fields):
+            source = self._col(column)
+            if kind == "flag":
+                kept[f"f{index}_raw"] = source
+                select.append(f"{sql_boolean_code(source)}::TINYINT AS f{index}_code")
+            else:
+                select.append(f"{_sql_status(source)} AS f{index}_raw")
+        staged = self.con.sql(f"SELECT {', '.join([*select, 'k'])} FROM raw").to_arrow_table()
+        if not pc.all(pc.equal(staged.column("k"), ordinal)).as_py():
+            staged = staged.sort_by("k")  # row k must be record k for the kept columns
+        for name, source in kept.items():
+            staged = staged.append_column(name, raw.column(source))
+        self.staged = staged
         self.con.register("staged", self.staged)
 
     def _plain_scan(self) -> pa.Table | None:
