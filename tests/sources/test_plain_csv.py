@@ -258,34 +258,3 @@ def test_read_plain_declines_when_the_layout_disagrees(
     assert read_plain(path, ",", 2, range(2), lambda: Layout.of(path)) is not None
     path.write_bytes(damaged)
     assert read_plain(path, ",", 2, range(2), lambda: Layout.of(path)) is None
-
-
-@pytest.mark.parametrize(
-    ("values", "expected"),
-    [
-        (["a", "b c", None, "é", "日本"], False),
-        ([None, None], False),
-        ([], False),
-        (["a", " b"], True),
-        (["a", "b\t"], True),
-        (["a", "b\r"], True),
-        (["\u00e9 ", "x"], True),
-        (["x", "\u00a0y"], False),  # no-break space is not trimmed by the sources either
-    ],
-)
-def test_padded_looks_at_the_first_and_last_byte_of_every_value(
-    values: list[str | None], expected: bool
-) -> None:
-    array = pa.array(values, pa.string())
-    assert plain_csv.padded(array) is expected
-    assert plain_csv.padded(pa.chunked_array([array, array], pa.string())) is expected
-    assert plain_csv.padded(array.cast(pa.large_string())) is expected
-
-
-def test_padded_reads_slices_and_later_chunks() -> None:
-    """Offsets of a sliced array start mid-buffer; a padded value in the second chunk
-    (or cut away by the slice) must be found (or not)."""
-    array = pa.array(["a ", "b", "c", " d"], pa.string())
-    assert plain_csv.padded(array.slice(1, 2)) is False
-    assert plain_csv.padded(array.slice(1, 3)) is True
-    assert plain_csv.padded(pa.chunked_array([array.slice(1, 2), array.slice(3, 1)])) is True

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 _COUNT_CHUNK = 1 << 22
@@ -110,38 +109,6 @@ def read_plain(
     if not counted.plain or counted.lines != 1 + table.num_rows:
         return None
     return table
-
-
-def padded(column: pa.ChunkedArray | pa.Array) -> bool:
-    """Whether any value starts or ends with whitespace or a control character.
-
-    Exact, over every value, yet cheap: only the first and the last byte of each
-    value are read, straight from the Arrow buffers. A byte <= 32 there is exactly
-    a first or last character <= U+0020, since no byte of a multi-byte UTF-8
-    character is that small. Sources use it to skip trimming text that needs none.
-    """
-    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    for chunk in chunks:
-        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
-            chunk = chunk.cast(pa.string())
-        count = len(chunk)
-        if count == chunk.null_count:
-            continue
-        _, offsets_buffer, data = chunk.buffers()
-        if data is None:
-            continue
-        width = pa.int64() if pa.types.is_large_string(chunk.type) else pa.int32()
-        offsets = pa.Array.from_buffers(
-            width, count + 1, [None, offsets_buffer], offset=chunk.offset
-        )
-        starts, ends = offsets.slice(0, count), offsets.slice(1, count)
-        filled = pc.greater(ends, starts)  # null and empty values have no bytes
-        data_bytes = pa.Array.from_buffers(pa.uint8(), data.size, [None, data])
-        first = pc.take(data_bytes, starts.filter(filled))
-        last = pc.take(data_bytes, pc.subtract(ends.filter(filled), 1))
-        if pc.any(pc.or_(pc.less_equal(first, 32), pc.less_equal(last, 32))).as_py():
-            return True
-    return False
 
 
 def lf_only_copy(path: Path, target: Path, lone_cr: bool) -> Path:

@@ -54,10 +54,10 @@ from billdrift.sources.app.columns import (
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.signals import access_signals
 from billdrift.sources.app.sqlite import is_sqlite_file
+from billdrift.sources.padding import padded
 from billdrift.sources.plain_csv import (
     Layout,
     lf_only_copy,
-    padded,
     read_plain,
     stray_return_message,
 )

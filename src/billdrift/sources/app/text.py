@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift.sources.app.booleans import WHITESPACE
+from billdrift.sources.padding import needs_cleaning
 
 TextKind = Literal["id", "status", "text"]
 
@@ -24,6 +25,8 @@ def blank_to_null(values: pa.Array, test: pa.Array | None = None) -> pa.Array:
 
 
 def clean_text(text: pa.Array, kind: TextKind) -> pa.Array:
+    if kind != "status" and not needs_cleaning(text):
+        return text  # the common case: nothing to trim, nothing blank
     trimmed = pc.utf8_trim(text, WHITESPACE)
     if kind == "id":
         return blank_to_null(trimmed)

@@ -63,10 +63,10 @@ from billdrift.sources.billing.common import (
     skip,
 )
 from billdrift.sources.billing.interface import BillingSource
+from billdrift.sources.padding import padded
 from billdrift.sources.plain_csv import (
     Layout,
     lf_only_copy,
-    padded,
     read_plain,
     stray_return_message,
 )
