@@ -96,6 +96,17 @@ def account(
     }
 
 
+def _status_signal(account: dict[str, Any], primary: bool) -> dict[str, Any]:
+    return {
+        "account_id": account["account_id"],
+        "field": "subscription_status",
+        "kind": "status",
+        "raw": account["status"],
+        "flag": None,
+        "is_primary": primary,
+    }
+
+
 def app(
     *accounts: dict[str, Any],
     with_status: bool = False,
@@ -112,16 +123,7 @@ def app(
     signals = []
     for a in accounts:
         if status_only:
-            signals.append(
-                {
-                    "account_id": a["account_id"],
-                    "field": "subscription_status",
-                    "kind": "status",
-                    "raw": a["status"],
-                    "flag": None,
-                    "is_primary": True,
-                }
-            )
+            signals.append(_status_signal(a, primary=True))
             continue
         flag = a["access"]
         signals.append(
@@ -135,16 +137,7 @@ def app(
             }
         )
         if with_status:
-            signals.append(
-                {
-                    "account_id": a["account_id"],
-                    "field": "subscription_status",
-                    "kind": "status",
-                    "raw": a["status"],
-                    "flag": None,
-                    "is_primary": False,
-                }
-            )
+            signals.append(_status_signal(a, primary=False))
     mapping = {"account_id": "id", "plan": "plan" if plan_column else None}
     return AppData(
         accounts=pa.Table.from_pylist(rows, schema=APP_ACCOUNTS),
