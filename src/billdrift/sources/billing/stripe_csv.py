@@ -140,7 +140,7 @@ class Header:
     roles: dict[str, int]  # canonical role -> column index
     #: Some id or email carries surrounding spaces ("sub_1, cus_1"), so text is
     #: trimmed. Decided over every value once the file is scanned (see
-    #: plain_csv.padded): trimming every value costs real time.
+    #: padding.padded): trimming every value costs real time.
     padded: bool = False
     #: A quote character in the first megabyte: Arrow's plain-file path is not tried.
     quoted: bool = False
