@@ -88,11 +88,15 @@ def _same(first: Any, second: Any) -> None:
     assert first.description == second.description
 
 
-@pytest.mark.parametrize(
+#: Both CSV sources, each with a fixture export (header and rows) of its own.
+_EACH_SOURCE = pytest.mark.parametrize(
     ("reader", "header", "rows"),
     [(_read_billing, BILLING_HEADER, BILLING_ROWS), (_read_app, APP_HEADER, APP_ROWS)],
     ids=["billing", "app"],
 )
+
+
+@_EACH_SOURCE
 @pytest.mark.parametrize("ending", ["\n", "\r\n"], ids=["lf", "crlf"])
 def test_plain_files_read_by_arrow_equal_duckdbs_reading(
     tmp_path: Path,
@@ -112,11 +116,7 @@ def test_plain_files_read_by_arrow_equal_duckdbs_reading(
     _same(fast, reader(path))
 
 
-@pytest.mark.parametrize(
-    ("reader", "header", "rows"),
-    [(_read_billing, BILLING_HEADER, BILLING_ROWS), (_read_app, APP_HEADER, APP_ROWS)],
-    ids=["billing", "app"],
-)
+@_EACH_SOURCE
 @pytest.mark.parametrize(
     "damage",
     [
