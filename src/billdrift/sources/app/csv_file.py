@@ -466,10 +466,11 @@ class _CsvRun:
     def _stage(self) -> None:
         """Parse the file once into `staged`: typed, trimmed, flags classified.
 
-        Text that needs no work (no value padded or blank: see
-        :func:`~billdrift.sources.plain_csv.padded`) is taken from the scanned
-        columns as is, and so are the raw flag values: copying a million strings
-        through DuckDB and back costs more than proving they need nothing.
+        Text that needs no work (no value padded, so none blank: both scans read an
+        empty field as NULL; see :func:`~billdrift.sources.padding.padded`) is taken
+        from the scanned columns as is, and so are the raw flag values: copying a
+        million strings through DuckDB and back costs more than proving they need
+        nothing.
         """
         # `k` is each record's ordinal in the file, attached to the bare scan before
         # any expression runs. DuckDB 2.0 does not always keep file order for a

@@ -299,9 +299,8 @@ def _scan(path: str, encoding: str, header: Header, rejects: str) -> str:
 
 @dataclass(frozen=True)
 class _Query:
-    """The two SQL statements of a read and what their results mean."""
+    """The parsing SQL of a read and what its results mean."""
 
-    scan: str  # the bare CSV scan: raw text columns c<i>, in record order
     parse: str  # over the scan: typed columns, `_bad` and the record ordinal `_k`
     checked: tuple[str, ...]  # the role each `_bad` code names
     #: Output column -> scanned column taken as is (unpadded text needs no work in
@@ -309,8 +308,23 @@ class _Query:
     passthrough: dict[str, str]
 
 
-def _build_query(path: str, encoding: str, header: Header, rejects: str) -> _Query:
-    """One streaming SELECT: raw text -> typed columns, plus what failed on each row.
+def _scan_select(path: str, encoding: str, header: Header, rejects: str) -> str:
+    """The bare CSV scan: raw text columns c<i> of the roles, in record order.
+
+    It runs first and each record gets its ordinal `_k` before any expression
+    runs: DuckDB 2.0 can reorder a parallel CSV scan under a projection of
+    expressions, and row k must stay record k (line numbers).
+    """
+    columns = sorted(set(header.roles.values()))
+    return (
+        f"SELECT {', '.join(f'c{index}' for index in columns)} "
+        f"FROM {_scan(path, encoding, header, rejects)}"
+    )
+
+
+def _build_query(header: Header) -> _Query:
+    """One streaming SELECT over the scan (`scanned_rows`): raw text -> typed
+    columns, plus what failed on each row.
 
     Two layers so each value is parsed once: ``r_*`` raw text and ``p_*``
     parsed values. ``_bad`` is NULL on good rows, else ``"<i>|<text>"`` for the
@@ -334,20 +348,12 @@ def _build_query(path: str, encoding: str, header: Header, rejects: str) -> _Que
         f"WHEN {condition} THEN '{code}|' || coalesce(r_{role}, '')"
         for code, (role, condition) in enumerate(checks)
     )
-    # The bare scan runs first and each record gets its ordinal `_k` before any
-    # expression runs: DuckDB 2.0 can reorder a parallel CSV scan under a
-    # projection of expressions, and row k must stay record k (line numbers).
-    columns = sorted(set(roles.values()))
-    scan = (
-        f"SELECT {', '.join(f'c{index}' for index in columns)} "
-        f"FROM {_scan(path, encoding, header, rejects)}"
-    )
     query = (
         f"WITH raw AS (SELECT {', '.join(raw)}, _k FROM scanned_rows), "
         f"parsed AS (SELECT *{''.join(', ' + item for item in _parsed(roles))} FROM raw) "
         f"SELECT {''.join(item + ', ' for item in outputs)}CASE {bad} END AS _bad, _k FROM parsed"
     )
-    return _Query(scan, query, tuple(role for role, _ in checks), passthrough)
+    return _Query(query, tuple(role for role, _ in checks), passthrough)
 
 
 def _plain_scan(
@@ -596,13 +602,13 @@ def _read(
             # DuckDB both release the GIL).
             layout = pool.submit(Layout.of, path)
             try:
-                query = _build_query(path, encoding, header, rejects_table)
                 scanned = _plain_scan(path, encoding, header, layout)
                 plain = scanned is not None
                 if scanned is None:
-                    scanned = con.sql(query.scan).to_arrow_table()
+                    scan = _scan_select(path, encoding, header, rejects_table)
+                    scanned = con.sql(scan).to_arrow_table()
                 header = _exactly_padded(header, scanned)
-                query = _build_query(path, encoding, header, rejects_table)
+                query = _build_query(header)
                 ordinal = ordinals(scanned.num_rows)
                 con.register("scanned_rows", scanned.append_column("_k", ordinal))
                 table = con.sql(query.parse).to_arrow_table()
