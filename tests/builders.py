@@ -8,8 +8,8 @@ from typing import Any
 import pyarrow as pa
 
 from billdrift.config import Config, parse_config
-from billdrift.engine import Inputs
-from billdrift.model import (
+from billdrift.core.engine import Inputs
+from billdrift.core.model import (
     APP_ACCESS_SIGNALS,
     APP_ACCOUNTS,
     BILLING_ITEMS,

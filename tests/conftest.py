@@ -35,7 +35,7 @@ def snapshot() -> Callable[[str, str], None]:
     return check
 
 
-#: How many servers the DB fixtures started this session, by kind. tests/db checks it stays
+#: How many servers the DB fixtures started this session, by kind. tests/infra/db checks it stays
 #: at 1: a server per test would make the DB tests slow enough that people stop running them.
 DB_SERVER_STARTS: Counter[str] = Counter()
 

@@ -1,5 +1,5 @@
 """`python -m billdrift` runs the CLI."""
 
-from billdrift.entry import main
+from billdrift.cli.entry import main
 
 main()

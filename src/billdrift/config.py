@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from billdrift.core.model import Kind, Severity
 from billdrift.errors import ConfigError
-from billdrift.model import Kind, Severity
 
 
 class _Strict(BaseModel):
@@ -208,14 +208,14 @@ class Config(_Strict):
     billing: BillingConfig = BillingConfig()
     output: OutputConfig = OutputConfig()
     history: HistoryConfig = HistoryConfig()
-    #: Alert sinks and when to alert; validated by billdrift.alerts.AlertSettings
+    #: Alert sinks and when to alert; validated by billdrift.outputs.alerts.AlertSettings
     #: (kept as a table here so the alerts package owns its own keys).
     alerts: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("alerts")
     @classmethod
     def _valid_alerts(cls, value: dict[str, Any]) -> dict[str, Any]:
-        from billdrift.alerts.settings import AlertSettings
+        from billdrift.outputs.alerts.settings import AlertSettings
 
         if value:
             try:

@@ -2,7 +2,7 @@
 
 ``store_location`` is parametrized over a fresh SQLite file and a fresh PostgreSQL
 database (the session's throwaway server, a new database per test, from
-tests/db/conftest.py), so every lifecycle and store test proves both backends
+tests/infra/db/conftest.py), so every lifecycle and store test proves both backends
 behave the same.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from billdrift.history import HistoryStore, open_store
-from tests.db.conftest import Database, pg  # noqa: F401  (re-exported fixture)
+from tests.infra.db.conftest import Database, pg  # noqa: F401  (re-exported fixture)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from billdrift.model import Exposure, Finding, Kind, Severity, Skip, Verdict
-from billdrift.report import Report, Suppressed, decide_verdict
+from billdrift.core.model import Exposure, Finding, Kind, Severity, Skip, Verdict
+from billdrift.core.report import Report, Suppressed, decide_verdict
 
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from billdrift.core.model import Kind
 from billdrift.history import (
     LOCKED_MESSAGE,
     HistoryLockedError,
@@ -23,7 +24,6 @@ from billdrift.history import (
     open_store,
     record_run,
 )
-from billdrift.model import Kind
 from tests.history.helpers import at, finding, report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,7 +115,7 @@ def test_a_second_run_waits_for_the_first_and_both_are_recorded_in_order(
 _HANG = """
 import sys, time
 from billdrift.history import open_store, record_run
-from billdrift.model import Kind
+from billdrift.core.model import Kind
 from tests.history.helpers import at, finding, report
 
 def hang():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from billdrift.engine import reconcile
+from billdrift.core.engine import reconcile
+from billdrift.core.model import Exposure, Kind, Severity
 from billdrift.history.fingerprint import fingerprint, fingerprint_of, short
-from billdrift.model import Exposure, Kind, Severity
 from tests.builders import NOW, account, app, billing, inputs, sub
 from tests.history.helpers import finding
 

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
+from billdrift.core.model import Kind, Severity, Skip, Verdict
+from billdrift.core.report import Suppressed
 from billdrift.history import HistoryStore, fingerprint, record_run
-from billdrift.model import Kind, Severity, Skip, Verdict
-from billdrift.report import Suppressed
 from tests.history.helpers import at, error_report, finding, report
 
 BLOCKED = finding(Kind.PAID_BUT_BLOCKED, "u1", "cus_1", "sub_1")

@@ -20,8 +20,8 @@ from billdrift.history import (
 )
 from billdrift.history.postgres_store import PostgresStore
 from billdrift.history.sqlite_store import SqliteStore
-from tests.db.conftest import Database
 from tests.history.helpers import at, finding, report
+from tests.infra.db.conftest import Database
 
 TABLES = {"schema_version", "runs", "findings", "finding_observations", "reviews"}
 

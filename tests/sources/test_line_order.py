@@ -4,7 +4,7 @@ DuckDB 2.0 was seen to reorder a parallel CSV scan under a projection of
 expressions (a million-row file, a few runs in six), which shifted every line
 number. Both CSV sources now number records on the bare scan; this guards it,
 on DuckDB's path (several attempts: the reordering was intermittent) and on
-Arrow's path for plain files (:mod:`billdrift.sources.plain_csv`).
+Arrow's path for plain files (:mod:`billdrift.sources.csv.plain`).
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ import os
 from pathlib import Path
 from typing import Final
 
-from billdrift.db.urls import ENV_PREFIX, is_database_url, resolve
 from billdrift.errors import ConfigError
 from billdrift.history.fingerprint import fingerprint, fingerprint_of
 from billdrift.history.lifecycle import Lifecycle, ResolvedFinding, RunRecord, record_run
@@ -37,6 +36,7 @@ from billdrift.history.store import (
     Review,
     RunSummary,
 )
+from billdrift.infra.db.urls import ENV_PREFIX, is_database_url, resolve
 
 #: Where the history goes when no location is given (relative to the working directory).
 DEFAULT_LOCATION: Final = ".billdrift/history.sqlite"

@@ -19,6 +19,7 @@ from typing import Any, Final, cast
 import orjson
 
 from billdrift import __version__
+from billdrift.core.model import Exposure, Finding, Kind, Severity, Verdict
 from billdrift.history import schema
 from billdrift.history.store import (
     Action,
@@ -32,7 +33,6 @@ from billdrift.history.store import (
     Status,
     chunks,
 )
-from billdrift.model import Exposure, Finding, Kind, Severity, Verdict
 
 #: Bound parameters per IN list / batch: well under SQLite's 32766 and PostgreSQL's 65535.
 BATCH: Final = 500

@@ -33,7 +33,7 @@ import hashlib
 import json
 from typing import Final
 
-from billdrift.model import Finding, Kind
+from billdrift.core.model import Finding, Kind
 
 #: Bump (and migrate stored fingerprints) only if the identity rules above change.
 SCHEME: Final = "billdrift-fingerprint-v1"

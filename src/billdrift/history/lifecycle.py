@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from billdrift import __version__
+from billdrift.core.model import Exposure, Finding, Kind, Severity, Verdict
+from billdrift.core.report import Report
 from billdrift.history.fingerprint import fingerprint
 from billdrift.history.review import decision_in_force
 from billdrift.history.store import (
@@ -46,8 +48,6 @@ from billdrift.history.store import (
     Observation,
     Review,
 )
-from billdrift.model import Exposure, Finding, Kind, Severity, Verdict
-from billdrift.report import Report
 
 
 @dataclass(frozen=True)

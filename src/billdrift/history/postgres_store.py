@@ -25,7 +25,6 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from billdrift.db.urls import DatabaseUrl
 from billdrift.history._sql import SqlStore, dumps
 from billdrift.history.store import (
     LOCKED_MESSAGE,
@@ -33,6 +32,7 @@ from billdrift.history.store import (
     HistoryLockedError,
     HistoryMissingError,
 )
+from billdrift.infra.db.urls import DatabaseUrl
 
 if TYPE_CHECKING:
     import psycopg

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Final
 
 from billdrift.config import AccessException, load_config
+from billdrift.core.instants import parse_instant
+from billdrift.core.model import KIND_ORDER, Kind
 from billdrift.errors import BilldriftError, ConfigError
 from billdrift.history.fingerprint import MIN_PREFIX, short
 from billdrift.history.store import (
@@ -37,8 +39,6 @@ from billdrift.history.store import (
     HistoryStore,
     Review,
 )
-from billdrift.instants import parse_instant
-from billdrift.model import KIND_ORDER, Kind
 
 #: Kinds that jump the queue: money taken from someone who cannot use what they paid for.
 URGENT: Final = frozenset({Kind.PAID_BUT_BLOCKED})

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal, Protocol
 
+from billdrift.core.model import Exposure, Finding, Kind, Severity, Verdict
 from billdrift.errors import BilldriftError
-from billdrift.model import Exposure, Finding, Kind, Severity, Verdict
 
 #: A finding's state in the store. ``suppressed``: seen, but excused by a config exception.
 Status = Literal["open", "resolved", "suppressed"]

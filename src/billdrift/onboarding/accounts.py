@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from billdrift.config import AppConfig
-from billdrift.db.interface import Table
 from billdrift.errors import ConfigError, SourceError
+from billdrift.infra.db.interface import Table
 from billdrift.onboarding.catalog import Catalog
 from billdrift.sources.app.columns import ColumnMapping, detect_columns, normalize
 

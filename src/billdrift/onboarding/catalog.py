@@ -1,7 +1,7 @@
 """What an app location holds: its tables and their columns, or a CSV file's header.
 
 ``init`` and ``doctor`` look before they read. Every kind of app input becomes
-one :class:`Catalog` of :class:`~billdrift.db.interface.Table` entries, so
+one :class:`Catalog` of :class:`~billdrift.infra.db.interface.Table` entries, so
 choosing the accounts table and checking columns is the same code for a CSV
 file (one "table", no types), a SQLite file (declared types) and a live
 database (the server's types).
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-from billdrift.db.interface import Column, ReadOnlyConnection, Table
-from billdrift.db.urls import is_database_url, redact
 from billdrift.errors import ConfigError, SourceError
+from billdrift.infra.db.interface import Column, ReadOnlyConnection, Table
+from billdrift.infra.db.urls import is_database_url, redact
 from billdrift.sources.app.csv_file import CsvAppSource, _codec_name, _read_header, _utf8_input
 from billdrift.sources.app.sqlite import SqliteAppSource
 

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from billdrift.config import AppConfig, BillingConfig, parse_config
-from billdrift.db.connect import connect
-from billdrift.db.urls import is_database_url, resolve
 from billdrift.errors import ConfigError, SourceError
+from billdrift.infra.db.connect import connect
+from billdrift.infra.db.urls import is_database_url, resolve
 from billdrift.onboarding.accounts import Candidate, candidate_for, no_fit_message, survey
 from billdrift.onboarding.catalog import (
     Catalog,

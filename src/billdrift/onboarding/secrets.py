@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qsl, urlsplit
 
-from billdrift.db.urls import REDACTED, redact
+from billdrift.infra.db.urls import REDACTED, redact
 
 #: The variable ``init`` suggests for the app database's URL.
 APP_URL_VARIABLE: Final = "DATABASE_URL"

@@ -11,10 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from billdrift.config import AppConfig, BillingConfig
-from billdrift.db.urls import is_database_url, redact
-from billdrift.duck import sharing_cores
+from billdrift.core.model import AppData, BillingData
 from billdrift.errors import SourceError
-from billdrift.model import AppData, BillingData
+from billdrift.infra.db.urls import is_database_url, redact
+from billdrift.infra.duck import sharing_cores
 from billdrift.sources.app.csv_file import CsvAppSource
 from billdrift.sources.app.database import DatabaseAppSource
 from billdrift.sources.app.interface import AppSource

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from billdrift.config import AppConfig
-from billdrift.model import AppData
+from billdrift.core.model import AppData
 from billdrift.sources.app.csv_file import CsvAppSource
 
 WriteCsv = Callable[..., Path]

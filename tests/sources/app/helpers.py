@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from billdrift.config import AppConfig
-from billdrift.model import AppData, Skip
+from billdrift.core.model import AppData, Skip
 from billdrift.sources.app.sqlite import SqliteAppSource
 
 

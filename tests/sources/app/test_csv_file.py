@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from billdrift.config import AppConfig
+from billdrift.core.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS
 from billdrift.errors import ConfigError, SourceError
-from billdrift.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS
 from billdrift.sources.app.booleans import ACCEPTED, FALSE_SPELLINGS, TRUE_SPELLINGS
 from billdrift.sources.app.csv_file import CsvAppSource, _Header, _line_map
-from billdrift.sources.plain_csv import Layout
+from billdrift.sources.csv.plain import Layout
 from tests.sources.app.conftest import ReadCsv, WriteCsv
 from tests.sources.app.helpers import accounts, signals, skips
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from billdrift.config import AppConfig
+from billdrift.core.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS
 from billdrift.errors import ConfigError, SourceError
-from billdrift.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS
 from billdrift.sources.app.booleans import ACCEPTED
 from billdrift.sources.app.sqlite import (
     SqliteAppSource,

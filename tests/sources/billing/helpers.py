@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from billdrift.config import BillingConfig
-from billdrift.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData
+from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData
 from billdrift.sources.billing.interface import BillingSource
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "billing"

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from billdrift.config import BillingConfig
+from billdrift.core.model import BillingData
 from billdrift.errors import ConfigError, SourceError
-from billdrift.model import BillingData
 from billdrift.sources.registry import open_billing
 from tests.fakes.paddle_fake import FakePaddle, make_customer, make_subscription
 
@@ -108,7 +108,7 @@ def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
 def test_an_interrupted_fetch_is_an_error(
     fake_paddle: FakePaddle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from billdrift.api.client import ApiClient
+    from billdrift.infra.api.client import ApiClient
 
     fake_paddle.populate(450, seed=3, now=NOW)
     real_get = ApiClient.get
@@ -126,7 +126,7 @@ def test_an_interrupted_fetch_is_an_error(
 
 
 def test_a_sandbox_key_goes_to_the_sandbox_api_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    from billdrift.api import client as client_module
+    from billdrift.infra.api import client as client_module
 
     seen: list[str] = []
 

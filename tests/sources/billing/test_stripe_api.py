@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from billdrift.config import BillingConfig
+from billdrift.core.model import BillingData
 from billdrift.errors import ConfigError, SourceError
-from billdrift.model import BillingData
 from billdrift.sources.billing import stripe_snapshot
 from billdrift.sources.registry import open_billing
 from tests.fakes.stripe_fake import (
@@ -326,7 +326,7 @@ def test_check_against_the_stripe_api_end_to_end(
 
     from click.testing import CliRunner
 
-    from billdrift import cli
+    from billdrift.cli import main as cli
 
     store = fake_stripe.store
     store.add_customers([make_customer("cus_1", "ann@example.com"), make_customer("cus_2", None)])
@@ -372,7 +372,7 @@ def test_a_failed_fetch_is_an_error_report_with_exit_2(
 
     from click.testing import CliRunner
 
-    from billdrift import cli
+    from billdrift.cli import main as cli
 
     app = tmp_path / "app.csv"
     app.write_text("id,stripe_customer_id,has_paid_access\nu1,cus_1,f\n", "utf-8")
@@ -405,7 +405,7 @@ def test_an_interrupted_fetch_is_an_error_not_a_partial_result(
 ) -> None:
     """Ctrl-C in the middle of the walk: the run must end as an error, never with what
     was read so far."""
-    from billdrift.api.client import ApiClient
+    from billdrift.infra.api.client import ApiClient
 
     fake_stripe.populate(500, seed=9, now=NOW)
     real_get = ApiClient.get

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from billdrift.core.model import BillingData, Skip
 from billdrift.errors import SourceError
-from billdrift.model import BillingData, Skip
 from billdrift.sources.billing.stripe_csv import StripeCsvSource
 
 from .helpers import FIXTURES, item_row, read, skips, sub_row, utc, write

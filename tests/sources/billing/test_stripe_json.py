@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from billdrift.core.model import Skip
 from billdrift.errors import SourceError
-from billdrift.model import Skip
 from billdrift.sources.billing.stripe_json import StripeJsonSource
 
 from .helpers import FIXTURES, item_row, read, skips, sub_row, utc, write

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from billdrift import cli
+from billdrift.cli import main as cli
 from billdrift.config import BillingConfig
+from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData
 from billdrift.errors import ConfigError, SourceError
-from billdrift.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData
 from billdrift.sources.billing.stripe_mirror import StripeMirrorSource
 from billdrift.sources.registry import open_billing
 from tests.dbservers import MariaDBServer, PostgresServer

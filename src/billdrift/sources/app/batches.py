@@ -7,7 +7,7 @@ flags parsed per *distinct* value with the shared rules of
 :mod:`billdrift.sources.app.booleans`. Only the canonical columns are kept, so
 memory follows the size of the result, not of the rows read. Rows that cannot
 be used (empty id, unrecognized flag, text that is not UTF-8, a repeated id)
-become :class:`~billdrift.model.Skip` entries; nothing is dropped silently.
+become :class:`~billdrift.core.model.Skip` entries; nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from billdrift import duck
-from billdrift.model import APP_ACCOUNTS, AppData, Skip
+from billdrift.core.model import APP_ACCOUNTS, AppData, Skip
+from billdrift.infra import duck
 from billdrift.sources.app.booleans import parse_boolean_values, unrecognized_reason
 from billdrift.sources.app.columns import ROLES, ColumnMapping
 from billdrift.sources.app.signals import access_signals

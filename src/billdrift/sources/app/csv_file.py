@@ -6,7 +6,7 @@ happens in one SQL pass (see :mod:`billdrift.sources.app.booleans`). Python
 loops only over rows that are *skipped*, which are few in any file worth
 reconciling.
 
-Every unusable row becomes a :class:`~billdrift.model.Skip` whose location is
+Every unusable row becomes a :class:`~billdrift.core.model.Skip` whose location is
 ``line N``: the *physical* line where the row starts, counting the header as
 line 1, exactly what an editor shows. DuckDB reports rejected rows by logical
 line (newlines inside quotes not counted) and says nothing about the lines of
@@ -32,10 +32,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from billdrift import duck
+from billdrift.core.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS, AppData, Skip
 from billdrift.errors import ConfigError, SourceError
-from billdrift.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS, AppData, Skip
-from billdrift.ordinals import ordinals
+from billdrift.infra import duck
+from billdrift.infra.ordinals import ordinals
 from billdrift.sources.app.booleans import (
     CODE_UNRECOGNIZED,
     WHITESPACE,
@@ -54,8 +54,8 @@ from billdrift.sources.app.columns import (
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.signals import access_signals
 from billdrift.sources.app.sqlite import is_sqlite_file
-from billdrift.sources.padding import padded
-from billdrift.sources.plain_csv import (
+from billdrift.sources.csv.padding import padded
+from billdrift.sources.csv.plain import (
     Layout,
     lf_only_copy,
     read_plain,
@@ -467,7 +467,7 @@ class _CsvRun:
         """Parse the file once into `staged`: typed, trimmed, flags classified.
 
         Text that needs no work (no value padded, so none blank: both scans read an
-        empty field as NULL; see :func:`~billdrift.sources.padding.padded`) is taken
+        empty field as NULL; see :func:`~billdrift.sources.csv.padding.padded`) is taken
         from the scanned columns as is, and so are the raw flag values: copying a
         million strings through DuckDB and back costs more than proving they need
         nothing.
@@ -514,7 +514,7 @@ class _CsvRun:
 
     def _plain_scan(self) -> pa.Table | None:
         """Every column read by Arrow when the file is plain (see
-        :mod:`billdrift.sources.plain_csv`), else None: DuckDB scans it."""
+        :mod:`billdrift.sources.csv.plain`), else None: DuckDB scans it."""
         layout = self.layout
         if not layout.plain:  # no need to try Arrow at all
             return None

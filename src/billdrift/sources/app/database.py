@@ -17,11 +17,11 @@ guarantee.
 from __future__ import annotations
 
 from billdrift.config import AppConfig
-from billdrift.db.connect import connect
-from billdrift.db.interface import ReadOnlyConnection, Table
-from billdrift.db.urls import is_database_url, resolve
+from billdrift.core.model import AppData
 from billdrift.errors import ConfigError, SourceError
-from billdrift.model import AppData
+from billdrift.infra.db.connect import connect
+from billdrift.infra.db.interface import ReadOnlyConnection, Table
+from billdrift.infra.db.urls import is_database_url, resolve
 from billdrift.sources.app.batches import BatchReader, Origin, alias
 from billdrift.sources.app.columns import ColumnMapping, detect_columns, detection_note
 from billdrift.sources.app.interface import AppSource

@@ -1,9 +1,9 @@
 """The app-source extension point.
 
 An app source reads the app's view of access (a CSV export, a SQLite file;
-live databases later) and returns :class:`~billdrift.model.AppData`: the
+live databases later) and returns :class:`~billdrift.core.model.AppData`: the
 canonical ``APP_ACCOUNTS`` and ``APP_ACCESS_SIGNALS`` relations, the column
-mapping it used, and every unreadable row as a :class:`~billdrift.model.Skip`.
+mapping it used, and every unreadable row as a :class:`~billdrift.core.model.Skip`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from billdrift.config import AppConfig
-from billdrift.model import AppData
+from billdrift.core.model import AppData
 
 
 class AppSource(ABC):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from billdrift.model import APP_ACCESS_SIGNALS
+from billdrift.core.model import APP_ACCESS_SIGNALS
 from billdrift.sources.app.columns import ColumnMapping
 
 Column = Any  # pa.Array | pa.ChunkedArray (pyarrow ships no type hints)

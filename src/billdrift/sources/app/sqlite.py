@@ -26,9 +26,9 @@ from typing import Final
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from billdrift import duck
+from billdrift.core.model import APP_ACCOUNTS, AppData, Skip
 from billdrift.errors import ConfigError, SourceError
-from billdrift.model import APP_ACCOUNTS, AppData, Skip
+from billdrift.infra import duck
 from billdrift.sources.app.booleans import (
     parse_boolean_values,
     unrecognized_reason,

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift.sources.app.booleans import WHITESPACE
-from billdrift.sources.padding import needs_cleaning
+from billdrift.sources.csv.padding import needs_cleaning
 
 TextKind = Literal["id", "status", "text"]
 

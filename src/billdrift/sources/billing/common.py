@@ -19,8 +19,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
 from billdrift.errors import SourceError
-from billdrift.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
 
 #: Skip.side for everything read here.
 SIDE = "billing"

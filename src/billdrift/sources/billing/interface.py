@@ -1,9 +1,9 @@
 """The billing-source extension point.
 
 A billing source reads one input (a file today; a provider API or a mirror
-database later) and returns :class:`~billdrift.model.BillingData`: the
+database later) and returns :class:`~billdrift.core.model.BillingData`: the
 canonical ``BILLING_SUBSCRIPTIONS`` and ``BILLING_ITEMS`` relations plus every
-record it could not read as a :class:`~billdrift.model.Skip`. A source raises
+record it could not read as a :class:`~billdrift.core.model.Skip`. A source raises
 :class:`~billdrift.errors.SourceError` only when the input as a whole is
 unusable (missing, not the format, undecodable); a bad record is a skip.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from billdrift.config import BillingConfig
-from billdrift.model import BillingData
+from billdrift.core.model import BillingData
 from billdrift.sources.progress import NO_PROGRESS, Progress
 
 

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from billdrift.api.client import ApiClient, ApiError
-from billdrift.api.keys import key_from_env
-from billdrift.api.ratelimit import RateLimiter
 from billdrift.config import PaddleApiConfig
+from billdrift.core.model import BillingData, Skip
 from billdrift.errors import ConfigError, SourceError
-from billdrift.gcpause import collector_paused
-from billdrift.model import BillingData, Skip
+from billdrift.infra.api.client import ApiClient, ApiError
+from billdrift.infra.api.keys import key_from_env
+from billdrift.infra.api.ratelimit import RateLimiter
+from billdrift.infra.runtime import collector_paused
 from billdrift.sources.billing.common import (
     RecordError,
     items_table,
@@ -93,7 +93,7 @@ class PaddleApiSource(BillingSource):
             error_message=_paddle_error,
         )
         try:
-            with collector_paused():  # see billdrift.gcpause
+            with collector_paused():  # see billdrift.infra.runtime
                 records = self._subscriptions(client)
                 emails = self._emails(client, records)
         except ApiError as error:

@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from billdrift.model import BillingData, Skip
+from billdrift.core.model import BillingData, Skip
 from billdrift.sources.billing.common import (
     JsonRecords,
     RecordError,

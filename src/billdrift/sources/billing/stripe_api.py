@@ -6,7 +6,7 @@ customers expanded for their email, every page, one pinned API version.
 
 Parallel: the walk over ``created`` ranges lives in
 :mod:`billdrift.sources.billing.stripe_walk`. All its threads share one
-:class:`~billdrift.api.ratelimit.RateLimiter` set below Stripe's account-wide
+:class:`~billdrift.infra.api.ratelimit.RateLimiter` set below Stripe's account-wide
 limit, which the user's own app shares.
 
 Never a silent pass: a fetch that fails part-way, an auth or permission error,
@@ -24,13 +24,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from billdrift.api.client import ApiClient, ApiError
-from billdrift.api.keys import key_from_env
-from billdrift.api.ratelimit import RateLimiter
 from billdrift.config import StripeApiConfig
+from billdrift.core.model import BillingData, Skip
 from billdrift.errors import ConfigError, SourceError
-from billdrift.gcpause import collector_paused
-from billdrift.model import BillingData, Skip
+from billdrift.infra.api.client import ApiClient, ApiError
+from billdrift.infra.api.keys import key_from_env
+from billdrift.infra.api.ratelimit import RateLimiter
+from billdrift.infra.runtime import collector_paused
 from billdrift.sources.billing.common import (
     RecordError,
     items_table,
@@ -191,7 +191,7 @@ class StripeApiSource(BillingSource):
         key = stripe_key(options)
         client = stripe_client(options, key)
         try:
-            with collector_paused():  # see billdrift.gcpause: pauses make bursts and 429s
+            with collector_paused():  # see billdrift.infra.runtime: pauses make bursts and 429s
                 result = sync(client, key, options, self.progress)
             if options.entitlements:
                 from billdrift.sources.billing.stripe_entitlements import entitlement_items

@@ -47,12 +47,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from billdrift import duck
 from billdrift.config import BillingConfig
-from billdrift.currency import minor_exponent
+from billdrift.core.currency import minor_exponent
+from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData, Skip
 from billdrift.errors import SourceError
-from billdrift.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData, Skip
-from billdrift.ordinals import ordinals
+from billdrift.infra import duck
+from billdrift.infra.ordinals import ordinals
 from billdrift.sources.billing.common import (
     check_encoding,
     conform,
@@ -63,8 +63,8 @@ from billdrift.sources.billing.common import (
     skip,
 )
 from billdrift.sources.billing.interface import BillingSource
-from billdrift.sources.padding import padded
-from billdrift.sources.plain_csv import (
+from billdrift.sources.csv.padding import padded
+from billdrift.sources.csv.plain import (
     Layout,
     lf_only_copy,
     read_plain,
@@ -360,7 +360,7 @@ def _plain_scan(
     path: str, encoding: str, header: Header, layout: Future[Layout]
 ) -> pa.Table | None:
     """The scan's columns read by Arrow when the file is plain (see
-    :mod:`billdrift.sources.plain_csv`), else None: DuckDB scans it."""
+    :mod:`billdrift.sources.csv.plain`), else None: DuckDB scans it."""
     if encoding != "utf-8" or header.quoted:
         return None
     columns = sorted(set(header.roles.values()))

@@ -24,8 +24,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from billdrift.api.client import ApiClient
-from billdrift.model import BILLING_ITEMS
+from billdrift.core.model import BILLING_ITEMS
+from billdrift.infra.api.client import ApiClient
 
 ENTITLING = ("active", "trialing", "past_due")
 PAGE_SIZE = 100

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from billdrift.model import BillingData, Skip
+from billdrift.core.model import BillingData, Skip
 from billdrift.sources.billing.common import (
     RecordError,
     as_object,

@@ -34,11 +34,11 @@ from typing import Any, Final
 import orjson
 
 from billdrift.config import BillingConfig
-from billdrift.db.connect import connect
-from billdrift.db.interface import Column, ReadOnlyConnection, Table
-from billdrift.db.urls import resolve
+from billdrift.core.model import BillingData, Skip
 from billdrift.errors import ConfigError, SourceError
-from billdrift.model import BillingData, Skip
+from billdrift.infra.db.connect import connect
+from billdrift.infra.db.interface import Column, ReadOnlyConnection, Table
+from billdrift.infra.db.urls import resolve
 from billdrift.sources.billing.common import (
     RecordError,
     customer_in_text,

@@ -31,9 +31,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from billdrift.api.client import ApiClient, ApiError
 from billdrift.config import StripeApiConfig
-from billdrift.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
+from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
+from billdrift.infra.api.client import ApiClient, ApiError
 from billdrift.sources.billing.common import object_id
 from billdrift.sources.billing.stripe_api import (
     StripeKey,

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from billdrift.api.client import ApiClient, ApiError
+from billdrift.infra.api.client import ApiClient, ApiError
 
 PAGE_SIZE = 100
 SUBSCRIPTION_EXPAND = ("data.customer",)

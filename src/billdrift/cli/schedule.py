@@ -1,0 +1,92 @@
+"""`billdrift schedule github|cron`: write or print how to run the check on a schedule."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from billdrift.config import load_config
+from billdrift.errors import EXIT_ERROR, BilldriftError
+from billdrift.infra.db.urls import ENV_PREFIX
+from billdrift.usecases.schedule.cron import crontab_line
+from billdrift.usecases.schedule.every import check_cron
+from billdrift.usecases.schedule.github import workflow
+
+#: Secrets a check can read, by where the config says the data comes from.
+_PROVIDER_SECRETS = {"stripe": "STRIPE_API_KEY", "paddle": "PADDLE_API_KEY"}
+
+
+def secrets_for(config_path: str) -> list[str]:
+    """Environment variables the configured run reads (names only, in a stable order)."""
+    config = load_config(config_path)
+    names: list[str] = []
+    sources = [config.app.source or "", *config.billing.sources]
+    for source in sources:
+        if source.startswith(ENV_PREFIX):
+            names.append(source[len(ENV_PREFIX) :])
+        elif source in _PROVIDER_SECRETS:
+            names.append(_PROVIDER_SECRETS[source])
+    alerts = config.alerts
+    for table, key, default in (
+        ("slack", "webhook_env", "SLACK_WEBHOOK_URL"),
+        ("webhook", "secret_env", "BILLDRIFT_WEBHOOK_SECRET"),
+        ("email", "password_env", None),
+    ):
+        section = alerts.get(table)
+        if isinstance(section, dict):
+            name = section.get(key, default)
+            if isinstance(name, str):
+                names.append(name)
+    return list(dict.fromkeys(names))
+
+
+@click.group()
+def schedule() -> None:
+    """Run the check on a schedule: a GitHub Actions workflow or a crontab line."""
+
+
+@schedule.command()
+@click.option("--cron", "cron", default="0 6 * * *", show_default=True, help="When (UTC).")
+@click.option("--config", "config_path", default="billdrift.toml", show_default=True)
+@click.option(
+    "--output",
+    default=".github/workflows/billdrift.yml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+)
+@click.option("--secret", "extra", multiple=True, metavar="NAME", help="Another secret to pass.")
+@click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
+def github(cron: str, config_path: str, output: str, extra: tuple[str, ...], force: bool) -> None:
+    """Write a GitHub Actions workflow that runs the check on a cron, keeps the
+    history store between runs, and puts the markdown report in the job summary."""
+    try:
+        text = workflow(
+            check_cron(cron), config_path, list(dict.fromkeys([*secrets_for(config_path), *extra]))
+        )
+        target = Path(output)
+        if target.exists() and not force:
+            raise BilldriftError(f"{output} already exists; pass --force to overwrite it")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except BilldriftError as error:
+        click.echo(f"billdrift: error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(f"wrote {output}: runs `billdrift check` at cron {cron!r} (UTC)")
+
+
+@schedule.command()
+@click.option("--cron", "cron", default="0 6 * * *", show_default=True, help="When (local).")
+@click.option("--config", "config_path", default="billdrift.toml", show_default=True)
+def cron(cron: str, config_path: str) -> None:
+    """Print a crontab line (add it with `crontab -e`); flock keeps runs from overlapping."""
+    try:
+        expression = check_cron(cron)
+        load_config(config_path)  # a line that would fail every night is no use
+    except BilldriftError as error:
+        click.echo(f"billdrift: error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    executable = shutil.which("billdrift") or str(Path(sys.executable).parent / "billdrift")
+    click.echo(crontab_line(expression, executable, config_path, Path.cwd()))

@@ -1,0 +1,77 @@
+"""Configuration turned into small relations, so policy joins like data.
+
+Rules never read the config object: they join these tables. That keeps each
+rule one SQL statement that a warehouse can run as well as the embedded engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import pyarrow as pa
+
+from billdrift.config import Config
+from billdrift.core.model import TS
+
+
+def _glob_to_like(pattern: str) -> str:
+    escaped = pattern.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
+
+
+def policy_tables(config: Config, as_of: datetime) -> dict[str, pa.Table]:
+    policy = config.policy
+    status_rows = [
+        (provider, status.strip().lower(), decision)
+        for provider, statuses in policy.statuses.items()
+        for decision, names in (
+            ("entitled", statuses.entitled),
+            ("grace", statuses.grace),
+            ("not_entitled", statuses.not_entitled),
+        )
+        for status in names
+    ]
+    exceptions = config.exceptions
+    return {
+        "params": pa.table(
+            {
+                "as_of": pa.array([as_of], TS),
+                "grace_days": pa.array([policy.grace_days], pa.int32()),
+            }
+        ),
+        "status_policy": pa.table(
+            {
+                "provider": pa.array([row[0] for row in status_rows], pa.string()),
+                "status": pa.array([row[1] for row in status_rows], pa.string()),
+                "decision": pa.array([row[2] for row in status_rows], pa.string()),
+            }
+        ),
+        "plan_map": pa.table(
+            {
+                "key": pa.array(list(config.plans), pa.string()),
+                "plan": pa.array(list(config.plans.values()), pa.string()),
+            }
+        ),
+        "app_granting_statuses": _column("status", policy.app_granting_statuses),
+        "internal_email_patterns": _column(
+            "like_pattern", [_glob_to_like(p) for p in policy.internal_email_patterns]
+        ),
+        "internal_roles": _column("role", policy.internal_roles),
+        "free_plans": _column("plan", policy.free_plans),
+        "exceptions": pa.table(
+            {
+                "account": pa.array([e.account for e in exceptions], pa.string()),
+                "customer": pa.array([e.customer for e in exceptions], pa.string()),
+                "kind": pa.array(
+                    [e.kind.value if e.kind else None for e in exceptions], pa.string()
+                ),
+                "reason": pa.array([e.reason for e in exceptions], pa.string()),
+                "expires": pa.array([e.expires for e in exceptions], TS),
+            }
+        ),
+    }
+
+
+def _column(name: str, values: Iterable[str]) -> pa.Table:
+    return pa.table({name: pa.array([v.strip().lower() for v in values], pa.string())})

@@ -1,0 +1,113 @@
+"""The immutable result of a run: what every renderer and alert sink consumes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from billdrift.core.model import KIND_ORDER, Finding, Kind, Severity, Skip, Verdict
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A finding an exception suppressed: kept so reviewers see what is excused."""
+
+    finding: Finding
+    reason: str
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    side: str  # billing | app
+    description: str
+
+
+@dataclass(frozen=True)
+class Report:
+    verdict: Verdict
+    as_of: datetime
+    fail_on: Severity
+    findings: tuple[Finding, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()
+    skips: tuple[Skip, ...] = ()
+    errors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    sources: tuple[SourceInfo, ...] = ()
+    #: Rows read: accounts, subscriptions, customers.
+    counts: dict[str, int] = field(default_factory=dict)
+    #: Exactly one state per account (in_sync, paid_but_blocked, internal, ...).
+    classification: dict[str, int] = field(default_factory=dict)
+    #: Rules that could not run and why (a missing plan map is not "no plan drift").
+    rules_not_applied: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def by_kind(self) -> dict[str, int]:
+        counted = Counter(f.kind for f in self.findings)
+        return {kind.value: counted[kind] for kind in KIND_ORDER if counted[kind]}
+
+    @property
+    def by_severity(self) -> dict[str, int]:
+        counted = Counter(f.severity for f in self.findings)
+        return {s.label: counted[s] for s in sorted(Severity, reverse=True) if counted[s]}
+
+    @property
+    def exposure_by_currency(self) -> dict[str, str]:
+        """Monthly amount at stake per currency. Never summed across currencies, and a
+        subscription named by several findings counts once."""
+        seen: set[str] = set()
+        distinct = []
+        for finding in self.findings:
+            if finding.subscription_id is not None:
+                if finding.subscription_id in seen:
+                    continue
+                seen.add(finding.subscription_id)
+            distinct.append(finding)
+        return _totals(distinct)
+
+    @property
+    def exposure_by_kind(self) -> dict[str, dict[str, str]]:
+        by_kind: dict[Kind, list[Finding]] = {}
+        for finding in self.findings:  # one pass: reports can hold tens of thousands
+            if finding.exposure is not None:
+                by_kind.setdefault(finding.kind, []).append(finding)
+        return {kind.value: _totals(by_kind[kind]) for kind in KIND_ORDER if kind in by_kind}
+
+    @property
+    def exit_code(self) -> int:
+        """The exit-code contract: 0 pass/warn, 1 drift at or above fail_on, 2 error."""
+        return {Verdict.PASS: 0, Verdict.WARN: 0, Verdict.FAIL: 1, Verdict.ERROR: 2}[self.verdict]
+
+
+def _totals(findings: Iterable[Finding]) -> dict[str, str]:
+    """Exact decimal sums per currency. Amounts repeat (a book has few prices), so
+    each distinct amount is counted and multiplied once rather than parsed per row."""
+    counted = Counter(
+        (finding.exposure.currency, finding.exposure.monthly_amount)
+        for finding in findings
+        if finding.exposure is not None
+    )
+    sums: dict[str, Decimal] = {}
+    for (currency, amount), times in counted.items():
+        sums[currency] = sums.get(currency, Decimal(0)) + Decimal(amount) * times
+    return {currency: str(sums[currency]) for currency in sorted(sums)}
+
+
+def decide_verdict(
+    findings: tuple[Finding, ...],
+    skips: tuple[Skip, ...],
+    errors: tuple[str, ...],
+    fail_on: Severity,
+) -> Verdict:
+    """ERROR beats FAIL beats WARN; skipped rows alone are never a PASS."""
+    if errors:
+        return Verdict.ERROR
+    if any(f.severity >= fail_on for f in findings):
+        return Verdict.FAIL
+    if findings or skips:
+        return Verdict.WARN
+    return Verdict.PASS

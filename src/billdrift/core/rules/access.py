@@ -1,0 +1,101 @@
+"""The two directions that matter most: paying customers locked out, and access
+that nobody pays for. Plus the cases a machine must not decide alone."""
+
+from __future__ import annotations
+
+from billdrift.core.model import Finding, Kind
+from billdrift.core.rules.base import Row, Rule, finding
+from billdrift.core.rules.evidence import account_evidence, app_says, billing_says
+
+# Low-confidence matches (normalized email) never count as high-confidence drift.
+_SEVERITY_BY_MATCH = "CASE WHEN match_confidence >= 0.9 THEN 'high' ELSE 'medium' END"
+
+PAID_BUT_BLOCKED_SQL = f"""
+SELECT *, {_SEVERITY_BY_MATCH} AS severity, match_confidence AS confidence,
+       matched_customer_id AS customer_id
+FROM account_detail WHERE state = 'paid_but_blocked'
+"""
+
+UNPAID_BUT_ACTIVE_SQL = f"""
+SELECT *, {_SEVERITY_BY_MATCH} AS severity, match_confidence AS confidence,
+       matched_customer_id AS customer_id
+FROM account_detail WHERE state = 'unpaid_but_active'
+"""
+
+AMBIGUOUS_SQL = """
+SELECT *, 'low' AS severity, 0.0 AS confidence, matched_customer_id AS customer_id
+FROM account_detail WHERE state = 'ambiguous'
+"""
+
+
+def _paid_but_blocked(row: Row) -> Finding:
+    field = row.get("primary_field") or "the access flag"
+    return finding(
+        Kind.PAID_BUT_BLOCKED,
+        row,
+        f"{billing_says(row)}, but {app_says(row)}.",
+        f"Restore access now (set {field} for account {row['account_id']}), then find why "
+        "the subscription webhook did not update it (failed delivery, rolled-back write).",
+        account_evidence(row),
+    )
+
+
+def _unpaid_but_active(row: Row) -> Finding:
+    return finding(
+        Kind.UNPAID_BUT_ACTIVE,
+        row,
+        f"{billing_says(row)}, but {app_says(row)}.",
+        "Review before revoking: confirm the subscription state in the provider, then revoke "
+        "access, or record an exception with the reason (comped, contract) if intended.",
+        account_evidence(row),
+    )
+
+
+def _ambiguous(row: Row) -> Finding:
+    reason = row.get("ambiguous_reason")
+    if reason == "match_collision":
+        message = (
+            f"Account {row['account_id']} matches several billing customers by "
+            f"{row.get('match_method')}: {row.get('candidates')}."
+        )
+        fix = "Store the billing customer id on the account so the match is exact."
+    elif reason == "billing_row_unreadable":
+        message = (
+            f"A billing row for {row.get('matched_customer_id') or row.get('linked_customer_id')}"
+            f" could not be read, so account {row['account_id']} cannot be judged "
+            f"({app_says(row)})."
+        )
+        fix = "Fix the unreadable billing row listed under skipped rows and run again."
+    else:
+        message = f"{billing_says(row)}; it cannot be classified automatically."
+        fix = (
+            "Decide what this status means for access and add it to the policy "
+            "(policy.statuses), or fix the missing billing data."
+        )
+    evidence = account_evidence(row)
+    evidence["reason"] = reason
+    return finding(Kind.AMBIGUOUS, row, message, fix, evidence)
+
+
+RULES = (
+    Rule(
+        Kind.PAID_BUT_BLOCKED,
+        "The provider entitles the customer (active, trialing, past_due within grace, "
+        "cancel-at-period-end before the period ends) but the app denies access.",
+        PAID_BUT_BLOCKED_SQL,
+        _paid_but_blocked,
+    ),
+    Rule(
+        Kind.UNPAID_BUT_ACTIVE,
+        "The provider does not entitle the customer (canceled, unpaid, incomplete, paused, "
+        "past_due beyond grace) but the app grants access.",
+        UNPAID_BUT_ACTIVE_SQL,
+        _unpaid_but_active,
+    ),
+    Rule(
+        Kind.AMBIGUOUS,
+        "Unknown statuses, undeterminable grace windows and match collisions: a human decides.",
+        AMBIGUOUS_SQL,
+        _ambiguous,
+    ),
+)

@@ -1,0 +1,96 @@
+"""What a rule is: a kind, a SQL query over the derived relations, and a builder.
+
+The query does the deciding (which rows, what severity, what confidence) so it
+can run in-process or be pushed down; the builder only turns each already
+decided row into a :class:`~billdrift.core.model.Finding` with words a human reads.
+Every rule query returns at least ``account_id``, ``customer_id``,
+``subscription_id``, ``severity`` and ``confidence``; the engine adds money and
+evidence strings for the rows it reports.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from billdrift.config import Config
+from billdrift.core.currency import minor_exponent
+from billdrift.core.model import Exposure, Finding, Kind, Severity
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What decides whether a rule can run at all (not how it classifies rows)."""
+
+    config: Config
+    app_mapping: Mapping[str, Any]
+
+
+def always(context: RuleContext) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: Kind
+    summary: str  # one line for docs and `--help`
+    sql: str
+    build: Callable[[Row], Finding]
+    #: Whether the finding carries the subscription's monthly amount as money at stake.
+    exposure: bool = True
+    #: False when the inputs or config cannot support the rule; the report says so.
+    applies: Callable[[RuleContext], bool] = always
+    not_applied_because: str = ""
+
+
+def exposure(row: Row) -> Exposure | None:
+    """Monthly minor units -> a decimal string in major units of that currency."""
+    amount, currency = row.get("monthly_minor"), row.get("currency")
+    if amount is None or currency is None:
+        return None
+    return _money(float(amount), currency)
+
+
+@functools.lru_cache(maxsize=4096)
+def _money(amount: float, currency: str) -> Exposure:
+    """Cached: a book has few distinct prices, and Decimal arithmetic is the slow part
+    of turning tens of thousands of rows into findings."""
+    digits = minor_exponent(currency)
+    major = Decimal(repr(amount)) / (Decimal(10) ** digits)
+    quantum = Decimal(1).scaleb(-digits)
+    return Exposure(str(major.quantize(quantum, rounding=ROUND_HALF_EVEN)), currency.upper())
+
+
+def when(value: object) -> str | None:
+    """An ISO-8601 UTC instant for evidence, or None. The engine already hands
+    timestamps over as such strings; datetimes are accepted for other callers."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+_SEVERITIES = {severity.label: severity for severity in Severity}
+
+
+def finding(kind: Kind, row: Row, message: str, fix: str, evidence: dict[str, Any]) -> Finding:
+    """Assemble a finding from the common columns plus the rule's words."""
+    return Finding(
+        kind=kind,
+        severity=_SEVERITIES[row["severity"]],
+        confidence=round(float(row["confidence"] or 0.0), 2),
+        account_id=row.get("account_id"),
+        customer_id=row.get("customer_id"),
+        subscription_id=row.get("subscription_id"),
+        exposure=exposure(row),
+        message=message,
+        fix=fix,
+        evidence={key: value for key, value in evidence.items() if value is not None},
+    )

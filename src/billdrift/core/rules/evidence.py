@@ -1,0 +1,77 @@
+"""Shared wording and evidence for per-account rules, so every finding reads alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from billdrift.core.rules.base import Row, when
+
+_REASONS = {
+    "entitled_status": "an entitling status",
+    "cancels_later": "cancellation scheduled for {end}; paid until then",
+    "within_grace": "payment failed; within the grace window until {grace_until}",
+    "beyond_grace": "payment failed at {current_period_start}; grace ended {grace_until}",
+    "cancel_at_passed": "cancellation took effect at {cancel_at}",
+    "period_ended_after_cancel": "set to cancel at period end, which passed at {end}",
+    "not_entitled_status": "not an entitling status",
+    "unknown_status": "a status the policy does not know",
+    "grace_undeterminable": "payment failed but the period start is unknown, so the grace "
+    "window cannot be computed",
+}
+
+
+def billing_says(row: Row) -> str:
+    """'Stripe says sub_1 is past_due (payment failed; ...)'."""
+    provider = str(row.get("provider") or "billing").capitalize()
+    reason = _REASONS.get(str(row.get("entitlement_reason")), "")
+    if "{" in reason:  # only some reasons name instants: format those alone
+        reason = reason.format(
+            end=when(row.get("cancel_at") or row.get("current_period_end")),
+            grace_until=when(row.get("grace_until")),
+            current_period_start=when(row.get("current_period_start")),
+            cancel_at=when(row.get("cancel_at")),
+        )
+    return f"{provider} says {row.get('subscription_id')} is {row.get('status')} ({reason})"
+
+
+def app_says(row: Row) -> str:
+    verb = "grants" if row.get("app_grants") else "denies"
+    field = row.get("primary_field")
+    shown = f" ({field}={row.get('primary_raw')})" if field else " (no access field set)"
+    return f"the app {verb} access to account {row.get('account_id')}{shown}"
+
+
+def account_evidence(row: Row) -> dict[str, Any]:
+    """The raw values from both sides that led to a per-account finding."""
+    billing = {
+        "provider": row.get("provider"),
+        "subscription_id": row.get("subscription_id"),
+        "status": row.get("status"),
+        "entitles": row.get("entitles"),
+        "entitlement_reason": row.get("entitlement_reason"),
+        "current_period_start": when(row.get("current_period_start")),
+        "current_period_end": when(row.get("current_period_end")),
+        "cancel_at_period_end": row.get("cancel_at_period_end"),
+        "cancel_at": when(row.get("cancel_at")),
+        "grace_until": when(row.get("grace_until")) if row.get("decision") == "grace" else None,
+        "subscriptions": row.get("all_subscriptions"),
+        "source": row.get("billing_source_ref"),
+    }
+    app = {
+        "access": row.get("app_grants"),
+        "fields": row.get("app_fields"),
+        "plan": row.get("plan"),
+        "email": row.get("email"),
+        "customer_id": row.get("linked_customer_id"),
+        "source": row.get("source_ref"),
+    }
+    match = {
+        "method": row.get("match_method"),
+        "confidence": row.get("match_confidence"),
+        "candidates": row.get("candidates"),
+    }
+    return {
+        "billing": {k: v for k, v in billing.items() if v is not None},
+        "app": {k: v for k, v in app.items() if v is not None},
+        "match": {k: v for k, v in match.items() if v is not None},
+    }

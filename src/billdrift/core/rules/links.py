@@ -1,0 +1,163 @@
+"""Rules about the link between an account and a billing customer."""
+
+from __future__ import annotations
+
+from billdrift.core.model import Finding, Kind
+from billdrift.core.rules.base import Row, Rule, RuleContext, finding, when
+from billdrift.core.rules.evidence import account_evidence, app_says, billing_says
+
+MISSING_BILLING_LINK_SQL = """
+SELECT *, 'medium' AS severity, 1.0 AS confidence, NULL AS customer_id
+FROM account_detail WHERE state = 'missing_billing_link'
+"""
+
+STALE_BILLING_LINK_SQL = """
+SELECT *, CASE WHEN app_grants THEN 'medium' ELSE 'low' END AS severity,
+       1.0 AS confidence, linked_customer_id AS customer_id
+FROM account_detail WHERE state = 'stale_billing_link'
+"""
+
+DUPLICATE_CUSTOMER_SQL = """
+WITH shared AS (
+  SELECT customer_id, n_accounts FROM customer_keys WHERE n_accounts > 1
+),
+sharing AS (
+  SELECT a.customer_id, string_agg(a.account_id, ', ' ORDER BY a.account_id) AS account_ids
+  FROM app_accounts a JOIN shared d ON d.customer_id = a.customer_id
+  GROUP BY a.customer_id
+)
+SELECT NULL AS account_id, d.customer_id, c.subscription_id, 'medium' AS severity,
+       1.0 AS confidence, d.n_accounts, b.status, i.account_ids
+FROM shared d
+JOIN sharing i ON i.customer_id = d.customer_id
+LEFT JOIN customers c ON c.customer_id = d.customer_id
+LEFT JOIN billing_subscriptions b ON b.subscription_id = c.subscription_id
+"""
+
+ORPHANED_SUBSCRIPTION_SQL = """
+WITH orphans AS (
+  SELECT c.customer_id, c.subscription_id, c.entitlement_reason, c.decision
+  FROM unclaimed_customers c
+  WHERE c.entitles
+    AND NOT EXISTS (SELECT 1 FROM match_candidates m WHERE m.customer_id = c.customer_id)
+    AND NOT EXISTS (SELECT 1 FROM unreadable_rows u
+                    WHERE u.side = 'app' AND u.customer_id = c.customer_id)
+)
+SELECT o.*, NULL AS account_id, 'medium' AS severity, 1.0 AS confidence,
+       b.provider, b.status, b.customer_email AS email, b.current_period_start,
+       b.current_period_end, b.cancel_at, b.source_ref
+FROM orphans o
+JOIN billing_subscriptions b ON b.subscription_id = o.subscription_id
+"""
+
+
+def _missing_billing_link(row: Row) -> Finding:
+    return finding(
+        Kind.MISSING_BILLING_LINK,
+        row,
+        f"{app_says(row).capitalize()}, but it has no billing customer link and no billing "
+        "customer matches its email.",
+        "Link the account to its billing customer (store the customer id), or revoke access "
+        "if it was granted by hand; list staff accounts in policy.internal_email_patterns.",
+        account_evidence(row),
+    )
+
+
+def _stale_billing_link(row: Row) -> Finding:
+    linked = row.get("linked_customer_id")
+    message = f"Account {row['account_id']} is linked to {linked}, which the billing data "
+    message += "does not contain at all"
+    if row.get("matched_customer_id"):
+        message += (
+            f"; it matches {row['matched_customer_id']} by {row.get('match_method')} "
+            f"instead ({billing_says(row)})"
+        )
+    message += f"; {app_says(row)}."
+    return finding(
+        Kind.STALE_BILLING_LINK,
+        {**row, "customer_id": linked},
+        message,
+        "Check whether the customer was deleted or belongs to another account (test vs live "
+        "mode, a merged customer); update the stored customer id.",
+        account_evidence(row),
+    )
+
+
+def _duplicate_customer(row: Row) -> Finding:
+    accounts = str(row.get("account_ids") or "").split(", ")
+    shown = ", ".join(accounts[:10]) + (
+        f" and {len(accounts) - 10} more" if len(accounts) > 10 else ""
+    )
+    return finding(
+        Kind.DUPLICATE_CUSTOMER,
+        row,
+        f"Billing customer {row['customer_id']} is linked from {row['n_accounts']} accounts: "
+        f"{shown}.",
+        "Keep the link on the account that owns the subscription and clear the others; if "
+        "accounts share billing on purpose, set policy.team_billing = true.",
+        {
+            "account_ids": accounts[:50],
+            "n_accounts": row.get("n_accounts"),
+            "billing_status": row.get("status"),
+        },
+    )
+
+
+def _orphaned_subscription(row: Row) -> Finding:
+    email = row.get("email")
+    who = f" ({email})" if email else ""
+    return finding(
+        Kind.ORPHANED_SUBSCRIPTION,
+        row,
+        f"{billing_says(row)} for customer {row['customer_id']}{who}, but no app account is "
+        "linked to it or matches its email.",
+        "Find the account this customer signed up with and store the customer id on it; if "
+        "there is none, the signup webhook failed: create the account or refund.",
+        {
+            "billing": {
+                "status": row.get("status"),
+                "email": email,
+                "current_period_end": when(row.get("current_period_end")),
+                "subscriptions": row.get("all_subscriptions"),
+                "source": row.get("source_ref"),
+            }
+        },
+    )
+
+
+def _separate_billing(context: RuleContext) -> bool:
+    return not context.config.policy.team_billing
+
+
+RULES = (
+    Rule(
+        Kind.ORPHANED_SUBSCRIPTION,
+        "An entitling subscription whose customer matches no account (by id or email).",
+        ORPHANED_SUBSCRIPTION_SQL,
+        _orphaned_subscription,
+    ),
+    Rule(
+        Kind.MISSING_BILLING_LINK,
+        "An account with paid access, no customer link and no email match (internal accounts "
+        "and free plans excepted).",
+        MISSING_BILLING_LINK_SQL,
+        _missing_billing_link,
+        exposure=False,
+    ),
+    Rule(
+        Kind.STALE_BILLING_LINK,
+        "An account linked to a customer the billing data does not contain at all.",
+        STALE_BILLING_LINK_SQL,
+        _stale_billing_link,
+        exposure=False,
+    ),
+    Rule(
+        Kind.DUPLICATE_CUSTOMER,
+        "One billing customer linked from several accounts (off with policy.team_billing).",
+        DUPLICATE_CUSTOMER_SQL,
+        _duplicate_customer,
+        exposure=False,
+        applies=_separate_billing,
+        not_applied_because="policy.team_billing is true",
+    ),
+)

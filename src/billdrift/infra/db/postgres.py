@@ -1,0 +1,204 @@
+"""PostgreSQL through ADBC: rows arrive as Arrow record batches (binary COPY), no
+per-row Python, and the session is read-only before the first statement.
+
+Read-only is set twice over: the connection starts with
+``default_transaction_read_only=on`` (libpq ``options``), so every transaction,
+including one a custom query might start, is read-only; and the server is asked
+to confirm it (``transaction_read_only``) before anything is read. A write
+through this connection fails with SQLSTATE 25006.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import adbc_driver_postgresql.dbapi as adbc
+import pyarrow as pa
+
+from billdrift.infra.db.interface import Column, ReadOnlyConnection, Table
+from billdrift.infra.db.urls import DatabaseUrl
+
+_READ_ONLY_OPTION = "-c default_transaction_read_only=on"
+_SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
+_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (quotes doubled); for values that cannot be bound."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def libpq_uri(url: DatabaseUrl) -> str:
+    """The URL as libpq wants it: no ``+driver``, read-only and a time-out added."""
+    params = dict(url.query)
+    options = params.get("options", "")
+    params["options"] = f"{options} {_READ_ONLY_OPTION}".strip()
+    params.setdefault("connect_timeout", "10")
+    params.setdefault("application_name", "billdrift")
+    auth = ""
+    if url.user:
+        auth = quote(url.user, safe="")
+        if url.password is not None:
+            auth += ":" + quote(url.password, safe="")
+        auth += "@"
+    host = url.host or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    port = f":{url.port}" if url.port and host else ""
+    database = quote(url.database or "", safe="")
+    return f"postgresql://{auth}{host}{port}/{database}?{urlencode(params, quote_via=quote)}"
+
+
+class PostgresConnection(ReadOnlyConnection):
+    dialect = "postgresql"
+    quote_char = '"'
+
+    def __init__(self, url: DatabaseUrl) -> None:
+        super().__init__(url)
+        try:
+            # Autocommit: each statement is its own (read-only) transaction, so a long
+            # read holds no snapshot open beyond its own statement.
+            self._con = adbc.connect(libpq_uri(url), autocommit=True)
+        except Exception as error:  # every driver failure becomes a SourceError
+            raise self.error("connecting", _explain(error)) from None
+        if not self.read_only():
+            self.close()
+            raise self.error("opening a read-only session", RuntimeError("not read-only"))
+
+    def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            with self._con.cursor() as cursor:
+                cursor.execute(sql, params or None)
+                return [tuple(row) for row in cursor.fetchall()]
+        except Exception as error:
+            raise self.error("a query", _explain(error)) from None
+
+    def stream(self, sql: str) -> Iterator[pa.RecordBatch]:
+        try:
+            cursor = self._con.cursor()
+            cursor.execute(sql)
+            reader = cursor.fetch_record_batch()
+        except Exception as error:
+            raise self.error("a query", _explain(error)) from None
+        try:
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                except Exception as error:
+                    raise self.error("reading rows", _explain(error)) from None
+                yield batch
+        finally:
+            cursor.close()
+
+    def query_columns(self, sql: str) -> list[Column]:
+        try:
+            with self._con.cursor() as cursor:
+                cursor.execute(f"SELECT * FROM (\n{sql}\n) AS q LIMIT 0")
+                schema = cursor.fetch_arrow_table().schema
+        except Exception as error:
+            raise self.error("a query", _explain(error)) from None
+        return [Column(field.name, _type_name(field)) for field in schema]
+
+    def tables(self) -> list[Table]:
+        rows = self.fetch(
+            "SELECT c.table_schema, c.table_name, c.column_name, "
+            "CASE WHEN c.data_type = 'USER-DEFINED' THEN c.udt_name ELSE c.data_type END, "
+            "t.table_type "
+            "FROM information_schema.columns c JOIN information_schema.tables t "
+            "ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+            f"WHERE c.table_schema NOT IN ({', '.join(literal(s) for s in _SYSTEM_SCHEMAS)}) "
+            "AND c.table_schema NOT LIKE 'pg\\_%' "
+            "ORDER BY c.table_schema, c.table_name, c.ordinal_position"
+        )
+        return _group(rows)
+
+    def read_only(self) -> bool:
+        rows = self.fetch("SELECT current_setting('transaction_read_only')")
+        return bool(rows) and str(rows[0][0]).lower() == "on"
+
+    def server_version(self) -> str:
+        rows = self.fetch("SELECT current_setting('server_version')")
+        return f"PostgreSQL {rows[0][0]}" if rows else "PostgreSQL"
+
+    def write_access(self, tables: Sequence[str]) -> list[str]:
+        found: list[str] = []
+        role = self.fetch(
+            "SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user"
+        )
+        if role and role[0][1]:
+            found.append(f"role {role[0][0]} is a superuser (can write anything)")
+        names = list(tables) or [table.qualified for table in self.tables()][:500]
+        for name in names:
+            checks = ", ".join(
+                f"has_table_privilege(current_user, {literal(self.qualify(name))}, '{write}')"
+                for write in _WRITES
+            )
+            rows = self.fetch(f"SELECT {checks}")
+            granted = [write for write, ok in zip(_WRITES, rows[0], strict=True) if ok]
+            if granted:
+                found.append(f"{', '.join(granted)} on {name}")
+        return found
+
+    def read_only_role_sql(self, tables: Sequence[str]) -> str:
+        role = "billdrift_readonly"
+        schemas = sorted({name.split(".", 1)[0] if "." in name else "public" for name in tables})
+        lines = [
+            f"CREATE ROLE {role} LOGIN PASSWORD 'choose-a-strong-password';",
+            f"ALTER ROLE {role} SET default_transaction_read_only = on;",
+            f"GRANT CONNECT ON DATABASE {self.quote(self.url.database or 'postgres')} TO {role};",
+        ]
+        lines += [f"GRANT USAGE ON SCHEMA {self.quote(schema)} TO {role};" for schema in schemas]
+        if tables:
+            lines += [f"GRANT SELECT ON {self.qualify(name)} TO {role};" for name in tables]
+        else:
+            lines += [
+                f"GRANT SELECT ON ALL TABLES IN SCHEMA {self.quote(schema)} TO {role};"
+                for schema in schemas
+            ]
+        return "\n".join(lines)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # best effort on a broken connection
+            self._con.close()
+
+
+def _type_name(field: pa.Field) -> str:
+    metadata = field.metadata or {}
+    raw = metadata.get(b"POSTGRESQL:type")
+    return raw.decode() if raw else str(field.type)
+
+
+def _group(rows: list[tuple[Any, ...]]) -> list[Table]:
+    tables: dict[tuple[str, str], tuple[str, list[Column]]] = {}
+    for schema, name, column, kind, table_type in rows:
+        entry = tables.setdefault(
+            (str(schema), str(name)), ("view" if "VIEW" in str(table_type) else "table", [])
+        )
+        entry[1].append(Column(str(column), str(kind).lower()))
+    return [
+        Table(schema, name, tuple(columns), kind)
+        for (schema, name), (kind, columns) in tables.items()
+    ]
+
+
+def _explain(error: BaseException) -> BaseException:
+    """The driver's message with libpq's prefixes trimmed and a hint for common faults."""
+    text = str(error)
+    for prefix in ("IO: ", "INVALID_STATE: ", "INVALID_ARGUMENT: ", "[libpq] "):
+        text = text.replace(prefix, "")
+    lowered = text.lower()
+    hint = ""
+    if "password authentication failed" in lowered or "no password supplied" in lowered:
+        hint = " (check the user name and password in the URL)"
+    elif "connection refused" in lowered:
+        hint = " (is the server running, and is the host and port right?)"
+    elif "does not exist" in lowered and "database" in lowered:
+        hint = " (check the database name at the end of the URL)"
+    elif "could not translate host name" in lowered:
+        hint = " (check the host name)"
+    return RuntimeError(text.strip() + hint)

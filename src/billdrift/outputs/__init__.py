@@ -1,0 +1,1 @@
+"""What consumes a Report: renderers (one per ``--format``), alert sinks and masking."""

@@ -1,0 +1,193 @@
+"""Delivering alerts: bounded retries with backoff, and a send loop that never raises.
+
+Alerting is the last step of a run and the least important one: the report is
+already written, the exit code already decided. So a failed delivery is
+retried a few times (network errors, 5xx, 429 after its ``Retry-After``) and
+then reported as a :class:`Delivery` with ``ok=False``; it never raises out of
+:func:`send_all` and never changes what the run found.
+
+Error texts pass through the sink's :meth:`~AlertSink.scrub` before they leave,
+so webhook URLs, HMAC secrets and SMTP passwords never reach a log or the output.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from billdrift.outputs.alerts.interface import Alert, AlertSink, Delivery
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger("billdrift.outputs.alerts")
+
+#: A server asking for a longer pause than this is not waited for: the delivery
+#: fails with a clear error instead of holding a nightly job for an hour.
+MAX_WAIT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard a sink tries. ``retries=3`` means 4 attempts at most."""
+
+    retries: int = 3
+    #: First wait in seconds; doubled on each retry, with jitter (0.5x to 1x).
+    backoff: float = 1.0
+    max_wait: float = MAX_WAIT_SECONDS
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+
+    def wait_for(self, attempt: int) -> float:
+        """The backoff before retry number `attempt` (1-based)."""
+        capped = min(self.max_wait, self.backoff * 2.0 ** (attempt - 1))
+        return capped * (0.5 + random.random() / 2)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of one try, as a sink judged it."""
+
+    ok: bool
+    status: int | None = None
+    error: str | None = None
+    #: Worth trying again (a network error, a 5xx, a 429, an SMTP 4xx).
+    retryable: bool = False
+    #: The pause the server asked for (``Retry-After``), if any.
+    wait: float | None = None
+
+
+def deliver(
+    sink: AlertSink, alert: Alert, attempt: Callable[[], Attempt], policy: RetryPolicy
+) -> Delivery:
+    """Run `attempt` until it succeeds, fails for good, or the retries are used up."""
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            outcome = attempt()
+        except Exception as exc:  # a sink bug must not end the run; report it instead
+            outcome = Attempt(ok=False, error=f"unexpected {type(exc).__name__}: {exc}")
+        if outcome.ok:
+            return Delivery(sink.name, True, attempts, outcome.status, outcome.error, alert.tier)
+        error = outcome.error or "failed"
+        wait = outcome.wait if outcome.wait is not None else policy.wait_for(attempts)
+        final = None
+        if not outcome.retryable:
+            final = error
+        elif attempts > policy.retries:
+            final = f"{error} (gave up after {attempts} attempts)"
+        elif wait > policy.max_wait:
+            final = (
+                f"{error} (the server asked to wait {wait:.0f} s, more than the "
+                f"{policy.max_wait:.0f} s billdrift waits)"
+            )
+        if final is not None:
+            return Delivery(
+                sink.name, False, attempts, outcome.status, sink.scrub(final), alert.tier
+            )
+        log.info(
+            "alert %s to %s: %s; retrying in %.1f s",
+            alert.tier,
+            sink.target,
+            sink.scrub(error),
+            wait,
+        )
+        policy.sleep(wait)
+
+
+def post(
+    url: str,
+    content: bytes,
+    headers: Mapping[str, str],
+    timeout: float,
+    transport: httpx.BaseTransport | None = None,
+) -> Attempt:
+    """POST once and classify the answer: 2xx ok; 429/5xx/network retryable; else final.
+
+    Redirects are not followed: a webhook that moved should be reconfigured, and
+    following one would resend a signed body to a host nobody configured.
+    """
+    import httpx  # here: a run that sends no alert does not pay for importing it
+
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False, transport=transport) as client:
+            response = client.post(url, content=content, headers=dict(headers))
+    except httpx.InvalidURL:
+        return Attempt(ok=False, error="invalid URL")
+    except httpx.HTTPError as exc:
+        reason = str(exc) or "no detail"
+        return Attempt(ok=False, error=f"{type(exc).__name__}: {reason}", retryable=True)
+    status = response.status_code
+    if 200 <= status < 300:
+        return Attempt(ok=True, status=status)
+    detail = " ".join(response.text[:200].split())
+    error = f"HTTP {status}" + (f": {detail}" if detail else "")
+    retryable = status in (408, 429) or status >= 500
+    wait = retry_after(response.headers.get("retry-after")) if retryable else None
+    return Attempt(ok=False, status=status, error=error, retryable=retryable, wait=wait)
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def send_all(sinks: Sequence[AlertSink], alerts: Iterable[Alert]) -> list[Delivery]:
+    """Send every alert (urgent first) to every sink that takes its tier. Never raises.
+
+    Call it after the report is written: whatever happens here, the run's results
+    are already safe.
+    """
+    deliveries: list[Delivery] = []
+    for alert in alerts:
+        for sink in sinks:
+            if alert.tier not in sink.tiers:
+                continue
+            try:
+                delivery = sink.send(alert)
+            except Exception as exc:  # a sink must not break the run, even a buggy one
+                delivery = Delivery(
+                    sink.name,
+                    False,
+                    1,
+                    error=sink.scrub(f"unexpected {type(exc).__name__}: {exc}"),
+                    tier=alert.tier,
+                )
+            # Info, not warning: the caller prints delivery_lines(); a warning would also
+            # reach stderr through logging's last-resort handler and say it twice.
+            if delivery.ok:
+                log.info("alert %s sent to %s", alert.tier, sink.target)
+            else:
+                log.info("alert %s to %s failed: %s", alert.tier, sink.target, delivery.error)
+            deliveries.append(delivery)
+    return deliveries
+
+
+def delivery_lines(deliveries: Sequence[Delivery]) -> list[str]:
+    """One line per delivery for the run's output (stderr): what was sent, what failed."""
+    lines = []
+    for d in deliveries:
+        tries = f"{d.attempts} attempt{'s' if d.attempts != 1 else ''}"
+        if d.ok:
+            lines.append(f"alert {d.tier}: sent to {d.sink} ({tries})")
+        else:
+            lines.append(f"alert {d.tier}: NOT sent to {d.sink} ({tries}): {d.error}")
+    return lines

@@ -1,0 +1,98 @@
+"""Findings as CSV, one row per finding, for spreadsheets and ad-hoc scripts.
+
+RFC 4180 (CRLF line ends, fields quoted only when needed) via the csv module, UTF-8
+without a byte-order mark, header row first, findings in the text report's order
+(urgent kinds first). Only reported findings are listed: suppressed findings, skipped
+rows, errors and notes are in the JSON report, which stays the complete record (an
+error run gives just the header row; its exit code and stderr say why).
+
+Formula injection: finding text carries values from the billing provider and the
+app (emails, plan names, ids) that an outsider may control. A spreadsheet would
+run a cell starting with ``=``, ``+``, ``-`` or ``@`` (and a leading tab or CR can
+smuggle one past a trim), so, following OWASP's CSV-injection guidance, every
+*text* cell starting with one of those characters (or their full-width forms,
+which some spreadsheet locales also accept) is prefixed with a single quote. A
+script reading the file sees that quote: strip a leading ``'`` only when the next
+character is one of FORMULA_TRIGGERS. The two numeric columns (confidence,
+monthly_amount) are produced by billdrift, never copied from input; they are
+written as is only while they are a plain number (so a ``-5.00`` would stay a
+number a spreadsheet can add up), and anything else in them is treated as text.
+Amounts are never negative today.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import orjson
+
+from billdrift.core.model import Finding
+from billdrift.core.report import Report
+from billdrift.outputs.render.common import grouped
+from billdrift.outputs.render.interface import Renderer
+
+COLUMNS = (
+    "kind",
+    "severity",
+    "confidence",
+    "account_id",
+    "customer_id",
+    "subscription_id",
+    "monthly_amount",
+    "currency",
+    "message",
+    "fix",
+    "evidence",
+)
+
+#: First characters that make a spreadsheet treat a cell as a formula (OWASP), plus
+#: the full-width = + - @ some locales convert to their ASCII forms.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def safe_text(value: str) -> str:
+    """A text cell a spreadsheet will show, never evaluate."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
+def safe_number(value: str) -> str:
+    """A numeric cell stays a number; anything that is not a plain number is text."""
+    return value if _PLAIN_NUMBER.fullmatch(value) else safe_text(value)
+
+
+def finding_row(finding: Finding) -> list[str]:
+    exposure = finding.exposure
+    # Compact, key order kept: the evidence reads the same as in the JSON report.
+    # orjson: json.dumps is most of the time spent on a 35,000-finding report.
+    evidence = orjson.dumps(finding.evidence, option=orjson.OPT_NON_STR_KEYS, default=str).decode(
+        "utf-8"
+    )
+    return [
+        safe_text(finding.kind.value),
+        safe_text(finding.severity.label),
+        safe_number(repr(float(finding.confidence))),
+        safe_text(finding.account_id or ""),
+        safe_text(finding.customer_id or ""),
+        safe_text(finding.subscription_id or ""),
+        "" if exposure is None else safe_number(exposure.monthly_amount),
+        "" if exposure is None else safe_text(exposure.currency),
+        safe_text(finding.message),
+        safe_text(finding.fix),
+        safe_text(evidence),
+    ]
+
+
+class CsvRenderer(Renderer):
+    name = "csv"
+
+    def render(self, report: Report) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        # Same order as the text and HTML reports: urgent kinds first.
+        writer.writerows(finding_row(f) for _, findings in grouped(report) for f in findings)
+        return buffer.getvalue()

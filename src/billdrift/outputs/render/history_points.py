@@ -1,0 +1,53 @@
+"""One past run as the HTML trend chart sees it.
+
+The history store owns how runs are kept; the chart only needs these four facts
+per run. Keeping the chart's input this small means the store can change its
+format (or be replaced) without the renderer noticing, and tests can build a
+history from literals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from billdrift.core.report import Report
+
+
+@dataclass(frozen=True)
+class RunPoint:
+    """A finished run: when, its verdict, findings per kind and exposure per currency.
+
+    ``verdict`` is a plain string (PASS, WARN, FAIL, ERROR), not the enum, because
+    old runs may have been written by another version. ``exposure`` maps an ISO
+    currency code to a decimal string in major units: amounts stay strings so no
+    float rounding creeps in between the store and the chart's tooltips, and
+    currencies are never added together.
+    """
+
+    finished_at: datetime
+    verdict: str
+    by_kind: dict[str, int] = field(default_factory=dict)
+    exposure: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> int:
+        return sum(self.by_kind.values())
+
+    @property
+    def when(self) -> datetime:
+        """``finished_at`` in UTC; a naive time is taken as UTC so runs always sort."""
+        if self.finished_at.tzinfo is None:
+            return self.finished_at.replace(tzinfo=UTC)
+        return self.finished_at.astimezone(UTC)
+
+
+def run_point(report: Report, finished_at: datetime) -> RunPoint:
+    """The point a report contributes to the history (for the store, or to chart the
+    current run next to past ones)."""
+    return RunPoint(
+        finished_at=finished_at,
+        verdict=report.verdict.value,
+        by_kind=report.by_kind,
+        exposure=report.exposure_by_currency,
+    )

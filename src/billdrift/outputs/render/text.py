@@ -1,0 +1,112 @@
+"""Plain text for a terminal: summary first, urgent findings first, 80 columns."""
+
+from __future__ import annotations
+
+import textwrap
+
+from billdrift.core.report import Report
+from billdrift.outputs.render.common import (
+    MAX_PER_KIND,
+    TITLES,
+    finding_ids,
+    grouped,
+    headline,
+    money,
+)
+from billdrift.outputs.render.interface import Renderer
+
+WIDTH = 80
+
+
+def _wrap(text: str, indent: str, then: str | None = None) -> list[str]:
+    return textwrap.wrap(
+        text,
+        WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent if then is None else then,
+        break_on_hyphens=False,
+    )
+
+
+class TextRenderer(Renderer):
+    name = "text"
+
+    def render(self, report: Report) -> str:
+        out: list[str] = []
+        as_of = report.as_of.isoformat().replace("+00:00", "Z")
+        out.append(
+            f"billdrift: {report.verdict.value} (as of {as_of}, fail on {report.fail_on.label})"
+        )
+        out.append("")
+        for source in report.sources:
+            out += _wrap(f"{source.side}: {source.description}", "  ")
+        for error in report.errors:
+            out += _wrap(f"ERROR: {error}", "")
+        if report.errors:
+            out.append("")
+            out.append("No findings were produced: fix the error above and run again.")
+        else:
+            out.append(f"  compared: {headline(report)}")
+            out.append("")
+            out += self._summary(report)
+            for kind, findings in grouped(report):
+                out.append("")
+                out.append(f"{TITLES[kind]} ({len(findings)})")
+                for finding in findings[:MAX_PER_KIND]:
+                    exposure = (
+                        f" · {finding.exposure.currency} {finding.exposure.monthly_amount}/mo"
+                        if finding.exposure
+                        else ""
+                    )
+                    out += _wrap(
+                        f"[{finding.severity.label}] {finding_ids(finding)}{exposure}", "  "
+                    )
+                    out += _wrap(finding.message, "      ")
+                    out += _wrap(f"fix: {finding.fix}", "      ")
+                if len(findings) > MAX_PER_KIND:
+                    out.append(
+                        f"  ... and {len(findings) - MAX_PER_KIND} more (use --format json for all)"
+                    )
+        out += self._tail(report)
+        return "\n".join(out) + "\n"
+
+    @staticmethod
+    def _summary(report: Report) -> list[str]:
+        if not report.findings:
+            return ["No drift found."]
+        severities = ", ".join(f"{n} {s}" for s, n in report.by_severity.items())
+        lines = [f"{len(report.findings)} findings ({severities})"]
+        lines.append(f"monthly amount at stake: {money(report.exposure_by_currency)}")
+        lines.append("")
+        lines.append(f"  {'kind':<24}{'count':>7}  monthly at stake")
+        exposure = report.exposure_by_kind
+        for kind, count in report.by_kind.items():
+            lines.append(f"  {kind:<24}{count:>7}  {money(exposure.get(kind, {}))}")
+        return lines
+
+    @staticmethod
+    def _tail(report: Report) -> list[str]:
+        out: list[str] = []
+        if report.suppressed:
+            out += ["", f"Suppressed by exceptions ({len(report.suppressed)})"]
+            for item in report.suppressed[:MAX_PER_KIND]:
+                out += _wrap(
+                    f"{item.finding.kind.value} {finding_ids(item.finding)}: {item.reason}", "  "
+                )
+        if report.skips:
+            out += ["", f"Skipped rows ({len(report.skips)}): not compared, see why"]
+            for skip in report.skips[:MAX_PER_KIND]:
+                where = f"{skip.source} {skip.location}"
+                field = f" [{skip.field}]" if skip.field else ""
+                out += _wrap(f"{skip.side} {where}{field}: {skip.reason}", "  ", "    ")
+            if len(report.skips) > MAX_PER_KIND:
+                out.append(f"  ... and {len(report.skips) - MAX_PER_KIND} more")
+        if report.rules_not_applied:
+            out += ["", "Rules not applied"]
+            for kind, why in report.rules_not_applied:
+                out += _wrap(f"{kind}: {why}", "  ")
+        if report.notes:
+            out += ["", "Notes"]
+            for note in report.notes:
+                out += _wrap(note, "  - ", "    ")
+        return out

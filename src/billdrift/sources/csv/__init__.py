@@ -1,0 +1,1 @@
+"""Reading CSV files: the shared pieces both sides' CSV readers use."""

@@ -1,0 +1,114 @@
+"""The entry point ends the process without interpreter teardown: what a normal
+exit guarantees (exit handlers, flushed output, the status) must still hold."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def _leave(body: str, *args: str) -> subprocess.CompletedProcess[bytes]:
+    script = "import atexit, sys, threading, time\nfrom billdrift.cli.entry import leave\n" + body
+    # Buffered streams, as for any user without PYTHONUNBUFFERED: the flush is under test.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, timeout=60, check=False, env=env
+    )
+
+
+def test_exit_handlers_run_and_buffered_output_is_flushed(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    done = _leave(
+        "atexit.register(lambda: open(sys.argv[1], 'w').write('ran'))\n"
+        "sys.stdout.write('x' * 200_000)\n"
+        "sys.stderr.write('tail without newline')\n"
+        "leave(3)\n",
+        str(marker),
+    )
+    assert done.returncode == 3
+    assert done.stdout == b"x" * 200_000
+    assert done.stderr == b"tail without newline"
+    assert marker.read_text() == "ran"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "stderr"),
+    [("None", 0, b""), ("0", 0, b""), ("2", 2, b""), ("'bad config'", 1, b"bad config\n")],
+)
+def test_codes_mean_what_sys_exit_makes_them_mean(code: str, status: int, stderr: bytes) -> None:
+    done = _leave(f"leave({code})\n")
+    assert (done.returncode, done.stderr) == (status, stderr)
+
+
+def test_a_thread_still_working_is_waited_for(tmp_path: Path) -> None:
+    """A non-daemon thread (a delivery still in flight) gets the usual exit, which
+    waits for it, rather than being cut off."""
+    marker = tmp_path / "marker"
+    done = _leave(
+        "def work():\n"
+        "    time.sleep(0.5)\n"
+        "    open(sys.argv[1], 'w').write('finished')\n"
+        "threading.Thread(target=work).start()\n"
+        "leave(1)\n",
+        str(marker),
+    )
+    assert done.returncode == 1
+    assert marker.read_text() == "finished"
+
+
+def test_output_that_cannot_be_delivered_turns_success_into_failure() -> None:
+    """As with Python's own exit: a final flush that fails is not a success."""
+    done = _leave("import os\nsys.stdout.write('x' * 10)\nos.close(1)\nleave(0)\n")
+    assert done.returncode == 120
+
+
+def _after_main(name: str, user_setting: str | None, shown: str) -> str:
+    """Run ``billdrift --version`` through the entry point with environment variable
+    `name` unset or set to `user_setting`; the last line printed by an exit handler
+    that evaluates `shown` (an expression) after the command ran."""
+    script = (
+        "import atexit, os, sys\n"
+        "from billdrift.cli import entry\n"
+        f"atexit.register(lambda: print({shown}))\n"
+        "sys.argv = ['billdrift', '--version']\n"
+        "entry.main()\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != name}
+    if user_setting is not None:
+        env[name] = user_setting
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("user_setting", [None, "logfire"])
+def test_plugin_discovery_is_skipped_and_the_environment_restored(
+    user_setting: str | None,
+) -> None:
+    """The config models are built without pydantic's entry-point scan; whatever the
+    user had in PYDANTIC_DISABLE_PLUGINS is what the rest of the process sees."""
+    shown = (
+        "repr(os.environ.get('PYDANTIC_DISABLE_PLUGINS')), "
+        "__import__('pydantic.plugin._loader', fromlist=['_plugins'])._plugins is None"
+    )
+    last = _after_main("PYDANTIC_DISABLE_PLUGINS", user_setting, shown)
+    assert last == f"{user_setting!r} True"
+
+
+@pytest.mark.parametrize(
+    ("name", "default"), [("MIMALLOC_PURGE_DELAY", "'200'"), ("MIMALLOC_ALLOW_THP", "'0'")]
+)
+@pytest.mark.parametrize(("user_setting", "seen"), [(None, None), ("25", "'25'")])
+def test_arrow_allocator_settings_unless_the_user_says_otherwise(
+    name: str, default: str, user_setting: str | None, seen: str | None
+) -> None:
+    """The entry point sets mimalloc's options before pyarrow loads (the benchmark
+    shows the effect on memory and time); a user's own value wins."""
+    shown = f"repr(os.environ.get({name!r})), 'pyarrow' in sys.modules"
+    assert _after_main(name, user_setting, shown) == f"{seen or default} True"
