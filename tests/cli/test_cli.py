@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from billdrift.cli import main as cli
+from billdrift.cli import app as cli
 
 SCHEMA = json.loads(
     (resources.files("billdrift") / "schema" / "report.schema.json").read_text("utf-8")
@@ -227,7 +227,7 @@ def test_internal_errors_exit_2_never_1(
     def broken(*args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "reconcile", broken)
+    monkeypatch.setattr("billdrift.usecases.check.reconcile", broken)
     code, _, err = check(files)
     assert code == 2
     assert "internal error: RuntimeError: boom" in err

@@ -67,14 +67,14 @@ def test_output_that_cannot_be_delivered_turns_success_into_failure() -> None:
 
 
 def _after_main(name: str, user_setting: str | None, shown: str) -> str:
-    """Run ``billdrift --version`` through the entry point with environment variable
+    """Run ``billdrift check --help`` through the entry point with environment variable
     `name` unset or set to `user_setting`; the last line printed by an exit handler
     that evaluates `shown` (an expression) after the command ran."""
     script = (
         "import atexit, os, sys\n"
         "from billdrift.cli import entry\n"
         f"atexit.register(lambda: print({shown}))\n"
-        "sys.argv = ['billdrift', '--version']\n"
+        "sys.argv = ['billdrift', 'check', '--help']\n"
         "entry.main()\n"
     )
     env = {k: v for k, v in os.environ.items() if k != name}

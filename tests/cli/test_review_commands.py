@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from billdrift.cli import review as commands
 from billdrift.cli.review import review
 from billdrift.config import load_config
 from billdrift.core.engine import reconcile
@@ -18,6 +17,7 @@ from billdrift.core.model import Kind
 from billdrift.core.report import Report
 from billdrift.history import LOCKED_MESSAGE, fingerprint, open_store, record_run
 from billdrift.history.fingerprint import short
+from billdrift.usecases import review as review_usecase
 from tests.builders import NOW, account, app, billing, inputs, sub
 from tests.history.helpers import at
 
@@ -276,7 +276,7 @@ def test_a_locked_store_is_exit_2_with_the_clear_message(
     recorded: tuple[str, Report], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     location, report = recorded
-    monkeypatch.setattr(commands, "REVIEW_LOCK_TIMEOUT", 0.3)
+    monkeypatch.setattr(review_usecase, "REVIEW_LOCK_TIMEOUT", 0.3)
     inside, release = threading.Event(), threading.Event()
 
     def hold() -> None:

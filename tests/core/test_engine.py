@@ -15,7 +15,8 @@ from tests.builders import account, app, billing, inputs, sub
 
 @pytest.mark.parametrize("enabled_before", [True, False])
 def test_garbage_collector_state_is_restored(enabled_before: bool) -> None:
-    """Findings are built with the collector paused; the caller's setting comes back."""
+    """The engine leaves the collector as the caller set it: pausing it is the use
+    case's job (tests/usecases/test_check.py), in one place."""
     data = inputs(billing(sub("sub_1", "cus_1")), app(account("a1", "cus_1", access=False)))
     was = gc.isenabled()
     try:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from billdrift.cli import main as cli
+from billdrift.cli import app as cli
 from billdrift.onboarding.doctor import type_kind
 from tests.dbservers import MariaDBServer, PostgresServer
 

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from billdrift.cli import main as cli
+from billdrift.cli import app as cli
 from billdrift.config import Config, Policy, load_config
 from billdrift.sources.registry import open_app
 from tests.dbservers import MariaDBServer, PostgresServer

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from billdrift.cli import main as cli
+from billdrift.cli import app as cli
+from billdrift.usecases.demo import demo_paths
 from tests.outputs.alerts.receivers import HttpReceiver, Reply
 
-DEMO = Path(cli.__file__).parent.parent / "demo_data"
+DEMO = demo_paths().directory
 SECRET = "whsec_monitoring_test_secret"
 
 
@@ -127,7 +128,7 @@ def test_an_unwritable_history_store_still_writes_the_report_then_exits_2(
     def refuse(*args: object, **kwargs: object) -> None:
         raise store_module.HistoryError("disk full (simulated)")
 
-    monkeypatch.setattr("billdrift.usecases.monitor.record_run", refuse)
+    monkeypatch.setattr("billdrift.usecases.recording.record_run", refuse)
     with HttpReceiver(secret=SECRET) as hook:
         config = _setup(tmp_path, hook.url())
         result = _check(tmp_path, config)

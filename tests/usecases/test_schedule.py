@@ -17,12 +17,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from billdrift.cli import main as cli
+from billdrift.cli import app as cli
 from billdrift.errors import ConfigError
 from billdrift.history import open_store
+from billdrift.usecases.demo import demo_paths
 from billdrift.usecases.schedule.every import check_cron, parse_every
 
-DEMO = Path(cli.__file__).parent.parent / "demo_data"
+DEMO = demo_paths().directory
 BILLDRIFT = Path(sys.executable).parent / "billdrift"
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
+from billdrift.cli.exits import run_command
 from billdrift.config import load_config
-from billdrift.errors import EXIT_ERROR, BilldriftError
+from billdrift.errors import BilldriftError
 from billdrift.infra.db.urls import ENV_PREFIX
 from billdrift.usecases.schedule.cron import crontab_line
 from billdrift.usecases.schedule.every import check_cron
@@ -62,7 +63,8 @@ def schedule() -> None:
 def github(cron: str, config_path: str, output: str, extra: tuple[str, ...], force: bool) -> None:
     """Write a GitHub Actions workflow that runs the check on a cron, keeps the
     history store between runs, and puts the markdown report in the job summary."""
-    try:
+
+    def body() -> int:
         text = workflow(
             check_cron(cron), config_path, list(dict.fromkeys([*secrets_for(config_path), *extra]))
         )
@@ -71,10 +73,10 @@ def github(cron: str, config_path: str, output: str, extra: tuple[str, ...], for
             raise BilldriftError(f"{output} already exists; pass --force to overwrite it")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    except BilldriftError as error:
-        click.echo(f"billdrift: error: {error}", err=True)
-        sys.exit(EXIT_ERROR)
-    click.echo(f"wrote {output}: runs `billdrift check` at cron {cron!r} (UTC)")
+        click.echo(f"wrote {output}: runs `billdrift check` at cron {cron!r} (UTC)")
+        return 0
+
+    run_command(body)
 
 
 @schedule.command()
@@ -82,11 +84,12 @@ def github(cron: str, config_path: str, output: str, extra: tuple[str, ...], for
 @click.option("--config", "config_path", default="billdrift.toml", show_default=True)
 def cron(cron: str, config_path: str) -> None:
     """Print a crontab line (add it with `crontab -e`); flock keeps runs from overlapping."""
-    try:
+
+    def body() -> int:
         expression = check_cron(cron)
         load_config(config_path)  # a line that would fail every night is no use
-    except BilldriftError as error:
-        click.echo(f"billdrift: error: {error}", err=True)
-        sys.exit(EXIT_ERROR)
-    executable = shutil.which("billdrift") or str(Path(sys.executable).parent / "billdrift")
-    click.echo(crontab_line(expression, executable, config_path, Path.cwd()))
+        executable = shutil.which("billdrift") or str(Path(sys.executable).parent / "billdrift")
+        click.echo(crontab_line(expression, executable, config_path, Path.cwd()))
+        return 0
+
+    run_command(body)

@@ -51,7 +51,6 @@ from billdrift.core.rules.stages import (
 )
 from billdrift.infra import duck
 from billdrift.infra.ordinals import ordinals
-from billdrift.infra.runtime import collector_paused
 
 _NO_ACCOUNTS = "SELECT CAST(NULL AS VARCHAR) AS account_id LIMIT 0"
 _NO_KEYS = (
@@ -322,14 +321,13 @@ def _run_rules(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rules") as pool:
         fetches = [pool.submit(_fetch, con, sql) for sql in queries]
         try:
-            with collector_paused():
-                for rule, fetch in zip(rules, fetches, strict=True):
-                    for row in fetch.result():
-                        built = rule.build(row)
-                        if row["suppressed_by"] is None:
-                            findings.append(built)
-                        else:
-                            suppressed.append(Suppressed(built, row["suppressed_by"]))
+            for rule, fetch in zip(rules, fetches, strict=True):
+                for row in fetch.result():
+                    built = rule.build(row)
+                    if row["suppressed_by"] is None:
+                        findings.append(built)
+                    else:
+                        suppressed.append(Suppressed(built, row["suppressed_by"]))
         finally:
             for fetch in fetches:
                 fetch.cancel()

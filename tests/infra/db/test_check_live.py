@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from billdrift.cli import main as cli
+from billdrift.cli import app as cli
 from tests.cli.test_cli import AS_OF, BILLING_CSV
 from tests.infra.db.conftest import Database
 

@@ -326,7 +326,7 @@ def test_check_against_the_stripe_api_end_to_end(
 
     from click.testing import CliRunner
 
-    from billdrift.cli import main as cli
+    from billdrift.cli import app as cli
 
     store = fake_stripe.store
     store.add_customers([make_customer("cus_1", "ann@example.com"), make_customer("cus_2", None)])
@@ -372,7 +372,7 @@ def test_a_failed_fetch_is_an_error_report_with_exit_2(
 
     from click.testing import CliRunner
 
-    from billdrift.cli import main as cli
+    from billdrift.cli import app as cli
 
     app = tmp_path / "app.csv"
     app.write_text("id,stripe_customer_id,has_paid_access\nu1,cus_1,f\n", "utf-8")

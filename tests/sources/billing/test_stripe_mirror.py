@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from billdrift.cli import main as cli
+from billdrift.cli import app as cli
 from billdrift.config import BillingConfig
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData
 from billdrift.errors import ConfigError, SourceError

@@ -15,7 +15,6 @@ and anything else skips the row naming the field.
 
 from __future__ import annotations
 
-import gc
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -383,15 +382,11 @@ class _Reader:
 
     def read(self) -> AppData:
         cursor = self.con.execute(_select_sql(self.plan))
-        collecting = gc.isenabled()
-        gc.disable()  # millions of short-lived row tuples trigger pointless full collections
         try:
             while batch := cursor.fetchmany(_BATCH):
                 self._take(batch)
         finally:
             cursor.close()
-            if collecting:
-                gc.enable()
         return self._result()
 
     def _take(self, batch: list[tuple[object, ...]]) -> None:

@@ -25,7 +25,6 @@ from billdrift.errors import ConfigError, SourceError
 from billdrift.infra.api.client import ApiClient, ApiError
 from billdrift.infra.api.keys import key_from_env
 from billdrift.infra.api.ratelimit import RateLimiter
-from billdrift.infra.runtime import collector_paused
 from billdrift.sources.billing.common import (
     RecordError,
     items_table,
@@ -93,9 +92,8 @@ class PaddleApiSource(BillingSource):
             error_message=_paddle_error,
         )
         try:
-            with collector_paused():  # see billdrift.infra.runtime
-                records = self._subscriptions(client)
-                emails = self._emails(client, records)
+            records = self._subscriptions(client)
+            emails = self._emails(client, records)
         except ApiError as error:
             raise SourceError(
                 f"{_explain(error, key)} (after {client.counters.requests} requests; the fetch "

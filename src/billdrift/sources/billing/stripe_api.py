@@ -30,7 +30,6 @@ from billdrift.errors import ConfigError, SourceError
 from billdrift.infra.api.client import ApiClient, ApiError
 from billdrift.infra.api.keys import key_from_env
 from billdrift.infra.api.ratelimit import RateLimiter
-from billdrift.infra.runtime import collector_paused
 from billdrift.sources.billing.common import (
     RecordError,
     items_table,
@@ -191,8 +190,7 @@ class StripeApiSource(BillingSource):
         key = stripe_key(options)
         client = stripe_client(options, key)
         try:
-            with collector_paused():  # see billdrift.infra.runtime: pauses make bursts and 429s
-                result = sync(client, key, options, self.progress)
+            result = sync(client, key, options, self.progress)
             if options.entitlements:
                 from billdrift.sources.billing.stripe_entitlements import entitlement_items
 

@@ -1,11 +1,5 @@
-"""What a recurring check adds around one reconciliation: history and alerts.
-
-`check` computes a Report (the core); this module, at the edge, records the run
-in the history store (so findings become new / ongoing / reopened / resolved)
-and sends alerts for what is new. It returns data; the CLI prints. Order is
-chosen so nothing is lost: the run is recorded, then the report is written,
-and only then are alerts sent, whose failures are reported, never raised.
-"""
+"""Recording a run in the history store, so findings become new, ongoing,
+reopened or resolved, and each finding carries its history in the report."""
 
 from __future__ import annotations
 
@@ -21,28 +15,10 @@ from billdrift.core.report import Report
 from billdrift.history import fingerprint, open_store, record_run
 from billdrift.history.lifecycle import Lifecycle
 from billdrift.history.store import Review
-from billdrift.outputs.alerts import sinks_from_config
-from billdrift.outputs.alerts.compose import compose_alerts
-from billdrift.outputs.alerts.delivery import send_all
-from billdrift.outputs.alerts.interface import AlertSink, Delivery
-from billdrift.outputs.alerts.settings import AlertSettings
 from billdrift.outputs.render.history_points import RunPoint
 
 #: Runs the HTML report charts.
 CHART_RUNS = 60
-
-
-@dataclass(frozen=True)
-class Alerting:
-    settings: AlertSettings
-    sinks: tuple[AlertSink, ...]
-
-
-def prepare_alerts(config: Config) -> Alerting:
-    """Validate alert settings and find their secrets *before* the run: a missing
-    webhook secret must fail at once, not after an hour of fetching."""
-    settings = AlertSettings.from_mapping(config.alerts)
-    return Alerting(settings, tuple(sinks_from_config(settings)))
 
 
 @dataclass(frozen=True)
@@ -115,25 +91,3 @@ def _annotated(
 
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
-
-
-def alert(
-    alerting: Alerting,
-    report: Report,
-    lifecycle: Lifecycle | None,
-    report_link: str | None,
-) -> list[Delivery]:
-    """Send what is new (or, without history, every finding) to every sink."""
-    if not alerting.sinks or not alerting.settings.enabled:
-        return []
-    new: Sequence[Finding] = report.findings if lifecycle is None else lifecycle.new
-    reopened: Sequence[Finding] = () if lifecycle is None else lifecycle.reopened
-    alerts = compose_alerts(
-        report,
-        new,
-        reopened,
-        alerting.settings.alert_on,
-        alerting.settings.report_link or report_link,
-        max_findings=alerting.settings.max_findings,
-    )
-    return send_all(alerting.sinks, alerts)

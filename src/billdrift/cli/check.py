@@ -1,0 +1,161 @@
+"""``billdrift check``, ``demo`` and ``watch``: parse the flags, run the check through
+:mod:`billdrift.usecases`, present the report and the alert deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from billdrift.cli.exits import attempt, run_command
+from billdrift.cli.options import ALERT_ON, SEVERITIES, output_options, parse_plans
+from billdrift.cli.progress import progress_for_terminal
+from billdrift.cli.publish import emit, emit_error
+from billdrift.config import Config, load_config
+from billdrift.core.model import Verdict
+from billdrift.core.report import Report
+from billdrift.errors import EXIT_ERROR
+from billdrift.outputs.render.history_points import RunPoint
+from billdrift.usecases.check import as_of_instant, run_check
+from billdrift.usecases.demo import DEMO_AS_OF, demo_paths
+from billdrift.usecases.monitoring import monitored_check
+from billdrift.usecases.overrides import with_overrides
+
+
+def _configured(config_path: str | None, flags: dict[str, Any]) -> Config:
+    """The config file with the flags applied over it."""
+    plans = parse_plans(flags.pop("plan", None) or ())
+    return with_overrides(load_config(config_path), plans=plans, **flags)
+
+
+def _run_monitored(config: Config, when: datetime, strict: bool) -> int:
+    """One monitored check presented on the terminal: report, then deliveries."""
+
+    def publish(report: Report, history: Sequence[RunPoint] | None) -> None:
+        emit(report, config, history)
+
+    outcome = monitored_check(config, when, publish, strict, progress_for_terminal())
+    for delivery in outcome.deliveries:
+        status = "sent" if delivery.ok else f"FAILED ({delivery.error})"
+        click.echo(f"billdrift: alert via {delivery.sink}: {status}", err=True)
+    if outcome.history_error is not None:
+        click.echo(f"billdrift: error: could not record the run: {outcome.history_error}", err=True)
+    return outcome.exit_code
+
+
+@click.command()
+@click.option(
+    "--billing",
+    "billing",
+    multiple=True,
+    metavar="FILE",
+    help="Billing export: Stripe JSON/JSONL, Stripe-style CSV or Paddle JSON "
+    "(auto-detected; KIND:FILE to force). Repeatable.",
+)
+@click.option("--app", "app", metavar="FILE_OR_URL", help="App accounts: CSV file or SQLite.")
+@click.option("--app-table", "app_table", metavar="NAME", help="Table to read from a database.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config.")
+@click.option("--as-of", "as_of", metavar="ISO8601", help="Evaluate at this instant [now].")
+@click.option("--grace-days", "grace_days", type=click.IntRange(min=0), help="Dunning grace [7].")
+@click.option(
+    "--plan",
+    "plan",
+    multiple=True,
+    metavar="PRICE_OR_LOOKUP_KEY=PLAN",
+    help="Map a price id, lookup key or product to an app plan. Repeatable.",
+)
+@click.option("--fail-on", "fail_on", type=SEVERITIES, help="Exit 1 at this severity [high].")
+@click.option("--strict", is_flag=True, help="Any unreadable row is an error (exit 2).")
+@click.option(
+    "--history",
+    "history",
+    metavar="PATH_OR_URL",
+    help="Record the run in this history store (SQLite file or postgresql:// URL) and "
+    "tell new, ongoing, reopened and resolved findings apart.",
+)
+@click.option(
+    "--alert-on", "alert_on", type=ALERT_ON, help="What the configured alert sinks are sent [new]."
+)
+@output_options
+def check(
+    config_path: str | None, as_of: str | None, strict: bool, debug: bool, **flags: Any
+) -> None:
+    """Compare billing data with app access and report drift."""
+    config = Config()
+    when = datetime.now(UTC).replace(microsecond=0)
+
+    def body() -> int:
+        nonlocal config, when
+        config = _configured(config_path, flags)
+        when = as_of_instant(as_of)
+        return _run_monitored(config, when, strict)
+
+    run_command(body, debug, lambda message: emit_error(message, config, when))
+
+
+@click.command()
+@output_options
+def demo(debug: bool, **flags: Any) -> None:
+    """Run a check on bundled sample data (no credentials, no network).
+
+    The sample shows every kind of finding. Exits 0 once the report is shown;
+    a real `check` on the same data would exit 1.
+    """
+    paths = demo_paths()
+    config = Config()
+
+    def body() -> int:
+        nonlocal config
+        config = _configured(
+            str(paths.config), {**flags, "billing": [str(paths.billing)], "app": str(paths.app)}
+        )
+        report = run_check(config, DEMO_AS_OF)
+        emit(report, config)
+        click.echo(
+            f"billdrift demo: {report.verdict.value} (`billdrift check` would exit "
+            f"{report.exit_code}). Data: {paths.directory}",
+            err=True,
+        )
+        return 0 if report.verdict is not Verdict.ERROR else EXIT_ERROR
+
+    run_command(body, debug, lambda message: emit_error(message, config, DEMO_AS_OF))
+
+
+@click.command()
+@click.option("--every", "every", required=True, metavar="DURATION", help="30m, 1h, 1d...")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config.")
+@click.option("--history", "history", metavar="PATH_OR_URL", help="History store.")
+@click.option("--alert-on", "alert_on", type=ALERT_ON, help="[new]")
+@click.option("--max-runs", "max_runs", type=click.IntRange(min=1), hidden=True)
+@output_options
+def watch(
+    every: str, config_path: str | None, max_runs: int | None, debug: bool, **flags: Any
+) -> None:
+    """Run the check now and then every DURATION, in the foreground, until stopped.
+
+    Runs never overlap; SIGTERM or Ctrl-C lets a run in progress finish and be
+    recorded, then exits 0. Each run's outcome goes to stderr.
+    """
+    from billdrift.usecases.schedule.every import parse_every
+    from billdrift.usecases.schedule.watch import Watch
+
+    def body() -> int:
+        seconds = parse_every(every)
+        config = _configured(config_path, flags)
+
+        def run_once() -> int:
+            when = datetime.now(UTC).replace(microsecond=0)
+            return attempt(  # one failed run must not end the watch
+                lambda: _run_monitored(config, when, False),
+                debug,
+                lambda message: emit_error(message, config, when),
+            )
+
+        def report(code: int, took: float) -> None:
+            click.echo(f"billdrift watch: run finished, exit code {code}, {took:.1f} s", err=True)
+
+        return Watch(run_once, seconds, report, max_runs).loop()
+
+    run_command(body, debug)

@@ -1,0 +1,78 @@
+"""Presenting a report: render it, write it to stdout or ``--output``, say the verdict.
+
+Data goes to stdout (or the file); the one-line summary goes to stderr, so a JSON
+report piped to another program stays clean. A file is written only once the
+whole report exists and is replaced atomically, so a failed run never leaves a
+truncated one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from billdrift.config import Config
+from billdrift.core.model import Verdict
+from billdrift.core.report import Report
+from billdrift.errors import BilldriftError, ConfigError
+from billdrift.outputs.mask import mask_report
+from billdrift.outputs.render import render_bytes
+from billdrift.outputs.render.history_points import RunPoint
+
+
+def replace_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
+        handle.write(data)
+    os.replace(handle.name, path)
+
+
+def write_output(document: bytes, output: str | None) -> None:
+    """stdout, or the file replaced atomically once the whole report exists."""
+    if output is None:
+        click.echo(document, nl=False)
+        return
+    try:
+        replace_atomically(Path(output), document)
+    except OSError as error:
+        raise BilldriftError(f"cannot write --output {output}: {error.strerror}") from None
+
+
+def write_new_file(path: Path, text: str, force: bool) -> None:
+    """Write `text` to `path`: atomically replaced with `force`, else only if it is new."""
+    try:
+        if force:
+            replace_atomically(path, text.encode("utf-8"))
+        else:
+            with path.open("x", encoding="utf-8") as new:
+                new.write(text)
+    except FileExistsError:
+        raise ConfigError(f"{path} already exists; pass --force to overwrite it") from None
+    except OSError as error:
+        raise BilldriftError(f"cannot write {path}: {error.strerror}") from None
+
+
+def emit(report: Report, config: Config, history: Sequence[RunPoint] | None = None) -> int:
+    """Render and write `report` as configured; the verdict line goes to stderr."""
+    shown = mask_report(report) if config.output.mask else report
+    document = render_bytes(config.output.format, shown, history=history)
+    write_output(document, config.output.output)
+    if config.output.output is not None or config.output.format != "text":
+        counts = ", ".join(f"{n} {kind}" for kind, n in report.by_kind.items()) or "no findings"
+        click.echo(f"billdrift: {report.verdict.value}: {counts}", err=True)
+    return report.exit_code
+
+
+def emit_error(message: str, config: Config, as_of: datetime) -> None:
+    """An ERROR report carrying `message`, where machine-readable output was asked for
+    (a text run has said it on stderr already)."""
+    if config.output.format != "text":
+        report = Report(
+            verdict=Verdict.ERROR, as_of=as_of, fail_on=config.fail_on, errors=(message,)
+        )
+        emit(report, config)

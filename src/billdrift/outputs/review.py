@@ -1,0 +1,211 @@
+"""The review queue and a finding's timeline as text and JSON.
+
+Pure functions from the use cases' data (:mod:`billdrift.usecases.review`) to what
+a person or a program reads; the CLI prints them, and other front-ends can serve
+the same JSON shapes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from billdrift.history.fingerprint import short
+from billdrift.history.review import QueueItem, notes_text
+from billdrift.history.store import FindingState, Observation, Review
+from billdrift.usecases.review import Queue, Timeline
+
+
+def when(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") + "Z" if value else "-"
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def who(finding: FindingState) -> str:
+    parts = []
+    if finding.account_id is not None:
+        parts.append(f"account {finding.account_id}")
+    if finding.customer_id is not None:
+        parts.append(f"customer {finding.customer_id}")
+    if finding.subscription_id is not None:
+        parts.append(f"subscription {finding.subscription_id}")
+    return ", ".join(parts) or "(no ids)"
+
+
+def review_json(review: Review) -> dict[str, Any]:
+    return {
+        "action": review.action,
+        "note": review.note,
+        "until": iso(review.until),
+        "who": review.who,
+        "at": iso(review.at),
+    }
+
+
+def reopened(state: FindingState) -> str:
+    count = state.times_reopened
+    return f"; reopened {count} time{'s' if count != 1 else ''}" if count else ""
+
+
+def item_json(item: QueueItem) -> dict[str, Any]:
+    state = item.state
+    return {
+        "fingerprint": state.fingerprint,
+        "short": short(state.fingerprint),
+        "urgent": item.urgent,
+        "kind": state.kind.value,
+        "severity": state.severity.label,
+        "confidence": state.confidence,
+        "exposure": (
+            {"monthly_amount": state.exposure.monthly_amount, "currency": state.exposure.currency}
+            if state.exposure
+            else None
+        ),
+        "account_id": state.account_id,
+        "customer_id": state.customer_id,
+        "subscription_id": state.subscription_id,
+        "status": state.last_change,
+        "first_seen_at": iso(state.first_seen_at),
+        "first_seen_run": state.first_seen_run,
+        "last_seen_at": iso(state.last_seen_at),
+        "last_seen_run": state.last_seen_run,
+        "times_reopened": state.times_reopened,
+        "message": state.message,
+        "fix": state.fix,
+        "decision": review_json(item.decision) if item.decision else None,
+        "reviews": [review_json(review) for review in item.reviews],
+    }
+
+
+def item_text(number: int, item: QueueItem) -> list[str]:
+    state = item.state
+    money = (
+        f"  {state.exposure.currency} {state.exposure.monthly_amount}/mo" if state.exposure else ""
+    )
+    urgent = "URGENT " if item.urgent else ""
+    again = reopened(state)
+    lines = [
+        f"{number:>3}. {short(state.fingerprint)}  {urgent}{state.kind.value}  "
+        f"{state.severity.label}{money}  [{state.last_change}]",
+        f"     {who(state)}",
+        f"     first seen {when(state.first_seen_at)} (run {state.first_seen_run}), "
+        f"last seen {when(state.last_seen_at)} (run {state.last_seen_run}){again}",
+        f"     {state.message}",
+    ]
+    if item.decision is not None:
+        lines.append(f"     decision: {notes_text([item.decision])[0]}")
+    notes = notes_text(item.notes)
+    if notes:
+        lines.append("     notes:")
+        lines.extend(f"       {line}" for line in notes)
+    return lines
+
+
+def observation_text(observation: Observation) -> str:
+    finding = observation.finding
+    money = (
+        f" {finding.exposure.currency} {finding.exposure.monthly_amount}/mo"
+        if finding.exposure
+        else ""
+    )
+    excused = f" (excused: {observation.suppressed_by})" if observation.suppressed_by else ""
+    return (
+        f"  run {observation.run_id} {when(observation.observed_at)} "
+        f"{finding.severity.label}{money}{excused}: {finding.message}"
+    )
+
+
+def queue_json(queue: Queue) -> dict[str, Any]:
+    last = queue.last_run
+    return {
+        "history": queue.shown,
+        "generated_at": iso(queue.generated_at),
+        "last_run": (
+            {
+                "run_id": last.run_id,
+                "finished_at": iso(last.finished_at),
+                "verdict": last.verdict.value,
+            }
+            if last
+            else None
+        ),
+        "items": [item_json(item) for item in queue.items],
+    }
+
+
+def queue_text(queue: Queue, location: str, show_all: bool) -> str:
+    last = queue.last_run
+    items = queue.items
+    ran = (
+        f"; last run {last.run_id} at {when(last.finished_at)}: {last.verdict.value}"
+        if last
+        else ""
+    )
+    if not items:
+        covered = queue.open_count - len(items)
+        extra = (
+            f" ({covered} open finding{'s are' if covered != 1 else ' is'} covered by a "
+            "decision; --all lists them)"
+            if covered
+            else ""
+        )
+        return f"billdrift review: nothing needs a person{extra} (history: {location}{ran})"
+    noun = "finding needs" if len(items) == 1 else "findings need"
+    header = "open findings" if show_all else f"{noun} a person"
+    lines = [f"billdrift review: {len(items)} {header} (history: {location}{ran})\n"]
+    for number, item in enumerate(items, 1):
+        lines.append("\n".join(item_text(number, item)))
+    lines.append(
+        "\nDecide with: billdrift review ack|snooze|expect FINGERPRINT "
+        "(a unique prefix will do); notes with: billdrift review note FINGERPRINT --note TEXT"
+    )
+    return "\n".join(lines)
+
+
+def timeline_json(timeline: Timeline) -> dict[str, Any]:
+    state = timeline.state
+    return {
+        "fingerprint": state.fingerprint,
+        "kind": state.kind.value,
+        "account_id": state.account_id,
+        "customer_id": state.customer_id,
+        "subscription_id": state.subscription_id,
+        "status": state.status,
+        "last_change": state.last_change,
+        "first_seen_at": iso(state.first_seen_at),
+        "last_seen_at": iso(state.last_seen_at),
+        "resolved_at": iso(state.resolved_at),
+        "times_reopened": state.times_reopened,
+        "timeline": [
+            {
+                "run_id": o.run_id,
+                "observed_at": iso(o.observed_at),
+                "severity": o.finding.severity.label,
+                "message": o.finding.message,
+                "evidence": o.finding.evidence,
+                "suppressed_by": o.suppressed_by,
+            }
+            for o in timeline.observations
+        ],
+        "reviews": [review_json(r) for r in timeline.reviews],
+    }
+
+
+def timeline_text(timeline: Timeline) -> str:
+    state = timeline.state
+    resolved = f", resolved {when(state.resolved_at)}" if state.resolved_at else ""
+    lines = [
+        f"{state.fingerprint}",
+        f"{state.kind.value}: {who(state)}",
+        f"status {state.status} ({state.last_change}); first seen "
+        f"{when(state.first_seen_at)}, last seen {when(state.last_seen_at)}{resolved}"
+        f"{reopened(state)}",
+        "timeline:",
+        *(observation_text(o) for o in timeline.observations),
+    ]
+    if timeline.reviews:
+        lines += ["reviews:", *(f"  {line}" for line in notes_text(timeline.reviews))]
+    return "\n".join(lines)
