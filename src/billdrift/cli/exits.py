@@ -30,7 +30,7 @@ OnError = Callable[[str], None]
 
 def describe(error: BaseException) -> str:
     """What the user is told: an expected failure's own message, else an internal error."""
-    from billdrift.onboarding.secrets import scrub_urls  # only on the error path
+    from billdrift.infra.db.urls import scrub_urls  # only on the error path
 
     if isinstance(error, BilldriftError):
         return scrub_urls(str(error))

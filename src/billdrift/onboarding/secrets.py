@@ -14,23 +14,12 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import parse_qsl, urlsplit
 
-from billdrift.infra.db.urls import REDACTED, redact
+from billdrift.infra.db.urls import SECRET_WORDS, redact, scrub_urls
 
 #: The variable ``init`` suggests for the app database's URL.
 APP_URL_VARIABLE: Final = "DATABASE_URL"
 #: ... and for a billing database's URL.
 BILLING_URL_VARIABLE: Final = "BILLING_DATABASE_URL"
-
-_SECRET_WORDS: Final = ("password", "passwd", "secret", "token", "key")
-_URL_PASSWORD: Final = re.compile(
-    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:'\"]*:)(?P<password>[^\s@'\"/]+)@"
-)
-_QUERY_SECRET: Final = re.compile(
-    r"(?P<head>[?&][^=&\s'\"]*(?:"
-    + "|".join(_SECRET_WORDS)
-    + r")[^=&\s'\"]*=)(?P<value>[^&\s'\"]+)",
-    re.IGNORECASE,
-)
 
 
 _URL: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S*")
@@ -62,7 +51,7 @@ def carries_secret(location: str) -> bool:
     except ValueError:  # unparseable: assume the worst
         return True
     keys = [key for key, _ in parse_qsl(parts.query, keep_blank_values=True)]
-    return has_password or any(word in key.lower() for key in keys for word in _SECRET_WORDS)
+    return has_password or any(word in key.lower() for key in keys for word in SECRET_WORDS)
 
 
 @dataclass(frozen=True)
@@ -88,13 +77,4 @@ def source_setting(location: str, variable: str = APP_URL_VARIABLE) -> SourceSet
     return SourceSetting(location, location)
 
 
-def scrub_urls(text: str) -> str:
-    """`text` with the password of every URL in it, and secret query values, masked."""
-
-    def password(match: re.Match[str]) -> str:
-        return f"{match.group('head')}{REDACTED}@"
-
-    def query(match: re.Match[str]) -> str:
-        return f"{match.group('head')}{REDACTED}"
-
-    return _QUERY_SECRET.sub(query, _URL_PASSWORD.sub(password, text))
+__all__ = ["scrub_urls"]

@@ -13,7 +13,7 @@ from typing import Any
 from billdrift.history.fingerprint import short
 from billdrift.history.review import QueueItem, notes_text
 from billdrift.history.store import FindingState, Observation, Review
-from billdrift.usecases.review import Queue, Timeline
+from billdrift.history.views import Queue, Timeline
 
 
 def when(value: datetime | None) -> str:

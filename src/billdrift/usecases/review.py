@@ -10,8 +10,6 @@ store, a config file the exception cannot be appended to) are raised as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,14 +17,14 @@ from billdrift.config import AccessException
 from billdrift.errors import BilldriftError
 from billdrift.history import open_store
 from billdrift.history.review import (
-    QueueItem,
     current_user,
     expect,
     record_decision,
     resolve_fingerprint,
     review_queue,
 )
-from billdrift.history.store import FindingState, HistoryStore, Observation, Review, RunSummary
+from billdrift.history.store import FindingState, HistoryStore
+from billdrift.history.views import Queue, Timeline
 
 #: Review commands wait less than a run for the write lock: a person is waiting.
 REVIEW_LOCK_TIMEOUT = 10.0
@@ -35,17 +33,6 @@ REVIEW_LOCK_TIMEOUT = 10.0
 def open_history(location: str) -> HistoryStore:
     """An existing store (never created by a review), with the reviewer's lock timeout."""
     return open_store(location, create=False, lock_timeout=REVIEW_LOCK_TIMEOUT)
-
-
-@dataclass(frozen=True)
-class Queue:
-    """The findings that need a person, most urgent first, and what the store knows."""
-
-    shown: str  # the store's location, redacted
-    generated_at: datetime
-    items: tuple[QueueItem, ...]
-    last_run: RunSummary | None
-    open_count: int
 
 
 def queue(location: str, include_decided: bool = False) -> Queue:
@@ -89,15 +76,6 @@ def mark_expected(
             store, state, reason, until, config_path, by or current_user(), datetime.now(UTC)
         )
     return state, exception
-
-
-@dataclass(frozen=True)
-class Timeline:
-    """One finding: what every run saw of it, and every review."""
-
-    state: FindingState
-    observations: Sequence[Observation]
-    reviews: Sequence[Review]
 
 
 def timeline(location: str, prefix: str) -> Timeline:

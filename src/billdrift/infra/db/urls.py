@@ -170,3 +170,28 @@ def _parse(raw: str, env_name: str | None) -> DatabaseUrl:
         env_name=env_name,
         raw=raw,
     )
+
+
+#: Words that make a query parameter's value a secret.
+SECRET_WORDS: Final = ("password", "passwd", "secret", "token", "key")
+_URL_PASSWORD: Final = re.compile(
+    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:'\"]*:)(?P<password>[^\s@'\"/]+)@"
+)
+_QUERY_SECRET: Final = re.compile(
+    r"(?P<head>[?&][^=&\s'\"]*(?:"
+    + "|".join(SECRET_WORDS)
+    + r")[^=&\s'\"]*=)(?P<value>[^&\s'\"]+)",
+    re.IGNORECASE,
+)
+
+
+def scrub_urls(text: str) -> str:
+    """`text` with the password of every URL in it, and secret query values, masked."""
+
+    def password(match: re.Match[str]) -> str:
+        return f"{match.group('head')}{REDACTED}@"
+
+    def query(match: re.Match[str]) -> str:
+        return f"{match.group('head')}{REDACTED}"
+
+    return _QUERY_SECRET.sub(query, _URL_PASSWORD.sub(password, text))

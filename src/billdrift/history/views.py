@@ -1,0 +1,34 @@
+"""What a reviewer sees of the history: the queue, and one finding's timeline.
+
+Plain data built by :mod:`billdrift.usecases.review` and presented by
+:mod:`billdrift.outputs.review` (and any other front-end).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from billdrift.history.review import QueueItem
+from billdrift.history.store import FindingState, Observation, Review, RunSummary
+
+
+@dataclass(frozen=True)
+class Queue:
+    """The findings that need a person, most urgent first, and what the store knows."""
+
+    shown: str  # the store's location, redacted
+    generated_at: datetime
+    items: tuple[QueueItem, ...]
+    last_run: RunSummary | None
+    open_count: int
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """One finding: what every run saw of it, and every review."""
+
+    state: FindingState
+    observations: Sequence[Observation]
+    reviews: Sequence[Review]
