@@ -2,14 +2,13 @@
 
 Data goes to stdout (or the file); the one-line summary goes to stderr, so a JSON
 report piped to another program stays clean. A file is written only once the
-whole report exists and is replaced atomically, so a failed run never leaves a
-truncated one.
+whole report exists, through :func:`billdrift.infra.files.write_file`: a regular
+file is replaced atomically (a failed run never leaves a truncated one), a device
+or FIFO is written to, never replaced.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,16 +19,10 @@ from billdrift.config import Config
 from billdrift.core.model import Verdict
 from billdrift.core.report import Report
 from billdrift.errors import BilldriftError, ConfigError
+from billdrift.infra.files import write_file
 from billdrift.outputs.mask import mask_report
 from billdrift.outputs.render import render_bytes
 from billdrift.outputs.render.history_points import RunPoint
-
-
-def replace_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path`."""
-    with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False, suffix=".tmp") as handle:
-        handle.write(data)
-    os.replace(handle.name, path)
 
 
 def write_output(document: bytes, output: str | None) -> None:
@@ -38,7 +31,7 @@ def write_output(document: bytes, output: str | None) -> None:
         click.echo(document, nl=False)
         return
     try:
-        replace_atomically(Path(output), document)
+        write_file(output, document)
     except OSError as error:
         raise BilldriftError(f"cannot write --output {output}: {error.strerror}") from None
 
@@ -47,7 +40,7 @@ def write_new_file(path: Path, text: str, force: bool) -> None:
     """Write `text` to `path`: atomically replaced with `force`, else only if it is new."""
     try:
         if force:
-            replace_atomically(path, text.encode("utf-8"))
+            write_file(path, text.encode("utf-8"))
         else:
             with path.open("x", encoding="utf-8") as new:
                 new.write(text)
