@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from billdrift.errors import ConfigError
-from billdrift.infra.db.urls import is_database_url, redact, resolve
+from billdrift.infra.db.urls import is_database_url, redact, resolve, scrub_urls
 
 
 def test_sqlalchemy_style_url_is_parsed_and_driver_suffix_ignored() -> None:
@@ -109,3 +111,51 @@ def test_is_database_url() -> None:
     assert is_database_url("postgresql://h/d")
     assert not is_database_url("users.csv")
     assert not is_database_url("https://example.com/x")
+
+
+#: Every character RFC 3986 reserves, left unencoded in a pasted password.
+_RESERVED = ":/?#[]@!$&'()*+,;=%"
+
+
+@pytest.mark.parametrize("char", list(_RESERVED))
+def test_an_unencoded_reserved_character_never_reveals_the_password(char: str) -> None:
+    """The user information runs to the last @: a `?`, `/` or `#` in a password used
+    to end the authority early, and the password was shown as a path or query."""
+    password = f"Pw{char}Leak{char}9"
+    for url in (
+        f"postgresql://admin:{password}@127.0.0.1:5432/appdb",
+        f"postgresql://admin:{password}@127.0.0.1:54x2/appdb",  # and a broken port
+        f"mysql://admin:{password}@db.internal/app?sslmode=require",
+    ):
+        assert "Leak" not in redact(url)
+        assert "Leak" not in scrub_urls(f"error: cannot reach {url}, retrying")
+        try:
+            parsed = resolve(url)
+        except ConfigError as error:
+            assert "Leak" not in str(error)
+            assert "port" in str(error)
+            continue
+        assert "Leak" not in f"{parsed} {parsed!r} {parsed.redacted}"
+        assert parsed.password == password
+        assert parsed.user == "admin" and parsed.host in {"127.0.0.1", "db.internal"}
+
+
+@pytest.mark.parametrize("option", ["--app", "--billing", "--history"])
+def test_a_malformed_url_in_any_option_is_shown_redacted(option: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from billdrift.cli import app as cli
+    from billdrift.usecases.demo import demo_paths
+
+    paths = demo_paths()
+    given = {"--app": str(paths.app), "--billing": str(paths.billing)}
+    given[option] = "postgresql://admin:Leak?Quest/x#y@127.0.0.1:9x/appdb"
+    args = ["check", "--app", given["--app"], "--billing", given["--billing"]]
+    if option == "--history":
+        args += ["--history", given[option]]
+    output = tmp_path / "report.json"
+    result = CliRunner().invoke(cli.main, [*args, "--format", "json", "--output", str(output)])
+    assert result.exit_code == 2
+    shown = result.output + (output.read_text() if output.exists() else "")
+    assert "postgresql://admin:***@127.0.0.1:9x/appdb" in shown
+    assert "Leak" not in shown and "Quest" not in shown

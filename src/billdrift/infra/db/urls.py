@@ -85,23 +85,37 @@ class DatabaseUrl:
         return f"DatabaseUrl({self.shown!r})"
 
 
+def _userinfo(url: str) -> tuple[str, str | None, str]:
+    """(``scheme://``, the user information or None, the rest) of `url`.
+
+    The user information runs to the *last* ``@``: a password is often pasted with
+    ``?``, ``/`` or ``#`` left unencoded, and a parser that stops the authority at
+    the first of those would take the password for a path or a query and show it.
+    """
+    head, sep, tail = url.partition("://")
+    if not sep:
+        return url, None, ""
+    userinfo, at, rest = tail.rpartition("@")
+    return (f"{head}://", userinfo, rest) if at else (f"{head}://", None, tail)
+
+
 def redact(url: str) -> str:
     """``scheme://user:***@host/db`` for any URL carrying a password (or a token in
-    its query string); other text unchanged."""
+    its query string); other text unchanged. Safe on malformed URLs: whatever
+    precedes the last ``@`` after the user name is never shown."""
     if "://" not in url:
         return url
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        credentials, host = netloc.rsplit("@", 1)
-        if ":" in credentials:
-            user = credentials.split(":", 1)[0]
-            netloc = f"{user}:{REDACTED}@{host}"
+    prefix, userinfo, rest = _userinfo(url)
+    credentials = ""
+    if userinfo is not None:
+        user, colon, _password = userinfo.partition(":")
+        credentials = f"{user}:{REDACTED}@" if colon else f"{user}@"
+    parts = urlsplit(prefix + rest)
     query = "&".join(
         f"{key}={REDACTED}" if _secret_key(key) else f"{key}={value}"
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
     )
-    rebuilt = f"{parts.scheme}://{netloc}{parts.path}"
+    rebuilt = f"{prefix}{credentials}{parts.netloc}{parts.path}"
     return f"{rebuilt}?{query}" if query else rebuilt
 
 
@@ -146,7 +160,9 @@ def _parse(raw: str, env_name: str | None) -> DatabaseUrl:
             "mariadb:// or sqlite:///"
         )
     dialect = SCHEMES[match.group(1).lower()]
-    parts = urlsplit(raw)
+    prefix, userinfo, rest = _userinfo(raw)
+    parts = urlsplit(prefix + rest)
+    user, colon, password = (userinfo or "").partition(":")
     try:
         port = parts.port
     except ValueError:
@@ -163,8 +179,8 @@ def _parse(raw: str, env_name: str | None) -> DatabaseUrl:
         dialect=dialect,
         host=parts.hostname,
         port=port or DEFAULT_PORTS.get(dialect),
-        user=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password is not None else None,
+        user=unquote(user) if user else None,
+        password=unquote(password) if colon else None,
         database=database,
         query=tuple(parse_qsl(parts.query, keep_blank_values=True)),
         env_name=env_name,
@@ -174,8 +190,10 @@ def _parse(raw: str, env_name: str | None) -> DatabaseUrl:
 
 #: Words that make a query parameter's value a secret.
 SECRET_WORDS: Final = ("password", "passwd", "secret", "token", "key")
+#: A password runs to the last ``@`` of the URL (see :func:`_userinfo`), quotes included:
+#: masking too much of a message is safe, showing part of a password is not.
 _URL_PASSWORD: Final = re.compile(
-    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:'\"]*:)(?P<password>[^\s@'\"/]+)@"
+    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:'\"]*:)(?P<password>\S+)@"
 )
 _QUERY_SECRET: Final = re.compile(
     r"(?P<head>[?&][^=&\s'\"]*(?:"
