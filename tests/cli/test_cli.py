@@ -409,3 +409,30 @@ def test_the_command_leaves_nothing_but_its_own_words_on_stderr() -> None:
     assert done.stderr.splitlines() and all(
         line.startswith("billdrift") for line in done.stderr.splitlines()
     ), done.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_stderr_says_why_a_run_is_an_error_naming_the_input(tmp_path: Path, fmt: str) -> None:
+    """Not only `ERROR: no findings`: the reason, wherever the report itself went."""
+    empty = tmp_path / "subs.json"
+    empty.write_text('{"object": "list", "data": []}')
+    app_file = tmp_path / "users.csv"
+    app_file.write_text("id,stripe_customer_id,has_paid_access\n1,cus_1,true\n")
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "check",
+            "--billing",
+            str(empty),
+            "--app",
+            str(app_file),
+            "--format",
+            fmt,
+            "--output",
+            str(tmp_path / "report.out"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "billdrift: ERROR: " in result.stderr
+    assert "holds no subscriptions" in result.stderr
+    assert "no findings" not in result.stderr

@@ -50,12 +50,20 @@ def write_new_file(path: Path, text: str, force: bool) -> None:
         raise BilldriftError(f"cannot write {path}: {error.strerror}") from None
 
 
-def emit(report: Report, config: Config, history: Sequence[RunPoint] | None = None) -> int:
-    """Render and write `report` as configured; the verdict line goes to stderr."""
+def emit(
+    report: Report,
+    config: Config,
+    history: Sequence[RunPoint] | None = None,
+    announce: bool = True,
+) -> int:
+    """Render and write `report` as configured; with `announce`, the verdict line (and
+    for an ERROR, the reasons) goes to stderr."""
     shown = mask_report(report) if config.output.mask else report
     document = render_bytes(config.output.format, shown, history=history)
     write_output(document, config.output.output)
-    if config.output.output is not None or config.output.format != "text":
+    if announce and report.verdict is Verdict.ERROR:  # why, wherever the report went
+        click.echo(f"billdrift: ERROR: {'; '.join(report.errors) or 'see the report'}", err=True)
+    elif announce and (config.output.output is not None or config.output.format != "text"):
         counts = ", ".join(f"{n} {kind}" for kind, n in report.by_kind.items()) or "no findings"
         click.echo(f"billdrift: {report.verdict.value}: {counts}", err=True)
     return report.exit_code
@@ -68,4 +76,4 @@ def emit_error(message: str, config: Config, as_of: datetime) -> None:
         report = Report(
             verdict=Verdict.ERROR, as_of=as_of, fail_on=config.fail_on, errors=(message,)
         )
-        emit(report, config)
+        emit(report, config, announce=False)  # the message is on stderr already
