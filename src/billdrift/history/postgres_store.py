@@ -32,12 +32,13 @@ from billdrift.history.store import (
     HistoryLockedError,
     HistoryMissingError,
 )
+from billdrift.infra.db.interface import OWN_SCHEMA
 from billdrift.infra.db.urls import DatabaseUrl
 
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA: Final = "billdrift"
+SCHEMA: Final = OWN_SCHEMA
 #: The advisory lock's key: b"billdrif" as a big-endian bigint (any fixed number would do;
 #: advisory locks are per database, so stores in different databases never contend).
 LOCK_KEY: Final = int.from_bytes(b"billdrif", "big")

@@ -69,3 +69,18 @@ def test_unreachable_database_is_an_error_exit_2_without_secrets(
     assert code == 2
     assert "password" in out + err
     assert "nope-S3cret" not in out + err
+
+
+def test_a_history_store_in_the_app_database_is_never_taken_for_accounts(
+    pg: Database, tmp_path: Path
+) -> None:
+    """The store's own schema (billdrift.findings has an account column) beside
+    public.users: the second run must still find the one accounts table."""
+    billing = _setup(pg, tmp_path)
+    for run in (1, 2):
+        code, _out, err = _check(
+            "--billing", str(billing), "--app", pg.url, "--history", pg.url, "--format", "json"
+        )
+        assert code == 1, f"run {run}: {err}"
+        assert "look like app accounts" not in err
+    assert pg.execute("SELECT count(*) FROM billdrift.runs")[0][0] == 2

@@ -22,6 +22,10 @@ import pyarrow as pa
 from billdrift.errors import SourceError
 from billdrift.infra.db.urls import DatabaseUrl
 
+#: The schema a PostgreSQL history store keeps its tables in, beside the app's: never a
+#: candidate for the app's accounts or a billing mirror.
+OWN_SCHEMA = "billdrift"
+
 
 @dataclass(frozen=True)
 class Column:

@@ -18,11 +18,12 @@ from urllib.parse import quote, urlencode
 import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
 
-from billdrift.infra.db.interface import Column, ReadOnlyConnection, Table
+from billdrift.infra.db.interface import OWN_SCHEMA, Column, ReadOnlyConnection, Table
 from billdrift.infra.db.urls import DatabaseUrl
 
 _READ_ONLY_OPTION = "-c default_transaction_read_only=on"
-_SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
+#: Never candidates for app accounts or a billing mirror: the system's and billdrift's own.
+_SYSTEM_SCHEMAS = ("pg_catalog", "information_schema", OWN_SCHEMA)
 _WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 
 
