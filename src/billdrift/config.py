@@ -126,6 +126,9 @@ class AppConfig(_Strict):
     source: str | None = None  # file path or URL; --app overrides
     table: str | None = None
     query: str | None = None  # custom read-only SELECT
+    #: A custom query may call functions; it is refused on a connection whose role can
+    #: write where no read-only transaction reaches (dblink, a superuser) unless this is set.
+    allow_writable_role: bool = False
     columns: AppColumns = AppColumns()
     access_fields: tuple[str, ...] | None = None  # boolean access columns
     status_fields: tuple[str, ...] | None = None  # text status columns

@@ -31,6 +31,25 @@ class Database:
         for statement in statements:
             self.execute(statement, params)
 
+    def reader_url(self) -> str:
+        """A login that can only read this database's tables (made once per database;
+        call it after the tables exist): what the README asks users to connect as."""
+        user, password = f"reader_{self.name}", "readerpw"
+        if self.dialect == "postgresql":
+            self.run(
+                f"DO $$ BEGIN CREATE ROLE {user} LOGIN PASSWORD '{password}'; "
+                "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+                f"GRANT CONNECT ON DATABASE {self.name} TO {user}",
+                f"GRANT USAGE ON SCHEMA public TO {user}",
+                f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {user}",
+            )
+        else:
+            self.run(
+                f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY '{password}'",
+                f"GRANT SELECT ON {self.name}.* TO '{user}'@'%'",
+            )
+        return self.url_as(user, password)
+
 
 def _fresh(server: PostgresServer | MariaDBServer, dialect: str) -> Database:
     name = f"t{next(_NAMES)}_{dialect[:2]}"

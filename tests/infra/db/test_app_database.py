@@ -89,7 +89,7 @@ def test_custom_query_across_tables_reads_every_access_field(database: Database)
         "SELECT w.id, w.stripe_customer_id, w.access_enabled, b.plan, b.subscription_status "
         "FROM workspaces w JOIN billing_state b ON b.workspace_id = w.id"
     )
-    data = read(database.url, query=query)
+    data = read(database.reader_url(), query=query)
 
     assert accounts(data) == [("w1", "cus_1", None, "team"), ("w2", "cus_2", None, "pro")]
     signals = sorted(
@@ -122,8 +122,75 @@ def test_a_custom_query_that_writes_through_a_function_fails(pg: Database) -> No
         "'INSERT INTO audit VALUES (1); SELECT 1'",
     )
     with pytest.raises(SourceError, match="read-only transaction"):
-        read(pg.url, query="SELECT id, has_paid_access, sneaky() AS n FROM users")
+        read(
+            pg.url,  # the admin, so only the read-only transaction stands in the way
+            query="SELECT id, has_paid_access, sneaky() AS n FROM users",
+            allow_writable_role=True,
+        )
     assert pg.execute("SELECT count(*) FROM audit") == [(0,)]
+
+
+_LARGE_OBJECT_QUERY = (
+    "SELECT id, stripe_customer_id, has_paid_access, lo_from_bytea(0, 'x'::bytea) AS made, "
+    "(SELECT count(lo_unlink(oid)) FROM pg_largeobject_metadata) AS dropped FROM users"
+)
+
+
+@pytest.mark.parametrize("as_admin", [False, True])
+def test_large_object_writes_in_a_custom_query_are_rolled_back(
+    pg: Database, as_admin: bool
+) -> None:
+    """lo_from_bytea and lo_unlink run even in a read-only transaction on PostgreSQL;
+    every statement billdrift runs is rolled back, so nothing they did remains."""
+    pg.run(
+        USERS,
+        "INSERT INTO users VALUES ('a1', NULL, 'cus_1', TRUE, NULL)",
+        "SELECT lo_from_bytea(4242, 'kept'::bytea)",
+    )
+    url = pg.url if as_admin else pg.reader_url()
+    if not as_admin:  # the reader owns no large object: lo_unlink of 4242 is refused
+        query = _LARGE_OBJECT_QUERY.replace(
+            "(SELECT count(lo_unlink(oid)) FROM pg_largeobject_metadata)", "0"
+        )
+    else:
+        query = _LARGE_OBJECT_QUERY
+    data = read(url, query=query, allow_writable_role=as_admin)
+    assert accounts(data) == [("a1", "cus_1", None, None)]
+    assert pg.execute("SELECT oid::bigint FROM pg_largeobject_metadata") == [(4242,)]
+    with connect(url) as con:
+        audit = " ".join(con.write_access(["users"]))
+    assert ("large objects: the 1 it owns" in audit) is as_admin
+
+
+def test_a_custom_query_is_refused_for_a_superuser_unless_allowed(pg: Database) -> None:
+    pg.run(USERS, "INSERT INTO users VALUES ('a1', NULL, 'cus_1', TRUE, NULL)")
+    query = "SELECT id, stripe_customer_id, has_paid_access FROM users"
+    with pytest.raises(SourceError, match=r"refusing app\.query.*superuser.*allow_writable_role"):
+        read(pg.url, query=query)
+    assert accounts(read(pg.url, query=query, allow_writable_role=True)) == [
+        ("a1", "cus_1", None, None)
+    ]
+    assert accounts(read(pg.reader_url(), query=query)) == [("a1", "cus_1", None, None)]
+    assert accounts(read(pg.url, table="users")) == [("a1", "cus_1", None, None)]  # no query
+
+
+def test_a_custom_query_is_refused_where_dblink_can_write_elsewhere(pg: Database) -> None:
+    """dblink_exec writes through a second connection that no transaction of
+    billdrift's covers: the probe's write went through; now the query never runs."""
+    pg.run(USERS, "INSERT INTO users VALUES ('a1', NULL, 'cus_1', TRUE, NULL)")
+    pg.run("CREATE EXTENSION dblink", "CREATE TABLE pwned (x int)")
+    reader = pg.reader_url()
+    sneaky = (
+        "SELECT id, has_paid_access, dblink_exec("
+        f"'{pg.url}', 'INSERT INTO pwned VALUES (1)') AS n FROM users"
+    )
+    with pytest.raises(SourceError, match="dblink") as refused:
+        read(reader, query=sneaky)
+    assert "adminpw" not in str(refused.value) and "readerpw" not in str(refused.value)
+    assert pg.execute("SELECT count(*) FROM pwned") == [(0,)]
+    with connect(reader) as con:
+        audit = " ".join(con.write_access(["users"]))
+    assert "dblink" in audit
 
 
 def test_a_custom_query_that_writes_through_a_function_fails_on_mariadb(maria: Database) -> None:

@@ -95,6 +95,13 @@ class ReadOnlyConnection(ABC):
         """What these credentials could change (``"INSERT, UPDATE on public.users"``,
         ``"superuser"``): billdrift never writes, so any entry deserves a warning."""
 
+    def escape_hatches(self) -> list[str]:
+        """Ways these credentials could change something that a read-only, rolled-back
+        transaction does not undo (a second connection, files or programs on the
+        server). A custom query may call functions, so it is refused while any exists
+        unless the user opts in (``app.allow_writable_role``)."""
+        return []
+
     @abstractmethod
     def read_only_role_sql(self, tables: Sequence[str]) -> str:
         """SQL an administrator can run to create a role that can only read `tables`."""

@@ -1,11 +1,15 @@
 """PostgreSQL through ADBC: rows arrive as Arrow record batches (binary COPY), no
 per-row Python, and the session is read-only before the first statement.
 
-Read-only is set twice over: the connection starts with
-``default_transaction_read_only=on`` (libpq ``options``), so every transaction,
-including one a custom query might start, is read-only; and the server is asked
-to confirm it (``transaction_read_only``) before anything is read. A write
-through this connection fails with SQLSTATE 25006.
+Read-only is set three times over: the connection starts with
+``default_transaction_read_only=on`` (libpq ``options``), so every transaction is
+read-only; the server is asked to confirm it (``transaction_read_only``) before
+anything is read; and every statement runs inside ``BEGIN TRANSACTION READ ONLY``
+... ``ROLLBACK``. A SQL write fails with SQLSTATE 25006, and what read-only does
+not stop on PostgreSQL (large-object functions such as ``lo_from_bytea`` or
+``lo_unlink`` in a custom query) is rolled back. What no transaction undoes
+(``dblink_exec`` writing through a second connection; files and programs on the
+server for a superuser) is named by :meth:`PostgresConnection.escape_hatches`.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from urllib.parse import quote, urlencode
 import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
 
+from billdrift.errors import SourceError
 from billdrift.infra.db.interface import OWN_SCHEMA, Column, ReadOnlyConnection, Table
 from billdrift.infra.db.urls import DatabaseUrl
 
@@ -71,39 +76,70 @@ class PostgresConnection(ReadOnlyConnection):
 
     def fetch(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
-            with self._con.cursor() as cursor:
+            with self._con.cursor() as cursor, _rolled_back(cursor):
                 cursor.execute(sql, params or None)
                 return [tuple(row) for row in cursor.fetchall()]
         except Exception as error:
             raise self.error("a query", _explain(error)) from None
 
     def stream(self, sql: str) -> Iterator[pa.RecordBatch]:
+        cursor = self._con.cursor()
         try:
-            cursor = self._con.cursor()
-            cursor.execute(sql)
-            reader = cursor.fetch_record_batch()
-        except Exception as error:
-            raise self.error("a query", _explain(error)) from None
-        try:
-            while True:
+            with _rolled_back(cursor):
                 try:
-                    batch = reader.read_next_batch()
-                except StopIteration:
-                    return
+                    cursor.execute(sql)
+                    reader = cursor.fetch_record_batch()
                 except Exception as error:
-                    raise self.error("reading rows", _explain(error)) from None
-                yield batch
+                    raise self.error("a query", _explain(error)) from None
+                while True:
+                    try:
+                        batch = reader.read_next_batch()
+                    except StopIteration:
+                        return
+                    except Exception as error:
+                        raise self.error("reading rows", _explain(error)) from None
+                    yield batch
+        except SourceError:
+            raise
+        except Exception as error:  # the transaction could not begin
+            raise self.error("a query", _explain(error)) from None
         finally:
             cursor.close()
 
     def query_columns(self, sql: str) -> list[Column]:
         try:
-            with self._con.cursor() as cursor:
+            with self._con.cursor() as cursor, _rolled_back(cursor):
                 cursor.execute(f"SELECT * FROM (\n{sql}\n) AS q LIMIT 0")
                 schema = cursor.fetch_arrow_table().schema
         except Exception as error:
             raise self.error("a query", _explain(error)) from None
         return [Column(field.name, _type_name(field)) for field in schema]
+
+    def escape_hatches(self) -> list[str]:
+        found: list[str] = []
+        role = self.fetch(
+            "SELECT current_user, rolsuper, "
+            "pg_has_role(current_user, 'pg_write_server_files', 'MEMBER'), "
+            "pg_has_role(current_user, 'pg_execute_server_program', 'MEMBER') "
+            "FROM pg_roles WHERE rolname = current_user"
+        )
+        if role and role[0][1]:
+            found.append(
+                f"role {role[0][0]} is a superuser (server files and programs, any function)"
+            )
+        elif role and (role[0][2] or role[0][3]):
+            found.append(f"role {role[0][0]} may write server files or run server programs")
+        dblink = self.fetch(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.proname IN "
+            "('dblink_exec', 'dblink_connect', 'dblink', 'dblink_send_query') "
+            "AND has_function_privilege(current_user, p.oid, 'EXECUTE') ORDER BY 1"
+        )
+        if dblink:
+            found.append(
+                "dblink is installed and executable (dblink_exec writes through a second "
+                "connection that no read-only transaction covers)"
+            )
+        return found
 
     def tables(self) -> list[Table]:
         rows = self.fetch(
@@ -133,6 +169,18 @@ class PostgresConnection(ReadOnlyConnection):
         )
         if role and role[0][1]:
             found.append(f"role {role[0][0]} is a superuser (can write anything)")
+        large_objects = self.fetch(
+            "SELECT current_setting('lo_compat_privileges') = 'on', count(m.oid) "
+            "FROM pg_largeobject_metadata m RIGHT JOIN pg_roles r "
+            "ON m.lomowner = r.oid WHERE r.rolname = current_user"
+        )
+        if large_objects and (large_objects[0][0] or large_objects[0][1]):
+            scope = "any" if large_objects[0][0] else f"the {large_objects[0][1]} it owns"
+            found.append(
+                f"large objects: {scope} (lo_put, lo_unlink run in a read-only session; "
+                "billdrift rolls back every statement, so they are undone)"
+            )
+        found += [hatch for hatch in self.escape_hatches() if "dblink" in hatch]
         names = list(tables) or [table.qualified for table in self.tables()][:500]
         for name in names:
             checks = ", ".join(
@@ -166,6 +214,18 @@ class PostgresConnection(ReadOnlyConnection):
     def close(self) -> None:
         with contextlib.suppress(Exception):  # best effort on a broken connection
             self._con.close()
+
+
+@contextlib.contextmanager
+def _rolled_back(cursor: Any) -> Iterator[None]:
+    """The statements run on `cursor` inside a read-only transaction that is always
+    rolled back, whatever they did (see the module docstring)."""
+    cursor.execute("BEGIN TRANSACTION READ ONLY")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(Exception):  # a broken connection has nothing to undo
+            cursor.execute("ROLLBACK")
 
 
 def _type_name(field: pa.Field) -> str:

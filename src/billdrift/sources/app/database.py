@@ -86,6 +86,15 @@ def _plan(con: ReadOnlyConnection, options: AppConfig) -> _Plan:
     where = con.url.shown
     if options.query is not None:
         query = check_read_only_query(options.query)
+        hatches = [] if options.allow_writable_role else con.escape_hatches()
+        if hatches:
+            raise SourceError(
+                f"refusing app.query on {where}: a query can call functions, and these "
+                f"credentials can change things a read-only, rolled-back transaction does "
+                f"not undo: {'; '.join(hatches)}. Connect as a role that can only read "
+                "(`billdrift doctor` prints the SQL), or set app.allow_writable_role = true "
+                "to accept the risk"
+            )
         columns = con.query_columns(query)
         mapping = detect_columns(
             [column.name for column in columns], options, f"the result of app.query on {where}"
