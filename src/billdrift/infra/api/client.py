@@ -5,6 +5,8 @@
   back every thread's next slot: the account-wide budget is shared.
 * 5xx and network failures are retried with backoff unless the server says not
   to (Stripe's ``Stripe-Should-Retry: false``); other 4xx are final.
+* Retrying itself (how many, how long) is the shared
+  :class:`~billdrift.infra.retry.RetryPolicy`; this client only judges responses.
 * Errors carry the HTTP status and the provider's error code and message, and
   never the API key (it is scrubbed from any text that leaves).
 
@@ -14,9 +16,7 @@ the benchmark check the request rate it reached.
 
 from __future__ import annotations
 
-import random
 import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from billdrift.infra.api.ratelimit import RateLimiter
+from billdrift.infra.retry import RetryPolicy, retry_after
 
 if TYPE_CHECKING:
     import httpx
@@ -54,6 +55,12 @@ class Counters:
     rate_limited: int = 0
 
 
+#: How a provider request retries unless told otherwise: a fetch is long work, so a
+#: long Retry-After is waited (up to a minute) rather than failing the whole fetch,
+#: and backoffs stay under 20 s so a run recovers soon after the provider does.
+API_RETRY = RetryPolicy(retries=6, backoff=0.5, max_backoff=20.0, longer_wait="cap")
+
+
 class ApiClient:
     def __init__(
         self,
@@ -62,18 +69,14 @@ class ApiClient:
         limiter: RateLimiter,
         *,
         secret: str = "",
-        max_retries: int = 6,
-        backoff: float = 0.5,
+        retry: RetryPolicy = API_RETRY,
         timeout: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
         error_message: Callable[[Any], tuple[str | None, str | None]] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.limiter = limiter
         self.secret = secret
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.sleep = sleep
+        self.retry = retry
         self.counters = Counters()
         self._lock = threading.Lock()
         self._error_message = error_message or _generic_error
@@ -91,38 +94,35 @@ class ApiClient:
         self._http.close()
 
     def get(self, path: str, params: Params | None = None, retries: int | None = None) -> Any:
-        """GET `path` and return the decoded JSON body (`retries` overrides max_retries)."""
-        limit = self.max_retries if retries is None else retries
-        attempt = 0
-        while True:
-            self.limiter.acquire()
-            self._count(requests=1)
+        """GET `path` and return the decoded JSON body (`retries` overrides the policy's)."""
+        policy = self.retry if retries is None else self.retry.with_retries(retries)
+        tried = policy.run(
+            lambda: self._send(path, params),
+            retryable=self._retryable,
+            asked=self._asked,
+            before_sleep=self._before_retry,
+        )
+        outcome = tried.outcome
+        if isinstance(outcome, self._httpx.HTTPError):
+            raise ApiError(
+                self.scrub(f"GET {path} failed after {tried.attempts} attempts: {outcome}"),
+                path=path,
+            )
+        if outcome.status_code < 400:
             try:
-                response = self._http.get(path, params=params)  # type: ignore[arg-type]
-            except self._httpx.HTTPError as error:
-                if attempt >= limit:
-                    raise ApiError(
-                        self.scrub(f"GET {path} failed after {attempt + 1} attempts: {error}"),
-                        path=path,
-                    ) from None
-                attempt += 1
-                self._count(retries=1)
-                self.sleep(self._backoff(attempt))
-                continue
-            if response.status_code < 400:
-                try:
-                    return orjson.loads(response.content)
-                except orjson.JSONDecodeError:
-                    raise ApiError(f"GET {path}: the response is not JSON", path=path) from None
-            if attempt < limit and self._retryable(response):
-                attempt += 1
-                wait = self._wait(response, attempt)
-                self._count(retries=1, rate_limited=int(response.status_code == 429))
-                if response.status_code == 429:
-                    self.limiter.pause(wait)
-                self.sleep(wait)
-                continue
-            raise self._error(path, response, attempt)
+                return orjson.loads(outcome.content)
+            except orjson.JSONDecodeError:
+                raise ApiError(f"GET {path}: the response is not JSON", path=path) from None
+        raise self._error(path, outcome, tried.attempts)
+
+    def _send(self, path: str, params: Params | None) -> httpx.Response | httpx.HTTPError:
+        """One paced request; a network failure is returned, to be judged like a response."""
+        self.limiter.acquire()
+        self._count(requests=1)
+        try:
+            return self._http.get(path, params=params)  # type: ignore[arg-type]
+        except self._httpx.HTTPError as error:
+            return error
 
     # ------------------------------------------------------------------ helpers
     def scrub(self, text: str) -> str:
@@ -134,35 +134,37 @@ class ApiClient:
             self.counters.retries += retries
             self.counters.rate_limited += rate_limited
 
-    def _retryable(self, response: httpx.Response) -> bool:
-        should = response.headers.get("stripe-should-retry")
+    def _retryable(self, outcome: httpx.Response | httpx.HTTPError) -> bool:
+        if isinstance(outcome, self._httpx.HTTPError):
+            return True
+        status = int(outcome.status_code)
+        if status < 400:
+            return False
+        should = outcome.headers.get("stripe-should-retry")
         if should is not None:
             return bool(should.lower() == "true")
-        status = int(response.status_code)
         return status == 429 or status >= 500
 
-    def _wait(self, response: httpx.Response, attempt: int) -> float:
-        after = response.headers.get("retry-after")
-        if after is not None:
-            try:
-                return min(60.0, max(0.0, float(after)))
-            except ValueError:
-                pass
-        return self._backoff(attempt)
+    def _asked(self, outcome: httpx.Response | httpx.HTTPError) -> float | None:
+        if isinstance(outcome, self._httpx.HTTPError):
+            return None
+        return retry_after(outcome.headers.get("retry-after"))
 
-    def _backoff(self, attempt: int) -> float:
-        """Exponential with full jitter, capped: retries from many threads spread out."""
-        capped = min(20.0, self.backoff * 2.0 ** (attempt - 1))
-        return float(capped * (0.5 + random.random() / 2))
+    def _before_retry(self, outcome: httpx.Response | httpx.HTTPError, wait: float) -> None:
+        """Count the retry; after a 429, hold every thread back as long as this one waits."""
+        limited = not isinstance(outcome, self._httpx.HTTPError) and outcome.status_code == 429
+        self._count(retries=1, rate_limited=int(limited))
+        if limited:
+            self.limiter.pause(wait)
 
-    def _error(self, path: str, response: httpx.Response, attempt: int) -> ApiError:
+    def _error(self, path: str, response: httpx.Response, attempts: int) -> ApiError:
         try:
             body = orjson.loads(response.content)
         except orjson.JSONDecodeError:
             body = None
         code, message = self._error_message(body)
         detail = message or response.reason_phrase or "error"
-        tries = f" after {attempt + 1} attempts" if attempt else ""
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
         text = f"GET {path} returned HTTP {response.status_code}{tries}: {detail}"
         return ApiError(self.scrub(text), response.status_code, code, path)
 

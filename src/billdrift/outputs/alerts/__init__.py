@@ -18,8 +18,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from billdrift.infra.retry import RetryPolicy
 from billdrift.outputs.alerts.compose import MAX_FINDINGS, compose_alerts, finding_key
-from billdrift.outputs.alerts.delivery import RetryPolicy, delivery_lines, send_all
+from billdrift.outputs.alerts.delivery import delivery_lines, send_all
 from billdrift.outputs.alerts.email_smtp import EmailSink
 from billdrift.outputs.alerts.interface import Alert, AlertFinding, AlertSink, Delivery
 from billdrift.outputs.alerts.settings import AlertOn, AlertSettings

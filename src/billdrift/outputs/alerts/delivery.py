@@ -4,7 +4,10 @@ Alerting is the last step of a run and the least important one: the report is
 already written, the exit code already decided. So a failed delivery is
 retried a few times (network errors, 5xx, 429 after its ``Retry-After``) and
 then reported as a :class:`Delivery` with ``ok=False``; it never raises out of
-:func:`send_all` and never changes what the run found.
+:func:`send_all` and never changes what the run found. How retries are spaced
+is the policy shared with provider requests (:mod:`billdrift.infra.retry`); a
+server asking to wait more than a minute is not waited for: the delivery fails
+with a clear error instead of holding a nightly job for an hour.
 
 Error texts pass through the sink's :meth:`~AlertSink.scrub` before they leave,
 so webhook URLs, HMAC secrets and SMTP passwords never reach a log or the output.
@@ -13,40 +16,27 @@ so webhook URLs, HMAC secrets and SMTP passwords never reach a log or the output
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from billdrift.infra.retry import RetryPolicy, retry_after
 from billdrift.outputs.alerts.interface import Alert, AlertSink, Delivery
 
 if TYPE_CHECKING:
     import httpx
 
+__all__ = [
+    "Attempt",
+    "RetryPolicy",  # the shared policy, re-exported: every sink takes one
+    "deliver",
+    "delivery_lines",
+    "post",
+    "retry_after",
+    "send_all",
+]
+
 log = logging.getLogger("billdrift.outputs.alerts")
-
-#: A server asking for a longer pause than this is not waited for: the delivery
-#: fails with a clear error instead of holding a nightly job for an hour.
-MAX_WAIT_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard a sink tries. ``retries=3`` means 4 attempts at most."""
-
-    retries: int = 3
-    #: First wait in seconds; doubled on each retry, with jitter (0.5x to 1x).
-    backoff: float = 1.0
-    max_wait: float = MAX_WAIT_SECONDS
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
-
-    def wait_for(self, attempt: int) -> float:
-        """The backoff before retry number `attempt` (1-based)."""
-        capped = min(self.max_wait, self.backoff * 2.0 ** (attempt - 1))
-        return capped * (0.5 + random.random() / 2)
 
 
 @dataclass(frozen=True)
@@ -66,39 +56,35 @@ def deliver(
     sink: AlertSink, alert: Alert, attempt: Callable[[], Attempt], policy: RetryPolicy
 ) -> Delivery:
     """Run `attempt` until it succeeds, fails for good, or the retries are used up."""
-    attempts = 0
-    while True:
-        attempts += 1
+
+    def once() -> Attempt:
         try:
-            outcome = attempt()
+            return attempt()
         except Exception as exc:  # a sink bug must not end the run; report it instead
-            outcome = Attempt(ok=False, error=f"unexpected {type(exc).__name__}: {exc}")
-        if outcome.ok:
-            return Delivery(sink.name, True, attempts, outcome.status, outcome.error, alert.tier)
-        error = outcome.error or "failed"
-        wait = outcome.wait if outcome.wait is not None else policy.wait_for(attempts)
-        final = None
-        if not outcome.retryable:
-            final = error
-        elif attempts > policy.retries:
-            final = f"{error} (gave up after {attempts} attempts)"
-        elif wait > policy.max_wait:
-            final = (
-                f"{error} (the server asked to wait {wait:.0f} s, more than the "
-                f"{policy.max_wait:.0f} s billdrift waits)"
-            )
-        if final is not None:
-            return Delivery(
-                sink.name, False, attempts, outcome.status, sink.scrub(final), alert.tier
-            )
-        log.info(
-            "alert %s to %s: %s; retrying in %.1f s",
-            alert.tier,
-            sink.target,
-            sink.scrub(error),
-            wait,
+            return Attempt(ok=False, error=f"unexpected {type(exc).__name__}: {exc}")
+
+    def retrying(outcome: Attempt, wait: float) -> None:
+        error = sink.scrub(outcome.error or "failed")
+        log.info("alert %s to %s: %s; retrying in %.1f s", alert.tier, sink.target, error, wait)
+
+    tried = policy.run(
+        once,
+        retryable=lambda outcome: not outcome.ok and outcome.retryable,
+        asked=lambda outcome: outcome.wait,
+        before_sleep=retrying,
+    )
+    outcome = tried.outcome
+    if outcome.ok:
+        return Delivery(sink.name, True, tried.attempts, outcome.status, outcome.error, alert.tier)
+    error = outcome.error or "failed"
+    if tried.gave_up == "retries":
+        error = f"{error} (gave up after {tried.attempts} attempts)"
+    elif tried.gave_up == "wait":
+        error = (
+            f"{error} (the server asked to wait {tried.wait:.0f} s, more than the "
+            f"{policy.max_wait:.0f} s billdrift waits)"
         )
-        policy.sleep(wait)
+    return Delivery(sink.name, False, tried.attempts, outcome.status, sink.scrub(error), alert.tier)
 
 
 def post(
@@ -131,23 +117,6 @@ def post(
     retryable = status in (408, 429) or status >= 500
     wait = retry_after(response.headers.get("retry-after")) if retryable else None
     return Attempt(ok=False, status=status, error=error, retryable=retryable, wait=wait)
-
-
-def retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if value is None or not value.strip():
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def send_all(sinks: Sequence[AlertSink], alerts: Iterable[Alert]) -> list[Delivery]:

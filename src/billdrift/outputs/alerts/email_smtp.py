@@ -24,7 +24,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Self
 
-from billdrift.outputs.alerts.delivery import Attempt, RetryPolicy, deliver
+from billdrift.infra.retry import RetryPolicy
+from billdrift.outputs.alerts.delivery import Attempt, deliver
 from billdrift.outputs.alerts.interface import Alert, AlertSink, Delivery, secret_from_env
 from billdrift.outputs.alerts.settings import TIERS, AlertSettings, Tier
 from billdrift.outputs.render.common import money

@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from billdrift import __version__
-from billdrift.outputs.alerts.delivery import RetryPolicy, deliver, post
+from billdrift.infra.retry import RetryPolicy
+from billdrift.outputs.alerts.delivery import deliver, post
 from billdrift.outputs.alerts.interface import (
     Alert,
     AlertFinding,

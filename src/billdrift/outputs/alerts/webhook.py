@@ -52,7 +52,8 @@ from urllib.parse import urlsplit
 import orjson
 
 from billdrift import __version__
-from billdrift.outputs.alerts.delivery import Attempt, RetryPolicy, deliver, post
+from billdrift.infra.retry import RetryPolicy
+from billdrift.outputs.alerts.delivery import Attempt, deliver, post
 from billdrift.outputs.alerts.interface import (
     Alert,
     AlertFinding,

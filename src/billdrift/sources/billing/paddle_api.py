@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 from billdrift.config import PaddleApiConfig
 from billdrift.core.model import BillingData, Skip
 from billdrift.errors import ConfigError, SourceError
-from billdrift.infra.api.client import ApiClient, ApiError
+from billdrift.infra.api.client import API_RETRY, ApiClient, ApiError
 from billdrift.infra.api.keys import key_from_env
 from billdrift.infra.api.ratelimit import RateLimiter
 from billdrift.sources.billing.common import (
@@ -88,7 +88,7 @@ class PaddleApiSource(BillingSource):
             {"Authorization": f"Bearer {key.value}", "User-Agent": "billdrift (read-only)"},
             RateLimiter(options.max_requests_per_second),
             secret=key.value,
-            max_retries=options.retries,
+            retry=API_RETRY.with_retries(options.retries),
             error_message=_paddle_error,
         )
         try:

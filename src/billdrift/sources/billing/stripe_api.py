@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import pyarrow as pa
 from billdrift.config import StripeApiConfig
 from billdrift.core.model import BillingData, Skip
 from billdrift.errors import ConfigError, SourceError
-from billdrift.infra.api.client import ApiClient, ApiError
+from billdrift.infra.api.client import API_RETRY, ApiClient, ApiError
 from billdrift.infra.api.keys import key_from_env
 from billdrift.infra.api.ratelimit import RateLimiter
 from billdrift.sources.billing.common import (
@@ -129,10 +129,9 @@ def stripe_client(options: StripeApiConfig, key: StripeKey) -> ApiClient:
         headers,
         RateLimiter(rate),
         secret=key.value,
-        max_retries=options.retries,
         # Stripe sends no Retry-After: the pacer already keeps the rate, so a 429 is a
         # momentary bunch and a short first wait recovers it (doubling after that).
-        backoff=0.25,
+        retry=replace(API_RETRY, retries=options.retries, backoff=0.25),
     )
 
 
