@@ -31,16 +31,12 @@ def secrets_for(config_path: str) -> list[str]:
         elif source in _PROVIDER_SECRETS:
             names.append(_PROVIDER_SECRETS[source])
     alerts = config.alerts
-    for table, key, default in (
-        ("slack", "webhook_env", "SLACK_WEBHOOK_URL"),
-        ("webhook", "secret_env", "BILLDRIFT_WEBHOOK_SECRET"),
-        ("email", "password_env", None),
-    ):
-        section = alerts.get(table)
-        if isinstance(section, dict):
-            name = section.get(key, default)
-            if isinstance(name, str):
-                names.append(name)
+    if alerts.slack is not None:
+        names.append(alerts.slack.webhook_env)
+    if alerts.webhook is not None:
+        names.append(alerts.webhook.secret_env)
+    if alerts.email is not None and alerts.email.password_env is not None:
+        names.append(alerts.email.password_env)
     return list(dict.fromkeys(names))
 
 

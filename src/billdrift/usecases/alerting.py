@@ -1,4 +1,4 @@
-"""Alerting on a run: settings and secrets checked before the run, deliveries after.
+"""Alerting on a run: secrets checked before the run, deliveries after.
 
 Alerts are sent only once the run is recorded and its report written, and a
 failed delivery is a value (:class:`Delivery`) for the front-end to report, never
@@ -28,10 +28,9 @@ class Alerting:
 
 
 def prepare_alerts(config: Config) -> Alerting:
-    """Validate alert settings and find their secrets *before* the run: a missing
-    webhook secret must fail at once, not after an hour of fetching."""
-    settings = AlertSettings.from_mapping(config.alerts)
-    return Alerting(settings, tuple(sinks_from_config(settings)))
+    """Find the alert secrets *before* the run (the settings were validated with the
+    config): a missing webhook secret must fail at once, not after an hour of fetching."""
+    return Alerting(config.alerts, tuple(sinks_from_config(config.alerts)))
 
 
 def alert(

@@ -57,7 +57,7 @@ def monitored_check(
     `[alerts]`). The cyclic garbage collector is paused for the whole run (see
     :mod:`billdrift.infra.runtime`); a `watch` loop collects between runs."""
     with collector_paused():
-        if not config.history.location and not config.alerts:
+        if not config.history.location and not config.alerts.enabled:
             report = run_check(config, as_of, strict, progress)
             publish(report, None)
             return Outcome(report)

@@ -49,7 +49,7 @@ def with_overrides(
         history_config = history_config.model_copy(update={"location": history})
     alerts = config.alerts
     if alert_on:
-        alerts = {**alerts, "alert_on": alert_on}
+        alerts = alerts.model_copy(update={"alert_on": alert_on})
     return config.model_copy(
         update={
             "policy": policy,

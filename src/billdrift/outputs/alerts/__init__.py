@@ -2,7 +2,7 @@
 
 The flow, for the CLI::
 
-    settings = AlertSettings.from_mapping(raw_config.get("alerts"))   # ConfigError on bad keys
+    settings = config.alerts                     # validated with the config (ConfigError)
     sinks = sinks_from_config(settings)          # ConfigError if a secret's env var is unset
     ...run, write the report...
     alerts = compose_alerts(report, new, reopened, settings.alert_on, link,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Literal, Self
 
+from billdrift.config import is_http_url
 from billdrift.core.model import Exposure, Kind, Severity, Verdict
 from billdrift.errors import ConfigError
 from billdrift.outputs.alerts.settings import TIERS, AlertSettings, Tier
@@ -168,3 +169,10 @@ def secret_from_env(environ: Mapping[str, str], variable: str, key: str) -> str:
             "it is read from the environment, never from the config file)"
         )
     return value
+
+
+def check_http_url(url: str, key: str) -> None:
+    """Raise ConfigError unless `url` is an absolute http(s) URL (the URL is not echoed:
+    it may hold a token)."""
+    if not is_http_url(url):
+        raise ConfigError(f"{key}: expected an http:// or https:// URL")

@@ -30,9 +30,10 @@ from billdrift.outputs.alerts.interface import (
     AlertFinding,
     AlertSink,
     Delivery,
+    check_http_url,
     secret_from_env,
 )
-from billdrift.outputs.alerts.settings import TIERS, AlertSettings, Tier, check_http_url
+from billdrift.outputs.alerts.settings import TIERS, AlertSettings, Tier
 from billdrift.outputs.render.common import money
 
 if TYPE_CHECKING:

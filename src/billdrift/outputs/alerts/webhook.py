@@ -59,9 +59,10 @@ from billdrift.outputs.alerts.interface import (
     AlertFinding,
     AlertSink,
     Delivery,
+    check_http_url,
     secret_from_env,
 )
-from billdrift.outputs.alerts.settings import TIERS, AlertSettings, Tier, check_http_url
+from billdrift.outputs.alerts.settings import TIERS, AlertSettings, Tier
 
 if TYPE_CHECKING:
     import httpx

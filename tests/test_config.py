@@ -1,0 +1,53 @@
+"""[alerts] as part of the one config: typed, validated on load, errors naming every key."""
+
+from __future__ import annotations
+
+import pytest
+
+from billdrift.config import AlertSettings, Config, parse_config
+from billdrift.errors import ConfigError
+
+PASTED = "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX"
+
+
+def test_alerts_is_a_typed_field_with_defaults() -> None:
+    assert Config().alerts == AlertSettings() and not Config().alerts.enabled
+    config = parse_config({"alerts": {"alert_on": "urgent", "slack": {"tiers": ["urgent"]}}})
+    assert config.alerts.slack is not None and config.alerts.slack.tiers == ("urgent",)
+    assert config.alerts.alert_on == "urgent" and config.alerts.enabled
+
+
+def test_every_bad_alert_key_is_named_without_echoing_a_secret() -> None:
+    table = {
+        "retries": 11,
+        "slack": {"webhook_env": PASTED},
+        "email": {"host": "h", "from": "a@b.c", "to": "d@e.f", "username": "u"},
+    }
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"alerts": table}, "billdrift.toml")
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "invalid configuration in billdrift.toml:"
+    assert [line.split(":")[0].strip() for line in lines[1:]] == [
+        "alerts.retries",
+        "alerts.slack.webhook_env",
+        "alerts.email.password_env",
+    ]
+    assert "XXXXsecret" not in str(raised.value)
+
+
+def test_an_unknown_key_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"alerts": {"slack": {"webhook": "x"}}})
+    assert str(raised.value).splitlines()[1] == (
+        "  alerts.slack.webhook: unknown key (expected one of webhook_env, tiers)"
+    )
+
+
+def test_type_errors_say_what_was_expected_and_what_was_given() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"alerts": {"timeout_seconds": "10", "email": {"to": "x"}}})
+    text = str(raised.value)
+    assert "alerts.timeout_seconds: expected a number from 0.1 to 300, got '10'" in text
+    assert "alerts.email.host: required (the SMTP server's name)" in text
+    assert "alerts.email.to: expected an email address or a list of them, got 'x'" in text
+    assert "(got" not in text  # pydantic's own suffix is not added to these
