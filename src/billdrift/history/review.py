@@ -206,34 +206,40 @@ def exception_for(state: FindingState, reason: str, until: datetime | None) -> A
     )
 
 
-def _toml_instant(value: datetime) -> str:
-    value = value.astimezone(UTC)
+def _toml_instant(value: datetime) -> date | datetime:
+    """A date when `value` is midnight UTC (as `--until 2027-01-01` gives), else the
+    instant in UTC to the second."""
+    value = value.astimezone(UTC).replace(microsecond=0)
     if value.time() == datetime.min.time():
-        return value.date().isoformat()
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return value.date()
+    return value
 
 
 def exception_toml(
     exception: AccessException, fingerprint: str, who: str, on: date, newline: str = "\n"
 ) -> str:
-    """The ``[[exceptions]]`` entry as TOML text, with a comment saying where it came from."""
-    from billdrift.onboarding.toml_text import toml_string
+    """The ``[[exceptions]]`` entry as TOML text, with a comment saying where it came from.
+
+    tomlkit writes the values (quoting and escaping strings, dates as TOML dates), so
+    no reason or id can break the file; the entry ends in `newline`, the file's own."""
+    import tomlkit  # here: only `review expect` writes TOML
 
     assert exception.kind is not None
-    lines = [
-        f"# Added by `billdrift review expect {short(fingerprint)}` ({exception.kind.value}), "
-        f"by {who.replace(newline, ' ')} on {on.isoformat()}",
-        "[[exceptions]]",
-    ]
+    entry = tomlkit.table()
     if exception.account is not None:
-        lines.append(f"account = {toml_string(exception.account)}")
+        entry.add("account", exception.account)
     if exception.customer is not None:
-        lines.append(f"customer = {toml_string(exception.customer)}")
-    lines.append(f"kind = {toml_string(exception.kind.value)}")
-    lines.append(f"reason = {toml_string(exception.reason)}")
+        entry.add("customer", exception.customer)
+    entry.add("kind", exception.kind.value)
+    entry.add("reason", exception.reason)
     if exception.expires is not None:
-        lines.append(f"expires = {_toml_instant(exception.expires)}")
-    return newline.join(lines) + newline
+        entry.add("expires", _toml_instant(exception.expires))
+    origin = tomlkit.comment(
+        f"Added by `billdrift review expect {short(fingerprint)}` ({exception.kind.value}), "
+        f"by {' '.join(who.splitlines())} on {on.isoformat()}"
+    )
+    text = origin.as_string() + tomlkit.dumps({"exceptions": [entry]})
+    return text.replace("\n", newline)  # strings are escaped: every newline ends a line
 
 
 def appended_config(original: bytes, entry: str) -> bytes:
