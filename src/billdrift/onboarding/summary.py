@@ -10,7 +10,7 @@ import textwrap
 from typing import Final
 
 from billdrift.onboarding.init import InitResult
-from billdrift.onboarding.toml_text import toml_string
+from billdrift.onboarding.toml_text import toml_value
 from billdrift.sources.app.columns import ROLES
 
 WIDTH: Final = 80
@@ -73,7 +73,7 @@ def init_summary(result: InitResult, output: str) -> str:
         )
         lines.append(f"  export {variable}='{result.app.shown}'")
         lines += _wrapped(
-            f"and uncomment source = {toml_string('env:' + variable)} in {output} (or pass "
+            f"and uncomment source = {toml_value('env:' + variable)} in {output} (or pass "
             f"--app env:{variable}).",
             "",
             "",

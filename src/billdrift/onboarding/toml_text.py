@@ -7,15 +7,22 @@ silently change it. What was *not* found is written as a comment saying what
 that means. Optional sections ([policy], [plans], [[exceptions]]) follow as
 commented-out examples whose keys and defaults come from
 :mod:`billdrift.config` itself, so they cannot drift from what it accepts.
+
+The file is a tomlkit document: the settings are TOML items (tomlkit quotes and
+escapes every value, a column named ``User "ID"`` included) with comments
+beside or above them, and the examples are comment lines whose values tomlkit
+writes the same way.
 """
 
 from __future__ import annotations
 
-import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
+
+import tomlkit
+from tomlkit.items import Item, Table
 
 from billdrift.config import DEFAULT_STATUSES, Policy
 from billdrift.onboarding.accounts import Candidate
@@ -67,160 +74,177 @@ class Draft:
     missing: tuple[tuple[str, str], ...] = ()
 
 
-def toml_string(text: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped."""
-    out = ['"']
-    for char in text:
-        code = ord(char)
-        if char == '"':
-            out.append('\\"')
-        elif char == "\\":
-            out.append("\\\\")
-        elif char in "\b\t\n\f\r":
-            out.append({"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}[char])
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
+def _item(value: object) -> Item:
+    """A tomlkit item for a plain value (tuples, as config defaults hold them, are arrays)."""
+    return tomlkit.item(list(value) if isinstance(value, tuple) else value)
 
 
 def toml_value(value: object) -> str:
-    """A TOML value for the plain types config defaults use."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"cannot write {value!r} as TOML")
-        return repr(value)
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+    """`value` as TOML writes it inline (a string quoted and escaped, a list in brackets)."""
+    return _item(value).as_string()
 
 
-def _with_comment(line: str, comment: str) -> str:
+def _gap(line: str, comment: str) -> str | None:
+    """The spaces between `line` and its trailing ``# comment`` (which starts at
+    _COMMENT_COLUMN when the line is short enough); None when the line would be too wide."""
+    gap = " " * (max(_COMMENT_COLUMN - 1 - len(line), 0) + 1)
+    return gap if len(line) + len(gap) + 2 + len(comment) <= _MAX_WIDTH else None
+
+
+def _with_comment(line: str, comment: str) -> list[str]:
     """`line` with `comment` after it, aligned; or above it when that would be too wide."""
     if not comment:
-        return line
-    padded = line.ljust(_COMMENT_COLUMN - 1)
-    if len(padded) + 3 + len(comment) <= _MAX_WIDTH:
-        return f"{padded} # {comment}"
-    return f"# {comment}:\n{line}"
+        return [line]
+    gap = _gap(line, comment)
+    return [f"# {comment}:", line] if gap is None else [f"{line}{gap}# {comment}"]
+
+
+def _comments(container: Table | tomlkit.TOMLDocument, lines: Sequence[str]) -> None:
+    """Add `lines` (each starting with "#", or empty) as comment lines."""
+    for line in lines:
+        if not line:
+            container.add(tomlkit.nl())
+        else:
+            container.add(tomlkit.comment(line.removeprefix("#").removeprefix(" ")))
+
+
+def _setting(table: Table, key: str, value: object, comment: str = "") -> None:
+    """``key = value`` with `comment` after it, aligned; or above it when too wide."""
+    item = _item(value)
+    if comment:
+        gap = _gap(f"{key} = {item.as_string()}", comment)
+        if gap is None:
+            table.add(tomlkit.comment(f"{comment}:"))
+        else:
+            item.comment(comment)
+            item.trivia.comment_ws = gap
+    table.add(key, item)
 
 
 def render_config(draft: Draft) -> str:
     """The whole file."""
-    lines = [
-        "# billdrift configuration, written by `billdrift init` from",
-        *(f"#   {line}" for line in draft.origin.split("\n")),
-        "# Every detected setting is written out below; correct anything that is wrong.",
-        "# Check the set-up:  billdrift doctor --config <this file>",
-        "# Then run:          billdrift check --config <this file>",
-        "",
-        *_app_section(draft),
-        "",
-        *_columns_section(draft.mapping, draft.missing),
-        "",
-        *_billing_section(draft.billing),
-        "",
-        *policy_example(),
-        "",
-        *plans_example(),
-        "",
-        *exceptions_example(),
-    ]
-    return "\n".join(lines) + "\n"
+    document = tomlkit.document()
+    _comments(
+        document,
+        [
+            "# billdrift configuration, written by `billdrift init` from",
+            *(f"#   {line}" for line in draft.origin.split("\n")),
+            "# Every detected setting is written out below; correct anything that is wrong.",
+            "# Check the set-up:  billdrift doctor --config <this file>",
+            "# Then run:          billdrift check --config <this file>",
+            "",
+        ],
+    )
+    app = _app_table(draft)
+    app.add(tomlkit.nl())
+    app.add("columns", _columns_table(draft.mapping, draft.missing))
+    document.add("app", app)
+    document.add("billing", _billing_table(draft.billing))
+    _comments(
+        document,
+        ["", *policy_example(), "", *plans_example(), "", *exceptions_example()],
+    )
+    return tomlkit.dumps(document)
 
 
-def _app_section(draft: Draft) -> list[str]:
+def _app_table(draft: Draft) -> Table:
     mapping = draft.mapping
-    lines = ["[app]"]
+    app = tomlkit.table()
     if draft.app.value is not None:
-        lines.append(f"source = {toml_string(draft.app.value)}")
+        _setting(app, "source", draft.app.value)
     else:
         variable = draft.app.variable or "DATABASE_URL"
-        lines += [
-            "# The URL given to `billdrift init` carries a password, so it is not written",
-            "# here. Keep the URL in an environment variable and name the variable:",
-            "#   (with the real password in place of ***):",
-            f"#   export {variable}='{draft.app.shown}'",
-            "# then uncomment the next line (or pass --app env:" + variable + "):",
-            f"# source = {toml_string('env:' + variable)}",
-        ]
+        _comments(
+            app,
+            [
+                "# The URL given to `billdrift init` carries a password, so it is not written",
+                "# here. Keep the URL in an environment variable and name the variable:",
+                "#   (with the real password in place of ***):",
+                f"#   export {variable}='{draft.app.shown}'",
+                "# then uncomment the next line (or pass --app env:" + variable + "):",
+                f"# source = {toml_value('env:' + variable)}",
+            ],
+        )
     if draft.table:
-        lines.append(f"table = {toml_string(draft.table)}")
+        _setting(app, "table", draft.table)
     if draft.others:
-        lines.append("# Other tables that also look like accounts (switch `table` to use one):")
-        lines += [
-            f"#   {toml_string(other.name)}: {other.mapping.describe()}" for other in draft.others
-        ]
+        _comments(
+            app,
+            [
+                "# Other tables that also look like accounts (switch `table` to use one):",
+                *(
+                    f"#   {toml_value(other.name)}: {other.mapping.describe()}"
+                    for other in draft.others
+                ),
+            ],
+        )
     flags, statuses = mapping.access_fields, mapping.status_fields
-    lines.append(
-        _with_comment(
-            f"access_fields = {toml_value(flags)}",
-            "boolean columns that grant paid access" if flags else "no boolean access column found",
-        )
+    _setting(
+        app,
+        "access_fields",
+        flags,
+        "boolean columns that grant paid access" if flags else "no boolean access column found",
     )
-    lines.append(
-        _with_comment(
-            f"status_fields = {toml_value(statuses)}",
-            "text subscription-status columns" if statuses else "no status column found",
-        )
+    _setting(
+        app,
+        "status_fields",
+        statuses,
+        "text subscription-status columns" if statuses else "no status column found",
     )
-    lines.append(
-        _with_comment(
-            f"primary_access_field = {toml_string(mapping.primary_access_field)}",
-            "this field decides access; the others are cross-checked"
-            if len(mapping.fields()) > 1
-            else "this field decides access",
-        )
+    _setting(
+        app,
+        "primary_access_field",
+        mapping.primary_access_field,
+        "this field decides access; the others are cross-checked"
+        if len(mapping.fields()) > 1
+        else "this field decides access",
     )
-    return lines
+    return app
 
 
-def _columns_section(mapping: ColumnMapping, missing: Sequence[tuple[str, str]]) -> list[str]:
+def _columns_table(mapping: ColumnMapping, missing: Sequence[tuple[str, str]]) -> Table:
     meaning = dict(missing)
-    lines = ["[app.columns]"]
+    columns = tomlkit.table()
     for role in ROLES:
         column = mapping.role_column(role)
         if column is not None:
-            lines.append(f"{role} = {toml_string(column)}")
+            _setting(columns, role, column)
         else:
             text = f"{role}: no column found. {meaning.get(role, '')}".rstrip()
-            lines += textwrap.wrap(text, _MAX_WIDTH, initial_indent="# ", subsequent_indent="#   ")
-    return lines
+            _comments(
+                columns,
+                textwrap.wrap(text, _MAX_WIDTH, initial_indent="# ", subsequent_indent="#   "),
+            )
+    columns.add(tomlkit.nl())
+    return columns
 
 
-def _billing_section(billing: Sequence[BillingInput]) -> list[str]:
-    lines = ["[billing]"]
+def _billing_table(billing: Sequence[BillingInput]) -> Table:
+    table = tomlkit.table()
     if not billing:
-        return [
-            *lines,
-            "# Billing exports to compare with (or pass --billing FILE to `billdrift check`):",
-            '# sources = ["subscriptions.json"]',
-        ]
+        _comments(
+            table,
+            [
+                "# Billing exports to compare with (or pass --billing FILE to `billdrift check`):",
+                '# sources = ["subscriptions.json"]',
+            ],
+        )
+        return table
     written = [item for item in billing if item.setting.value is not None]
     withheld = [item for item in billing if item.setting.value is None]
     if written:
         kinds = ", ".join(item.kind for item in written if item.kind)
-        lines.append(
-            _with_comment(
-                f"sources = {toml_value([item.setting.value for item in written])}",
-                kinds,
-            )
-        )
+        _setting(table, "sources", [item.setting.value for item in written], kinds)
     for item in withheld:
         variable = item.setting.variable or "BILLING_DATABASE_URL"
-        lines += [
-            f"# {item.setting.shown} carries a password, so it is not written here:",
-            f"#   export {variable}='...'  and add {toml_string('env:' + variable)} to sources",
-        ]
-    return lines
+        _comments(
+            table,
+            [
+                f"# {item.setting.shown} carries a password, so it is not written here:",
+                f"#   export {variable}='...'  and add {toml_value('env:' + variable)} to sources",
+            ],
+        )
+    return table
 
 
 def policy_example() -> list[str]:
@@ -234,11 +258,11 @@ def policy_example() -> list[str]:
         if key == "statuses":
             continue
         line = f"# {key} = {toml_value(getattr(defaults, key))}"
-        lines.append(_with_comment(line, POLICY_HELP.get(key, "")))
+        lines += _with_comment(line, POLICY_HELP.get(key, ""))
     stripe = DEFAULT_STATUSES["stripe"]
     lines += [
         "#",
-        _with_comment("# [policy.statuses.stripe]", "per provider: stripe, paddle, ..."),
+        *_with_comment("# [policy.statuses.stripe]", "per provider: stripe, paddle, ..."),
         f"# entitled = {toml_value(stripe.entitled)}",
         f"# grace = {toml_value(stripe.grace)}",
         f"# not_entitled = {toml_value(stripe.not_entitled)}",
@@ -260,8 +284,8 @@ def exceptions_example() -> list[str]:
     return [
         "# Exceptions: known, reviewed mismatches; they suppress matching findings.",
         "# [[exceptions]]",
-        _with_comment('# account = "42"', 'or customer = "cus_...", or both'),
-        _with_comment('# kind = "unpaid_but_active"', "optional: only this kind"),
+        *_with_comment('# account = "42"', 'or customer = "cus_...", or both'),
+        *_with_comment('# kind = "unpaid_but_active"', "optional: only this kind"),
         '# reason = "enterprise contract, invoiced manually"',
-        _with_comment("# expires = 2027-01-01", "optional; once past, it stops suppressing"),
+        *_with_comment("# expires = 2027-01-01", "optional; once past, it stops suppressing"),
     ]
