@@ -51,3 +51,11 @@ def test_type_errors_say_what_was_expected_and_what_was_given() -> None:
     assert "alerts.email.host: required (the SMTP server's name)" in text
     assert "alerts.email.to: expected an email address or a list of them, got 'x'" in text
     assert "(got" not in text  # pydantic's own suffix is not added to these
+
+
+def test_the_config_file_takes_every_output_format() -> None:
+    """`--format` takes five formats; `[output] format` took only three (issue 19)."""
+    from billdrift.config import parse_config
+
+    for fmt in ("text", "json", "markdown", "html", "csv"):
+        assert parse_config({"output": {"format": fmt}}).output.format == fmt

@@ -257,7 +257,9 @@ class HistoryConfig(_Strict):
 
 
 class OutputConfig(_Strict):
-    format: Literal["text", "json", "markdown"] = "text"
+    """How the report is presented; every ``--format`` is accepted here too."""
+
+    format: Literal["text", "json", "markdown", "html", "csv"] = "text"
     output: str | None = None
     fail_on: Literal["high", "medium", "low"] = "high"
     mask: bool = False

@@ -26,7 +26,8 @@ def with_overrides(
     history: str | None = None,
     alert_on: str | None = None,
 ) -> Config:
-    """`config` with every given override applied (validated as the file's values are)."""
+    """`config` with every given override applied. Values are not validated again
+    here: the front-end checks its own input (the CLI's choices and ranges)."""
     policy = config.policy
     if grace_days is not None:
         policy = policy.model_copy(update={"grace_days": grace_days})
