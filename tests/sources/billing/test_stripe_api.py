@@ -182,7 +182,7 @@ def test_missing_key_names_the_variables(
 
 
 def test_live_keys_are_told_apart_from_test_keys() -> None:
-    from billdrift.sources.billing.stripe_api import StripeKey
+    from billdrift.sources.billing.stripe_key import StripeKey
 
     assert StripeKey("rk_live_abc", "X").mode == "live mode"
     assert StripeKey("sk_test_abc", "X").mode == "test mode"

@@ -9,6 +9,12 @@ Parallel: the walk over ``created`` ranges lives in
 :class:`~billdrift.infra.api.ratelimit.RateLimiter` set below Stripe's account-wide
 limit, which the user's own app shares.
 
+This module only puts the pieces together, so imports run one way: the key
+(:mod:`~billdrift.sources.billing.stripe_key`) and the read itself, full or
+incremental (:mod:`~billdrift.sources.billing.stripe_snapshot`, which turns
+objects into rows with :mod:`~billdrift.sources.billing.stripe_records`), know
+nothing of this source.
+
 Never a silent pass: a fetch that fails part-way, an auth or permission error,
 or an interrupt raises :class:`~billdrift.errors.SourceError` saying how much
 was read; nothing partial reaches the rules.
@@ -16,101 +22,20 @@ was read; nothing partial reaches the rules.
 
 from __future__ import annotations
 
-import os
-import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 
 from billdrift.config import StripeApiConfig
-from billdrift.core.model import BillingData, Skip
-from billdrift.errors import ConfigError, SourceError
+from billdrift.core.model import BillingData
+from billdrift.errors import SourceError
 from billdrift.infra.api.client import API_RETRY, ApiClient, ApiError
-from billdrift.infra.api.keys import key_from_env
 from billdrift.infra.api.ratelimit import RateLimiter
-from billdrift.sources.billing.common import (
-    RecordError,
-    items_table,
-    object_id,
-    skip,
-    subscriptions_table,
-)
 from billdrift.sources.billing.interface import BillingSource
-from billdrift.sources.billing.stripe_json import parse_subscription
-
-_PERMISSION = re.compile(r"\brak_[a-z_]+\b")
-
-
-@dataclass(frozen=True)
-class StripeKey:
-    """What a key is, judged from its prefix (the key itself is never shown)."""
-
-    value: str
-    env_name: str
-
-    @property
-    def restricted(self) -> bool:
-        return self.value.startswith("rk_")
-
-    @property
-    def live(self) -> bool:
-        return "_live_" in self.value[:8]
-
-    @property
-    def mode(self) -> str:
-        return "live mode" if self.live else "test mode"
-
-    @property
-    def kind(self) -> str:
-        return "restricted key" if self.restricted else "secret key"
-
-
-def stripe_key(options: StripeApiConfig, environ: dict[str, str] | None = None) -> StripeKey:
-    found = key_from_env(options.api_key_env, environ)
-    if found is not None:
-        name, value = found
-        if not value.startswith(("sk_", "rk_")):
-            raise ConfigError(
-                f"{name} does not hold a Stripe API key (expected rk_live_..., rk_test_..., "
-                "sk_live_... or sk_test_...)"
-            )
-        return StripeKey(value, name)
-    names = " or ".join(options.api_key_env)
-    raise ConfigError(
-        f"--billing stripe needs an API key in {names}: a restricted key (rk_...) with Read "
-        "permission on Subscriptions, Customers and Events is enough, and safer than a secret key"
-    )
-
-
-def key_notes(key: StripeKey) -> list[str]:
-    if key.restricted:
-        return []
-    return [
-        f"{key.env_name} holds a secret key ({key.mode}), which can change the account; "
-        "billdrift only reads, so a restricted key with Read on Subscriptions, Customers, "
-        "Events (and Entitlements if used) is enough: Dashboard > Developers > API keys > "
-        "Create restricted key"
-    ]
-
-
-def permission_error(error: ApiError, key: StripeKey, what: str) -> SourceError:
-    """A SourceError that names the missing permission and how to grant it."""
-    found = _PERMISSION.search(str(error))
-    if error.status == 401:
-        return SourceError(
-            f"Stripe rejected the API key in {key.env_name} (HTTP 401) while reading {what}: "
-            "check that it is current and complete"
-        )
-    if error.status == 403 or found:
-        permission = found.group(0) if found else "a read permission"
-        return SourceError(
-            f"the {key.kind} in {key.env_name} lacks {permission}, needed to read {what}: in "
-            "the Stripe Dashboard (Developers > API keys), edit the restricted key and set "
-            f"that resource to Read"
-        )
-    return SourceError(f"reading {what} from Stripe failed: {error}")
+from billdrift.sources.billing.stripe_entitlements import entitlement_items
+from billdrift.sources.billing.stripe_key import StripeKey, key_notes, permission_error, stripe_key
+from billdrift.sources.billing.stripe_snapshot import sync
 
 
 def stripe_client(options: StripeApiConfig, key: StripeKey) -> ApiClient:
@@ -135,44 +60,6 @@ def stripe_client(options: StripeApiConfig, key: StripeKey) -> ApiClient:
     )
 
 
-@dataclass
-class Parsed:
-    """Subscription objects turned into canonical rows."""
-
-    subscriptions: list[dict[str, Any]]
-    items: list[dict[str, Any]]
-    skips: list[Skip]
-    truncated: int = 0
-
-
-def parse_records(records: list[dict[str, Any]], name: str) -> Parsed:
-    """Canonical rows from Stripe subscription objects, sorted by id (deterministic)."""
-    parsed = Parsed([], [], [])
-    for record in sorted(records, key=lambda r: str(r.get("id"))):
-        ident = str(record.get("id"))
-        try:
-            sub, sub_items, _discount, more = parse_subscription(record, f"{name}:{ident}")
-        except RecordError as error:
-            customer = object_id(record.get("customer"))
-            parsed.skips.append(skip(name, ident, error.reason, error.field, customer))
-            continue
-        parsed.subscriptions.append(sub)
-        parsed.items.extend(sub_items)
-        parsed.truncated += more
-    return parsed
-
-
-def as_tables(parsed: Parsed) -> tuple[Any, Any]:
-    return subscriptions_table(parsed.subscriptions), items_table(parsed.items)
-
-
-def snapshot_dir(options: StripeApiConfig) -> Path:
-    if options.snapshot_dir:
-        return Path(options.snapshot_dir)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "billdrift"
-
-
 class StripeApiSource(BillingSource):
     """``--billing stripe``: the key comes from the environment, never from a file."""
 
@@ -183,16 +70,12 @@ class StripeApiSource(BillingSource):
         return False  # chosen by name, never from a file's content
 
     def read(self) -> BillingData:
-        from billdrift.sources.billing.stripe_snapshot import sync
-
         options = self.options.stripe
         key = stripe_key(options)
         client = stripe_client(options, key)
         try:
             result = sync(client, key, options, self.progress)
             if options.entitlements:
-                from billdrift.sources.billing.stripe_entitlements import entitlement_items
-
                 before = client.counters.requests
                 extra, asked = entitlement_items(
                     client, result.subscriptions, options.entitlements_concurrency

@@ -29,18 +29,13 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from billdrift.config import StripeApiConfig
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
 from billdrift.infra.api.client import ApiClient, ApiError
 from billdrift.sources.billing.common import object_id
-from billdrift.sources.billing.stripe_api import (
-    StripeKey,
-    as_tables,
-    parse_records,
-    snapshot_dir,
-)
+from billdrift.sources.billing.stripe_key import StripeKey
+from billdrift.sources.billing.stripe_records import as_tables, parse_records
 from billdrift.sources.billing.stripe_walk import PAGE_SIZE, SubscriptionWalk
 from billdrift.sources.progress import Progress
 
@@ -79,6 +74,14 @@ class Snapshot:
 
 class _Fallback(Exception):
     """Incremental reading is not possible; the message says why."""
+
+
+def snapshot_dir(options: StripeApiConfig) -> Path:
+    """billing.stripe.snapshot_dir, else billdrift's directory in the user's cache."""
+    if options.snapshot_dir:
+        return Path(options.snapshot_dir)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "billdrift"
 
 
 def snapshot_path(options: StripeApiConfig, key: StripeKey) -> Path:
@@ -222,6 +225,11 @@ def _with_emails(table: pa.Table, emails: dict[str, str | None]) -> pa.Table:
 
 # ------------------------------------------------------------------------- storage
 def load(path: Path, options: StripeApiConfig, now: float) -> Snapshot:
+    # Imported here, as in _save: pyarrow.parquet and the file systems it loads cost
+    # about 50 ms, which every command would pay (the source registry imports this
+    # module), though only a Stripe read with a snapshot needs it.
+    import pyarrow.parquet as pq
+
     meta_file = path / "meta.json"
     if not meta_file.exists():
         raise _Fallback("no snapshot yet (the next run will be incremental)")
@@ -251,6 +259,8 @@ def _save(
     path: Path, result: SyncResult, options: StripeApiConfig, started: float, notes: list[str]
 ) -> None:
     """Write the snapshot atomically (a new directory, then a rename); a failure is a note."""
+    import pyarrow.parquet as pq  # see load()
+
     generation = uuid.uuid4().hex
     staging = path.with_name(f"{path.name}.{generation}.tmp")
     try:
