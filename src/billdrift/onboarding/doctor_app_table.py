@@ -18,7 +18,7 @@ from billdrift.onboarding.catalog import Catalog
 from billdrift.onboarding.doctor_report import Collector, fail, ok
 from billdrift.onboarding.doctor_wording import INIT_HINT
 from billdrift.sources.app.columns import ColumnMapping, detect_columns
-from billdrift.sources.app.sqlite import check_read_only_query
+from billdrift.sources.app.read_only_query import check_read_only_query
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from billdrift.config import AppConfig
 from billdrift.core.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS
 from billdrift.errors import ConfigError, SourceError
 from billdrift.sources.app.booleans import ACCEPTED
+from billdrift.sources.app.read_only_query import check_read_only_query
 from billdrift.sources.app.sqlite import (
     SqliteAppSource,
-    check_read_only_query,
     connect_read_only,
     database_path,
 )

@@ -25,7 +25,8 @@ from billdrift.infra.db.urls import is_database_url, resolve
 from billdrift.sources.app.batches import BatchReader, Origin, alias
 from billdrift.sources.app.columns import ColumnMapping, detect_columns, detection_note
 from billdrift.sources.app.interface import AppSource
-from billdrift.sources.app.sqlite import SqliteAppSource, check_read_only_query
+from billdrift.sources.app.read_only_query import check_read_only_query
+from billdrift.sources.app.sqlite import SqliteAppSource
 
 #: Types read as they are (no cast to text by the server): booleans, which Arrow
 #: reads exactly, and on MySQL text and binary strings, which arrive as bytes and
