@@ -25,7 +25,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from billdrift.history._sql import SqlStore, dumps
+from billdrift.history._sql import SqlStore
+from billdrift.history._sql_rows import dumps
 from billdrift.history.store import (
     LOCKED_MESSAGE,
     HistoryError,
