@@ -19,7 +19,8 @@ from billdrift.outputs.mask import mask_report
 from billdrift.outputs.render import RENDERERS, render
 from billdrift.outputs.render.csv_format import COLUMNS, safe_number, safe_text
 from billdrift.outputs.render.history_points import RunPoint, run_point
-from billdrift.outputs.render.html import MAX_PER_KIND, NO_HISTORY, HtmlRenderer
+from billdrift.outputs.render.html import MAX_PER_KIND, HtmlRenderer
+from billdrift.outputs.render.html_trend import NO_HISTORY
 from tests.outputs.test_render import sample_report
 
 AS_OF = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
