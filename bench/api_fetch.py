@@ -727,7 +727,8 @@ def _probe_once(
     import gc
 
     from billdrift.config import StripeApiConfig
-    from billdrift.sources.billing.stripe_api import StripeKey, stripe_client
+    from billdrift.sources.billing.stripe_api import stripe_client
+    from billdrift.sources.billing.stripe_key import StripeKey
     from billdrift.sources.billing.stripe_walk import SubscriptionWalk
 
     options = StripeApiConfig(
