@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from billdrift.config import AppConfig, Config, load_config
 from billdrift.errors import ConfigError
 from billdrift.infra.db.urls import ENV_PREFIX, is_database_url, resolve
-from billdrift.onboarding.doctor_billing import without_kind
-from billdrift.onboarding.doctor_report import PROVIDER_KEYS, Collector, fail, ok, warn
-from billdrift.onboarding.doctor_wording import INIT_HINT
+from billdrift.onboarding.doctor.billing import without_kind
+from billdrift.onboarding.doctor.report import PROVIDER_KEYS, Collector, fail, ok, warn
+from billdrift.onboarding.doctor.wording import INIT_HINT
 from billdrift.onboarding.secrets import APP_URL_VARIABLE, carries_secret
 
 

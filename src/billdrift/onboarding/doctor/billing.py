@@ -14,9 +14,9 @@ from billdrift.core.model import Skip
 from billdrift.errors import BilldriftError
 from billdrift.infra.db.connect import connect
 from billdrift.infra.db.urls import is_database_url, resolve
-from billdrift.onboarding.doctor_report import Collector, fail, ok
-from billdrift.onboarding.doctor_rows import read_rows
-from billdrift.onboarding.doctor_wording import url_fix
+from billdrift.onboarding.doctor.report import Collector, fail, ok
+from billdrift.onboarding.doctor.rows import read_rows
+from billdrift.onboarding.doctor.wording import url_fix
 from billdrift.onboarding.secrets import shown
 from billdrift.sources.registry import billing_kinds, open_billing
 

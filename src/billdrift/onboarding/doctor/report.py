@@ -1,7 +1,7 @@
 """What ``billdrift doctor`` finds, and the run that collects it.
 
 Data only: one :class:`Check` per question and the :class:`DoctorReport` of them
-all; :mod:`~billdrift.onboarding.doctor_render` turns it into text or JSON and
+all; :mod:`~billdrift.onboarding.doctor.render` turns it into text or JSON and
 the command line decides what to print and which exit code to use
 (``report.exit_code`` follows ``check``: 0 all ok, 1 warnings only, 2 any
 failure). Every check module adds to one :class:`Collector`: an unexpected

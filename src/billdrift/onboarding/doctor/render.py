@@ -12,8 +12,8 @@ import re
 import textwrap
 from typing import Final
 
-from billdrift.onboarding.doctor_report import STATUS_ORDER, DoctorReport
-from billdrift.onboarding.doctor_wording import many
+from billdrift.onboarding.doctor.report import STATUS_ORDER, DoctorReport
+from billdrift.onboarding.doctor.wording import many
 
 WIDTH: Final = 80
 _LABELS: Final = {"ok": "ok", "warn": "warn", "fail": "FAIL"}

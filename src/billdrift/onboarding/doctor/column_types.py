@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from billdrift.onboarding.doctor_app_table import Target
-from billdrift.onboarding.doctor_report import Check, Collector, Status, ok
+from billdrift.onboarding.doctor.app_table import Target
+from billdrift.onboarding.doctor.report import Check, Collector, Status, ok
 from billdrift.sources.app.columns import ColumnMapping
 
 #: Base type names (arguments and sign left out) by kind, for PostgreSQL, MySQL/MariaDB

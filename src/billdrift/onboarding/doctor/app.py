@@ -3,8 +3,8 @@
 A database is connected to (and asked whether the session is read-only and
 whether these credentials could write); a CSV or SQLite file is looked at and
 then read through its source, as ``check`` will. Choosing the table and
-mapping its columns live in :mod:`~billdrift.onboarding.doctor_app_table`, the
-column types in :mod:`~billdrift.onboarding.doctor_column_types`.
+mapping its columns live in :mod:`~billdrift.onboarding.doctor.app_table`, the
+column types in :mod:`~billdrift.onboarding.doctor.column_types`.
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from billdrift.onboarding.catalog import (
     database_catalog,
     sqlite_catalog,
 )
-from billdrift.onboarding.doctor_app_table import Target, choose_target, columns_check
-from billdrift.onboarding.doctor_column_types import types_check
-from billdrift.onboarding.doctor_report import Collector, fail, ok, warn
-from billdrift.onboarding.doctor_rows import read_rows
-from billdrift.onboarding.doctor_wording import many, url_fix
+from billdrift.onboarding.doctor.app_table import Target, choose_target, columns_check
+from billdrift.onboarding.doctor.column_types import types_check
+from billdrift.onboarding.doctor.report import Collector, fail, ok, warn
+from billdrift.onboarding.doctor.rows import read_rows
+from billdrift.onboarding.doctor.wording import many, url_fix
 from billdrift.sources.app.sqlite import database_path, is_sqlite_file, open_sqlite
 from billdrift.sources.registry import open_app
 

@@ -14,24 +14,24 @@ Exit codes follow ``check``: 0 all ok, 1 warnings only, 2 any failure.
 
 The library part returns a :class:`DoctorReport` and never prints or exits.
 This module runs the checks in order; each group lives in a module of its own,
-named ``doctor_*`` beside it: the report and the run collecting it
-(:mod:`.doctor_report`), the config file and environment (:mod:`.doctor_setup`),
-the app side (:mod:`.doctor_app`, :mod:`.doctor_app_table`,
-:mod:`.doctor_column_types`), the billing side (:mod:`.doctor_billing`), row
-counts read by both sides (:mod:`.doctor_rows`), the fixes both sides word
-alike (:mod:`.doctor_wording`) and the text or JSON form (:mod:`.doctor_render`).
+in the modules of this package: the report and the run collecting it
+(:mod:`.report`), the config file and environment (:mod:`.setup`),
+the app side (:mod:`.app`, :mod:`.app_table`,
+:mod:`.column_types`), the billing side (:mod:`.billing`), row
+counts read by both sides (:mod:`.rows`), the fixes both sides word
+alike (:mod:`.wording`) and the text or JSON form (:mod:`.render`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from billdrift.onboarding.doctor_app import app_checks
-from billdrift.onboarding.doctor_billing import billing_checks
-from billdrift.onboarding.doctor_column_types import type_kind
-from billdrift.onboarding.doctor_render import render, render_json, render_text
-from billdrift.onboarding.doctor_report import Check, Collector, DoctorReport, Status
-from billdrift.onboarding.doctor_setup import config_checks, environment_checks
+from billdrift.onboarding.doctor.app import app_checks
+from billdrift.onboarding.doctor.billing import billing_checks
+from billdrift.onboarding.doctor.column_types import type_kind
+from billdrift.onboarding.doctor.render import render, render_json, render_text
+from billdrift.onboarding.doctor.report import Check, Collector, DoctorReport, Status
+from billdrift.onboarding.doctor.setup import config_checks, environment_checks
 
 __all__ = [
     "Check",

@@ -15,8 +15,8 @@ from billdrift.errors import BilldriftError, ConfigError
 from billdrift.infra.db.interface import Column
 from billdrift.onboarding.accounts import no_fit_message, survey
 from billdrift.onboarding.catalog import Catalog
-from billdrift.onboarding.doctor_report import Collector, fail, ok
-from billdrift.onboarding.doctor_wording import INIT_HINT
+from billdrift.onboarding.doctor.report import Collector, fail, ok
+from billdrift.onboarding.doctor.wording import INIT_HINT
 from billdrift.sources.app.columns import ColumnMapping, detect_columns
 from billdrift.sources.app.read_only_query import check_read_only_query
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from billdrift.config import Policy
 from billdrift.core.model import Skip
 from billdrift.errors import BilldriftError
-from billdrift.onboarding.doctor_report import Collector, fail, ok, warn
-from billdrift.onboarding.doctor_wording import many
+from billdrift.onboarding.doctor.report import Collector, fail, ok, warn
+from billdrift.onboarding.doctor.wording import many
 
 
 def read_rows(
