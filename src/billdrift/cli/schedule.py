@@ -11,33 +11,10 @@ import click
 from billdrift.cli.exits import run_command
 from billdrift.config import load_config
 from billdrift.errors import BilldriftError
-from billdrift.infra.db.urls import ENV_PREFIX
 from billdrift.usecases.schedule.cron import crontab_line
 from billdrift.usecases.schedule.every import check_cron
 from billdrift.usecases.schedule.github import workflow
-
-#: Secrets a check can read, by where the config says the data comes from.
-_PROVIDER_SECRETS = {"stripe": "STRIPE_API_KEY", "paddle": "PADDLE_API_KEY"}
-
-
-def secrets_for(config_path: str) -> list[str]:
-    """Environment variables the configured run reads (names only, in a stable order)."""
-    config = load_config(config_path)
-    names: list[str] = []
-    sources = [config.app.source or "", *config.billing.sources]
-    for source in sources:
-        if source.startswith(ENV_PREFIX):
-            names.append(source[len(ENV_PREFIX) :])
-        elif source in _PROVIDER_SECRETS:
-            names.append(_PROVIDER_SECRETS[source])
-    alerts = config.alerts
-    if alerts.slack is not None:
-        names.append(alerts.slack.webhook_env)
-    if alerts.webhook is not None:
-        names.append(alerts.webhook.secret_env)
-    if alerts.email is not None and alerts.email.password_env is not None:
-        names.append(alerts.email.password_env)
-    return list(dict.fromkeys(names))
+from billdrift.usecases.schedule.secrets import secrets_for
 
 
 @click.group()
@@ -62,7 +39,9 @@ def github(cron: str, config_path: str, output: str, extra: tuple[str, ...], for
 
     def body() -> int:
         text = workflow(
-            check_cron(cron), config_path, list(dict.fromkeys([*secrets_for(config_path), *extra]))
+            check_cron(cron),
+            config_path,
+            list(dict.fromkeys([*secrets_for(load_config(config_path)), *extra])),
         )
         target = Path(output)
         if target.exists() and not force:
