@@ -54,13 +54,9 @@ from billdrift.sources.app.columns import (
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.signals import access_signals
 from billdrift.sources.app.sqlite import is_sqlite_file
+from billdrift.sources.csv.endings import lf_only_copy, stray_return_message
 from billdrift.sources.csv.padding import padded
-from billdrift.sources.csv.plain import (
-    Layout,
-    lf_only_copy,
-    read_plain,
-    stray_return_message,
-)
+from billdrift.sources.csv.plain import Layout, read_plain
 
 _SUFFIXES: Final = (".csv", ".tsv", ".txt")
 _DELIMITERS: Final = (",", "\t", ";", "|")

@@ -63,13 +63,9 @@ from billdrift.sources.billing.common import (
     skip,
 )
 from billdrift.sources.billing.interface import BillingSource
+from billdrift.sources.csv.endings import lf_only_copy, stray_return_message
 from billdrift.sources.csv.padding import padded
-from billdrift.sources.csv.plain import (
-    Layout,
-    lf_only_copy,
-    read_plain,
-    stray_return_message,
-)
+from billdrift.sources.csv.plain import Layout, read_plain
 
 #: Canonical role -> header names (normalised: lower case, single spaces, no "(utc)").
 ALIASES: dict[str, tuple[str, ...]] = {

@@ -109,29 +109,3 @@ def read_plain(
     if not counted.plain or counted.lines != 1 + table.num_rows:
         return None
     return table
-
-
-def lf_only_copy(path: Path, target: Path, lone_cr: bool) -> Path:
-    """A copy with CRLF (and, when `lone_cr`, CR alone) line endings turned into LF.
-
-    DuckDB's strict parser stops at mixed CRLF/LF endings; the LF-only copy has
-    the same physical lines, so line numbers in messages still point at the
-    user's file.
-    """
-    data = path.read_bytes().replace(b"\r\n", b"\n")
-    target.write_bytes(data.replace(b"\r", b"\n") if lone_cr else data)
-    return target
-
-
-def stray_return_message(path: Path, what: str) -> str | None:
-    """Why DuckDB's strict parser stopped on an LF-only file: the line of its first
-    carriage return (one that ends no line), or None when it has none."""
-    data = path.read_bytes()
-    position = data.find(b"\r")
-    if position < 0:
-        return None
-    line = data.count(b"\n", 0, position) + 1
-    return (
-        f"cannot parse {what}: line {line} has a carriage return (\\r) outside quotes; "
-        "remove it or quote that value"
-    )
