@@ -37,7 +37,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -270,7 +270,7 @@ def _duckdb_readable(location: str, configured: str, codec: str) -> Iterator[tup
 #
 # Written for speed as much as clarity: every function call below runs a
 # million times on a big export, so text is only trimmed when the file needs
-# it (see Header.padded), labels are left to _labels(), timestamps take the
+# it (see Header.padded), labels are left to canonical_labels(), timestamps take the
 # cheap naive cast unless the text is long enough to carry an offset, and the
 # failure conditions test NULLs first so the costlier checks only run on the
 # few rows that failed.
@@ -411,7 +411,7 @@ def _outputs(
     (role, failure condition) pairs in column order.
 
     Labels (status, currency, interval, plan, product) leave as raw text: they
-    have few distinct values, so _labels() normalises each distinct value once
+    have few distinct values, so canonical_labels() normalises each distinct value once
     instead of DuckDB doing it per row.
     """
     roles = header.roles
@@ -449,7 +449,7 @@ def _outputs(
 
 # --------------------------------------------------------------------------- labels
 
-#: Low-cardinality text columns normalised per distinct value (see _labels).
+#: Low-cardinality text columns normalised per distinct value (see canonical_labels).
 LABELS = ("status", "currency", "interval", "plan", "product")
 
 
@@ -507,13 +507,17 @@ def _unknown_interval(value: str) -> bool:
     return bool(value.strip()) and value.strip().lower() not in INTERVALS
 
 
-def _labels(table: pa.Table, header: Header) -> pa.Table:
+def canonical_labels(
+    table: pa.Table, roles: Collection[str], plan_ids: bool, product_ids: bool
+) -> pa.Table:
     """Canonical status, currency, interval and price/plan/product columns, plus helpers.
 
     Adds ``_scale`` (minor units per major unit, from currency.minor_exponent)
     and ``_bad_interval`` (an interval billdrift does not know: the row is skipped).
+    `roles` are the roles the file has; `plan_ids` and `product_ids` say that the
+    header names the column as ids (``Plan ID``), so every value is one.
     """
-    roles, count = header.roles, table.num_rows
+    count = table.num_rows
     default_scale = float(10 ** minor_exponent(None))
     columns = {"status": _Distinct.of(table.column("_status")).map(_lowered, pa.string())}
     columns["_scale"] = pa.repeat(pa.scalar(default_scale), count)
@@ -531,15 +535,13 @@ def _labels(table: pa.Table, header: Header) -> pa.Table:
             columns["interval_count"] = pc.multiply(table.column("interval_count"), factor)
         columns["_bad_interval"] = pc.fill_null(interval.map(_unknown_interval, pa.bool_()), False)
     if "plan" in roles:
-        always = normalise(header.label("plan")) in ("plan id", "price id")
         plan = _Distinct.of(table.column("_plan"))
         columns["price_id"], columns["plan_name"] = _ids_and_names(
-            plan, ("price_", "plan_"), always
+            plan, ("price_", "plan_"), plan_ids
         )
     if "product" in roles:
-        always = normalise(header.label("product")) == "product id"
         product = _Distinct.of(table.column("_product"))
-        columns["product_id"] = _ids_and_names(product, ("prod_", "pro_"), always)[0]
+        columns["product_id"] = _ids_and_names(product, ("prod_", "pro_"), product_ids)[0]
     for name, column in columns.items():
         if name in table.column_names:
             table = table.set_column(table.column_names.index(name), name, column)
@@ -624,12 +626,18 @@ def _read(
         refs = _source_refs(con, name, header.lines + 1, table.num_rows, lines)
     finally:
         con.close()
-    table = _labels(table.append_column("source_ref", refs), header)
+    table = canonical_labels(
+        table.append_column("source_ref", refs),
+        header.roles,
+        "plan" in header.roles and normalise(header.label("plan")) in ("plan id", "price id"),
+        "product" in header.roles and normalise(header.label("product")) == "product id",
+    )
     skips = [
         skip(name, f"line {line}", reject.reason, customer_id=reject.customer_id)
         for reject, line in zip(rejects, reject_lines, strict=True)
     ]
-    amounts, misfit, note = _amounts(table, header, options, name)
+    label = header.label("amount") if "amount" in header.roles else None
+    amounts, misfit, note = unit_amounts(table, label, options, name)
     table = table.append_column("unit_amount_minor", amounts).append_column("_misfit", misfit)
     bad = pc.or_(pc.is_valid(table.column("_bad")), table.column("_bad_interval"))
     bad = pc.or_(bad, misfit)
@@ -832,15 +840,16 @@ _OVERRIDE = 'set billing.amount_units = "{other}" in the config file if that is 
 _MAX_MINOR = 1e12
 
 
-def _amounts(
-    table: pa.Table, header: Header, options: BillingConfig, name: str
+def unit_amounts(
+    table: pa.Table, label: str | None, options: BillingConfig, name: str
 ) -> tuple[pa.Array | pa.ChunkedArray, pa.Array | pa.ChunkedArray, str | None]:
     """Unit amounts in minor units, rows whose amount does not fit the units, and the note.
 
     The SQL parsed every amount as a number; here one reading is chosen for the
     whole file (a file never mixes units) and, in auto mode, the note says why.
+    `label` is the amount column's header (None: the file has none).
     """
-    if "amount" not in header.roles:
+    if label is None:
         missing = (
             f"{name}: no Amount column, so subscription prices (and money at stake) are unknown"
         )
@@ -852,7 +861,6 @@ def _amounts(
     if units == "auto":
         units, why = _detect_units(table, value, scale)
         other = "minor" if units == "major" else "major"
-        label = header.label("amount")
         note = f"{name}: {label!r} read as {units} units ({why}); " + _OVERRIDE.format(other=other)
     minor = pc.multiply(value, scale) if units == "major" else value
     rounded = pc.round(minor)
