@@ -37,7 +37,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,11 +48,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift.config import BillingConfig
-from billdrift.core.currency import minor_exponent
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData, Skip
 from billdrift.errors import SourceError
 from billdrift.infra import duck
 from billdrift.infra.ordinals import ordinals
+from billdrift.sources.billing.amounts import unit_amounts
 from billdrift.sources.billing.common import (
     check_encoding,
     conform,
@@ -63,6 +63,7 @@ from billdrift.sources.billing.common import (
     skip,
 )
 from billdrift.sources.billing.interface import BillingSource
+from billdrift.sources.billing.labels import LABELS, canonical_labels
 from billdrift.sources.csv.endings import lf_only_copy, stray_return_message
 from billdrift.sources.csv.padding import padded
 from billdrift.sources.csv.plain import Layout, read_plain
@@ -101,22 +102,6 @@ TIMESTAMPS = (
     "ended_at",
     "cancel_at",
 )
-#: Interval spellings -> (canonical interval, multiplier). Commonest first: the SQL
-#: CASE stops at the first match, and this runs once per row.
-INTERVALS = {
-    "month": ("month", 1),
-    "year": ("year", 1),
-    "week": ("week", 1),
-    "day": ("day", 1),
-    "monthly": ("month", 1),
-    "yearly": ("year", 1),
-    "annual": ("year", 1),
-    "annually": ("year", 1),
-    "weekly": ("week", 1),
-    "daily": ("day", 1),
-    "quarter": ("month", 3),
-    "quarterly": ("month", 3),
-}
 #: Encodings DuckDB decodes itself; anything else is transcoded to UTF-8 first.
 _NATIVE = {"utf-8": "utf-8", "iso8859-1": "latin-1"}
 _HEAD_BYTES = 1 << 20
@@ -447,122 +432,6 @@ def _outputs(
     return texts, out, checks
 
 
-# --------------------------------------------------------------------------- labels
-
-#: Low-cardinality text columns normalised per distinct value (see canonical_labels).
-LABELS = ("status", "currency", "interval", "plan", "product")
-
-
-@dataclass(frozen=True)
-class _Distinct:
-    """A text column seen as its distinct values: work once per value, not per row.
-
-    Most exports already write labels canonically ("active", "usd", "month"), so
-    a mapping that leaves every value as it is returns the column itself, and one
-    that gives every row the same value returns a constant column. Only a real
-    change per value pays for dictionary-encoding the column and a take (a third
-    of a second over five label columns of a million rows).
-    """
-
-    column: pa.ChunkedArray
-    values: list[str | None]
-
-    @classmethod
-    def of(cls, column: pa.ChunkedArray) -> _Distinct:
-        return cls(column, pc.unique(column).to_pylist())
-
-    def map(
-        self, function: Callable[[str], object], kind: pa.DataType
-    ) -> pa.Array | pa.ChunkedArray:
-        """`function` of every row's value (None stays None), computed per distinct value."""
-        mapped = [None if value is None else function(value) for value in self.values]
-        if mapped == self.values and kind == self.column.type:
-            return self.column
-        count = len(self.column)
-        if len(set(mapped)) == 1:
-            return pa.repeat(pa.scalar(mapped[0], kind), count)
-        encoded = self.column.combine_chunks().dictionary_encode()
-        lookup = dict(zip(self.values, mapped, strict=True))
-        ordered = [lookup[value] for value in encoded.dictionary.to_pylist()]
-        return pc.take(pa.array(ordered, kind), encoded.indices)
-
-
-def _clean(value: str) -> str | None:
-    return value.strip() or None
-
-
-def _lowered(value: str) -> str | None:
-    return value.strip().lower() or None
-
-
-def _interval(value: str) -> str | None:
-    return INTERVALS.get(value.strip().lower(), (None, 1))[0]
-
-
-def _interval_factor(value: str) -> int:
-    return INTERVALS.get(value.strip().lower(), (None, 1))[1]
-
-
-def _unknown_interval(value: str) -> bool:
-    return bool(value.strip()) and value.strip().lower() not in INTERVALS
-
-
-def canonical_labels(
-    table: pa.Table, roles: Collection[str], plan_ids: bool, product_ids: bool
-) -> pa.Table:
-    """Canonical status, currency, interval and price/plan/product columns, plus helpers.
-
-    Adds ``_scale`` (minor units per major unit, from currency.minor_exponent)
-    and ``_bad_interval`` (an interval billdrift does not know: the row is skipped).
-    `roles` are the roles the file has; `plan_ids` and `product_ids` say that the
-    header names the column as ids (``Plan ID``), so every value is one.
-    """
-    count = table.num_rows
-    default_scale = float(10 ** minor_exponent(None))
-    columns = {"status": _Distinct.of(table.column("_status")).map(_lowered, pa.string())}
-    columns["_scale"] = pa.repeat(pa.scalar(default_scale), count)
-    if "currency" in roles:
-        currency = _Distinct.of(table.column("_currency"))
-        columns["currency"] = currency.map(_lowered, pa.string())
-        scale = currency.map(lambda code: float(10 ** minor_exponent(code)), pa.float64())
-        columns["_scale"] = pc.fill_null(scale, default_scale)
-    columns["_bad_interval"] = pa.repeat(pa.scalar(False), count)
-    if "interval" in roles:
-        interval = _Distinct.of(table.column("_interval"))
-        columns["interval"] = interval.map(_interval, pa.string())
-        if any(_interval_factor(value) != 1 for value in interval.values if value is not None):
-            factor = pc.fill_null(interval.map(_interval_factor, pa.int64()), 1)
-            columns["interval_count"] = pc.multiply(table.column("interval_count"), factor)
-        columns["_bad_interval"] = pc.fill_null(interval.map(_unknown_interval, pa.bool_()), False)
-    if "plan" in roles:
-        plan = _Distinct.of(table.column("_plan"))
-        columns["price_id"], columns["plan_name"] = _ids_and_names(
-            plan, ("price_", "plan_"), plan_ids
-        )
-    if "product" in roles:
-        product = _Distinct.of(table.column("_product"))
-        columns["product_id"] = _ids_and_names(product, ("prod_", "pro_"), product_ids)[0]
-    for name, column in columns.items():
-        if name in table.column_names:
-            table = table.set_column(table.column_names.index(name), name, column)
-        else:
-            table = table.append_column(name, column)
-    return table
-
-
-def _ids_and_names(
-    distinct: _Distinct, prefixes: tuple[str, ...], always: bool
-) -> tuple[pa.Array, pa.Array]:
-    """Split a Plan-like column: provider ids (by prefix, or by header) and nicknames."""
-
-    def is_id(text: str) -> bool:
-        return always or text.strip().startswith(prefixes)
-
-    ids = distinct.map(lambda text: _clean(text) if is_id(text) else None, pa.string())
-    names = distinct.map(lambda text: None if is_id(text) else _clean(text), pa.string())
-    return ids, names
-
-
 # --------------------------------------------------------------------------- reading
 
 
@@ -831,68 +700,3 @@ def _provider(table: pa.Table) -> str:
     if table.num_rows and pc.all(pc.starts_with(customers, "ctm_")).as_py():
         return "paddle"
     return "stripe"
-
-
-# --------------------------------------------------------------------------- amounts
-
-_OVERRIDE = 'set billing.amount_units = "{other}" in the config file if that is wrong'
-#: Largest minor-unit amount a double still holds to well within a thousandth.
-_MAX_MINOR = 1e12
-
-
-def unit_amounts(
-    table: pa.Table, label: str | None, options: BillingConfig, name: str
-) -> tuple[pa.Array | pa.ChunkedArray, pa.Array | pa.ChunkedArray, str | None]:
-    """Unit amounts in minor units, rows whose amount does not fit the units, and the note.
-
-    The SQL parsed every amount as a number; here one reading is chosen for the
-    whole file (a file never mixes units) and, in auto mode, the note says why.
-    `label` is the amount column's header (None: the file has none).
-    """
-    if label is None:
-        missing = (
-            f"{name}: no Amount column, so subscription prices (and money at stake) are unknown"
-        )
-        nothing = pa.nulls(table.num_rows, pa.int64())
-        return nothing, pa.repeat(pa.scalar(False), table.num_rows), missing
-    value, scale = table.column("_amount"), table.column("_scale")
-    units: str = options.amount_units
-    note: str | None = None
-    if units == "auto":
-        units, why = _detect_units(table, value, scale)
-        other = "minor" if units == "major" else "major"
-        note = f"{name}: {label!r} read as {units} units ({why}); " + _OVERRIDE.format(other=other)
-    minor = pc.multiply(value, scale) if units == "major" else value
-    rounded = pc.round(minor)
-    fits = pc.and_(
-        pc.less_equal(pc.abs(pc.subtract(minor, rounded)), 1e-4),
-        pc.less_equal(pc.abs(rounded), _MAX_MINOR),
-    )
-    amounts = pc.cast(pc.if_else(fits, rounded, None), pa.int64())
-    return amounts, pc.invert(pc.fill_null(fits, True)), note
-
-
-def _detect_units(
-    table: pa.Table, value: pa.ChunkedArray, scale: pa.ChunkedArray
-) -> tuple[str, str]:
-    """Decimals anywhere -> major; whole numbers -> minor unless some are too small to be cents."""
-    dotted = pc.sum(pc.cast(table.column("_amount_dot"), pa.int64())).as_py() or 0
-    if dotted:
-        given = pc.count(value).as_py()
-        return "major", f"{dotted} of {given} amounts are written with a decimal point"
-    judged = pc.and_(pc.equal(scale, 100.0), pc.not_equal(value, 0.0))
-    values = pc.abs(value.filter(pc.fill_null(judged, False)))
-    if len(values) == 0:
-        return "minor", "no decimal amounts and no non-zero amount in a two-decimal currency"
-    smallest = int(pc.min(values).as_py())
-    if smallest >= 100:
-        return (
-            "minor",
-            "every amount is a whole number and every non-zero amount in a two-decimal "
-            f"currency is at least 100 (smallest {smallest}), as with cents",
-        )
-    return (
-        "major",
-        f"amounts are whole numbers but {smallest} in a two-decimal currency is too small "
-        "to be a price in cents",
-    )
