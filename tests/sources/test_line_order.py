@@ -16,10 +16,10 @@ import pyarrow.compute as pc
 import pytest
 
 from billdrift.config import AppConfig, BillingConfig
-from billdrift.sources.app import csv_file
 from billdrift.sources.app.csv_file import CsvAppSource
 from billdrift.sources.billing import stripe_csv
 from billdrift.sources.billing.stripe_csv import StripeCsvSource
+from billdrift.sources.csv import scan as csv_scan
 
 ROWS = 1_000_000
 
@@ -55,7 +55,7 @@ READS = [("duckdb", 0), ("duckdb", 1), ("duckdb", 2), ("arrow", 0)]
 def reader_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     path: str = request.param[0]
     if path == "duckdb":
-        monkeypatch.setattr(csv_file, "read_plain", lambda *args, **kwargs: None)
+        monkeypatch.setattr(csv_scan, "read_plain", lambda *args, **kwargs: None)
         monkeypatch.setattr(stripe_csv, "read_plain", lambda *args, **kwargs: None)
     return path
 

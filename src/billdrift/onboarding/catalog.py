@@ -10,7 +10,6 @@ database (the server's types).
 from __future__ import annotations
 
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -18,8 +17,12 @@ from typing import Final, Literal
 from billdrift.errors import ConfigError, SourceError
 from billdrift.infra.db.interface import Column, ReadOnlyConnection, Table
 from billdrift.infra.db.urls import is_database_url, redact
-from billdrift.sources.app.csv_file import CsvAppSource, _codec_name, _read_header, _utf8_input
+from billdrift.sources.app.csv_file import CsvAppSource
 from billdrift.sources.app.sqlite import SqliteAppSource
+from billdrift.sources.csv.dialect import read_header
+from billdrift.sources.csv.encoding import codec_name
+from billdrift.sources.csv.naming import Naming
+from billdrift.sources.csv.scan import opened
 
 AppKind = Literal["csv", "sqlite", "database"]
 
@@ -118,13 +121,12 @@ def csv_catalog(location: str, encoding: str = "utf-8") -> Catalog:
         raise SourceError(f"app file not found: {location}")
     if path.is_dir():
         raise SourceError(f"app input {location} is a directory; expected a CSV file")
-    codec = _codec_name(encoding)
-    with tempfile.TemporaryDirectory(prefix="billdrift-init-") as scratch:
-        readable = _utf8_input(path, codec, Path(scratch))
-        header = _read_header(readable, path.name, path.suffix.lower() == ".tsv")
+    naming = Naming("app", path.name, encoding)
+    with opened(path, codec_name(encoding, "app.encoding"), naming) as file:
+        header = read_header(file.readable, naming)
     if header is None:
         raise SourceError(f"{path.name} is empty: no header row to detect columns from")
-    columns = tuple(Column(name, "") for name in header.columns)
+    columns = tuple(Column(name, "") for name in header.names)
     return Catalog("csv", path.name, (Table("", path.name, columns),))
 
 

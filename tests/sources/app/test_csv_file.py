@@ -15,8 +15,7 @@ from billdrift.config import AppConfig
 from billdrift.core.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS
 from billdrift.errors import ConfigError, SourceError
 from billdrift.sources.app.booleans import ACCEPTED, FALSE_SPELLINGS, TRUE_SPELLINGS
-from billdrift.sources.app.csv_file import CsvAppSource, _Header, _line_map
-from billdrift.sources.csv.plain import Layout
+from billdrift.sources.app.csv_file import CsvAppSource
 from tests.sources.app.conftest import ReadCsv, WriteCsv
 from tests.sources.app.helpers import accounts, signals, skips
 
@@ -428,16 +427,6 @@ def test_a_stray_quote_and_a_blank_line_fall_back_to_the_csv_module(read_csv: Re
         ("2", "users.csv:line 4"),
     ]
     assert [location for location, _, _ in skips(data)] == ["line 5"]
-
-
-def test_line_numbers_are_marked_approximate_when_no_method_agrees(write_csv: WriteCsv) -> None:
-    # DuckDB and the line scanners never disagreed on any real input we could build;
-    # simulate it with a row count that no layout explains.
-    path = write_csv("id,paid\n1,1\n\n2,0\n")
-    header = _Header(("id", "paid"), ",", 1)
-    lines = _line_map(path, header, n_good=5, rejected=[], layout=Layout.of(path))
-    assert lines.approximate
-    assert lines.line_of(0) == 2
 
 
 def test_clean_columns_taken_as_read_stay_on_their_rows(read_csv: ReadCsv) -> None:

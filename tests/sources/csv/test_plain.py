@@ -17,11 +17,11 @@ import pytest
 
 from billdrift.config import AppConfig, BillingConfig
 from billdrift.errors import SourceError
-from billdrift.sources.app import csv_file
 from billdrift.sources.app.csv_file import CsvAppSource
 from billdrift.sources.billing import stripe_csv
 from billdrift.sources.billing.stripe_csv import StripeCsvSource
 from billdrift.sources.csv import plain as plain_csv
+from billdrift.sources.csv import scan as csv_scan
 from billdrift.sources.csv.plain import Layout, read_plain
 
 BILLING_HEADER = (
@@ -69,13 +69,13 @@ def arrow_calls(monkeypatch: pytest.MonkeyPatch) -> list[pa.Table | None]:
         calls.append(result)
         return result
 
-    monkeypatch.setattr(csv_file, "read_plain", spy)
+    monkeypatch.setattr(csv_scan, "read_plain", spy)
     monkeypatch.setattr(stripe_csv, "read_plain", spy)
     return calls
 
 
 def _duckdb_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(csv_file, "read_plain", lambda *args, **kwargs: None)
+    monkeypatch.setattr(csv_scan, "read_plain", lambda *args, **kwargs: None)
     monkeypatch.setattr(stripe_csv, "read_plain", lambda *args, **kwargs: None)
 
 

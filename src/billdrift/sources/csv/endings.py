@@ -1,14 +1,28 @@
 """Line endings DuckDB's strict CSV parser does not take as they are.
 
 DuckDB stops at a file that mixes CRLF and LF endings, and at a carriage return
-that ends no line. A copy with LF endings only has the same physical lines, so
-the readers parse that instead and line numbers still point at the user's file;
-a carriage return inside a line is named by its line.
+that ends no line; it does not take a carriage return alone as a line ending
+(classic Mac, old Excel exports). A copy with LF endings only has the same
+physical lines, so the readers parse that instead and line numbers still point
+at the user's file; a carriage return inside a line is named by its line.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
+
+#: How much of a file tells its line endings.
+_PROBE: Final = 1 << 16
+
+
+def cr_only(head: bytes | str) -> bool:
+    """Whether a file starting with `head` ends its lines with a carriage return
+    alone: one in the first 64 KB and no line feed."""
+    probe = head[:_PROBE]
+    if isinstance(probe, str):
+        return "\r" in probe and "\n" not in probe
+    return b"\r" in probe and b"\n" not in probe
 
 
 def lf_only_copy(path: Path, target: Path, lone_cr: bool) -> Path:
