@@ -17,7 +17,6 @@ import pytest
 
 from billdrift.config import AppConfig, BillingConfig
 from billdrift.sources.app.csv_file import CsvAppSource
-from billdrift.sources.billing import stripe_csv
 from billdrift.sources.billing.stripe_csv import StripeCsvSource
 from billdrift.sources.csv import scan as csv_scan
 
@@ -56,7 +55,6 @@ def reader_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     path: str = request.param[0]
     if path == "duckdb":
         monkeypatch.setattr(csv_scan, "read_plain", lambda *args, **kwargs: None)
-        monkeypatch.setattr(stripe_csv, "read_plain", lambda *args, **kwargs: None)
     return path
 
 

@@ -18,7 +18,6 @@ import pytest
 from billdrift.config import AppConfig, BillingConfig
 from billdrift.errors import SourceError
 from billdrift.sources.app.csv_file import CsvAppSource
-from billdrift.sources.billing import stripe_csv
 from billdrift.sources.billing.stripe_csv import StripeCsvSource
 from billdrift.sources.csv import plain as plain_csv
 from billdrift.sources.csv import scan as csv_scan
@@ -70,13 +69,11 @@ def arrow_calls(monkeypatch: pytest.MonkeyPatch) -> list[pa.Table | None]:
         return result
 
     monkeypatch.setattr(csv_scan, "read_plain", spy)
-    monkeypatch.setattr(stripe_csv, "read_plain", spy)
     return calls
 
 
 def _duckdb_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(csv_scan, "read_plain", lambda *args, **kwargs: None)
-    monkeypatch.setattr(stripe_csv, "read_plain", lambda *args, **kwargs: None)
 
 
 def _same(first: Any, second: Any) -> None:

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
 from billdrift.errors import SourceError
+from billdrift.sources.csv.naming import Naming
 
 #: Skip.side for everything read here.
 SIDE = "billing"
@@ -82,12 +83,9 @@ def check_encoding(encoding: str) -> str:
 
 
 def encoding_hint(location: str, encoding: str, detail: str) -> str:
-    """The message for a file that does not decode, with the setting that fixes it."""
-    return (
-        f"billing file {location} is not valid {encoding} text ({detail}). If it was saved "
-        'by Excel or another tool in a legacy encoding, set billing.encoding = "latin-1" '
-        "(or the file's real encoding) in the config file"
-    )
+    """The message for a file that does not decode, with the setting that fixes it
+    (worded as for CSV files on either side)."""
+    return Naming("billing", location, encoding).undecodable(detail)
 
 
 def read_text(location: str, encoding: str) -> str:

@@ -1,45 +1,39 @@
 """Stripe-style subscriptions CSV exports (the Dashboard export and similar tools).
 
 Exports run to millions of rows, so nothing here loops over rows in Python:
-DuckDB reads the file (every column as text), parses and validates each value
-in SQL and hands back Arrow; labels with few distinct values (status, currency,
-interval, plan) are normalised once per distinct value through Arrow
-dictionaries. Python only looks at the few rows that failed.
+the file is read as text columns by :mod:`billdrift.sources.csv` (shared with
+the app side: encoding, delimiter, quoting, Arrow or DuckDB, rows that cannot be
+split, physical line numbers); DuckDB parses and validates each value in SQL
+and hands back Arrow; labels with few distinct values (status, currency,
+interval, plan) are normalised once per distinct value
+(:mod:`billdrift.sources.billing.labels`). Python only looks at the few rows
+that failed.
 
 Reading rules:
 
 * headers match case-insensitively, ignoring surrounding spaces, ``_`` versus
   space and a trailing ``(UTC)``; ``<key> (metadata)`` columns are ignored;
-* a row DuckDB cannot split into the header's columns (too many or too few
-  fields, an unterminated quote) is a Skip at its physical line; so is a row
-  whose date, amount, quantity, interval or Cancel At Period End value does not
-  parse, or whose subscription id is empty. Unknown statuses pass through
-  lower-cased: deciding what they mean is the rules' job;
+* a row that cannot be split into the header's columns (too many or too few
+  fields, an unterminated quote) is a Skip at its physical line, worded as
+  DuckDB words it; so is a row whose date, amount, quantity, interval or Cancel
+  At Period End value does not parse, or whose subscription id is empty.
+  Unknown statuses pass through lower-cased: deciding what they mean is the
+  rules' job. Bytes that are not valid text stop the read: no row of an export
+  is guessed at;
 * ``Amount`` is the unit price. Its units (major "79.00" or minor "7900") follow
   ``billing.amount_units``; in ``auto`` mode the choice and its reason are
-  always written to the notes;
+  always written to the notes (:mod:`billdrift.sources.billing.amounts`);
 * ``Plan`` holding a ``price_``/``plan_`` id is a price id, anything else is a
   plan nickname;
 * line numbers (in skips and ``source_ref``) are physical lines of the file,
   the header being line 1, even after rejected rows, line breaks inside quoted
-  values or blank lines. A count of the file's line breaks (taken while DuckDB
-  parses) tells whether records and lines line up; only when they do not is
-  the file walked a second time to find where each record starts.
+  values or blank lines (:mod:`billdrift.sources.csv.lines`).
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
-import itertools
 import re
-import shutil
-import tempfile
-import uuid
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,23 +44,23 @@ import pyarrow.compute as pc
 from billdrift.config import BillingConfig
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData, Skip
 from billdrift.errors import SourceError
-from billdrift.infra import duck
 from billdrift.infra.ordinals import ordinals
 from billdrift.sources.billing.amounts import unit_amounts
 from billdrift.sources.billing.common import (
     check_encoding,
     conform,
     describe,
-    display_name,
-    encoding_hint,
     looks_like_json,
     skip,
 )
 from billdrift.sources.billing.interface import BillingSource
 from billdrift.sources.billing.labels import LABELS, canonical_labels
-from billdrift.sources.csv.endings import lf_only_copy, stray_return_message
+from billdrift.sources.csv.dialect import Header as CsvHeader
+from billdrift.sources.csv.dialect import is_tsv, parse_header, read_header
+from billdrift.sources.csv.lines import locate, source_refs
+from billdrift.sources.csv.naming import Naming
 from billdrift.sources.csv.padding import padded
-from billdrift.sources.csv.plain import Layout, read_plain
+from billdrift.sources.csv.scan import CsvFile, in_record_order, opened, scan
 
 #: Canonical role -> header names (normalised: lower case, single spaces, no "(utc)").
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -102,10 +96,6 @@ TIMESTAMPS = (
     "ended_at",
     "cancel_at",
 )
-#: Encodings DuckDB decodes itself; anything else is transcoded to UTF-8 first.
-_NATIVE = {"utf-8": "utf-8", "iso8859-1": "latin-1"}
-_HEAD_BYTES = 1 << 20
-_DELIMITERS = (",", ";", "\t")
 
 
 def normalise(header: str) -> str:
@@ -115,38 +105,32 @@ def normalise(header: str) -> str:
 
 @dataclass(frozen=True)
 class Header:
-    names: tuple[str, ...]  # as written in the file
-    delimiter: str
-    lines: int  # physical lines the header takes (1 unless a name holds a line break)
+    """The export's CSV header and the column each role is read from."""
+
+    csv: CsvHeader
     roles: dict[str, int]  # canonical role -> column index
     #: Some id or email carries surrounding spaces ("sub_1, cus_1"), so text is
     #: trimmed. Decided over every value once the file is scanned (see
     #: padding.padded): trimming every value costs real time.
     padded: bool = False
-    #: A quote character in the first megabyte: Arrow's plain-file path is not tried.
-    quoted: bool = False
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.csv.names
 
     def label(self, role: str) -> str:
         return self.names[self.roles[role]].strip()
 
 
-def parse_header(head: str) -> Header:
-    """The first record of the file (names, delimiter, roles), judged with a few rows after it."""
-    first_line = head.split("\n", 1)[0]
-    delimiter = max(_DELIMITERS, key=first_line.count)
-    rows = csv.reader(io.StringIO(head), delimiter=delimiter)
-    try:
-        names = next(rows, [])
-    except csv.Error:  # a stray carriage return: the header line as it stands
-        names = first_line.rstrip("\r").split(delimiter)
-    normalised = [normalise(name) for name in names]
+def with_roles(header: CsvHeader) -> Header:
+    """The CSV header with the column of every role it names."""
+    normalised = [normalise(name) for name in header.names]
     roles: dict[str, int] = {}
     for role, aliases in ALIASES.items():
         found = next((alias for alias in aliases if alias in normalised), None)
         if found is not None:
             roles[role] = normalised.index(found)
-    lines = 1 + sum(name.count("\n") for name in names)
-    return Header(tuple(names), delimiter, lines, roles, quoted='"' in head)
+    return Header(header, roles)
 
 
 class StripeCsvSource(BillingSource):
@@ -157,61 +141,34 @@ class StripeCsvSource(BillingSource):
         """A CSV whose header has a subscription id column and a status or customer column."""
         if looks_like_json(head):
             return False
-        header = parse_header(head.decode("utf-8", errors="replace").lstrip("\ufeff"))
-        roles = header.roles
+        found = parse_header(head, "utf-8", is_tsv(path))
+        roles = with_roles(found).roles if found is not None else {}
         return "subscription_id" in roles and ("status" in roles or "customer_id" in roles)
 
     def read(self) -> BillingData:
         codec = check_encoding(self.options.encoding)
-        header = self._header(codec)
+        naming = Naming("billing", self.location, self.options.encoding)
+        header = self._header(naming, codec)
         missing = [role for role in REQUIRED if role not in header.roles]
         if missing:
             raise SourceError(_missing_message(self.location, header, missing))
-        with _duckdb_readable(self.location, self.options.encoding, codec) as (path, encoding):
-            try:
-                return _read(path, encoding, header, self.location, self.options, self.kind)
-            except _StrayReturn:
-                pass
-            return self._read_lf_only(Path(path), encoding, header)
+        with opened(Path(self.location), codec, naming) as file:
+            data = _read(file, header, self.options, self.kind)
+            return dataclasses.replace(data, notes=(*data.notes, *file.notes))
 
-    def _read_lf_only(self, path: Path, encoding: str, header: Header) -> BillingData:
-        """Mixed CRLF/LF endings (a file edited by hand) read as LF, with a note; a
-        carriage return that ends no line is named by its line."""
-        name = display_name(self.location)
-        with tempfile.TemporaryDirectory(prefix="billdrift-") as tmp:
-            fixed = lf_only_copy(path, Path(tmp) / "lf.csv", lone_cr=False)
-            try:
-                data = _read(str(fixed), encoding, header, self.location, self.options, self.kind)
-            except _StrayReturn as again:
-                message = stray_return_message(fixed, f"billing file {self.location}")
-                raise SourceError(
-                    message or f"cannot read billing file {self.location}: {again}"
-                ) from None
-        note = f"{name}: mixed CRLF/LF line endings were read as LF"
-        return dataclasses.replace(data, notes=(*data.notes, note))
-
-    def _header(self, codec: str) -> Header:
-        try:
-            with open(self.location, "rb") as handle:
-                head = handle.read(_HEAD_BYTES)
-        except FileNotFoundError:
-            raise SourceError(f"billing file not found: {self.location}") from None
-        except OSError as error:
-            raise SourceError(f"cannot read billing file {self.location}: {error}") from None
-        if codec == "utf-8" and head.startswith(b"\xef\xbb\xbf"):
-            head = head[3:]
-        if not head.strip():
+    def _header(self, naming: Naming, codec: str) -> Header:
+        """The header, read before the file: a file that is no subscriptions export
+        fails at once, even when it is large or in another encoding."""
+        path = Path(self.location)
+        if not path.exists():
+            raise SourceError(f"billing file not found: {self.location}")
+        found = read_header(path, naming, codec)
+        if found is None:
             raise SourceError(
                 f"billing file {self.location} is empty; expected a subscriptions CSV export "
                 "with a header row"
             )
-        text = head.decode(codec, errors="replace")
-        header = parse_header(text)
-        if any("\ufffd" in name for name in header.names):
-            raise SourceError(
-                encoding_hint(self.location, self.options.encoding, "line 1: the header")
-            )
-        return header
+        return with_roles(found)
 
 
 def _missing_message(location: str, header: Header, missing: list[str]) -> str:
@@ -226,29 +183,6 @@ def _missing_message(location: str, header: Header, missing: list[str]) -> str:
         "(id, Customer ID, Status, ...) or a similar export with Subscription ID, Customer ID "
         "and Status columns"
     )
-
-
-@contextmanager
-def _duckdb_readable(location: str, configured: str, codec: str) -> Iterator[tuple[str, str]]:
-    """The file and the encoding name DuckDB should read it with.
-
-    DuckDB decodes UTF-8 and Latin-1 itself; any other configured encoding is
-    transcoded to a temporary UTF-8 copy first (streaming, in C).
-    """
-    if codec in _NATIVE:
-        yield location, _NATIVE[codec]
-        return
-    with tempfile.TemporaryDirectory(prefix="billdrift-") as tmp:
-        target = Path(tmp) / "utf8.csv"
-        try:
-            with (
-                open(location, encoding=codec, newline="") as source,
-                open(target, "w", encoding="utf-8", newline="") as sink,
-            ):
-                shutil.copyfileobj(source, sink, 1 << 20)
-        except UnicodeDecodeError as error:
-            raise SourceError(encoding_hint(location, configured, str(error.reason))) from None
-        yield str(target), "utf-8"
 
 
 # --------------------------------------------------------------------------- SQL
@@ -266,18 +200,6 @@ _TEXT_ROLES = frozenset(
 )
 
 
-def _scan(path: str, encoding: str, header: Header, rejects: str) -> str:
-    """DuckDB's CSV reader with nothing left to guess: names, types and dialect are given."""
-    columns = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(len(header.names)))
-    literal = path.replace("'", "''")
-    delim = header.delimiter.replace("'", "''")
-    return (
-        f"read_csv('{literal}', header = true, auto_detect = false, columns = {{{columns}}}, "
-        f"delim = '{delim}', quote = '\"', escape = '\"', encoding = '{encoding}', "
-        f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan')"
-    )
-
-
 @dataclass(frozen=True)
 class _Query:
     """The parsing SQL of a read and what its results mean."""
@@ -287,20 +209,6 @@ class _Query:
     #: Output column -> scanned column taken as is (unpadded text needs no work in
     #: SQL, and copying a text column through DuckDB and back costs real time).
     passthrough: dict[str, str]
-
-
-def _scan_select(path: str, encoding: str, header: Header, rejects: str) -> str:
-    """The bare CSV scan: raw text columns c<i> of the roles, in record order.
-
-    It runs first and each record gets its ordinal `_k` before any expression
-    runs: DuckDB 2.0 can reorder a parallel CSV scan under a projection of
-    expressions, and row k must stay record k (line numbers).
-    """
-    columns = sorted(set(header.roles.values()))
-    return (
-        f"SELECT {', '.join(f'c{index}' for index in columns)} "
-        f"FROM {_scan(path, encoding, header, rejects)}"
-    )
 
 
 def _build_query(header: Header) -> _Query:
@@ -335,17 +243,6 @@ def _build_query(header: Header) -> _Query:
         f"SELECT {''.join(item + ', ' for item in outputs)}CASE {bad} END AS _bad, _k FROM parsed"
     )
     return _Query(query, tuple(role for role, _ in checks), passthrough)
-
-
-def _plain_scan(
-    path: str, encoding: str, header: Header, layout: Future[Layout]
-) -> pa.Table | None:
-    """The scan's columns read by Arrow when the file is plain (see
-    :mod:`billdrift.sources.csv.plain`), else None: DuckDB scans it."""
-    if encoding != "utf-8" or header.quoted:
-        return None
-    columns = sorted(set(header.roles.values()))
-    return read_plain(path, header.delimiter, len(header.names), columns, layout.result)
 
 
 #: Text kept as read unless padded; labels are stripped per distinct value anyway.
@@ -435,64 +332,34 @@ def _outputs(
 # --------------------------------------------------------------------------- reading
 
 
-class _StrayReturn(Exception):
-    """DuckDB's strict parser met a carriage return that ends no line (or mixed
-    CRLF/LF endings); :meth:`StripeCsvSource.read` handles it."""
-
-
-@dataclass(frozen=True)
-class _Reject:
-    """A row DuckDB could not split into the header's columns."""
-
-    record: int  # DuckDB's number: header = 1, then records and blank lines
-    span: int  # physical lines the raw row covers
-    reason: str
-    customer_id: str | None  # when the raw row still shows one where it belongs
-
-
-def _read(
-    path: str, encoding: str, header: Header, location: str, options: BillingConfig, kind: str
-) -> BillingData:
-    """Run the query, place every row on its line, pick amount units, split off skips.
-
-    `path` is what DuckDB reads (a UTF-8 copy for transcoded files), `location`
-    what the user named, for messages.
-    """
-    name = display_name(location)
-    rejects_table = f"billdrift_rejects_{uuid.uuid4().hex}"
-    con = duck.connect()
+def _read(file: CsvFile, header: Header, options: BillingConfig, kind: str) -> BillingData:
+    """Scan the file, parse it in SQL, place every row on its line, pick amount
+    units, split off skips."""
+    location, name = file.naming.shown, file.naming.name
+    con = file.connect()
     try:
         con.sql("SET TimeZone = 'UTC'")
         con.sql("SET preserve_insertion_order = true")  # result row k = data record k
-        with ThreadPoolExecutor(1) as pool:
-            # Counting the file's line breaks runs while the file is parsed (Arrow and
-            # DuckDB both release the GIL).
-            layout = pool.submit(Layout.of, path)
-            try:
-                scanned = _plain_scan(path, encoding, header, layout)
-                plain = scanned is not None
-                if scanned is None:
-                    scan = _scan_select(path, encoding, header, rejects_table)
-                    scanned = con.sql(scan).to_arrow_table()
-                header = _exactly_padded(header, scanned)
-                query = _build_query(header)
-                ordinal = ordinals(scanned.num_rows)
-                con.register("scanned_rows", scanned.append_column("_k", ordinal))
-                table = con.sql(query.parse).to_arrow_table()
-                if not pc.all(pc.equal(table.column("_k"), ordinal)).as_py():
-                    table = table.sort_by("_k")
-                table = table.drop_columns(["_k"])
-                for output, column in query.passthrough.items():  # row k is record k in both
-                    table = table.append_column(output, scanned.column(column))
-                rejects = [] if plain else _rejects(con, rejects_table, location, options, header)
-            except duckdb.Error as error:
-                if "invalid state" in str(error):
-                    raise _StrayReturn(str(error)) from None
-                raise SourceError(f"cannot read billing file {location}: {error}") from None
-            lines, reject_lines = _line_numbers(
-                path, layout.result(), header.lines, table.num_rows, rejects
-            )
-        refs = _source_refs(con, name, header.lines + 1, table.num_rows, lines)
+        try:
+            scanned = scan(file, con, header.csv, sorted(set(header.roles.values())))
+            for reject in scanned.rejects:
+                if reject.undecodable:  # no row of an export is guessed at: the read stops
+                    detail = f"around line {reject.record}: bytes that are not {options.encoding}"
+                    raise SourceError(file.naming.undecodable(detail))
+            header = _exactly_padded(header, scanned.table)
+            query = _build_query(header)
+            ordinal = ordinals(scanned.table.num_rows)
+            con.register("scanned_rows", scanned.table.append_column("_k", ordinal))
+            table = in_record_order(con.sql(query.parse).to_arrow_table(), "_k", ordinal)
+            table = table.drop_columns(["_k"])
+            for output, column in query.passthrough.items():  # row k is record k in both
+                table = table.append_column(output, scanned.table.column(column))
+        except duckdb.Error as error:
+            raise SourceError(f"cannot read billing file {location}: {error}") from None
+        lines = locate(
+            scanned.readable, header.csv, scanned.layout, table.num_rows, scanned.rejects
+        )
+        refs = source_refs(con, name, lines, table.num_rows)
     finally:
         con.close()
     table = canonical_labels(
@@ -502,8 +369,13 @@ def _read(
         "product" in header.roles and normalise(header.label("product")) == "product id",
     )
     skips = [
-        skip(name, f"line {line}", reject.reason, customer_id=reject.customer_id)
-        for reject, line in zip(rejects, reject_lines, strict=True)
+        skip(
+            name,
+            f"line {line}",
+            reject.verbatim_reason(),
+            customer_id=_customer_in_row(reject.fields(header.csv.delimiter), header),
+        )
+        for reject, line in zip(scanned.rejects, lines.rejected, strict=True)
     ]
     label = header.label("amount") if "amount" in header.roles else None
     amounts, misfit, note = unit_amounts(table, label, options, name)
@@ -515,145 +387,25 @@ def _read(
         table = table.filter(pc.invert(bad))
     skips.sort(key=lambda item: int(item.location.split()[-1]))
     table = table.append_column("provider", pa.repeat(_provider(table), table.num_rows))
+    notes = tuple(text for text in (note, lines.note(name)) if text is not None)
     return BillingData(
         subscriptions=conform(table, BILLING_SUBSCRIPTIONS),
         items=conform(table, BILLING_ITEMS),
         skips=tuple(skips),
         description=describe(kind, name, table.num_rows, len(skips)),
-        notes=(note,) if note else (),
+        notes=notes,
     )
 
 
-def _rejects(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    location: str,
-    options: BillingConfig,
-    header: Header,
-) -> list[_Reject]:
-    """Rows DuckDB rejected, one per record; undecodable text stops the read instead."""
-    rows = con.sql(
-        f"SELECT line, any_value(error_type::VARCHAR), "
-        f"any_value(error_message), any_value(csv_line) FROM {table} GROUP BY line ORDER BY line"
-    ).fetchall()
-    found = []
-    for record, error_type, message, raw in rows:
-        if error_type == "INVALID ENCODING":
-            detail = f"around line {record}: bytes that are not {options.encoding}"
-            raise SourceError(encoding_hint(location, options.encoding, detail))
-        span = 1 + (raw or "").strip("\r\n").count("\n")  # DuckDB may prepend blank lines
-        reason = f"{str(error_type).lower()}: {message}"
-        if error_type == "UNQUOTED VALUE" and span > 1:
-            reason += f" (the rest of the file, {span} lines, could not be read)"
-        found.append(_Reject(int(record), span, reason, _customer_in_row(raw or "", header)))
-    return found
-
-
-def _customer_in_row(raw: str, header: Header) -> str | None:
+def _customer_in_row(fields: list[str], header: Header) -> str | None:
     """The customer id of a broken row, if its customer column still holds one.
 
     Best effort: with a missing or surplus field the columns may have shifted,
     so only a value that looks like a customer id (cus_/ctm_) is trusted.
     """
-    fields = next(csv.reader(io.StringIO(raw), delimiter=header.delimiter), [])
     index = header.roles["customer_id"]
     value = fields[index].strip() if index < len(fields) else ""
     return value if value.startswith(("cus_", "ctm_")) else None
-
-
-def _line_numbers(
-    path: str, layout: Layout, header_lines: int, count: int, rejects: list[_Reject]
-) -> tuple[pa.Array | None, list[int]]:
-    """Physical line of every result row (None: simply row + header + 1) and of each reject.
-
-    When the file has exactly one line per record, DuckDB's record numbers are
-    line numbers and only rejected rows shift the good ones. Otherwise (line
-    breaks inside quoted values, blank lines) the file is walked once more to
-    find where each record starts; that is the rare case.
-    """
-    if layout.lines == header_lines + count + sum(reject.span for reject in rejects):
-        if not rejects:
-            return None, []
-        shifted = _shifted_by_rejects(header_lines, count, rejects)
-        if shifted is not None:
-            return shifted
-    return _walked(path, header_lines, count, rejects)
-
-
-def _shifted_by_rejects(
-    header_lines: int, count: int, rejects: list[_Reject]
-) -> tuple[pa.Array, list[int]] | None:
-    """Line numbers when records are lines: each reject pushes the rows after it down."""
-    segments, lines, before, spans = [], [], 0, 0
-    for index, reject in enumerate(rejects):
-        good_before = reject.record - 2 - index  # records before it, less header and rejects
-        if not before <= good_before <= count:
-            return None  # not the simple layout after all
-        segments.append(pa.repeat(pa.scalar(spans, pa.int64()), good_before - before))
-        lines.append(header_lines + 1 + good_before + spans)
-        before, spans = good_before, spans + reject.span
-    segments.append(pa.repeat(pa.scalar(spans, pa.int64()), count - before))
-    ordinal = ordinals(count)
-    shift = pa.concat_arrays(segments)
-    return pc.add(pc.add(ordinal, shift), header_lines + 1), lines
-
-
-def _walked(
-    path: str, header_lines: int, count: int, rejects: list[_Reject]
-) -> tuple[pa.Array, list[int]]:
-    """Line numbers from where each record starts, matched to DuckDB's record numbers."""
-    records, lines = _record_starts(path)
-    rejected = pa.array([reject.record for reject in rejects], pa.int64())
-    keep = pc.and_(pc.greater(records, 1), pc.invert(pc.is_in(records, value_set=rejected)))
-    good = lines.filter(keep)
-    if len(good) < count:  # defensive: should the walk and DuckDB disagree, keep counting
-        last = good[-1].as_py() if len(good) else header_lines
-        good = pa.concat_arrays([good, pa.array(range(last + 1, last + 1 + count - len(good)))])
-    found = pc.index_in(rejected, value_set=records).to_pylist()
-    reject_lines = [
-        reject.record if where is None else lines[where].as_py()
-        for reject, where in zip(rejects, found, strict=True)
-    ]
-    return good.slice(0, count), reject_lines
-
-
-def _record_starts(path: str) -> tuple[pa.Array, pa.Array]:
-    """(DuckDB record number, physical line) for every record of the file, header included.
-
-    DuckDB numbers records and blank lines together (the header is 1) but not
-    line breaks inside quoted values. A line break is inside a value when an
-    odd number of quote characters came before it in the record (RFC 4180
-    doubles quotes inside values, so the parity is exact). Only per-line counts
-    are taken in Python (C-level map); the bookkeeping is Arrow.
-    """
-    lines = Path(path).read_bytes().split(b"\n")
-    quotes = pa.array(list(map(bytes.count, lines, itertools.repeat(b'"'))), pa.int64())
-    lengths = pa.array(list(map(len, lines)), pa.int64())
-    short = pc.indices_nonzero(pc.less_equal(lengths, 1)).to_pylist()
-    blank = pa.array([False] * len(lines))
-    if short:
-        empty = [index for index in short if lines[index] in (b"", b"\r")]
-        blank = pc.is_in(
-            pa.array(range(len(lines)), pa.int64()), value_set=pa.array(empty, pa.int64())
-        )
-    odd = pc.bit_wise_and(quotes, 1)
-    outside = pc.equal(pc.bit_wise_and(pc.subtract(pc.cumulative_sum(odd), odd), 1), 0)
-    numbers = pc.cumulative_sum(pc.cast(outside, pa.int64()))
-    starts = pc.indices_nonzero(pc.and_(outside, pc.invert(blank)))
-    return pc.take(numbers, starts), pc.add(starts, 1)
-
-
-def _source_refs(
-    con: duckdb.DuckDBPyConnection, name: str, first: int, count: int, lines: pa.Array | None
-) -> pa.ChunkedArray:
-    """``"<file>:line N"`` for every row, built in DuckDB (several times faster than Arrow)."""
-    prefix = f"{name}:line ".replace("'", "''")
-    if lines is None:
-        query = f"SELECT '{prefix}' || (range + {first}) AS ref FROM range({count})"
-    else:
-        numbers = pa.table({"line": lines})  # noqa: F841 - DuckDB scans it by name
-        query = f"SELECT '{prefix}' || line AS ref FROM numbers"
-    return con.sql(query).to_arrow_table().column("ref")
 
 
 def _value_skips(
