@@ -11,7 +11,6 @@ error naming the setting to change, as is a blank first line over content.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 from dataclasses import dataclass
@@ -42,6 +41,9 @@ class Header:
     quoted: bool = False
     #: Every name decoded in the file's encoding.
     decodable: bool = True
+    #: Why the csv module could not split the header line (the names are then the
+    #: line split at each delimiter), if it could not.
+    error: str | None = None
 
 
 def delimiter_name(delimiter: str) -> str:
@@ -64,13 +66,11 @@ def parse_header(head: bytes, codec: str = "utf-8", tsv: bool = False) -> Header
     """The header of a file that starts with `head`, or None when `head` holds
     nothing but whitespace. Never raises: judging is the caller's part.
 
-    Undecodable bytes are kept as escapes and make the header not `decodable`; a
-    multi-byte character cut at the end of `head` is left out. CR-only line
-    endings (classic Mac, old Excel) end the header line like LF.
+    Undecodable bytes are kept as escapes and make the header not `decodable`.
+    CR-only line endings (classic Mac, old Excel) end the header line like LF.
     """
-    decoder = codecs.getincrementaldecoder(codec)(errors="surrogateescape")
-    text = decoder.decode(head, final=False).removeprefix("\ufeff")
-    if not text.strip():
+    text = _decoded_head(head, codec)
+    if not head.strip() or not text.strip():
         return None
     if cr_only(text):
         text = text.replace("\r", "\n")
@@ -80,25 +80,37 @@ def parse_header(head: bytes, codec: str = "utf-8", tsv: bool = False) -> Header
         return Header((), ",", quoted=quoted)
     delimiter = "\t" if tsv else pick_delimiter(first_line)
     rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    error = None
     try:
         names = next(rows, [])
         lines = rows.line_num
-    except csv.Error:  # a stray carriage return: the header line as it stands
-        names, lines = first_line.rstrip("\r").split(delimiter), 1
+    except csv.Error as problem:  # a stray carriage return: the header line as it stands
+        names, lines, error = first_line.rstrip("\r").split(delimiter), 1, str(problem)
     decodable = all(_decoded(name) for name in names)
-    return Header(tuple(names), delimiter, lines, quoted, decodable)
+    return Header(tuple(names), delimiter, lines, quoted, decodable, error)
+
+
+def _decoded_head(head: bytes, codec: str) -> str:
+    """`head` as text, undecodable bytes kept as escapes (U+DC80-U+DCFF), or for
+    the few codecs that cannot escape some bytes (UTF-16 cut mid-character),
+    replaced by U+FFFD; a byte order mark removed."""
+    try:
+        text = head.decode(codec, errors="surrogateescape")
+    except UnicodeError:
+        text = head.decode(codec, errors="replace")
+    return text.removeprefix("\ufeff")
 
 
 def _decoded(name: str) -> bool:
-    return not any("\udc80" <= char <= "\udcff" for char in name)
+    return not any("\udc80" <= char <= "\udcff" or char == "\ufffd" for char in name)
 
 
 def read_header(path: Path, naming: Naming, codec: str = "utf-8") -> Header | None:
     """The header of the file at `path` read in `codec`, or None when the file
     holds nothing but whitespace.
 
-    A SourceError when the header does not decode, or the first line is blank
-    while the file is not (a header row is expected there).
+    A SourceError when the header does not decode or cannot be split, or the
+    first line is blank while the file is not (a header row is expected there).
     """
     try:
         with path.open("rb") as handle:
@@ -110,6 +122,8 @@ def read_header(path: Path, naming: Naming, codec: str = "utf-8") -> Header | No
         return None
     if not header.decodable:
         raise SourceError(naming.undecodable_header(codec))
+    if header.error is not None:
+        raise SourceError(f"cannot parse the header of {naming.shown}: {header.error}")
     if not header.names:
         raise SourceError(f"the first line of {naming.shown} is empty; expected a header row")
     return header

@@ -60,10 +60,12 @@ def _transcode(path: Path, codec: str, target: Path, naming: Naming) -> Path:
                 except UnicodeDecodeError as error:
                     line = newlines + chunk.count(b"\n", 0, max(error.start, 0)) + 1
                     raise SourceError(naming.undecodable(f"line {line}")) from None
+                except UnicodeError as error:  # e.g. UTF-16 without a byte order mark
+                    raise SourceError(naming.undecodable(f"line {newlines + 1}: {error}")) from None
                 newlines += chunk.count(b"\n")
             try:
                 out.write(decoder.decode(b"", final=True))
-            except UnicodeDecodeError:
+            except UnicodeError:
                 detail = f"line {newlines + 1}: the file ends in the middle of a character"
                 raise SourceError(naming.undecodable(detail)) from None
     except OSError as error:

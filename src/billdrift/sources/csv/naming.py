@@ -37,17 +37,16 @@ class Naming:
     def setting(self) -> str:
         return f"{self.side}.encoding"
 
-    def undecodable(self, detail: str) -> str:
-        """The message for a file the configured encoding cannot decode; `detail` says where."""
+    def undecodable(self, detail: str, what: str = "", encoding: str = "") -> str:
+        """The message for text the configured encoding cannot decode: `detail` says
+        where, `what` names the text (the file unless given), `encoding` the
+        encoding it was read in (the configured one unless given)."""
         return (
-            f"{self.file} is not valid {self.encoding} text ({detail}). If it was saved by "
-            f'Excel or another tool in a legacy encoding, set {self.setting} = "latin-1" '
-            "(or the file's real encoding) in the config file"
+            f"{what or self.file} is not valid {encoding or self.encoding} text ({detail}). "
+            "If it was saved by Excel or another tool in a legacy encoding, set "
+            f'{self.setting} = "latin-1" (or the file\'s real encoding) in the config file'
         )
 
     def undecodable_header(self, codec: str) -> str:
         """The message for a header row `codec` cannot decode."""
-        return (
-            f"the header of {self.shown} is not valid {codec.upper()} text; set "
-            f'`{self.setting}` to the file\'s encoding (e.g. "latin-1" or "cp1252")'
-        )
+        return self.undecodable("line 1", f"the header of {self.shown}", codec.upper())
