@@ -51,3 +51,10 @@ def item_row(subscription_id: str, **values: Any) -> dict[str, Any]:
 def skips(data: BillingData) -> list[tuple[str, str | None]]:
     """(location, field) of every skip, the part tests pin down exactly."""
     return [(skip.location, skip.field) for skip in data.skips]
+
+
+HEADER = "id,Customer ID,Status,Amount,Currency,Current Period End (UTC),Cancel At Period End\n"
+
+
+def csv(tmp_path: Path, body: str, header: str = HEADER, name: str = "subs.csv") -> Path:
+    return write(tmp_path, name, header + body)
