@@ -1,4 +1,5 @@
-"""Helpers for app-source tests: real files in tmp_path, read with a real config."""
+"""App CSV fixtures for the source tests (tests/sources/app and tests/sources/csv):
+real files in tmp_path, read with a real config."""
 
 from __future__ import annotations
 

@@ -68,8 +68,8 @@ def test_line_numbers_hold_across_a_large_parallel_read(read_csv: ReadCsv, multi
     assert data.accounts.num_rows == 99_998
 
 
-def test_many_irregular_lines_use_the_join_path(read_csv: ReadCsv) -> None:
-    # 150 rejected rows make more line-number segments than a CASE expression holds.
+def test_many_irregular_lines_make_many_line_number_segments(read_csv: ReadCsv) -> None:
+    # 150 rejected rows: 151 line-number segments.
     rows = []
     for index in range(300):
         rows.append(f"a{index},1,extra" if index % 2 else f"a{index},1")

@@ -1,7 +1,7 @@
 """Physical line numbers when the usual ways of finding them disagree with DuckDB.
 
-Reading real files through both sides is tested in tests/sources/test_csv_sides.py
-and each side's own tests; these are the cases no real file produced.
+Reading real files through both sides is tested in test_both_sides.py,
+test_app_reading.py and test_billing_reading.py; these are the cases no real file produced.
 """
 
 from __future__ import annotations
