@@ -51,6 +51,11 @@ def test_bytes_the_codec_cannot_decode_make_the_header_undecodable() -> None:
     header = parse_header("id,dépôt\n".encode("latin-1"))
     assert header is not None and not header.decodable
     assert parse_header("id,dépôt\n".encode("latin-1"), "latin-1") == Header(("id", "dépôt"), ",")
+    # a replacement character written in the file is text like any other
+    assert parse_header("id,\ufffd\n".encode()) == Header(("id", "\ufffd"), ",")
+    # UTF-16 cut in the middle of a character after the header
+    cut = "id,name\nr1,x\n".encode("utf-16")[:-1]
+    assert parse_header(cut, "utf-16") == Header(("id", "name"), ",")
 
 
 @pytest.mark.parametrize(

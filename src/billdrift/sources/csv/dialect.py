@@ -26,6 +26,8 @@ DELIMITERS: Final = (",", "\t", ";", "|")
 _DELIMITER_NAMES: Final = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 #: How much of the file the header (and the quoting check) looks at.
 HEAD_BYTES: Final = 1 << 20
+#: What the ``surrogateescape`` error handler makes of undecodable bytes.
+_ESCAPES: Final = frozenset(chr(code) for code in range(0xDC80, 0xDD00))
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,7 @@ def parse_header(head: bytes, codec: str = "utf-8", tsv: bool = False) -> Header
     Undecodable bytes are kept as escapes and make the header not `decodable`.
     CR-only line endings (classic Mac, old Excel) end the header line like LF.
     """
-    text = _decoded_head(head, codec)
+    text, undecodable = _decoded_head(head, codec)
     if not head.strip() or not text.strip():
         return None
     if cr_only(text):
@@ -86,23 +88,19 @@ def parse_header(head: bytes, codec: str = "utf-8", tsv: bool = False) -> Header
         lines = rows.line_num
     except csv.Error as problem:  # a stray carriage return: the header line as it stands
         names, lines, error = first_line.rstrip("\r").split(delimiter), 1, str(problem)
-    decodable = all(_decoded(name) for name in names)
+    decodable = not any(undecodable & set(name) for name in names)
     return Header(tuple(names), delimiter, lines, quoted, decodable, error)
 
 
-def _decoded_head(head: bytes, codec: str) -> str:
-    """`head` as text, undecodable bytes kept as escapes (U+DC80-U+DCFF), or for
-    the few codecs that cannot escape some bytes (UTF-16 cut mid-character),
-    replaced by U+FFFD; a byte order mark removed."""
+def _decoded_head(head: bytes, codec: str) -> tuple[str, frozenset[str]]:
+    """`head` as text (a byte order mark removed) and the characters that stand for
+    bytes it could not decode: escapes (U+DC80-U+DCFF), or U+FFFD for the few
+    codecs that cannot escape some bytes (UTF-16 cut mid-character)."""
     try:
-        text = head.decode(codec, errors="surrogateescape")
+        text, undecodable = head.decode(codec, errors="surrogateescape"), _ESCAPES
     except UnicodeError:
-        text = head.decode(codec, errors="replace")
-    return text.removeprefix("\ufeff")
-
-
-def _decoded(name: str) -> bool:
-    return not any("\udc80" <= char <= "\udcff" or char == "\ufffd" for char in name)
+        text, undecodable = head.decode(codec, errors="replace"), frozenset("\ufffd")
+    return text.removeprefix("\ufeff"), undecodable
 
 
 def read_header(path: Path, naming: Naming, codec: str = "utf-8") -> Header | None:

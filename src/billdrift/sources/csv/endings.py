@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Final
 
 #: How much of a file tells its line endings.
-_PROBE: Final = 1 << 16
+PROBE_BYTES: Final = 1 << 16
 
 
 def cr_only(head: bytes | str) -> bool:
     """Whether a file starting with `head` ends its lines with a carriage return
     alone: one in the first 64 KB and no line feed."""
-    probe = head[:_PROBE]
+    probe = head[:PROBE_BYTES]
     if isinstance(probe, str):
         return "\r" in probe and "\n" not in probe
     return b"\r" in probe and b"\n" not in probe

@@ -36,12 +36,10 @@ from billdrift.errors import SourceError
 from billdrift.infra import duck
 from billdrift.sources.csv.dialect import Header
 from billdrift.sources.csv.encoding import utf8_file
-from billdrift.sources.csv.endings import cr_only, lf_only_copy, stray_return_message
+from billdrift.sources.csv.endings import PROBE_BYTES, cr_only, lf_only_copy, stray_return_message
 from billdrift.sources.csv.naming import Naming
 from billdrift.sources.csv.plain import Layout, read_plain
 from billdrift.sources.csv.rejects import Reject, read_rejects
-
-_PROBE = 1 << 16
 
 
 @dataclass
@@ -64,13 +62,14 @@ class CsvFile:
 
 @contextmanager
 def opened(path: Path, codec: str, naming: Naming) -> Iterator[CsvFile]:
-    """The file at `path`, in `codec`, ready for :func:`read_header` and :func:`scan`:
+    """The file at `path`, in `codec`, ready for
+    :func:`~billdrift.sources.csv.dialect.read_header` and :func:`scan`:
     transcoded to UTF-8 if need be, CR-only line endings made LF (with a note)."""
     with tempfile.TemporaryDirectory(prefix="billdrift-csv-") as folder:
         scratch = Path(folder)
         file = CsvFile(utf8_file(path, codec, scratch, naming), scratch, naming)
         with file.readable.open("rb") as handle:
-            head = handle.read(_PROBE)
+            head = handle.read(PROBE_BYTES)
         if cr_only(head):
             file.readable = lf_only_copy(file.readable, scratch / "lf.csv", lone_cr=True)
             file.notes.append(f"{naming.name}: CR line endings were read as line breaks")
