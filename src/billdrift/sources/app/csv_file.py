@@ -200,7 +200,7 @@ class _CsvRun:
                 "app",
                 self.name,
                 f"line {line}",
-                reject.reason(width, self.encoding, "app.encoding"),
+                reject.reason(width, self.encoding, self.file.naming.setting),
             )
             for reject, line in zip(scanned.rejects, lines.rejected, strict=True)
         ]
