@@ -22,7 +22,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,11 +84,17 @@ class Scan:
     table: pa.Table
     #: Records DuckDB could not split into the header's columns, in file order.
     rejects: tuple[Reject, ...]
-    layout: Layout
     #: The bytes parsed: :attr:`CsvFile.readable`, or its LF-only copy.
     readable: Path
     #: Arrow read the file (it proved plain: nothing was rejected).
     plain: bool
+    #: The line count, still running after DuckDB's scan: the source's own SQL runs
+    #: meanwhile, and only line numbers wait for it.
+    counting: Future[Layout]
+
+    @property
+    def layout(self) -> Layout:
+        return self.counting.result()
 
 
 class _StrayReturn(Exception):
@@ -125,24 +131,25 @@ def _scan(
     columns: Sequence[int],
     naming: Naming,
 ) -> Scan:
-    width = len(header.names)
-    with ThreadPoolExecutor(1) as pool:
-        # The line count runs while the file is parsed (Arrow and DuckDB release the GIL).
-        counting = pool.submit(Layout.of, readable)
-        table = None
-        if not header.quoted:
-            table = read_plain(readable, header.delimiter, width, columns, counting.result)
-        if table is not None:
-            return Scan(table, (), counting.result(), readable, plain=True)
-        rejects_table = f"billdrift_rejects_{uuid.uuid4().hex}"
-        try:
-            table = con.sql(_duckdb_scan(readable, header, columns, rejects_table)).to_arrow_table()
-            rejects = read_rejects(con, rejects_table)
-        except duckdb.Error as error:
-            if "invalid state" in str(error):
-                raise _StrayReturn(str(error)) from None
-            raise SourceError(f"cannot read {naming.file}: {error}") from None
-        return Scan(table, rejects, counting.result(), readable, plain=False)
+    # The line count runs while the file is parsed (Arrow and DuckDB release the GIL).
+    pool = ThreadPoolExecutor(1, thread_name_prefix="csv-lines")
+    counting = pool.submit(Layout.of, readable)
+    pool.shutdown(wait=False)  # the thread ends with the count
+    table = None
+    if not header.quoted:
+        table = read_plain(readable, header.delimiter, len(header.names), columns, counting.result)
+    if table is not None:
+        return Scan(table, (), readable, True, counting)
+    rejects_table = f"billdrift_rejects_{uuid.uuid4().hex}"
+    try:
+        table = con.sql(_duckdb_scan(readable, header, columns, rejects_table)).to_arrow_table()
+        rejects = read_rejects(con, rejects_table)
+    except duckdb.Error as error:
+        counting.result()  # the file is not removed under the count
+        if "invalid state" in str(error):
+            raise _StrayReturn(str(error)) from None
+        raise SourceError(f"cannot read {naming.file}: {error}") from None
+    return Scan(table, rejects, readable, False, counting)
 
 
 def _duckdb_scan(readable: Path, header: Header, columns: Sequence[int], rejects: str) -> str:
