@@ -122,7 +122,7 @@ class Header:
         return self.names[self.roles[role]].strip()
 
 
-def with_roles(header: CsvHeader) -> Header:
+def _with_roles(header: CsvHeader) -> Header:
     """The CSV header with the column of every role it names."""
     normalised = [normalise(name) for name in header.names]
     roles: dict[str, int] = {}
@@ -142,7 +142,7 @@ class StripeCsvSource(BillingSource):
         if looks_like_json(head):
             return False
         found = parse_header(head, "utf-8", is_tsv(path))
-        roles = with_roles(found).roles if found is not None else {}
+        roles = _with_roles(found).roles if found is not None else {}
         return "subscription_id" in roles and ("status" in roles or "customer_id" in roles)
 
     def read(self) -> BillingData:
@@ -168,7 +168,7 @@ class StripeCsvSource(BillingSource):
                 f"billing file {self.location} is empty; expected a subscriptions CSV export "
                 "with a header row"
             )
-        return with_roles(found)
+        return _with_roles(found)
 
 
 def _missing_message(location: str, header: Header, missing: list[str]) -> str:
