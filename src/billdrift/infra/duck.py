@@ -36,3 +36,8 @@ def connect(**settings: Any) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:", config=config)
     con.execute("SET enable_progress_bar = false")
     return con
+
+
+def sql_string(text: str) -> str:
+    """A SQL string literal for `text` (standard quoting: ``'`` doubled)."""
+    return "'" + text.replace("'", "''") + "'"

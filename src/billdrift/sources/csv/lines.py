@@ -26,6 +26,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from billdrift.infra.duck import sql_string
 from billdrift.infra.ordinals import ordinals
 from billdrift.sources.csv.dialect import Header
 from billdrift.sources.csv.plain import Layout
@@ -102,7 +103,7 @@ def source_refs(
 ) -> pa.ChunkedArray:
     """``"<name>:line N"`` for each of `count` good rows, built in DuckDB (several
     times faster than Arrow's string kernels)."""
-    prefix = "'" + f"{name}:line ".replace("'", "''") + "'"
+    prefix = sql_string(f"{name}:line ")
     if len(lines.starts) == 1:
         query = f"SELECT {prefix} || (range + {lines.offsets[0]}) AS ref FROM range({count})"
         return con.sql(query).to_arrow_table().column("ref")

@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 
 from billdrift.errors import SourceError
 from billdrift.infra import duck
+from billdrift.infra.duck import sql_string
 from billdrift.sources.csv.dialect import Header
 from billdrift.sources.csv.encoding import utf8_file
 from billdrift.sources.csv.endings import PROBE_BYTES, cr_only, lf_only_copy, stray_return_message
@@ -157,15 +158,11 @@ def _duckdb_scan(readable: Path, header: Header, columns: Sequence[int], rejects
     types = ", ".join(f"'c{index}': 'VARCHAR'" for index in range(len(header.names)))
     return (
         f"SELECT {', '.join(f'c{index}' for index in columns)} "
-        f"FROM read_csv({_literal(str(readable))}, columns={{{types}}}, header=true, "
-        f"auto_detect=false, delim={_literal(header.delimiter)}, quote='\"', escape='\"', "
+        f"FROM read_csv({sql_string(str(readable))}, columns={{{types}}}, header=true, "
+        f"auto_detect=false, delim={sql_string(header.delimiter)}, quote='\"', escape='\"', "
         "strict_mode=true, null_padding=false, store_rejects=true, "
-        f"rejects_table={_literal(rejects)}, rejects_scan={_literal(rejects + '_scan')})"
+        f"rejects_table={sql_string(rejects)}, rejects_scan={sql_string(rejects + '_scan')})"
     )
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def in_record_order(table: pa.Table, key: str, ordinal: pa.Array) -> pa.Table:
