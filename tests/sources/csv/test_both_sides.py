@@ -209,3 +209,12 @@ def test_a_stray_carriage_return_names_its_line(tmp_path: Path, side: str) -> No
 def test_glob_characters_in_the_file_name(tmp_path: Path, side: str) -> None:
     path = _write(tmp_path, "id,customer_id,note,status\nr1,cus_1,x,active\n", "export[1]*.csv")
     assert _read(side, path).rows == [("r1", "cus_1", "export[1]*.csv:line 2")]
+
+
+@EACH_SIDE
+def test_a_name_with_glob_characters_never_reads_another_file(tmp_path: Path, side: str) -> None:
+    """`subs[12].csv` once read `subs1.csv` when that existed (issue 13): the name went
+    to DuckDB as a pattern. Quotes send the file down the DuckDB path."""
+    _write(tmp_path, 'id,customer_id,note,status\n"zz","cus_9","decoy",active\n', "subs1.csv")
+    path = _write(tmp_path, 'id,customer_id,note,status\n"r1","cus_1","x",active\n', "subs[12].csv")
+    assert _read(side, path).rows == [("r1", "cus_1", "subs[12].csv:line 2")]
