@@ -25,6 +25,7 @@ import orjson
 
 from billdrift.infra.api.ratelimit import RateLimiter
 from billdrift.infra.retry import RetryPolicy, retry_after
+from billdrift.infra.secrets import scrub
 
 if TYPE_CHECKING:
     import httpx
@@ -126,7 +127,9 @@ class ApiClient:
 
     # ------------------------------------------------------------------ helpers
     def scrub(self, text: str) -> str:
-        return text.replace(self.secret, "***") if self.secret else text
+        """`text` without the key, in any spelling (an HTTP library quotes a header as
+        a bytes repr, escapes and all)."""
+        return scrub(text, (self.secret,))
 
     def _count(self, requests: int = 0, retries: int = 0, rate_limited: int = 0) -> None:
         with self._lock:

@@ -25,6 +25,7 @@ from email.utils import formatdate, make_msgid
 from typing import Self
 
 from billdrift.infra.retry import RetryPolicy
+from billdrift.infra.secrets import basic_credentials
 from billdrift.outputs.alerts.delivery import Attempt, deliver
 from billdrift.outputs.alerts.interface import Alert, AlertSink, Delivery, secret_from_env
 from billdrift.outputs.alerts.settings import TIERS, AlertSettings, Tier
@@ -72,7 +73,9 @@ class EmailSink(AlertSink):
             raise ValueError("alerts.email is not configured")
         password = None
         if mail.password_env is not None:
-            password = secret_from_env(environ, mail.password_env, "alerts.email.password_env")
+            password = secret_from_env(
+                environ, mail.password_env, "alerts.email.password_env", spaces=True
+            )
         return cls(
             mail.host,
             mail.from_address,
@@ -93,7 +96,11 @@ class EmailSink(AlertSink):
         return f"email ({self.host}:{self.port} to {len(self.to)} recipient{plural})"
 
     def secrets(self) -> tuple[str, ...]:
-        return (self._password,) if self._password else ()
+        """The password, and the base64 forms AUTH PLAIN and LOGIN send it in (a server
+        may quote what it was sent back in its reply)."""
+        if not self._password:
+            return ()
+        return (self._password, *basic_credentials(self.username or "", self._password))
 
     def message(self, alert: Alert) -> EmailMessage:
         """The message as it will be sent (also what tests inspect)."""
