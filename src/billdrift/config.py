@@ -220,7 +220,7 @@ class StripeApiConfig(_Strict):
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     #: Keep a snapshot and ask the Events API only for what changed since (see README).
     incremental: bool = True
-    #: Where snapshots live; default: $XDG_CACHE_HOME/billdrift (~/.cache/billdrift).
+    #: Where snapshots live (kept private: 0700); default: $XDG_CACHE_HOME/billdrift.
     snapshot_dir: str | None = None
     #: Also read each customer's active entitlements (features and lookup keys).
     entitlements: bool = False
