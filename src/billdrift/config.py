@@ -216,9 +216,11 @@ class StripeApiConfig(_Strict):
     concurrency: int | None = Field(default=None, ge=1, le=64)
     #: Retries of a request that failed with 429, 5xx or a network error (with backoff).
     retries: int = Field(default=6, ge=0, le=20)
+    #: The longest one request may take, connect to last byte (a slow peer cannot hold a run).
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     #: Keep a snapshot and ask the Events API only for what changed since (see README).
     incremental: bool = True
-    #: Where snapshots live; default: $XDG_CACHE_HOME/billdrift (~/.cache/billdrift).
+    #: Where snapshots live (kept private: 0700); default: $XDG_CACHE_HOME/billdrift.
     snapshot_dir: str | None = None
     #: Also read each customer's active entitlements (features and lookup keys).
     entitlements: bool = False
@@ -233,6 +235,7 @@ class PaddleApiConfig(_Strict):
     api_base: str | None = None
     max_requests_per_second: float = Field(default=10.0, gt=0)
     retries: int = Field(default=6, ge=0, le=20)
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
 
 class BillingConfig(_Strict):

@@ -7,6 +7,7 @@ shared rate limiter, retries and error decoding. Nothing is mocked in-process.
 * :mod:`tests.fakes.stripe_fake`: our Stripe API fake (``FakeStripe``);
 * :mod:`tests.fakes.paddle_fake`: a Paddle Billing API fake (``FakePaddle``);
 * :mod:`tests.fakes.localstripe_server`: the third-party localstripe, in-process;
+* :mod:`tests.fakes.trickle`: a peer answering one byte a second (client deadlines);
 * :mod:`tests.fakes.fixtures`: pytest fixtures for all three.
 
 This module holds :class:`FakeApiServer`, the part both fakes share: a threaded

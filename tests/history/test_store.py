@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
 
 import pytest
@@ -130,6 +132,18 @@ def test_the_sqlite_file_is_private_to_its_owner(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite"
     open_store(path).close()
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_the_directories_created_for_the_sqlite_file_are_private_too(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    before = os.umask(0o022)
+    try:
+        open_store(tmp_path / ".billdrift" / "runs" / "history.sqlite").close()
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE((tmp_path / ".billdrift").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / ".billdrift" / "runs").stat().st_mode) == 0o700
+    assert stat.S_IMODE(tmp_path.stat().st_mode) == 0o755  # the user's, left alone
 
 
 def test_a_file_that_is_not_sqlite_is_refused(tmp_path: Path) -> None:

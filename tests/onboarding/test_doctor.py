@@ -511,6 +511,19 @@ def test_provider_keys_are_named_never_shown(
     assert SECRET not in json.dumps(report)
 
 
+def test_a_provider_key_check_would_refuse_fails_and_is_never_shown(
+    app_csv: Path, billing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STRIPE_API_KEY", f"sk_test_{SECRET}\nsk_test_{SECRET}")
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
+    monkeypatch.delenv("PADDLE_API_KEY", raising=False)
+    code, report, _ = run_json("--app", str(app_csv), "--billing", str(billing))
+    assert code == 2
+    check = by_name(report)["env STRIPE_API_KEY"]
+    assert check["status"] == "fail" and "holds a line break" in check["detail"]
+    assert SECRET not in json.dumps(report)
+
+
 @pytest.mark.parametrize(
     ("type_name", "kind"),
     [

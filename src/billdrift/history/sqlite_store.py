@@ -33,6 +33,7 @@ from billdrift.history.store import (
     HistoryLockedError,
     HistoryMissingError,
 )
+from billdrift.infra.private import make_dirs
 
 
 def _text(value: datetime) -> str:
@@ -82,7 +83,7 @@ class SqliteStore(SqlStore):
 
     def _create_file(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(self.path.parent)  # what it creates, 0700 like the file
             descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             os.close(descriptor)
         except FileExistsError:

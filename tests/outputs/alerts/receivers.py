@@ -2,15 +2,21 @@
 
 The HTTP receiver answers from a script (500 then 200, 429 with Retry-After...)
 and, given a secret, verifies the webhook signature exactly as a receiver in
-production would: on the raw body, before parsing, with a timestamp tolerance.
+production would: on the raw body, before parsing, with a timestamp tolerance,
+refusing a delivery id it already accepted. It verifies with the standard
+library (hmac, hashlib) from the documented scheme, not with billdrift's own
+``verify_signature``: a bug shared by signer and verifier would pass unseen.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import socket
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,7 +26,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from billdrift.outputs.alerts.webhook import SIGNATURE_HEADER, verify_signature
+SIGNATURE_HEADER = "Billdrift-Signature"
 
 
 @dataclass
@@ -44,7 +50,8 @@ class HttpReceiver:
     """A POST endpoint on 127.0.0.1 that records requests and replies from `script`.
 
     Once the script runs out, every request gets 200 "ok". With `secret` set, a
-    request whose signature does not verify gets 400 and is counted in `rejected`.
+    request whose signature does not verify, or that repeats the delivery id of an
+    accepted one, gets 400 and is counted in `rejected`.
     """
 
     def __init__(self, secret: str | None = None, tolerance: int = 300) -> None:
@@ -53,7 +60,9 @@ class HttpReceiver:
         self.requests: list[Received] = []
         self.accepted: list[Received] = []
         self.rejected: list[Received] = []
+        self.replayed: list[Received] = []
         self.script: list[Reply] = []
+        self._processed: set[str] = set()
         self._lock = threading.Lock()
         receiver = self
 
@@ -81,18 +90,39 @@ class HttpReceiver:
     def _reply(self, received: Received) -> Reply:
         with self._lock:
             self.requests.append(received)
-            if self.secret is not None and not verify_signature(
-                self.secret,
-                received.headers.get(SIGNATURE_HEADER),
-                received.body,
-                tolerance=self.tolerance,
-            ):
-                self.rejected.append(received)
-                return Reply(400, b"signature verification failed")
+            delivery_id = None
+            if self.secret is not None:
+                if not self._verified(received):
+                    self.rejected.append(received)
+                    return Reply(400, b"signature verification failed")
+                delivery_id = received.json()["delivery_id"]
+                if delivery_id in self._processed:
+                    self.rejected.append(received)
+                    self.replayed.append(received)
+                    return Reply(400, b"delivery already processed")
             reply = self.script.pop(0) if self.script else Reply()
             if 200 <= reply.status < 300:
                 self.accepted.append(received)
+                if delivery_id is not None:
+                    self._processed.add(delivery_id)
             return reply
+
+    def _verified(self, received: Received) -> bool:
+        """The documented scheme, by the standard library alone: v1 is
+        HMAC-SHA256(secret, "<t>.<raw body>"), t within the tolerance."""
+        assert self.secret is not None
+        fields = [
+            part.partition("=") for part in received.headers.get(SIGNATURE_HEADER, "").split(",")
+        ]
+        stamps = [value for key, _, value in fields if key == "t"]
+        signatures = [value for key, _, value in fields if key == "v1"]
+        if len(stamps) != 1 or not stamps[0].isdigit() or not signatures:
+            return False
+        if abs(time.time() - int(stamps[0])) > self.tolerance:
+            return False
+        signed = stamps[0].encode() + b"." + received.body
+        expected = hmac.new(self.secret.encode(), signed, hashlib.sha256).hexdigest()
+        return any(hmac.compare_digest(expected, signature) for signature in signatures)
 
     def url(self, path: str = "/hook") -> str:
         host, port = self._server.server_address[:2]

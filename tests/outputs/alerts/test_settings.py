@@ -139,6 +139,40 @@ def test_a_missing_secret_is_a_config_error_naming_the_variable(
     assert variable in str(raised.value) and str(raised.value).startswith("alerts.")
 
 
+@pytest.mark.parametrize(
+    ("table", "variable", "value"),
+    [
+        ({"slack": {}}, "SLACK_WEBHOOK_URL", "https://hooks.slack.com/T0/B0/Zq1\nZq2"),
+        ({"webhook": {"url": "https://a.example/h"}}, "BILLDRIFT_WEBHOOK_SECRET", "Zq1 Zq2"),
+        ({"webhook": {"url": "https://a.example/h"}}, "BILLDRIFT_WEBHOOK_SECRET", "Zq1\x1bZq2"),
+        ({"webhook": {"url_env": "HOOK_URL"}}, "HOOK_URL", "https://a.example/Zq1\tZq2"),
+        (
+            {"email": {"host": "h", "from": "a@b.c", "to": "d@e.f", "username": "u",
+                       "password_env": "SMTP_PASSWORD"}},
+            "SMTP_PASSWORD",
+            "Zq1\nZq2",
+        ),
+    ],
+)  # fmt: skip
+def test_a_secret_with_a_line_break_or_control_character_is_refused_by_its_variable(
+    table: dict[str, Any], variable: str, value: str
+) -> None:
+    settings = AlertSettings.from_mapping(table)
+    with pytest.raises(ConfigError) as raised:
+        sinks_from_config(settings, environ={**ENV, variable: value})
+    message = str(raised.value)
+    assert f"environment variable {variable} holds" in message, message
+    assert "Zq1" not in message and "Zq2" not in message
+
+
+def test_an_smtp_password_may_hold_spaces() -> None:
+    table = {"email": {"host": "h", "from": "a@b.c", "to": "d@e.f", "username": "u",
+                       "password_env": "SMTP_PASSWORD"}}  # fmt: skip
+    settings = AlertSettings.from_mapping(table)
+    (sink,) = sinks_from_config(settings, environ={"SMTP_PASSWORD": "correct horse battery"})
+    assert isinstance(sink, EmailSink) and "correct horse battery" in sink.secrets()
+
+
 def test_a_slack_url_that_is_not_a_url_is_rejected_without_echoing_it() -> None:
     settings = AlertSettings.from_mapping({"slack": {}})
     with pytest.raises(ConfigError) as raised:

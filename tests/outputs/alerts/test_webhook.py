@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 
 import httpx
 import jsonschema
+import orjson
 import pytest
 
 from billdrift.outputs.alerts import compose_alerts, verify_signature
@@ -80,8 +83,32 @@ def test_the_receiver_rejects_a_tampered_body(signed_receiver: HttpReceiver) -> 
     headers = {SIGNATURE_HEADER: original.headers[SIGNATURE_HEADER]}
     response = httpx.post(signed_receiver.url(), content=tampered, headers=headers)
     assert response.status_code == 400 and len(signed_receiver.rejected) == 1
-    # The untouched body with the same header still verifies (within the tolerance).
-    assert httpx.post(signed_receiver.url(), content=original.body, headers=headers).is_success
+    assert not signed_receiver.replayed
+
+
+def test_a_captured_delivery_replayed_within_the_tolerance_is_refused(
+    signed_receiver: HttpReceiver,
+) -> None:
+    """The signature still verifies seconds later; the signed delivery id gives it away."""
+    assert WebhookSink(signed_receiver.url(), SECRET).send(alerts()[0]).ok
+    (original,) = signed_receiver.accepted
+    headers = {SIGNATURE_HEADER: original.headers[SIGNATURE_HEADER]}
+    response = httpx.post(signed_receiver.url(), content=original.body, headers=headers)
+    assert response.status_code == 400 and signed_receiver.replayed
+    assert len(signed_receiver.accepted) == 1
+
+
+def test_the_delivery_id_is_in_the_signed_body_and_cannot_be_swapped(
+    signed_receiver: HttpReceiver,
+) -> None:
+    assert WebhookSink(signed_receiver.url(), SECRET).send(alerts()[0]).ok
+    (original,) = signed_receiver.accepted
+    delivery_id = original.json()["delivery_id"]
+    assert delivery_id == original.headers[DELIVERY_HEADER] and len(delivery_id) == 32
+    fresh = original.body.replace(delivery_id.encode(), b"0" * 32)
+    headers = {SIGNATURE_HEADER: original.headers[SIGNATURE_HEADER]}
+    response = httpx.post(signed_receiver.url(), content=fresh, headers=headers)
+    assert response.status_code == 400 and not signed_receiver.replayed  # a bad signature
 
 
 def test_a_wrong_secret_is_rejected_and_not_retried(
@@ -118,6 +145,7 @@ def test_retries_reuse_the_delivery_id_and_sign_afresh(
     delivery = sink.send(alerts()[0])
     assert delivery.ok and delivery.attempts == 3
     ids = {r.headers[DELIVERY_HEADER] for r in signed_receiver.requests}
+    ids |= {r.json()["delivery_id"] for r in signed_receiver.requests}
     assert len(ids) == 1 and len(ids.pop()) == 32
     stamps = [r.headers[SIGNATURE_HEADER].split(",")[0] for r in signed_receiver.requests]
     assert stamps == ["t=1900000000", "t=1900000100", "t=1900000200"]
@@ -166,11 +194,48 @@ def test_verify_signature() -> None:
     assert verify_signature(SECRET, rotated, body, now=now)
 
 
+def test_verify_signature_refuses_a_delivery_id_seen_before() -> None:
+    delivery_id = "4f" * 16
+    body = orjson.dumps({"schema": "billdrift.alert/v1", "delivery_id": delivery_id})
+    now = 1_900_000_000
+    header = sign(SECRET, body, now)
+    processed: set[str] = set()
+    assert verify_signature(SECRET, header, body, now=now, seen=processed.__contains__)
+    processed.add(delivery_id)  # the receiver handled it
+    assert not verify_signature(SECRET, header, body, now=now + 5, seen=processed.__contains__)
+    assert verify_signature(SECRET, header, body, now=now + 5)  # without `seen`: authentic
+    # A body without a delivery id cannot be checked for replays, so it is refused.
+    bare = b'{"schema":"billdrift.alert/v1"}'
+    assert not verify_signature(
+        SECRET, sign(SECRET, bare, now), bare, now=now, seen=lambda _: False
+    )
+    # `seen` is asked only about authentic deliveries.
+    asked: list[str] = []
+    forged = sign("whsec_other", body, now)
+    assert not verify_signature(
+        SECRET, forged, body, now=now, seen=lambda i: asked.append(i) or False
+    )
+    assert asked == []
+
+
+def test_the_signature_matches_a_fixed_vector_computed_by_the_standard_library() -> None:
+    """The documented scheme, independently: v1 = HMAC-SHA256(secret, "{t}.{raw body}")."""
+    secret = "whsec_fixed_vector_3f9a"
+    timestamp = 1_700_000_000
+    body = b'{"schema":"billdrift.alert/v1","delivery_id":"0123456789abcdef0123456789abcdef"}'
+    expected = hmac.new(secret.encode("utf-8"), b"1700000000." + body, hashlib.sha256).hexdigest()
+    # The same digest from `openssl dgst -sha256 -hmac`, pinned: the scheme must not drift.
+    assert expected == "f0b0dce2efa6095815430af01e01f6933d9605b1e2024668d171c97140789386"
+    assert sign(secret, body, timestamp) == f"t=1700000000,v1={expected}"
+    assert verify_signature(secret, f"t=1700000000,v1={expected}", body, now=timestamp)
+
+
 @pytest.mark.parametrize("tier", [0, 1])
 def test_payload_is_the_documented_shape(tier: int) -> None:
-    payload = webhook_payload(alerts()[tier])
+    payload = webhook_payload(alerts()[tier], "ab" * 16)
     assert list(payload) == [
         "schema",
+        "delivery_id",
         "tier",
         "headline",
         "verdict",

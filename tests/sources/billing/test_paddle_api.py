@@ -99,6 +99,16 @@ def test_sandbox_and_live_keys_choose_the_base_url() -> None:
     assert not PaddleKey("pdl_live_apikey_x", "K").sandbox
 
 
+@pytest.mark.parametrize("key", ["pdl_sdbx_apikey_01Abc\r\n01Def", "pdl_sdbx_apikey_01Abc\t01Def"])
+def test_a_key_with_a_line_break_or_tab_is_refused_by_its_variable(
+    fake_paddle: FakePaddle, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    with pytest.raises(ConfigError, match="environment variable PADDLE_API_KEY holds") as caught:
+        read(fake_paddle, monkeypatch, key=key, retries=0)
+    assert "01Abc" not in str(caught.value) and "01Def" not in str(caught.value)
+    assert fake_paddle.stats().requests == 0
+
+
 def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PADDLE_API_KEY", raising=False)
     with pytest.raises(ConfigError, match="PADDLE_API_KEY"):

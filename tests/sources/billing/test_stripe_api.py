@@ -181,6 +181,29 @@ def test_missing_key_names_the_variables(
         open_billing("stripe", options(fake_stripe, tmp_path)).read()
 
 
+@pytest.mark.parametrize(
+    "key",
+    ["sk_test_51Abc\nsk_test_51Def", "sk_test_51Abc sk_test_51Def", "sk_test_51Abc\x0751Def",
+     "sk_test_51Abc\u200b51Def", "sk_test_51Abc\u201951Def"],
+)  # fmt: skip
+def test_a_key_with_whitespace_or_control_characters_is_refused_by_its_variable(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str
+) -> None:
+    """Sent as it is, the HTTP library refuses the header and quotes it, escaped."""
+    with pytest.raises(ConfigError, match="environment variable STRIPE_API_KEY holds") as caught:
+        read(fake_stripe, tmp_path, monkeypatch, key=key, retries=0)
+    assert "51Abc" not in str(caught.value) and "51Def" not in str(caught.value)
+    assert fake_stripe.stats().requests == 0
+
+
+def test_a_key_with_a_trailing_newline_is_trimmed(
+    fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_stripe.populate(3, seed=1, now=NOW)
+    data = read(fake_stripe, tmp_path, monkeypatch, key=f" {FakeStripe.DEFAULT_KEY}\n")
+    assert len(ids(data)) == 3
+
+
 def test_live_keys_are_told_apart_from_test_keys() -> None:
     from billdrift.sources.billing.stripe_key import StripeKey
 

@@ -7,6 +7,9 @@
   to (Stripe's ``Stripe-Should-Retry: false``); other 4xx are final.
 * Retrying itself (how many, how long) is the shared
   :class:`~billdrift.infra.retry.RetryPolicy`; this client only judges responses.
+* Every request ends by a deadline (``timeout``, connect to last byte: see
+  :mod:`billdrift.infra.http`), so a server trickling its answer cannot hold a
+  fetch; a request over it counts as a network failure (retried, then an error).
 * Errors carry the HTTP status and the provider's error code and message, and
   never the API key (it is scrubbed from any text that leaves).
 
@@ -25,6 +28,7 @@ import orjson
 
 from billdrift.infra.api.ratelimit import RateLimiter
 from billdrift.infra.retry import RetryPolicy, retry_after
+from billdrift.infra.secrets import scrub
 
 if TYPE_CHECKING:
     import httpx
@@ -71,19 +75,27 @@ class ApiClient:
         secret: str = "",
         retry: RetryPolicy = API_RETRY,
         timeout: float = 30.0,
+        timeout_key: str = "",
         error_message: Callable[[Any], tuple[str | None, str | None]] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.limiter = limiter
         self.secret = secret
         self.retry = retry
+        #: Seconds one request may take in all, and the setting that says so (for errors).
+        self.timeout = timeout
+        self.timeout_key = timeout_key
         self.counters = Counters()
         self._lock = threading.Lock()
         self._error_message = error_message or _generic_error
         import httpx  # here: runs that read no provider API do not pay for importing it
 
+        from billdrift.infra.http import Client, DeadlineExceeded, deadline
+
         self._httpx = httpx
-        self._http = httpx.Client(
+        self._deadline = deadline
+        self._over_deadline = DeadlineExceeded
+        self._http = Client(
             base_url=self.base_url,
             headers=dict(headers),
             timeout=timeout,
@@ -104,10 +116,11 @@ class ApiClient:
         )
         outcome = tried.outcome
         if isinstance(outcome, self._httpx.HTTPError):
-            raise ApiError(
-                self.scrub(f"GET {path} failed after {tried.attempts} attempts: {outcome}"),
-                path=path,
-            )
+            attempts = f"{tried.attempts} attempt{'s' if tried.attempts > 1 else ''}"
+            detail = str(outcome) or type(outcome).__name__
+            if self.timeout_key and isinstance(outcome, self._over_deadline):
+                detail += f"; {self.timeout_key} sets it"
+            raise ApiError(self.scrub(f"GET {path} failed after {attempts}: {detail}"), path=path)
         if outcome.status_code < 400:
             try:
                 return orjson.loads(outcome.content)
@@ -120,13 +133,16 @@ class ApiClient:
         self.limiter.acquire()
         self._count(requests=1)
         try:
-            return self._http.get(path, params=params)  # type: ignore[arg-type]
+            with self._deadline(self.timeout):
+                return self._http.get(path, params=params)  # type: ignore[arg-type]
         except self._httpx.HTTPError as error:
             return error
 
     # ------------------------------------------------------------------ helpers
     def scrub(self, text: str) -> str:
-        return text.replace(self.secret, "***") if self.secret else text
+        """`text` without the key, in any spelling (an HTTP library quotes a header as
+        a bytes repr, escapes and all)."""
+        return scrub(text, (self.secret,))
 
     def _count(self, requests: int = 0, retries: int = 0, rate_limited: int = 0) -> None:
         with self._lock:

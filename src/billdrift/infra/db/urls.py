@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from billdrift.errors import ConfigError
 
@@ -73,9 +73,9 @@ class DatabaseUrl:
         if self.raw:
             text = text.replace(self.raw, self.redacted)
         if self.password:
-            for secret in {self.password, quote(self.password, safe=""), quote(self.password)}:
-                if secret:
-                    text = text.replace(secret, REDACTED)
+            from billdrift.infra.secrets import scrub  # only on the error path
+
+            text = scrub(text, (self.password,))
         return text
 
     def __str__(self) -> str:

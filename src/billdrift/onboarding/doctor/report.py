@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 
 from billdrift.errors import EXIT_DRIFT, EXIT_ERROR, EXIT_PASS, BilldriftError
 from billdrift.infra.db.urls import DatabaseUrl, scrub_urls
+from billdrift.infra.secrets import scrub
 
 Status = Literal["ok", "warn", "fail"]
 STATUS_ORDER: Final[dict[str, int]] = {"ok": 0, "warn": 1, "fail": 2}
@@ -97,10 +98,8 @@ class Collector:
             return None
         for url in self.urls:
             text = url.scrub(text)
-        for key in PROVIDER_KEYS:
-            value = os.environ.get(key, "").strip()
-            if len(value) >= 8:
-                text = text.replace(value, "***")
+        keys = [os.environ.get(key, "").strip() for key in PROVIDER_KEYS]
+        text = scrub(text, [key for key in keys if len(key) >= 8])
         return scrub_urls(text)
 
     def report(self) -> DoctorReport:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from billdrift.config import AppConfig, Config, load_config
 from billdrift.errors import ConfigError
+from billdrift.infra.api.keys import key_from_env
 from billdrift.infra.db.urls import ENV_PREFIX, is_database_url, resolve
 from billdrift.onboarding.doctor.billing import without_kind
 from billdrift.onboarding.doctor.report import PROVIDER_KEYS, Collector, fail, ok, warn
@@ -83,6 +84,11 @@ def environment_checks(run: Collector, options: AppConfig, sources: Sequence[str
         run.urls.append(url)
         run.add(ok(check, f"{name} is set (a {url.dialect} URL, used by {where})"))
     states = [f"{key} {'set' if os.environ.get(key) else 'not set'}" for key in PROVIDER_KEYS]
+    for key in PROVIDER_KEYS:
+        try:
+            key_from_env((key,))
+        except ConfigError as error:  # what `check` would refuse, said now
+            run.add(fail(f"env {key}", str(error), f"export {key}=... with the key alone"))
     files = bool(sources) and all(not is_database_url(without_kind(s)) for s in sources)
     needed = " (not needed: billing is read from files)" if files else ""
     run.add(ok("provider keys", f"{', '.join(states)}{needed}"))

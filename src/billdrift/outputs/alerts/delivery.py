@@ -78,7 +78,8 @@ def deliver(
         return Delivery(sink.name, True, tried.attempts, outcome.status, outcome.error, alert.tier)
     error = outcome.error or "failed"
     if tried.gave_up == "retries":
-        error = f"{error} (gave up after {tried.attempts} attempts)"
+        plural = "s" if tried.attempts > 1 else ""
+        error = f"{error} (gave up after {tried.attempts} attempt{plural})"
     elif tried.gave_up == "wait":
         error = (
             f"{error} (the server asked to wait {tried.wait:.0f} s, more than the "
@@ -96,16 +97,25 @@ def post(
 ) -> Attempt:
     """POST once and classify the answer: 2xx ok; 429/5xx/network retryable; else final.
 
+    `timeout` bounds the whole attempt, connect to the last byte of the answer (see
+    :mod:`billdrift.infra.http`): a receiver trickling its answer fails the attempt.
     Redirects are not followed: a webhook that moved should be reconfigured, and
     following one would resend a signed body to a host nobody configured.
     """
     import httpx  # here: a run that sends no alert does not pay for importing it
 
+    from billdrift.infra.http import Client, DeadlineExceeded, deadline
+
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, transport=transport) as client:
+        with (
+            Client(timeout=timeout, follow_redirects=False, transport=transport) as client,
+            deadline(timeout),
+        ):
             response = client.post(url, content=content, headers=dict(headers))
     except httpx.InvalidURL:
         return Attempt(ok=False, error="invalid URL")
+    except DeadlineExceeded as exc:
+        return Attempt(ok=False, error=f"{exc}; alerts.timeout_seconds sets it", retryable=True)
     except httpx.HTTPError as exc:
         reason = str(exc) or "no detail"
         return Attempt(ok=False, error=f"{type(exc).__name__}: {reason}", retryable=True)

@@ -9,6 +9,10 @@ is TLS from the first byte. Certificates are verified against the system's
 trust store. The password comes from the environment variable named by
 ``password_env`` and is scrubbed from every error.
 
+Deadline: ``alerts.timeout_seconds`` bounds each socket wait and, through a
+watchdog that shuts the socket down when it passes, the whole attempt, so a
+server sending its replies one byte a second cannot hold the run.
+
 Retries: connection failures and SMTP 4xx replies (greylisting, "try again
 later") are retried; 5xx replies (bad recipient, authentication refused) are
 final, since retrying them only delays the error.
@@ -22,9 +26,11 @@ import textwrap
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Self
+from typing import Any, Self
 
 from billdrift.infra.retry import RetryPolicy
+from billdrift.infra.secrets import basic_credentials
+from billdrift.infra.watchdog import shut, watchdog
 from billdrift.outputs.alerts.delivery import Attempt, deliver
 from billdrift.outputs.alerts.interface import Alert, AlertSink, Delivery, secret_from_env
 from billdrift.outputs.alerts.settings import TIERS, AlertSettings, Tier
@@ -72,7 +78,9 @@ class EmailSink(AlertSink):
             raise ValueError("alerts.email is not configured")
         password = None
         if mail.password_env is not None:
-            password = secret_from_env(environ, mail.password_env, "alerts.email.password_env")
+            password = secret_from_env(
+                environ, mail.password_env, "alerts.email.password_env", spaces=True
+            )
         return cls(
             mail.host,
             mail.from_address,
@@ -93,7 +101,11 @@ class EmailSink(AlertSink):
         return f"email ({self.host}:{self.port} to {len(self.to)} recipient{plural})"
 
     def secrets(self) -> tuple[str, ...]:
-        return (self._password,) if self._password else ()
+        """The password, and the base64 forms AUTH PLAIN and LOGIN send it in (a server
+        may quote what it was sent back in its reply)."""
+        if not self._password:
+            return ()
+        return (self._password, *basic_credentials(self.username or "", self._password))
 
     def message(self, alert: Alert) -> EmailMessage:
         """The message as it will be sent (also what tests inspect)."""
@@ -112,14 +124,33 @@ class EmailSink(AlertSink):
         return deliver(self, alert, lambda: self._attempt(message), self.retry)
 
     def _attempt(self, message: EmailMessage) -> Attempt:
+        """One conversation, ended by the watchdog if it outlasts the timeout (each
+        socket wait is bounded by it too)."""
         context = self._ssl_context or ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.use_ssl:
+            smtp = _SmtpSsl(timeout=self.timeout, context=context)
+        else:
+            smtp = _Smtp(timeout=self.timeout)
+        with watchdog(self.timeout, lambda: shut(smtp.sock)) as watch:
+            attempt = self._converse(smtp, context, message)
+        if watch.fired and not attempt.ok:
+            return Attempt(
+                ok=False,
+                error=f"the SMTP server did not finish within {self.timeout:g} s (the deadline "
+                "for one attempt; alerts.timeout_seconds sets it)",
+                retryable=True,
+            )
+        return attempt
+
+    def _converse(
+        self, smtp: smtplib.SMTP, context: ssl.SSLContext, message: EmailMessage
+    ) -> Attempt:
         try:
-            smtp: smtplib.SMTP
-            if self.use_ssl:
-                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
-            else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             with smtp:
+                code, banner = smtp.connect(self.host, self.port)
+                if code != 220:
+                    raise smtplib.SMTPConnectError(code, banner)
                 if self.starttls and not self.use_ssl:
                     smtp.starttls(context=context)
                 if self.username:
@@ -154,6 +185,22 @@ class EmailSink(AlertSink):
                 ok=True, status=250, error=f"refused by the server: {', '.join(sorted(refused))}"
             )
         return Attempt(ok=True, status=250)
+
+
+class _Smtp(smtplib.SMTP):
+    """An SMTP client made before it connects, so the watchdog holds it from the first
+    byte (the constructor given a host would connect and read the banner unwatched)."""
+
+    def connect(
+        self, host: str = "localhost", port: int = 0, source_address: Any = None
+    ) -> tuple[int, bytes]:
+        # What the constructor sets when it connects: TLS checks the certificate against it.
+        self._host = host
+        return super().connect(host, port, source_address)
+
+
+class _SmtpSsl(_Smtp, smtplib.SMTP_SSL):
+    """:class:`_Smtp` over implicit TLS (port 465)."""
 
 
 def email_text(alert: Alert) -> str:

@@ -19,6 +19,7 @@ from typing import ClassVar, Literal, Self
 from billdrift.config import is_http_url
 from billdrift.core.model import Exposure, Kind, Severity, Verdict
 from billdrift.errors import ConfigError
+from billdrift.infra.secrets import check_secret_text, scrub
 from billdrift.outputs.alerts.settings import TIERS, AlertSettings, Tier
 
 #: How a finding came to be alerted: first seen, seen again after it had been
@@ -154,20 +155,27 @@ class AlertSink(ABC):
         return ()
 
     def scrub(self, text: str) -> str:
-        """`text` with every secret of this sink replaced by '***'."""
-        for secret in sorted((s for s in self.secrets() if s), key=len, reverse=True):
-            text = text.replace(secret, "***")
-        return text
+        """`text` with every secret of this sink replaced by '***', in every spelling
+        (raw, escaped, URL-quoted: see :func:`billdrift.infra.secrets.spellings`)."""
+        return scrub(text, self.secrets())
 
 
-def secret_from_env(environ: Mapping[str, str], variable: str, key: str) -> str:
-    """The value of `variable`, or a ConfigError naming `key` and the variable only."""
+def secret_from_env(
+    environ: Mapping[str, str], variable: str, key: str, *, spaces: bool = False
+) -> str:
+    """The value of `variable` (trimmed), or a ConfigError naming `key` and the variable
+    only: when it is unset, or holds a control character or (unless `spaces`, for a
+    password) whitespace, which no URL or shared secret holds but a bad paste does."""
     value = environ.get(variable, "").strip()
     if not value:
         raise ConfigError(
             f"{key}: the environment variable {variable} is not set (it holds a secret, so "
             "it is read from the environment, never from the config file)"
         )
+    try:
+        check_secret_text(value, variable, "the secret", spaces=spaces)
+    except ConfigError as error:
+        raise ConfigError(f"{key}: {error}") from None
     return value
 
 

@@ -18,7 +18,7 @@ Example::
     alert_on = "new"          # urgent | new | all | never
     retries = 3               # retries of a failed delivery (so 4 attempts at most)
     backoff_seconds = 1.0     # first retry wait; doubles each time (jittered)
-    timeout_seconds = 10.0    # per attempt
+    timeout_seconds = 10.0    # the longest one attempt may take, connect to last byte
     max_findings = 10         # findings listed in one alert
     report_link = "https://ci.example.com/billdrift/latest.html"  # optional
 

@@ -4,6 +4,7 @@ Body (``schema: "billdrift.alert/v1"``; fields are only ever added within v1)::
 
     {
       "schema": "billdrift.alert/v1",
+      "delivery_id": "5f0c…",                           # 32 hex digits, unique per alert
       "tier": "urgent" | "review",
       "headline": "3 paying customers locked out",
       "verdict": "PASS" | "WARN" | "FAIL" | "ERROR",
@@ -23,12 +24,16 @@ Body (``schema: "billdrift.alert/v1"``; fields are only ever added within v1)::
 :data:`ALERT_SCHEMA_V1` is the same shape as a JSON Schema. Ids and emails are
 masked; the raw evidence is not sent (the full report has it).
 
-Headers: ``Content-Type: application/json``, ``Billdrift-Delivery`` (a random
-id, the same on every retry of one alert: receivers deduplicate on it, since
-delivery is at-least-once) and ``Billdrift-Signature: t=<unix time>,v1=<hex>``,
-where ``<hex>`` is HMAC-SHA256 of ``"<t>.<raw body>"`` keyed with the shared
-secret (the env var named by ``alerts.webhook.secret_env``). Each attempt is
-signed afresh, so a retry carries a current timestamp.
+``delivery_id`` is a random id, the same on every retry of one alert: delivery
+is at-least-once, so receivers deduplicate on it. It is inside the body, so the
+signature covers it; the ``Billdrift-Delivery`` header repeats it unsigned, for
+logs (trust the body's).
+
+Headers: ``Content-Type: application/json``, ``Billdrift-Delivery`` and
+``Billdrift-Signature: t=<unix time>,v1=<hex>``, where ``<hex>`` is HMAC-SHA256
+of ``"<t>.<raw body>"`` keyed with the shared secret (the env var named by
+``alerts.webhook.secret_env``). Each attempt is signed afresh, so a retry
+carries a current timestamp.
 
 To verify as a receiver (or call :func:`verify_signature`):
 
@@ -36,7 +41,10 @@ To verify as a receiver (or call :func:`verify_signature`):
 2. Split the header on ``,``; take ``t`` and every ``v1`` value.
 3. Compute ``hmac_sha256(secret, f"{t}.".encode() + body).hexdigest()`` and
    compare it with each ``v1`` in constant time (``hmac.compare_digest``).
-4. Reject if ``|now - t|`` exceeds your tolerance (300 s): that stops replays.
+4. Reject if ``|now - t|`` exceeds your tolerance (300 s): an old capture
+   cannot be replayed later.
+5. Reject a ``delivery_id`` already processed (keep ids for the tolerance, at
+   least): a capture replayed within the tolerance is then refused too.
 """
 
 from __future__ import annotations
@@ -137,8 +145,8 @@ class WebhookSink(AlertSink):
         return tuple(s for s in found if len(s) > 1)
 
     def send(self, alert: Alert) -> Delivery:
-        body = orjson.dumps(webhook_payload(alert))
         delivery_id = uuid.uuid4().hex
+        body = orjson.dumps(webhook_payload(alert, delivery_id))
 
         def attempt() -> Attempt:
             headers = {
@@ -152,10 +160,11 @@ class WebhookSink(AlertSink):
         return deliver(self, alert, attempt, self.retry)
 
 
-def webhook_payload(alert: Alert) -> dict[str, Any]:
+def webhook_payload(alert: Alert, delivery_id: str) -> dict[str, Any]:
     """The v1 body (see the module docstring and :data:`ALERT_SCHEMA_V1`)."""
     return {
         "schema": SCHEMA,
+        "delivery_id": delivery_id,
         "tier": alert.tier,
         "headline": alert.headline,
         "verdict": alert.verdict.value,
@@ -199,11 +208,21 @@ def verify_signature(
     body: bytes | str,
     tolerance: int = DEFAULT_TOLERANCE,
     now: float | None = None,
+    seen: Callable[[str], bool] | None = None,
 ) -> bool:
-    """True when `header` signs exactly `body` with `secret`, within `tolerance` seconds.
+    """True when `header` signs exactly `body` with `secret`, within `tolerance` seconds,
+    and (with `seen`) the delivery is not a replay.
 
     For receivers (and tests): any ``v1`` entry may match, so a sender can sign with
     an old and a new secret while rotating them.
+
+    `seen` is called, once the signature and its timestamp check out, with the
+    ``delivery_id`` signed in the body; it returns True for an id already processed,
+    and the request is then refused (as is a body without an id). Remember an id
+    once its delivery is processed, for `tolerance` seconds at least (an older
+    capture fails the timestamp check anyway). A retry carries the same id, but
+    billdrift retries only what failed; a receiver that wants to answer a repeat
+    with 2xx calls this without `seen` and looks the id up itself.
     """
     if not header or not secret:
         return False
@@ -227,7 +246,19 @@ def verify_signature(
     if abs(current - timestamp) > tolerance:
         return False
     expected = _digest(secret, timestamp, raw)
-    return any(hmac.compare_digest(expected, candidate) for candidate in candidates)
+    if not any(hmac.compare_digest(expected, candidate) for candidate in candidates):
+        return False
+    return seen is None or _fresh(raw, seen)
+
+
+def _fresh(body: bytes, seen: Callable[[str], bool]) -> bool:
+    """True when `body` names a delivery id that `seen` has not seen."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    delivery_id = payload.get("delivery_id") if isinstance(payload, dict) else None
+    return isinstance(delivery_id, str) and bool(delivery_id) and not seen(delivery_id)
 
 
 def _digest(secret: str, timestamp: int, body: bytes) -> str:
@@ -252,6 +283,7 @@ ALERT_SCHEMA_V1: dict[str, Any] = {
     "type": "object",
     "required": [
         "schema",
+        "delivery_id",
         "tier",
         "headline",
         "verdict",
@@ -264,6 +296,7 @@ ALERT_SCHEMA_V1: dict[str, Any] = {
     ],
     "properties": {
         "schema": {"const": SCHEMA},
+        "delivery_id": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
         "tier": {"enum": ["urgent", "review"]},
         "headline": {"type": "string"},
         "verdict": {"enum": ["PASS", "WARN", "FAIL", "ERROR"]},

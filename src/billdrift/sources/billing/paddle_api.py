@@ -89,6 +89,8 @@ class PaddleApiSource(BillingSource):
             RateLimiter(options.max_requests_per_second),
             secret=key.value,
             retry=API_RETRY.with_retries(options.retries),
+            timeout=options.timeout_seconds,
+            timeout_key="billing.paddle.timeout_seconds",
             error_message=_paddle_error,
         )
         try:

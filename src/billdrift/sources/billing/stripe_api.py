@@ -54,6 +54,8 @@ def stripe_client(options: StripeApiConfig, key: StripeKey) -> ApiClient:
         headers,
         RateLimiter(rate),
         secret=key.value,
+        timeout=options.timeout_seconds,
+        timeout_key="billing.stripe.timeout_seconds",
         # Stripe sends no Retry-After: the pacer already keeps the rate, so a 429 is a
         # momentary bunch and a short first wait recovers it (doubling after that).
         retry=replace(API_RETRY, retries=options.retries, backoff=0.25),

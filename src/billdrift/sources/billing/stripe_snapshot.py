@@ -13,6 +13,12 @@ Falls back to a full fetch, and says why, when there is no snapshot, when it is
 older than the 30 days Stripe keeps events (29, to be safe), when it was written
 by another billdrift format or for another API version, when its files do not
 belong together, or when the key may not read events.
+
+A snapshot holds customer emails, so it is kept like the history store: its
+directories 0700 and files 0600, tightened if found wider (see
+:mod:`billdrift.infra.private`). A directory that cannot be made private, or
+belongs to another user, is neither read nor written: the run fetches
+everything and its notes say why.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ import pyarrow.compute as pc
 from billdrift.config import StripeApiConfig
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
 from billdrift.infra.api.client import ApiClient, ApiError
+from billdrift.infra.private import PRIVATE_DIRECTORY, NotPrivateError, private_dir, private_tree
 from billdrift.sources.billing.common import object_id
 from billdrift.sources.billing.stripe_key import StripeKey
 from billdrift.sources.billing.stripe_records import as_tables, parse_records
@@ -96,7 +103,8 @@ def sync(
     started = time.time()
     path = snapshot_path(options, key)
     notes: list[str] = []
-    if options.incremental:
+    keep = options.incremental and _private(path, name, notes)
+    if keep:
         try:
             snapshot = load(path, options, started)
             result = incremental(client, snapshot, name, progress)
@@ -118,9 +126,25 @@ def sync(
             "embeds; only those were read"
         )
     result = SyncResult(subscriptions, items, parsed.skips, notes, "full fetch")
-    if options.incremental:
+    if keep:
         _save(path, result, options, started, notes)
     return result
+
+
+def _private(path: Path, name: str, notes: list[str]) -> bool:
+    """Make the snapshot's directory, and the one holding it, private; False (with a
+    note saying why) when they cannot be, and no snapshot may be kept there."""
+    try:
+        private_dir(path.parent)
+        if path.exists():
+            private_tree(path)
+    except NotPrivateError as error:
+        notes.append(
+            f"{name}: full fetch, and no snapshot kept: {error} (snapshots hold customer "
+            "emails; set billing.stripe.snapshot_dir to a directory of your own)"
+        )
+        return False
+    return True
 
 
 # --------------------------------------------------------------------- incremental
@@ -264,7 +288,7 @@ def _save(
     generation = uuid.uuid4().hex
     staging = path.with_name(f"{path.name}.{generation}.tmp")
     try:
-        staging.mkdir(parents=True)
+        staging.mkdir(mode=PRIVATE_DIRECTORY)
         tagged = {b"billdrift_generation": generation.encode()}
         pq.write_table(
             result.subscriptions.replace_schema_metadata(tagged), staging / "subscriptions.parquet"
@@ -279,14 +303,16 @@ def _save(
             "skips": [skip.__dict__ for skip in result.skips],
         }
         (staging / "meta.json").write_bytes(orjson.dumps(meta))
+        private_tree(staging)  # before it takes the snapshot's name
         old = path.with_name(f"{path.name}.{generation}.old")
         if path.exists():
             os.replace(path, old)
         os.replace(staging, path)
         shutil.rmtree(old, ignore_errors=True)
-    except OSError as error:
+    except (OSError, NotPrivateError) as error:
         shutil.rmtree(staging, ignore_errors=True)
+        why = error.strerror if isinstance(error, OSError) else str(error)
         notes.append(
-            f"could not save the Stripe snapshot in {path} ({error.strerror}); the next run "
+            f"could not save the Stripe snapshot in {path} ({why}); the next run "
             "will fetch everything again"
         )
