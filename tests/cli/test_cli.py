@@ -209,7 +209,10 @@ def test_output_file_written_only_when_complete(tmp_path: Path, files: dict[str,
         "check", "--billing", "missing.csv", "--app", str(files["app"]), "--output", str(target)
     )
     assert code == 2
-    assert target.read_text() == "previous report"
+    # A failed run writes its own complete ERROR report, in every format (issue 19;
+    # test_a_failed_run_replaces_the_last_report_with_an_error_in_every_format).
+    assert target.read_text().startswith("billdrift: ERROR")
+    assert "missing.csv" in target.read_text()
 
 
 def test_mask_hides_emails_and_ids(files: dict[str, Path]) -> None:
@@ -436,3 +439,32 @@ def test_stderr_says_why_a_run_is_an_error_naming_the_input(tmp_path: Path, fmt:
     assert "billdrift: ERROR: " in result.stderr
     assert "holds no subscriptions" in result.stderr
     assert "no findings" not in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "html", "csv"])
+def test_a_failed_run_replaces_the_last_report_with_an_error_in_every_format(
+    tmp_path: Path, fmt: str
+) -> None:
+    """One behaviour for every format (issue 19): the file shows this run's ERROR,
+    complete, never the previous good report as if it were this run's."""
+    output = tmp_path / f"report.{fmt}"
+    output.write_text("PREVIOUS GOOD REPORT")
+    result = CliRunner().invoke(
+        cli.main,
+        [
+            "check",
+            "--billing",
+            str(tmp_path / "missing.json"),
+            "--app",
+            str(tmp_path / "x.csv"),
+            "--format",
+            fmt,
+            "--output",
+            str(output),
+        ],
+    )
+    assert result.exit_code == 2
+    written = output.read_text()
+    assert "PREVIOUS GOOD REPORT" not in written
+    assert "error" in written.lower() and "missing.json" in written
+    assert result.stderr.count("missing.json") == 1  # said once, not twice

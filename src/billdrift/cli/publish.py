@@ -70,9 +70,11 @@ def emit(
 
 
 def emit_error(message: str, config: Config, as_of: datetime) -> None:
-    """An ERROR report carrying `message`, where machine-readable output was asked for
-    (a text run has said it on stderr already)."""
-    if config.output.format != "text":
+    """An ERROR report carrying `message`, wherever a report was asked for: a file
+    (whatever its format: it must never keep showing the last good run as if it were
+    this one) or a machine-readable stdout. Text on a terminal has had the message on
+    stderr already."""
+    if config.output.output is not None or config.output.format != "text":
         report = Report(
             verdict=Verdict.ERROR, as_of=as_of, fail_on=config.fail_on, errors=(message,)
         )

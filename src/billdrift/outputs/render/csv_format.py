@@ -3,8 +3,9 @@
 RFC 4180 (CRLF line ends, fields quoted only when needed) via the csv module, UTF-8
 without a byte-order mark, header row first, findings in the text report's order
 (urgent kinds first). Only reported findings are listed: suppressed findings, skipped
-rows, errors and notes are in the JSON report, which stays the complete record (an
-error run gives just the header row; its exit code and stderr say why).
+rows and notes are in the JSON report, which stays the complete record. A run whose
+verdict is ERROR lists no findings and one row per error instead, with kind ``error``
+and the reason as its message: a header alone would read like a run without drift.
 
 Formula injection: finding text carries values from the billing provider and the
 app (emails, plan names, ids) that an outsider may control. A spreadsheet would
@@ -28,7 +29,7 @@ import re
 
 import orjson
 
-from billdrift.core.model import Finding
+from billdrift.core.model import Finding, Verdict
 from billdrift.core.report import Report
 from billdrift.outputs.render.common import grouped
 from billdrift.outputs.render.interface import Renderer
@@ -86,6 +87,11 @@ def finding_row(finding: Finding) -> list[str]:
     ]
 
 
+def error_row(error: str) -> list[str]:
+    cells = dict.fromkeys(COLUMNS, "") | {"kind": "error", "message": safe_text(error)}
+    return [cells[column] for column in COLUMNS]
+
+
 class CsvRenderer(Renderer):
     name = "csv"
 
@@ -95,4 +101,6 @@ class CsvRenderer(Renderer):
         writer.writerow(COLUMNS)
         # Same order as the text and HTML reports: urgent kinds first.
         writer.writerows(finding_row(f) for _, findings in grouped(report) for f in findings)
+        if report.verdict is Verdict.ERROR:
+            writer.writerows(error_row(error) for error in report.errors)
         return buffer.getvalue()
