@@ -19,7 +19,6 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from billdrift.config import Config
 from billdrift.core.model import (
     APP_ACCESS_SIGNALS,
     APP_ACCOUNTS,
@@ -31,6 +30,7 @@ from billdrift.core.model import (
     Skip,
     Verdict,
 )
+from billdrift.core.policy import Policy
 from billdrift.core.policy_tables import policy_tables
 from billdrift.core.report import Report, SourceInfo, Suppressed, decide_verdict
 from billdrift.core.rules import ALL_RULES
@@ -70,7 +70,7 @@ class Inputs:
 
     billing: Sequence[BillingData]
     app: AppData
-    config: Config
+    policy: Policy
     as_of: datetime
 
 
@@ -197,7 +197,7 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
             con.execute(f"CREATE VIEW account_access AS {ACCOUNT_ACCESS}")
         else:
             con.register("account_access", aligned)
-        for name, table in policy_tables(inputs.config, inputs.as_of).items():
+        for name, table in policy_tables(inputs.policy, inputs.as_of).items():
             con.register(name, table)
         con.register("unreadable_rows", _unreadable_rows(inputs))
         for name, sql in STAGES:
@@ -210,7 +210,7 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
             "CREATE TABLE access_disagreements AS "
             + (ACCESS_DISAGREEMENTS if several_fields else _NO_ACCOUNTS)
         )
-        plans = plans_comparable(RuleContext(inputs.config, inputs.app.mapping))
+        plans = plans_comparable(RuleContext(inputs.policy, inputs.app.mapping))
         con.execute(
             "CREATE TABLE plan_drift_accounts AS "
             + (PLAN_DRIFT_ACCOUNTS if plans else _NO_ACCOUNTS)
@@ -237,7 +237,7 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list[str]:
     """Reasons to refuse reconciling: judging partial data reports noise or a false PASS."""
-    policy = inputs.config.policy
+    policy = inputs.policy
     errors = []
     subscriptions = _scalar(con, "SELECT count(*) FROM billing_subscriptions")
     accounts = _scalar(con, "SELECT count(*) FROM app_accounts")
@@ -368,7 +368,7 @@ def _expired_exception_notes(inputs: Inputs) -> list[str]:
     return [
         f"exception for {e.account or e.customer} ({e.reason}) expired on "
         f"{e.expires.date().isoformat()} and no longer suppresses findings"
-        for e in inputs.config.exceptions
+        for e in inputs.policy.exceptions
         if e.expires is not None and e.expires <= inputs.as_of
     ]
 
@@ -383,7 +383,7 @@ def reconcile(inputs: Inputs) -> Report:
         *(SourceInfo("billing", data.description) for data in inputs.billing),
         SourceInfo("app", inputs.app.description),
     )
-    fail_on = inputs.config.fail_on
+    fail_on = inputs.policy.fail_on
     with workspace(inputs) as con:
         counts = {
             "accounts": _scalar(con, "SELECT count(*) FROM app_accounts"),
@@ -414,7 +414,7 @@ def reconcile(inputs: Inputs) -> Report:
                 "SELECT state, count(*) FROM account_state GROUP BY state ORDER BY state"
             ).fetchall()
         }
-        context = RuleContext(inputs.config, inputs.app.mapping)
+        context = RuleContext(inputs.policy, inputs.app.mapping)
         applicable = [rule for rule in ALL_RULES if rule.applies(context)]
         not_applied = [
             (rule.kind.value, rule.not_applied_because)

@@ -17,9 +17,9 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from billdrift.config import Config
 from billdrift.core.currency import minor_exponent
 from billdrift.core.model import Exposure, Finding, Kind, Severity
+from billdrift.core.policy import Policy
 
 Row = Mapping[str, Any]
 
@@ -28,7 +28,7 @@ Row = Mapping[str, Any]
 class RuleContext:
     """What decides whether a rule can run at all (not how it classifies rows)."""
 
-    config: Config
+    policy: Policy
     app_mapping: Mapping[str, Any]
 
 

@@ -126,7 +126,7 @@ def _orphaned_subscription(row: Row) -> Finding:
 
 
 def _separate_billing(context: RuleContext) -> bool:
-    return not context.config.policy.team_billing
+    return not context.policy.team_billing
 
 
 RULES = (

@@ -32,7 +32,7 @@ def _plan_drift(row: Row) -> Finding:
 
 
 def plans_comparable(context: RuleContext) -> bool:
-    return bool(context.config.plans) and bool(context.app_mapping.get("plan"))
+    return bool(context.policy.plans) and bool(context.app_mapping.get("plan"))
 
 
 RULES = (
