@@ -1,8 +1,9 @@
 """Canonical relations in, Report out. No printing, no exits, no network.
 
 The engine loads the relations into an in-process DuckDB database, builds the
-shared stages (:mod:`billdrift.core.rules.stages`), runs every applicable rule's SQL,
-applies exceptions and decides the verdict. Partial data is judged here, before
+shared stages (:mod:`billdrift.core.rules.stages`) and every applicable rule's rows
+in the order their declarations imply (:mod:`billdrift.core.pipeline`), applies
+exceptions and decides the verdict. Partial data is judged here, before
 any finding is produced, so a broken export yields ERROR rather than a flood.
 """
 
@@ -19,6 +20,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from billdrift.core import pipeline
 from billdrift.core.model import (
     APP_ACCESS_SIGNALS,
     APP_ACCOUNTS,
@@ -30,29 +32,17 @@ from billdrift.core.model import (
     Skip,
     Verdict,
 )
+from billdrift.core.pipeline import Stage
 from billdrift.core.policy import Policy
 from billdrift.core.policy_tables import policy_tables
 from billdrift.core.report import Report, SourceInfo, Suppressed, decide_verdict
 from billdrift.core.rules import ALL_RULES
 from billdrift.core.rules.base import Rule, RuleContext
-from billdrift.core.rules.plans import plans_comparable
-from billdrift.core.rules.stages import (
-    ACCESS_DISAGREEMENTS,
-    ACCOUNT_ACCESS,
-    ACCOUNT_DETAIL,
-    ACCOUNT_FIELDS,
-    CUSTOMER_SUBSCRIPTIONS,
-    EXPECTED_PLANS,
-    FIELD_SHAPE,
-    PLAN_DRIFT_ACCOUNTS,
-    PRIMARY_FIELDS,
-    STAGES,
-    SUBSCRIPTION_MONEY,
-)
+from billdrift.core.rules.stages import REPORTED_STAGES, STAGES
+from billdrift.core.sql import identifier, literal, sql
 from billdrift.infra import duck
 from billdrift.infra.ordinals import ordinals
 
-_NO_ACCOUNTS = "SELECT CAST(NULL AS VARCHAR) AS account_id LIMIT 0"
 _NO_KEYS = (
     "SELECT CAST(NULL AS VARCHAR) AS account_id, CAST(NULL AS VARCHAR) AS customer_id, "
     "CAST(NULL AS VARCHAR) AS subscription_id LIMIT 0"
@@ -61,7 +51,16 @@ _NO_MONEY = (
     "SELECT CAST(NULL AS VARCHAR) AS subscription_id, CAST(NULL AS DOUBLE) AS monthly_minor, "
     "CAST(NULL AS VARCHAR) AS currency LIMIT 0"
 )
-_SEVERITY_ORDER = "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"
+
+#: The relations the workspace holds before any stage runs, besides the policy's.
+_INPUTS = (
+    "billing_subscriptions",
+    "billing_items",
+    "billing_repeats",
+    "app_accounts",
+    "app_access_signals",
+    "unreadable_rows",
+)
 
 
 @dataclass(frozen=True)
@@ -184,6 +183,13 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
 
     Exposed for tests and for tools that want to inspect intermediate relations.
     """
+    with _workspace(inputs) as (con, _):
+        yield con
+
+
+@contextmanager
+def _workspace(inputs: Inputs) -> Iterator[tuple[duckdb.DuckDBPyConnection, set[str]]]:
+    """The connection of :func:`workspace` and the names of the relations it holds."""
     con = duck.connect()
     try:
         repeats = _load_billing(con, inputs.billing)
@@ -192,46 +198,30 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
         signals = _conform(inputs.app.signals, APP_ACCESS_SIGNALS, "app access signals")
         con.register("app_accounts", accounts)
         con.register("app_access_signals", signals)
-        aligned = _aligned_access(accounts, signals)
-        if aligned is None:
-            con.execute(f"CREATE VIEW account_access AS {ACCOUNT_ACCESS}")
-        else:
-            con.register("account_access", aligned)
+        con.register("unreadable_rows", _unreadable_rows(inputs))
+        provided = set(_INPUTS)
         for name, table in policy_tables(inputs.policy, inputs.as_of).items():
             con.register(name, table)
-        con.register("unreadable_rows", _unreadable_rows(inputs))
-        for name, sql in STAGES:
-            con.execute(f"CREATE TABLE {name} AS {sql}")
-        # Only accounts with several access fields can contradict themselves, and
-        # plans can only drift with a plan map and a plan column: skip the work else.
-        con.execute(f"CREATE TABLE field_shape AS {FIELD_SHAPE}")
-        several_fields = _scalar(con, "SELECT n_fields FROM field_shape") > 1
-        con.execute(
-            "CREATE TABLE access_disagreements AS "
-            + (ACCESS_DISAGREEMENTS if several_fields else _NO_ACCOUNTS)
-        )
-        plans = plans_comparable(RuleContext(inputs.policy, inputs.app.mapping))
-        con.execute(
-            "CREATE TABLE plan_drift_accounts AS "
-            + (PLAN_DRIFT_ACCOUNTS if plans else _NO_ACCOUNTS)
-        )
-        con.execute(f"CREATE TABLE account_detail AS {ACCOUNT_DETAIL}")
-        con.execute(
-            "CREATE TABLE expected_plans AS "
-            + EXPECTED_PLANS.format(
-                rows="account_detail WHERE account_id IN "
-                "(SELECT account_id FROM plan_drift_accounts)"
-            )
-        )
-        yield con
+            provided.add(name)
+        aligned = _aligned_access(accounts, signals)
+        if aligned is not None:  # the account_access stage's rows, without its join
+            con.register("account_access", aligned)
+            provided.add("account_access")
+        stages = [stage for stage in STAGES if stage.name not in provided]
+        pipeline.run(con, stages, _context(inputs), provided)
+        yield con, provided | {stage.name for stage in stages}
     finally:
         con.close()
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+def _context(inputs: Inputs) -> RuleContext:
+    return RuleContext(inputs.policy, inputs.app.mapping)
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> int:
     """A one-value query's value (0 for NULL), its result consumed to the end: DuckDB
     refuses to register a relation while a result is still open."""
-    rows = con.execute(sql).fetchall()
+    rows = con.execute(query).fetchall()
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
@@ -269,25 +259,57 @@ def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list
     return errors
 
 
-_ISO_SECOND = "'%Y-%m-%dT%H:%M:%SZ'"
+#: One rule's keys, for the evidence stages (REPORTED_STAGES) over every rule's.
+_KEYS = """
+SELECT CAST(account_id AS VARCHAR) AS account_id, CAST(customer_id AS VARCHAR) AS customer_id,
+       CAST(subscription_id AS VARCHAR) AS subscription_id
+FROM {rows}"""
+
+#: One rule's reported rows with money, evidence strings and exceptions, in
+#: report order.
+_REPORTED_ROWS = """
+SELECT {columns},
+  money.monthly_minor, money.currency, af.fields AS app_fields,
+  cs.all_subscriptions,
+  (SELECT min(e.reason) FROM exceptions e CROSS JOIN params p
+   WHERE (e.account IS NULL OR e.account = f.account_id)
+     AND (e.customer IS NULL OR e.customer = f.customer_id)
+     AND (e.kind IS NULL OR e.kind = {kind})
+     AND (e.expires IS NULL OR e.expires > p.as_of)) AS suppressed_by
+FROM {rows} f
+LEFT JOIN {money} money ON money.subscription_id = f.subscription_id
+LEFT JOIN reported_fields af ON af.account_id = f.account_id
+LEFT JOIN reported_subscriptions cs ON cs.customer_id = f.customer_id
+ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
+         f.account_id NULLS LAST, f.customer_id NULLS LAST, f.subscription_id NULLS LAST
+"""
+
+_COLUMN = "f.{column} AS {column}"
+#: A timestamp column as ISO-8601 UTC text to the second.
+_INSTANT = "strftime(timezone('UTC', f.{column}), '%Y-%m-%dT%H:%M:%SZ') AS {column}"
 
 
 def _select_list(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     """Every column of `relation`, timestamps as ISO-8601 UTC text to the second:
     formatted by the database in bulk, since building a Python datetime per cell
     was most of the cost of turning rows into findings."""
-    columns = con.execute(f"SELECT * FROM {relation} LIMIT 0").description or []
-    listed = []
-    for name, kind, *_ in columns:
-        column = f'f."{name}"'
-        if str(kind).upper().startswith("TIMESTAMP"):
-            column = f"strftime(timezone('UTC', {column}), {_ISO_SECOND})"
-        listed.append(f'{column} AS "{name}"')
-    return ", ".join(listed)
+    columns = con.execute(sql("SELECT * FROM {relation} LIMIT 0", relation=relation))
+    return ", ".join(
+        sql(
+            _INSTANT if str(kind).upper().startswith("TIMESTAMP") else _COLUMN,
+            column=identifier(name),
+        )
+        for name, kind, *_ in columns.description or []
+    )
+
+
+def _rows(rule: Rule) -> str:
+    """The relation holding a rule's rows."""
+    return rule.kind.value + "_rows"
 
 
 def _run_rules(
-    con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]
+    con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], context: RuleContext, relations: set[str]
 ) -> tuple[list[Finding], list[Suppressed]]:
     """Run every rule, then add money, evidence strings and exceptions to the
     reported rows only: each of those is one pass for all rules together.
@@ -295,31 +317,33 @@ def _run_rules(
     The database fetches one rule's rows while Python turns the previous rule's
     into findings: the second core would otherwise idle through that Python work.
     """
-    for index, rule in enumerate(rules):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE rule_rows_{index} AS {rule.sql}")
-    keys = " UNION ALL ".join(
-        f"SELECT CAST(account_id AS VARCHAR) AS account_id, "
-        f"CAST(customer_id AS VARCHAR) AS customer_id, "
-        f"CAST(subscription_id AS VARCHAR) AS subscription_id FROM rule_rows_{index}"
-        for index in range(len(rules))
+    names = [_rows(rule) for rule in rules]
+    keys = "\nUNION ALL".join(sql(_KEYS, rows=name) for name in names)
+    pipeline.run(
+        con,
+        [
+            *(Stage(_rows(rule), rule.reads, rule.query) for rule in rules),
+            Stage("reported", tuple(names), keys or _NO_KEYS),
+            *REPORTED_STAGES,
+        ],
+        context,
+        relations,
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE reported AS {keys or _NO_KEYS}")
-    one_field = _scalar(con, "SELECT CAST(n_fields <= 1 AND all_primary AS INT) FROM field_shape")
-    for name, sql in (
-        ("reported_money", SUBSCRIPTION_MONEY.format(subscriptions="reported")),
-        (
-            "reported_fields",
-            (PRIMARY_FIELDS if one_field else ACCOUNT_FIELDS).format(rows="reported"),
-        ),
-        ("reported_subscriptions", CUSTOMER_SUBSCRIPTIONS.format(rows="reported")),
-    ):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
-    queries = [_reported_rows_sql(con, index, rule) for index, rule in enumerate(rules)]
+    queries = [
+        sql(
+            _REPORTED_ROWS,
+            columns=_select_list(con, _rows(rule)),
+            kind=literal(rule.kind.value),
+            rows=_rows(rule),
+            money="reported_money" if rule.exposure else sql("({none})", none=_NO_MONEY),
+        )
+        for rule in rules
+    ]
     findings: list[Finding] = []
     suppressed: list[Suppressed] = []
     # One worker: the connection is used by that thread alone until every fetch is done.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rules") as pool:
-        fetches = [pool.submit(_fetch, con, sql) for sql in queries]
+        fetches = [pool.submit(_fetch, con, query) for query in queries]
         try:
             for rule, fetch in zip(rules, fetches, strict=True):
                 for row in fetch.result():
@@ -334,34 +358,12 @@ def _run_rules(
     return findings, suppressed
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+def _fetch(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
     """A query's rows as dicts, converted column by column (a third cheaper than
     row by row)."""
-    columns = con.sql(sql).to_arrow_table().to_pydict()
+    columns = con.sql(query).to_arrow_table().to_pydict()
     names = list(columns)
     return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-
-
-def _reported_rows_sql(con: duckdb.DuckDBPyConnection, index: int, rule: Rule) -> str:
-    """One rule's reported rows with money, evidence strings and exceptions, in
-    report order."""
-    money = "reported_money" if rule.exposure else f"({_NO_MONEY})"
-    return f"""
-    SELECT {_select_list(con, f"rule_rows_{index}")},
-      money.monthly_minor, money.currency, af.fields AS app_fields,
-      cs.all_subscriptions,
-      (SELECT min(e.reason) FROM exceptions e CROSS JOIN params p
-       WHERE (e.account IS NULL OR e.account = f.account_id)
-         AND (e.customer IS NULL OR e.customer = f.customer_id)
-         AND (e.kind IS NULL OR e.kind = '{rule.kind.value}')
-         AND (e.expires IS NULL OR e.expires > p.as_of)) AS suppressed_by
-    FROM rule_rows_{index} f
-    LEFT JOIN {money} money ON money.subscription_id = f.subscription_id
-    LEFT JOIN reported_fields af ON af.account_id = f.account_id
-    LEFT JOIN reported_subscriptions cs ON cs.customer_id = f.customer_id
-    ORDER BY {_SEVERITY_ORDER}, f.account_id NULLS LAST, f.customer_id NULLS LAST,
-             f.subscription_id NULLS LAST
-    """
 
 
 def _expired_exception_notes(inputs: Inputs) -> list[str]:
@@ -384,7 +386,7 @@ def reconcile(inputs: Inputs) -> Report:
         SourceInfo("app", inputs.app.description),
     )
     fail_on = inputs.policy.fail_on
-    with workspace(inputs) as con:
+    with _workspace(inputs) as (con, relations):
         counts = {
             "accounts": _scalar(con, "SELECT count(*) FROM app_accounts"),
             "subscriptions": _scalar(con, "SELECT count(*) FROM billing_subscriptions"),
@@ -414,14 +416,14 @@ def reconcile(inputs: Inputs) -> Report:
                 "SELECT state, count(*) FROM account_state GROUP BY state ORDER BY state"
             ).fetchall()
         }
-        context = RuleContext(inputs.policy, inputs.app.mapping)
+        context = _context(inputs)
         applicable = [rule for rule in ALL_RULES if rule.applies(context)]
         not_applied = [
             (rule.kind.value, rule.not_applied_because)
             for rule in ALL_RULES
             if rule not in applicable
         ]
-        findings, suppressed = _run_rules(con, applicable)
+        findings, suppressed = _run_rules(con, applicable, context, relations)
     ordered = tuple(sorted(findings, key=lambda f: -f.severity))  # stable: kind order kept
     return Report(
         verdict=decide_verdict(ordered, skips, (), fail_on),

@@ -42,6 +42,7 @@ RULES = (
         "product maps to in [plans].",
         PLAN_DRIFT_SQL,
         _plan_drift,
+        reads=("account_detail", "plan_drift_accounts", "expected_plans"),
         applies=plans_comparable,
         not_applied_because="needs a [plans] map in the config and a plan column in the app",
     ),
