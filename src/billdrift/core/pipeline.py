@@ -95,7 +95,7 @@ def run(
     for stage in execution_order(stages, inputs):
         query = stage.query
         if stage.otherwise is not None and not (
-            stage.applies(context) and (stage.when is None or _holds(con, stage.when))
+            stage.applies(context) and (stage.when is None or scalar(con, stage.when))
         ):
             query = stage.otherwise
         con.execute(
@@ -108,8 +108,9 @@ def run(
         )
 
 
-def _holds(con: duckdb.DuckDBPyConnection, condition: str) -> bool:
-    """A one-boolean query's answer (NULL is no), its result consumed to the end:
-    DuckDB refuses to register a relation while a result is still open."""
-    rows = con.execute(condition).fetchall()
-    return bool(rows and rows[0][0])
+def scalar(con: duckdb.DuckDBPyConnection, query: str) -> int:
+    """A one-value query's value (0 for NULL or no row; a boolean as 0 or 1), its
+    result consumed to the end: DuckDB refuses to register a relation while a
+    result is still open."""
+    rows = con.execute(query).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
