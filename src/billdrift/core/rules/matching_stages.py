@@ -72,18 +72,19 @@ by_subscription AS (
   JOIN billing_subscriptions s ON s.subscription_id = u.subscription_id
   WHERE s.customer_id IS NOT NULL
 ),
--- the email of each customer no account claims by id
-unclaimed AS (
-  SELECT c.customer_id, min(s.customer_email) AS email
-  FROM unclaimed_customers c
-  JOIN billing_subscriptions s ON s.customer_id = c.customer_id
-  WHERE s.customer_email IS NOT NULL
-    AND NOT EXISTS (SELECT 1 FROM by_subscription k WHERE k.customer_id = c.customer_id)
-  GROUP BY c.customer_id
-),
 unclaimed_emails AS (
   SELECT customer_id, email, {normalized_email} AS normalized_email
-  FROM (SELECT *, {email_parts} FROM unclaimed) e
+  FROM (
+    SELECT *, {email_parts}
+    FROM (
+      -- the email of each customer no account claims by id (a subquery: as a CTE
+      -- of its own DuckDB would materialize it)
+      SELECT c.customer_id, min(s.customer_email) AS email
+      FROM unclaimed_customers c
+      JOIN billing_subscriptions s ON s.customer_id = c.customer_id
+      WHERE s.customer_email IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM by_subscription k WHERE k.customer_id = c.customer_id)
+      GROUP BY c.customer_id) unclaimed) e
 ),
 unmatched AS (
   SELECT u.account_id, u.email, {normalized_email} AS normalized_email
