@@ -30,6 +30,14 @@ def test_order_puts_every_stage_after_what_it_reads() -> None:
                 assert order.index(read) < order.index(stage.name)
 
 
+def test_order_is_the_listed_order_when_that_respects_the_declarations() -> None:
+    listed = [_stage("a", "input"), _stage("x"), _stage("b", "a"), _stage("c", "input")]
+    assert execution_order(listed, {"input"}) == tuple(listed)
+    # a stage listed before what it reads waits for it, and only for it
+    early = [_stage("b", "a"), _stage("c"), _stage("a"), _stage("d")]
+    assert [s.name for s in execution_order(early, ())] == ["c", "a", "b", "d"]
+
+
 def test_a_relation_nobody_provides_is_named() -> None:
     with pytest.raises(StageDeclarationError, match=r"stage 'b' reads 'nowhere'"):
         execution_order([_stage("a", "input"), _stage("b", "a", "nowhere")], {"input"})

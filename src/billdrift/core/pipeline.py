@@ -1,15 +1,16 @@
 """Declared stages and the order they run in, derived from what each one reads.
 
 A stage is one derived relation: its name, the relations its query reads and the
-query. Nothing lists the stages in running order: :func:`execution_order` derives
-it from the declarations (a topological order, :mod:`graphlib`), so adding a stage
-or a rule is one declaration, and a stage that reads a relation nobody produces,
-or stages that read each other in a circle, fail with a message naming them
-before any query runs.
+query. Nothing sequences the stages by hand: :func:`execution_order` derives the
+order from the declarations (a topological order, :mod:`graphlib`, stable in the
+order they are listed), so adding a stage or a rule is one declaration, and a
+stage that reads a relation nobody produces, or stages that read each other in a
+circle, fail with a message naming them before any query runs.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
@@ -56,33 +57,43 @@ class Stage:
 
 def execution_order(stages: Sequence[Stage], inputs: Collection[str]) -> tuple[Stage, ...]:
     """`stages` ordered so that each runs after every stage it reads; `inputs` are
-    the relations that exist before any stage runs.
+    the relations that exist before any stage runs. Of the stages whose reads are
+    ready, the one listed first runs first: the order is stable, and it is the
+    listed order itself whenever that order respects the declarations.
 
     Raises :class:`StageDeclarationError` for a stage reading a relation that is
     neither an input nor a stage, for a relation declared twice, and for a cycle.
     """
-    by_name: dict[str, Stage] = {}
+    position: dict[str, int] = {}
     for stage in stages:
-        if stage.name in by_name or stage.name in inputs:
+        if stage.name in position or stage.name in inputs:
             raise StageDeclarationError(
                 f"relation {stage.name!r} is declared twice (two stages, or a stage and an input)"
             )
-        by_name[stage.name] = stage
-    graph: dict[str, list[str]] = {}
+        position[stage.name] = len(position)
+    sorter: TopologicalSorter[int] = TopologicalSorter()
     for stage in stages:
-        missing = [name for name in stage.reads if name not in by_name and name not in inputs]
+        missing = [name for name in stage.reads if name not in position and name not in inputs]
         if missing:
             raise StageDeclarationError(
                 f"stage {stage.name!r} reads {', '.join(map(repr, missing))}, which no stage "
                 "produces and no input provides"
             )
-        graph[stage.name] = [name for name in stage.reads if name in by_name]
+        sorter.add(position[stage.name], *(position[n] for n in stage.reads if n in position))
     try:
-        order = tuple(TopologicalSorter(graph).static_order())
+        sorter.prepare()
     except CycleError as error:
-        cycle = " -> ".join(map(repr, error.args[1]))
+        cycle = " -> ".join(repr(stages[index].name) for index in error.args[1])
         raise StageDeclarationError(f"stages read each other in a cycle: {cycle}") from None
-    return tuple(by_name[name] for name in order)
+    order: list[Stage] = []
+    ready: list[int] = []  # a heap of list positions
+    while sorter.is_active():
+        for index in sorter.get_ready():
+            heapq.heappush(ready, index)
+        index = heapq.heappop(ready)
+        order.append(stages[index])
+        sorter.done(index)
+    return tuple(order)
 
 
 def run(

@@ -28,8 +28,8 @@ from billdrift.core.rules import (
     reported_stages,
 )
 
-#: The stages built before any rule runs. Listed in a readable order; the order
-#: they run in is derived from what each reads.
+#: The stages built before any rule runs. The order they run in is derived from
+#: what each reads; among those ready, the one listed first runs first.
 STAGES: tuple[Stage, ...] = (
     account_stages.ACCOUNT_ACCESS,
     customer_stages.CUSTOMER_KEYS,
