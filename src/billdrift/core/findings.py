@@ -20,7 +20,8 @@ from billdrift.core.pipeline import Stage
 from billdrift.core.report import Suppressed
 from billdrift.core.rules.base import Rule, RuleContext
 from billdrift.core.rules.stages import REPORTED_STAGES
-from billdrift.core.sql import identifier, literal, sql
+from billdrift.core.sql import sql
+from billdrift.infra.duck import quote_identifier, sql_string
 
 #: ``reported`` when no rule applies.
 _NO_KEYS = (
@@ -74,7 +75,7 @@ def _select_list(con: duckdb.DuckDBPyConnection, relation: str) -> str:
     return ", ".join(
         sql(
             _INSTANT if str(kind).upper().startswith("TIMESTAMP") else _COLUMN,
-            column=identifier(name),
+            column=quote_identifier(name),
         )
         for name, kind, *_ in columns.description or []
     )
@@ -111,7 +112,7 @@ def run_rules(
         sql(
             _REPORTED_ROWS,
             columns=_select_list(con, _rows(rule)),
-            kind=literal(rule.kind.value),
+            kind=sql_string(rule.kind.value),
             rows=_rows(rule),
             money="reported_money" if rule.exposure else _NO_MONEY,
         )

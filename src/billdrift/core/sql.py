@@ -10,6 +10,8 @@ Only a lower-case identifier in braces is a hole, so SQL's own braces (a regular
 expression's ``{2,3}``, a struct literal) need no escaping. A hole without a
 value, or a value without a hole, raises at once: a misspelt name fails where
 the query is built (for module constants, at import), not as a malformed query.
+Text from data is quoted before it fills a hole
+(:func:`billdrift.infra.duck.sql_string`, :func:`billdrift.infra.duck.quote_identifier`).
 """
 
 from __future__ import annotations
@@ -35,13 +37,3 @@ def sql(template: str, **parts: str) -> str:
     if unused := sorted(parts.keys() - used):
         raise KeyError(f"SQL values {unused} fill no hole in the template")
     return text
-
-
-def literal(text: str) -> str:
-    """A SQL string literal holding `text`."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def identifier(name: str) -> str:
-    """A quoted SQL identifier naming `name` (a column read back from a result)."""
-    return '"' + name.replace('"', '""') + '"'
