@@ -17,6 +17,7 @@ from billdrift.core.model import (
     AppData,
     BillingData,
 )
+from billdrift.core.policy import from_config
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -158,6 +159,6 @@ def inputs(
     return Inputs(
         billing=billing_data if isinstance(billing_data, list) else [billing_data],
         app=app_data,
-        config=config or Config(),
+        policy=from_config(config or Config()),
         as_of=as_of,
     )

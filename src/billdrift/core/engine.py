@@ -1,67 +1,33 @@
 """Canonical relations in, Report out. No printing, no exits, no network.
 
-The engine loads the relations into an in-process DuckDB database, builds the
-shared stages (:mod:`billdrift.core.rules.stages`), runs every applicable rule's SQL,
-applies exceptions and decides the verdict. Partial data is judged here, before
-any finding is produced, so a broken export yields ERROR rather than a flood.
+The engine loads the relations into an in-process DuckDB database
+(:mod:`billdrift.core.load`), builds the shared stages (:mod:`billdrift.core.rules.stages`)
+in the order their declarations imply (:mod:`billdrift.core.pipeline`), runs every
+applicable rule and words its findings (:mod:`billdrift.core.findings`), and
+decides the verdict. Partial data is judged here, before any finding is produced,
+so a broken export yields ERROR rather than a flood.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from billdrift.config import Config
-from billdrift.core.model import (
-    APP_ACCESS_SIGNALS,
-    APP_ACCOUNTS,
-    BILLING_ITEMS,
-    BILLING_SUBSCRIPTIONS,
-    AppData,
-    BillingData,
-    Finding,
-    Skip,
-    Verdict,
-)
-from billdrift.core.policy_tables import policy_tables
-from billdrift.core.report import Report, SourceInfo, Suppressed, decide_verdict
+from billdrift.core import pipeline
+from billdrift.core.findings import run_rules
+from billdrift.core.load import load
+from billdrift.core.model import AppData, BillingData, Skip, Verdict
+from billdrift.core.pipeline import scalar
+from billdrift.core.policy import Policy
+from billdrift.core.report import Report, SourceInfo, decide_verdict
 from billdrift.core.rules import ALL_RULES
-from billdrift.core.rules.base import Rule, RuleContext
-from billdrift.core.rules.plans import plans_comparable
-from billdrift.core.rules.stages import (
-    ACCESS_DISAGREEMENTS,
-    ACCOUNT_ACCESS,
-    ACCOUNT_DETAIL,
-    ACCOUNT_FIELDS,
-    CUSTOMER_SUBSCRIPTIONS,
-    EXPECTED_PLANS,
-    FIELD_SHAPE,
-    PLAN_DRIFT_ACCOUNTS,
-    PRIMARY_FIELDS,
-    STAGES,
-    SUBSCRIPTION_MONEY,
-)
+from billdrift.core.rules.base import RuleContext
+from billdrift.core.rules.stages import STAGES
 from billdrift.infra import duck
-from billdrift.infra.ordinals import ordinals
-
-_NO_ACCOUNTS = "SELECT CAST(NULL AS VARCHAR) AS account_id LIMIT 0"
-_NO_KEYS = (
-    "SELECT CAST(NULL AS VARCHAR) AS account_id, CAST(NULL AS VARCHAR) AS customer_id, "
-    "CAST(NULL AS VARCHAR) AS subscription_id LIMIT 0"
-)
-_NO_MONEY = (
-    "SELECT CAST(NULL AS VARCHAR) AS subscription_id, CAST(NULL AS DOUBLE) AS monthly_minor, "
-    "CAST(NULL AS VARCHAR) AS currency LIMIT 0"
-)
-_SEVERITY_ORDER = "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END"
 
 
 @dataclass(frozen=True)
@@ -70,112 +36,8 @@ class Inputs:
 
     billing: Sequence[BillingData]
     app: AppData
-    config: Config
+    policy: Policy
     as_of: datetime
-
-
-def _conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
-    """Select and cast to the canonical schema; a source bug must fail loudly here."""
-    missing = [name for name in schema.names if name not in table.column_names]
-    if missing:
-        raise ValueError(f"{what} lacks canonical columns {missing}")
-    return table.select(schema.names).cast(schema)
-
-
-def _load_billing(con: duckdb.DuckDBPyConnection, billing: Sequence[BillingData]) -> int:
-    """Expose the billing relations, each subscription once. Returns how many
-    subscription rows were dropped as repeats (overlapping exports, repeated rows)."""
-    subscriptions = [
-        _conform(data.subscriptions, BILLING_SUBSCRIPTIONS, "billing subscriptions")
-        for data in billing
-    ]
-    items = [_conform(data.items, BILLING_ITEMS, "billing items") for data in billing]
-    every = _concat(subscriptions, BILLING_SUBSCRIPTIONS)
-    con.register("billing_subscriptions_input", every)
-    repeats = _scalar(
-        con, "SELECT count(*) - count(DISTINCT subscription_id) FROM billing_subscriptions_input"
-    )
-    if repeats == 0:  # the common case: scan the sources' Arrow tables in place
-        con.register("billing_subscriptions", every)
-        con.register("billing_items", _concat(items, BILLING_ITEMS))
-        return 0
-    # The first input, then the first row, that has a subscription wins; the
-    # items kept are those that input lists for it. Only now are rows tagged with
-    # their input and position: two million-row columns nobody needs otherwise.
-    con.register(
-        "billing_subscriptions_tagged",
-        _concat(
-            [
-                subs.append_column("input", pa.repeat(ordinal, subs.num_rows)).append_column(
-                    "row", ordinals(subs.num_rows)
-                )
-                for ordinal, subs in enumerate(subscriptions)
-            ],
-            BILLING_SUBSCRIPTIONS.append(pa.field("input", pa.int64())).append(
-                pa.field("row", pa.int64())
-            ),
-        ),
-    )
-    con.register(
-        "billing_items_tagged",
-        _concat(
-            [
-                its.append_column("input", pa.repeat(ordinal, its.num_rows))
-                for ordinal, its in enumerate(items)
-            ],
-            BILLING_ITEMS.append(pa.field("input", pa.int64())),
-        ),
-    )
-    con.execute(
-        """
-        CREATE TABLE billing_subscriptions AS
-        SELECT * EXCLUDE (input, row, copy) FROM (
-          SELECT *, row_number() OVER (PARTITION BY subscription_id ORDER BY input, row)
-                 AS copy
-          FROM billing_subscriptions_tagged) WHERE copy = 1;
-        CREATE TABLE billing_items AS
-        SELECT i.* EXCLUDE (input) FROM billing_items_tagged i
-        WHERE i.input = (SELECT min(t.input) FROM billing_subscriptions_tagged t
-                         WHERE t.subscription_id = i.subscription_id);
-        """
-    )
-    return repeats
-
-
-def _concat(tables: Sequence[pa.Table], schema: pa.Schema) -> pa.Table:
-    return pa.concat_tables(tables) if tables else schema.empty_table()
-
-
-def _aligned_access(accounts: pa.Table, signals: pa.Table) -> pa.Table | None:
-    """The :data:`ACCOUNT_ACCESS` relation built without a join, when the primary
-    signals list exactly the accounts in the same order (as every bundled app source
-    writes them); None otherwise, and the engine joins instead."""
-    primary = signals.filter(signals.column("is_primary"))
-    if primary.num_rows != accounts.num_rows:
-        return None
-    same = pc.all(pc.equal(primary.column("account_id"), accounts.column("account_id")))
-    if same.as_py() is False:  # null: no accounts at all
-        return None
-    for name, column in (
-        ("field", "access_field"),
-        ("kind", "access_kind"),
-        ("raw", "access_raw"),
-        ("flag", "access_flag"),
-    ):
-        accounts = accounts.append_column(column, primary.column(name))
-    return accounts
-
-
-def _unreadable_rows(inputs: Inputs) -> pa.Table:
-    """Customers named by rows that could not be read, per side."""
-    datasets: list[BillingData | AppData] = [*inputs.billing, inputs.app]
-    skips = [s for data in datasets for s in data.skips if s.customer_id]
-    return pa.table(
-        {
-            "side": pa.array([s.side for s in skips], pa.string()),
-            "customer_id": pa.array([s.customer_id for s in skips], pa.string()),
-        }
-    )
 
 
 @contextmanager
@@ -184,63 +46,34 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
 
     Exposed for tests and for tools that want to inspect intermediate relations.
     """
+    with _workspace(inputs) as (con, _):
+        yield con
+
+
+@contextmanager
+def _workspace(inputs: Inputs) -> Iterator[tuple[duckdb.DuckDBPyConnection, set[str]]]:
+    """The connection of :func:`workspace` and the names of the relations it holds."""
     con = duck.connect()
     try:
-        repeats = _load_billing(con, inputs.billing)
-        con.register("billing_repeats", pa.table({"n": pa.array([repeats], pa.int64())}))
-        accounts = _conform(inputs.app.accounts, APP_ACCOUNTS, "app accounts")
-        signals = _conform(inputs.app.signals, APP_ACCESS_SIGNALS, "app access signals")
-        con.register("app_accounts", accounts)
-        con.register("app_access_signals", signals)
-        aligned = _aligned_access(accounts, signals)
-        if aligned is None:
-            con.execute(f"CREATE VIEW account_access AS {ACCOUNT_ACCESS}")
-        else:
-            con.register("account_access", aligned)
-        for name, table in policy_tables(inputs.config, inputs.as_of).items():
-            con.register(name, table)
-        con.register("unreadable_rows", _unreadable_rows(inputs))
-        for name, sql in STAGES:
-            con.execute(f"CREATE TABLE {name} AS {sql}")
-        # Only accounts with several access fields can contradict themselves, and
-        # plans can only drift with a plan map and a plan column: skip the work else.
-        con.execute(f"CREATE TABLE field_shape AS {FIELD_SHAPE}")
-        several_fields = _scalar(con, "SELECT n_fields FROM field_shape") > 1
-        con.execute(
-            "CREATE TABLE access_disagreements AS "
-            + (ACCESS_DISAGREEMENTS if several_fields else _NO_ACCOUNTS)
-        )
-        plans = plans_comparable(RuleContext(inputs.config, inputs.app.mapping))
-        con.execute(
-            "CREATE TABLE plan_drift_accounts AS "
-            + (PLAN_DRIFT_ACCOUNTS if plans else _NO_ACCOUNTS)
-        )
-        con.execute(f"CREATE TABLE account_detail AS {ACCOUNT_DETAIL}")
-        con.execute(
-            "CREATE TABLE expected_plans AS "
-            + EXPECTED_PLANS.format(
-                rows="account_detail WHERE account_id IN "
-                "(SELECT account_id FROM plan_drift_accounts)"
-            )
-        )
-        yield con
+        provided = load(con, inputs.billing, inputs.app, inputs.policy, inputs.as_of)
+        # an input that already holds a stage's rows (account_access) replaces it
+        stages = [stage for stage in STAGES if stage.name not in provided]
+        pipeline.run(con, stages, _context(inputs), provided)
+        yield con, provided | {stage.name for stage in stages}
     finally:
         con.close()
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    """A one-value query's value (0 for NULL), its result consumed to the end: DuckDB
-    refuses to register a relation while a result is still open."""
-    rows = con.execute(sql).fetchall()
-    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+def _context(inputs: Inputs) -> RuleContext:
+    return RuleContext(inputs.policy, inputs.app.mapping)
 
 
 def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list[str]:
     """Reasons to refuse reconciling: judging partial data reports noise or a false PASS."""
-    policy = inputs.config.policy
+    policy = inputs.policy
     errors = []
-    subscriptions = _scalar(con, "SELECT count(*) FROM billing_subscriptions")
-    accounts = _scalar(con, "SELECT count(*) FROM app_accounts")
+    subscriptions = scalar(con, "SELECT count(*) FROM billing_subscriptions")
+    accounts = scalar(con, "SELECT count(*) FROM app_accounts")
     if subscriptions == 0:
         errors.append("the billing data holds no subscriptions: nothing to reconcile against")
     if accounts == 0:
@@ -256,8 +89,8 @@ def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list
                 f"policy.max_skipped_ratio = {policy.max_skipped_ratio:g}); see the skipped rows"
             )
     if subscriptions:
-        linked = _scalar(con, "SELECT count(customer_id) FROM app_accounts")
-        stale = linked - _scalar(
+        linked = scalar(con, "SELECT count(customer_id) FROM app_accounts")
+        stale = linked - scalar(
             con, "SELECT count(*) FROM account_state WHERE match_method = 'customer_id'"
         )
         if linked >= policy.partial_min_links and stale > policy.partial_max_missing_ratio * linked:
@@ -269,106 +102,11 @@ def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list
     return errors
 
 
-_ISO_SECOND = "'%Y-%m-%dT%H:%M:%SZ'"
-
-
-def _select_list(con: duckdb.DuckDBPyConnection, relation: str) -> str:
-    """Every column of `relation`, timestamps as ISO-8601 UTC text to the second:
-    formatted by the database in bulk, since building a Python datetime per cell
-    was most of the cost of turning rows into findings."""
-    columns = con.execute(f"SELECT * FROM {relation} LIMIT 0").description or []
-    listed = []
-    for name, kind, *_ in columns:
-        column = f'f."{name}"'
-        if str(kind).upper().startswith("TIMESTAMP"):
-            column = f"strftime(timezone('UTC', {column}), {_ISO_SECOND})"
-        listed.append(f'{column} AS "{name}"')
-    return ", ".join(listed)
-
-
-def _run_rules(
-    con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]
-) -> tuple[list[Finding], list[Suppressed]]:
-    """Run every rule, then add money, evidence strings and exceptions to the
-    reported rows only: each of those is one pass for all rules together.
-
-    The database fetches one rule's rows while Python turns the previous rule's
-    into findings: the second core would otherwise idle through that Python work.
-    """
-    for index, rule in enumerate(rules):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE rule_rows_{index} AS {rule.sql}")
-    keys = " UNION ALL ".join(
-        f"SELECT CAST(account_id AS VARCHAR) AS account_id, "
-        f"CAST(customer_id AS VARCHAR) AS customer_id, "
-        f"CAST(subscription_id AS VARCHAR) AS subscription_id FROM rule_rows_{index}"
-        for index in range(len(rules))
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE reported AS {keys or _NO_KEYS}")
-    one_field = _scalar(con, "SELECT CAST(n_fields <= 1 AND all_primary AS INT) FROM field_shape")
-    for name, sql in (
-        ("reported_money", SUBSCRIPTION_MONEY.format(subscriptions="reported")),
-        (
-            "reported_fields",
-            (PRIMARY_FIELDS if one_field else ACCOUNT_FIELDS).format(rows="reported"),
-        ),
-        ("reported_subscriptions", CUSTOMER_SUBSCRIPTIONS.format(rows="reported")),
-    ):
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
-    queries = [_reported_rows_sql(con, index, rule) for index, rule in enumerate(rules)]
-    findings: list[Finding] = []
-    suppressed: list[Suppressed] = []
-    # One worker: the connection is used by that thread alone until every fetch is done.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rules") as pool:
-        fetches = [pool.submit(_fetch, con, sql) for sql in queries]
-        try:
-            for rule, fetch in zip(rules, fetches, strict=True):
-                for row in fetch.result():
-                    built = rule.build(row)
-                    if row["suppressed_by"] is None:
-                        findings.append(built)
-                    else:
-                        suppressed.append(Suppressed(built, row["suppressed_by"]))
-        finally:
-            for fetch in fetches:
-                fetch.cancel()
-    return findings, suppressed
-
-
-def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    """A query's rows as dicts, converted column by column (a third cheaper than
-    row by row)."""
-    columns = con.sql(sql).to_arrow_table().to_pydict()
-    names = list(columns)
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-
-
-def _reported_rows_sql(con: duckdb.DuckDBPyConnection, index: int, rule: Rule) -> str:
-    """One rule's reported rows with money, evidence strings and exceptions, in
-    report order."""
-    money = "reported_money" if rule.exposure else f"({_NO_MONEY})"
-    return f"""
-    SELECT {_select_list(con, f"rule_rows_{index}")},
-      money.monthly_minor, money.currency, af.fields AS app_fields,
-      cs.all_subscriptions,
-      (SELECT min(e.reason) FROM exceptions e CROSS JOIN params p
-       WHERE (e.account IS NULL OR e.account = f.account_id)
-         AND (e.customer IS NULL OR e.customer = f.customer_id)
-         AND (e.kind IS NULL OR e.kind = '{rule.kind.value}')
-         AND (e.expires IS NULL OR e.expires > p.as_of)) AS suppressed_by
-    FROM rule_rows_{index} f
-    LEFT JOIN {money} money ON money.subscription_id = f.subscription_id
-    LEFT JOIN reported_fields af ON af.account_id = f.account_id
-    LEFT JOIN reported_subscriptions cs ON cs.customer_id = f.customer_id
-    ORDER BY {_SEVERITY_ORDER}, f.account_id NULLS LAST, f.customer_id NULLS LAST,
-             f.subscription_id NULLS LAST
-    """
-
-
 def _expired_exception_notes(inputs: Inputs) -> list[str]:
     return [
         f"exception for {e.account or e.customer} ({e.reason}) expired on "
         f"{e.expires.date().isoformat()} and no longer suppresses findings"
-        for e in inputs.config.exceptions
+        for e in inputs.policy.exceptions
         if e.expires is not None and e.expires <= inputs.as_of
     ]
 
@@ -383,14 +121,14 @@ def reconcile(inputs: Inputs) -> Report:
         *(SourceInfo("billing", data.description) for data in inputs.billing),
         SourceInfo("app", inputs.app.description),
     )
-    fail_on = inputs.config.fail_on
-    with workspace(inputs) as con:
+    fail_on = inputs.policy.fail_on
+    with _workspace(inputs) as (con, relations):
         counts = {
-            "accounts": _scalar(con, "SELECT count(*) FROM app_accounts"),
-            "subscriptions": _scalar(con, "SELECT count(*) FROM billing_subscriptions"),
-            "customers": _scalar(con, "SELECT count(*) FROM customers"),
+            "accounts": scalar(con, "SELECT count(*) FROM app_accounts"),
+            "subscriptions": scalar(con, "SELECT count(*) FROM billing_subscriptions"),
+            "customers": scalar(con, "SELECT count(*) FROM customers"),
         }
-        repeats = _scalar(con, "SELECT n FROM billing_repeats")
+        repeats = scalar(con, "SELECT n FROM billing_repeats")
         if repeats:
             notes.append(
                 f"{repeats} billing rows repeat a subscription already read (overlapping "
@@ -414,14 +152,14 @@ def reconcile(inputs: Inputs) -> Report:
                 "SELECT state, count(*) FROM account_state GROUP BY state ORDER BY state"
             ).fetchall()
         }
-        context = RuleContext(inputs.config, inputs.app.mapping)
+        context = _context(inputs)
         applicable = [rule for rule in ALL_RULES if rule.applies(context)]
         not_applied = [
             (rule.kind.value, rule.not_applied_because)
             for rule in ALL_RULES
             if rule not in applicable
         ]
-        findings, suppressed = _run_rules(con, applicable)
+        findings, suppressed = run_rules(con, applicable, context, relations)
     ordered = tuple(sorted(findings, key=lambda f: -f.severity))  # stable: kind order kept
     return Report(
         verdict=decide_verdict(ordered, skips, (), fail_on),

@@ -1,6 +1,6 @@
-"""Configuration turned into small relations, so policy joins like data.
+"""The policy turned into small relations, so policy joins like data.
 
-Rules never read the config object: they join these tables. That keeps each
+Rules never read the policy object: they join these tables. That keeps each
 rule one SQL statement that a warehouse can run as well as the embedded engine.
 """
 
@@ -11,8 +11,8 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from billdrift.config import Config
 from billdrift.core.model import TS
+from billdrift.core.policy import Policy
 
 
 def _glob_to_like(pattern: str) -> str:
@@ -20,19 +20,9 @@ def _glob_to_like(pattern: str) -> str:
     return escaped.replace("*", "%").replace("?", "_")
 
 
-def policy_tables(config: Config, as_of: datetime) -> dict[str, pa.Table]:
-    policy = config.policy
-    status_rows = [
-        (provider, status.strip().lower(), decision)
-        for provider, statuses in policy.statuses.items()
-        for decision, names in (
-            ("entitled", statuses.entitled),
-            ("grace", statuses.grace),
-            ("not_entitled", statuses.not_entitled),
-        )
-        for status in names
-    ]
-    exceptions = config.exceptions
+def policy_tables(policy: Policy, as_of: datetime) -> dict[str, pa.Table]:
+    status_rows = [(s.provider, s.status.strip().lower(), s.decision) for s in policy.statuses]
+    exceptions = policy.exceptions
     return {
         "params": pa.table(
             {
@@ -49,8 +39,8 @@ def policy_tables(config: Config, as_of: datetime) -> dict[str, pa.Table]:
         ),
         "plan_map": pa.table(
             {
-                "key": pa.array(list(config.plans), pa.string()),
-                "plan": pa.array(list(config.plans.values()), pa.string()),
+                "key": pa.array([key for key, _ in policy.plans], pa.string()),
+                "plan": pa.array([plan for _, plan in policy.plans], pa.string()),
             }
         ),
         "app_granting_statuses": _column("status", policy.app_granting_statuses),

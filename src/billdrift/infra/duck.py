@@ -41,3 +41,9 @@ def connect(**settings: Any) -> duckdb.DuckDBPyConnection:
 def sql_string(text: str) -> str:
     """A SQL string literal for `text` (standard quoting: ``'`` doubled)."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def quote_identifier(name: str) -> str:
+    """A SQL identifier naming `name` (standard quoting: ``"`` around, ``"`` doubled):
+    a name read from data never becomes SQL."""
+    return '"' + name.replace('"', '""') + '"'

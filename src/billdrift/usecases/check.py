@@ -18,6 +18,7 @@ from billdrift.config import Config, load_config
 from billdrift.core.engine import Inputs, reconcile
 from billdrift.core.instants import parse_instant
 from billdrift.core.model import Verdict
+from billdrift.core.policy import from_config
 from billdrift.core.report import Report
 from billdrift.errors import ConfigError
 from billdrift.infra.runtime import collector_paused
@@ -42,7 +43,8 @@ def run_check(
         billing, app = read_sources(
             config.billing.sources, config.app.source, config.billing, config.app, progress
         )
-        report = reconcile(Inputs(billing=billing, app=app, config=config, as_of=as_of))
+        policy = from_config(config)
+        report = reconcile(Inputs(billing=billing, app=app, policy=policy, as_of=as_of))
     if strict and report.skips and report.verdict is not Verdict.ERROR:
         report = replace(
             report,

@@ -6,21 +6,28 @@ from __future__ import annotations
 from billdrift.core.model import Finding, Kind
 from billdrift.core.rules.base import Row, Rule, finding
 from billdrift.core.rules.evidence import account_evidence, app_says, billing_says
+from billdrift.core.sql import sql
 
 # Low-confidence matches (normalized email) never count as high-confidence drift.
 _SEVERITY_BY_MATCH = "CASE WHEN match_confidence >= 0.9 THEN 'high' ELSE 'medium' END"
 
-PAID_BUT_BLOCKED_SQL = f"""
-SELECT *, {_SEVERITY_BY_MATCH} AS severity, match_confidence AS confidence,
+PAID_BUT_BLOCKED_SQL = sql(
+    """
+SELECT *, {severity} AS severity, match_confidence AS confidence,
        matched_customer_id AS customer_id
 FROM account_detail WHERE state = 'paid_but_blocked'
-"""
+""",
+    severity=_SEVERITY_BY_MATCH,
+)
 
-UNPAID_BUT_ACTIVE_SQL = f"""
-SELECT *, {_SEVERITY_BY_MATCH} AS severity, match_confidence AS confidence,
+UNPAID_BUT_ACTIVE_SQL = sql(
+    """
+SELECT *, {severity} AS severity, match_confidence AS confidence,
        matched_customer_id AS customer_id
 FROM account_detail WHERE state = 'unpaid_but_active'
-"""
+""",
+    severity=_SEVERITY_BY_MATCH,
+)
 
 AMBIGUOUS_SQL = """
 SELECT *, 'low' AS severity, 0.0 AS confidence, matched_customer_id AS customer_id
@@ -84,6 +91,7 @@ RULES = (
         "cancel-at-period-end before the period ends) but the app denies access.",
         PAID_BUT_BLOCKED_SQL,
         _paid_but_blocked,
+        reads=("account_detail",),
     ),
     Rule(
         Kind.UNPAID_BUT_ACTIVE,
@@ -91,11 +99,13 @@ RULES = (
         "past_due beyond grace) but the app grants access.",
         UNPAID_BUT_ACTIVE_SQL,
         _unpaid_but_active,
+        reads=("account_detail",),
     ),
     Rule(
         Kind.AMBIGUOUS,
         "Unknown statuses, undeterminable grace windows and match collisions: a human decides.",
         AMBIGUOUS_SQL,
         _ambiguous,
+        reads=("account_detail",),
     ),
 )

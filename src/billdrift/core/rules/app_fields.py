@@ -32,6 +32,7 @@ RULES = (
         "column says canceled, or the reverse).",
         APP_FIELDS_DISAGREE_SQL,
         _app_fields_disagree,
+        reads=("account_detail", "access_disagreements"),
         exposure=False,
     ),
 )

@@ -5,21 +5,23 @@ can run in-process or be pushed down; the builder only turns each already
 decided row into a :class:`~billdrift.core.model.Finding` with words a human reads.
 Every rule query returns at least ``account_id``, ``customer_id``,
 ``subscription_id``, ``severity`` and ``confidence``; the engine adds money and
-evidence strings for the rows it reports.
+evidence strings for the rows it reports. A rule declares the relations its query
+reads, as a stage does (:mod:`billdrift.core.pipeline`), and the engine runs it
+after them.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from billdrift.config import Config
 from billdrift.core.currency import minor_exponent
 from billdrift.core.model import Exposure, Finding, Kind, Severity
+from billdrift.core.policy import Policy
 
 Row = Mapping[str, Any]
 
@@ -28,7 +30,7 @@ Row = Mapping[str, Any]
 class RuleContext:
     """What decides whether a rule can run at all (not how it classifies rows)."""
 
-    config: Config
+    policy: Policy
     app_mapping: Mapping[str, Any]
 
 
@@ -40,8 +42,10 @@ def always(context: RuleContext) -> bool:
 class Rule:
     kind: Kind
     summary: str  # one line for docs and `--help`
-    sql: str
+    query: str
     build: Callable[[Row], Finding]
+    #: Every relation `query` reads: stages, inputs, policy relations.
+    reads: tuple[str, ...] = field(kw_only=True)
     #: Whether the finding carries the subscription's monthly amount as money at stake.
     exposure: bool = True
     #: False when the inputs or config cannot support the rule; the report says so.

@@ -126,7 +126,7 @@ def _orphaned_subscription(row: Row) -> Finding:
 
 
 def _separate_billing(context: RuleContext) -> bool:
-    return not context.config.policy.team_billing
+    return not context.policy.team_billing
 
 
 RULES = (
@@ -135,6 +135,12 @@ RULES = (
         "An entitling subscription whose customer matches no account (by id or email).",
         ORPHANED_SUBSCRIPTION_SQL,
         _orphaned_subscription,
+        reads=(
+            "unclaimed_customers",
+            "match_candidates",
+            "unreadable_rows",
+            "billing_subscriptions",
+        ),
     ),
     Rule(
         Kind.MISSING_BILLING_LINK,
@@ -142,6 +148,7 @@ RULES = (
         "and free plans excepted).",
         MISSING_BILLING_LINK_SQL,
         _missing_billing_link,
+        reads=("account_detail",),
         exposure=False,
     ),
     Rule(
@@ -149,6 +156,7 @@ RULES = (
         "An account linked to a customer the billing data does not contain at all.",
         STALE_BILLING_LINK_SQL,
         _stale_billing_link,
+        reads=("account_detail",),
         exposure=False,
     ),
     Rule(
@@ -156,6 +164,7 @@ RULES = (
         "One billing customer linked from several accounts (off with policy.team_billing).",
         DUPLICATE_CUSTOMER_SQL,
         _duplicate_customer,
+        reads=("customer_keys", "app_accounts", "customers", "billing_subscriptions"),
         exposure=False,
         applies=_separate_billing,
         not_applied_because="policy.team_billing is true",

@@ -32,7 +32,7 @@ def _plan_drift(row: Row) -> Finding:
 
 
 def plans_comparable(context: RuleContext) -> bool:
-    return bool(context.config.plans) and bool(context.app_mapping.get("plan"))
+    return bool(context.policy.plans) and bool(context.app_mapping.get("plan"))
 
 
 RULES = (
@@ -42,6 +42,7 @@ RULES = (
         "product maps to in [plans].",
         PLAN_DRIFT_SQL,
         _plan_drift,
+        reads=("account_detail", "plan_drift_accounts", "expected_plans"),
         applies=plans_comparable,
         not_applied_because="needs a [plans] map in the config and a plan column in the app",
     ),

@@ -1,484 +1,59 @@
-"""Shared derived relations every rule reads.
+"""Shared derived relations every rule reads, registered in one place.
 
 Each stage is plain SQL over the canonical relations (``billing_subscriptions``,
-``billing_items``, ``app_accounts``, ``app_access_signals``, and ``account_access``,
-the accounts with their primary signal: :data:`ACCOUNT_ACCESS`) and the policy
-relations built from configuration (``params``, ``status_policy``, ``plan_map``,
+``billing_items``, ``app_accounts``, ``app_access_signals``) and the policy
+relations built from the policy (``params``, ``status_policy``, ``plan_map``,
 ``app_granting_statuses``, ``internal_email_patterns``, ``internal_roles``,
 ``free_plans``, ``exceptions``, ``unreadable_rows``). Nothing here is DuckDB-only
 beyond widely shared functions (``regexp_replace``, ``split_part``,
 ``string_agg``, ``bool_or``, ``FILTER``, window functions), so the same text can
 be pushed down to PostgreSQL or a warehouse where both sides are mirrored.
 
-Stages run in order; each becomes a table named after it. They are kept narrow
-(keys and decisions only) because at a million rows per side every extra column
-materialized costs time and memory; the wide evidence is joined back only for
-the rows a rule reports (:data:`ACCOUNT_DETAIL`).
+Each stage declares the relations it reads (:class:`~billdrift.core.pipeline.Stage`)
+and becomes a table (or a view) named after it; the engine derives the order they
+run in. They are kept narrow (keys and decisions only) because at a million rows
+per side every extra column materialized costs time and memory; the wide evidence
+is joined back only for the rows a rule reports
+(:data:`~billdrift.core.rules.reported_stages.ACCOUNT_DETAIL`).
 """
 
 from __future__ import annotations
 
-#: Normalized email: lower-cased, trimmed, "+tag" removed, Gmail dots removed.
-#: Reads the `email_local` / `email_domain` columns of :data:`EMAIL_PARTS`; split in
-#: two steps because one nested expression trips a DuckDB 2.0 binder bug on
-#: all-NULL columns.
-NORMALIZED_EMAIL = """
-CASE WHEN email_domain IS NULL OR email_domain = '' THEN NULL
-     WHEN email_domain IN ('gmail.com', 'googlemail.com')
-       THEN replace(regexp_replace(email_local, '\\+.*$', ''), '.', '') || '@gmail.com'
-     ELSE regexp_replace(email_local, '\\+.*$', '') || '@' || email_domain
-END"""
-
-#: `SELECT *` of a relation plus the two halves of its `email` column.
-EMAIL_PARTS = """
-SELECT *, split_part(lower(trim(email)), '@', 1) AS email_local,
-       split_part(lower(trim(email)), '@', 2) AS email_domain
-FROM {relation}
-"""
-
-_PER_MONTH = """CASE lower({i}.interval)
-               WHEN 'month' THEN 1.0 / coalesce(nullif({i}.interval_count, 0), 1)
-               WHEN 'year' THEN 1.0 / (12 * coalesce(nullif({i}.interval_count, 0), 1))
-               WHEN 'week' THEN 52.0 / 12 / coalesce(nullif({i}.interval_count, 0), 1)
-               WHEN 'day' THEN 365.0 / 12 / coalesce(nullif({i}.interval_count, 0), 1)
-             END"""
-
-#: Monthly value of the subscriptions named in relation ``{subscriptions}`` (a
-#: rule's output): computed for reported rows only, never for the whole book.
-SUBSCRIPTION_MONEY = f"""
-SELECT m.subscription_id, m.currency,
-       CASE WHEN m.n_currencies > 1 OR m.gross_monthly_minor IS NULL THEN NULL
-            ELSE greatest(0.0,
-                 m.gross_monthly_minor * (1 - coalesce(s.discount_percent_off, 0) / 100.0)
-                 - coalesce(s.discount_amount_off_minor, 0) * coalesce(m.invoices_per_month, 1))
-       END AS monthly_minor
-FROM (
-  SELECT i.subscription_id,
-         min(lower(i.currency)) AS currency,
-         sum(CAST(i.unit_amount_minor AS DOUBLE) * coalesce(i.quantity, 1)
-             * {_PER_MONTH.format(i="i")}) AS gross_monthly_minor,
-         -- amount_off applies once per invoice: scale it by the item interval
-         max({_PER_MONTH.format(i="i")}) AS invoices_per_month,
-         count(DISTINCT lower(i.currency)) AS n_currencies
-  FROM billing_items i
-  WHERE i.subscription_id IN (SELECT subscription_id FROM {{subscriptions}})
-  GROUP BY i.subscription_id
-) m
-JOIN billing_subscriptions s ON s.subscription_id = m.subscription_id
-"""
-
-#: What each subscription means for access as of `params.as_of`, and why. Read
-#: only inside :data:`CUSTOMERS`, so it is never materialized on its own.
-SUBSCRIPTIONS_EVALUATED = """
-SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
-       sp.decision,
-       CASE
-         WHEN sp.decision IS NULL THEN NULL
-         WHEN sp.decision = 'entitled' AND s.cancel_at IS NOT NULL AND s.cancel_at <= p.as_of
-           THEN FALSE
-         WHEN sp.decision = 'entitled' AND coalesce(s.cancel_at_period_end, FALSE)
-              AND s.current_period_end IS NOT NULL AND s.current_period_end <= p.as_of
-           THEN FALSE
-         WHEN sp.decision = 'entitled' THEN TRUE
-         WHEN sp.decision = 'grace' AND s.current_period_start IS NULL THEN NULL
-         WHEN sp.decision = 'grace'
-           THEN p.as_of < s.current_period_start + p.grace_days * INTERVAL '1 day'
-         ELSE FALSE
-       END AS entitles,
-       CASE
-         WHEN sp.decision IS NULL THEN 'unknown_status'
-         WHEN sp.decision = 'entitled' AND s.cancel_at IS NOT NULL AND s.cancel_at <= p.as_of
-           THEN 'cancel_at_passed'
-         WHEN sp.decision = 'entitled' AND coalesce(s.cancel_at_period_end, FALSE)
-              AND s.current_period_end IS NOT NULL AND s.current_period_end <= p.as_of
-           THEN 'period_ended_after_cancel'
-         WHEN sp.decision = 'entitled' AND (coalesce(s.cancel_at_period_end, FALSE)
-              OR s.cancel_at IS NOT NULL)
-           THEN 'cancels_later'
-         WHEN sp.decision = 'entitled' THEN 'entitled_status'
-         WHEN sp.decision = 'grace' AND s.current_period_start IS NULL
-           THEN 'grace_undeterminable'
-         WHEN sp.decision = 'grace'
-              AND p.as_of < s.current_period_start + p.grace_days * INTERVAL '1 day'
-           THEN 'within_grace'
-         WHEN sp.decision = 'grace' THEN 'beyond_grace'
-         ELSE 'not_entitled_status'
-       END AS entitlement_reason
-FROM billing_subscriptions s
-CROSS JOIN params p
-LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
-"""
-
-#: The customer ids that are not simply one subscription and one account, with how
-#: many of each both sides name them: several subscriptions (ranked in
-#: :data:`CUSTOMERS`), several accounts (the duplicate-customer rule), none on one
-#: side (:data:`LINK_GAPS`). Most customers are one of each, so few rows remain. One
-#: aggregate over both sides' ids replaces a count of subscriptions per customer, a
-#: count of accounts per customer and a full join of accounts with customers: a
-#: million-key hash table built once instead of three times.
-CUSTOMER_KEYS = """
-SELECT customer_id, count(*) - CAST(sum(side) AS BIGINT) AS n_subscriptions,
-       CAST(sum(side) AS BIGINT) AS n_accounts
-FROM (
-  SELECT customer_id, 0 AS side FROM billing_subscriptions WHERE customer_id IS NOT NULL
-  UNION ALL
-  SELECT customer_id, 1 AS side FROM app_accounts WHERE customer_id IS NOT NULL
-) ids
-GROUP BY customer_id
-HAVING count(*) <> 2 OR sum(side) <> 1
-"""
-
-#: One row per billing customer: its best subscription (live beats unknown beats
-#: ended; then latest period end, latest creation, smallest id) and how many it
-#: has. Whether an account stores its id is learnt in :data:`ACCOUNT_LINKS`.
-CUSTOMERS = f"""
-WITH several AS (
-  SELECT customer_id, n_subscriptions FROM customer_keys WHERE n_subscriptions > 1
-),
-evaluated AS (
-  SELECT e.*, coalesce(c.n_subscriptions, 1) AS n_subscriptions
-  FROM ({SUBSCRIPTIONS_EVALUATED}) e
-  LEFT JOIN several c ON c.customer_id = e.customer_id
-  WHERE e.customer_id IS NOT NULL
-),
-best AS (
-  -- most customers have one subscription: only the others need ranking
-  SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
-  FROM evaluated WHERE n_subscriptions = 1
-  UNION ALL
-  SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
-  FROM (
-    SELECT e.*, row_number() OVER (
-             PARTITION BY e.customer_id
-             ORDER BY CASE WHEN e.entitles THEN 0 WHEN e.entitles IS NULL THEN 1 ELSE 2 END,
-                      CASE e.decision WHEN 'entitled' THEN 0 WHEN 'grace' THEN 1 ELSE 2 END,
-                      e.current_period_end DESC NULLS LAST,
-                      e.created DESC NULLS LAST,
-                      e.subscription_id
-           ) AS rank_in_customer
-    FROM evaluated e WHERE e.n_subscriptions > 1
-  ) ranked
-  WHERE rank_in_customer = 1
+from billdrift.core.pipeline import Stage
+from billdrift.core.rules import (
+    account_stages,
+    customer_stages,
+    matching_stages,
+    plan_stages,
+    reported_stages,
 )
-SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
-FROM best
-"""
 
-
-def _grants(kind: str, flag: str, raw: str) -> str:
-    """What a signal means: a flag as parsed, a status by the app's granting statuses.
-
-    An uncorrelated ``IN`` whose probe is NULL for flags: a correlated ``EXISTS``
-    is decorrelated into a pass over every distinct raw value of every account
-    (0.14 s of CPU on a million flag-only accounts), and even this ``IN`` trims
-    and lower-cases every row unless the probe skips the flags.
-    """
-    return f"""CASE WHEN {kind} = 'flag' THEN {flag}
-              WHEN {raw} IS NULL OR trim({raw}) = '' THEN NULL
-              ELSE (CASE WHEN {kind} <> 'flag' THEN lower(trim({raw})) END)
-                   IN (SELECT s.status FROM app_granting_statuses s)
-         END"""
-
-
-_SIGNAL_GRANTS = _grants("g.kind", "g.flag", "g.raw")
-
-#: Every account with its primary access signal (the field that decides access) as
-#: columns. The engine registers this relation directly when a source's signals
-#: list the primary field in account order (every bundled source does), sparing a
-#: million-row join; otherwise it is this view.
-ACCOUNT_ACCESS = """
-SELECT a.*, g.field AS access_field, g.kind AS access_kind, g.raw AS access_raw,
-       g.flag AS access_flag
-FROM app_accounts a
-LEFT JOIN app_access_signals g ON g.account_id = a.account_id AND g.is_primary
-"""
-
-#: Every account with the billing customer its stored id names, if that customer
-#: exists, that customer's verdict and the app's access: the exact match settles
-#: almost every account, so the costlier methods below see only the rest
-#: (`linked` false). Never materialized: :data:`ACCOUNT_STATE` reads it as it
-#: streams (a million-row table of it was the run's peak memory).
-ACCOUNT_LINKS = f"""
-SELECT a.account_id, a.customer_id AS stored_customer_id, a.plan,
-       c.customer_id IS NOT NULL AS linked, c.customer_id, c.subscription_id, c.entitles,
-       c.entitlement_reason,
-       {_grants("a.access_kind", "a.access_flag", "a.access_raw")} AS primary_grants
-FROM account_access a
-LEFT JOIN customers c ON c.customer_id = a.customer_id
-"""
-
-#: What the exact customer-id link leaves over: accounts whose stored id names no
-#: billing customer (`account_id` set) and customers whose id no account stores
-#: (`customer_id` set). Both are few, and :data:`CUSTOMER_KEYS` already holds
-#: every id one side lacks.
-LINK_GAPS = """
-SELECT a.account_id, a.subscription_id AS linked_subscription_id, a.email,
-       CAST(NULL AS VARCHAR) AS customer_id
-FROM app_accounts a
-WHERE a.customer_id IS NULL
-   OR a.customer_id IN (SELECT customer_id FROM customer_keys WHERE n_subscriptions = 0)
-UNION ALL
-SELECT CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR), k.customer_id
-FROM customer_keys k
-WHERE k.n_accounts = 0
-"""
-
-#: Billing customers whose id no account stores: email matching may take them,
-#: and an entitled one no method matches is orphaned.
-UNCLAIMED_CUSTOMERS = """
-SELECT c.* FROM customers c
-WHERE c.customer_id IN (SELECT customer_id FROM link_gaps WHERE account_id IS NULL)
-"""
-
-#: The email of each customer no account claims by id (`by_subscription` in scope).
-_UNCLAIMED_EMAILS = """(
-    SELECT c.customer_id, min(s.customer_email) AS email
-    FROM unclaimed_customers c
-    JOIN billing_subscriptions s ON s.customer_id = c.customer_id
-    WHERE s.customer_email IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM by_subscription k WHERE k.customer_id = c.customer_id)
-    GROUP BY c.customer_id) unclaimed"""
-
-#: Candidate customers for the accounts not linked by customer id, by the first
-#: method that yields one: subscription id, exact email, normalized email. Email
-#: methods only consider customers no account claims by id, so one person's second
-#: account is not mistaken for the paying one.
-MATCH_CANDIDATES = f"""
-WITH unlinked AS (
-  SELECT g.account_id, g.linked_subscription_id AS subscription_id, g.email
-  FROM link_gaps g
-  WHERE g.account_id IS NOT NULL
-),
-by_subscription AS (
-  SELECT u.account_id, s.customer_id, 'subscription_id' AS method, 0.95 AS confidence
-  FROM unlinked u
-  JOIN billing_subscriptions s ON s.subscription_id = u.subscription_id
-  WHERE s.customer_id IS NOT NULL
-),
-unclaimed_emails AS (
-  SELECT customer_id, email, {NORMALIZED_EMAIL} AS normalized_email
-  FROM ({EMAIL_PARTS.format(relation=_UNCLAIMED_EMAILS)}) e
-),
-unmatched AS (
-  SELECT u.account_id, u.email, {NORMALIZED_EMAIL} AS normalized_email
-  FROM ({EMAIL_PARTS.format(relation="unlinked")}) u
-  WHERE NOT EXISTS (SELECT 1 FROM by_subscription b WHERE b.account_id = u.account_id)
-),
-by_email AS (
-  SELECT u.account_id, c.customer_id, 'email' AS method, 0.9 AS confidence
-  FROM unmatched u JOIN unclaimed_emails c ON c.email = u.email
-),
-by_normalized_email AS (
-  SELECT u.account_id, c.customer_id, 'normalized_email' AS method, 0.7 AS confidence
-  FROM unmatched u JOIN unclaimed_emails c ON c.normalized_email = u.normalized_email
-  WHERE NOT EXISTS (SELECT 1 FROM by_email b WHERE b.account_id = u.account_id)
+#: The stages built before any rule runs. The order they run in is derived from
+#: what each reads; among those ready, the one listed first runs first.
+STAGES: tuple[Stage, ...] = (
+    account_stages.ACCOUNT_ACCESS,
+    customer_stages.CUSTOMER_KEYS,
+    customer_stages.SUBSCRIPTIONS_EVALUATED,
+    customer_stages.CUSTOMERS,
+    matching_stages.LINK_GAPS,
+    matching_stages.UNCLAIMED_CUSTOMERS,
+    matching_stages.MATCH_CANDIDATES,
+    matching_stages.OTHER_MATCHES,
+    account_stages.ACCOUNT_FLAGS,
+    account_stages.ACCOUNT_LINKS,
+    account_stages.ACCOUNT_STATE,
+    account_stages.FIELD_SHAPE,
+    account_stages.ACCESS_DISAGREEMENTS,
+    plan_stages.PLAN_DRIFT_ACCOUNTS,
+    reported_stages.ACCOUNT_DETAIL,
+    plan_stages.EXPECTED_PLANS,
 )
-SELECT * FROM by_subscription
-UNION ALL SELECT * FROM by_email
-UNION ALL SELECT * FROM by_normalized_email
-"""
 
-#: One row per account matched by the other methods: several candidates are a
-#: collision; a single one brings its customer's verdict.
-OTHER_MATCHES = """
-SELECT m.*, c.subscription_id, c.entitles, c.entitlement_reason
-FROM (
-  SELECT account_id, min(method) AS method, min(confidence) AS confidence,
-         count(DISTINCT customer_id) AS n_candidates, min(customer_id) AS customer_id,
-         string_agg(DISTINCT customer_id, ', ' ORDER BY customer_id) AS candidates
-  FROM match_candidates
-  GROUP BY account_id
-) m
-LEFT JOIN customers c ON c.customer_id = m.customer_id AND m.n_candidates = 1
-"""
-
-#: Accounts whose access fields contradict each other. Only accounts with more than
-#: one signal can disagree; the engine skips this stage when the app maps one field.
-ACCESS_DISAGREEMENTS = f"""
-SELECT account_id FROM (
-  SELECT g.account_id, {_SIGNAL_GRANTS} AS grants FROM app_access_signals g
-) signals
-GROUP BY account_id
-HAVING bool_or(grants) AND NOT bool_and(grants)
-"""
-
-#: Exactly one state per account. Rules that report per-account findings read it.
-#: A verdict that hinges on a billing row that could not be read is held back as
-#: ambiguous rather than reported as drift.
-ACCOUNT_STATE = f"""
-SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
-       r.match_confidence, r.candidates, r.app_grants, r.entitles, r.plan,
-       CASE WHEN r.billing_unreadable
-                 AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
-            THEN 'ambiguous' ELSE r.raw_state END AS state,
-       CASE WHEN r.billing_unreadable
-                 AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
-            THEN 'billing_row_unreadable' ELSE r.raw_reason END AS ambiguous_reason
-FROM (
-  SELECT l.account_id, l.plan,
-         CASE WHEN l.linked THEN 'customer_id' ELSE o.method END
-           AS match_method,
-         CASE WHEN l.linked THEN 1.0 ELSE o.confidence END
-           AS match_confidence,
-         coalesce(l.customer_id, o.candidates) AS candidates,
-         coalesce(l.customer_id, CASE WHEN o.n_candidates = 1 THEN o.customer_id END)
-           AS matched_customer_id,
-         coalesce(l.subscription_id, o.subscription_id) AS subscription_id,
-         coalesce(l.entitles, o.entitles) AS entitles,
-         coalesce(l.primary_grants, FALSE) AS app_grants,
-         (EXISTS (SELECT 1 FROM unreadable_rows u
-                  WHERE u.side = 'billing' AND u.customer_id = l.stored_customer_id)
-          OR EXISTS (SELECT 1 FROM unreadable_rows u
-                     WHERE u.side = 'billing' AND u.customer_id = o.customer_id))
-           AS billing_unreadable,
-         CASE
-           WHEN o.n_candidates > 1 THEN 'ambiguous'
-           WHEN l.linked OR o.customer_id IS NOT NULL THEN
-             CASE WHEN coalesce(l.entitles, o.entitles) IS NULL THEN 'ambiguous'
-                  WHEN coalesce(l.entitles, o.entitles) AND NOT coalesce(l.primary_grants, FALSE)
-                    THEN 'paid_but_blocked'
-                  WHEN NOT coalesce(l.entitles, o.entitles) AND coalesce(l.primary_grants, FALSE)
-                    THEN CASE WHEN f.is_internal THEN 'internal' ELSE 'unpaid_but_active' END
-                  WHEN NOT l.linked AND l.stored_customer_id IS NOT NULL
-                    THEN 'stale_billing_link'
-                  ELSE 'in_sync'
-             END
-           WHEN l.stored_customer_id IS NOT NULL THEN
-             CASE WHEN f.is_internal THEN 'internal' ELSE 'stale_billing_link' END
-           WHEN coalesce(l.primary_grants, FALSE) AND f.is_internal THEN 'internal'
-           WHEN coalesce(l.primary_grants, FALSE) AND f.on_free_plan THEN 'free_plan'
-           WHEN coalesce(l.primary_grants, FALSE) THEN 'missing_billing_link'
-           ELSE 'no_billing'
-         END AS raw_state,
-         CASE
-           WHEN o.n_candidates > 1 THEN 'match_collision'
-           WHEN coalesce(l.entitles, o.entitles) IS NULL
-             THEN coalesce(l.entitlement_reason, o.entitlement_reason)
-         END AS raw_reason
-  FROM ({ACCOUNT_LINKS}) l
-  LEFT JOIN other_matches o ON o.account_id = l.account_id
-  LEFT JOIN account_flags f ON f.account_id = l.account_id
-) r
-"""
-
-#: Internal accounts and free plans: only the few accounts that are either.
-ACCOUNT_FLAGS = """
-SELECT account_id, bool_or(is_internal) AS is_internal, bool_or(on_free_plan) AS on_free_plan
-FROM (
-  SELECT a.account_id, TRUE AS is_internal, FALSE AS on_free_plan
-  FROM app_accounts a JOIN internal_email_patterns ip ON lower(a.email) LIKE ip.like_pattern
-  UNION ALL
-  SELECT a.account_id, TRUE, FALSE
-  FROM app_accounts a JOIN internal_roles ir ON ir.role = lower(trim(a.role))
-  UNION ALL
-  SELECT a.account_id, FALSE, TRUE
-  FROM app_accounts a JOIN free_plans fp ON fp.plan = lower(trim(a.plan))
-) flagged
-GROUP BY account_id
-"""
-
-#: Plans each subscription pays for, through any key the plan map knows (a plan
-#: may repeat: readers aggregate, so no DISTINCT pass over a million items).
-_MAPPED_PLANS = """
-SELECT i.subscription_id, lower(pm.plan) AS plan
-FROM {items} i
-JOIN plan_map pm ON pm.key IN (i.price_id, i.lookup_key, i.product_id, i.plan_name)
-"""
-
-#: Entitled, in-sync accounts whose app plan is none of the plans their
-#: subscription maps to (and it maps to some). Empty when there is no plan map.
-#: An anti-join on (subscription, plan) rather than a GROUP BY per account: a
-#: million-row aggregate on two text keys costs a third more.
-PLAN_DRIFT_ACCOUNTS = f"""
-WITH mapped AS ({_MAPPED_PLANS.format(items="billing_items")})
-SELECT s.account_id
-FROM account_state s
-LEFT JOIN mapped m
-  ON m.subscription_id = s.subscription_id AND m.plan = lower(trim(coalesce(s.plan, '')))
-WHERE s.state = 'in_sync' AND s.entitles AND s.app_grants AND m.subscription_id IS NULL
-  AND s.subscription_id IN (SELECT subscription_id FROM mapped)
-"""
-
-#: The plans a reported subscription maps to, for evidence.
-_REPORTED_ITEMS = """(
-  SELECT * FROM billing_items
-  WHERE subscription_id IN (SELECT subscription_id FROM {rows}))"""
-EXPECTED_PLANS = f"""
-SELECT subscription_id, string_agg(DISTINCT plan, ', ' ORDER BY plan) AS expected_plans
-FROM ({_MAPPED_PLANS.format(items=_REPORTED_ITEMS)}) m
-GROUP BY subscription_id
-"""
-
-#: Accounts some per-account rule will report (including the few states that are
-#: findings and the accounts other stages flagged). Detail is joined for these only.
-_REPORTED = """
-SELECT * FROM account_state
-WHERE state IN ('paid_but_blocked', 'unpaid_but_active', 'missing_billing_link',
-                'stale_billing_link', 'ambiguous')
-   OR account_id IN (SELECT account_id FROM access_disagreements)
-   OR account_id IN (SELECT account_id FROM plan_drift_accounts)
-"""
-
-#: Everything known about a reported account and its billing side.
-ACCOUNT_DETAIL = f"""
-SELECT s.account_id, s.matched_customer_id, s.subscription_id, s.match_method,
-       s.match_confidence, s.candidates, s.app_grants, s.entitles, s.state,
-       s.ambiguous_reason,
-       a.customer_id AS linked_customer_id, a.email, a.plan, a.source_ref,
-       b.provider, b.status, b.current_period_start, b.current_period_end,
-       b.cancel_at_period_end, b.cancel_at,
-       b.source_ref AS billing_source_ref,
-       c.decision, c.entitlement_reason,
-       b.current_period_start + p.grace_days * INTERVAL '1 day' AS grace_until,
-       a.access_field AS primary_field, a.access_raw AS primary_raw
-FROM ({_REPORTED}) s
-JOIN account_access a ON a.account_id = s.account_id
-CROSS JOIN params p
-LEFT JOIN billing_subscriptions b ON b.subscription_id = s.subscription_id
-LEFT JOIN customers c ON c.customer_id = s.matched_customer_id
-"""
-
-#: Evidence strings that need aggregation, for a rule's reported rows only.
-ACCOUNT_FIELDS = """
-SELECT g.account_id,
-       string_agg(g.field || '=' || coalesce(g.raw, 'null'), ', ' ORDER BY g.field) AS fields
-FROM app_access_signals g
-WHERE g.account_id IN (SELECT account_id FROM {rows})
-GROUP BY g.account_id
-"""
-
-#: :data:`ACCOUNT_FIELDS` when every account has at most one access field and it is
-#: the primary one (the engine checks): :data:`ACCOUNT_DETAIL` already holds that
-#: field and its value, so no pass over a million signals is needed.
-PRIMARY_FIELDS = """
-SELECT account_id, primary_field || '=' || coalesce(primary_raw, 'null') AS fields
-FROM account_detail
-WHERE primary_field IS NOT NULL AND account_id IN (SELECT account_id FROM {rows})
-"""
-
-#: How the access signals are laid out: several fields can disagree, and evidence
-#: strings need the signal table unless each account has one, primary, field.
-FIELD_SHAPE = """
-SELECT count(DISTINCT field) AS n_fields, coalesce(bool_and(is_primary), TRUE) AS all_primary
-FROM app_access_signals
-"""
-
-CUSTOMER_SUBSCRIPTIONS = """
-SELECT s.customer_id,
-       string_agg(s.subscription_id || ':' || coalesce(s.status, 'null'), ', '
-                  ORDER BY s.subscription_id) AS all_subscriptions
-FROM billing_subscriptions s
-WHERE s.customer_id IN (SELECT customer_id FROM {rows})
-GROUP BY s.customer_id
-"""
-
-STAGES: tuple[tuple[str, str], ...] = (
-    ("customer_keys", CUSTOMER_KEYS),
-    ("customers", CUSTOMERS),
-    ("link_gaps", LINK_GAPS),
-    ("unclaimed_customers", UNCLAIMED_CUSTOMERS),
-    ("match_candidates", MATCH_CANDIDATES),
-    ("other_matches", OTHER_MATCHES),
-    ("account_flags", ACCOUNT_FLAGS),
-    ("account_state", ACCOUNT_STATE),
+#: The evidence stages built over ``reported`` (every applicable rule's keys) once
+#: the rules have run: money, access fields and subscriptions for the rows
+#: reported only.
+REPORTED_STAGES: tuple[Stage, ...] = (
+    reported_stages.REPORTED_MONEY,
+    reported_stages.REPORTED_FIELDS,
+    reported_stages.REPORTED_SUBSCRIPTIONS,
 )

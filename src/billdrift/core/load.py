@@ -1,0 +1,169 @@
+"""The canonical relations and the policy, registered in a DuckDB connection.
+
+Sources hand the engine Arrow tables; here they are checked against the canonical
+schemas, repeated billing rows are dropped, and the policy becomes the small
+relations the stages join (:mod:`billdrift.core.policy_tables`). The Arrow tables
+are scanned in place, not copied, whenever nothing needs changing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from billdrift.core.model import (
+    APP_ACCESS_SIGNALS,
+    APP_ACCOUNTS,
+    BILLING_ITEMS,
+    BILLING_SUBSCRIPTIONS,
+    AppData,
+    BillingData,
+)
+from billdrift.core.pipeline import scalar
+from billdrift.core.policy import Policy
+from billdrift.core.policy_tables import policy_tables
+from billdrift.infra.ordinals import ordinals
+
+#: The relations :func:`load` always provides, besides the policy's.
+INPUTS = (
+    "billing_subscriptions",
+    "billing_items",
+    "billing_repeats",
+    "app_accounts",
+    "app_access_signals",
+    "unreadable_rows",
+)
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    billing: Sequence[BillingData],
+    app: AppData,
+    policy: Policy,
+    as_of: datetime,
+) -> set[str]:
+    """Register every input relation in `con`; returns their names: :data:`INPUTS`,
+    the policy relations and, when the app's signals allow it, ``account_access``."""
+    repeats = _load_billing(con, billing)
+    con.register("billing_repeats", pa.table({"n": pa.array([repeats], pa.int64())}))
+    accounts = _conform(app.accounts, APP_ACCOUNTS, "app accounts")
+    signals = _conform(app.signals, APP_ACCESS_SIGNALS, "app access signals")
+    con.register("app_accounts", accounts)
+    con.register("app_access_signals", signals)
+    con.register("unreadable_rows", _unreadable_rows([*billing, app]))
+    provided = set(INPUTS)
+    for name, table in policy_tables(policy, as_of).items():
+        con.register(name, table)
+        provided.add(name)
+    aligned = _aligned_access(accounts, signals)
+    if aligned is not None:  # the account_access stage's rows, without its join
+        con.register("account_access", aligned)
+        provided.add("account_access")
+    return provided
+
+
+def _conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
+    """Select and cast to the canonical schema; a source bug must fail loudly here."""
+    missing = [name for name in schema.names if name not in table.column_names]
+    if missing:
+        raise ValueError(f"{what} lacks canonical columns {missing}")
+    return table.select(schema.names).cast(schema)
+
+
+def _load_billing(con: duckdb.DuckDBPyConnection, billing: Sequence[BillingData]) -> int:
+    """Expose the billing relations, each subscription once. Returns how many
+    subscription rows were dropped as repeats (overlapping exports, repeated rows)."""
+    subscriptions = [
+        _conform(data.subscriptions, BILLING_SUBSCRIPTIONS, "billing subscriptions")
+        for data in billing
+    ]
+    items = [_conform(data.items, BILLING_ITEMS, "billing items") for data in billing]
+    every = _concat(subscriptions, BILLING_SUBSCRIPTIONS)
+    con.register("billing_subscriptions_input", every)
+    repeats = scalar(
+        con, "SELECT count(*) - count(DISTINCT subscription_id) FROM billing_subscriptions_input"
+    )
+    if repeats == 0:  # the common case: scan the sources' Arrow tables in place
+        con.register("billing_subscriptions", every)
+        con.register("billing_items", _concat(items, BILLING_ITEMS))
+        return 0
+    # The first input, then the first row, that has a subscription wins; the
+    # items kept are those that input lists for it. Only now are rows tagged with
+    # their input and position: two million-row columns nobody needs otherwise.
+    con.register(
+        "billing_subscriptions_tagged",
+        _concat(
+            [
+                subs.append_column("input", pa.repeat(ordinal, subs.num_rows)).append_column(
+                    "row", ordinals(subs.num_rows)
+                )
+                for ordinal, subs in enumerate(subscriptions)
+            ],
+            BILLING_SUBSCRIPTIONS.append(pa.field("input", pa.int64())).append(
+                pa.field("row", pa.int64())
+            ),
+        ),
+    )
+    con.register(
+        "billing_items_tagged",
+        _concat(
+            [
+                its.append_column("input", pa.repeat(ordinal, its.num_rows))
+                for ordinal, its in enumerate(items)
+            ],
+            BILLING_ITEMS.append(pa.field("input", pa.int64())),
+        ),
+    )
+    con.execute(
+        """
+        CREATE TABLE billing_subscriptions AS
+        SELECT * EXCLUDE (input, row, copy) FROM (
+          SELECT *, row_number() OVER (PARTITION BY subscription_id ORDER BY input, row)
+                 AS copy
+          FROM billing_subscriptions_tagged) WHERE copy = 1;
+        CREATE TABLE billing_items AS
+        SELECT i.* EXCLUDE (input) FROM billing_items_tagged i
+        WHERE i.input = (SELECT min(t.input) FROM billing_subscriptions_tagged t
+                         WHERE t.subscription_id = i.subscription_id);
+        """
+    )
+    return repeats
+
+
+def _concat(tables: Sequence[pa.Table], schema: pa.Schema) -> pa.Table:
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def _aligned_access(accounts: pa.Table, signals: pa.Table) -> pa.Table | None:
+    """The :data:`ACCOUNT_ACCESS` relation built without a join, when the primary
+    signals list exactly the accounts in the same order (as every bundled app source
+    writes them); None otherwise, and the stage's join makes it."""
+    primary = signals.filter(signals.column("is_primary"))
+    if primary.num_rows != accounts.num_rows:
+        return None
+    same = pc.all(pc.equal(primary.column("account_id"), accounts.column("account_id")))
+    if same.as_py() is False:  # null: no accounts at all
+        return None
+    for name, column in (
+        ("field", "access_field"),
+        ("kind", "access_kind"),
+        ("raw", "access_raw"),
+        ("flag", "access_flag"),
+    ):
+        accounts = accounts.append_column(column, primary.column(name))
+    return accounts
+
+
+def _unreadable_rows(datasets: Sequence[BillingData | AppData]) -> pa.Table:
+    """Customers named by rows that could not be read, per side."""
+    skips = [s for data in datasets for s in data.skips if s.customer_id]
+    return pa.table(
+        {
+            "side": pa.array([s.side for s in skips], pa.string()),
+            "customer_id": pa.array([s.customer_id for s in skips], pa.string()),
+        }
+    )

@@ -1,0 +1,185 @@
+"""The app side and the verdict: what each account's access fields say, and the
+one state every account ends in."""
+
+from __future__ import annotations
+
+from billdrift.core.pipeline import Stage
+from billdrift.core.sql import sql
+
+#: No accounts: the rows of a stage that cannot have any in this run.
+NO_ACCOUNTS = "SELECT CAST(NULL AS VARCHAR) AS account_id LIMIT 0"
+
+
+def _grants(kind: str, flag: str, raw: str) -> str:
+    """What a signal means: a flag as parsed, a status by the app's granting statuses.
+
+    An uncorrelated ``IN`` whose probe is NULL for flags: a correlated ``EXISTS``
+    is decorrelated into a pass over every distinct raw value of every account
+    (0.14 s of CPU on a million flag-only accounts), and even this ``IN`` trims
+    and lower-cases every row unless the probe skips the flags.
+    """
+    return sql(
+        """CASE WHEN {kind} = 'flag' THEN {flag}
+              WHEN {raw} IS NULL OR trim({raw}) = '' THEN NULL
+              ELSE (CASE WHEN {kind} <> 'flag' THEN lower(trim({raw})) END)
+                   IN (SELECT s.status FROM app_granting_statuses s)
+         END""",
+        kind=kind,
+        flag=flag,
+        raw=raw,
+    )
+
+
+_SIGNAL_GRANTS = _grants("g.kind", "g.flag", "g.raw")
+
+#: Every account with its primary access signal (the field that decides access) as
+#: columns. The engine registers this relation directly when a source's signals
+#: list the primary field in account order (every bundled source does), sparing a
+#: million-row join; otherwise it is this view.
+ACCOUNT_ACCESS = Stage(
+    "account_access",
+    ("app_accounts", "app_access_signals"),
+    """
+SELECT a.*, g.field AS access_field, g.kind AS access_kind, g.raw AS access_raw,
+       g.flag AS access_flag
+FROM app_accounts a
+LEFT JOIN app_access_signals g ON g.account_id = a.account_id AND g.is_primary
+""",
+    view=True,
+)
+
+#: Every account with the billing customer its stored id names, if that customer
+#: exists, that customer's verdict and the app's access: the exact match settles
+#: almost every account, so the costlier methods below see only the rest
+#: (`linked` false). A view: :data:`ACCOUNT_STATE` reads it as it streams (a
+#: million-row table of it was the run's peak memory).
+ACCOUNT_LINKS = Stage(
+    "account_links",
+    ("account_access", "customers", "app_granting_statuses"),
+    sql(
+        """
+SELECT a.account_id, a.customer_id AS stored_customer_id, a.plan,
+       c.customer_id IS NOT NULL AS linked, c.customer_id, c.subscription_id, c.entitles,
+       c.entitlement_reason,
+       {primary_grants} AS primary_grants
+FROM account_access a
+LEFT JOIN customers c ON c.customer_id = a.customer_id
+""",
+        primary_grants=_grants("a.access_kind", "a.access_flag", "a.access_raw"),
+    ),
+    view=True,
+)
+
+#: Internal accounts and free plans: only the few accounts that are either.
+ACCOUNT_FLAGS = Stage(
+    "account_flags",
+    ("app_accounts", "internal_email_patterns", "internal_roles", "free_plans"),
+    """
+SELECT account_id, bool_or(is_internal) AS is_internal, bool_or(on_free_plan) AS on_free_plan
+FROM (
+  SELECT a.account_id, TRUE AS is_internal, FALSE AS on_free_plan
+  FROM app_accounts a JOIN internal_email_patterns ip ON lower(a.email) LIKE ip.like_pattern
+  UNION ALL
+  SELECT a.account_id, TRUE, FALSE
+  FROM app_accounts a JOIN internal_roles ir ON ir.role = lower(trim(a.role))
+  UNION ALL
+  SELECT a.account_id, FALSE, TRUE
+  FROM app_accounts a JOIN free_plans fp ON fp.plan = lower(trim(a.plan))
+) flagged
+GROUP BY account_id
+""",
+)
+
+#: Exactly one state per account. Rules that report per-account findings read it.
+#: A verdict that hinges on a billing row that could not be read is held back as
+#: ambiguous rather than reported as drift.
+ACCOUNT_STATE = Stage(
+    "account_state",
+    ("account_links", "other_matches", "account_flags", "unreadable_rows"),
+    """
+SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
+       r.match_confidence, r.candidates, r.app_grants, r.entitles, r.plan,
+       CASE WHEN r.billing_unreadable
+                 AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
+            THEN 'ambiguous' ELSE r.raw_state END AS state,
+       CASE WHEN r.billing_unreadable
+                 AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
+            THEN 'billing_row_unreadable' ELSE r.raw_reason END AS ambiguous_reason
+FROM (
+  SELECT l.account_id, l.plan,
+         CASE WHEN l.linked THEN 'customer_id' ELSE o.method END
+           AS match_method,
+         CASE WHEN l.linked THEN 1.0 ELSE o.confidence END
+           AS match_confidence,
+         coalesce(l.customer_id, o.candidates) AS candidates,
+         coalesce(l.customer_id, CASE WHEN o.n_candidates = 1 THEN o.customer_id END)
+           AS matched_customer_id,
+         coalesce(l.subscription_id, o.subscription_id) AS subscription_id,
+         coalesce(l.entitles, o.entitles) AS entitles,
+         coalesce(l.primary_grants, FALSE) AS app_grants,
+         (EXISTS (SELECT 1 FROM unreadable_rows u
+                  WHERE u.side = 'billing' AND u.customer_id = l.stored_customer_id)
+          OR EXISTS (SELECT 1 FROM unreadable_rows u
+                     WHERE u.side = 'billing' AND u.customer_id = o.customer_id))
+           AS billing_unreadable,
+         CASE
+           WHEN o.n_candidates > 1 THEN 'ambiguous'
+           WHEN l.linked OR o.customer_id IS NOT NULL THEN
+             CASE WHEN coalesce(l.entitles, o.entitles) IS NULL THEN 'ambiguous'
+                  WHEN coalesce(l.entitles, o.entitles) AND NOT coalesce(l.primary_grants, FALSE)
+                    THEN 'paid_but_blocked'
+                  WHEN NOT coalesce(l.entitles, o.entitles) AND coalesce(l.primary_grants, FALSE)
+                    THEN CASE WHEN f.is_internal THEN 'internal' ELSE 'unpaid_but_active' END
+                  WHEN NOT l.linked AND l.stored_customer_id IS NOT NULL
+                    THEN 'stale_billing_link'
+                  ELSE 'in_sync'
+             END
+           WHEN l.stored_customer_id IS NOT NULL THEN
+             CASE WHEN f.is_internal THEN 'internal' ELSE 'stale_billing_link' END
+           WHEN coalesce(l.primary_grants, FALSE) AND f.is_internal THEN 'internal'
+           WHEN coalesce(l.primary_grants, FALSE) AND f.on_free_plan THEN 'free_plan'
+           WHEN coalesce(l.primary_grants, FALSE) THEN 'missing_billing_link'
+           ELSE 'no_billing'
+         END AS raw_state,
+         CASE
+           WHEN o.n_candidates > 1 THEN 'match_collision'
+           WHEN coalesce(l.entitles, o.entitles) IS NULL
+             THEN coalesce(l.entitlement_reason, o.entitlement_reason)
+         END AS raw_reason
+  FROM account_links l
+  LEFT JOIN other_matches o ON o.account_id = l.account_id
+  LEFT JOIN account_flags f ON f.account_id = l.account_id
+) r
+""",
+)
+
+#: How the access signals are laid out: several fields can disagree, and evidence
+#: strings need the signal table unless each account has one, primary, field.
+FIELD_SHAPE = Stage(
+    "field_shape",
+    ("app_access_signals",),
+    """
+SELECT count(DISTINCT field) AS n_fields, coalesce(bool_and(is_primary), TRUE) AS all_primary
+FROM app_access_signals
+""",
+)
+
+#: Accounts whose access fields contradict each other. Only accounts with more than
+#: one signal can disagree: with one access field, the stage is empty unread.
+ACCESS_DISAGREEMENTS = Stage(
+    "access_disagreements",
+    ("app_access_signals", "app_granting_statuses", "field_shape"),
+    sql(
+        """
+SELECT account_id FROM (
+  SELECT g.account_id, {grants} AS grants FROM app_access_signals g
+) signals
+GROUP BY account_id
+HAVING bool_or(grants) AND NOT bool_and(grants)
+""",
+        grants=_SIGNAL_GRANTS,
+    ),
+    # only accounts with several access fields can contradict themselves
+    when="SELECT n_fields > 1 FROM field_shape",
+    otherwise=NO_ACCOUNTS,
+)

@@ -1,0 +1,115 @@
+"""The billing side: what each subscription means for access, and each customer's best one."""
+
+from __future__ import annotations
+
+from billdrift.core.pipeline import Stage
+
+#: What each subscription means for access as of `params.as_of`, and why. A view
+#: only :data:`CUSTOMERS` reads, so it is never materialized on its own.
+SUBSCRIPTIONS_EVALUATED = Stage(
+    "subscriptions_evaluated",
+    ("billing_subscriptions", "params", "status_policy"),
+    """
+SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
+       sp.decision,
+       CASE
+         WHEN sp.decision IS NULL THEN NULL
+         WHEN sp.decision = 'entitled' AND s.cancel_at IS NOT NULL AND s.cancel_at <= p.as_of
+           THEN FALSE
+         WHEN sp.decision = 'entitled' AND coalesce(s.cancel_at_period_end, FALSE)
+              AND s.current_period_end IS NOT NULL AND s.current_period_end <= p.as_of
+           THEN FALSE
+         WHEN sp.decision = 'entitled' THEN TRUE
+         WHEN sp.decision = 'grace' AND s.current_period_start IS NULL THEN NULL
+         WHEN sp.decision = 'grace'
+           THEN p.as_of < s.current_period_start + p.grace_days * INTERVAL '1 day'
+         ELSE FALSE
+       END AS entitles,
+       CASE
+         WHEN sp.decision IS NULL THEN 'unknown_status'
+         WHEN sp.decision = 'entitled' AND s.cancel_at IS NOT NULL AND s.cancel_at <= p.as_of
+           THEN 'cancel_at_passed'
+         WHEN sp.decision = 'entitled' AND coalesce(s.cancel_at_period_end, FALSE)
+              AND s.current_period_end IS NOT NULL AND s.current_period_end <= p.as_of
+           THEN 'period_ended_after_cancel'
+         WHEN sp.decision = 'entitled' AND (coalesce(s.cancel_at_period_end, FALSE)
+              OR s.cancel_at IS NOT NULL)
+           THEN 'cancels_later'
+         WHEN sp.decision = 'entitled' THEN 'entitled_status'
+         WHEN sp.decision = 'grace' AND s.current_period_start IS NULL
+           THEN 'grace_undeterminable'
+         WHEN sp.decision = 'grace'
+              AND p.as_of < s.current_period_start + p.grace_days * INTERVAL '1 day'
+           THEN 'within_grace'
+         WHEN sp.decision = 'grace' THEN 'beyond_grace'
+         ELSE 'not_entitled_status'
+       END AS entitlement_reason
+FROM billing_subscriptions s
+CROSS JOIN params p
+LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
+""",
+    view=True,
+)
+
+#: The customer ids that are not simply one subscription and one account, with how
+#: many of each both sides name them: several subscriptions (ranked in
+#: :data:`CUSTOMERS`), several accounts (the duplicate-customer rule), none on one
+#: side (``link_gaps``). Most customers are one of each, so few rows remain. One
+#: aggregate over both sides' ids replaces a count of subscriptions per customer, a
+#: count of accounts per customer and a full join of accounts with customers: a
+#: million-key hash table built once instead of three times.
+CUSTOMER_KEYS = Stage(
+    "customer_keys",
+    ("billing_subscriptions", "app_accounts"),
+    """
+SELECT customer_id, count(*) - CAST(sum(side) AS BIGINT) AS n_subscriptions,
+       CAST(sum(side) AS BIGINT) AS n_accounts
+FROM (
+  SELECT customer_id, 0 AS side FROM billing_subscriptions WHERE customer_id IS NOT NULL
+  UNION ALL
+  SELECT customer_id, 1 AS side FROM app_accounts WHERE customer_id IS NOT NULL
+) ids
+GROUP BY customer_id
+HAVING count(*) <> 2 OR sum(side) <> 1
+""",
+)
+
+#: One row per billing customer: its best subscription (live beats unknown beats
+#: ended; then latest period end, latest creation, smallest id) and how many it
+#: has. Whether an account stores its id is learnt in ``account_links``.
+CUSTOMERS = Stage(
+    "customers",
+    ("customer_keys", "subscriptions_evaluated"),
+    """
+WITH several AS (
+  SELECT customer_id, n_subscriptions FROM customer_keys WHERE n_subscriptions > 1
+),
+evaluated AS (
+  SELECT e.*, coalesce(c.n_subscriptions, 1) AS n_subscriptions
+  FROM subscriptions_evaluated e
+  LEFT JOIN several c ON c.customer_id = e.customer_id
+  WHERE e.customer_id IS NOT NULL
+),
+best AS (
+  -- most customers have one subscription: only the others need ranking
+  SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
+  FROM evaluated WHERE n_subscriptions = 1
+  UNION ALL
+  SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
+  FROM (
+    SELECT e.*, row_number() OVER (
+             PARTITION BY e.customer_id
+             ORDER BY CASE WHEN e.entitles THEN 0 WHEN e.entitles IS NULL THEN 1 ELSE 2 END,
+                      CASE e.decision WHEN 'entitled' THEN 0 WHEN 'grace' THEN 1 ELSE 2 END,
+                      e.current_period_end DESC NULLS LAST,
+                      e.created DESC NULLS LAST,
+                      e.subscription_id
+           ) AS rank_in_customer
+    FROM evaluated e WHERE e.n_subscriptions > 1
+  ) ranked
+  WHERE rank_in_customer = 1
+)
+SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
+FROM best
+""",
+)

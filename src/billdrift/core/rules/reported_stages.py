@@ -1,0 +1,123 @@
+"""Evidence for the rows the rules report, and only those: account detail before
+the rules run, money, access fields and subscriptions after."""
+
+from __future__ import annotations
+
+from billdrift.core.pipeline import Stage
+from billdrift.core.sql import sql
+
+#: Everything known about a reported account and its billing side. The accounts
+#: are those some per-account rule will report (the few states that are findings
+#: and the accounts other stages flagged): detail is joined for these only.
+ACCOUNT_DETAIL = Stage(
+    "account_detail",
+    (
+        "account_state",
+        "access_disagreements",
+        "plan_drift_accounts",
+        "account_access",
+        "params",
+        "billing_subscriptions",
+        "customers",
+    ),
+    """
+SELECT s.account_id, s.matched_customer_id, s.subscription_id, s.match_method,
+       s.match_confidence, s.candidates, s.app_grants, s.entitles, s.state,
+       s.ambiguous_reason,
+       a.customer_id AS linked_customer_id, a.email, a.plan, a.source_ref,
+       b.provider, b.status, b.current_period_start, b.current_period_end,
+       b.cancel_at_period_end, b.cancel_at,
+       b.source_ref AS billing_source_ref,
+       c.decision, c.entitlement_reason,
+       b.current_period_start + p.grace_days * INTERVAL '1 day' AS grace_until,
+       a.access_field AS primary_field, a.access_raw AS primary_raw
+FROM (
+  SELECT * FROM account_state
+  WHERE state IN ('paid_but_blocked', 'unpaid_but_active', 'missing_billing_link',
+                  'stale_billing_link', 'ambiguous')
+     OR account_id IN (SELECT account_id FROM access_disagreements)
+     OR account_id IN (SELECT account_id FROM plan_drift_accounts)
+) s
+JOIN account_access a ON a.account_id = s.account_id
+CROSS JOIN params p
+LEFT JOIN billing_subscriptions b ON b.subscription_id = s.subscription_id
+LEFT JOIN customers c ON c.customer_id = s.matched_customer_id
+""",
+)
+
+#: How many times a month billing item `i` is billed.
+_PER_MONTH = """CASE lower(i.interval)
+               WHEN 'month' THEN 1.0 / coalesce(nullif(i.interval_count, 0), 1)
+               WHEN 'year' THEN 1.0 / (12 * coalesce(nullif(i.interval_count, 0), 1))
+               WHEN 'week' THEN 52.0 / 12 / coalesce(nullif(i.interval_count, 0), 1)
+               WHEN 'day' THEN 365.0 / 12 / coalesce(nullif(i.interval_count, 0), 1)
+             END"""
+
+#: Monthly value of the subscriptions in ``reported`` (the rules' rows): computed
+#: for reported rows only, never for the whole book.
+REPORTED_MONEY = Stage(
+    "reported_money",
+    ("billing_items", "reported", "billing_subscriptions"),
+    sql(
+        """
+SELECT m.subscription_id, m.currency,
+       CASE WHEN m.n_currencies > 1 OR m.gross_monthly_minor IS NULL THEN NULL
+            ELSE greatest(0.0,
+                 m.gross_monthly_minor * (1 - coalesce(s.discount_percent_off, 0) / 100.0)
+                 - coalesce(s.discount_amount_off_minor, 0) * coalesce(m.invoices_per_month, 1))
+       END AS monthly_minor
+FROM (
+  SELECT i.subscription_id,
+         min(lower(i.currency)) AS currency,
+         sum(CAST(i.unit_amount_minor AS DOUBLE) * coalesce(i.quantity, 1)
+             * {per_month}) AS gross_monthly_minor,
+         -- amount_off applies once per invoice: scale it by the item interval
+         max({per_month}) AS invoices_per_month,
+         count(DISTINCT lower(i.currency)) AS n_currencies
+  FROM billing_items i
+  WHERE i.subscription_id IN (SELECT subscription_id FROM reported)
+  GROUP BY i.subscription_id
+) m
+JOIN billing_subscriptions s ON s.subscription_id = m.subscription_id
+""",
+        per_month=_PER_MONTH,
+    ),
+)
+
+#: :data:`REPORTED_FIELDS` when every account has at most one access field and it is
+#: the primary one (``field_shape`` tells): :data:`ACCOUNT_DETAIL` already holds
+#: that field and its value, so no pass over a million signals is needed.
+PRIMARY_FIELDS = """
+SELECT account_id, primary_field || '=' || coalesce(primary_raw, 'null') AS fields
+FROM account_detail
+WHERE primary_field IS NOT NULL AND account_id IN (SELECT account_id FROM reported)
+"""
+
+#: Evidence strings that need aggregation, for a rule's reported rows only.
+REPORTED_FIELDS = Stage(
+    "reported_fields",
+    ("app_access_signals", "reported", "field_shape", "account_detail"),
+    """
+SELECT g.account_id,
+       string_agg(g.field || '=' || coalesce(g.raw, 'null'), ', ' ORDER BY g.field) AS fields
+FROM app_access_signals g
+WHERE g.account_id IN (SELECT account_id FROM reported)
+GROUP BY g.account_id
+""",
+    # one access field per account, the primary one: account_detail holds it
+    when="SELECT NOT (n_fields <= 1 AND all_primary) FROM field_shape",
+    otherwise=PRIMARY_FIELDS,
+)
+
+REPORTED_SUBSCRIPTIONS = Stage(
+    "reported_subscriptions",
+    ("billing_subscriptions", "reported"),
+    """
+SELECT s.customer_id,
+       string_agg(s.subscription_id || ':' || coalesce(s.status, 'null'), ', '
+                  ORDER BY s.subscription_id) AS all_subscriptions
+FROM billing_subscriptions s
+WHERE s.customer_id IN (SELECT customer_id FROM reported)
+GROUP BY s.customer_id
+""",
+)
