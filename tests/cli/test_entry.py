@@ -112,3 +112,47 @@ def test_arrow_allocator_settings_unless_the_user_says_otherwise(
     shows the effect on memory and time); a user's own value wins."""
     shown = f"repr(os.environ.get({name!r})), 'pyarrow' in sys.modules"
     assert _after_main(name, user_setting, shown) == f"{seen or default} True"
+
+
+def test_ctrl_c_ends_a_check_at_once_even_with_a_reader_blocked_on_a_slow_peer(
+    tmp_path: Path,
+) -> None:
+    """Exit 130 with "interrupted", promptly: a reader thread stuck on a provider that
+    trickles its answer used to keep the process alive for minutes (issue 19)."""
+    import signal
+    import time
+
+    from tests.fakes.trickle import TrickleServer
+
+    app = tmp_path / "app.csv"
+    app.write_text("id,stripe_customer_id,has_paid_access\nu1,cus_1,f\n", "utf-8")
+    config = tmp_path / "billdrift.toml"
+    with TrickleServer(limit=60) as server:
+        config.write_text(
+            f'[billing.stripe]\napi_base = "{server.url()}"\ntimeout_seconds = 50\n'
+            f'snapshot_dir = "{tmp_path / "cache"}"\n',
+            "utf-8",
+        )
+        command = [
+            str(Path(sys.executable).parent / "billdrift"),
+            "check",
+            "--billing",
+            "stripe",
+            "--app",
+            str(app),
+            "--config",
+            str(config),
+        ]
+        env = {**os.environ, "STRIPE_API_KEY": "sk_test_51InterruptInterrupt"}
+        running = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while server.connections == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the reader is now waiting on the trickle
+        assert server.connections > 0
+        interrupted = time.monotonic()
+        running.send_signal(signal.SIGINT)
+        _, err = running.communicate(timeout=30)
+        took = time.monotonic() - interrupted
+    assert running.returncode == 130
+    assert b"billdrift: interrupted" in err
+    assert took < 5, f"{took:.1f} s after the signal"

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from billdrift.cli.exits import EXIT_INTERRUPTED
 from billdrift.infra.runtime import leave, load_tuned
 
 
@@ -22,8 +23,8 @@ def main() -> None:
     cli_main = load_tuned(_load)
     try:
         cli_main()
-    except SystemExit as done:
-        leave(done.code)
+    except SystemExit as done:  # interrupted: leave at once, abandoning blocked readers
+        leave(done.code, wait_for_threads=done.code != EXIT_INTERRUPTED)
     leave(0)
 
 

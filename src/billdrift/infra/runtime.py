@@ -78,15 +78,17 @@ def load_tuned(load: Callable[[], T]) -> T:
             os.environ[_NO_PYDANTIC_PLUGINS] = user_setting
 
 
-def leave(code: object) -> None:
+def leave(code: object, wait_for_threads: bool = True) -> None:
     """End the process with `code` as :func:`sys.exit` would, minus the teardown.
 
     What a normal exit does that matters is kept: exit handlers run (temporary
     directories, logging), a string code is printed, and both output streams are
     flushed, a failed flush turning success into failure as Python does. While
-    another thread still works, the usual exit waits for it instead.
+    another thread still works, the usual exit waits for it instead, unless
+    `wait_for_threads` is False: after Ctrl-C a reader blocked on a slow peer must
+    not hold the process (its work is abandoned, nothing was recorded).
     """
-    if any(
+    if wait_for_threads and any(
         thread is not threading.main_thread() and not thread.daemon
         for thread in threading.enumerate()
     ):
