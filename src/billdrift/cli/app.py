@@ -10,7 +10,7 @@ import importlib
 
 import click
 
-from billdrift import __version__
+from billdrift._version import __version__
 
 #: Command name -> (module, attribute). The README's command list is tested against it.
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from billdrift import __version__
+from billdrift._version import __version__
 from billdrift.history import schema
 from billdrift.history._sql_rows import (
     FINDING_COLUMNS,

@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from billdrift import __version__
+from billdrift._version import __version__
 from billdrift.core.model import Exposure, Finding, Kind, Severity, Verdict
 from billdrift.core.report import Report
 from billdrift.history.fingerprint import fingerprint

@@ -59,7 +59,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from billdrift import __version__
+from billdrift._version import __version__
 from billdrift.infra.retry import RetryPolicy
 from billdrift.outputs.alerts.delivery import Attempt, deliver, post
 from billdrift.outputs.alerts.interface import (

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from billdrift import __version__
+from billdrift._version import __version__
 from billdrift.core.model import Verdict
 from billdrift.core.report import Report
 from billdrift.outputs.render.common import TITLES, grouped, headline

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from billdrift import __version__
+from billdrift._version import __version__
 from billdrift.core.model import Finding, Severity
 from billdrift.core.report import SCHEMA_VERSION, Report
 from billdrift.outputs.render.interface import Renderer

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from billdrift import __version__
+from billdrift._version import __version__
 
 HISTORY_DIR = ".billdrift"
 HISTORY_FILE = f"{HISTORY_DIR}/history.sqlite"
