@@ -334,6 +334,40 @@ def test_app_fields_disagree_boundary() -> None:
     assert unknown.findings == ()
 
 
+def test_a_policy_dependent_app_status_contradicts_no_flag() -> None:
+    """`subscription_status=past_due` beside a flag: whether past_due grants depends on
+    the grace policy, so neither a denying flag (beyond grace) nor a granting one
+    (within grace) is the app contradicting itself (issue 13)."""
+    late = sub("sub_1", "cus_1", "past_due", current_period_start="2026-11-01T00:00:00Z")
+    denied = run(
+        [late], [account("a1", "cus_1", access=False, status="past_due")], with_status=True
+    )
+    assert kinds(denied) == []  # beyond 7 days' grace: denying is right, nothing to say
+    granted = run(
+        [late], [account("a1", "cus_1", access=True, status=" Past_Due ")], with_status=True
+    )
+    assert ("app_fields_disagree", "a1") not in kinds(granted)
+    # a status whose meaning the policy fixes still contradicts a flag
+    canceled = run(
+        [late], [account("a1", "cus_1", access=True, status="canceled")], with_status=True
+    )
+    assert ("app_fields_disagree", "a1") in kinds(canceled)
+
+
+def test_no_grace_means_past_due_is_beyond_grace_without_a_period_start() -> None:
+    """With grace_days = 0 a past_due subscription never entitles, whatever (or whether)
+    its period start: not `ambiguous` for want of a start (issue 13)."""
+    no_start = [sub("sub_1", "cus_1", "past_due")]
+    granting = [account("a1", "cus_1", access=True)]
+    strict = run(no_start, granting, {"policy": {"grace_days": 0}})
+    assert kinds(strict) == [("unpaid_but_active", "a1")]
+    assert "no grace period (policy.grace_days = 0)" in strict.findings[0].message
+    lenient = run(no_start, granting, {"policy": {"grace_days": 1}})
+    assert kinds(lenient) == [("ambiguous", "a1")]  # one day of grace from an unknown start
+    started = [sub("sub_1", "cus_1", "past_due", current_period_start="2026-11-22T11:00:00Z")]
+    assert kinds(run(started, granting, {"policy": {"grace_days": 1}})) == []  # within grace
+
+
 def test_app_status_as_the_access_field_grants_by_the_granting_statuses() -> None:
     subs = [sub("sub_1", "cus_1", "canceled"), sub("sub_2", "cus_2", "active")]
 

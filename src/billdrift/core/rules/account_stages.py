@@ -165,14 +165,23 @@ FROM app_access_signals
 )
 
 #: Accounts whose access fields contradict each other. Only accounts with more than
-#: one signal can disagree: with one access field, the stage is empty unread.
+#: one signal can disagree: with one access field, the stage is empty unread. A status
+#: whose meaning depends on the grace policy (``past_due``: granting within grace, not
+#: beyond) contradicts nothing: a flag that denies beside it may be right (beyond
+#: grace) and a flag that grants may be too (within grace), so it counts as neither.
 ACCESS_DISAGREEMENTS = Stage(
     "access_disagreements",
-    ("app_access_signals", "app_granting_statuses", "field_shape"),
+    ("app_access_signals", "app_granting_statuses", "field_shape", "status_policy"),
     sql(
         """
 SELECT account_id FROM (
-  SELECT g.account_id, {grants} AS grants FROM app_access_signals g
+  SELECT g.account_id,
+         CASE WHEN g.kind <> 'flag' AND lower(trim(g.raw)) IN (
+                SELECT sp.status FROM status_policy sp WHERE sp.decision = 'grace')
+              THEN NULL
+              ELSE {grants}
+         END AS grants
+  FROM app_access_signals g
 ) signals
 GROUP BY account_id
 HAVING bool_or(grants) AND NOT bool_and(grants)

@@ -20,6 +20,7 @@ SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
               AND s.current_period_end IS NOT NULL AND s.current_period_end <= p.as_of
            THEN FALSE
          WHEN sp.decision = 'entitled' THEN TRUE
+         WHEN sp.decision = 'grace' AND p.grace_days = 0 THEN FALSE
          WHEN sp.decision = 'grace' AND s.current_period_start IS NULL THEN NULL
          WHEN sp.decision = 'grace'
            THEN p.as_of < s.current_period_start + p.grace_days * INTERVAL '1 day'
@@ -36,6 +37,7 @@ SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
               OR s.cancel_at IS NOT NULL)
            THEN 'cancels_later'
          WHEN sp.decision = 'entitled' THEN 'entitled_status'
+         WHEN sp.decision = 'grace' AND p.grace_days = 0 THEN 'no_grace'
          WHEN sp.decision = 'grace' AND s.current_period_start IS NULL
            THEN 'grace_undeterminable'
          WHEN sp.decision = 'grace'

@@ -11,6 +11,7 @@ _REASONS = {
     "cancels_later": "cancellation scheduled for {end}; paid until then",
     "within_grace": "payment failed; within the grace window until {grace_until}",
     "beyond_grace": "payment failed at {current_period_start}; grace ended {grace_until}",
+    "no_grace": "payment failed; no grace period (policy.grace_days = 0)",
     "cancel_at_passed": "cancellation took effect at {cancel_at}",
     "period_ended_after_cancel": "set to cancel at period end, which passed at {end}",
     "not_entitled_status": "not an entitling status",
