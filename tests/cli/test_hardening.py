@@ -132,3 +132,17 @@ def test_config_values_beyond_bounds_are_errors_naming_file_and_key(
     assert code == 2
     assert "billdrift.toml" in err and named in err
     assert "internal error" not in err
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_conflicting_rows_of_one_subscription_never_pass(
+    tmp_path: Path, order: tuple[int, int]
+) -> None:
+    rows = ["sub_1,cus_1,active\n", "sub_1,cus_1,canceled\n"]
+    billing = "id,Customer ID,Status\n" + rows[order[0]] + rows[order[1]]
+    code, out, _ = run(tmp_path, billing, "subs.csv", "--format", "json")
+
+    report = json.loads(out)
+    assert (code, report["verdict"]) == (2, "ERROR")  # 2 of 2 rows held: nothing to judge
+    assert sorted(s["location"] for s in report["skipped"]) == ["line 2", "line 3"]
+    assert all("different content (status: " in s["reason"] for s in report["skipped"])
