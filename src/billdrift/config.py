@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from billdrift.core.instants import InstantError, acceptable
 from billdrift.core.model import Kind, Severity
 from billdrift.errors import ConfigError
 
@@ -133,9 +134,10 @@ class AccessException(_Strict):
     @field_validator("expires")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+        try:
+            return None if value is None else acceptable(value)
+        except InstantError as error:
+            raise problem(str(error)) from None
 
     def model_post_init(self, __context: object) -> None:
         if self.account is None and self.customer is None:
@@ -145,7 +147,7 @@ class AccessException(_Strict):
 class Policy(_Strict):
     """What entitles, how long dunning grace lasts, who is internal, what is free."""
 
-    grace_days: int = Field(default=7, ge=0)
+    grace_days: int = Field(default=7, ge=0, le=3650)  # ten years; no date overflows
     statuses: dict[str, StatusPolicy] = Field(default_factory=lambda: dict(DEFAULT_STATUSES))
     #: App-side status values (a `subscription_status` column) that mean "app grants".
     app_granting_statuses: tuple[str, ...] = ("active", "trialing", "past_due", "paid", "pro")
@@ -209,7 +211,7 @@ class StripeApiConfig(_Strict):
     #: Requests per second billdrift allows itself. Stripe allows about 100/s live and
     #: 25/s in test mode for the whole account, the user's own app included: the
     #: defaults (None) leave room for it: 20/s in test mode, 60/s live.
-    max_requests_per_second: float | None = Field(default=None, gt=0)
+    max_requests_per_second: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     #: Requests in flight at once (threads, a created-date range each). None: enough to
     #: keep the rate busy at the latency measured on the first page (rate x latency x 2,
     #: 4 to 64): one thread waiting 0.3 s per page can only ever send 3 requests/s.
@@ -233,7 +235,7 @@ class PaddleApiConfig(_Strict):
     api_key_env: tuple[str, ...] = ("PADDLE_API_KEY",)
     #: None: chosen from the key (sandbox keys hold "_sdbx_").
     api_base: str | None = None
-    max_requests_per_second: float = Field(default=10.0, gt=0)
+    max_requests_per_second: float = Field(default=10.0, gt=0, allow_inf_nan=False)
     retries: int = Field(default=6, ge=0, le=20)
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
@@ -492,6 +494,7 @@ def load_config(path: str | Path | None) -> Config:
         raise ConfigError(f"config file {file} is not UTF-8 text") from None
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"config file {file} is not valid TOML: {error}") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as error:
+        why = error if isinstance(error, tomllib.TOMLDecodeError) else "nested too deeply"
+        raise ConfigError(f"config file {file} is not valid TOML: {why}") from None
     return parse_config(data, str(file))

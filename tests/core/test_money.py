@@ -66,6 +66,18 @@ def test_unknown_unit_amount_gives_no_exposure() -> None:
     assert exposure_of(sub("sub_1", "cus_1", amount=None)) is None
 
 
+def test_money_that_is_no_number_is_unknown_never_nan_in_the_report() -> None:
+    """Sources bound their numbers (core.bounds); the engine still never writes NaN or
+    Infinity as money, nor fails on a sum with more digits than decimal's default 28."""
+    plain = sub("sub_1", "cus_1", amount=5000)
+    assert exposure_of(plain, discount_percent_off=float("nan")) is None
+    assert exposure_of(plain, discount_percent_off=float("-inf")) is None
+    big = sub("sub_1", "cus_1", amount=9 * 10**18, quantity=9 * 10**18, interval="day")
+    money = exposure_of(big)
+    assert money is not None and money.monthly_amount.endswith(".00")
+    assert exposure_of(sub("sub_1", "cus_1", amount=5000, currency="dollars")) is None
+
+
 def test_totals_are_per_currency_never_summed() -> None:
     subs = billing(
         sub("sub_1", "cus_1", amount=2900),

@@ -527,7 +527,7 @@ def test_unreadable_app_row_keeps_its_customer_from_being_orphaned() -> None:
 
 def test_overlapping_inputs_count_each_subscription_once() -> None:
     first = billing(sub("sub_1", "cus_1", "canceled"), sub("sub_2", "cus_2"))
-    second = billing(sub("sub_1", "cus_1", "active"), sub("sub_3", "cus_3"))
+    second = billing(sub("sub_1", "cus_1", "canceled"), sub("sub_3", "cus_3"))
     accounts = app(
         account("a1", "cus_1", access=True),
         account("a2", "cus_2"),
@@ -535,17 +535,73 @@ def test_overlapping_inputs_count_each_subscription_once() -> None:
     )
     report = reconcile(inputs([first, second], accounts))
     assert report.counts["subscriptions"] == 3
-    assert kinds(report) == [("unpaid_but_active", "a1")]  # the first input wins
+    assert kinds(report) == [("unpaid_but_active", "a1")]
     assert report.findings[0].exposure is not None
     assert report.findings[0].exposure.monthly_amount == "29.00"  # items not doubled
     assert any("1 billing rows repeat a subscription" in note for note in report.notes)
+    assert report.skips == ()
 
 
-def test_a_repeated_row_within_one_input_keeps_the_first() -> None:
-    data = billing(sub("sub_1", "cus_1", "active"), sub("sub_1", "cus_1", "canceled"))
+def test_a_repeated_row_within_one_input_is_read_once() -> None:
+    data = billing(sub("sub_1", "cus_1", "active"), sub("sub_1", "cus_1", "active"))
     report = reconcile(inputs(data, app(account("a1", "cus_1", access=False))))
     assert report.counts["subscriptions"] == 1
     assert kinds(report) == [("paid_but_blocked", "a1")]
+    assert report.findings[0].exposure is not None
+    assert report.findings[0].exposure.monthly_amount == "29.00"  # the item counted once
     assert any("repeat a subscription" in note for note in report.notes)
     clean = reconcile(inputs(billing(sub("sub_1", "cus_1")), app(account("a1", "cus_1"))))
     assert not any("repeat" in note for note in clean.notes)
+
+
+def _conflicting(order: list[int], split: bool) -> Report:
+    """sub_1 twice, once active and once canceled, in the given order; in one input or
+    two; with other subscriptions around so the skipped copies stay under the ratio."""
+    copies = [sub("sub_1", "cus_1", "active"), sub("sub_1", "cus_1", "canceled")]
+    ordered = [copies[index] for index in order]
+    others = [sub(f"sub_{n}", f"cus_{n}") for n in range(2, 400)]
+    data = (
+        [billing(ordered[0], *others), billing(ordered[1])]
+        if split
+        else [billing(*ordered, *others)]
+    )
+    accounts = app(
+        account("a1", "cus_1", access=True),
+        *(account(f"a{n}", f"cus_{n}", access=True) for n in range(2, 400)),
+    )
+    return reconcile(inputs(data, accounts))
+
+
+@pytest.mark.parametrize("split", [False, True], ids=["one input", "two inputs"])
+def test_conflicting_copies_give_the_same_verdict_whichever_comes_first(split: bool) -> None:
+    """Copies that disagree are never resolved by position: both orders give the same
+    verdict and findings; the customer's account is held back as ambiguous and every
+    copy is a skipped row saying what differs."""
+    forward, backward = _conflicting([0, 1], split), _conflicting([1, 0], split)
+
+    assert forward.verdict == backward.verdict == Verdict.WARN
+    assert forward.findings == backward.findings
+    assert kinds(forward) == [("ambiguous", "a1")]
+    assert forward.findings[0].evidence["reason"] == "billing_row_unreadable"
+    assert forward.counts == backward.counts
+    assert forward.counts["subscriptions"] == 398  # neither copy of sub_1 is used
+    for report in (forward, backward):
+        assert [(s.field, s.customer_id) for s in report.skips] == [("status", "cus_1")] * 2
+        assert "sub_1 is listed 2 times with different content (status: " in (
+            report.skips[0].reason
+        )
+
+
+def test_copies_in_two_inputs_whose_items_differ_conflict() -> None:
+    cheap, dear = sub("sub_1", "cus_1", amount=900), sub("sub_1", "cus_1", amount=2900)
+    report = reconcile(
+        inputs(
+            [billing(cheap), billing(dear)],
+            app(account("a1", "cus_1")),
+            {"policy": {"max_skipped_ratio": 1}},
+        )
+    )
+    assert [s.reason.split("(")[1] for s in report.skips] == [
+        "their items differ between inputs); no copy is used, since which one is right "
+        "cannot be told"
+    ] * 2

@@ -46,20 +46,24 @@ def workspace(inputs: Inputs) -> Iterator[duckdb.DuckDBPyConnection]:
 
     Exposed for tests and for tools that want to inspect intermediate relations.
     """
-    with _workspace(inputs) as (con, _):
+    with _workspace(inputs) as (con, _, _):
         yield con
 
 
 @contextmanager
-def _workspace(inputs: Inputs) -> Iterator[tuple[duckdb.DuckDBPyConnection, set[str]]]:
-    """The connection of :func:`workspace` and the names of the relations it holds."""
+def _workspace(
+    inputs: Inputs,
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, set[str], tuple[Skip, ...]]]:
+    """The connection of :func:`workspace`, the names of the relations it holds, and
+    the billing rows loading could not use (conflicting copies of a subscription)."""
     con = duck.connect()
     try:
-        provided = load(con, inputs.billing, inputs.app, inputs.policy, inputs.as_of)
+        loaded = load(con, inputs.billing, inputs.app, inputs.policy, inputs.as_of)
+        provided = loaded.relations
         # an input that already holds a stage's rows (account_access) replaces it
         stages = [stage for stage in STAGES if stage.name not in provided]
         pipeline.run(con, stages, _context(inputs), provided)
-        yield con, provided | {stage.name for stage in stages}
+        yield con, provided | {stage.name for stage in stages}, loaded.skips
     finally:
         con.close()
 
@@ -68,7 +72,9 @@ def _context(inputs: Inputs) -> RuleContext:
     return RuleContext(inputs.policy, inputs.app.mapping)
 
 
-def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list[str]:
+def _partial_data_errors(
+    con: duckdb.DuckDBPyConnection, inputs: Inputs, unused: tuple[Skip, ...]
+) -> list[str]:
     """Reasons to refuse reconciling: judging partial data reports noise or a false PASS."""
     policy = inputs.policy
     errors = []
@@ -83,6 +89,7 @@ def _partial_data_errors(con: duckdb.DuckDBPyConnection, inputs: Inputs) -> list
         ("app", [inputs.app], accounts),
     ):
         skipped = sum(len(data.skips) for data in datasets)
+        skipped += len(unused) if side == "billing" else 0
         if skipped and skipped > policy.max_skipped_ratio * (rows + skipped):
             errors.append(
                 f"{skipped} of {rows + skipped} {side} rows could not be read (more than "
@@ -122,7 +129,8 @@ def reconcile(inputs: Inputs) -> Report:
         SourceInfo("app", inputs.app.description),
     )
     fail_on = inputs.policy.fail_on
-    with _workspace(inputs) as (con, relations):
+    with _workspace(inputs) as (con, relations, unused):
+        skips += unused
         counts = {
             "accounts": scalar(con, "SELECT count(*) FROM app_accounts"),
             "subscriptions": scalar(con, "SELECT count(*) FROM billing_subscriptions"),
@@ -134,7 +142,7 @@ def reconcile(inputs: Inputs) -> Report:
                 f"{repeats} billing rows repeat a subscription already read (overlapping "
                 "exports or repeated rows); the first input and row were used"
             )
-        errors = _partial_data_errors(con, inputs)
+        errors = _partial_data_errors(con, inputs, unused)
         if errors:
             return Report(
                 verdict=Verdict.ERROR,

@@ -1,7 +1,8 @@
 """The canonical relations and the policy, registered in a DuckDB connection.
 
 Sources hand the engine Arrow tables; here they are checked against the canonical
-schemas, repeated billing rows are dropped, and the policy becomes the small
+schemas, repeated billing rows are dropped (or held, when the copies conflict:
+:mod:`billdrift.core.duplicates`), and the policy becomes the small
 relations the stages join (:mod:`billdrift.core.policy_tables`). The Arrow tables
 are scanned in place, not copied, whenever nothing needs changing.
 """
@@ -9,12 +10,14 @@ are scanned in place, not copied, whenever nothing needs changing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from billdrift.core.duplicates import keep_one_copy
 from billdrift.core.model import (
     APP_ACCESS_SIGNALS,
     APP_ACCOUNTS,
@@ -22,6 +25,7 @@ from billdrift.core.model import (
     BILLING_SUBSCRIPTIONS,
     AppData,
     BillingData,
+    Skip,
 )
 from billdrift.core.pipeline import scalar
 from billdrift.core.policy import Policy
@@ -39,22 +43,34 @@ INPUTS = (
 )
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """What :func:`load` registered, and the billing rows it could not use."""
+
+    #: :data:`INPUTS`, the policy relations and, when the app's signals allow it,
+    #: ``account_access``.
+    relations: set[str]
+    #: Every copy of a subscription whose copies conflict (:mod:`.duplicates`).
+    skips: tuple[Skip, ...] = ()
+
+
 def load(
     con: duckdb.DuckDBPyConnection,
     billing: Sequence[BillingData],
     app: AppData,
     policy: Policy,
     as_of: datetime,
-) -> set[str]:
-    """Register every input relation in `con`; returns their names: :data:`INPUTS`,
-    the policy relations and, when the app's signals allow it, ``account_access``."""
-    repeats = _load_billing(con, billing)
+) -> Loaded:
+    """Register every input relation in `con`."""
+    repeats, conflicts = _load_billing(con, billing)
     con.register("billing_repeats", pa.table({"n": pa.array([repeats], pa.int64())}))
     accounts = _conform(app.accounts, APP_ACCOUNTS, "app accounts")
     signals = _conform(app.signals, APP_ACCESS_SIGNALS, "app access signals")
     con.register("app_accounts", accounts)
     con.register("app_access_signals", signals)
-    con.register("unreadable_rows", _unreadable_rows([*billing, app]))
+    datasets: list[BillingData | AppData] = [*billing, app]
+    skips = [skip for data in datasets for skip in data.skips] + list(conflicts)
+    con.register("unreadable_rows", _unreadable_rows(skips))
     provided = set(INPUTS)
     for name, table in policy_tables(policy, as_of).items():
         con.register(name, table)
@@ -63,7 +79,7 @@ def load(
     if aligned is not None:  # the account_access stage's rows, without its join
         con.register("account_access", aligned)
         provided.add("account_access")
-    return provided
+    return Loaded(provided, conflicts)
 
 
 def _conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
@@ -74,9 +90,12 @@ def _conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
-def _load_billing(con: duckdb.DuckDBPyConnection, billing: Sequence[BillingData]) -> int:
+def _load_billing(
+    con: duckdb.DuckDBPyConnection, billing: Sequence[BillingData]
+) -> tuple[int, tuple[Skip, ...]]:
     """Expose the billing relations, each subscription once. Returns how many
-    subscription rows were dropped as repeats (overlapping exports, repeated rows)."""
+    subscription rows were dropped as repeats (overlapping exports, repeated rows), and
+    the copies of subscriptions whose copies conflict, as skips (:mod:`.duplicates`)."""
     subscriptions = [
         _conform(data.subscriptions, BILLING_SUBSCRIPTIONS, "billing subscriptions")
         for data in billing
@@ -90,10 +109,9 @@ def _load_billing(con: duckdb.DuckDBPyConnection, billing: Sequence[BillingData]
     if repeats == 0:  # the common case: scan the sources' Arrow tables in place
         con.register("billing_subscriptions", every)
         con.register("billing_items", _concat(items, BILLING_ITEMS))
-        return 0
-    # The first input, then the first row, that has a subscription wins; the
-    # items kept are those that input lists for it. Only now are rows tagged with
-    # their input and position: two million-row columns nobody needs otherwise.
+        return 0, ()
+    # Only now are rows tagged with their input and position: two million-row
+    # columns nobody needs otherwise.
     con.register(
         "billing_subscriptions_tagged",
         _concat(
@@ -118,20 +136,7 @@ def _load_billing(con: duckdb.DuckDBPyConnection, billing: Sequence[BillingData]
             BILLING_ITEMS.append(pa.field("input", pa.int64())),
         ),
     )
-    con.execute(
-        """
-        CREATE TABLE billing_subscriptions AS
-        SELECT * EXCLUDE (input, row, copy) FROM (
-          SELECT *, row_number() OVER (PARTITION BY subscription_id ORDER BY input, row)
-                 AS copy
-          FROM billing_subscriptions_tagged) WHERE copy = 1;
-        CREATE TABLE billing_items AS
-        SELECT i.* EXCLUDE (input) FROM billing_items_tagged i
-        WHERE i.input = (SELECT min(t.input) FROM billing_subscriptions_tagged t
-                         WHERE t.subscription_id = i.subscription_id);
-        """
-    )
-    return repeats
+    return keep_one_copy(con)
 
 
 def _concat(tables: Sequence[pa.Table], schema: pa.Schema) -> pa.Table:
@@ -158,9 +163,9 @@ def _aligned_access(accounts: pa.Table, signals: pa.Table) -> pa.Table | None:
     return accounts
 
 
-def _unreadable_rows(datasets: Sequence[BillingData | AppData]) -> pa.Table:
-    """Customers named by rows that could not be read, per side."""
-    skips = [s for data in datasets for s in data.skips if s.customer_id]
+def _unreadable_rows(every: Sequence[Skip]) -> pa.Table:
+    """Customers named by rows that could not be read (or not used), per side."""
+    skips = [s for s in every if s.customer_id]
     return pa.table(
         {
             "side": pa.array([s.side for s in skips], pa.string()),

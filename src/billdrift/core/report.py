@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 from billdrift.core.model import KIND_ORDER, Finding, Kind, Severity, Skip, Verdict
 
@@ -92,8 +92,10 @@ def _totals(findings: Iterable[Finding]) -> dict[str, str]:
         if finding.exposure is not None
     )
     sums: dict[str, Decimal] = {}
-    for (currency, amount), times in counted.items():
-        sums[currency] = sums.get(currency, Decimal(0)) + Decimal(amount) * times
+    with localcontext() as context:  # exact: no rounding into "1.0E+30" for huge books
+        context.prec = 400
+        for (currency, amount), times in counted.items():
+            sums[currency] = sums.get(currency, Decimal(0)) + Decimal(amount) * times
     return {currency: str(sums[currency]) for currency in sorted(sums)}
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from billdrift.config import Config, load_config
 from billdrift.core.engine import Inputs, reconcile
-from billdrift.core.instants import parse_instant
+from billdrift.core.instants import InstantError, acceptable, parse_instant
 from billdrift.core.model import Verdict
 from billdrift.core.policy import from_config
 from billdrift.core.report import Report
@@ -60,7 +60,10 @@ def as_of_instant(value: datetime | str | None) -> datetime:
     if value is None:
         return datetime.now(UTC).replace(microsecond=0)
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        try:
+            return acceptable(value)
+        except InstantError as error:
+            raise ConfigError(f"as_of: {error}") from None
     return parse_instant(
         value, "--as-of", "an ISO-8601 date or instant such as 2026-11-22 or 2026-11-22T09:30:00Z"
     )

@@ -246,7 +246,8 @@ def test_unparseable_values_are_skips_naming_line_and_field(tmp_path: Path) -> N
             "billing",
             "subs.csv",
             "line 3",
-            "'2024-13-45' is not a date (expected e.g. 2024-05-01 12:00 or 2024-05-01T12:00:00Z)",
+            "'2024-13-45' is not a date (expected e.g. 2024-05-01 12:00 or 2024-05-01T12:00:00Z, "
+            "from 1970 to 9999)",
             "Current Period End (UTC)",
             "cus_2",
         ),

@@ -769,6 +769,43 @@ def test_a_sync_engine_row_with_a_bad_field_is_a_skip(mirror: Mirror) -> None:
     ]
 
 
+def test_infinite_and_out_of_range_mirror_values_are_skips_naming_the_field(
+    mirror: Mirror,
+) -> None:
+    """PostgreSQL stores 'infinity' timestamps and numerics beyond any integer: a row
+    holding one is a Skip naming its column, never a subscription paid until infinity
+    nor an internal error."""
+    mirror.run("CREATE SCHEMA stripe")
+    mirror.run(
+        "CREATE TABLE stripe.subscriptions (id text PRIMARY KEY, customer text, status text, "
+        "cancel_at_period_end boolean, current_period_end timestamptz, created timestamp, "
+        "items jsonb)"
+    )
+    huge = [{"price": {"id": "price_x", "unit_amount": 100}, "quantity": 2**63}]
+    rows = [
+        ("sub_a", "cus_a", "'infinity'", "'2026-01-01'", "[]"),
+        ("sub_b", "cus_b", "'2026-12-01'", "'-infinity'", "[]"),
+        ("sub_c", "cus_c", "'2026-12-01'", "'1960-01-01'", "[]"),
+        ("sub_d", "cus_d", "'2026-12-01'", "'2026-01-01'", json.dumps(huge)),
+        ("sub_ok", "cus_ok", "'2026-12-01'", "'2026-01-01'", "[]"),
+    ]
+    for ident, customer, end, created, items in rows:
+        mirror.run(
+            f"INSERT INTO stripe.subscriptions VALUES ('{ident}', '{customer}', 'active', true, "
+            f"{end}, {created}, '{items}')"
+        )
+
+    data = mirror.read()
+
+    assert data.subscriptions.column("subscription_id").to_pylist() == ["sub_ok"]
+    assert [(s.location, s.field, s.customer_id) for s in data.skips] == [
+        (f"{SYNC} id=sub_a", "current_period_end", "cus_a"),
+        (f"{SYNC} id=sub_b", "created", "cus_b"),
+        (f"{SYNC} id=sub_c", "created", "cus_c"),
+        (f"{SYNC} id=sub_d", "items.data[0].quantity", "cus_d"),
+    ]
+
+
 # ---------------------------------------------------------------- URLs and credentials
 
 

@@ -13,10 +13,12 @@ after them.
 from __future__ import annotations
 
 import functools
+import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from billdrift.core.currency import minor_exponent
@@ -56,9 +58,14 @@ class Rule:
 def exposure(row: Row) -> Exposure | None:
     """Monthly minor units -> a decimal string in major units of that currency."""
     amount, currency = row.get("monthly_minor"), row.get("currency")
-    if amount is None or currency is None:
-        return None
+    if amount is None or currency is None or not math.isfinite(float(amount)):
+        return None  # unknown rather than "NaN" or "Infinity" as money
+    if not _ISO_CURRENCY.fullmatch(currency):
+        return None  # not an ISO 4217 code: whatever it is, it is not money to total
     return _money(float(amount), currency)
+
+
+_ISO_CURRENCY = re.compile("[A-Za-z]{3}")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -66,9 +73,16 @@ def _money(amount: float, currency: str) -> Exposure:
     """Cached: a book has few distinct prices, and Decimal arithmetic is the slow part
     of turning tens of thousands of rows into findings."""
     digits = minor_exponent(currency)
-    major = Decimal(repr(amount)) / (Decimal(10) ** digits)
-    quantum = Decimal(1).scaleb(-digits)
-    return Exposure(str(major.quantize(quantum, rounding=ROUND_HALF_EVEN)), currency.upper())
+    with localcontext() as context:  # room for any finite double's digits: no InvalidOperation
+        context.prec = _DOUBLE_DIGITS
+        major = Decimal(repr(amount)) / (Decimal(10) ** digits)
+        quantum = Decimal(1).scaleb(-digits)
+        text = str(major.quantize(quantum, rounding=ROUND_HALF_EVEN))
+    return Exposure(text, currency.upper())
+
+
+#: Decimal digits of the largest double (about 1.8e308) and its minor units, with room.
+_DOUBLE_DIGITS = 330
 
 
 def when(value: object) -> str | None:

@@ -10,10 +10,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift.config import BillingConfig
+from billdrift.core.bounds import MAX_MINOR
 
 _OVERRIDE = 'set billing.amount_units = "{other}" in the config file if that is wrong'
-#: Largest minor-unit amount a double still holds to well within a thousandth.
-_MAX_MINOR = 1e12
 
 
 def unit_amounts(
@@ -32,6 +31,10 @@ def unit_amounts(
         nothing = pa.nulls(table.num_rows, pa.int64())
         return nothing, pa.repeat(pa.scalar(False), table.num_rows), missing
     value, scale = table.column("_amount"), table.column("_scale")
+    # Rows whose amount is out of bounds are skipped already (the SQL checks them): they
+    # must not sway the units chosen for the file, nor overflow the detection.
+    usable = pc.and_(pc.is_finite(value), pc.less_equal(pc.abs(value), float(MAX_MINOR)))
+    value = pc.if_else(usable, value, None)
     units: str = options.amount_units
     note: str | None = None
     if units == "auto":
@@ -42,7 +45,7 @@ def unit_amounts(
     rounded = pc.round(minor)
     fits = pc.and_(
         pc.less_equal(pc.abs(pc.subtract(minor, rounded)), 1e-4),
-        pc.less_equal(pc.abs(rounded), _MAX_MINOR),
+        pc.less_equal(pc.abs(rounded), float(MAX_MINOR)),
     )
     amounts = pc.cast(pc.if_else(fits, rounded, None), pa.int64())
     return amounts, pc.invert(pc.fill_null(fits, True)), note

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+from billdrift.core.bounds import Bound
+from billdrift.core.instants import RANGE, InstantError, acceptable, from_unix
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
 from billdrift.errors import SourceError
 from billdrift.sources.csv.naming import Naming
@@ -113,35 +116,40 @@ def parse_timestamp(value: object) -> datetime | None:
     """A UTC datetime from unix seconds (Stripe) or ISO 8601 text (Paddle); None stays None.
 
     Naive ISO text is taken as UTC: both providers only ever emit UTC, and a
-    guess about local time would shift every period end by hours.
+    guess about local time would shift every period end by hours. Only
+    acceptable instants pass (:mod:`billdrift.core.instants`): ``Infinity``,
+    year 10000 or an offset of +99:00 raise ValueError like any other non-date.
     """
     if value is None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"expected a timestamp, got {value!r}")
     if isinstance(value, int | float):
-        return _from_unix(value)
+        return from_unix(value)
     if isinstance(value, str):
         text = value.strip()
         if not text:
             return None
-        if text.isdigit():
-            return _from_unix(int(text))
+        if text.isascii() and text.isdigit():
+            if len(text) > _UNIX_DIGITS:
+                raise InstantError(f"unix timestamp {shown_value(text)} is outside {RANGE}")
+            return from_unix(int(text))
         try:
             parsed = datetime.fromisoformat(_ISO_FRACTION.sub(r"\1", text))
         except ValueError:
-            raise ValueError(f"expected an ISO 8601 timestamp, got {value!r}") from None
-        if parsed.tzinfo is None:
-            return parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)
-    raise ValueError(f"expected a timestamp, got {type(value).__name__} {value!r}")
+            raise ValueError(f"expected an ISO 8601 timestamp, got {shown_value(value)}") from None
+        return acceptable(parsed)
+    raise ValueError(f"expected a timestamp, got {type(value).__name__} {shown_value(value)}")
 
 
-def _from_unix(seconds: float) -> datetime:
-    try:
-        return datetime.fromtimestamp(seconds, tz=UTC)
-    except (OverflowError, OSError, ValueError):
-        raise ValueError(f"unix timestamp {seconds!r} is out of range") from None
+#: More digits than any acceptable unix timestamp has (12): not converted to an int at all.
+_UNIX_DIGITS = 20
+
+
+def shown_value(value: object, limit: int = 80) -> str:
+    """`value`'s repr, cut short: a fuzzed or corrupt field can be megabytes long."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def timestamp_field(
@@ -166,8 +174,9 @@ def text_field(record: Mapping[str, Any], key: str, label: str | None = None) ->
     raise RecordError(f"expected text, got {type(value).__name__}", label or key)
 
 
-def int_field(value: object, label: str, *, text_ok: bool = False) -> int | None:
-    """An integer amount or count; integral floats pass, fractions and junk raise RecordError.
+def int_field(value: object, label: str, bound: Bound, *, text_ok: bool = False) -> int | None:
+    """An integer amount or count within `bound`; integral floats pass, fractions, junk
+    and values out of bounds (:mod:`billdrift.core.bounds`) raise RecordError.
 
     `text_ok` admits digit strings, which is how Paddle sends amounts.
     """
@@ -175,17 +184,25 @@ def int_field(value: object, label: str, *, text_ok: bool = False) -> int | None
         return None
     if isinstance(value, bool):
         raise RecordError(f"expected an integer, got {value!r}", label)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if text_ok and isinstance(value, str):
+    number: int | float | None = None
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        number = value
+    elif text_ok and isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"-?\d+", text):
-            return int(text)
         if not text:
             return None
-    raise RecordError(f"expected a whole number (minor units), got {value!r}", label)
+        if _INTEGER_TEXT.fullmatch(text):
+            # Past 20 digits no bound holds it; int() of 5,000 digits even raises.
+            number = int(text) if len(text) <= _INTEGER_DIGITS else math.inf
+    if number is None:
+        raise RecordError(f"expected a whole number (minor units), got {shown_value(value)}", label)
+    if not bound.holds(number):
+        raise RecordError(bound.problem(value), label)
+    return int(number)
+
+
+_INTEGER_TEXT = re.compile(r"-?[0-9]+")
+_INTEGER_DIGITS = 20
 
 
 def bool_field(record: Mapping[str, Any], key: str) -> bool | None:
@@ -252,6 +269,10 @@ def load_json_records(location: str, encoding: str, expected: str) -> JsonRecord
         document = json.loads(text)
     except json.JSONDecodeError as error:
         return _json_lines(location, text, expected, error)
+    except (ValueError, RecursionError) as error:
+        raise SourceError(
+            f"billing file {location} {_unreadable_json(error)}; expected {expected}"
+        ) from None
     found = JsonRecords()
     _collect(document, "", found, location, expected, top=True)
     return found
@@ -263,13 +284,11 @@ def _json_lines(
     found = JsonRecords()
     lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
     first = lines[0][1] if lines else ""
-    try:
-        json.loads(first)
-    except json.JSONDecodeError:
+    if not _is_json(first):
         raise SourceError(
             f"billing file {location} is not valid JSON (line {whole.lineno} column "
             f"{whole.colno}: {whole.msg}); expected {expected}"
-        ) from None
+        )
     for number, line in lines:
         where = f"line {number}"
         try:
@@ -278,8 +297,30 @@ def _json_lines(
             reason = f"not valid JSON ({error.msg} at column {error.colno})"
             found.skips.append((where, reason, customer_in_text(line)))
             continue
+        except (ValueError, RecursionError) as error:
+            found.skips.append((where, _unreadable_json(error), customer_in_text(line)))
+            continue
         _collect(value, f"{where} ", found, location, expected, top=False)
     return found
+
+
+def _is_json(text: str) -> bool:
+    """`text` is JSON, even JSON too deep or with numbers too long to read."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    except (ValueError, RecursionError):
+        return True
+    return True
+
+
+def _unreadable_json(error: ValueError | RecursionError) -> str:
+    """Why valid JSON could not be read: Python's parser refuses integers of thousands
+    of digits and nesting deeper than its recursion limit."""
+    if isinstance(error, RecursionError):
+        return "holds JSON nested too deeply to read (arrays or objects nested about 1,000 levels)"
+    return "holds a number with too many digits to read (over 4,300)"
 
 
 def _collect(

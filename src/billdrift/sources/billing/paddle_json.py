@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from billdrift.core.bounds import AMOUNT_OFF, INTERVAL_COUNT, PERCENT_OFF, QUANTITY, UNIT_AMOUNT
 from billdrift.core.model import BillingData, Skip
 from billdrift.sources.billing.common import (
     JsonRecords,
@@ -38,6 +39,7 @@ from billdrift.sources.billing.common import (
     looks_like_json,
     lower,
     object_id,
+    shown_value,
     skip,
     subscriptions_table,
     text_field,
@@ -201,7 +203,7 @@ def _item(sub_id: str, item: dict[str, Any], label: str, currency: str | None) -
     price = as_object(item.get("price")) or {}
     unit = as_object(price.get("unit_price")) or {}
     cycle = as_object(price.get("billing_cycle")) or {}
-    quantity = int_field(item.get("quantity"), f"{label}.quantity")
+    quantity = int_field(item.get("quantity"), f"{label}.quantity", QUANTITY)
     product = price.get("product_id") or item.get("product")
     return {
         "subscription_id": sub_id,
@@ -211,14 +213,17 @@ def _item(sub_id: str, item: dict[str, Any], label: str, currency: str | None) -
         "product_id": object_id(product),
         "plan_name": text_field(price, "name", f"{label}.price.name"),
         "unit_amount_minor": int_field(
-            unit.get("amount"), f"{label}.price.unit_price.amount", text_ok=True
+            unit.get("amount"), f"{label}.price.unit_price.amount", UNIT_AMOUNT, text_ok=True
         ),
         "currency": lower(text_field(unit, "currency_code", f"{label}.price.unit_price"))
         or currency,
         "quantity": 1 if quantity is None else quantity,
         "interval": lower(text_field(cycle, "interval", f"{label}.price.billing_cycle.interval")),
         "interval_count": int_field(
-            cycle.get("frequency"), f"{label}.price.billing_cycle.frequency", text_ok=True
+            cycle.get("frequency"),
+            f"{label}.price.billing_cycle.frequency",
+            INTERVAL_COUNT,
+            text_ok=True,
         )
         or 1,
     }
@@ -241,14 +246,21 @@ def _discount(
         return None, None, False
     if kind == "percentage":
         try:
-            return float(raw), None, True
-        except (TypeError, ValueError):
-            raise RecordError(f"percentage {raw!r} is not a number", "discount.amount") from None
-    amount = int_field(raw, "discount.amount", text_ok=True)
+            percent = float(raw)
+        except (TypeError, ValueError, OverflowError):
+            raise RecordError(
+                f"percentage {shown_value(raw)} is not a number", "discount.amount"
+            ) from None
+        if not PERCENT_OFF.holds(percent):
+            raise RecordError(PERCENT_OFF.problem(raw), "discount.amount")
+        return percent, None, True
+    amount = int_field(raw, "discount.amount", AMOUNT_OFF, text_ok=True)
     code = lower(text_field(discount, "currency_code", "discount.currency_code"))
     if amount is None or (code is not None and currency is not None and code != currency):
         return None, None, False
     if kind == "flat_per_seat":
+        if not AMOUNT_OFF.holds(amount * quantity):
+            raise RecordError(AMOUNT_OFF.problem(amount * quantity), "discount.amount")
         return None, amount * quantity, True
     if kind == "flat":
         return None, amount, True

@@ -42,6 +42,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift.config import BillingConfig
+from billdrift.core.bounds import INTERVAL_COUNT, QUANTITY, UNIT_AMOUNT, Bound
+from billdrift.core.instants import sql_instant, sql_not_acceptable
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData, Skip
 from billdrift.errors import SourceError
 from billdrift.infra.ordinals import ordinals
@@ -190,7 +192,7 @@ def _missing_message(location: str, header: Header, missing: list[str]) -> str:
 # Written for speed as much as clarity: every function call below runs a
 # million times on a big export, so text is only trimmed when the file needs
 # it (see Header.padded), labels are left to canonical_labels(), timestamps take the
-# cheap naive cast unless the text is long enough to carry an offset, and the
+# cheap naive cast unless the text may carry an offset (core.instants), and the
 # failure conditions test NULLs first so the costlier checks only run on the
 # few rows that failed.
 
@@ -256,16 +258,8 @@ def _exactly_padded(header: Header, scanned: pa.Table) -> Header:
     return dataclasses.replace(header, padded=found)
 
 
-def _timestamp(raw: str) -> str:
-    """Naive cast for plain ``2024-05-01 12:00``; the offset-aware one for longer text."""
-    return (
-        f"CASE WHEN strlen({raw}) > 19 THEN TRY_CAST({raw} AS TIMESTAMPTZ)::TIMESTAMP "
-        f"ELSE TRY_CAST({raw} AS TIMESTAMP) END"
-    )
-
-
 def _parsed(roles: dict[str, int]) -> list[str]:
-    parsed = [f"{_timestamp('r_' + role)} AS p_{role}" for role in TIMESTAMPS if role in roles]
+    parsed = [f"{sql_instant('r_' + role)} AS p_{role}" for role in TIMESTAMPS if role in roles]
     if "cancel_at_period_end" in roles:
         parsed.append(
             "TRY_CAST(lower(trim(r_cancel_at_period_end)) AS BOOLEAN) AS p_cancel_at_period_end"
@@ -284,6 +278,13 @@ def _parsed(roles: dict[str, int]) -> list[str]:
 def _failed(role: str, extra: str = "") -> str:
     """Text was given (not just spaces) but did not parse."""
     return f"r_{role} IS NOT NULL AND (p_{role} IS NULL{extra}) AND trim(r_{role}) <> ''"
+
+
+def _outside(bound: Bound, parsed: str) -> str:
+    """SQL (to append to a failure condition) true when `parsed` is outside `bound`
+    (:mod:`billdrift.core.bounds`) or not finite."""
+    finite = f" OR NOT isfinite({parsed})" if bound is UNIT_AMOUNT else ""
+    return f"{finite} OR {parsed} < {int(bound.low)} OR {parsed} > {int(bound.high)}"
 
 
 def _outputs(
@@ -305,18 +306,27 @@ def _outputs(
     if "customer_email" in roles:
         texts["customer_email"] = "customer_email"
     out: list[str] = []
-    for role in (*TIMESTAMPS, "cancel_at_period_end"):
+    for role in TIMESTAMPS:
         if role in roles:
             out.append(f"p_{role} AS {role}")
-            checks.append((role, _failed(role)))
+            not_instant = sql_not_acceptable(f"r_{role}", f"p_{role}")
+            checks.append((role, _failed(role, f" OR {not_instant}")))
+    if "cancel_at_period_end" in roles:
+        out.append("p_cancel_at_period_end AS cancel_at_period_end")
+        checks.append(("cancel_at_period_end", _failed("cancel_at_period_end")))
     if "quantity" in roles:
         out.append("coalesce(p_quantity, 1) AS quantity")
-        checks.append(("quantity", _failed("quantity", " OR p_quantity < 0")))
+        checks.append(("quantity", _failed("quantity", _outside(QUANTITY, "p_quantity"))))
     else:
         out.append("1::BIGINT AS quantity")
     if "interval_count" in roles:
         out.append("coalesce(p_interval_count, 1) AS interval_count")
-        checks.append(("interval_count", _failed("interval_count", " OR p_interval_count < 1")))
+        checks.append(
+            (
+                "interval_count",
+                _failed("interval_count", _outside(INTERVAL_COUNT, "p_interval_count")),
+            )
+        )
     else:
         out.append("1::BIGINT AS interval_count")
     if "amount" in roles:
@@ -325,7 +335,8 @@ def _outputs(
             "p_amount AS _amount",
             "CASE WHEN p_amount IS NOT NULL THEN contains(r_amount, '.') END AS _amount_dot",
         ]
-        checks.append(("amount", _failed("amount", " OR NOT isfinite(p_amount)")))
+        # Beyond the bound in minor units, and so in major units too.
+        checks.append(("amount", _failed("amount", _outside(UNIT_AMOUNT, "p_amount"))))
     return texts, out, checks
 
 
@@ -434,7 +445,10 @@ def _reason(role: str, value: str | None) -> str:
     if role == "subscription_id":
         return "empty subscription id"
     if role in TIMESTAMPS:
-        return f"{shown} is not a date (expected e.g. 2024-05-01 12:00 or 2024-05-01T12:00:00Z)"
+        return (
+            f"{shown} is not a date (expected e.g. 2024-05-01 12:00 or 2024-05-01T12:00:00Z, "
+            "from 1970 to 9999)"
+        )
     if role == "cancel_at_period_end":
         return f"{shown} is not a boolean (expected true/false, yes/no, 1/0)"
     if role == "interval":

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from billdrift.core.bounds import AMOUNT_OFF, INTERVAL_COUNT, PERCENT_OFF, QUANTITY, UNIT_AMOUNT
 from billdrift.core.model import BillingData, Skip
 from billdrift.sources.billing.common import (
     RecordError,
@@ -39,6 +40,7 @@ from billdrift.sources.billing.common import (
     looks_like_json,
     lower,
     object_id,
+    shown_value,
     skip,
     subscriptions_table,
     text_field,
@@ -200,20 +202,26 @@ def _item(sub_id: str, item: dict[str, Any], label: str) -> dict[str, Any]:
         price = item.get("plan")
     prefix = f"{label}.{'plan' if legacy else 'price'}"
     details = as_object(price) or {}
-    recurring = as_object(details.get("recurring")) or details
+    recurring = as_object(details.get("recurring"))
+    counted = prefix if recurring is None else f"{prefix}.recurring"
+    recurring = recurring or details
     amount_key = "amount" if legacy else "unit_amount"
-    quantity = int_field(item.get("quantity"), f"{label}.quantity")
+    quantity = int_field(item.get("quantity"), f"{label}.quantity", QUANTITY)
     return {
         "subscription_id": sub_id,
         "price_id": object_id(price),
         "lookup_key": text_field(details, "lookup_key", f"{prefix}.lookup_key"),
         "product_id": object_id(details.get("product")),
         "plan_name": text_field(details, "nickname", f"{prefix}.nickname"),
-        "unit_amount_minor": int_field(details.get(amount_key), f"{prefix}.{amount_key}"),
+        "unit_amount_minor": int_field(
+            details.get(amount_key), f"{prefix}.{amount_key}", UNIT_AMOUNT
+        ),
         "currency": lower(text_field(details, "currency", f"{prefix}.currency")),
         "quantity": 1 if quantity is None else quantity,
-        "interval": lower(text_field(recurring, "interval", f"{prefix}.interval")),
-        "interval_count": int_field(recurring.get("interval_count"), f"{prefix}.interval_count")
+        "interval": lower(text_field(recurring, "interval", f"{counted}.interval")),
+        "interval_count": int_field(
+            recurring.get("interval_count"), f"{counted}.interval_count", INTERVAL_COUNT
+        )
         or 1,
     }
 
@@ -260,10 +268,14 @@ def _apply_coupon(result: _Discount, coupon: dict[str, Any], currency: str | Non
     percent = coupon.get("percent_off")
     if percent is not None:
         if isinstance(percent, bool) or not isinstance(percent, int | float):
-            raise RecordError(f"percent_off is {percent!r}, not a number", "coupon.percent_off")
+            raise RecordError(
+                f"percent_off is {shown_value(percent)}, not a number", "coupon.percent_off"
+            )
+        if not PERCENT_OFF.holds(percent):
+            raise RecordError(PERCENT_OFF.problem(percent), "coupon.percent_off")
         kept = 1 - (result.percent_off or 0) / 100
         result.percent_off = round(100 * (1 - kept * (1 - percent / 100)), 6)
-    amount = int_field(coupon.get("amount_off"), "coupon.amount_off")
+    amount = int_field(coupon.get("amount_off"), "coupon.amount_off", AMOUNT_OFF)
     if amount is not None:
         coupon_currency = lower(text_field(coupon, "currency", "coupon.currency"))
         if coupon_currency is not None and currency is not None and coupon_currency != currency:
