@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ from billdrift.cli.publish import emit, emit_error
 from billdrift.config import Config, load_config
 from billdrift.core.model import Verdict
 from billdrift.core.report import Report
-from billdrift.errors import EXIT_ERROR
+from billdrift.errors import EXIT_ERROR, BilldriftError
 from billdrift.outputs.render.history_points import RunPoint
 from billdrift.usecases.check import as_of_instant, run_check
 from billdrift.usecases.demo import DEMO_AS_OF, demo_paths
@@ -88,6 +89,10 @@ def check(
 
     def body() -> int:
         nonlocal config, when
+        # The flags alone first: a config file that fails to load still gets its error
+        # written as --format and --output ask (an ERROR document, not nothing).
+        with contextlib.suppress(BilldriftError):
+            config = _configured(None, dict(flags))
         config = _configured(config_path, flags)
         when = as_of_instant(as_of)
         return _run_monitored(config, when, strict)

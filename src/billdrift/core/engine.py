@@ -81,9 +81,14 @@ def _partial_data_errors(
     subscriptions = scalar(con, "SELECT count(*) FROM billing_subscriptions")
     accounts = scalar(con, "SELECT count(*) FROM app_accounts")
     if subscriptions == 0:
-        errors.append("the billing data holds no subscriptions: nothing to reconcile against")
+        named = "; ".join(data.description for data in inputs.billing if data.description)
+        errors.append(
+            "the billing data holds no subscriptions: nothing to reconcile against"
+            + (f" (read: {named})" if named else "")
+        )
     if accounts == 0:
-        errors.append("the app data holds no accounts: nothing to reconcile")
+        named = f" (read: {inputs.app.description})" if inputs.app.description else ""
+        errors.append(f"the app data holds no accounts: nothing to reconcile{named}")
     for side, datasets, rows in (
         ("billing", inputs.billing, subscriptions),
         ("app", [inputs.app], accounts),
