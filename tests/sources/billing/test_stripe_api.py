@@ -227,7 +227,10 @@ def test_second_run_reads_only_what_changed_and_matches_a_full_fetch(
     for ident in changed:
         fake_stripe.store.update_subscription(ident, status="past_due")
     fake_stripe.store.create_customer(make_customer("cus_New", "new@example.com"))
-    fake_stripe.store.create_subscription(make_subscription("sub_New", "cus_New", created=NOW))
+    # created now, not at NOW (taken when the module was imported, minutes earlier in a
+    # long run: older than the snapshot less its five-minute overlap)
+    new = make_subscription("sub_New", "cus_New", created=int(time.time()))
+    fake_stripe.store.create_subscription(new)
     fake_stripe.reset_stats()
 
     second = read(fake_stripe, tmp_path, monkeypatch)
