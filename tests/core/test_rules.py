@@ -368,6 +368,27 @@ def test_no_grace_means_past_due_is_beyond_grace_without_a_period_start() -> Non
     assert kinds(run(started, granting, {"policy": {"grace_days": 1}})) == []  # within grace
 
 
+def test_a_missing_period_start_is_derived_from_the_period_end_and_interval() -> None:
+    """An export without the period start: the grace window counts from the period end
+    less one billing interval, so past_due is judged, not `ambiguous` (issue 13)."""
+    granting = [account("a1", "cus_1", access=True)]
+
+    def past_due(end: str, **item: object) -> list[object]:
+        return [sub("sub_1", "cus_1", "past_due", current_period_end=end, **item)]
+
+    # month: started 2026-11-20, 7 days of grace until the 27th > as-of the 22nd
+    assert kinds(run(past_due("2026-12-20T00:00:00Z"), granting)) == []
+    # month: started 2026-11-10, grace ended on the 17th: beyond grace
+    beyond = run(past_due("2026-12-10T00:00:00Z"), granting)
+    assert kinds(beyond) == [("unpaid_but_active", "a1")]
+    assert "payment failed at 2026-11-10" in beyond.findings[0].message
+    # two weeks: started 2026-11-01, beyond grace
+    weekly = past_due("2026-11-15T00:00:00Z", interval="week", interval_count=2)
+    assert kinds(run(weekly, granting)) == [("unpaid_but_active", "a1")]
+    # neither start nor end: still undeterminable
+    assert kinds(run([sub("sub_1", "cus_1", "past_due")], granting)) == [("ambiguous", "a1")]
+
+
 def test_app_status_as_the_access_field_grants_by_the_granting_statuses() -> None:
     subs = [sub("sub_1", "cus_1", "canceled"), sub("sub_2", "cus_2", "active")]
 

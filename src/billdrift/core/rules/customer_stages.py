@@ -4,11 +4,36 @@ from __future__ import annotations
 
 from billdrift.core.pipeline import Stage
 
+#: Period starts an export left out, derived from the period end and the billing
+#: interval (every item of the subscription on the same one): the grace window of a
+#: past_due subscription counts from the start, and a monthly period ending on the
+#: 15th started on the 15th of the month before. Most inputs carry the start, so
+#: this is empty and costs one filtered scan.
+PERIOD_STARTS = Stage(
+    "period_starts",
+    ("billing_subscriptions", "billing_items"),
+    """
+SELECT s.subscription_id,
+       s.current_period_end - CASE min(i.interval)
+         WHEN 'day' THEN to_days(CAST(min(i.interval_count) AS INTEGER))
+         WHEN 'week' THEN to_days(7 * CAST(min(i.interval_count) AS INTEGER))
+         WHEN 'month' THEN to_months(CAST(min(i.interval_count) AS INTEGER))
+         WHEN 'year' THEN to_years(CAST(min(i.interval_count) AS INTEGER))
+       END AS current_period_start
+FROM billing_subscriptions s
+JOIN billing_items i ON i.subscription_id = s.subscription_id
+WHERE s.current_period_start IS NULL AND s.current_period_end IS NOT NULL
+  AND i.interval IN ('day', 'week', 'month', 'year') AND i.interval_count BETWEEN 1 AND 120
+GROUP BY s.subscription_id, s.current_period_end
+HAVING count(DISTINCT i.interval) = 1 AND count(DISTINCT i.interval_count) = 1
+""",
+)
+
 #: What each subscription means for access as of `params.as_of`, and why. A view
 #: only :data:`CUSTOMERS` reads, so it is never materialized on its own.
 SUBSCRIPTIONS_EVALUATED = Stage(
     "subscriptions_evaluated",
-    ("billing_subscriptions", "params", "status_policy"),
+    ("billing_subscriptions", "params", "status_policy", "period_starts"),
     """
 SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
        sp.decision,
@@ -46,7 +71,12 @@ SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
          WHEN sp.decision = 'grace' THEN 'beyond_grace'
          ELSE 'not_entitled_status'
        END AS entitlement_reason
-FROM billing_subscriptions s
+FROM (
+  SELECT b.* REPLACE (coalesce(b.current_period_start, d.current_period_start)
+                      AS current_period_start)
+  FROM billing_subscriptions b
+  LEFT JOIN period_starts d ON d.subscription_id = b.subscription_id
+) s
 CROSS JOIN params p
 LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 """,

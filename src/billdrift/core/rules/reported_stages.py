@@ -18,6 +18,7 @@ ACCOUNT_DETAIL = Stage(
         "account_access",
         "params",
         "billing_subscriptions",
+        "period_starts",
         "customers",
     ),
     """
@@ -25,11 +26,14 @@ SELECT s.account_id, s.matched_customer_id, s.subscription_id, s.match_method,
        s.match_confidence, s.candidates, s.app_grants, s.entitles, s.state,
        s.ambiguous_reason,
        a.customer_id AS linked_customer_id, a.email, a.plan, a.source_ref,
-       b.provider, b.status, b.current_period_start, b.current_period_end,
+       b.provider, b.status,
+       coalesce(b.current_period_start, d.current_period_start) AS current_period_start,
+       b.current_period_end,
        b.cancel_at_period_end, b.cancel_at,
        b.source_ref AS billing_source_ref,
        c.decision, c.entitlement_reason,
-       b.current_period_start + p.grace_days * INTERVAL '1 day' AS grace_until,
+       coalesce(b.current_period_start, d.current_period_start)
+         + p.grace_days * INTERVAL '1 day' AS grace_until,
        a.access_field AS primary_field, a.access_raw AS primary_raw
 FROM (
   SELECT * FROM account_state
@@ -41,6 +45,7 @@ FROM (
 JOIN account_access a ON a.account_id = s.account_id
 CROSS JOIN params p
 LEFT JOIN billing_subscriptions b ON b.subscription_id = s.subscription_id
+LEFT JOIN period_starts d ON d.subscription_id = s.subscription_id
 LEFT JOIN customers c ON c.customer_id = s.matched_customer_id
 """,
 )

@@ -33,6 +33,7 @@ from billdrift.core.rules import (
 STAGES: tuple[Stage, ...] = (
     account_stages.ACCOUNT_ACCESS,
     customer_stages.CUSTOMER_KEYS,
+    customer_stages.PERIOD_STARTS,
     customer_stages.SUBSCRIPTIONS_EVALUATED,
     customer_stages.CUSTOMERS,
     matching_stages.LINK_GAPS,
