@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import pytest
+
 from billdrift.core.engine import reconcile
 from billdrift.core.model import Exposure, Kind, Severity
 from billdrift.history.fingerprint import fingerprint, fingerprint_of, short
@@ -83,3 +85,54 @@ def test_the_engine_gives_the_same_fingerprint_after_a_resubscribe() -> None:
     assert before.findings[0].subscription_id == "sub_1"
     assert after.findings[0].subscription_id == "sub_2"
     assert fingerprint(before.findings[0]) == fingerprint(after.findings[0])
+
+
+#: Fingerprints pinned as computed by billdrift-fingerprint-v1. A change to what is
+#: hashed would re-key every finding in every store (all "new", all alerting again):
+#: it needs a new scheme and a migration, never a silent edit (issue 19).
+PINNED = [
+    (
+        ("paid_but_blocked", "2", "cus_bob", "sub_bob"),
+        "bdfd663918f94591f839d6aeb9cd0b188379a922cdcec1329f349860ef205eb6",
+    ),
+    (
+        ("paid_but_blocked", "2", "cus_bob", None),  # the subscription is incidental here
+        "bdfd663918f94591f839d6aeb9cd0b188379a922cdcec1329f349860ef205eb6",
+    ),
+    (
+        ("orphaned_subscription", None, "cus_x", "sub_x"),
+        "39b20162f14ef6789b30d5c1cb2e93dcd2f494314cc70d9a3a3e5c56557ad1ed",
+    ),
+    (
+        ("missing_billing_link", "7", None, None),
+        "f35c119e4a400385ce761fda2246a1fe5986390e95ad0f82199053c3ff4933fb",
+    ),
+    (
+        ("missing_billing_link", "7", "", None),  # "" is not None
+        "e5937d01554bf0c208bf309c60a43bb1c9cc92fa11fcd91b7d572044b19392b3",
+    ),
+]
+
+
+@pytest.mark.parametrize(("ids", "expected"), PINNED)
+def test_fingerprints_are_pinned(
+    ids: tuple[str, str | None, str | None, str | None], expected: str
+) -> None:
+    assert fingerprint_of(*ids) == expected
+
+
+def test_the_demo_findings_keep_the_fingerprints_the_readme_shows() -> None:
+    import billdrift
+    from billdrift.usecases.demo import DEMO_AS_OF, demo_paths
+
+    paths = demo_paths()
+    report = billdrift.check(
+        str(paths.billing), str(paths.app), config=paths.config, as_of=DEMO_AS_OF
+    )
+    shown = {
+        (f.kind.value, f.account_id or f.customer_id): fingerprint(f)[:12] for f in report.findings
+    }
+    assert shown[("paid_but_blocked", "19")] == "60192cb7056b"  # README: review ack 60192cb7
+    assert shown[("unpaid_but_active", "3")] == "1e9000cc1c39"  # README: review expect 1e9000cc
+    assert shown[("orphaned_subscription", "cus_heidi")] == "9c5eaefbb5ce"
+    assert shown[("duplicate_customer", "cus_mallory")] == "42df93a67ef5"
