@@ -122,3 +122,31 @@ def test_the_python_example_runs_and_prints_what_it_says(monkeypatch: object) ->
     with contextlib.chdir(ROOT), contextlib.redirect_stdout(printed):
         exec(compile(code, "README.md", "exec"), {})
     assert printed.getvalue().splitlines() == expected
+
+
+def test_the_json_sample_agrees_with_the_demo() -> None:
+    """Every value the README's JSON sample shows is what the demo outputs (issue 19:
+    the sample had gone stale: 14 findings and USD 318.75 where the demo gives 15 and
+    349.83)."""
+    import json
+
+    from click.testing import CliRunner
+
+    sample = README.split("## JSON report")[1].split("```json\n")[1].split("```")[0]
+    result = CliRunner().invoke(main, ["demo", "--format", "json"])
+    demo = json.loads(result.stdout)
+    shown = demo["summary"]
+    for key in ("accounts", "subscriptions", "customers", "findings", "suppressed"):
+        assert f'"{key}": {shown[key]}' in sample, key
+    for key in ("by_severity", "exposure", "skipped"):
+        assert f'"{key}": {json.dumps(shown[key])}' in sample, key
+    urgent = shown["exposure_by_kind"]["paid_but_blocked"]
+    assert f'"paid_but_blocked": {json.dumps(urgent)}' in sample
+    for key in ("in_sync", "paid_but_blocked"):
+        assert f'"{key}": {shown["classification"][key]}' in sample
+    bob = next(f for f in demo["findings"] if f["account_id"] == "2")
+    assert json.dumps(bob["message"]) in sample
+    assert json.dumps(bob["exposure"]) in sample
+    match = bob["evidence"]["match"]
+    assert f'"confidence": {json.dumps(match["confidence"])}}}' in sample
+    assert f'"schema_version": "{demo["schema_version"]}"' in sample
