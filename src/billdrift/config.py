@@ -35,6 +35,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from billdrift.core.instants import InstantError, acceptable
 from billdrift.core.model import Kind, Severity
 from billdrift.errors import ConfigError
+from billdrift.infra.encodings import known_encoding
 
 #: The type of every error billdrift's validators raise (pydantic's own keep theirs).
 ERROR_TYPE = "billdrift_config"
@@ -78,6 +79,9 @@ def problem_line(details: ErrorDetails, prefix: Sequence[str] = ()) -> str:
     given = details.get("input")
     shown = "" if isinstance(given, dict) else f" (got {given!r})"
     return f"{key}: {details['msg']}{shown}"
+
+
+Encoding = Annotated[str, AfterValidator(known_encoding)]
 
 
 class _Strict(BaseModel):
@@ -166,11 +170,7 @@ class Policy(_Strict):
     @field_validator("statuses", mode="before")
     @classmethod
     def _merge_defaults(cls, value: object) -> object:
-        if isinstance(value, dict):
-            merged: dict[str, object] = dict(DEFAULT_STATUSES)
-            merged.update(value)
-            return merged
-        return value
+        return {**DEFAULT_STATUSES, **value} if isinstance(value, dict) else value
 
 
 class AppColumns(_Strict):
@@ -197,7 +197,7 @@ class AppConfig(_Strict):
     access_fields: tuple[str, ...] | None = None  # boolean access columns
     status_fields: tuple[str, ...] | None = None  # text status columns
     primary_access_field: str | None = None
-    encoding: str = "utf-8"
+    encoding: Encoding = "utf-8"
 
 
 class StripeApiConfig(_Strict):
@@ -245,7 +245,7 @@ class BillingConfig(_Strict):
 
     sources: tuple[str, ...] = ()  # files (or, later, provider names / URLs)
     amount_units: Literal["auto", "major", "minor"] = "auto"
-    encoding: str = "utf-8"
+    encoding: Encoding = "utf-8"
     #: Which Stripe mirror layout a database billing source holds: the stripe
     #: sync-engine tables (stripe.subscriptions) or dj-stripe's (djstripe_subscription).
     #: "auto" reads the one present and asks for this setting when both are.

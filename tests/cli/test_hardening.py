@@ -120,6 +120,8 @@ def test_an_as_of_outside_the_accepted_range_names_the_option(tmp_path: Path, as
         ("[billing.stripe]\nmax_requests_per_second = inf\n", "max_requests_per_second"),
         ('[[exceptions]]\ncustomer = "cus_1"\nreason = "x"\nexpires = 1969-01-01\n', "expires"),
         ("a = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
+        ('[billing]\nencoding = "rot13"\n', "billing.encoding"),
+        ('[app]\nencoding = "klingon"\n', "app.encoding"),
     ],
 )
 def test_config_values_beyond_bounds_are_errors_naming_file_and_key(

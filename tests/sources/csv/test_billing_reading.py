@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
+from billdrift.config import BillingConfig
 from billdrift.errors import SourceError
 from billdrift.sources.billing.stripe_csv import StripeCsvSource
 from tests.sources.billing.helpers import csv, read, skips, write
@@ -131,8 +133,10 @@ def test_other_encodings_are_transcoded(tmp_path: Path) -> None:
     data = read(StripeCsvSource, path, encoding="cp1252")
     assert data.items.column("plan_name").to_pylist() == ["Pro €"]
 
+    with pytest.raises(ValidationError, match="unknown text encoding 'klingon'"):
+        read(StripeCsvSource, path, encoding="klingon")  # refused with the settings
     with pytest.raises(SourceError, match="unknown text encoding 'klingon'"):
-        read(StripeCsvSource, path, encoding="klingon")
+        StripeCsvSource(str(path), BillingConfig.model_construct(encoding="klingon")).read()
 
 
 def test_text_the_configured_encoding_cannot_decode_is_a_source_error(tmp_path: Path) -> None:

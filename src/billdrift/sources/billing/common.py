@@ -24,6 +24,7 @@ from billdrift.core.bounds import Bound
 from billdrift.core.instants import RANGE, InstantError, acceptable, from_unix
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
 from billdrift.errors import SourceError
+from billdrift.infra.encodings import known_encoding
 from billdrift.sources.csv.naming import Naming
 
 #: Skip.side for everything read here.
@@ -77,8 +78,8 @@ def describe(kind: str, name: str, rows: int, skipped: int) -> str:
 def check_encoding(encoding: str) -> str:
     """The codec's canonical name; a bad `billing.encoding` is a SourceError, not a crash."""
     try:
-        return codecs.lookup(encoding).name
-    except LookupError:
+        return codecs.lookup(known_encoding(encoding)).name
+    except (LookupError, ValueError):
         raise SourceError(
             f"unknown text encoding {encoding!r} in billing.encoding "
             '(try "utf-8", "latin-1" or "cp1252")'
@@ -209,7 +210,7 @@ def bool_field(record: Mapping[str, Any], key: str) -> bool | None:
     value = record.get(key)
     if value is None or isinstance(value, bool):
         return value
-    raise RecordError(f"expected true or false, got {value!r}", key)
+    raise RecordError(f"expected true or false, got {shown_value(value)}", key)
 
 
 def as_object(value: object) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from billdrift.errors import ConfigError, SourceError
+from billdrift.infra.encodings import known_encoding
 from billdrift.sources.csv.naming import Naming
 
 #: Codecs read in place (DuckDB skips a UTF-8 byte order mark itself).
@@ -28,8 +29,8 @@ def codec_name(encoding: str, setting: str) -> str:
     """The codec's canonical name (``UTF8`` -> ``utf-8``); an unknown one is a
     ConfigError naming `setting`."""
     try:
-        return codecs.lookup(encoding).name
-    except LookupError:
+        return codecs.lookup(known_encoding(encoding)).name
+    except (LookupError, ValueError):
         raise ConfigError(f"{setting}: unknown encoding {encoding!r}") from None
 
 
