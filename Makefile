@@ -14,13 +14,18 @@ BIN = $(VENV)/bin
 #: Inputs per parser in `make fuzz` (shared by that parser's generated, planted and mutated tests).
 FUZZ_EXAMPLES ?= 10000
 
-$(BIN)/.installed: pyproject.toml
+# The demo needs billdrift's runtime only; tests, lint, fuzz and benchmarks add the dev tools.
+$(BIN)/.installed-runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(BIN)/.installed: $(BIN)/.installed-runtime
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-demo: $(BIN)/.installed
+demo: $(BIN)/.installed-runtime
 	$(BIN)/billdrift demo
 
 lint: $(BIN)/.installed
