@@ -256,6 +256,17 @@ def test_demo_shows_every_kind_and_exits_0() -> None:
     assert "would exit 1" in err
 
 
+def test_demo_ends_with_what_to_run_next_on_your_own_data() -> None:
+    from billdrift.cli.app import COMMANDS
+
+    _, _, err = run("demo")
+    tail = err.rstrip().splitlines()[-4:]
+    assert tail[0] == "Next, on your own data:"
+    named = [line.split()[1] for line in tail[1:]]
+    assert named == ["init", "doctor", "check"]
+    assert set(named) <= set(COMMANDS)
+
+
 def test_demo_text_is_readable() -> None:
     code, out, _ = run("demo")
     assert code == 0
@@ -408,10 +419,12 @@ def test_the_command_leaves_nothing_but_its_own_words_on_stderr() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "billdrift", "demo"], capture_output=True, text=True, timeout=120
     )
+    from billdrift.cli.check import _NEXT_STEPS
+
     assert done.returncode == 0
-    assert done.stderr.splitlines() and all(
-        line.startswith("billdrift") for line in done.stderr.splitlines()
-    ), done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[-4:] == _NEXT_STEPS.splitlines(), done.stderr
+    assert lines[:-4] and all(line.startswith("billdrift") for line in lines[:-4]), done.stderr
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])

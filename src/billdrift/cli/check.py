@@ -100,6 +100,14 @@ def check(
     run_command(body, debug, lambda message: emit_error(message, config, when))
 
 
+#: What the demo tells a new user to run on their own data (printed to stderr last).
+_NEXT_STEPS = """\
+Next, on your own data:
+  billdrift init --app users.csv --billing subscriptions.json  # or --app env:DATABASE_URL
+  billdrift doctor                                              # is the setup sound?
+  billdrift check                                               # 0 in sync, 1 drift, 2 error"""
+
+
 @click.command()
 @output_options
 def demo(debug: bool, **flags: Any) -> None:
@@ -123,6 +131,7 @@ def demo(debug: bool, **flags: Any) -> None:
             f"{report.exit_code}). Data: {paths.directory}",
             err=True,
         )
+        click.echo(_NEXT_STEPS, err=True)
         return 0 if report.verdict is not Verdict.ERROR else EXIT_ERROR
 
     run_command(body, debug, lambda message: emit_error(message, config, DEMO_AS_OF))
