@@ -10,7 +10,6 @@ got -1"), leaving the value out where a secret may have been pasted.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from billdrift.core.instants import InstantError, acceptable
 from billdrift.core.model import Kind, Severity
 from billdrift.errors import ConfigError
+from billdrift.infra.config_file import anchor_paths, read_toml
 from billdrift.infra.encodings import known_encoding
 
 #: The type of every error billdrift's validators raise (pydantic's own keep theirs).
@@ -482,19 +482,9 @@ def parse_config(data: dict[str, object], path: str = "<config>") -> Config:
 
 
 def load_config(path: str | Path | None) -> Config:
-    """Read a TOML config file; no path means all defaults."""
+    """Read a TOML config file; no path means all defaults. Relative paths inside it
+    mean relative to the file (see :mod:`billdrift.infra.config_file`)."""
     if path is None:
         return Config()
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {file}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"config file {file} is not UTF-8 text") from None
-    try:
-        data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, RecursionError) as error:
-        why = error if isinstance(error, tomllib.TOMLDecodeError) else "nested too deeply"
-        raise ConfigError(f"config file {file} is not valid TOML: {why}") from None
-    return parse_config(data, str(file))
+    return parse_config(anchor_paths(read_toml(file), file), str(file))

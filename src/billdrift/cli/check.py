@@ -6,12 +6,20 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 
 from billdrift.cli.exits import attempt, run_command
-from billdrift.cli.options import ALERT_ON, SEVERITIES, output_options, parse_plans
+from billdrift.cli.options import (
+    ALERT_ON,
+    SEVERITIES,
+    config_file,
+    config_option,
+    output_options,
+    parse_plans,
+)
 from billdrift.cli.progress import progress_for_terminal
 from billdrift.cli.publish import emit, emit_error
 from billdrift.config import Config, load_config
@@ -25,7 +33,7 @@ from billdrift.usecases.monitoring import monitored_check
 from billdrift.usecases.overrides import with_overrides
 
 
-def _configured(config_path: str | None, flags: dict[str, Any]) -> Config:
+def _configured(config_path: str | Path | None, flags: dict[str, Any]) -> Config:
     """The config file with the flags applied over it."""
     plans = parse_plans(flags.pop("plan", None) or ())
     return with_overrides(load_config(config_path), plans=plans, **flags)
@@ -57,7 +65,7 @@ def _run_monitored(config: Config, when: datetime, strict: bool) -> int:
 )
 @click.option("--app", "app", metavar="FILE_OR_URL", help="App accounts: CSV file or SQLite.")
 @click.option("--app-table", "app_table", metavar="NAME", help="Table to read from a database.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config.")
+@config_option
 @click.option("--as-of", "as_of", metavar="ISO8601", help="Evaluate at this instant [now].")
 @click.option("--grace-days", "grace_days", type=click.IntRange(min=0), help="Dunning grace [7].")
 @click.option(
@@ -93,7 +101,7 @@ def check(
         # written as --format and --output ask (an ERROR document, not nothing).
         with contextlib.suppress(BilldriftError):
             config = _configured(None, dict(flags))
-        config = _configured(config_path, flags)
+        config = _configured(config_file(config_path), flags)
         when = as_of_instant(as_of)
         return _run_monitored(config, when, strict)
 
@@ -139,10 +147,14 @@ def demo(debug: bool, **flags: Any) -> None:
 
 @click.command()
 @click.option("--every", "every", required=True, metavar="DURATION", help="30m, 1h, 1d...")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config.")
+@config_option
 @click.option("--history", "history", metavar="PATH_OR_URL", help="History store.")
-@click.option("--alert-on", "alert_on", type=ALERT_ON, help="[new]")
-@click.option("--max-runs", "max_runs", type=click.IntRange(min=1), hidden=True)
+@click.option(
+    "--alert-on", "alert_on", type=ALERT_ON, help="What the configured alert sinks are sent [new]."
+)
+@click.option(
+    "--max-runs", "max_runs", type=click.IntRange(min=1), help="Stop after N runs [never]."
+)
 @output_options
 def watch(
     every: str, config_path: str | None, max_runs: int | None, debug: bool, **flags: Any
@@ -157,7 +169,7 @@ def watch(
 
     def body() -> int:
         seconds = parse_every(every)
-        config = _configured(config_path, flags)
+        config = _configured(config_file(config_path), flags)
 
         def run_once() -> int:
             when = datetime.now(UTC).replace(microsecond=0)

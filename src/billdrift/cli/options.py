@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from billdrift.errors import ConfigError
+from billdrift.infra.config_file import DEFAULT_NAME, ENV_VAR, find_config
 from billdrift.outputs.render import RENDERERS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,6 +31,38 @@ def output_options(func: F) -> F:
     ):
         func = option(func)
     return func
+
+
+#: Help of every command's --config: the one discovery rule (infra/config_file.py).
+CONFIG_HELP = f"TOML config [${ENV_VAR}, else ./{DEFAULT_NAME} if present]."
+
+
+def config_option(func: F) -> F:
+    """--config FILE, found as every command finds it when not given."""
+    return click.option(
+        "--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP
+    )(func)
+
+
+def config_file(given: str | None) -> Path | None:
+    """The config file to use: `given`, else $BILLDRIFT_CONFIG, else ./billdrift.toml,
+    else None (defaults). One not named on the command line is announced on stderr,
+    so a run never reads a config nobody asked for without saying so."""
+    found, how = find_config(given)
+    if found is not None and how != "--config":
+        click.echo(f"billdrift: config {found} ({how})", err=True)
+    return found
+
+
+def required_config_file(given: str | None) -> Path:
+    """:func:`config_file` for commands that cannot work without one."""
+    found = config_file(given)
+    if found is None:
+        raise ConfigError(
+            f"no config file: pass --config FILE, set ${ENV_VAR}, or write ./{DEFAULT_NAME} "
+            "(billdrift init does)"
+        )
+    return found
 
 
 def parse_plans(pairs: Sequence[str]) -> dict[str, str]:

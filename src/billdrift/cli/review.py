@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import click
 import orjson
 
 from billdrift.cli.exits import run_command
+from billdrift.cli.options import CONFIG_HELP, required_config_file
 from billdrift.errors import BilldriftError
 from billdrift.history import default_location
 from billdrift.history.fingerprint import short
@@ -187,10 +187,8 @@ def note_command(fingerprint: str, note: str, history: str | None, by: str | Non
 @click.option(
     "--config",
     "config_path",
-    default="billdrift.toml",
-    show_default=True,
     type=click.Path(dir_okay=False),
-    help="Config file to append the [[exceptions]] entry to.",
+    help="Config file to append the [[exceptions]] entry to: " + CONFIG_HELP,
 )
 @_history_option
 @_by_option
@@ -198,7 +196,7 @@ def expect_command(
     fingerprint: str,
     reason: str,
     until: str | None,
-    config_path: str,
+    config_path: str | None,
     history: str | None,
     by: str | None,
 ) -> None:
@@ -210,8 +208,9 @@ def expect_command(
 
     def body() -> int:
         moment = _future(until) if until else None
+        config = required_config_file(config_path)
         state, exception = usecase.mark_expected(
-            _location(history), fingerprint, reason, moment, Path(config_path), by
+            _location(history), fingerprint, reason, moment, config, by
         )
         target = (
             f"account {exception.account}"
@@ -221,7 +220,7 @@ def expect_command(
         expires = f", expires {when(moment)}" if moment else ""
         click.echo(
             f"expected {short(state.fingerprint)} ({state.kind.value}, {who(state)}); "
-            f"added an exception for {target}{expires} to {config_path}"
+            f"added an exception for {target}{expires} to {config}"
         )
         return 0
 

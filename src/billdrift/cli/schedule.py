@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from billdrift.cli.exits import run_command
+from billdrift.cli.options import config_option, required_config_file
 from billdrift.config import load_config
 from billdrift.errors import BilldriftError
 from billdrift.usecases.schedule.cron import crontab_line
@@ -24,24 +25,28 @@ def schedule() -> None:
 
 @schedule.command()
 @click.option("--cron", "cron", default="0 6 * * *", show_default=True, help="When (UTC).")
-@click.option("--config", "config_path", default="billdrift.toml", show_default=True)
+@config_option
 @click.option(
     "--output",
     default=".github/workflows/billdrift.yml",
     show_default=True,
     type=click.Path(dir_okay=False),
+    help="Workflow file to write.",
 )
 @click.option("--secret", "extra", multiple=True, metavar="NAME", help="Another secret to pass.")
 @click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
-def github(cron: str, config_path: str, output: str, extra: tuple[str, ...], force: bool) -> None:
+def github(
+    cron: str, config_path: str | None, output: str, extra: tuple[str, ...], force: bool
+) -> None:
     """Write a GitHub Actions workflow that runs the check on a cron, keeps the
     history store between runs, and puts the markdown report in the job summary."""
 
     def body() -> int:
+        config = str(required_config_file(config_path))
         text = workflow(
             check_cron(cron),
-            config_path,
-            list(dict.fromkeys([*secrets_for(load_config(config_path)), *extra])),
+            config,
+            list(dict.fromkeys([*secrets_for(load_config(config)), *extra])),
         )
         target = Path(output)
         if target.exists() and not force:
@@ -56,15 +61,16 @@ def github(cron: str, config_path: str, output: str, extra: tuple[str, ...], for
 
 @schedule.command()
 @click.option("--cron", "cron", default="0 6 * * *", show_default=True, help="When (local).")
-@click.option("--config", "config_path", default="billdrift.toml", show_default=True)
-def cron(cron: str, config_path: str) -> None:
+@config_option
+def cron(cron: str, config_path: str | None) -> None:
     """Print a crontab line (add it with `crontab -e`); flock keeps runs from overlapping."""
 
     def body() -> int:
         expression = check_cron(cron)
-        load_config(config_path)  # a line that would fail every night is no use
+        config = str(required_config_file(config_path))
+        load_config(config)  # a line that would fail every night is no use
         executable = shutil.which("billdrift") or str(Path(sys.executable).parent / "billdrift")
-        click.echo(crontab_line(expression, executable, config_path, Path.cwd()))
+        click.echo(crontab_line(expression, executable, config, Path.cwd()))
         return 0
 
     run_command(body)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from billdrift.cli.exits import run_command
+from billdrift.cli.options import config_option
 from billdrift.cli.publish import write_new_file
 from billdrift.errors import ConfigError
 
@@ -55,7 +56,7 @@ def init(
         target = Path(output)
         if target.exists() and not force:
             raise ConfigError(f"{output} already exists; pass --force to overwrite it")
-        result = plan_init(app, app_table, billing)
+        result = plan_init(app, app_table, billing, target)
         write_new_file(target, result.text, force)
         click.echo(init_summary(result, output), nl=False)
         return 0
@@ -64,7 +65,7 @@ def init(
 
 
 @click.command()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="TOML config.")
+@config_option
 @click.option("--app", "app", metavar="FILE_OR_URL", help="App accounts (overrides app.source).")
 @click.option("--app-table", "app_table", metavar="NAME", help="Table to read from a database.")
 @click.option(

@@ -13,9 +13,11 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from billdrift.config import AppConfig, BillingConfig, parse_config
 from billdrift.errors import ConfigError, SourceError
+from billdrift.infra.config_file import relocate
 from billdrift.infra.db.connect import connect
 from billdrift.infra.db.urls import is_database_url, resolve
 from billdrift.onboarding.accounts import Candidate, candidate_for, no_fit_message, survey
@@ -76,8 +78,15 @@ class InitResult:
         return self.chosen.mapping
 
 
-def plan_init(app: str, app_table: str | None = None, billing: Sequence[str] = ()) -> InitResult:
-    """Inspect `app`, choose the accounts table, check `billing`, draft the config.
+def plan_init(
+    app: str,
+    app_table: str | None = None,
+    billing: Sequence[str] = (),
+    config_file: Path = Path("billdrift.toml"),
+) -> InitResult:
+    """Inspect `app`, choose the accounts table, check `billing`, draft the config
+    that will be written to `config_file` (file paths are written relative to it,
+    as the config loader reads them).
 
     Raises SourceError / ConfigError (with advice) when the app cannot be read,
     no table fits, `app_table` does not exist or a billing file is not recognized.
@@ -95,7 +104,9 @@ def plan_init(app: str, app_table: str | None = None, billing: Sequence[str] = (
             raise SourceError(no_fit_message(catalog, misfits))
         chosen, others = fits[0], tuple(fits[1:])
     setting = source_setting(app, APP_URL_VARIABLE)
-    inputs = tuple(billing_input(spec) for spec in billing)
+    if setting.value is not None:
+        setting = replace(setting, value=relocate(setting.value, config_file))
+    inputs = tuple(billing_input(spec, config_file) for spec in billing)
     missing = missing_roles(chosen.mapping)
     origin = catalog.shown if not catalog.server else f"{catalog.shown}\n{catalog.server}"
     draft = Draft(origin, setting, chosen.name, chosen.mapping, others, inputs, missing)
@@ -122,9 +133,12 @@ def read_catalog(app: str) -> Catalog:
     return csv_catalog(app)
 
 
-def billing_input(spec: str) -> BillingInput:
-    """A --billing input, its format recognized the way `check` will (URLs are not opened)."""
+def billing_input(spec: str, config_file: Path = Path("billdrift.toml")) -> BillingInput:
+    """A --billing input, its format recognized the way `check` will (URLs are not opened),
+    written as `config_file` must say it."""
     setting = source_setting(spec, BILLING_URL_VARIABLE)
+    if setting.value is not None:
+        setting = replace(setting, value=relocate(setting.value, config_file))
     if is_database_url(spec):
         return BillingInput(setting)
     return BillingInput(setting, open_billing(spec, BillingConfig()).kind)

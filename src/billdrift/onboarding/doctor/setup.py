@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from billdrift.config import AppConfig, Config, load_config
 from billdrift.errors import ConfigError
 from billdrift.infra.api.keys import key_from_env
+from billdrift.infra.config_file import DEFAULT_NAME, ENV_VAR, find_config
 from billdrift.infra.db.urls import ENV_PREFIX, is_database_url, resolve
 from billdrift.onboarding.doctor.billing import without_kind
 from billdrift.onboarding.doctor.report import PROVIDER_KEYS, Collector, fail, ok, warn
@@ -21,10 +22,20 @@ from billdrift.onboarding.doctor.wording import INIT_HINT
 from billdrift.onboarding.secrets import APP_URL_VARIABLE, carries_secret
 
 
-def config_checks(run: Collector, path: str | None) -> Config:
-    if path is None:
-        run.add(ok("config", "no config file given: defaults and command-line options apply"))
+def config_checks(run: Collector, given: str | None) -> Config:
+    """The config file every command would use (--config, $BILLDRIFT_CONFIG, else
+    ./billdrift.toml), named with how it was found, and whether it loads."""
+    found, how = find_config(given)
+    if found is None:
+        run.add(
+            ok(
+                "config",
+                f"no config file (no --config, ${ENV_VAR} or ./{DEFAULT_NAME}): defaults "
+                "and command-line options apply",
+            )
+        )
         return Config()
+    path = str(found)
     try:
         config = load_config(path)
     except ConfigError as error:
@@ -39,7 +50,8 @@ def config_checks(run: Collector, path: str | None) -> Config:
             )
         run.add(fail("config", message, fix))
         return Config()
-    run.add(ok("config", f"{path} loads and is valid"))
+    chosen = "" if how == "--config" else f" ({how})"  # say why a file nobody named is read
+    run.add(ok("config", f"{path}{chosen} loads and is valid"))
     in_file = [("app.source", config.app.source)]
     in_file += [("billing.sources", source) for source in config.billing.sources]
     keys = sorted({key for key, value in in_file if value and carries_secret(value)})
