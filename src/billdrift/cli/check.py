@@ -159,7 +159,8 @@ def demo(debug: bool, **flags: Any) -> None:
 def watch(
     every: str, config_path: str | None, max_runs: int | None, debug: bool, **flags: Any
 ) -> None:
-    """Run the check now and then every DURATION, in the foreground, until stopped.
+    """Run the check now and then every DURATION, in the foreground, until stopped
+    (or --max-runs runs).
 
     Runs never overlap; SIGTERM or Ctrl-C lets a run in progress finish and be
     recorded, then exits 0. Each run's outcome goes to stderr.
