@@ -150,3 +150,29 @@ def test_schedule_and_review_expect_need_a_config_and_say_how_to_give_one(
         result = _invoke(*args)
         assert result.exit_code == 2, args
         assert "no config file: pass --config FILE, set $BILLDRIFT_CONFIG" in result.stderr
+
+
+def test_the_demo_s_next_steps_work_as_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`billdrift demo` ends with init, doctor, check: the last two take no options and
+    work only because ./billdrift.toml is found."""
+    import csv
+    import sqlite3
+
+    from billdrift.cli.check import _NEXT_STEPS
+
+    shutil.copy(DEMO / "stripe_subscriptions.json", tmp_path / "subscriptions.json")
+    with sqlite3.connect(DEMO / "app.sqlite") as con, (tmp_path / "users.csv").open("w") as out:
+        cursor = con.execute("SELECT * FROM users")
+        writer = csv.writer(out)
+        writer.writerow([column[0] for column in cursor.description])
+        writer.writerows(cursor)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BILLDRIFT_CONFIG", raising=False)
+    steps = [line.split("#")[0].split()[1:] for line in _NEXT_STEPS.splitlines()[1:]]
+    assert [step[0] for step in steps] == ["init", "doctor", "check"]
+    assert _invoke(*steps[0]).exit_code == 0
+    assert _invoke(*steps[1]).exit_code in (0, 1)  # warnings (no provider key) are fine
+    result = _invoke(*steps[2])
+    assert result.exit_code == 1, result.stderr  # the demo data has drift: found, not an error
