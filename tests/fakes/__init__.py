@@ -12,7 +12,8 @@ shared rate limiter, retries and error decoding. Nothing is mocked in-process.
 
 This module holds :class:`FakeApiServer`, the part both fakes share: a threaded
 HTTP/1.1 server (keep-alive, so a pooled client behaves as it would against the
-real API), per-request latency, a sliding-window rate limit, fault injection and
+real API), per-request latency, sliding-window rate limits (for the whole
+account and for each endpoint, as Stripe counts both), fault injection and
 counters. Providers differ only in routes, auth and error bodies, which each
 subclass supplies.
 """
@@ -133,6 +134,9 @@ class Stats:
     #: Most requests ADMITTED by the rate limit within any 1 s window: never above
     #: ``rate_limit`` when the window is 1 s.
     max_admitted_per_second: int
+    #: The same for each endpoint (see :meth:`FakeApiServer.endpoint`): never above
+    #: ``endpoint_rate_limit``.
+    max_admitted_per_second_by_endpoint: dict[str, int] = field(default_factory=dict)
 
 
 class _WindowCounter:
@@ -229,6 +233,9 @@ class FakeApiServer:
     * ``latency``: seconds slept before answering each request;
     * ``rate_limit``: requests admitted per ``rate_window`` seconds (sliding window);
       ``None`` disables the limit. Requests over it get the provider's 429;
+    * ``endpoint_rate_limit``: requests admitted per second to any one endpoint
+      (:meth:`endpoint`; Stripe's default is 25), on top of ``rate_limit``; ``None``
+      disables it. Requests over it get the same 429;
     * ``retry_after``: seconds sent in ``Retry-After`` with 429s (``None``: the
       subclass decides; Stripe sends none, Paddle always sends one);
     * ``fault_hook``: ``callable(Request) -> FaultKind | None``, consulted before the
@@ -246,11 +253,13 @@ class FakeApiServer:
         latency: float = 0.0,
         rate_limit: float | None = None,
         rate_window: float = 1.0,
+        endpoint_rate_limit: float | None = None,
         retry_after: float | None = None,
         fault_hook: Callable[[Request], FaultKind | None] | None = None,
     ) -> None:
         self.latency = latency
         self.rate_limit = rate_limit
+        self.endpoint_rate_limit = endpoint_rate_limit
         self.rate_window = rate_window
         self.retry_after = retry_after
         self.fault_hook = fault_hook
@@ -350,6 +359,7 @@ class FakeApiServer:
             self._arrivals = _WindowCounter(1.0)
             self._admitted_per_second = _WindowCounter(1.0)
             self._admitted = _WindowCounter(self.rate_window)
+            self._endpoint_admitted: dict[str, _WindowCounter] = {}
 
     def stats(self) -> Stats:
         with self._lock:
@@ -362,6 +372,9 @@ class FakeApiServer:
                 dropped=self._dropped,
                 max_per_second=self._arrivals.peak,
                 max_admitted_per_second=self._admitted_per_second.peak,
+                max_admitted_per_second_by_endpoint={
+                    endpoint: counter.peak for endpoint, counter in self._endpoint_admitted.items()
+                },
             )
 
     @property
@@ -389,6 +402,11 @@ class FakeApiServer:
         """Headers on every response (request ids and the like)."""
         return {}
 
+    def endpoint(self, request: Request) -> str:
+        """The endpoint a request counts against for ``endpoint_rate_limit`` (the path,
+        unless a subclass templates ids away: ``/v1/customers/{id}``)."""
+        return request.path
+
     def method_not_allowed(self, method: str, path: str) -> Response:
         return Response(405, {"error": {"message": f"the {self.provider} fake is read-only"}})
 
@@ -410,6 +428,7 @@ class FakeApiServer:
         now = time.monotonic()
         record = RequestRecord(now, request.method, request.path, request.params)
         kind = self.fault_hook(request) if self.fault_hook is not None else None
+        endpoint = self.endpoint(request)
         hang = self.hang
         with self._lock:
             self._log.append(record)
@@ -427,9 +446,14 @@ class FakeApiServer:
             self._admitted.window = self.rate_window  # a knob: may change while running
             if kind is None and limit is not None and self._admitted.count(now) >= limit:
                 wait = max(0.0, self._admitted.times[0] + self._admitted.window - now)
+            per_endpoint = self._endpoint_admitted.setdefault(endpoint, _WindowCounter(1.0))
+            own = self.endpoint_rate_limit
+            if kind is None and wait is None and own is not None and per_endpoint.count(now) >= own:
+                wait = max(0.0, per_endpoint.times[0] + per_endpoint.window - now)
             if kind is None and wait is None:
                 self._admitted.add(now)
                 self._admitted_per_second.add(now)
+                per_endpoint.add(now)
             self._fired += kind is not None
             self._dropped += kind in ("drop", "hang")
         if self.latency > 0:

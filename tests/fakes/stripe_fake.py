@@ -47,6 +47,11 @@ Use from Python::
         ... point the source at fake.url with FakeStripe.DEFAULT_KEY ...
         assert fake.stats().max_admitted_per_second <= 25
 
+``FakeStripe.with_stripe_limits(live=True)`` enforces Stripe's documented limits:
+the account's (100/s live, 25/s test) and 25/s per endpoint (each route is one:
+``/v1/customers/{id}``), answering Stripe's 429 (``code: rate_limit``,
+``Stripe-Should-Retry: true``) to what is over either.
+
 Store objects are copy-on-write dicts: helpers replace a subscription, never
 mutate it, so handler threads rendering an older version stay consistent.
 """
@@ -96,6 +101,12 @@ PERM_PRODUCTS = "rak_product_read"
 READ_ONLY_AUDIT = frozenset(
     {PERM_SUBSCRIPTIONS, PERM_CUSTOMERS, PERM_EVENTS, PERM_ENTITLEMENTS, PERM_PRODUCTS}
 )
+
+#: Stripe's documented rate limits (domain.md): requests per second for the whole
+#: account in live and test mode, and the default for each endpoint on top.
+LIVE_ACCOUNT_LIMIT = 100
+TEST_ACCOUNT_LIMIT = 25
+ENDPOINT_LIMIT = 25
 
 DAY = 86_400
 #: Stripe keeps events for 30 days.
@@ -1102,6 +1113,7 @@ class FakeStripe(FakeApiServer):
 
     provider = "stripe"
     DEFAULT_KEY = "sk_test_51BilldriftFakeKey000000000000"
+    LIVE_KEY = "sk_live_51BilldriftFakeKey000000000000"
 
     def __init__(
         self,
@@ -1111,11 +1123,16 @@ class FakeStripe(FakeApiServer):
         store: StripeStore | None = None,
         latency: float = 0.0,
         rate_limit: float | None = None,
+        endpoint_rate_limit: float | None = None,
         retry_after: float | None = None,
         fault_hook: Callable[[Request], FaultKind | None] | None = None,
     ) -> None:
         super().__init__(
-            latency=latency, rate_limit=rate_limit, retry_after=retry_after, fault_hook=fault_hook
+            latency=latency,
+            rate_limit=rate_limit,
+            endpoint_rate_limit=endpoint_rate_limit,
+            retry_after=retry_after,
+            fault_hook=fault_hook,
         )
         self.account = account
         self.store = store or StripeStore()
@@ -1159,7 +1176,27 @@ class FakeStripe(FakeApiServer):
             self.store.set_entitlements(customer, features)
         return population
 
+    @classmethod
+    def with_stripe_limits(cls, live: bool = False, **options: Any) -> FakeStripe:
+        """A fake that enforces Stripe's documented limits (domain.md): 100 requests/s
+        for the account in live mode (25/s in test mode) and 25/s per endpoint; both
+        its keys (test and live) are accepted."""
+        keys = {cls.DEFAULT_KEY: None, cls.LIVE_KEY: None}
+        return cls(
+            keys=keys,
+            rate_limit=LIVE_ACCOUNT_LIMIT if live else TEST_ACCOUNT_LIMIT,
+            endpoint_rate_limit=ENDPOINT_LIMIT,
+            **options,
+        )
+
     # --------------------------------------------------------------- FakeApiServer hooks
+    def endpoint(self, request: Request) -> str:
+        """Each route is one endpoint: ``/v1/customers/cus_1`` counts as ``/v1/customers/{id}``."""
+        for route in self._routes:
+            if route.pattern.fullmatch(request.path):
+                return re.sub(r"\(\?P<\w+>[^)]*\)", "{id}", route.pattern.pattern)
+        return request.path
+
     def handle(self, request: Request) -> Response:
         key = self._authenticate(request)
         permissions = self.keys[key]

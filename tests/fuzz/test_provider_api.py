@@ -42,7 +42,10 @@ def paddle() -> Iterator[FakePaddle]:
 
 
 def config(folder: Path, table: str, base: str) -> Path:
-    extra = 'incremental = false\nconcurrency = 1\nsnapshot_dir = "snapshots"\n'
+    extra = (
+        'incremental = false\nconcurrency = 1\nsnapshot_dir = "snapshots"\n'
+        "max_requests_per_second_per_endpoint = 1000.0\n"
+    )
     return write(
         folder / "billdrift.toml",
         f'[billing.{table}]\napi_base = "{base}"\nmax_requests_per_second = 1000.0\n'

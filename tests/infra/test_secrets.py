@@ -12,7 +12,7 @@ import h11
 import pytest
 
 from billdrift.infra.api.client import ApiClient
-from billdrift.infra.api.ratelimit import RateLimiter
+from billdrift.infra.api.ratelimit import Pacer
 from billdrift.infra.db.urls import resolve
 from billdrift.outputs.alerts.email_smtp import EmailSink
 from billdrift.outputs.alerts.slack import SlackSink
@@ -45,7 +45,7 @@ def messages(secret: str) -> list[str]:
 
 
 def scrubbers() -> dict[str, Callable[[str], str]]:
-    client = ApiClient("https://api.example", {}, RateLimiter(10), secret=KEY)
+    client = ApiClient("https://api.example", {}, Pacer(10), secret=KEY)
     return {
         "api client": client.scrub,
         "webhook secret": WebhookSink("https://h.example/hook", KEY).scrub,

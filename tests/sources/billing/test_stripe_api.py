@@ -37,6 +37,7 @@ def options(server: FakeStripe, tmp_path: Path, **stripe: Any) -> BillingConfig:
         "api_base": server.url,
         "snapshot_dir": str(tmp_path / "snapshots"),
         "max_requests_per_second": 200,
+        "max_requests_per_second_per_endpoint": 200,
         **stripe,
     }
     return BillingConfig.model_validate({"stripe": settings})

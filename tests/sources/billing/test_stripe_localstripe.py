@@ -29,6 +29,7 @@ def test_every_status_every_page_and_cancel_and_resubscribe(
                 "api_base": localstripe.url,
                 "snapshot_dir": str(tmp_path),
                 "max_requests_per_second": 200,
+                "max_requests_per_second_per_endpoint": 200,
                 "incremental": False,
                 "retries": 1,
             }

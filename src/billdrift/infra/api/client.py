@@ -1,10 +1,16 @@
 """A small JSON-over-HTTP client for provider APIs: paced, retried, secret-safe.
 
-* Every request first takes a slot from the shared :class:`RateLimiter`.
+* Every request first takes a slot from the shared :class:`Pacer`: the account's
+  and its endpoint's (``endpoint``, the path unless an id in it is templated away).
 * 429 is retried after ``Retry-After`` (or an exponential backoff), and pushes
   back every thread's next slot: the account-wide budget is shared.
 * 5xx and network failures are retried with backoff unless the server says not
   to (Stripe's ``Stripe-Should-Retry: false``); other 4xx are final.
+* Except a network failure that will not pass by waiting: a host name that does
+  not resolve, a refused connection, a TLS certificate not accepted. Those are
+  tried once more at most (a resolver can hiccup) and end in
+  :class:`Unreachable`, which names the host and the cause and says what to
+  check, instead of seven attempts and a vague "failed after 7 attempts".
 * Retrying itself (how many, how long) is the shared
   :class:`~billdrift.infra.retry.RetryPolicy`; this client only judges responses.
 * Every request ends by a deadline (``timeout``, connect to last byte: see
@@ -19,6 +25,8 @@ the benchmark check the request rate it reached.
 
 from __future__ import annotations
 
+import socket
+import ssl
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from billdrift.infra.api.ratelimit import RateLimiter
+from billdrift.infra.api.ratelimit import Pacer
 from billdrift.infra.retry import RetryPolicy, retry_after
 from billdrift.infra.secrets import scrub
 
@@ -52,6 +60,14 @@ class ApiError(Exception):
         self.path = path
 
 
+class Unreachable(ApiError):
+    """The provider could not be reached for a reason retrying does not fix."""
+
+
+#: Retries of a failure that waiting does not fix (see the module docstring).
+UNREACHABLE_RETRIES = 1
+
+
 @dataclass
 class Counters:
     requests: int = 0
@@ -70,7 +86,7 @@ class ApiClient:
         self,
         base_url: str,
         headers: Mapping[str, str],
-        limiter: RateLimiter,
+        pacer: Pacer,
         *,
         secret: str = "",
         retry: RetryPolicy = API_RETRY,
@@ -79,7 +95,7 @@ class ApiClient:
         error_message: Callable[[Any], tuple[str | None, str | None]] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.limiter = limiter
+        self.pacer = pacer
         self.secret = secret
         self.retry = retry
         #: Seconds one request may take in all, and the setting that says so (for errors).
@@ -105,16 +121,37 @@ class ApiClient:
     def close(self) -> None:
         self._http.close()
 
-    def get(self, path: str, params: Params | None = None, retries: int | None = None) -> Any:
-        """GET `path` and return the decoded JSON body (`retries` overrides the policy's)."""
+    def get(
+        self,
+        path: str,
+        params: Params | None = None,
+        retries: int | None = None,
+        endpoint: str | None = None,
+    ) -> Any:
+        """GET `path` and return the decoded JSON body (`retries` overrides the policy's).
+
+        `endpoint` names the operation for per-endpoint pacing when `path` holds an id
+        (``/v1/customers/{id}``); by default it is `path`.
+        """
         policy = self.retry if retries is None else self.retry.with_retries(retries)
+        unreachable = 0
+
+        def retryable(outcome: httpx.Response | httpx.HTTPError) -> bool:
+            nonlocal unreachable
+            if isinstance(outcome, self._httpx.HTTPError) and _cause(outcome) is not None:
+                unreachable += 1
+                return unreachable <= UNREACHABLE_RETRIES
+            return self._retryable(outcome)
+
         tried = policy.run(
-            lambda: self._send(path, params),
-            retryable=self._retryable,
+            lambda: self._send(path, params, endpoint or path),
+            retryable=retryable,
             asked=self._asked,
             before_sleep=self._before_retry,
         )
         outcome = tried.outcome
+        if isinstance(outcome, self._httpx.HTTPError) and (cause := _cause(outcome)):
+            raise Unreachable(self.scrub(self._unreachable(cause)), path=path)
         if isinstance(outcome, self._httpx.HTTPError):
             attempts = f"{tried.attempts} attempt{'s' if tried.attempts > 1 else ''}"
             detail = str(outcome) or type(outcome).__name__
@@ -128,9 +165,11 @@ class ApiClient:
                 raise ApiError(f"GET {path}: the response is not JSON", path=path) from None
         raise self._error(path, outcome, tried.attempts)
 
-    def _send(self, path: str, params: Params | None) -> httpx.Response | httpx.HTTPError:
+    def _send(
+        self, path: str, params: Params | None, endpoint: str
+    ) -> httpx.Response | httpx.HTTPError:
         """One paced request; a network failure is returned, to be judged like a response."""
-        self.limiter.acquire()
+        self.pacer.acquire(endpoint)
         self._count(requests=1)
         try:
             with self._deadline(self.timeout):
@@ -171,7 +210,28 @@ class ApiClient:
         limited = not isinstance(outcome, self._httpx.HTTPError) and outcome.status_code == 429
         self._count(retries=1, rate_limited=int(limited))
         if limited:
-            self.limiter.pause(wait)
+            self.pacer.pause(wait)
+
+    def _unreachable(self, cause: BaseException) -> str:
+        """What went wrong reaching the provider, naming the host, and what to check."""
+        url = self._httpx.URL(self.base_url)
+        host = url.host
+        where = f"{host}:{url.port}" if url.port else host
+        if isinstance(cause, socket.gaierror):
+            return (
+                f"cannot resolve {host}: {cause.strerror or cause}; check the network, DNS and "
+                "proxy settings (HTTPS_PROXY), or the api_base setting"
+            )
+        if isinstance(cause, ConnectionRefusedError):
+            return (
+                f"cannot connect to {where}: the connection was refused; check the api_base "
+                "setting, the network and proxy settings (HTTPS_PROXY)"
+            )
+        reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None)
+        return (
+            f"the TLS certificate of {host} was not accepted: {reason or cause}; a proxy that "
+            "inspects TLS needs its CA certificate in SSL_CERT_FILE"
+        )
 
     def _error(self, path: str, response: httpx.Response, attempts: int) -> ApiError:
         try:
@@ -183,6 +243,21 @@ class ApiClient:
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         text = f"GET {path} returned HTTP {response.status_code}{tries}: {detail}"
         return ApiError(self.scrub(text), response.status_code, code, path)
+
+
+def _cause(error: BaseException) -> BaseException | None:
+    """The reason behind a network failure that waiting does not fix, or None (transient:
+    timeouts, resets, a dropped connection)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, socket.gaierror | ConnectionRefusedError):
+            return current
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _generic_error(body: Any) -> tuple[str | None, str | None]:

@@ -14,7 +14,7 @@ or an interrupt stops the run with an error that says how much was read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,9 +22,8 @@ from urllib.parse import parse_qs, urlsplit
 from billdrift.config import PaddleApiConfig
 from billdrift.core.model import BillingData, Skip
 from billdrift.errors import ConfigError, SourceError
-from billdrift.infra.api.client import API_RETRY, ApiClient, ApiError
+from billdrift.infra.api.client import API_RETRY, ApiClient, ApiError, Unreachable
 from billdrift.infra.api.keys import key_from_env
-from billdrift.infra.api.ratelimit import RateLimiter
 from billdrift.sources.billing.common import (
     RecordError,
     items_table,
@@ -34,6 +33,7 @@ from billdrift.sources.billing.common import (
 )
 from billdrift.sources.billing.interface import BillingSource
 from billdrift.sources.billing.paddle_json import parse_paddle_subscription
+from billdrift.sources.billing.rate_limits import PADDLE, pacer
 
 PAGE_SIZE = 200
 CUSTOMER_BATCH = 100
@@ -83,10 +83,11 @@ class PaddleApiSource(BillingSource):
         options = self.options.paddle
         key = paddle_key(options)
         base = options.api_base or (SANDBOX_BASE if key.sandbox else LIVE_BASE)
+        paced, notes = pacer(PADDLE, options.max_requests_per_second, setting="billing.paddle")
         client = ApiClient(
             base,
             {"Authorization": f"Bearer {key.value}", "User-Agent": "billdrift (read-only)"},
-            RateLimiter(options.max_requests_per_second),
+            paced,
             secret=key.value,
             retry=API_RETRY.with_retries(options.retries),
             timeout=options.timeout_seconds,
@@ -96,6 +97,8 @@ class PaddleApiSource(BillingSource):
         try:
             records = self._subscriptions(client)
             emails = self._emails(client, records)
+        except Unreachable as error:
+            raise SourceError(f"Paddle: {error} (nothing was reconciled)") from None
         except ApiError as error:
             raise SourceError(
                 f"{_explain(error, key)} (after {client.counters.requests} requests; the fetch "
@@ -109,7 +112,8 @@ class PaddleApiSource(BillingSource):
         finally:
             client.close()
             self.progress.close()
-        return _to_data(records, emails, key, client.counters.requests)
+        data = _to_data(records, emails, key, client.counters.requests)
+        return replace(data, notes=(*notes, *data.notes))
 
     def _subscriptions(self, client: ApiClient) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []

@@ -6,8 +6,9 @@ customers expanded for their email, every page, one pinned API version.
 
 Parallel: the walk over ``created`` ranges lives in
 :mod:`billdrift.sources.billing.stripe_walk`. All its threads share one
-:class:`~billdrift.infra.api.ratelimit.RateLimiter` set below Stripe's account-wide
-limit, which the user's own app shares.
+:class:`~billdrift.infra.api.ratelimit.Pacer`, set below Stripe's account-wide
+limit (which the user's own app shares) and its per-endpoint limit (the walk is
+one endpoint); the numbers are in :mod:`billdrift.sources.billing.rate_limits`.
 
 This module only puts the pieces together, so imports run one way: the key
 (:mod:`~billdrift.sources.billing.stripe_key`) and the read itself, full or
@@ -17,7 +18,8 @@ nothing of this source.
 
 Never a silent pass: a fetch that fails part-way, an auth or permission error,
 or an interrupt raises :class:`~billdrift.errors.SourceError` saying how much
-was read; nothing partial reaches the rules.
+was read; nothing partial reaches the rules. Stripe that cannot be reached at all
+(no DNS, refused, a certificate not accepted) is said as such, host and cause.
 """
 
 from __future__ import annotations
@@ -30,29 +32,31 @@ import pyarrow as pa
 from billdrift.config import StripeApiConfig
 from billdrift.core.model import BillingData
 from billdrift.errors import SourceError
-from billdrift.infra.api.client import API_RETRY, ApiClient, ApiError
-from billdrift.infra.api.ratelimit import RateLimiter
+from billdrift.infra.api.client import API_RETRY, ApiClient, ApiError, Unreachable
 from billdrift.sources.billing.interface import BillingSource
+from billdrift.sources.billing.rate_limits import pacer, stripe_limits
 from billdrift.sources.billing.stripe_entitlements import entitlement_items
 from billdrift.sources.billing.stripe_key import StripeKey, key_notes, permission_error, stripe_key
 from billdrift.sources.billing.stripe_snapshot import sync
 
 
-def stripe_client(options: StripeApiConfig, key: StripeKey) -> ApiClient:
-    rate = options.max_requests_per_second or (60.0 if key.live else 20.0)
-    # 5% below the ceiling: requests sent evenly still arrive bunched by network and
-    # server jitter, and a provider counting in a sliding window answers 429 to the
-    # bunch; each 429 then stalls every thread for a backoff.
-    rate *= 0.95
+def stripe_client(options: StripeApiConfig, key: StripeKey) -> tuple[ApiClient, list[str]]:
+    """The client for this key's mode, and notes on pacing set above Stripe's limits."""
+    paced, notes = pacer(
+        stripe_limits(key.live),
+        options.max_requests_per_second,
+        options.max_requests_per_second_per_endpoint,
+        setting="billing.stripe",
+    )
     headers = {
         "Authorization": f"Bearer {key.value}",
         "Stripe-Version": options.api_version,
         "User-Agent": "billdrift (read-only reconciliation)",
     }
-    return ApiClient(
+    client = ApiClient(
         options.api_base,
         headers,
-        RateLimiter(rate),
+        paced,
         secret=key.value,
         timeout=options.timeout_seconds,
         timeout_key="billing.stripe.timeout_seconds",
@@ -60,6 +64,7 @@ def stripe_client(options: StripeApiConfig, key: StripeKey) -> ApiClient:
         # momentary bunch and a short first wait recovers it (doubling after that).
         retry=replace(API_RETRY, retries=options.retries, backoff=0.25),
     )
+    return client, notes
 
 
 class StripeApiSource(BillingSource):
@@ -74,7 +79,7 @@ class StripeApiSource(BillingSource):
     def read(self) -> BillingData:
         options = self.options.stripe
         key = stripe_key(options)
-        client = stripe_client(options, key)
+        client, pacing_notes = stripe_client(options, key)
         try:
             result = sync(client, key, options, self.progress)
             if options.entitlements:
@@ -89,6 +94,8 @@ class StripeApiSource(BillingSource):
                     f"({client.counters.requests - before:,} requests); map their lookup keys "
                     "in [plans] to compare plans with what customers are entitled to"
                 )
+        except Unreachable as error:
+            raise SourceError(f"Stripe: {error} (nothing was reconciled)") from None
         except ApiError as error:
             read = client.counters.requests
             what = "entitlements" if "entitlements" in error.path else "subscriptions"
@@ -114,7 +121,7 @@ class StripeApiSource(BillingSource):
             items=result.items,
             skips=tuple(result.skips),
             description=description,
-            notes=tuple(key_notes(key) + result.notes),
+            notes=tuple(key_notes(key) + pacing_notes + result.notes),
         )
 
 

@@ -226,7 +226,7 @@ def _known_emails(subscriptions: pa.Table) -> dict[str, str | None]:
 
 def _customer_email(client: ApiClient, ident: str) -> str | None:
     try:
-        customer = client.get(f"/v1/customers/{ident}")
+        customer = client.get(f"/v1/customers/{ident}", endpoint="/v1/customers/{id}")
     except ApiError as error:
         if error.status == 404:
             return None

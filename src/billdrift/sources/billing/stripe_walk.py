@@ -24,6 +24,7 @@ from typing import Any
 from billdrift.infra.api.client import ApiClient, ApiError
 
 PAGE_SIZE = 100
+SUBSCRIPTIONS = "/v1/subscriptions"
 SUBSCRIPTION_EXPAND = ("data.customer",)
 #: Stripe was founded in 2010; nothing is older.
 EPOCH_START = 1_262_304_000
@@ -76,14 +77,14 @@ class SubscriptionWalk:
         """Read the first page plainly (a small account needs nothing more), then walk
         the rest in parallel if the server honours ``created`` filters, else in one walk."""
         started = time.monotonic()
-        page = self.client.get("/v1/subscriptions", self._params(None))
+        page = self.client.get(SUBSCRIPTIONS, self._params(None))
         latency = time.monotonic() - started
         data = _page_data(page)
         self._record(data)
         if not page.get("has_more") or not data:
             return self.found
         if self.requested is None:
-            self.threads = auto_concurrency(self.client.limiter.per_second, latency)
+            self.threads = auto_concurrency(self.client.pacer.rate(SUBSCRIPTIONS), latency)
         last = data[-1]
         rest = _Range(EPOCH_START, int(last.get("created") or 0) + 1, str(last["id"]))
         if self.threads > 1 and self._filters_work(rest):
@@ -116,7 +117,7 @@ class SubscriptionWalk:
         probe = [*self._params(rest.cursor, rest)]
         probe[0] = ("limit", 1)
         try:
-            data = _page_data(self.client.get("/v1/subscriptions", probe, retries=0))
+            data = _page_data(self.client.get(SUBSCRIPTIONS, probe, retries=0))
         except ApiError as error:
             if error.status in (401, 403, 429):
                 raise
@@ -173,7 +174,7 @@ class SubscriptionWalk:
 
     def _walk(self, work: _Range) -> None:
         while not self._stop:
-            page = self.client.get("/v1/subscriptions", self._params(work.cursor, work))
+            page = self.client.get(SUBSCRIPTIONS, self._params(work.cursor, work))
             data = _page_data(page)
             for record in data:
                 created = record.get("created")
@@ -215,7 +216,7 @@ class SubscriptionWalk:
     # ---------------------------------------------------------------- sequential
     def _sequential(self, cursor: str | None) -> None:
         while True:
-            page = self.client.get("/v1/subscriptions", self._params(cursor))
+            page = self.client.get(SUBSCRIPTIONS, self._params(cursor))
             data = _page_data(page)
             self._record(data)
             if not page.get("has_more") or not data:
