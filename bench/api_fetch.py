@@ -7,9 +7,10 @@ Usage::
         [--gc-probe]
 
 What is measured, and why. Reading Stripe's API is bound by two things billdrift
-does not control: the account-wide request rate (about 25 requests/s in test
-mode, 100/s live, shared with the user's own app) and the latency of each
-request. A full fetch costs one request per 100 subscriptions, so the fastest
+does not control: the request rate (about 25 requests/s in test mode, 100/s
+live, for the whole account, shared with the user's own app; and 25/s for any one
+endpoint, so a subscription walk, one endpoint, gets W = min(R, 25)) and the
+latency of each request. A full fetch costs one request per 100 subscriptions, so the fastest
 possible fetch is about ``requests / rate`` seconds; the questions are how close
 billdrift gets to the allowed rate without tripping 429s (issue 4: at least 90%),
 and how few requests an incremental run needs (issue 4: under 5% of a full one).
@@ -17,8 +18,9 @@ For every (rate R, latency L) scenario (default: R 25 and 100, L 0.05 and 0.2 s)
 
 1. a fresh fake Stripe (tests/fakes/stripe_fake.py) runs in a CHILD PROCESS on
    127.0.0.1, populated with N subscriptions (seed 42), ``rate_limit`` R (requests
-   per sliding 1 s window, a 429 above it) and ``latency`` L (slept before every
-   answer). Its own process, so the fake's CPU never competes with the client for
+   per sliding 1 s window, a 429 above it), ``endpoint_rate_limit`` 25 (the same,
+   per endpoint: Stripe's default) and ``latency`` L (slept before every answer).
+   Its own process, so the fake's CPU never competes with the client for
    one GIL; it records each request's start and end and its own CPU time;
 2. the real CLI runs, end to end, in a subprocess::
 
@@ -31,21 +33,22 @@ For every (rate R, latency L) scenario (default: R 25 and 100, L 0.05 and 0.2 s)
    customer holds an active, trialing or past-due subscription);
 3. three runs, in this order:
 
-   * **full @R**: ``max_requests_per_second = R`` (x ``--pacing``): billdrift paced at
-     the server's limit. Does it reach 90% of R without 429s?
+   * **full @R**: ``max_requests_per_second = R`` and
+     ``max_requests_per_second_per_endpoint = W`` (x ``--pacing``): billdrift paced at
+     the server's limits. Does it reach 90% of W without 429s?
    * then 1% of the subscriptions change through the fake store's helpers (a
      third canceled, a third set to past_due (or back to active), a third given
      one more seat), each appending the event Stripe would;
    * **incremental**: the same snapshot directory, so billdrift reads only
      ``/v1/events`` since the snapshot;
-   * **full, default pacing**: no ``max_requests_per_second`` (billdrift then leaves
-     headroom for the user's app: 20/s in test mode, 60/s live) and a fresh snapshot
+   * **full, default pacing**: no pacing settings (billdrift then leaves headroom for
+     the user's app: 20/s in test mode, 60/s live, 20/s per endpoint) and a fresh snapshot
      directory: what a user gets out of the box, and the reference full fetch of
      the changed data. Incremental ratio = incremental requests / its requests;
 
 4. measures at the server (``time.monotonic()`` in the fake's process): requests,
    429s, fetch seconds = first request's arrival to the last answer, achieved
-   rate = successful requests / fetch seconds and its % of R, subscriptions per
+   rate = successful requests / fetch seconds and its % of W, subscriptions per
    second, the busiest 1 s window of arrivals, requests in flight on average, and
    (printed, for diagnosis) requests per second over time, the first arrivals and
    the longest time with nothing in flight. Also the CLI's wall time (process start
@@ -107,6 +110,8 @@ TEST_KEY = "sk_test_51BilldriftBenchKey0000000000000"
 LIVE_KEY = "sk_live_51BilldriftBenchKey0000000000000"
 #: Stripe's documented account-wide limits: at or below this, a scenario uses a test key.
 TEST_MODE_MAX_RATE = 25.0
+#: Stripe's documented default limit per endpoint, which the fake enforces too.
+ENDPOINT_LIMIT = 25.0
 TARGET_RATE_FRACTION = 0.90
 TARGET_INCREMENTAL_RATIO = 0.05
 CHANGED_FRACTION = 0.01
@@ -131,7 +136,12 @@ def serve(
     sys.path.insert(0, str(ROOT))
     from tests.fakes.stripe_fake import FakeStripe
 
-    fake = FakeStripe(keys={TEST_KEY: None, LIVE_KEY: None}, rate_limit=rate, latency=latency)
+    fake = FakeStripe(
+        keys={TEST_KEY: None, LIVE_KEY: None},
+        rate_limit=rate,
+        endpoint_rate_limit=ENDPOINT_LIMIT,
+        latency=latency,
+    )
     fake.populate(subscriptions, seed, now=now)
     # Every request's start and end (time.monotonic(), this process), status and thread (one
     # per kept-alive connection): the fake logs arrivals only.
@@ -256,9 +266,14 @@ class Scenario:
         return "live" if self.live else "test"
 
     @property
+    def walk_limit(self) -> float:
+        """What a subscription walk (one endpoint) can get from the server: W."""
+        return min(self.rate, ENDPOINT_LIMIT)
+
+    @property
     def default_pacing(self) -> float:
-        """What billdrift assumes when max_requests_per_second is unset (config.py)."""
-        return 60.0 if self.live else 20.0
+        """What billdrift paces a walk at when nothing is set (rate_limits.py)."""
+        return min(60.0 if self.live else 20.0, 20.0)
 
     @property
     def name(self) -> str:
@@ -302,7 +317,7 @@ class Run:
 
     @property
     def rate_fraction(self) -> float:
-        return self.admitted_rate / self.scenario.rate
+        return self.admitted_rate / self.scenario.walk_limit
 
     @property
     def subscriptions_per_second(self) -> float:
@@ -317,7 +332,12 @@ def billdrift_executable() -> Path:
 
 
 def write_config(
-    path: Path, api_base: str, snapshots: Path, pacing: float | None, concurrency: int | None
+    path: Path,
+    api_base: str,
+    snapshots: Path,
+    pacing: float | None,
+    concurrency: int | None,
+    endpoint_pacing: float | None = None,
 ) -> None:
     lines = [
         "# Written by bench/api_fetch.py",
@@ -328,6 +348,8 @@ def write_config(
     ]
     if pacing is not None:
         lines.append(f"max_requests_per_second = {pacing:g}")
+    if endpoint_pacing is not None:
+        lines.append(f"max_requests_per_second_per_endpoint = {endpoint_pacing:g}")
     if concurrency is not None:
         lines.append(f"concurrency = {concurrency}")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -345,7 +367,8 @@ def run_check(
     """Run the CLI once against the fake (its counters reset first) and measure it."""
     name = f"{scenario.name}-{re.sub(r'[^a-zA-Z0-9.]+', '-', label).strip('-')}"
     config, output = work / f"{name}.toml", work / f"{name}.json"
-    write_config(config, server.url, snapshots, pacing, args.concurrency)
+    endpoint = None if pacing is None else scenario.walk_limit * args.pacing
+    write_config(config, server.url, snapshots, pacing, args.concurrency, endpoint)
     cmd = [
         str(billdrift_executable()),
         "check",
@@ -541,7 +564,7 @@ def billdrift_origin() -> str:
 def markdown_table(runs: Sequence[Run]) -> str:
     lines = [
         "| mode | limit R (req/s) | latency (s) | run | max_requests_per_second | threads (peak) "
-        "| subscriptions | requests | fetch (s) | req/s | % of R | 429s | subs/s "
+        "| subscriptions | requests | fetch (s) | req/s | % of W | 429s | subs/s "
         "| peak 1-s window | mean in flight | CLI wall (s) |",
         "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -582,8 +605,8 @@ def verdict_lines(results: Sequence[ScenarioResult]) -> list[str]:
         lines.append(
             f"- {s.mode} R={s.rate:g} L={s.latency:g}, max_requests_per_second "
             f"{run.pacing_text}: "
-            f"{100 * run.rate_fraction:.0f}% of R, {run.rate_limited} 429s: "
-            f"{'met' if ok else 'MISSED'} (target >= 90% of R, no 429s); incremental "
+            f"{100 * run.rate_fraction:.0f}% of W={s.walk_limit:g}, {run.rate_limited} 429s: "
+            f"{'met' if ok else 'MISSED'} (target >= 90% of W, no 429s); incremental "
             f"{100 * result.ratio:.1f}% of a full fetch's requests: "
             f"{'met' if result.ratio < TARGET_INCREMENTAL_RATIO else 'MISSED'} (target < 5%)"
         )
@@ -601,7 +624,7 @@ def print_run(run: Run) -> None:
     print(
         f"    {run.label:<22} {run.requests:>4} requests in {run.fetch_seconds:6.2f} s "
         f"= {run.admitted_rate:6.1f} req/s ({100 * run.rate_fraction:3.0f}% of "
-        f"{run.scenario.rate:g}), {run.rate_limited} x 429, peak window {run.peak_window}, "
+        f"{run.scenario.walk_limit:g}), {run.rate_limited} x 429, peak window {run.peak_window}, "
         f"{run.in_flight:.1f} in flight (peak {run.peak_in_flight}), "
         f"longest idle gap {1000 * run.idle_gap:.0f} ms; "
         f"CLI {run.cli_seconds:.2f} s wall, {run.cli_cpu:.2f} s CPU; "
@@ -684,7 +707,7 @@ class ProbeRun:
 
     @property
     def rate_fraction(self) -> float:
-        return self.ok_requests / self.seconds / self.scenario.rate
+        return self.ok_requests / self.seconds / self.scenario.walk_limit
 
 
 class GcTimer:
@@ -734,9 +757,12 @@ def _probe_once(
     options = StripeApiConfig(
         api_base=server.url,
         max_requests_per_second=scenario.rate * args.pacing,
+        max_requests_per_second_per_endpoint=scenario.walk_limit * args.pacing,
         concurrency=args.concurrency,
     )
-    client = stripe_client(options, StripeKey(LIVE_KEY if scenario.live else TEST_KEY, "KEY"))
+    client, _notes = stripe_client(
+        options, StripeKey(LIVE_KEY if scenario.live else TEST_KEY, "KEY")
+    )
     timer = GcTimer()
     server.call("reset")
     gc.callbacks.append(timer)
@@ -766,7 +792,7 @@ def _probe_once(
     )
     print(
         f"    GC {run.gc}: {run.threads} threads, {run.requests} requests, "
-        f"{run.rate_limited} x 429, {seconds:.2f} s, {100 * run.rate_fraction:.0f}% of R; "
+        f"{run.rate_limited} x 429, {seconds:.2f} s, {100 * run.rate_fraction:.0f}% of W; "
         f"full collections over 20 ms: "
         f"{' '.join(f'{1000 * p:.0f} ms' for p in run.pauses) or 'none'}"
     )
@@ -778,7 +804,7 @@ def _probe_once(
 def probe_table(runs: Sequence[ProbeRun]) -> str:
     lines = [
         "| mode | limit R | latency (s) | cyclic GC | threads | requests | 429s | walk (s) "
-        "| % of R | full collections > 20 ms (ms) |",
+        "| % of W | full collections > 20 ms (ms) |",
         "|---|---:|---:|---|---:|---:|---:|---:|---:|---|",
     ]
     for run in runs:
@@ -825,7 +851,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--pacing",
         type=float,
         default=1.0,
-        help="max_requests_per_second of the first full run, as a fraction of R [1.0]",
+        help="pacing of the first full run, as a fraction of R and W [1.0]",
     )
     parser.add_argument(
         "--concurrency",

@@ -208,17 +208,10 @@ class StripeApiConfig(_Strict):
     api_base: str = "https://api.stripe.com"
     #: Pinned so payloads do not change shape under billdrift when the account upgrades.
     api_version: str = "2025-03-31.basil"
-    #: Requests per second billdrift allows itself, all endpoints together. Stripe allows
-    #: 100/s live and 25/s in test mode for the whole account, the user's own app
-    #: included: the defaults (None) leave room for it: 20/s in test mode, 60/s live.
-    #: Above Stripe's limit is accepted with a note (Stripe raises limits on request).
-    #: The numbers live in :mod:`billdrift.sources.billing.rate_limits`.
+    #: Requests per second, all endpoints together, and to any one endpoint. None: the
+    #: defaults, under Stripe's limits, in :mod:`billdrift.sources.billing.rate_limits`.
     max_requests_per_second: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    #: Requests per second to any one endpoint (``GET /v1/subscriptions`` is one):
-    #: Stripe's default per-endpoint limit is 25/s, in live mode too. None: 20/s.
-    max_requests_per_second_per_endpoint: float | None = Field(
-        default=None, gt=0, allow_inf_nan=False
-    )
+    max_requests_per_second_per_endpoint: float | None = Field(None, gt=0, allow_inf_nan=False)
     #: Requests in flight at once (threads, a created-date range each). None: enough to
     #: keep the rate busy at the latency measured on the first page (rate x latency x 2,
     #: 4 to 64): one thread waiting 0.3 s per page can only ever send 3 requests/s.
@@ -242,9 +235,6 @@ class PaddleApiConfig(_Strict):
     api_key_env: tuple[str, ...] = ("PADDLE_API_KEY",)
     #: None: chosen from the key (sandbox keys hold "_sdbx_").
     api_base: str | None = None
-    #: Paddle allows 240 requests a minute per IP address. None: all of it (4/s; the
-    #: budget is per IP, not shared with an app on another host); above it is accepted
-    #: with a note.
     max_requests_per_second: float | None = Field(default=None, gt=0, allow_inf_nan=False)
     retries: int = Field(default=6, ge=0, le=20)
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
