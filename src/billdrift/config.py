@@ -82,6 +82,7 @@ def problem_line(details: ErrorDetails, prefix: Sequence[str] = ()) -> str:
 
 
 Encoding = Annotated[str, AfterValidator(known_encoding)]
+Rate = Annotated[float, Field(gt=0, allow_inf_nan=False)]  # requests per second
 
 
 class _Strict(BaseModel):
@@ -208,10 +209,9 @@ class StripeApiConfig(_Strict):
     api_base: str = "https://api.stripe.com"
     #: Pinned so payloads do not change shape under billdrift when the account upgrades.
     api_version: str = "2025-03-31.basil"
-    #: Requests per second, all endpoints together, and to any one endpoint. None: the
-    #: defaults, under Stripe's limits, in :mod:`billdrift.sources.billing.rate_limits`.
-    max_requests_per_second: float | None = Field(default=None, gt=0, allow_inf_nan=False)
-    max_requests_per_second_per_endpoint: float | None = Field(None, gt=0, allow_inf_nan=False)
+    #: All endpoints together, and each one. None: defaults under Stripe's (rate_limits.py).
+    max_requests_per_second: Rate | None = None
+    max_requests_per_second_per_endpoint: Rate | None = None
     #: Requests in flight at once (threads, a created-date range each). None: enough to
     #: keep the rate busy at the latency measured on the first page (rate x latency x 2,
     #: 4 to 64): one thread waiting 0.3 s per page can only ever send 3 requests/s.
@@ -235,7 +235,7 @@ class PaddleApiConfig(_Strict):
     api_key_env: tuple[str, ...] = ("PADDLE_API_KEY",)
     #: None: chosen from the key (sandbox keys hold "_sdbx_").
     api_base: str | None = None
-    max_requests_per_second: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    max_requests_per_second: Rate | None = None
     retries: int = Field(default=6, ge=0, le=20)
     timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 

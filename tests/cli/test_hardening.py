@@ -118,6 +118,14 @@ def test_an_as_of_outside_the_accepted_range_names_the_option(tmp_path: Path, as
         ("[policy]\ngrace_days = 9223372036854775807\n", "policy.grace_days"),
         ("[policy]\nmax_skipped_ratio = nan\n", "policy.max_skipped_ratio"),
         ("[billing.stripe]\nmax_requests_per_second = inf\n", "max_requests_per_second"),
+        (
+            "[billing.stripe]\nmax_requests_per_second_per_endpoint = inf\n",
+            "billing.stripe.max_requests_per_second_per_endpoint",
+        ),
+        (
+            "[billing.paddle]\nmax_requests_per_second = 0\n",
+            "billing.paddle.max_requests_per_second",
+        ),
         ('[[exceptions]]\ncustomer = "cus_1"\nreason = "x"\nexpires = 1969-01-01\n', "expires"),
         ("a = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
         ('[billing]\nencoding = "rot13"\n', "billing.encoding"),
