@@ -21,8 +21,10 @@ from tests.sources.app.helpers import accounts, signals, skips
 from tests.sources.conftest import ReadCsv, WriteCsv
 
 ACCOUNT_COLUMNS = ("account_id", "customer_id", "subscription_id", "email", "plan", "source_ref")
-ENCODING_HINT = (
-    'not valid utf-8 text; set `app.encoding` to the file\'s encoding (e.g. "latin-1" or "cp1252")'
+ENCODING_ERROR = (
+    "app file users.csv is not valid utf-8 text (line 2). If it was saved by Excel or another "
+    'tool in a legacy encoding, set app.encoding = "latin-1" (or the file\'s real encoding) '
+    "in the config file"
 )
 
 USERS = """\
@@ -178,11 +180,11 @@ def test_the_first_row_with_an_id_claims_it_even_when_skipped(read_csv: ReadCsv)
 LATIN1 = "id,email,paid\n1,zoë@example.com,true\n2,bob@example.com,false\n"
 
 
-def test_latin1_without_encoding_skips_rows_and_says_set_encoding(write_csv: WriteCsv) -> None:
+def test_latin1_without_encoding_is_an_error_that_says_set_encoding(write_csv: WriteCsv) -> None:
     path = write_csv(LATIN1, encoding="latin-1")
-    data = CsvAppSource(str(path), AppConfig()).read()
-    assert accounts(data, "account_id", "source_ref") == [("2", "users.csv:line 3")]
-    assert skips(data) == [("line 2", None, ENCODING_HINT)]
+    with pytest.raises(SourceError) as error:
+        CsvAppSource(str(path), AppConfig()).read()
+    assert str(error.value) == ENCODING_ERROR
 
 
 def test_latin1_with_encoding_reads_everything(write_csv: WriteCsv) -> None:

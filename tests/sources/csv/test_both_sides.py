@@ -150,6 +150,68 @@ def test_text_the_configured_encoding_cannot_decode_names_the_file_line_and_sett
     assert f'set {side}.encoding = "latin-1"' in message
 
 
+def _latin1_at(row: int, *, quoted: bool = False, column: int = 2, end: str = "\n") -> bytes:
+    """200 records in UTF-8 but one accented value, written in latin-1, in record
+    `row` (1-based; its physical line is row + 1 unless a quoted value spans lines)."""
+    lines = ["id,customer_id,note,status"]
+    for number in range(1, 201):
+        values = [f"r{number}", f"cus_{number}", "plain", "active"]
+        if number == row:
+            values[column] = '"Zoë,\nand more"' if quoted else "Zoë"
+        lines.append(",".join(values))
+    return "\n".join(lines).encode("latin-1") + end.encode()
+
+
+@EACH_SIDE
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (_latin1_at(1), 2),
+        (_latin1_at(150), 151),
+        (_latin1_at(150, column=0), 151),  # the id: a column every side reads
+        (_latin1_at(150, column=3), 151),  # a column the billing side reads as status
+        (_latin1_at(200), 201),
+        (_latin1_at(200, end=""), 201),  # the last line, with no line break after it
+        (_latin1_at(150, quoted=True), 151),  # inside a quoted value: DuckDB's path
+        (_latin1_at(180, quoted=True), 181),
+        # UTF-8 cut short by the end of the file
+        ("id,customer_id,note,status\nr1,cus_1,Zoë,active\nr2,cus_2,x,é".encode()[:-1], 3),
+    ],
+    ids=[
+        "first-row",
+        "row-150",
+        "id",
+        "status",
+        "last-row",
+        "last-no-break",
+        "quoted",
+        "quoted-later",
+        "cut-short",
+    ],
+)
+def test_a_file_not_in_the_configured_encoding_is_an_error_wherever_the_byte_is(
+    tmp_path: Path, side: str, content: bytes, line: int
+) -> None:
+    """Not a row skipped and a WARN: the README promises an error that names the
+    file, the line, the encoding and the setting, and the readers alone would
+    not see a byte in a column they do not read."""
+    path = _write(tmp_path, content)
+    with pytest.raises(SourceError) as error:
+        _read(side, path)
+    assert str(error.value) == (
+        f"{side} file {path.name if side == 'app' else path} is not valid utf-8 text "
+        f"(line {line}). If it was saved by Excel or another tool in a legacy encoding, "
+        f'set {side}.encoding = "latin-1" (or the file\'s real encoding) in the config file'
+    )
+
+
+@EACH_SIDE
+def test_the_same_file_in_its_encoding_reads_whole(tmp_path: Path, side: str) -> None:
+    found = _read(side, _write(tmp_path, _latin1_at(150)), "latin-1")
+    assert len(found.rows) == 200 and found.skipped == []
+    assert found.rows[149] == ("r150", "cus_150", "export.csv:line 151")
+
+
 @EACH_SIDE
 def test_a_header_the_configured_encoding_cannot_decode_names_the_setting(
     tmp_path: Path, side: str

@@ -166,15 +166,16 @@ def test_a_quote_in_the_first_megabyte_skips_arrow_for_billing(
     assert data.subscriptions["customer_id"].to_pylist() == ["cus_1"]
 
 
-def test_invalid_utf8_is_left_to_duckdb(tmp_path: Path, arrow_calls: list[pa.Table | None]) -> None:
+def test_invalid_utf8_is_refused_on_either_path(
+    tmp_path: Path, arrow_calls: list[pa.Table | None]
+) -> None:
     path = tmp_path / "users.csv"
     path.write_bytes(
         APP_HEADER.encode() + b"u1,\xff@example.com,cus_1,t,pro\nu2,b@x.io,cus_2,f,pro\n"
     )
-    data = _read_app(path)
+    with pytest.raises(SourceError, match=r"users.csv is not valid utf-8 text \(line 2\)"):
+        _read_app(path)
     assert arrow_calls == [None]
-    assert [skip.location for skip in data.skips] == ["line 2"]
-    assert data.accounts["account_id"].to_pylist() == ["u2"]
 
 
 # --------------------------------------------------------------------------- units

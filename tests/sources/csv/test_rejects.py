@@ -22,12 +22,5 @@ def test_values_are_read_from_the_raw_record() -> None:
 
 def test_each_side_words_the_reason_its_own_way() -> None:
     surplus = Reject(2, "TOO MANY COLUMNS", "Expected Number of Columns: 3 Found: 4", "a,b,c,d")
-    assert surplus.reason(3, "utf-8", "app.encoding") == (
-        "expected 3 columns as in the header, found 4"
-    )
+    assert surplus.reason(3) == ("expected 3 columns as in the header, found 4")
     assert surplus.verbatim_reason() == ("too many columns: Expected Number of Columns: 3 Found: 4")
-    bad = Reject(2, "INVALID ENCODING", "Invalid unicode", "a,\ufffd")
-    assert bad.undecodable
-    assert bad.reason(2, "utf-8", "billing.encoding").startswith(
-        "not valid utf-8 text; set `billing.encoding`"
-    )

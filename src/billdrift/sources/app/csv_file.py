@@ -200,7 +200,7 @@ class _CsvRun:
                 "app",
                 self.name,
                 f"line {line}",
-                reject.reason(width, self.encoding, self.file.naming.setting),
+                reject.reason(width),
             )
             for reject, line in zip(scanned.rejects, lines.rejected, strict=True)
         ]

@@ -353,10 +353,6 @@ def _read(file: CsvFile, header: Header, options: BillingConfig, kind: str) -> B
         con.sql("SET preserve_insertion_order = true")  # result row k = data record k
         try:
             scanned = scan(file, con, header.csv, sorted(set(header.roles.values())))
-            for reject in scanned.rejects:
-                if reject.undecodable:  # no row of an export is guessed at: the read stops
-                    detail = f"around line {reject.record}: bytes that are not {options.encoding}"
-                    raise SourceError(file.naming.undecodable(detail))
             header = _exactly_padded(header, scanned.table)
             query = _build_query(header)
             ordinal = ordinals(scanned.table.num_rows)

@@ -4,8 +4,9 @@ DuckDB's and Arrow's CSV readers take UTF-8 only. A file in any other encoding
 is transcoded once, streaming, to a UTF-8 copy in the read's scratch directory,
 so the readers, the header and the line-number passes all see the same text;
 a byte the configured encoding cannot decode stops the read there, naming the
-line and the setting that fixes it. A UTF-8 file is read in place: DuckDB flags
-its undecodable rows one by one, and each side decides what such a row means.
+line and the setting that fixes it. A UTF-8 file is read in place, and the pass
+that counts its lines checks every byte (:mod:`billdrift.sources.csv.utf8`): one
+that is not UTF-8 stops the read the same way, on either side.
 """
 
 from __future__ import annotations

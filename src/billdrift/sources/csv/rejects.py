@@ -8,8 +8,8 @@ best-effort, which values it still shows.
 
 The two sides word the reason differently, and their tests pin both wordings:
 the app side in plain words (:meth:`Reject.reason`), the billing side in
-DuckDB's own (:meth:`Reject.verbatim_reason`). Undecodable rows are a reason on
-the app side and stop the read on the billing side (:attr:`Reject.undecodable`).
+DuckDB's own (:meth:`Reject.verbatim_reason`). A byte that is not UTF-8 is never
+a reject a side sees: it stops the read (:attr:`billdrift.sources.csv.scan.Scan.layout`).
 """
 
 from __future__ import annotations
@@ -43,16 +43,11 @@ class Reject:
         """Physical lines the record covers."""
         return 1 + self.raw.strip("\r\n").count("\n")
 
-    @property
-    def undecodable(self) -> bool:
-        """Bytes that are not valid text in the file's encoding."""
-        return "ENCODING" in self.kind or "UNICODE" in self.kind
-
     def fields(self, delimiter: str) -> list[str]:
         """The values the raw record shows (they may have shifted: a value is missing or extra)."""
         return next(csv.reader(io.StringIO(self.raw), delimiter=delimiter), [])
 
-    def reason(self, width: int, encoding: str, setting: str) -> str:
+    def reason(self, width: int) -> str:
         """Why the record was skipped, in plain words (`width`: the header's columns)."""
         kind = self.kind
         if kind in ("TOO MANY COLUMNS", "MISSING COLUMNS"):
@@ -61,11 +56,6 @@ class Reject:
             return f"expected {width} columns as in the header, {got}"
         if kind == "UNQUOTED VALUE":
             return "a quoted value is not closed properly (unterminated quote, or text after it)"
-        if self.undecodable:
-            return (
-                f"not valid {encoding} text; set `{setting}` to the file's encoding "
-                '(e.g. "latin-1" or "cp1252")'
-            )
         if "LINE SIZE" in kind:
             return "the line is longer than the CSV reader's maximum line size"
         return f"unreadable row: {self.message}"

@@ -92,10 +92,21 @@ class Scan:
     #: The line count, still running after DuckDB's scan: the source's own SQL runs
     #: meanwhile, and only line numbers wait for it.
     counting: Future[Layout]
+    naming: Naming
 
     @property
     def layout(self) -> Layout:
-        return self.counting.result()
+        """The file's :class:`Layout`; a SourceError naming the line, the encoding and
+        the setting when a byte is not UTF-8, wherever it is (the readers check only
+        the columns read, and DuckDB would keep the row as a reject). Every source
+        asks for it, for line numbers, before it returns any data."""
+        return _decodable(self.counting.result(), self.naming)
+
+
+def _decodable(layout: Layout, naming: Naming) -> Layout:
+    if layout.undecodable is not None:
+        raise SourceError(naming.undecodable(f"line {layout.undecodable}"))
+    return layout
 
 
 class _StrayReturn(Exception):
@@ -140,17 +151,17 @@ def _scan(
     if not header.quoted:
         table = read_plain(readable, header.delimiter, len(header.names), columns, counting.result)
     if table is not None:
-        return Scan(table, (), readable, True, counting)
+        return Scan(table, (), readable, True, counting, naming)
     rejects_table = f"billdrift_rejects_{uuid.uuid4().hex}"
     try:
         table = con.sql(_duckdb_scan(readable, header, columns, rejects_table)).to_arrow_table()
         rejects = read_rejects(con, rejects_table)
     except duckdb.Error as error:
-        counting.result()  # the file is not removed under the count
+        _decodable(counting.result(), naming)  # and the file is not removed under the count
         if "invalid state" in str(error):
             raise _StrayReturn(str(error)) from None
         raise SourceError(f"cannot read {naming.file}: {error}") from None
-    return Scan(table, rejects, readable, False, counting)
+    return Scan(table, rejects, readable, False, counting, naming)
 
 
 def _duckdb_scan(readable: Path, header: Header, columns: Sequence[int], rejects: str) -> str:
