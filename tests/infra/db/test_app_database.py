@@ -294,14 +294,20 @@ def test_a_column_of_the_wrong_type_skips_rows_naming_the_field(database: Databa
     assert skip.customer_id == "cus_1"
 
 
-def test_duplicate_ids_from_a_query_are_all_skipped(database: Database) -> None:
+@pytest.mark.parametrize("how", ["table", "query"])
+def test_duplicate_ids_from_a_query_are_all_skipped(database: Database, how: str) -> None:
+    """The rule every app source follows (tests/sources/app/test_repeats.py)."""
     database.run(
         USERS,
         "INSERT INTO users VALUES ('a1', NULL, 'cus_1', TRUE, NULL), "
         "('a1', NULL, 'cus_9', FALSE, NULL), ('a2', NULL, 'cus_2', TRUE, NULL), "
         "(NULL, NULL, 'cus_3', TRUE, NULL)",
     )
-    data = read(database.url, table="users")
+    if how == "table":
+        data = read(database.url, table="users")
+    else:
+        query = "SELECT id, stripe_customer_id, has_paid_access FROM users"
+        data = read(database.url, query=query, allow_writable_role=True)
     assert accounts(data) == [("a2", "cus_2", None, None)]
     by_id = sorted(
         (s.location, s.customer_id, s.reason.split(";")[0])
@@ -309,8 +315,8 @@ def test_duplicate_ids_from_a_query_are_all_skipped(database: Database) -> None:
         if s.location != "row 4"
     )
     assert by_id == [
-        ("id=a1", "cus_1", "account id 'a1' appears 2 times in the result"),
-        ("id=a1", "cus_9", "account id 'a1' appears 2 times in the result"),
+        ("id=a1", "cus_1", "account id 'a1' appears 2 times"),
+        ("id=a1", "cus_9", "account id 'a1' appears 2 times"),
     ]
     (empty,) = [s for s in data.skips if s.reason == "the account id is empty"]
     assert empty.customer_id == "cus_3" and empty.location.startswith("row ")

@@ -129,11 +129,11 @@ def test_skips_have_exact_lines_and_reasons(read_csv: ReadCsv) -> None:
         'a5,"bad"quote,1\n'  # 8 rejected: bad quoting
         "a6,f@x,no\n"  # 9
     )
-    assert accounts(data, "account_id", "source_ref") == [
-        ("a1", "users.csv:line 2"),
-        ("a6", "users.csv:line 9"),
-    ]
+    assert accounts(data, "account_id", "source_ref") == [("a6", "users.csv:line 9")]
+    repeated = "account id 'a1' appears 2 times (line 2, line 7); every copy is skipped, "
+    repeated += "since which one holds cannot be told"
     assert skips(data) == [
+        ("line 2", "id", repeated),
         ("line 3", None, "expected 3 columns as in the header, found 4"),
         (
             "line 4",
@@ -142,12 +142,7 @@ def test_skips_have_exact_lines_and_reasons(read_csv: ReadCsv) -> None:
         ),
         ("line 5", None, "expected 3 columns as in the header, found 1"),
         ("line 6", "id", "the account id is empty"),
-        (
-            "line 7",
-            "id",
-            "duplicate account id 'a1' (first seen on line 2); only the first "
-            "row with an id is used",
-        ),
+        ("line 7", "id", repeated),
         (
             "line 8",
             None,
@@ -155,10 +150,10 @@ def test_skips_have_exact_lines_and_reasons(read_csv: ReadCsv) -> None:
         ),
     ]
     assert all(skip.side == "app" and skip.source == "users.csv" for skip in data.skips)
-    assert data.description.endswith("8 rows, 2 accounts, 6 skipped")
+    assert data.description.endswith("8 rows, 1 accounts, 7 skipped")
 
 
-def test_the_first_row_with_an_id_claims_it_even_when_skipped(read_csv: ReadCsv) -> None:
+def test_a_copy_skipped_for_its_own_reason_still_makes_the_id_repeat(read_csv: ReadCsv) -> None:
     data = read_csv("id,paid,is_pro\na1,maybe,nope\na1,true,true\n")
     assert data.accounts.num_rows == 0
     assert skips(data) == [
@@ -171,8 +166,8 @@ def test_the_first_row_with_an_id_claims_it_even_when_skipped(read_csv: ReadCsv)
         (
             "line 3",
             "id",
-            "duplicate account id 'a1' (first seen on line 2); only the first "
-            "row with an id is used",
+            "account id 'a1' appears 2 times (line 2, line 3); every copy is skipped, "
+            "since which one holds cannot be told",
         ),
     ]
 

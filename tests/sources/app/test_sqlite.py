@@ -244,26 +244,28 @@ def test_empty_and_duplicate_ids_are_skipped(tmp_path: Path) -> None:
         {"users": [("a", 1), (" ", 1), ("b", 0), ("a", 0), (None, 1), (" b ", 1)]},
     )
     data = read_db(path)
-    assert accounts(data, "account_id", "source_ref") == [
-        ("a", "app.db:users rowid=1"),
-        ("b", "app.db:users rowid=3"),
-    ]
-    duplicate = "only the first row with an id is used"
+    assert accounts(data, "account_id", "source_ref") == []
+    every = "every copy is skipped, since which one holds cannot be told"
+    a_twice = f"account id 'a' appears 2 times (rowid=1, rowid=4); {every}"
+    b_twice = f"account id 'b' appears 2 times (rowid=3, rowid=6); {every}"
     assert skips(data) == [
+        ("row rowid=1", "id", a_twice),
         ("row rowid=2", "id", "the account id is empty"),
-        ("row rowid=4", "id", f"duplicate account id 'a' (first seen at rowid=1); {duplicate}"),
+        ("row rowid=3", "id", b_twice),
+        ("row rowid=4", "id", a_twice),
         ("row rowid=5", "id", "the account id is empty"),
-        ("row rowid=6", "id", f"duplicate account id 'b' (first seen at rowid=3); {duplicate}"),
+        ("row rowid=6", "id", b_twice),
     ]
 
 
-def test_duplicates_from_a_query_keep_the_first(app_db: Path) -> None:
+def test_duplicates_from_a_query_are_all_skipped(app_db: Path) -> None:
     data = read_db(
         app_db,
         query="SELECT 'x' AS id, has_paid_access FROM users ORDER BY id",
     )
-    assert accounts(data, "account_id", "source_ref") == [("x", "app.db:query row 1")]
-    assert [location for location, _, _ in skips(data)] == ["row 2", "row 3"]
+    assert accounts(data, "account_id", "source_ref") == []
+    assert [location for location, _, _ in skips(data)] == ["row 1", "row 2", "row 3"]
+    assert data.skips[0].reason.startswith("account id 'x' appears 3 times (row 1, row 2, row 3);")
 
 
 def test_duplicates_across_fetch_batches(tmp_path: Path) -> None:
@@ -273,9 +275,9 @@ def test_duplicates_across_fetch_batches(tmp_path: Path) -> None:
         tmp_path / "app.db", "CREATE TABLE users (id TEXT, paid INTEGER);", {"users": rows}
     )
     data = read_db(path)
-    assert data.accounts.num_rows == 70_000
-    assert [location for location, _, _ in skips(data)] == ["row rowid=70001"]
-    assert "first seen at rowid=6" in data.skips[0].reason
+    assert data.accounts.num_rows == 69_999
+    assert [location for location, _, _ in skips(data)] == ["row rowid=6", "row rowid=70001"]
+    assert "appears 2 times (rowid=6, rowid=70001)" in data.skips[0].reason
 
 
 def test_file_problems(tmp_path: Path) -> None:

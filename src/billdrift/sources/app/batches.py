@@ -12,7 +12,6 @@ become :class:`~billdrift.core.model.Skip` entries; nothing is dropped silently.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -20,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift.core.model import APP_ACCOUNTS, AppData, Skip
-from billdrift.infra import duck
 from billdrift.sources.app.booleans import parse_boolean_values, unrecognized_reason
 from billdrift.sources.app.columns import ROLES, ColumnMapping
+from billdrift.sources.app.repeats import repeated_reason, repeated_rows
 from billdrift.sources.app.signals import access_signals
 from billdrift.sources.app.text import clean_text
 
@@ -206,18 +205,15 @@ class BatchReader:
     ) -> tuple[list[Skip], list[int]]:
         """Skips for empty ids, bad flags, bad text and repeated ids.
 
-        A database returns rows in no guaranteed order, so "the first row wins"
-        would make the result depend on the server's mood; every row of a repeated
-        id is skipped instead (deterministic, and the rules then hold back on the
-        customers those rows name). Clean data is proven with vectorized checks
-        and never reaches the loop.
+        Every row of a repeated id is skipped (:mod:`billdrift.sources.app.repeats`).
+        Clean data is proven with vectorized checks and never reaches the loop.
         """
         got = self.collected
-        if not ids.null_count and not got.bad_flags and not got.bad_text and not _repeats(ids):
+        repeats = repeated_rows(ids)
+        if not ids.null_count and not got.bad_flags and not got.bad_text and not repeats:
             return [], []
         id_column = self.mapping.account_id
         id_list = ids.to_pylist()
-        counts = Counter(id_list)
         skips: list[Skip] = []
         skipped: list[int] = []
         customer_list = customers.to_pylist()
@@ -230,12 +226,8 @@ class BatchReader:
             elif row in got.bad_flags:
                 problems = got.bad_flags[row]
                 reason, column = unrecognized_reason(problems), str(problems[0][0])
-            elif counts[account_id] > 1:
-                reason = (
-                    f"account id {account_id!r} appears {counts[account_id]} times in the "
-                    "result; rows come in no fixed order, so none of them is used"
-                )
-                column = id_column
+            elif copies := repeats.of(account_id):  # rows have no place to name
+                reason, column = repeated_reason(account_id, copies, None), id_column
             else:
                 continue
             skips.append(
@@ -270,14 +262,3 @@ def _shown(value: object) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def _repeats(ids: pa.ChunkedArray) -> bool:
-    """Whether any id repeats; DuckDB's parallel hash count beats Arrow's several-fold."""
-    con = duck.connect()
-    try:
-        con.register("ids", pa.table({"id": ids}))
-        rows = con.execute("SELECT count(id) - count(DISTINCT id) FROM ids").fetchall()
-        return bool(rows[0][0])
-    finally:
-        con.close()

@@ -40,6 +40,7 @@ from billdrift.sources.app.columns import (
     detection_note,
 )
 from billdrift.sources.app.interface import AppSource
+from billdrift.sources.app.repeats import Repeats, repeated_reason, repeated_rows
 from billdrift.sources.app.signals import access_signals
 from billdrift.sources.app.sqlite import is_sqlite_file
 from billdrift.sources.csv.dialect import Header, delimiter_name, read_header
@@ -119,6 +120,7 @@ class _CsvRun:
         # the scanned and the parsed file, kept alive while registered with DuckDB
         self.raw: pa.Table | None = None
         self.staged: pa.Table | None = None
+        self.dups: pa.Table | None = None  # rows of repeated ids, by k
         self.encoding = file.naming.encoding
         self.header = header
         self.mapping = mapping
@@ -183,10 +185,14 @@ class _CsvRun:
             "source_ref", source_refs(self.con, self.name, lines, n_good)
         )
         self.con.register("staged", self.staged)
-        has_dups = self._find_duplicates()
-        joins = " LEFT JOIN dups d ON s.account_id = d.account_id" if has_dups else ""
+        repeats = repeated_rows(staged["account_id"])  # positions are k: staged is in order
+        has_dups = bool(repeats)
+        if has_dups:
+            self.dups = pa.table({"k": pa.array(repeats.rows, pa.int64())})
+            self.con.register("dups", self.dups)
+        joins = " LEFT JOIN dups d ON s.k = d.k" if has_dups else ""
         good_rows = self._good_condition(has_dups)
-        skips = self._row_skips(joins, good_rows, lines)
+        skips = self._row_skips(joins, good_rows, lines, repeats)
         if not skips:
             good = self._every_row_good()
         else:
@@ -207,21 +213,6 @@ class _CsvRun:
         skips.sort(key=lambda skip: int(skip.location.split()[1]))
         return self._result(good, skips, lines, n_good + len(scanned.rejects))
 
-    def _find_duplicates(self) -> bool:
-        """Whether any account id repeats; if so, `dups` holds each one's first row.
-        Asked first with a bare count: repeats are rare, and the full table costs
-        more than the question on a million rows."""
-        repeated = self.con.execute(
-            "SELECT count(account_id) - count(DISTINCT account_id) FROM staged"
-        ).fetchall()[0][0]
-        if not repeated:
-            return False
-        self.con.execute(
-            "CREATE TEMP TABLE dups AS SELECT account_id, min(k) AS first_k FROM staged "
-            "WHERE account_id IS NOT NULL GROUP BY account_id HAVING count(*) > 1"
-        )
-        return True
-
     def _good_condition(self, has_dups: bool) -> str:
         conditions = ["s.account_id IS NOT NULL"]
         conditions += [
@@ -230,7 +221,7 @@ class _CsvRun:
             if kind == "flag"
         ]
         if has_dups:
-            conditions.append("(d.first_k IS NULL OR d.first_k = s.k)")
+            conditions.append("d.k IS NULL")
         return " AND ".join(conditions)
 
     def _every_row_good(self) -> pa.Table:
@@ -254,35 +245,35 @@ class _CsvRun:
                 select.append(f"{sql_flag(f's.f{index}_code')} AS f{index}_flag")
         return ", ".join(select)
 
-    def _row_skips(self, joins: str, good_rows: str, lines: Lines) -> list[Skip]:
+    def _row_skips(self, joins: str, good_rows: str, lines: Lines, repeats: Repeats) -> list[Skip]:
         """A Skip for every parsed row that cannot be used (few; fetched to Python)."""
-        first = "d.first_k" if "dups d" in joins else "NULL"
         flag_columns = [
             (index, column) for index, (column, kind) in enumerate(self.fields) if kind == "flag"
         ]
-        select = ["s.k", "s.account_id", f"{first} AS first_k", "s.customer_id"]
+        select = ["s.k", "s.account_id", "s.customer_id"]
         select += [f"s.f{index}_raw, s.f{index}_code" for index, _ in flag_columns]
         rows = self.con.execute(
             f"SELECT {', '.join(select)} FROM staged s {joins} WHERE NOT ({good_rows}) ORDER BY s.k"
         ).fetchall()
         skips: list[Skip] = []
+
+        def place(position: int) -> str:
+            return f"line {lines.line_of(position)}"
+
         for row in rows:
-            k, account_id, first_k, customer = int(row[0]), row[1], row[2], row[3]
+            k, account_id, customer = int(row[0]), row[1], row[2]
             location = f"line {lines.line_of(k)}"
             bad = [
-                (column, row[4 + 2 * position])
+                (column, row[3 + 2 * position])
                 for position, (_, column) in enumerate(flag_columns)
-                if row[5 + 2 * position] == CODE_UNRECOGNIZED
+                if row[4 + 2 * position] == CODE_UNRECOGNIZED
             ]
             if account_id is None:
                 reason, column = "the account id is empty", self.mapping.account_id
             elif bad:
                 reason, column = unrecognized_reason(bad), bad[0][0]
             else:
-                reason = (
-                    f"duplicate account id {account_id!r} (first seen on line "
-                    f"{lines.line_of(int(first_k))}); only the first row with an id is used"
-                )
+                reason = repeated_reason(account_id, repeats.of(account_id), place)
                 column = self.mapping.account_id
             # The customer id lets the rules hold back on that customer (never orphaned).
             skips.append(Skip("app", self.name, location, reason, column, customer_id=customer))

@@ -20,6 +20,7 @@ in :mod:`~billdrift.sources.app.sqlite_values`.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -29,10 +30,10 @@ import pyarrow.compute as pc
 
 from billdrift.core.model import APP_ACCOUNTS, AppData, Skip
 from billdrift.errors import SourceError
-from billdrift.infra import duck
 from billdrift.sources.app.booleans import unrecognized_reason
 from billdrift.sources.app.columns import ROLES, detection_note
 from billdrift.sources.app.interface import AppSource
+from billdrift.sources.app.repeats import Repeats, repeated_reason, repeated_rows
 from billdrift.sources.app.signals import access_signals
 from billdrift.sources.app.sqlite_plan import ReadPlan, plan_read, select_sql
 from billdrift.sources.app.sqlite_values import flag_column, role_text
@@ -187,10 +188,17 @@ class _Reader:
     def _where(self, label: int) -> str:
         return f"row rowid={label}" if self.plan.has_rowid else f"row {label}"
 
+    def _place(self, labels: list[int]) -> Callable[[int], str]:
+        """Where the row at a position is, as a reason names it: ``rowid=4``, ``row 4``."""
+        if self.plan.has_rowid:
+            return lambda k: f"rowid={labels[k]}"
+        return lambda k: f"row {labels[k]}"
+
     def _skipped(
         self, ids: pa.ChunkedArray, labels: pa.ChunkedArray, customer_ids: pa.ChunkedArray | None
     ) -> tuple[list[Skip], list[int]]:
-        """Skips for empty ids, unrecognized flags and duplicates (first row claims an id).
+        """Skips for empty ids, unrecognized flags and repeated ids (every copy:
+        :mod:`billdrift.sources.app.repeats`).
 
         Clean data (no nulls, no bad flags, all ids distinct) is proven with
         three vectorized checks and never reaches the Python loop. Each skip carries
@@ -198,10 +206,10 @@ class _Reader:
         """
         bad = self.read_columns.bad
         unique = self.plan.rowid_alias  # an INTEGER PRIMARY KEY cannot repeat
-        if not ids.null_count and not bad and (unique or not _has_duplicates(ids)):
+        repeats = Repeats() if unique else repeated_rows(ids)
+        if not ids.null_count and not bad and not repeats:
             return [], []
         database, id_column = self.plan.database, self.mapping.account_id
-        first: dict[str, int] = {}
         skips: list[Skip] = []
         skipped: list[int] = []
         label_list = labels.to_pylist()
@@ -213,16 +221,12 @@ class _Reader:
             if account_id is None:
                 problem = (self._where(label), "the account id is empty", id_column)
             elif row in bad:
-                first.setdefault(account_id, label)
                 problems = bad[row]
                 location = f"row {id_column}={account_id}"
                 problem = (location, unrecognized_reason(problems), problems[0][0])
-            elif (earlier := first.setdefault(account_id, label)) != label:
-                where = self._where(earlier).removeprefix("row ")
-                reason = (
-                    f"duplicate account id {account_id!r} (first seen at {where}); "
-                    "only the first row with an id is used"
-                )
+            elif copies := repeats.of(account_id):
+                place = self._place(label_list)
+                reason = repeated_reason(account_id, copies, place)
                 problem = (self._where(label), reason, id_column)
             else:
                 continue
@@ -286,17 +290,6 @@ class _Reader:
             mapping=self.mapping.as_dict(),
             notes=tuple(notes),
         )
-
-
-def _has_duplicates(ids: pa.ChunkedArray) -> bool:
-    """Whether any id repeats; DuckDB's parallel hash count beats Arrow's several-fold."""
-    con = duck.connect()
-    try:
-        con.register("ids", pa.table({"id": ids}))
-        rows = con.execute("SELECT count(id) - count(DISTINCT id) FROM ids").fetchall()
-        return bool(rows[0][0])
-    finally:
-        con.close()
 
 
 def _keep_mask(rows: int, skipped: list[int]) -> pa.Array:
