@@ -106,9 +106,12 @@ HAVING count(*) <> 2 OR sum(side) <> 1
 """,
 )
 
-#: One row per billing customer: its best subscription (live beats unknown beats
-#: ended; then latest period end, latest creation, smallest id) and how many it
-#: has. Whether an account stores its id is learnt in ``account_links``.
+#: One row per billing customer: its best subscription and how many it has. Best, in
+#: the README's order: entitling beats unknown beats ended; then an entitling status
+#: beats a grace status beats any other (a subscription that entitles outright beats
+#: one that entitles only by grace, which may lapse first); then the latest period
+#: end, the latest creation, the smallest id (tests/core/test_collapse.py). Whether
+#: an account stores its id is learnt in ``account_links``.
 CUSTOMERS = Stage(
     "customers",
     ("customer_keys", "subscriptions_evaluated"),
