@@ -261,7 +261,51 @@ def test_a_snapshot_older_than_the_events_kept_means_a_full_fetch(
     meta.write_bytes(orjson.dumps(data))
     again = read(fake_stripe, tmp_path, monkeypatch)
     assert "full fetch" in again.description
-    assert any("older than the 30 days" in note for note in again.notes)
+    assert any("the snapshot is older than 29 days (Stripe keeps" in n for n in again.notes)
+
+
+DAY = 86_400
+
+
+@pytest.mark.parametrize(
+    ("age", "used"),
+    [
+        (28 * DAY + 23 * 3600, True),
+        (29 * DAY, True),  # the last second it is used
+        (29 * DAY + 1, False),
+        (29 * DAY + 23 * 3600, False),
+        (30 * DAY, False),
+        (30 * DAY + 1, False),
+    ],
+    ids=["28d23h", "29d", "29d+1s", "29d23h", "30d", "30d+1s"],
+)
+def test_a_snapshot_is_used_up_to_29_days_and_the_message_says_29(
+    fake_stripe: FakeStripe,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    age: int,
+    used: bool,
+) -> None:
+    """Stripe keeps events for 30 days; the snapshot is used for 29, a day in hand,
+    and the refusal says the limit it applies (it once said 30 while refusing at 29)."""
+    fake_stripe.populate(5, seed=4, now=NOW)
+    config = options(fake_stripe, tmp_path)
+    monkeypatch.setenv("STRIPE_API_KEY", FakeStripe.DEFAULT_KEY)
+    open_billing("stripe", config).read()
+    (folder,) = list((tmp_path / "snapshots").glob("stripe-*"))
+    import orjson
+
+    fetched_at = orjson.loads((folder / "meta.json").read_bytes())["fetched_at"]
+    if used:
+        snapshot = stripe_snapshot.load(folder, config.stripe, fetched_at + age)
+        assert snapshot.subscriptions.num_rows == 5
+        return
+    with pytest.raises(stripe_snapshot._Fallback) as refused:
+        stripe_snapshot.load(folder, config.stripe, fetched_at + age)
+    assert str(refused.value) == (
+        "the snapshot is older than 29 days (Stripe keeps events for 30, and billdrift "
+        "keeps a day in hand)"
+    )
 
 
 def test_a_key_that_cannot_read_events_falls_back_to_a_full_fetch(

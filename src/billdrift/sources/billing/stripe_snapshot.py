@@ -10,7 +10,7 @@ replaces those rows. A customer's email comes from the event, the snapshot, or
 one ``/v1/customers/{id}`` request for a customer never seen.
 
 Falls back to a full fetch, and says why, when there is no snapshot, when it is
-older than the 30 days Stripe keeps events (29, to be safe), when it was written
+older than 29 days (Stripe keeps events for 30: a day in hand), when it was written
 by another billdrift format or for another API version, when its files do not
 belong together, or when the key may not read events.
 
@@ -47,8 +47,11 @@ from billdrift.sources.billing.stripe_walk import PAGE_SIZE, SubscriptionWalk
 from billdrift.sources.progress import Progress
 
 FORMAT = 1
-EVENTS_KEPT_SECONDS = 30 * 86_400
-MAX_AGE_SECONDS = EVENTS_KEPT_SECONDS - 86_400
+EVENTS_KEPT_DAYS = 30
+#: A snapshot is used up to this age, inclusive: a day short of the events Stripe
+#: keeps, so the events since it (less the overlap) are still there when asked for.
+MAX_AGE_DAYS = EVENTS_KEPT_DAYS - 1
+MAX_AGE_SECONDS = MAX_AGE_DAYS * 86_400
 OVERLAP_SECONDS = 300
 SUBSCRIPTION_EVENTS = (
     "customer.subscription.created",
@@ -268,7 +271,10 @@ def load(path: Path, options: StripeApiConfig, now: float) -> Snapshot:
     if meta.get("api_version") != options.api_version:
         raise _Fallback("the snapshot was taken with another Stripe API version")
     if now - float(meta.get("fetched_at", 0)) > MAX_AGE_SECONDS:
-        raise _Fallback("the snapshot is older than the 30 days of events Stripe keeps")
+        raise _Fallback(
+            f"the snapshot is older than {MAX_AGE_DAYS} days (Stripe keeps events for "
+            f"{EVENTS_KEPT_DAYS}, and billdrift keeps a day in hand)"
+        )
     generation = meta.get("generation", "").encode()
     for table in (subscriptions, items):
         if (table.schema.metadata or {}).get(b"billdrift_generation") != generation:
