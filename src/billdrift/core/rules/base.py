@@ -95,6 +95,16 @@ def when(value: object) -> str | None:
     return str(value)
 
 
+def sentence(text: str) -> str:
+    """`text` with its first character upper-cased and nothing else touched.
+
+    Messages quote data (account ids, field values) verbatim; ``str.capitalize()``
+    lower-cases everything after the first letter, and so printed an account id
+    ``=HYPERLINK(...)`` as ``=hyperlink(...)``. A message must never alter what it quotes.
+    """
+    return text[:1].upper() + text[1:]
+
+
 _SEVERITIES = {severity.label: severity for severity in Severity}
 
 

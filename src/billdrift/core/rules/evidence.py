@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from billdrift.core.rules.base import Row, when
+from billdrift.core.rules.base import Row, sentence, when
 
 _REASONS = {
     "entitled_status": "an entitling status",
@@ -23,7 +23,7 @@ _REASONS = {
 
 def billing_says(row: Row) -> str:
     """'Stripe says sub_1 is past_due (payment failed; ...)'."""
-    provider = str(row.get("provider") or "billing").capitalize()
+    provider = sentence(str(row.get("provider") or "billing"))
     reason = _REASONS.get(str(row.get("entitlement_reason")), "")
     if "{" in reason:  # only some reasons name instants: format those alone
         reason = reason.format(

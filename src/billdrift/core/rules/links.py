@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from billdrift.core.model import Finding, Kind
-from billdrift.core.rules.base import Row, Rule, RuleContext, finding, when
+from billdrift.core.rules.base import Row, Rule, RuleContext, finding, sentence, when
 from billdrift.core.rules.evidence import account_evidence, app_says, billing_says
 
 MISSING_BILLING_LINK_SQL = """
@@ -55,7 +55,7 @@ def _missing_billing_link(row: Row) -> Finding:
     return finding(
         Kind.MISSING_BILLING_LINK,
         row,
-        f"{app_says(row).capitalize()}, but it has no billing customer link and no billing "
+        f"{sentence(app_says(row))}, but it has no billing customer link and no billing "
         "customer matches its email.",
         "Link the account to its billing customer (store the customer id), or revoke access "
         "if it was granted by hand; list staff accounts in policy.internal_email_patterns.",
