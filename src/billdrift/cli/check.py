@@ -18,10 +18,11 @@ from billdrift.cli.options import (
     config_file,
     config_option,
     output_options,
+    parse_also_outputs,
     parse_plans,
 )
 from billdrift.cli.progress import progress_for_terminal
-from billdrift.cli.publish import emit, emit_error
+from billdrift.cli.publish import AlsoOutputs, emit, emit_error
 from billdrift.config import Config, load_config
 from billdrift.core.model import Verdict
 from billdrift.core.report import Report
@@ -39,11 +40,11 @@ def _configured(config_path: str | Path | None, flags: dict[str, Any]) -> Config
     return with_overrides(load_config(config_path), plans=plans, **flags)
 
 
-def _run_monitored(config: Config, when: datetime, strict: bool) -> int:
+def _run_monitored(config: Config, when: datetime, strict: bool, also: AlsoOutputs = ()) -> int:
     """One monitored check presented on the terminal: report, then deliveries."""
 
     def publish(report: Report, history: Sequence[RunPoint] | None) -> None:
-        emit(report, config, history)
+        emit(report, config, history, also=also)
 
     outcome = monitored_check(config, when, publish, strict, progress_for_terminal())
     for delivery in outcome.deliveries:
@@ -87,25 +88,39 @@ def _run_monitored(config: Config, when: datetime, strict: bool) -> int:
 @click.option(
     "--alert-on", "alert_on", type=ALERT_ON, help="What the configured alert sinks are sent [new]."
 )
+@click.option(
+    "--also-output",
+    "also_output",
+    multiple=True,
+    metavar="FORMAT=FILE",
+    help="Also write the same report in FORMAT to FILE (one run, several documents). Repeatable.",
+)
 @output_options
 def check(
-    config_path: str | None, as_of: str | None, strict: bool, debug: bool, **flags: Any
+    config_path: str | None,
+    as_of: str | None,
+    strict: bool,
+    debug: bool,
+    also_output: tuple[str, ...],
+    **flags: Any,
 ) -> None:
     """Compare billing data with app access and report drift."""
     config = Config()
     when = datetime.now(UTC).replace(microsecond=0)
+    also: AlsoOutputs = ()
 
     def body() -> int:
-        nonlocal config, when
+        nonlocal config, when, also
         # The flags alone first: a config file that fails to load still gets its error
         # written as --format and --output ask (an ERROR document, not nothing).
         with contextlib.suppress(BilldriftError):
             config = _configured(None, dict(flags))
+        also = parse_also_outputs(also_output)
         config = _configured(config_file(config_path), flags)
         when = as_of_instant(as_of)
-        return _run_monitored(config, when, strict)
+        return _run_monitored(config, when, strict, also)
 
-    run_command(body, debug, lambda message: emit_error(message, config, when))
+    run_command(body, debug, lambda message: emit_error(message, config, when, also))
 
 
 #: What the demo tells a new user to run on their own data (printed to stderr last).

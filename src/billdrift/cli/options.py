@@ -74,3 +74,17 @@ def parse_plans(pairs: Sequence[str]) -> dict[str, str]:
             raise ConfigError(f"--plan: expected PRICE_OR_LOOKUP_KEY=PLAN; got {pair!r}")
         plans[key.strip()] = plan.strip()
     return plans
+
+
+def parse_also_outputs(pairs: Sequence[str]) -> list[tuple[str, str]]:
+    """``--also-output FORMAT=FILE`` values as (format, file) pairs, formats checked."""
+    parsed = []
+    for pair in pairs:
+        report_format, sep, path = pair.partition("=")
+        if not sep or report_format not in RENDERERS or not path.strip():
+            raise ConfigError(
+                f"--also-output: expected FORMAT=FILE with FORMAT one of "
+                f"{', '.join(sorted(RENDERERS))}; got {pair!r}"
+            )
+        parsed.append((report_format, path))
+    return parsed

@@ -50,17 +50,26 @@ def write_new_file(path: Path, text: str, force: bool) -> None:
         raise BilldriftError(f"cannot write {path}: {error.strerror}") from None
 
 
+#: ``--also-output FORMAT=FILE`` pairs: the same report in more formats, from one run.
+AlsoOutputs = Sequence[tuple[str, str]]
+
+
 def emit(
     report: Report,
     config: Config,
     history: Sequence[RunPoint] | None = None,
     announce: bool = True,
+    also: AlsoOutputs = (),
 ) -> int:
-    """Render and write `report` as configured; with `announce`, the verdict line (and
-    for an ERROR, the reasons) goes to stderr."""
+    """Render and write `report` as configured, then in each of the `also` formats to
+    its file (one check, one history record, several documents: the GitHub Action keeps
+    JSON, markdown and HTML); with `announce`, the verdict line (and for an ERROR, the
+    reasons) goes to stderr."""
     shown = mask_report(report) if config.output.mask else report
     document = render_bytes(config.output.format, shown, history=history)
     write_output(document, config.output.output)
+    for extra_format, path in also:
+        write_output(render_bytes(extra_format, shown, history=history), path)
     if announce and report.verdict is Verdict.ERROR:  # why, wherever the report went
         click.echo(f"billdrift: ERROR: {'; '.join(report.errors) or 'see the report'}", err=True)
     elif announce and (config.output.output is not None or config.output.format != "text"):
@@ -69,13 +78,13 @@ def emit(
     return report.exit_code
 
 
-def emit_error(message: str, config: Config, as_of: datetime) -> None:
+def emit_error(message: str, config: Config, as_of: datetime, also: AlsoOutputs = ()) -> None:
     """An ERROR report carrying `message`, wherever a report was asked for: a file
     (whatever its format: it must never keep showing the last good run as if it were
-    this one) or a machine-readable stdout. Text on a terminal has had the message on
-    stderr already."""
-    if config.output.output is not None or config.output.format != "text":
+    this one; `also` files too) or a machine-readable stdout. Text on a terminal has had
+    the message on stderr already."""
+    if config.output.output is not None or config.output.format != "text" or also:
         report = Report(
             verdict=Verdict.ERROR, as_of=as_of, fail_on=config.fail_on, errors=(message,)
         )
-        emit(report, config, announce=False)  # the message is on stderr already
+        emit(report, config, announce=False, also=also)  # the message is on stderr already
