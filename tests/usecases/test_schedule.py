@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import shlex
 import shutil
 import signal
 import subprocess
@@ -17,11 +16,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from billdrift._version import __version__
 from billdrift.cli import app as cli
 from billdrift.errors import ConfigError
 from billdrift.history import open_store
 from billdrift.usecases.demo import demo_paths
 from billdrift.usecases.schedule.every import check_cron, parse_every
+from billdrift.usecases.schedule.github import DEFAULT_ACTION_REF
 
 DEMO = demo_paths().directory
 BILLDRIFT = Path(sys.executable).parent / "billdrift"
@@ -38,53 +39,66 @@ def _config(tmp_path: Path, billing: str = '["subs.json"]') -> Path:
     return path
 
 
-def test_github_workflow_is_valid_yaml_and_its_command_runs(
+def test_github_workflow_uses_the_action_and_lists_secrets_and_local_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = _config(tmp_path, billing='["subs.json", "stripe"]')
+    """Issue 14: the workflow installed billdrift from a package-index name nobody owns,
+    said "Secrets it reads: none" for a config of local files, and kept only markdown."""
+    _config(tmp_path, billing='["subs.json", "stripe"]')
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli.main, ["schedule", "github", "--cron", "15 5 * * 1-5"])
     assert result.exit_code == 0, result.output
 
     text = (tmp_path / ".github/workflows/billdrift.yml").read_text("utf-8")
+    assert "pip install" not in text
     workflow = yaml.safe_load(text)
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads `on` as True
     assert triggers["schedule"] == [{"cron": "15 5 * * 1-5"}]
+    assert workflow["permissions"] == {"contents": "read", "actions": "read"}
     steps = workflow["jobs"]["reconcile"]["steps"]
     check = next(step for step in steps if step.get("id") == "check")
+    assert check["uses"] == DEFAULT_ACTION_REF == f"billdrift/billdrift@v{__version__}"
     assert check["env"] == {"STRIPE_API_KEY": "${{ secrets.STRIPE_API_KEY }}"}
-    names = [step.get("name", step.get("uses")) for step in steps]
-    assert "Restore the history store" in names and "Save the history store" in names
-    summary = next(step for step in steps if step.get("name") == "Report in the job summary")
-    assert summary["if"] == "always()" and "GITHUB_STEP_SUMMARY" in summary["run"]
-    assert "secrets." not in check["run"]  # secrets only through env, never inline
+    assert check["with"]["config"] == "billdrift.toml"
+    assert check["with"]["history"].startswith(check["with"]["state-dir"] + "/")
+    assert "Secrets it reads (Settings > Secrets and variables > Actions): STRIPE_API_KEY." in text
+    warning = " ".join(line.lstrip("# ") for line in text.splitlines() if line.startswith("#"))
+    assert "committed: app.sqlite, subs.json." in warning and "secrets.*" in warning
+    assert "committed: app.sqlite, subs.json." in " ".join(result.stderr.split())
+    # Every input the workflow passes is one the action declares.
+    action = yaml.safe_load((Path(__file__).parents[2] / "action.yml").read_text("utf-8"))
+    assert set(check["with"]) <= set(action["inputs"])
 
-    # Run the very command the workflow runs (billdrift from this environment), twice:
-    # the history store persists between runs as the cache would keep it.
-    line = next(
-        part.strip() for part in check["run"].splitlines() if part.strip().startswith("billdrift")
+
+def test_github_workflow_action_ref_and_no_warning_without_local_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "billdrift.toml").write_text(
+        '[app]\nsource = "env:APP_DATABASE_URL"\n[billing]\n'
+        'sources = ["stripe", "stripe-mirror:postgresql://mirror.internal/stripe"]\n',
+        "utf-8",
     )
-    argv = [str(BILLDRIFT), *shlex.split(line)[1:]]
-    config.write_text(config.read_text("utf-8").replace(', "stripe"', ""), "utf-8")  # no key here
-    env = {**os.environ, "CI": "true"}
-    for _ in range(2):
-        done = subprocess.run(
-            [*argv, "--as-of", "2026-11-22"],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 1, done.stderr  # drift in the demo data
-    report = (tmp_path / "billdrift-report.md").read_text("utf-8")
-    assert "paid_but_blocked" in report and "history: 0 new" in report
-    store = open_store(tmp_path / ".billdrift/history.sqlite", create=False)
-    try:
-        assert len(store.recent_runs(10)) == 2
-    finally:
-        store.close()
+    result = CliRunner().invoke(
+        cli.main, ["schedule", "github", "--action-ref", "acme/billdrift@0123abcd"]
+    )
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / ".github/workflows/billdrift.yml").read_text("utf-8")
+    assert "uses: acme/billdrift@0123abcd" in text
+    assert "WARNING" not in text and "warning" not in result.stderr
+
+
+def test_github_workflow_warns_of_a_password_in_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "billdrift.toml").write_text(
+        '[app]\nsource = "postgresql://app:hunter2@db.internal/app"\n', "utf-8"
+    )
+    result = CliRunner().invoke(cli.main, ["schedule", "github"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / ".github/workflows/billdrift.yml").read_text("utf-8")
+    assert "holds a password" in text and "hunter2" not in text + result.output
 
 
 def test_github_workflow_is_not_overwritten_without_force(

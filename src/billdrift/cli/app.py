@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("billdrift.cli.setup", "doctor"),
     "review": ("billdrift.cli.review", "review"),
     "schedule": ("billdrift.cli.schedule", "schedule"),
+    "ci": ("billdrift.cli.ci", "ci"),
 }
 
 

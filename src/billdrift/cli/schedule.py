@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -14,7 +15,12 @@ from billdrift.config import load_config
 from billdrift.errors import BilldriftError
 from billdrift.usecases.schedule.cron import crontab_line
 from billdrift.usecases.schedule.every import check_cron
-from billdrift.usecases.schedule.github import workflow
+from billdrift.usecases.schedule.github import (
+    DEFAULT_ACTION_REF,
+    config_inputs,
+    warnings_for,
+    workflow,
+)
 from billdrift.usecases.schedule.secrets import secrets_for
 
 
@@ -35,28 +41,55 @@ def schedule() -> None:
 )
 @click.option("--secret", "extra", multiple=True, metavar="NAME", help="Another secret to pass.")
 @click.option("--force", is_flag=True, help="Overwrite an existing workflow.")
+@click.option(
+    "--action-ref",
+    "action_ref",
+    default=DEFAULT_ACTION_REF,
+    show_default=True,
+    metavar="OWNER/REPO@REF",
+    help="The billdrift action the workflow uses (a fork, a commit SHA, or ./path).",
+)
 def github(
-    cron: str, config_path: str | None, output: str, extra: tuple[str, ...], force: bool
+    cron: str,
+    config_path: str | None,
+    output: str,
+    extra: tuple[str, ...],
+    force: bool,
+    action_ref: str,
 ) -> None:
-    """Write a GitHub Actions workflow that runs the check on a cron, keeps the
-    history store between runs, and puts the markdown report in the job summary."""
+    """Write a GitHub Actions workflow that runs the check on a cron through billdrift's
+    action: reports kept as artifacts, the markdown in the job summary, history and the
+    Stripe snapshot kept between runs."""
 
     def body() -> int:
-        config = str(required_config_file(config_path))
-        text = workflow(
-            check_cron(cron),
-            config,
-            list(dict.fromkeys([*secrets_for(load_config(config)), *extra])),
-        )
+        found = required_config_file(config_path)
+        config = load_config(found)
+        inputs = config_inputs(config)
+        local = tuple(_relative(path) for path in inputs.local_files)
+        warnings = warnings_for(dataclasses.replace(inputs, local_files=local))
+        secrets = list(dict.fromkeys([*secrets_for(config), *extra]))
+        text = workflow(check_cron(cron), _relative(str(found)), secrets, action_ref, warnings)
         target = Path(output)
         if target.exists() and not force:
             raise BilldriftError(f"{output} already exists; pass --force to overwrite it")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}: runs `billdrift check` at cron {cron!r} (UTC)")
+        click.echo(f"wrote {output}: runs {action_ref} at cron {cron!r} (UTC)")
+        click.echo(f"secrets it reads: {', '.join(secrets) or 'none'}")
+        for warning in warnings:
+            click.echo(f"billdrift: warning: {warning}", err=True)
         return 0
 
     run_command(body)
+
+
+def _relative(path: str) -> str:
+    """`path` relative to the working directory (the repository's root, where the
+    workflow's job starts) when it is inside it; as given otherwise."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
 
 
 @schedule.command()

@@ -1,37 +1,111 @@
-"""`billdrift schedule github`: a GitHub Actions workflow that runs the check on a cron.
+"""`billdrift schedule github`: a GitHub Actions workflow that runs the check on a cron
+through billdrift's own GitHub Action (``action.yml`` at the repository's root).
 
-The workflow reads credentials from repository secrets (named, never inlined),
-keeps the history store between runs in the Actions cache (restored before the
-check, saved after it even when the check found drift), writes the markdown
-report to the job summary, keeps the report as an artifact, and fails the job
-with billdrift's own exit code so a red run means drift (1) or an error (2).
+The action installs billdrift from its own checkout (no package-index name that someone
+else could register and so run code with the repository's secrets), keeps the JSON,
+markdown and HTML reports as an artifact, puts the markdown in the job summary, keeps
+the history store and the Stripe snapshot between runs (cache, and an artifact for when
+the cache is evicted), and fails the job with billdrift's exit code.
+
+The workflow reads credentials from repository secrets (named, never inlined). What it
+cannot fix is a config that reads files from the checkout: those would have to be
+committed, so they are listed as a warning in the workflow and by the command.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
 
 from billdrift._version import __version__
+from billdrift.config import Config
+from billdrift.infra.db.urls import SCHEMES, is_database_url
+from billdrift.onboarding.secrets import carries_secret, shown
+from billdrift.sources.registry import API_SOURCES, billing_kinds
 
-HISTORY_DIR = ".billdrift"
-HISTORY_FILE = f"{HISTORY_DIR}/history.sqlite"
-REPORT_FILE = "billdrift-report.md"
+#: The repository that publishes billdrift's action.
+ACTION_REPOSITORY: Final = "billdrift/billdrift"
+#: The reference a workflow uses unless told: the release tag of the billdrift that
+#: wrote it, so the scheduled run behaves like the one the user tried.
+DEFAULT_ACTION_REF: Final = f"{ACTION_REPOSITORY}@v{__version__}"
+
+STATE_DIR: Final = ".billdrift"
+HISTORY_FILE: Final = f"{STATE_DIR}/history.sqlite"
 
 
-def check_command(config: str) -> str:
-    """The command the workflow runs (tests run the very same line)."""
-    return (
-        f"billdrift check --config {config} --history {HISTORY_FILE} "
-        f"--format markdown --output {REPORT_FILE}"
+def _is_local_file(location: str) -> bool:
+    """True when `location` names a file the job would have to find in the checkout."""
+    if location.startswith("sqlite:"):
+        return True
+    if location in API_SOURCES or is_database_url(location):
+        return False
+    kind, sep, rest = location.partition(":")
+    if sep and kind in billing_kinds():
+        return _is_local_file(rest) if rest not in API_SOURCES else False
+    return not (sep and kind.lower() in SCHEMES)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the config makes the scheduled job read, as the workflow must know it."""
+
+    #: Files of the checkout the config reads (each would have to be committed).
+    local_files: tuple[str, ...]
+    #: Sources written in the config with a password in them (shown redacted).
+    inline_secrets: tuple[str, ...]
+
+
+def config_inputs(config: Config) -> Inputs:
+    """The config's sources that a scheduled job in a fresh checkout cannot read safely."""
+    sources = [source for source in [config.app.source, *config.billing.sources] if source]
+    return Inputs(
+        local_files=tuple(dict.fromkeys(s for s in sources if _is_local_file(s))),
+        inline_secrets=tuple(dict.fromkeys(shown(s) for s in sources if carries_secret(s))),
     )
 
 
-def workflow(cron: str, config: str, secrets: Sequence[str], python: str = "3.12") -> str:
+def warnings_for(inputs: Inputs) -> list[str]:
+    """What the user is told about `inputs` (one sentence each), in the workflow and on
+    the terminal."""
+    found = []
+    if inputs.local_files:
+        found.append(
+            "the config reads local files, which the job sees only if they are committed: "
+            f"{', '.join(inputs.local_files)}. Customer data does not belong in a repository: "
+            "read the app database and the provider's API instead, with env:NAME in the "
+            "config and the value from secrets.* in this workflow."
+        )
+    if inputs.inline_secrets:
+        found.append(
+            f"the config holds a password in {', '.join(inputs.inline_secrets)}: write "
+            "env:NAME there and give NAME from secrets.* (billdrift schedule github --secret NAME)."
+        )
+    return found
+
+
+def _comment(lines: Sequence[str]) -> str:
+    """YAML comment lines, wrapped to fit a screen."""
+    return "".join(f"# {part}\n" for line in lines for part in textwrap.wrap(line, 86))
+
+
+def workflow(
+    cron: str,
+    config: str,
+    secrets: Sequence[str],
+    action_ref: str = DEFAULT_ACTION_REF,
+    warnings: Sequence[str] = (),
+) -> str:
     env = "\n".join(f"          {name}: ${{{{ secrets.{name} }}}}" for name in secrets)
     env_block = f"        env:\n{env}\n" if secrets else ""
+    warned = _comment([f"WARNING: {warning}" for warning in warnings])
     return f"""\
 # Generated by `billdrift schedule github` (billdrift {__version__}). Edit freely.
 # Secrets it reads (Settings > Secrets and variables > Actions): {", ".join(secrets) or "none"}.
+{warned}# The report (JSON, markdown, HTML) is kept as the `billdrift-report` artifact; the
+# history store and the Stripe snapshot persist in the Actions cache and, for when the
+# cache is evicted (7 days unused), in the `billdrift-state` artifact (README, "GitHub Action").
 name: billdrift
 
 on:
@@ -41,6 +115,7 @@ on:
 
 permissions:
   contents: read
+  actions: read  # the state fallback downloads the previous run's artifact
 
 concurrency:  # never two checks at once: the history store records one run at a time
   group: billdrift
@@ -53,46 +128,11 @@ jobs:
     steps:
       - uses: actions/checkout@v4
 
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "{python}"
-
-      - name: Install billdrift
-        run: pip install "billdrift=={__version__}"
-
-      - name: Restore the history store
-        uses: actions/cache/restore@v4
-        with:
-          path: {HISTORY_DIR}
-          key: billdrift-history-${{{{ github.run_id }}}}
-          restore-keys: billdrift-history-
-
       - name: Reconcile billing with app access
         id: check
-{env_block}        run: |
-          set +e
-          {check_command(config)}
-          echo "exit_code=$?" >> "$GITHUB_OUTPUT"
-
-      - name: Report in the job summary
-        if: always()
-        run: cat {REPORT_FILE} >> "$GITHUB_STEP_SUMMARY" || true
-
-      - name: Save the history store
-        if: always()
-        uses: actions/cache/save@v4
-        with:
-          path: {HISTORY_DIR}
-          key: billdrift-history-${{{{ github.run_id }}}}
-
-      - name: Keep the report
-        if: always()
-        uses: actions/upload-artifact@v4
-        with:
-          name: billdrift-report
-          path: {REPORT_FILE}
-
-      - name: Fail on drift (1) or error (2)
-        if: steps.check.outputs.exit_code != '0'
-        run: exit ${{{{ steps.check.outputs.exit_code }}}}
+        uses: {action_ref}
+{env_block}        with:
+          config: {config}
+          history: {HISTORY_FILE}
+          state-dir: {STATE_DIR}
 """
