@@ -220,7 +220,21 @@ def test_mask_hides_emails_and_ids(files: dict[str, Path]) -> None:
     assert code == 1
     assert "@example.com" not in out.replace("***@e***.com", "")
     assert "cus_1" not in out and "sub_2" not in out
-    assert json.loads(out)["findings"][0]["customer_id"] == "cus_…"
+    customers = [f["customer_id"] for f in json.loads(out)["findings"] if f["customer_id"]]
+    assert all(c.startswith("cus_…") and len(c) > len("cus_…") for c in customers)
+
+
+@pytest.mark.parametrize("fmt", ["json", "text", "markdown"])
+def test_demo_totals_are_the_same_with_and_without_mask(fmt: str) -> None:
+    """demo --mask used to show JPY 5000 alone (EUR 45.00 and USD 349.83 lost): short
+    subscription ids all masked alike and the totals counted them once (issue 14)."""
+    _, plain, _ = run("demo", "--format", fmt)
+    _, masked, _ = run("demo", "--format", fmt, "--mask")
+    for total in ("EUR 45.00", "JPY 5000", "USD 349.83"):
+        if fmt == "json":
+            currency, amount = total.split()
+            total = f'"{currency}": "{amount}"'
+        assert total in plain and total in masked, total
 
 
 def test_internal_errors_exit_2_never_1(

@@ -166,7 +166,7 @@ def test_masked_csv_matches_its_snapshot(snapshot) -> None:  # type: ignore[no-u
     # report.csv / report.html (unmasked, no history) are covered by test_render.py. The
     # snapshot fixture reads files with newline translation, so compare LF; the CRLF
     # line ends are checked in test_csv_rows_columns_and_order.
-    text = render("csv", mask_report(sample_report()))
+    text = render("csv", mask_report(sample_report(), key=b"snapshot"))
     snapshot("report-masked.csv", text.replace("\r\n", "\n"))
 
 

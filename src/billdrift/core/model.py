@@ -14,6 +14,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from billdrift.core.words import Words
+
 TS = pa.timestamp("us", tz="UTC")
 
 #: One row per provider subscription, in any status (canceled ones included). A
@@ -146,6 +148,11 @@ class Finding:
     message: str
     fix: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    #: `message` and `fix` as parts, the ids and emails they name kept apart, so masking
+    #: replaces exactly those (empty for a finding read back from history: its text
+    #: then has only its emails masked).
+    message_words: Words = field(default=(), compare=False, repr=False)
+    fix_words: Words = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,51 @@
-"""Masking of PII and identifiers for reports meant to be shared.
+"""Masking of PII and identifiers for reports and alerts meant to be shared.
 
-Masking is a transform on the finished Report, not a renderer option: every
-format (and every alert sink later) gets the same masked values, and nothing
-can leak through a field one renderer forgot.
+Masking is done on the data, never by searching rendered text for values: a
+finding's message and fix are re-rendered from their parts
+(:mod:`billdrift.core.words`) with each id and email replaced, id fields and
+evidence keys that hold ids or emails are replaced by key, and any other text
+only has what looks like an email masked. So a count, an amount or a date is
+never touched, whatever ids exist ("linked from 2 accounts" stays so when an
+account "2" exists).
+
+Modes: ``none``; ``emails`` (alerts' default: on-call needs the ids to act);
+``all``, emails and every id (what ``--mask`` does to a report).
+
+A masked id keeps its prefix and a keyed hash (``acct_…3f9a``, ``…b71c``): the key
+is random per Masker, so a short id cannot be recovered by hashing every
+candidate, and the hash is lengthened where two ids would collide, so masking
+never merges two ids. Counts and totals therefore come out the same masked or
+not, including the totals that count a subscription once (issue 14).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from billdrift.core.model import Finding, Skip
 from billdrift.core.report import Report, Suppressed
+from billdrift.core.words import Ref, Words, render
+
+MaskMode = Literal["none", "emails", "all"]
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+#: Evidence keys holding one id, a list of ids, or an email.
+_ID_KEYS = frozenset({"account_id", "customer_id", "subscription_id", "account_ids"})
+_EMAIL_KEYS = frozenset({"email", "customer_email"})
+#: Evidence keys holding "id, id" or "id:status, id:status" text.
+_ID_LIST_KEYS = frozenset({"subscriptions", "candidates"})
+#: Evidence keys holding where a row was read: "<source>:<line number or row id>".
+_SOURCE_KEYS = frozenset({"source"})
+#: What ``all`` shows for text it cannot mask from parts (a finding read back from history).
+WITHHELD = "(text withheld: it names ids that masking cannot locate)"
+#: Hex digits of the keyed hash a masked id shows, at least.
+HASH_DIGITS = 4
 
 
 def mask_email(email: str) -> str:
@@ -26,82 +57,157 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}***@{name[:1]}***{dot}{tld}"
 
 
-def mask_id(value: str) -> str:
-    """'cus_N3x8Q2abc' -> 'cus_…2abc': the prefix says what it is, the tail tells rows apart."""
-    prefix, sep, rest = value.partition("_")
-    if not sep or len(prefix) > 6:
-        prefix, sep, rest = "", "", value
-    tail = rest[-4:] if len(rest) > 6 else ""
-    return f"{prefix}{sep}…{tail}"
+def mask_emails_in(text: str) -> str:
+    """Every email-looking token of free text masked (emails delimit themselves, so no
+    number or other word can be hit)."""
+    return _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
 
 
 class Masker:
-    """Replaces the identifiers of a report consistently in fields, text and evidence."""
+    """Masks the values of findings, consistently within one run."""
 
-    def __init__(self, identifiers: set[str]) -> None:
-        ordered = sorted((i for i in identifiers if i), key=len, reverse=True)
-        self._ids = {i: mask_id(i) for i in ordered}
-        self._pattern = (
-            re.compile("|".join(rf"(?<![\w-]){re.escape(i)}(?![\w-])" for i in ordered))
-            if ordered
-            else None
-        )
+    def __init__(self, mode: MaskMode = "all", key: bytes | None = None) -> None:
+        self.mode = mode
+        self._key = key if key is not None else secrets.token_bytes(16)
+        self._masked: dict[str, str] = {}
+        self._taken: set[str] = set()
 
-    def text(self, value: str) -> str:
-        value = _EMAIL.sub(lambda m: mask_email(m.group(0)), value)
-        if self._pattern is not None:
-            value = self._pattern.sub(lambda m: self._ids[m.group(0)], value)
-        return value
+    def register(self, ids: Iterable[str]) -> None:
+        """Mask `ids` now, in sorted order, so the result does not depend on which
+        finding happens to name an id first."""
+        for value in sorted(set(ids)):
+            self.id(value)
+
+    def id(self, value: str) -> str:
+        """'cus_N3x8Q2abc' -> 'cus_…3f9a': the prefix says what it is, the keyed hash
+        tells ids apart (never the same for two ids of this Masker)."""
+        if self.mode != "all" or not value:
+            return value
+        known = self._masked.get(value)
+        if known is not None:
+            return known
+        prefix, sep, _ = value.partition("_")
+        if not sep or len(prefix) > 6 or len(value) <= len(prefix) + 1:
+            prefix, sep = "", ""
+        digest = hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+        digits = HASH_DIGITS
+        masked = f"{prefix}{sep}…{digest[:digits]}"
+        while masked in self._taken:
+            digits += 1
+            masked = f"{prefix}{sep}…{digest[:digits]}"
+        self._taken.add(masked)
+        self._masked[value] = masked
+        return masked
+
+    def email(self, value: str) -> str:
+        return value if self.mode == "none" else mask_email(value)
 
     def field(self, value: str | None) -> str | None:
-        return None if value is None else self._ids.get(value, self.text(value))
+        return None if value is None else self.id(value)
 
-    def any(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.text(value)
+    def text(self, value: str) -> str:
+        """Free text: only its emails (ids in free text are not known as such)."""
+        return value if self.mode == "none" else mask_emails_in(value)
+
+    def words(self, parts: Words, fallback: str, emails: Iterable[str] = ()) -> str:
+        """A finding's text from its parts. Without parts (a finding built elsewhere),
+        `fallback` with what looks like an email masked, and the finding's own `emails`
+        (ones the pattern misses, like ``ops@localhost``): an email is never a count."""
+        if parts:
+            return render(parts, self._ref)
+        if self.mode == "all":  # where its ids are is unknown: show none of it
+            return WITHHELD
+        text = self.text(fallback)
+        if self.mode != "none":
+            for address in sorted(set(emails), key=len, reverse=True):
+                text = text.replace(address, mask_email(address))
+        return text
+
+    def _ref(self, ref: Ref) -> str:
+        return self.id(ref.value) if ref.kind == "id" else self.email(ref.value)
+
+    def evidence(self, value: Any, key: str = "") -> Any:
+        """Evidence masked by key: ids, id lists and emails; other text has its emails masked."""
         if isinstance(value, dict):
-            return {key: self.any(item) for key, item in value.items()}
+            return {k: self.evidence(v, k) for k, v in value.items()}
         if isinstance(value, list | tuple):
-            return [self.any(item) for item in value]
-        return value
+            return [self.evidence(item, key) for item in value]
+        if not isinstance(value, str) or self.mode == "none":
+            return value
+        if key in _EMAIL_KEYS:
+            return self.email(value)
+        if key in _ID_KEYS:
+            return self.id(value)
+        if key in _ID_LIST_KEYS:
+            return ", ".join(self._id_item(item) for item in value.split(", "))
+        if key in _SOURCE_KEYS and self.mode == "all":
+            where, sep, row = value.rpartition(":")
+            if sep and row and not row.isdigit():  # a row id, not a line number
+                return f"{self.text(where)}:{self.id(row)}"
+        return self.text(value)
+
+    def _id_item(self, item: str) -> str:
+        """'sub_1:active' -> 'sub_…3f9a:active'."""
+        value, sep, rest = item.partition(":")
+        return f"{self.id(value)}{sep}{rest}"
 
     def finding(self, finding: Finding) -> Finding:
+        if self.mode == "none":
+            return finding
+        emails = evidence_emails(finding.evidence)
         return replace(
             finding,
             account_id=self.field(finding.account_id),
             customer_id=self.field(finding.customer_id),
             subscription_id=self.field(finding.subscription_id),
-            message=self.text(finding.message),
-            fix=self.text(finding.fix),
-            evidence=self.any(finding.evidence),
+            message=self.words(finding.message_words, finding.message, emails),
+            fix=self.words(finding.fix_words, finding.fix, emails),
+            evidence=self.evidence(finding.evidence),
+            message_words=(),
+            fix_words=(),
         )
 
     def skip(self, skip: Skip) -> Skip:
-        return replace(skip, location=self.text(skip.location), reason=self.text(skip.reason))
-
-
-def _identifiers(report: Report) -> set[str]:
-    found: set[str] = set()
-    everything = [*report.findings, *(s.finding for s in report.suppressed)]
-    for finding in everything:
-        found.update(
-            i for i in (finding.account_id, finding.customer_id, finding.subscription_id) if i
+        return replace(
+            skip,
+            location=self.text(skip.location),
+            reason=self.text(skip.reason),
+            customer_id=self.field(skip.customer_id),
         )
-        for key in ("account_ids",):
-            found.update(finding.evidence.get(key, []))
-        for side in ("billing", "app", "match"):
-            part = finding.evidence.get(side, {})
-            for key in ("subscription_id", "customer_id"):
-                if isinstance(part.get(key), str):
-                    found.add(part[key])
-            for key in ("subscriptions", "candidates"):
-                if isinstance(part.get(key), str):
-                    found.update(token.split(":")[0].strip() for token in part[key].split(","))
+
+
+def evidence_emails(evidence: Any) -> list[str]:
+    """Every value stored under an email key anywhere in the evidence."""
+    found: list[str] = []
+    if isinstance(evidence, dict):
+        for key, value in evidence.items():
+            if key in _EMAIL_KEYS and isinstance(value, str) and value:
+                found.append(value)
+            else:
+                found += evidence_emails(value)
+    elif isinstance(evidence, list | tuple):
+        for item in evidence:
+            found += evidence_emails(item)
     return found
 
 
-def mask_report(report: Report) -> Report:
-    masker = Masker(_identifiers(report))
+def finding_ids(findings: Iterable[Finding]) -> set[str]:
+    """The ids findings name in their id fields (what :meth:`Masker.register` takes)."""
+    return {
+        value
+        for finding in findings
+        for value in (finding.account_id, finding.customer_id, finding.subscription_id)
+        if value
+    }
+
+
+def mask_report(report: Report, mode: MaskMode = "all", key: bytes | None = None) -> Report:
+    """`report` with its emails (and, with ``all``, its ids) masked; every count and
+    total comes out the same (see the module docstring)."""
+    if mode == "none":
+        return report
+    masker = Masker(mode, key)
+    masker.register(finding_ids([*report.findings, *(s.finding for s in report.suppressed)]))
     return replace(
         report,
         findings=tuple(masker.finding(f) for f in report.findings),

@@ -51,5 +51,7 @@ def alert(
         alerting.settings.alert_on,
         alerting.settings.report_link or report_link,
         max_findings=alerting.settings.max_findings,
+        mask=alerting.settings.mask,
+        status_of=None if lifecycle is None else lifecycle.status_of,
     )
     return send_all(alerting.sinks, alerts)

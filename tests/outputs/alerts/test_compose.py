@@ -11,7 +11,7 @@ from billdrift.core.model import KIND_ORDER, Kind
 from billdrift.core.report import Suppressed
 from billdrift.outputs.alerts import compose_alerts
 from billdrift.outputs.alerts.interface import Alert
-from billdrift.outputs.mask import mask_email
+from billdrift.outputs.mask import WITHHELD, mask_email
 from tests.builders import account, app, billing, inputs, sub
 from tests.outputs.alerts.samples import (
     ALL,
@@ -30,13 +30,14 @@ from tests.outputs.alerts.samples import (
 LINK = "https://ci.example.com/billdrift/42/report.html"
 
 
-def both_tiers(alert_on: str = "new") -> list[Alert]:
+def both_tiers(alert_on: str = "new", mask: str = "emails") -> list[Alert]:
     return compose_alerts(
         report(),
         new=[PAID_JANE, UNPAID_BOB, PLAN_DRIFT],
         reopened=[PAID_OPS, ORPHAN],
         alert_on=alert_on,  # type: ignore[arg-type]
         report_link=LINK,
+        mask=mask,  # type: ignore[arg-type]
     )
 
 
@@ -106,16 +107,27 @@ def test_exposure_counts_a_subscription_once() -> None:
     assert review.exposure == {"USD": "49.00"} and review.total == 2
 
 
-def test_emails_and_ids_are_masked() -> None:
-    alerts = both_tiers("all")
+def test_with_mask_all_emails_and_ids_are_masked() -> None:
+    alerts = both_tiers("all", mask="all")
     text = repr(alerts)
     for raw in (*RAW_EMAILS, *RAW_IDS, ONGOING.account_id or ""):
         assert raw not in text, raw
     urgent = alerts[0]
     jane = next(f for f in urgent.findings if f.exposure and f.exposure.currency == "USD")
     assert jane.emails == (mask_email("jane.doe@example.com"),) == ("j***@e***.com",)
-    assert jane.account_id == "acct_…c1d2"
-    assert "j***@e***.com" in jane.message and "acct_…c1d2" in jane.message
+    assert jane.account_id is not None and jane.account_id.startswith("acct_…")
+    # Hand-made text has no parts saying where its ids are: withheld, not guessed at.
+    assert jane.message == WITHHELD and jane.dashboard_url is None
+
+
+def test_by_default_emails_are_masked_and_ids_shown() -> None:
+    urgent = both_tiers("all")[0]
+    for raw in RAW_EMAILS:
+        assert raw not in repr(urgent), raw
+    jane = next(f for f in urgent.findings if f.exposure and f.exposure.currency == "USD")
+    assert jane.account_id == "acct_7f3a99c1d2" and jane.customer_id == "cus_N3x8Q2abc"
+    assert "j***@e***.com" in jane.message and "acct_7f3a99c1d2" in jane.message
+    assert jane.dashboard_url == "https://dashboard.stripe.com/customers/cus_N3x8Q2abc"
     # The masker's email pattern needs a dotted domain; evidence emails are caught anyway.
     ops = next(f for f in urgent.findings if f.exposure and f.exposure.currency == "EUR")
     assert ops.emails == ("o***@l***",) and "o***@l***" in ops.message
@@ -158,7 +170,7 @@ def test_findings_from_a_real_reconcile_are_masked() -> None:
         account("acct_0b1c2d3e4f", "cus_Q9w8E7rty", access=True, email="carl@example.net"),
     )
     run = reconcile(inputs(subs, accounts))
-    urgent, review = compose_alerts(run, run.findings, [], "new", "/tmp/report.json")
+    urgent, review = compose_alerts(run, run.findings, [], "new", "/tmp/report.json", mask="all")
     assert urgent.findings[0].emails == ("a***@e***.com",)
     assert urgent.exposure == {"USD": "29.00"} and review.exposure == {"EUR": "49.00"}
     text = repr([urgent, review])

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
+from billdrift.history.fingerprint import fingerprint
 from billdrift.outputs.alerts import compose_alerts, send_all
 from billdrift.outputs.alerts.delivery import RetryPolicy
 from billdrift.outputs.alerts.email_smtp import EmailSink
@@ -83,7 +84,9 @@ def test_the_urgent_email_has_a_telling_subject_and_a_plain_body(mail: MailHandl
     assert "paid_but_blocked: 1 new, 1 reopened" in body
     assert "Findings: 2 (1 new, 1 reopened)" in body
     assert "[high] paid_but_blocked (new), USD 29.00/mo\n" in body
-    assert "    acct_…c1d2 · cus_…2abc · sub_…9xyz · j***@e***.com\n" in body
+    assert "    acct_7f3a99c1d2 · cus_N3x8Q2abc · sub_1Pq7Zz9xyz · j***@e***.com\n" in body
+    assert f"    fingerprint: {fingerprint(PAID_JANE)[:12]}\n" in body
+    assert "    dashboard: https://dashboard.stripe.com/customers/cus_N3x8Q2abc\n" in body
     assert "[high] paid_but_blocked (reopened), EUR 19.00/mo\n" in body
     assert "o***@l***" in body
     assert "fix: Restore access now" in body
@@ -92,7 +95,7 @@ def test_the_urgent_email_has_a_telling_subject_and_a_plain_body(mail: MailHandl
 
 
 def test_no_raw_email_or_id_in_the_message(mail: MailHandler) -> None:
-    for alert in compose_alerts(report(), [], [], "all", "/var/reports/run.json"):
+    for alert in compose_alerts(report(), [], [], "all", "/var/reports/run.json", mask="all"):
         assert sink(mail.port).send(alert).ok
     assert len(mail.messages) == 2
     review_message = parsed(mail, 1)

@@ -68,7 +68,7 @@ def test_an_urgent_alert_reaches_the_webhook_as_blocks(
 
 def test_the_payload_holds_no_raw_email_or_id(receiver: HttpReceiver) -> None:
     sink = SlackSink(receiver.url(TOKEN_PATH))
-    for alert in compose_alerts(report(), [], [], "all", LINK):
+    for alert in compose_alerts(report(), [], [], "all", LINK, mask="all"):
         assert sink.send(alert).ok
     assert len(receiver.requests) == 2
     for request in receiver.requests:

@@ -11,6 +11,7 @@ import jsonschema
 import orjson
 import pytest
 
+from billdrift.history.fingerprint import fingerprint
 from billdrift.outputs.alerts import compose_alerts, verify_signature
 from billdrift.outputs.alerts.delivery import RetryPolicy
 from billdrift.outputs.alerts.interface import Alert
@@ -30,7 +31,6 @@ from tests.outputs.alerts.samples import (
     PAID_OPS,
     PLAN_DRIFT,
     RAW_EMAILS,
-    RAW_IDS,
     UNPAID_BOB,
     report,
 )
@@ -69,8 +69,13 @@ def test_a_signed_alert_is_accepted_and_matches_the_v1_schema(
         "plan_drift",
         "orphaned_subscription",
     ]
+    jane = urgent["findings"][0]
+    assert jane["account_id"] == "acct_7f3a99c1d2" and jane["customer_id"] == "cus_N3x8Q2abc"
+    assert jane["fingerprint"] == fingerprint(PAID_JANE) and jane["status"] == "new"
+    assert jane["dashboard_url"] == "https://dashboard.stripe.com/customers/cus_N3x8Q2abc"
+    assert (jane["amount"], jane["currency"]) == ("29.00", "USD")
     for request in signed_receiver.accepted:
-        for raw in (*RAW_EMAILS, *RAW_IDS):
+        for raw in RAW_EMAILS:  # ids are shown by default (alerts.mask = "emails")
             assert raw.encode() not in request.body, raw
         assert request.headers["Content-Type"] == "application/json"
 

@@ -7,6 +7,7 @@ from billdrift.core.model import Finding, Kind
 from billdrift.core.rules.base import Row, Rule, finding
 from billdrift.core.rules.evidence import account_evidence, app_says, billing_says
 from billdrift.core.sql import sql
+from billdrift.core.words import Words, ident, words
 
 # Low-confidence matches (normalized email) never count as high-confidence drift.
 _SEVERITY_BY_MATCH = "CASE WHEN match_confidence >= 0.9 THEN 'high' ELSE 'medium' END"
@@ -40,9 +41,13 @@ def _paid_but_blocked(row: Row) -> Finding:
     return finding(
         Kind.PAID_BUT_BLOCKED,
         row,
-        f"{billing_says(row)}, but {app_says(row)}.",
-        f"Restore access now (set {field} for account {row['account_id']}), then find why "
-        "the subscription webhook did not update it (failed delivery, rolled-back write).",
+        words(billing_says(row), ", but ", app_says(row), "."),
+        words(
+            f"Restore access now (set {field} for account ",
+            ident(row["account_id"]),
+            "), then find why the subscription webhook did not update it (failed delivery, "
+            "rolled-back write).",
+        ),
         account_evidence(row),
     )
 
@@ -51,7 +56,7 @@ def _unpaid_but_active(row: Row) -> Finding:
     return finding(
         Kind.UNPAID_BUT_ACTIVE,
         row,
-        f"{billing_says(row)}, but {app_says(row)}.",
+        words(billing_says(row), ", but ", app_says(row), "."),
         "Review before revoking: confirm the subscription state in the provider, then revoke "
         "access, or record an exception with the reason (comped, contract) if intended.",
         account_evidence(row),
@@ -61,20 +66,27 @@ def _unpaid_but_active(row: Row) -> Finding:
 def _ambiguous(row: Row) -> Finding:
     reason = row.get("ambiguous_reason")
     if reason == "match_collision":
-        message = (
-            f"Account {row['account_id']} matches several billing customers by "
-            f"{row.get('match_method')}: {row.get('candidates')}."
+        message = words(
+            "Account ",
+            ident(row["account_id"]),
+            f" matches several billing customers by {row.get('match_method')}: ",
+            _candidates(row.get("candidates")),
+            ".",
         )
         fix = "Store the billing customer id on the account so the match is exact."
     elif reason == "billing_row_unreadable":
-        message = (
-            f"A billing row for {row.get('matched_customer_id') or row.get('linked_customer_id')}"
-            f" could not be read, so account {row['account_id']} cannot be judged "
-            f"({app_says(row)})."
+        message = words(
+            "A billing row for ",
+            ident(row.get("matched_customer_id") or row.get("linked_customer_id")),
+            " could not be read, so account ",
+            ident(row["account_id"]),
+            " cannot be judged (",
+            app_says(row),
+            ").",
         )
         fix = "Fix the unreadable billing row listed under skipped rows and run again."
     else:
-        message = f"{billing_says(row)}; it cannot be classified automatically."
+        message = words(billing_says(row), "; it cannot be classified automatically.")
         fix = (
             "Decide what this status means for access and add it to the policy "
             "(policy.statuses), or fix the missing billing data."
@@ -82,6 +94,17 @@ def _ambiguous(row: Row) -> Finding:
     evidence = account_evidence(row)
     evidence["reason"] = reason
     return finding(Kind.AMBIGUOUS, row, message, fix, evidence)
+
+
+def _candidates(candidates: object) -> Words:
+    """'cus_A, cus_B' (the stage's list) with each customer id kept apart."""
+    if not isinstance(candidates, str):
+        return words(candidates)
+    parts: list[object] = []
+    for i, customer in enumerate(candidates.split(", ")):
+        parts += [", "] if i else []
+        parts.append(ident(customer))
+    return words(*parts)
 
 
 RULES = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from billdrift.core.model import Finding, Kind
 from billdrift.core.rules.base import Row, Rule, finding
 from billdrift.core.rules.evidence import account_evidence
+from billdrift.core.words import ident, words
 
 APP_FIELDS_DISAGREE_SQL = """
 SELECT d.*, 'medium' AS severity, 1.0 AS confidence, d.matched_customer_id AS customer_id
@@ -17,8 +18,11 @@ def _app_fields_disagree(row: Row) -> Finding:
     return finding(
         Kind.APP_FIELDS_DISAGREE,
         row,
-        f"Account {row['account_id']}'s access fields contradict each other: "
-        f"{row.get('app_fields')}.",
+        words(
+            "Account ",
+            ident(row["account_id"]),
+            f"'s access fields contradict each other: {row.get('app_fields')}.",
+        ),
         "Make every access field follow one source of truth (ideally derived from the "
         "subscription status) and repair this row.",
         account_evidence(row),

@@ -24,6 +24,7 @@ from typing import Any
 from billdrift.core.currency import minor_exponent
 from billdrift.core.model import Exposure, Finding, Kind, Severity
 from billdrift.core.policy import Policy
+from billdrift.core.words import Words, render, words
 
 Row = Mapping[str, Any]
 
@@ -108,8 +109,12 @@ def sentence(text: str) -> str:
 _SEVERITIES = {severity.label: severity for severity in Severity}
 
 
-def finding(kind: Kind, row: Row, message: str, fix: str, evidence: dict[str, Any]) -> Finding:
-    """Assemble a finding from the common columns plus the rule's words."""
+def finding(
+    kind: Kind, row: Row, message: str | Words, fix: str | Words, evidence: dict[str, Any]
+) -> Finding:
+    """Assemble a finding from the common columns plus the rule's words (Words keep the
+    ids and emails they name apart, for masking: see :mod:`billdrift.core.words`)."""
+    message_words, fix_words = words(message), words(fix)
     return Finding(
         kind=kind,
         severity=_SEVERITIES[row["severity"]],
@@ -118,7 +123,9 @@ def finding(kind: Kind, row: Row, message: str, fix: str, evidence: dict[str, An
         customer_id=row.get("customer_id"),
         subscription_id=row.get("subscription_id"),
         exposure=exposure(row),
-        message=message,
-        fix=fix,
+        message=render(message_words),
+        fix=render(fix_words),
         evidence={key: value for key, value in evidence.items() if value is not None},
+        message_words=message_words,
+        fix_words=fix_words,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from billdrift.core.rules.base import Row, sentence, when
+from billdrift.core.words import Words, ident, words
 
 _REASONS = {
     "entitled_status": "an entitling status",
@@ -21,7 +22,7 @@ _REASONS = {
 }
 
 
-def billing_says(row: Row) -> str:
+def billing_says(row: Row) -> Words:
     """'Stripe says sub_1 is past_due (payment failed; ...)'."""
     provider = sentence(str(row.get("provider") or "billing"))
     reason = _REASONS.get(str(row.get("entitlement_reason")), "")
@@ -32,14 +33,18 @@ def billing_says(row: Row) -> str:
             current_period_start=when(row.get("current_period_start")),
             cancel_at=when(row.get("cancel_at")),
         )
-    return f"{provider} says {row.get('subscription_id')} is {row.get('status')} ({reason})"
+    return words(
+        f"{provider} says ",
+        ident(row.get("subscription_id")),
+        f" is {row.get('status')} ({reason})",
+    )
 
 
-def app_says(row: Row) -> str:
+def app_says(row: Row) -> Words:
     verb = "grants" if row.get("app_grants") else "denies"
     field = row.get("primary_field")
     shown = f" ({field}={row.get('primary_raw')})" if field else " (no access field set)"
-    return f"the app {verb} access to account {row.get('account_id')}{shown}"
+    return words(f"the app {verb} access to account ", ident(row.get("account_id")), shown)
 
 
 def account_evidence(row: Row) -> dict[str, Any]:

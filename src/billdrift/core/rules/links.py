@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from billdrift.core.model import Finding, Kind
-from billdrift.core.rules.base import Row, Rule, RuleContext, finding, sentence, when
+from billdrift.core.rules.base import Row, Rule, RuleContext, finding, when
 from billdrift.core.rules.evidence import account_evidence, app_says, billing_says
+from billdrift.core.words import capitalized, ident, words
+from billdrift.core.words import email as email_ref
 
 MISSING_BILLING_LINK_SQL = """
 SELECT *, 'medium' AS severity, 1.0 AS confidence, NULL AS customer_id
@@ -55,8 +57,10 @@ def _missing_billing_link(row: Row) -> Finding:
     return finding(
         Kind.MISSING_BILLING_LINK,
         row,
-        f"{sentence(app_says(row))}, but it has no billing customer link and no billing "
-        "customer matches its email.",
+        words(
+            capitalized(app_says(row)),
+            ", but it has no billing customer link and no billing customer matches its email.",
+        ),
         "Link the account to its billing customer (store the customer id), or revoke access "
         "if it was granted by hand; list staff accounts in policy.internal_email_patterns.",
         account_evidence(row),
@@ -65,14 +69,23 @@ def _missing_billing_link(row: Row) -> Finding:
 
 def _stale_billing_link(row: Row) -> Finding:
     linked = row.get("linked_customer_id")
-    message = f"Account {row['account_id']} is linked to {linked}, which the billing data "
-    message += "does not contain at all"
+    message = words(
+        "Account ",
+        ident(row["account_id"]),
+        " is linked to ",
+        ident(linked),
+        ", which the billing data does not contain at all",
+    )
     if row.get("matched_customer_id"):
-        message += (
-            f"; it matches {row['matched_customer_id']} by {row.get('match_method')} "
-            f"instead ({billing_says(row)})"
+        message = words(
+            message,
+            "; it matches ",
+            ident(row["matched_customer_id"]),
+            f" by {row.get('match_method')} instead (",
+            billing_says(row),
+            ")",
         )
-    message += f"; {app_says(row)}."
+    message = words(message, "; ", app_says(row), ".")
     return finding(
         Kind.STALE_BILLING_LINK,
         {**row, "customer_id": linked},
@@ -85,14 +98,21 @@ def _stale_billing_link(row: Row) -> Finding:
 
 def _duplicate_customer(row: Row) -> Finding:
     accounts = str(row.get("account_ids") or "").split(", ")
-    shown = ", ".join(accounts[:10]) + (
-        f" and {len(accounts) - 10} more" if len(accounts) > 10 else ""
-    )
+    listed: list[object] = []
+    for i, account in enumerate(accounts[:10]):
+        listed += [", "] if i else []
+        listed.append(ident(account))
+    more = f" and {len(accounts) - 10} more" if len(accounts) > 10 else ""
     return finding(
         Kind.DUPLICATE_CUSTOMER,
         row,
-        f"Billing customer {row['customer_id']} is linked from {row['n_accounts']} accounts: "
-        f"{shown}.",
+        words(
+            "Billing customer ",
+            ident(row["customer_id"]),
+            f" is linked from {row['n_accounts']} accounts: ",
+            *listed,
+            f"{more}.",
+        ),
         "Keep the link on the account that owns the subscription and clear the others; if "
         "accounts share billing on purpose, set policy.team_billing = true.",
         {
@@ -105,12 +125,17 @@ def _duplicate_customer(row: Row) -> Finding:
 
 def _orphaned_subscription(row: Row) -> Finding:
     email = row.get("email")
-    who = f" ({email})" if email else ""
+    who = words(" (", email_ref(email), ")") if email else ()
     return finding(
         Kind.ORPHANED_SUBSCRIPTION,
         row,
-        f"{billing_says(row)} for customer {row['customer_id']}{who}, but no app account is "
-        "linked to it or matches its email.",
+        words(
+            billing_says(row),
+            " for customer ",
+            ident(row["customer_id"]),
+            who,
+            ", but no app account is linked to it or matches its email.",
+        ),
         "Find the account this customer signed up with and store the customer id on it; if "
         "there is none, the signup webhook failed: create the account or refund.",
         {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from billdrift.core.model import Finding, Kind
 from billdrift.core.rules.base import Row, Rule, RuleContext, finding
 from billdrift.core.rules.evidence import account_evidence, billing_says
+from billdrift.core.words import ident, words
 
 PLAN_DRIFT_SQL = """
 SELECT d.*, 'medium' AS severity, d.match_confidence AS confidence,
@@ -23,8 +24,12 @@ def _plan_drift(row: Row) -> Finding:
     return finding(
         Kind.PLAN_DRIFT,
         row,
-        f"{billing_says(row)}, which maps to plan {row.get('expected_plans')}, but the app "
-        f"gives account {row['account_id']} {shown}.",
+        words(
+            billing_says(row),
+            f", which maps to plan {row.get('expected_plans')}, but the app gives account ",
+            ident(row["account_id"]),
+            f" {shown}.",
+        ),
         "Set the account's plan to the one paid for, or fix the [plans] map if this price "
         "maps to another plan.",
         evidence,

@@ -10,21 +10,25 @@ Two tiers, because they need different reactions:
 Only findings that are new or reopened since the last run alert, so a nightly job
 does not repeat yesterday's news (``alert_on = "all"`` is for setups without a
 history store: every current finding alerts). Masking happens here, once, with
-the same masker ``--mask`` uses, so no sink can leak an email or a full id.
+the masker ``--mask`` uses, in the mode ``alerts.mask`` chooses (default: emails
+masked, ids shown, since on-call must find the account), so no sink can show more.
+Each finding carries its fingerprint and a link to the customer in the provider's
+dashboard (:mod:`billdrift.outputs.links`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
 
 from billdrift.core.model import KIND_ORDER, Finding, Kind
 from billdrift.core.report import Report
-from billdrift.outputs.alerts.interface import Alert, AlertFinding, FindingStatus
-from billdrift.outputs.alerts.settings import AlertOn, Tier
-from billdrift.outputs.mask import mask_email, mask_report
+from billdrift.history.fingerprint import fingerprint
+from billdrift.outputs.alerts.interface import STATUSES, Alert, AlertFinding, FindingStatus
+from billdrift.outputs.alerts.settings import AlertOn, MaskMode, Tier
+from billdrift.outputs.links import dashboard_url, mode_of
+from billdrift.outputs.mask import Masker, evidence_emails, finding_ids
 
 #: Findings listed in one alert; the rest are counted and left to the full report.
 MAX_FINDINGS = 10
@@ -45,20 +49,23 @@ def compose_alerts(
     report_link: str | None = None,
     *,
     max_findings: int = MAX_FINDINGS,
+    mask: MaskMode = "emails",
+    status_of: Mapping[str, str] | None = None,
 ) -> list[Alert]:
     """The alerts to send for one run, urgent first; empty when nothing should alert.
 
     `new` and `reopened` are the findings of `report` a history store saw appear
     (or come back) in this run; any that `report.findings` does not hold (suppressed
     by an exception, say) are ignored. Findings that are neither (ongoing) never
-    alert, except with ``alert_on = "all"``.
+    alert, except with ``alert_on = "all"``; `status_of` (fingerprint -> "ongoing",
+    ..., a history store's :attr:`Lifecycle.status_of`) then says which are ongoing.
     """
     if alert_on == "never":
         return []
-    candidates = _candidates(report, new, reopened, alert_on)
+    candidates = _candidates(report, new, reopened, alert_on, status_of or {})
     if not candidates:
         return []
-    masked = _mask(report, candidates)
+    masked = _mask(report, candidates, mask)
     urgent = [i for i, (f, _) in enumerate(candidates) if f.kind is Kind.PAID_BUT_BLOCKED]
     review = [i for i, (f, _) in enumerate(candidates) if f.kind is not Kind.PAID_BUT_BLOCKED]
     tiers: list[tuple[Tier, list[int]]] = [("urgent", urgent)]
@@ -87,7 +94,11 @@ def compose_alerts(
 
 
 def _candidates(
-    report: Report, new: Sequence[Finding], reopened: Sequence[Finding], alert_on: AlertOn
+    report: Report,
+    new: Sequence[Finding],
+    reopened: Sequence[Finding],
+    alert_on: AlertOn,
+    status_of: Mapping[str, str],
 ) -> list[tuple[Finding, FindingStatus]]:
     """Each alerted finding once, with how it came to alert."""
     status: dict[_FindingKey, FindingStatus] = {}
@@ -107,7 +118,10 @@ def _candidates(
         key = finding_key(finding)
         if key in current and key not in seen:
             seen.add(key)
-            result.append((finding, status.get(key, "current")))
+            known: FindingStatus = (
+                "ongoing" if status_of.get(fingerprint(finding)) == "ongoing" else "current"
+            )
+            result.append((finding, status.get(key, known)))
     return result
 
 
@@ -120,23 +134,29 @@ def _counts(items: Iterable[tuple[Finding, FindingStatus]]) -> dict[str, dict[st
     counted = Counter((finding.kind, status) for finding, status in items)
     result: dict[str, dict[str, int]] = {}
     for kind in KIND_ORDER:
-        by_status = {
-            status: counted[(kind, status)]
-            for status in ("new", "reopened", "current")
-            if counted[(kind, status)]
+        by_status: dict[str, int] = {
+            status: counted[(kind, status)] for status in STATUSES if counted[(kind, status)]
         }
         if by_status:
             result[kind.value] = by_status
     return result
 
 
-def _mask(report: Report, items: list[tuple[Finding, FindingStatus]]) -> list[AlertFinding]:
-    """Mask with the whole report as context, so ids a message mentions are masked too."""
-    findings = tuple(finding for finding, _ in items)
-    masked = mask_report(replace(report, findings=(*findings, *report.findings))).findings
+def _mask(
+    report: Report, items: list[tuple[Finding, FindingStatus]], mode: MaskMode
+) -> list[AlertFinding]:
+    """Each finding as sinks show it: masked from its parts (never by searching text)."""
+    masker = Masker(mode)
+    masker.register(finding_ids(finding for finding, _ in items))
+    test_or_live = mode_of(report.sources)
     result = []
-    for (raw, status), safe in zip(items, masked[: len(findings)], strict=True):
-        emails = _emails(raw.evidence)
+    for raw, status in items:
+        safe = masker.finding(raw)
+        billing = raw.evidence.get("billing")
+        provider = billing.get("provider") if isinstance(billing, dict) else None
+        link = dashboard_url(
+            raw.customer_id, provider if isinstance(provider, str) else None, test_or_live
+        )
         result.append(
             AlertFinding(
                 kind=raw.kind,
@@ -145,32 +165,12 @@ def _mask(report: Report, items: list[tuple[Finding, FindingStatus]]) -> list[Al
                 account_id=safe.account_id,
                 customer_id=safe.customer_id,
                 subscription_id=safe.subscription_id,
-                emails=tuple(dict.fromkeys(mask_email(e) for e in emails)),
-                message=_scrub_emails(safe.message, emails),
-                fix=_scrub_emails(safe.fix, emails),
+                emails=tuple(dict.fromkeys(masker.email(e) for e in evidence_emails(raw.evidence))),
+                message=safe.message,
+                fix=safe.fix,
                 exposure=raw.exposure,
+                fingerprint=fingerprint(raw),
+                dashboard_url=None if mode == "all" else link,
             )
         )
     return result
-
-
-def _emails(evidence: Any) -> list[str]:
-    """Every value stored under an ``email`` key anywhere in the evidence."""
-    found: list[str] = []
-    if isinstance(evidence, dict):
-        for key, value in evidence.items():
-            if key in ("email", "customer_email") and isinstance(value, str) and value:
-                found.append(value)
-            else:
-                found += _emails(value)
-    elif isinstance(evidence, list | tuple):
-        for item in evidence:
-            found += _emails(item)
-    return found
-
-
-def _scrub_emails(text: str, emails: list[str]) -> str:
-    """Belt and braces: the masker's pattern misses odd addresses (``ops@localhost``)."""
-    for email in sorted(set(emails), key=len, reverse=True):
-        text = text.replace(email, mask_email(email))
-    return text

@@ -227,6 +227,10 @@ def email_text(alert: Alert) -> str:
             out += _wrap(who, "    ")
         out += _wrap(finding.message, "    ")
         out += _wrap(f"fix: {finding.fix}", "    ")
+        if finding.fingerprint:
+            out.append(f"    fingerprint: {finding.short_fingerprint}")
+        if finding.dashboard_url:
+            out.append(f"    dashboard: {finding.dashboard_url}")
     if alert.more:
         out += ["", f"... and {alert.more} more in the full report."]
     out += ["", f"Full report: {alert.report_link or 'not published (see the run output)'}"]

@@ -23,13 +23,15 @@ from billdrift.infra.secrets import check_secret_text, scrub
 from billdrift.outputs.alerts.settings import TIERS, AlertSettings, Tier
 
 #: How a finding came to be alerted: first seen, seen again after it had been
-#: resolved, or (alert_on = "all") simply present in the current report.
-FindingStatus = Literal["new", "reopened", "current"]
+#: resolved, already open before (alert_on = "all" with a history store), or simply
+#: present in the current report (alert_on = "all" without one).
+FindingStatus = Literal["new", "reopened", "ongoing", "current"]
+STATUSES: tuple[FindingStatus, ...] = ("new", "reopened", "ongoing", "current")
 
 
 @dataclass(frozen=True)
 class AlertFinding:
-    """One finding as an alert shows it: ids and emails masked, no raw evidence."""
+    """One finding as an alert shows it: masked as ``alerts.mask`` says, no raw evidence."""
 
     kind: Kind
     severity: Severity
@@ -37,11 +39,23 @@ class AlertFinding:
     account_id: str | None
     customer_id: str | None
     subscription_id: str | None
-    #: Masked emails named by the finding (app account and/or billing customer).
+    #: Emails named by the finding (app account and/or billing customer), masked unless
+    #: ``alerts.mask = "none"``.
     emails: tuple[str, ...]
     message: str
     fix: str
     exposure: Exposure | None
+    #: The finding's fingerprint (64 hex digits): what ``billdrift review`` takes, and
+    #: what a receiver can deduplicate or track a ticket on. Always of the real ids.
+    fingerprint: str = ""
+    #: The customer in the provider's dashboard (None: no customer, a provider without
+    #: a known URL form, or ``alerts.mask = "all"``, where the URL would show the id).
+    dashboard_url: str | None = None
+
+    @property
+    def short_fingerprint(self) -> str:
+        """The abbreviated fingerprint people read (any unique prefix is accepted back)."""
+        return self.fingerprint[:12]
 
     @property
     def ids(self) -> str:
@@ -64,7 +78,8 @@ class Alert:
     tier: Tier
     verdict: Verdict
     as_of: datetime
-    #: kind -> {"new": n, "reopened": n, "current": n} (only non-zero entries), urgent kinds first.
+    #: kind -> {"new": n, "reopened": n, "ongoing": n, "current": n} (only non-zero
+    #: entries), urgent kinds first.
     counts: dict[str, dict[str, int]]
     #: Monthly amount at stake per currency of every alerted finding (not only the
     #: listed ones). Never summed across currencies.
@@ -97,7 +112,7 @@ class Alert:
     def by_status(self) -> dict[str, int]:
         """Totals over kinds: {"new": n, "reopened": n, ...} in a fixed order."""
         sums: dict[str, int] = {}
-        for status in ("new", "reopened", "current"):
+        for status in STATUSES:
             total = sum(c.get(status, 0) for c in self.counts.values())
             if total:
                 sums[status] = total

@@ -1,6 +1,6 @@
 """The ``[alerts]`` settings: what the keys mean, and the names the sinks use.
 
-The models are part of the one pydantic configuration (:mod:`billdrift.config`,
+The models are part of the one pydantic configuration (:mod:`billdrift.config.alerts`,
 the ``alerts`` field of :class:`~billdrift.config.Config`), so the table is
 validated when the config is loaded; :meth:`AlertSettings.from_mapping`
 validates a table on its own. They live there, not here, because the core
@@ -21,6 +21,7 @@ Example::
     timeout_seconds = 10.0    # the longest one attempt may take, connect to last byte
     max_findings = 10         # findings listed in one alert
     report_link = "https://ci.example.com/billdrift/latest.html"  # optional
+    mask = "emails"           # none | emails (default: ids shown) | all (ids too)
 
     [alerts.slack]
     webhook_env = "SLACK_WEBHOOK_URL"
@@ -44,10 +45,12 @@ from __future__ import annotations
 
 from billdrift.config import (
     ALERT_ON_VALUES,
+    MASK_MODES,
     TIERS,
     AlertOn,
     AlertSettings,
     EmailSettings,
+    MaskMode,
     SlackSettings,
     Tier,
     WebhookSettings,
@@ -55,10 +58,12 @@ from billdrift.config import (
 
 __all__ = [
     "ALERT_ON_VALUES",
+    "MASK_MODES",
     "TIERS",
     "AlertOn",
     "AlertSettings",
     "EmailSettings",
+    "MaskMode",
     "SlackSettings",
     "Tier",
     "WebhookSettings",

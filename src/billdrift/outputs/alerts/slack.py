@@ -5,8 +5,9 @@ Layout (what a person sees in the channel, top to bottom):
 1. header: ``billdrift URGENT: 3 paying customers locked out``
 2. section: verdict and date, counts per kind (new / reopened), money at stake
    per currency
-3. one section per listed finding: kind, severity, masked ids and emails,
-   monthly amount, the message and its fix
+3. one section per listed finding: kind, severity, status, ids and emails (as
+   ``alerts.mask`` says), monthly amount, the message, its fix, the fingerprint
+   and a link to the customer in the provider's dashboard
 4. context: how many more findings there are, and the link to the full report
 
 The webhook URL is a credential (its path is the token), so it is read from the
@@ -140,7 +141,13 @@ def _finding(finding: AlertFinding) -> str:
         head.append(_escape(", ".join(finding.emails)))
     if finding.exposure_text:
         head.append(finding.exposure_text)
-    return "\n".join([" · ".join(head), _escape(finding.message), f"*Fix:* {_escape(finding.fix)}"])
+    lines = [" · ".join(head), _escape(finding.message), f"*Fix:* {_escape(finding.fix)}"]
+    tail = [f"fingerprint `{finding.short_fingerprint}`"] if finding.fingerprint else []
+    if finding.dashboard_url:
+        tail.append(f"<{_escape(finding.dashboard_url)}|open the customer in the dashboard>")
+    if tail:
+        lines.append(" · ".join(tail))
+    return "\n".join(lines)
 
 
 def _link(link: str | None) -> str:

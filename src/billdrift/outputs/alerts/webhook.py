@@ -13,16 +13,23 @@ Body (``schema: "billdrift.alert/v1"``; fields are only ever added within v1)::
       "total": 3,
       "exposure": {"USD": "58.00", "EUR": "19.00"},     # per currency, never summed
       "findings": [                                     # up to max_findings, urgent first
-        {"kind": "paid_but_blocked", "severity": "high", "status": "new",
-         "account_id": "acct_…9f3a", "customer_id": "cus_…2abc", "subscription_id": null,
+        {"kind": "paid_but_blocked", "severity": "high",
+         "status": "new" | "reopened" | "ongoing" | "current",
+         "account_id": "2", "customer_id": "cus_N3x8Q2", "subscription_id": "sub_1" | null,
+         "fingerprint": "3f9a…",                        # 64 hex digits, of the real ids
+         "dashboard_url": "https://dashboard.stripe.com/customers/cus_N3x8Q2" | null,
+         "amount": "29.00" | null, "currency": "USD" | null,   # monthly
          "emails": ["j***@e***.com"], "message": "...", "fix": "...",
          "exposure": {"monthly_amount": "29.00", "currency": "USD"} | null}
       ],
       "report_link": "https://..." | "/path/to/report.json" | null
     }
 
-:data:`ALERT_SCHEMA_V1` is the same shape as a JSON Schema. Ids and emails are
-masked; the raw evidence is not sent (the full report has it).
+:data:`ALERT_SCHEMA_V1` is the same shape as a JSON Schema. ``alerts.mask`` says
+what is masked (default: emails; with ``all`` ids too, and ``dashboard_url`` is
+null); the raw evidence is not sent (the full report has it). ``status`` is
+``ongoing`` only with ``alert_on = "all"`` and a history store (``current``:
+``all`` without one).
 
 ``delivery_id`` is a random id, the same on every retry of one alert: delivery
 is at-least-once, so receivers deduplicate on it. It is inside the body, so the
@@ -185,6 +192,10 @@ def _finding(finding: AlertFinding) -> dict[str, Any]:
         "account_id": finding.account_id,
         "customer_id": finding.customer_id,
         "subscription_id": finding.subscription_id,
+        "fingerprint": finding.fingerprint,
+        "dashboard_url": finding.dashboard_url,
+        "amount": None if finding.exposure is None else finding.exposure.monthly_amount,
+        "currency": None if finding.exposure is None else finding.exposure.currency,
         "emails": list(finding.emails),
         "message": finding.message,
         "fix": finding.fix,
@@ -271,7 +282,7 @@ _COUNTS: dict[str, Any] = {
     "type": "object",
     "additionalProperties": {
         "type": "object",
-        "propertyNames": {"enum": ["new", "reopened", "current"]},
+        "propertyNames": {"enum": ["new", "reopened", "ongoing", "current"]},
         "additionalProperties": {"type": "integer", "minimum": 1},
     },
 }
@@ -318,6 +329,10 @@ ALERT_SCHEMA_V1: dict[str, Any] = {
                     "account_id",
                     "customer_id",
                     "subscription_id",
+                    "fingerprint",
+                    "dashboard_url",
+                    "amount",
+                    "currency",
                     "emails",
                     "message",
                     "fix",
@@ -326,10 +341,14 @@ ALERT_SCHEMA_V1: dict[str, Any] = {
                 "properties": {
                     "kind": {"type": "string"},
                     "severity": {"enum": ["high", "medium", "low"]},
-                    "status": {"enum": ["new", "reopened", "current"]},
+                    "status": {"enum": ["new", "reopened", "ongoing", "current"]},
                     "account_id": _NULLABLE_STRING,
                     "customer_id": _NULLABLE_STRING,
                     "subscription_id": _NULLABLE_STRING,
+                    "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "dashboard_url": _NULLABLE_STRING,
+                    "amount": {"type": ["string", "null"], "pattern": r"^-?\d+(\.\d+)?$"},
+                    "currency": _NULLABLE_STRING,
                     "emails": {"type": "array", "items": {"type": "string"}},
                     "message": {"type": "string"},
                     "fix": {"type": "string"},
