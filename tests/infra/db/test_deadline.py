@@ -24,7 +24,7 @@ from billdrift.config import AppConfig, BillingConfig
 from billdrift.errors import ConfigError, SourceError
 from billdrift.history import HistoryError, open_store
 from billdrift.infra.db.connect import connect
-from billdrift.infra.db.deadline import Timeouts, bounded
+from billdrift.infra.db.deadline import Deadline, Timeouts, bounded
 from billdrift.sources.app.database import DatabaseAppSource
 from billdrift.sources.billing.stripe_mirror import StripeMirrorSource
 from tests.cli.test_cli import AS_OF, BILLING_CSV
@@ -50,10 +50,18 @@ USERS = (
 
 
 def _users(database: Database, rows: int = 200) -> None:
-    values = ", ".join(
-        f"('u{i}', 'u{i}@example.com', 'cus_{i}', TRUE, 'pro')" for i in range(rows)
-    )
+    values = ", ".join(f"('u{i}', 'u{i}@example.com', 'cus_{i}', TRUE, 'pro')" for i in range(rows))
     database.run(USERS, f"INSERT INTO users VALUES {values}")
+
+
+def _check(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`billdrift check` as a real process (JSON report), and how long it took."""
+    command = [sys.executable, "-m", "billdrift", "check", *args, "--as-of", AS_OF]
+    started = time.monotonic()
+    done = subprocess.run(
+        [*command, "--format", "json"], capture_output=True, text=True, env=os.environ, timeout=60
+    )
+    return done, time.monotonic() - started
 
 
 def _proxied(url: str, port: int) -> str:
@@ -75,16 +83,7 @@ def test_a_trickling_or_silent_server_ends_the_check_with_exit_2(
     interval = 60.0 if silent else 1.0
     with TrickleServer(TRICKLES[scheme], read_request=False, interval=interval) as server:
         url = f"{scheme}://admin:{ENCODED}@127.0.0.1:{server.port}/app"
-        started = time.monotonic()
-        done = subprocess.run(
-            [sys.executable, "-m", "billdrift", "check", "--billing", str(billing)]
-            + ["--app", url, "--config", str(config), "--as-of", AS_OF, "--format", "json"],
-            capture_output=True,
-            text=True,
-            env=os.environ,
-            timeout=60,
-        )
-        took = time.monotonic() - started
+        done, took = _check("--billing", str(billing), "--app", url, "--config", str(config))
     assert done.returncode == 2, done.stderr
     assert server.connections >= 1
     said = f"{scheme}://admin:***@127.0.0.1:{server.port}/app: no complete answer within 2 s"
@@ -117,8 +116,7 @@ def test_a_stall_mid_result_is_cut_by_the_deadline(database: Database) -> None:
 def test_a_mirror_read_that_stalls_is_cut_by_its_own_setting(pg: Database) -> None:
     pg.run(
         "CREATE SCHEMA stripe",
-        "CREATE TABLE stripe.subscriptions (_raw_data jsonb, id text, customer text, "
-        "status text)",
+        "CREATE TABLE stripe.subscriptions (_raw_data jsonb, id text, customer text, status text)",
         "INSERT INTO stripe.subscriptions VALUES (NULL, 'sub_1', 'cus_1', 'active')",
     )
     target = (pg.server.host, pg.server.port)
@@ -127,7 +125,7 @@ def test_a_mirror_read_that_stalls_is_cut_by_its_own_setting(pg: Database) -> No
         url = _proxied(pg.url, proxy.port)
         source = StripeMirrorSource(url, BillingConfig(mirror_timeout_seconds=2))
         started = time.monotonic()
-        with pytest.raises(SourceError, match="billing.mirror_timeout_seconds"):
+        with pytest.raises(SourceError, match=r"billing\.mirror_timeout_seconds"):
             source.read()
         took = time.monotonic() - started
     assert proxy.stalled.is_set()
@@ -188,16 +186,9 @@ def test_a_trickling_history_store_ends_the_check_with_exit_2(tmp_path: Path) ->
     config.write_text("[history]\ntimeout_seconds = 2\n", encoding="utf-8")
     with TrickleServer(PG_TRICKLE, read_request=False) as server:
         url = f"postgresql://admin:{ENCODED}@127.0.0.1:{server.port}/app"
-        started = time.monotonic()
-        done = subprocess.run(
-            [sys.executable, "-m", "billdrift", "check", "--billing", str(billing)]
-            + ["--app", str(app), "--history", url, "--config", str(config), "--as-of", AS_OF],
-            capture_output=True,
-            text=True,
-            env=os.environ,
-            timeout=60,
+        done, took = _check(
+            "--billing", str(billing), "--app", str(app), "--history", url, "--config", str(config)
         )
-        took = time.monotonic() - started
     assert done.returncode == 2, done.stderr
     said = f"history store postgresql://admin:***@127.0.0.1:{server.port}/app"
     assert said in done.stderr, done.stderr
@@ -217,3 +208,22 @@ def test_a_history_store_that_stalls_mid_transaction_is_cut(pg: Database) -> Non
         took = time.monotonic() - started
     assert proxy.stalled.is_set()
     assert took < 2 + SLACK, took
+
+
+def test_the_drivers_connect_timeout_applies_unless_the_deadline_comes_first() -> None:
+    assert Deadline(Timeouts(100, connect=15)).connect_seconds() == 15
+    assert Deadline(Timeouts(100, connect=15)).connect_seconds(5) == 5  # the URL's, shorter
+    # The deadline comes first: the driver waits a second longer, so the deadline's cut
+    # (and its message) ends the connect.
+    assert 10 < Deadline(Timeouts(10, connect=15)).connect_seconds() <= 11
+
+
+def test_only_a_failure_once_the_deadline_passed_is_reported_as_the_deadlines() -> None:
+    with pytest.raises(ValueError), bounded("db", Timeouts(5, "x.timeout_seconds")):
+        raise ValueError("a driver error, in time")
+    with (
+        pytest.raises(SourceError, match=r"^db: no complete answer within 0\.1 s .*x\.timeout"),
+        bounded("db", Timeouts(0.1, "x.timeout_seconds")),
+    ):
+        time.sleep(0.3)
+        raise ValueError("the cut socket's error")
