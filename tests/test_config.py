@@ -59,3 +59,20 @@ def test_the_config_file_takes_every_output_format() -> None:
 
     for fmt in ("text", "json", "markdown", "html", "csv"):
         assert parse_config({"output": {"format": fmt}}).output.format == fmt
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ("app", "timeout_seconds"),
+        ("billing", "mirror_timeout_seconds"),
+        ("history", "timeout_seconds"),
+    ],
+)
+def test_database_deadlines_are_positive_and_at_most_a_day(table: str, key: str) -> None:
+    assert getattr(getattr(Config(), table), key) == 600
+    for fine in (0.5, 86400):
+        assert getattr(getattr(parse_config({table: {key: fine}}), table), key) == fine
+    for wrong in (0, -1, 86401):
+        with pytest.raises(ConfigError, match=f"{table}.{key}"):
+            parse_config({table: {key: wrong}})

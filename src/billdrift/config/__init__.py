@@ -172,14 +172,14 @@ class AppConfig(_Strict):
     source: str | None = None  # file path or URL; --app overrides
     table: str | None = None
     query: str | None = None  # custom read-only SELECT
-    #: A custom query may call functions; it is refused on a connection whose role can
-    #: write where no read-only transaction reaches (dblink, a superuser) unless this is set.
+    #: Run a custom query even if the role can write past a rolled-back transaction (dblink).
     allow_writable_role: bool = False
     columns: AppColumns = AppColumns()
     access_fields: tuple[str, ...] | None = None  # boolean access columns
     status_fields: tuple[str, ...] | None = None  # text status columns
     primary_access_field: str | None = None
     encoding: Encoding = "utf-8"
+    timeout_seconds: float = Field(default=600.0, gt=0, le=86400)  # a database: connect to last row
 
 
 class StripeApiConfig(_Strict):
@@ -227,19 +227,19 @@ class BillingConfig(_Strict):
     sources: tuple[str, ...] = ()  # files (or, later, provider names / URLs)
     amount_units: Literal["auto", "major", "minor"] = "auto"
     encoding: Encoding = "utf-8"
-    #: Which Stripe mirror layout a database billing source holds: the stripe
-    #: sync-engine tables (stripe.subscriptions) or dj-stripe's (djstripe_subscription).
-    #: "auto" reads the one present and asks for this setting when both are.
+    #: A database's Stripe mirror layout: sync-engine (stripe.subscriptions) or dj-stripe
+    #: (djstripe_subscription); "auto" reads the one present, asks for this when both are.
     mirror: Literal["auto", "sync-engine", "dj-stripe"] = "auto"
+    mirror_timeout_seconds: float = Field(default=600.0, gt=0, le=86400)  # connect to last row
     stripe: StripeApiConfig = StripeApiConfig()
     paddle: PaddleApiConfig = PaddleApiConfig()
 
 
 class HistoryConfig(_Strict):
-    """Where runs are recorded (``--history``): a SQLite file path or a PostgreSQL URL
-    (or env:NAME). Unset: no history, so every finding counts as new."""
+    """Where runs are recorded (``--history``: a SQLite path, a PostgreSQL URL, env:NAME)."""
 
-    location: str | None = None
+    location: str | None = None  # unset: no history, so every finding counts as new
+    timeout_seconds: float = Field(default=600.0, gt=0, le=86400)  # PostgreSQL: a transaction
 
 
 class OutputConfig(_Strict):

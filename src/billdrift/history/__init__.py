@@ -44,10 +44,13 @@ DEFAULT_LOCATION: Final = ".billdrift/history.sqlite"
 LOCATION_ENV: Final = "BILLDRIFT_HISTORY"
 #: How long a run waits for another run's write lock before giving up (seconds).
 DEFAULT_LOCK_TIMEOUT: Final = 30.0
+#: Seconds opening a PostgreSQL store, or one transaction on it, may take (lock wait aside).
+DEFAULT_TIMEOUT: Final = 600.0
 
 __all__ = [
     "DEFAULT_LOCATION",
     "DEFAULT_LOCK_TIMEOUT",
+    "DEFAULT_TIMEOUT",
     "LOCATION_ENV",
     "LOCKED_MESSAGE",
     "FindingState",
@@ -79,6 +82,7 @@ def open_store(
     *,
     create: bool = True,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> HistoryStore:
     """Open (and migrate) the history store at `location`.
 
@@ -87,7 +91,8 @@ def open_store(
     URL, or ``env:NAME`` naming a variable that holds one of those URLs. None
     means :func:`default_location`. With ``create=False`` a store that was never
     written raises HistoryMissingError instead of being created (for read-only
-    commands).
+    commands). `timeout` bounds opening a server store and each of its transactions
+    (``history.timeout_seconds``).
     Raises HistoryError (exit code 2) for anything else that goes wrong, with
     passwords redacted.
     """
@@ -111,7 +116,7 @@ def open_store(
     if url.dialect == "postgresql":
         from billdrift.history.postgres_store import PostgresStore
 
-        return PostgresStore(url, lock_timeout=lock_timeout, create=create)
+        return PostgresStore(url, lock_timeout=lock_timeout, create=create, timeout=timeout)
     shown = text if text.startswith(ENV_PREFIX) else url.shown
     raise ConfigError(
         f"{shown}: a history store is a SQLite file or a PostgreSQL database "

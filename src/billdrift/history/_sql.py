@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -78,6 +78,11 @@ class SqlStore(RowMapping, HistoryStore):
     @abc.abstractmethod
     def _has_version_table(self) -> bool: ...
 
+    def _deadline(self, writes: bool = False) -> AbstractContextManager[object]:
+        """The time a transaction (`writes`: with its lock wait) may take; a server
+        store bounds it (a trickling server cannot hold a run), a file store needs not."""
+        return nullcontext()
+
     @abc.abstractmethod
     def _prepare_schema(self) -> None:
         """Dialect set-up inside the migration transaction (PostgreSQL: the schema)."""
@@ -92,16 +97,17 @@ class SqlStore(RowMapping, HistoryStore):
         finishes, rolled back if anything (even KeyboardInterrupt) escapes it."""
         if self._in_transaction:
             raise RuntimeError("history store: write transactions do not nest")
-        self._begin_write()
-        self._in_transaction = True
-        try:
-            yield
-            self._commit()
-        except BaseException:
-            self._rollback()
-            raise
-        finally:
-            self._in_transaction = False
+        with self._deadline(writes=True):
+            self._begin_write()
+            self._in_transaction = True
+            try:
+                yield
+                self._commit()
+            except BaseException:
+                self._rollback()
+                raise
+            finally:
+                self._in_transaction = False
 
     @contextmanager
     def _snapshot(self) -> Iterator[None]:
@@ -110,13 +116,14 @@ class SqlStore(RowMapping, HistoryStore):
         if self._in_transaction:
             yield
             return
-        self._begin_read()
-        self._in_transaction = True
-        try:
-            yield
-        finally:
-            self._in_transaction = False
-            self._rollback()
+        with self._deadline():
+            self._begin_read()
+            self._in_transaction = True
+            try:
+                yield
+            finally:
+                self._in_transaction = False
+                self._rollback()
 
     # -- schema ---------------------------------------------------------------------------
 

@@ -16,13 +16,22 @@ message ours, whatever the server's ``lock_timeout``. Being transaction-level,
 the lock is released by commit, rollback, or the server noticing that a killed
 client's connection is gone, and the server rolls back the unfinished run with
 it: never a half-recorded run, never a stale lock.
+
+Time: opening the store (connect, login, schema check) and each transaction end
+by ``history.timeout_seconds`` (a write transaction: plus the lock wait), under
+:func:`~billdrift.infra.db.deadline.bounded`, which shuts the socket down when it
+passes; libpq's ``connect_timeout`` and the server's ``statement_timeout`` are set
+from it too, so a trickling or stalled server cannot hold a run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
+import os
+import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from billdrift.history._sql import SqlStore
@@ -32,6 +41,15 @@ from billdrift.history.store import (
     HistoryError,
     HistoryLockedError,
     HistoryMissingError,
+)
+from billdrift.infra.db.deadline import (
+    READ_SECONDS,
+    Deadline,
+    Timeouts,
+    asked_connect_timeout,
+    bounded,
+    opened_sockets,
+    serving,
 )
 from billdrift.infra.db.interface import OWN_SCHEMA
 from billdrift.infra.db.urls import DatabaseUrl
@@ -57,29 +75,58 @@ class PostgresStore(SqlStore):
         "float": "DOUBLE PRECISION",
     }
 
-    def __init__(self, url: DatabaseUrl, *, lock_timeout: float, create: bool = True) -> None:
-        import psycopg
-
+    def __init__(
+        self,
+        url: DatabaseUrl,
+        *,
+        lock_timeout: float,
+        create: bool = True,
+        timeout: float = READ_SECONDS,
+    ) -> None:
         self.url = url
         self.shown = url.shown
         self.lock_timeout = lock_timeout
-        params: dict[str, Any] = {
-            "connect_timeout": "10",
-            "application_name": "billdrift-history",
-            **dict(url.query),
-        }
+        self.timeout = timeout
+        self._sock: socket.socket | None = None
+        with self._deadline() as deadline:
+            self._open(create, deadline)
         try:
-            self._con: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
-                host=url.host,
-                port=url.port,
-                user=url.user,
-                password=url.password,
-                dbname=url.database,
-                autocommit=True,
-                **params,
+            self.migrate()  # each of its transactions has a deadline of its own
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, create: bool, deadline: Deadline) -> None:
+        import psycopg
+
+        url = self.url
+        params: dict[str, Any] = {"application_name": "billdrift-history", **dict(url.query)}
+        asked = asked_connect_timeout(params)
+        # libpq takes whole seconds; a statement_timeout in the URL's options wins.
+        params["connect_timeout"] = str(math.ceil(deadline.connect_seconds(asked)))
+        statements = f"-c statement_timeout={math.ceil(deadline.left() * 1000)}"
+        params["options"] = f"{statements} {params.get('options', '')}".strip()
+        try:
+            self._con: psycopg.Connection[tuple[Any, ...]]
+            self._con, sockets = opened_sockets(
+                lambda: psycopg.connect(
+                    host=url.host,
+                    port=url.port,
+                    user=url.user,
+                    password=url.password,
+                    dbname=url.database,
+                    autocommit=True,
+                    **params,
+                ),
+                serving(url.port or 5432, f".s.PGSQL.{url.port or 5432}"),
+                deadline,
             )
         except psycopg.Error as error:
             raise self._error(error, "connecting") from None
+        # libpq's own socket, duplicated for the deadline to shut down (see _deadline).
+        for sock in sockets:
+            sock.close()
+        self._sock = socket.socket(fileno=os.dup(self._con.pgconn.socket))
         try:
             self._exec(f"SET search_path TO {SCHEMA}")
             if not create and not self._has_version_table():
@@ -87,10 +134,22 @@ class PostgresStore(SqlStore):
                     f"no history store in {self.shown} (schema {SCHEMA} has no history "
                     f"tables): record one first with `billdrift check --history ...`"
                 )
-            self.migrate()
         except BaseException:
-            self._con.close()
+            self.close()
             raise
+
+    @contextlib.contextmanager
+    def _deadline(self, writes: bool = False) -> Iterator[Deadline]:
+        """The block ends by the store's deadline (plus the lock wait if it `writes`),
+        or the socket is shut down and HistoryError says which deadline passed."""
+        extra = self.lock_timeout if writes else 0.0
+        span = "one history transaction" + (
+            f", {extra:g} s of it for the write lock" if writes else ""
+        )
+        limits = Timeouts(self.timeout + extra, "history.timeout_seconds", span=span)
+        with bounded(f"history store {self.shown}", limits, HistoryError) as deadline:
+            deadline.watch(lambda: self._sock)
+            yield deadline
 
     def _error(self, error: Exception, doing: str = "") -> HistoryError:
         text = self.url.scrub(str(error).strip())
@@ -150,8 +209,9 @@ class PostgresStore(SqlStore):
             self._con.execute("ROLLBACK")
 
     def _has_version_table(self) -> bool:
-        rows = self._exec("SELECT to_regclass(?) IS NOT NULL", (f"{SCHEMA}.schema_version",))
-        return bool(rows[0][0])
+        with self._deadline():  # asked outside any transaction
+            rows = self._exec("SELECT to_regclass(?) IS NOT NULL", (f"{SCHEMA}.schema_version",))
+            return bool(rows[0][0])
 
     def _prepare_schema(self) -> None:
         """Create the schema if missing (under the lock, so two first runs do not race).
@@ -175,7 +235,10 @@ class PostgresStore(SqlStore):
         return Jsonb(value, dumps=dumps)
 
     def close(self) -> None:
-        self._con.close()
+        with contextlib.suppress(AttributeError):  # never connected
+            self._con.close()
+        if self._sock is not None:  # after the connection: the duplicate kept it open
+            self._sock.close()
 
 
 def _pg(sql: str) -> str:

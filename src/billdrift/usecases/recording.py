@@ -35,7 +35,7 @@ def record(config: Config, report: Report, started: datetime, finished: datetime
     writes the report.
     """
     location = config.history.location
-    store = open_store(location)
+    store = open_store(location, timeout=config.history.timeout_seconds)
     try:
         lifecycle = record_run(store, report, started, finished)
         runs = store.recent_runs(CHART_RUNS)

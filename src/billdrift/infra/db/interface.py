@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import pyarrow as pa
 
 from billdrift.errors import SourceError
+from billdrift.infra.db.deadline import Deadline, unwatched
 from billdrift.infra.db.urls import DatabaseUrl
 
 #: The schema a PostgreSQL history store keeps its tables in, beside the app's: never a
@@ -52,8 +53,10 @@ class ReadOnlyConnection(ABC):
     #: Identifier quote character of the dialect (doubled inside a name).
     quote_char: ClassVar[str] = '"'
 
-    def __init__(self, url: DatabaseUrl) -> None:
+    def __init__(self, url: DatabaseUrl, deadline: Deadline | None = None) -> None:
         self.url = url
+        #: Bounds the connect, the statements and the socket (see infra.db.deadline).
+        self.deadline = deadline or unwatched()
 
     # -------------------------------------------------------------- identifiers
     def quote(self, identifier: str) -> str:

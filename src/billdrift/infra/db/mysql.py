@@ -6,6 +6,11 @@ error 1792. Rows stream from an unbuffered cursor (``SSCursor``) in batches
 that become Arrow arrays at once, so memory stays bounded. Text arrives as raw
 bytes and is decoded by Arrow, which checks it is UTF-8 in C; a value that is
 not becomes a reported skip upstream instead of a crash or a silent mangle.
+
+Time is bounded by the connection's deadline (:mod:`billdrift.infra.db.deadline`):
+PyMySQL's connect, read and write timeouts and the server's statement limit
+(MariaDB's ``max_statement_time``, MySQL's ``max_execution_time``) are set from the
+time left, and the socket is shut down when it passes, mid-handshake included.
 """
 
 from __future__ import annotations
@@ -16,12 +21,16 @@ from typing import Any
 
 import pyarrow as pa
 import pymysql
+import pymysql.connections
 import pymysql.cursors
+import pymysql.err
 
+from billdrift.infra.db.deadline import Deadline, asked_connect_timeout
 from billdrift.infra.db.interface import Column, ReadOnlyConnection, Table
 from billdrift.infra.db.urls import DatabaseUrl
 
 _BATCH = 65536
+_UNKNOWN_VARIABLE = 1193
 _SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys")
 _WRITES = ("INSERT", "UPDATE", "DELETE", "DROP", "ALTER", "ALL PRIVILEGES")
 
@@ -30,11 +39,13 @@ class MySqlConnection(ReadOnlyConnection):
     dialect = "mysql"
     quote_char = "`"
 
-    def __init__(self, url: DatabaseUrl) -> None:
-        super().__init__(url)
+    def __init__(self, url: DatabaseUrl, deadline: Deadline | None = None) -> None:
+        super().__init__(url, deadline)
         params = dict(url.query)
         try:
-            self._con = pymysql.connect(
+            asked = asked_connect_timeout(params)
+            left = self.deadline.left()
+            self._con = pymysql.connections.Connection(
                 host=url.host or "localhost",
                 port=url.port or 3306,
                 user=url.user or "",
@@ -42,12 +53,19 @@ class MySqlConnection(ReadOnlyConnection):
                 database=url.database,
                 unix_socket=params.get("unix_socket"),
                 charset="utf8mb4",
-                connect_timeout=int(params.get("connect_timeout", "10")),
+                connect_timeout=self.deadline.connect_seconds(asked),
+                read_timeout=left,
+                write_timeout=left,
                 use_unicode=False,  # bytes in; Arrow decodes and validates UTF-8
                 autocommit=True,
+                defer_connect=True,  # so the deadline can cut the handshake too
             )
+            # PyMySQL's socket (replaced by a TLS one mid-handshake): no public name.
+            self.deadline.watch(lambda: getattr(self._con, "_sock", None))
+            self._con.connect()
             with self._con.cursor() as cursor:
                 cursor.execute("SET SESSION TRANSACTION READ ONLY")
+                _limit_statements(cursor, self.deadline.left())
         except Exception as error:  # every driver failure becomes a SourceError
             raise self.error("connecting", _explain(error)) from None
         if not self.read_only():
@@ -165,6 +183,22 @@ class MySqlConnection(ReadOnlyConnection):
     def close(self) -> None:
         with contextlib.suppress(Exception):  # best effort on a broken connection
             self._con.close()
+
+
+def _limit_statements(cursor: Any, seconds: float) -> None:
+    """The server ends any statement still running after `seconds`: MariaDB's
+    ``max_statement_time`` (every statement), else MySQL's ``max_execution_time``
+    (SELECTs, in milliseconds). A server with neither keeps no limit of its own."""
+    for setting in (
+        f"SET SESSION max_statement_time = {seconds:.3f}",
+        f"SET SESSION max_execution_time = {max(1, round(seconds * 1000))}",
+    ):
+        try:
+            cursor.execute(setting)
+            return
+        except pymysql.err.OperationalError as error:
+            if not error.args or error.args[0] != _UNKNOWN_VARIABLE:
+                raise
 
 
 def _text(value: object) -> object:

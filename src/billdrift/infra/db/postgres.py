@@ -10,11 +10,17 @@ not stop on PostgreSQL (large-object functions such as ``lo_from_bytea`` or
 ``lo_unlink`` in a custom query) is rolled back. What no transaction undoes
 (``dblink_exec`` writing through a second connection; files and programs on the
 server for a superuser) is named by :meth:`PostgresConnection.escape_hatches`.
+
+Time is bounded by the connection's deadline (:mod:`billdrift.infra.db.deadline`):
+libpq's ``connect_timeout`` and the server's ``statement_timeout`` are set from the
+time left, and the socket (found as ADBC opens it) is shut down when it passes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
+import socket
 from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -23,6 +29,13 @@ import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
 
 from billdrift.errors import SourceError
+from billdrift.infra.db.deadline import (
+    Deadline,
+    asked_connect_timeout,
+    opened_sockets,
+    serving,
+    unwatched,
+)
 from billdrift.infra.db.interface import OWN_SCHEMA, Column, ReadOnlyConnection, Table
 from billdrift.infra.db.urls import DatabaseUrl
 
@@ -37,12 +50,18 @@ def literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def libpq_uri(url: DatabaseUrl) -> str:
-    """The URL as libpq wants it: no ``+driver``, read-only and a time-out added."""
+def libpq_uri(url: DatabaseUrl, deadline: Deadline | None = None) -> str:
+    """The URL as libpq wants it: no ``+driver``, read-only, and the connect and
+    statement time-outs of `deadline` (a ``connect_timeout`` in the URL may only
+    shorten it; a ``statement_timeout`` in its ``options`` wins)."""
+    limits = deadline or unwatched()
     params = dict(url.query)
+    statements = f"-c statement_timeout={math.ceil(limits.left() * 1000)}"
     options = params.get("options", "")
-    params["options"] = f"{options} {_READ_ONLY_OPTION}".strip()
-    params.setdefault("connect_timeout", "10")
+    params["options"] = f"{statements} {options} {_READ_ONLY_OPTION}".replace("  ", " ")
+    asked = asked_connect_timeout(params)
+    # libpq takes whole seconds (and reads anything under 2 as 2).
+    params["connect_timeout"] = str(math.ceil(limits.connect_seconds(asked)))
     params.setdefault("application_name", "billdrift")
     auth = ""
     if url.user:
@@ -62,14 +81,22 @@ class PostgresConnection(ReadOnlyConnection):
     dialect = "postgresql"
     quote_char = '"'
 
-    def __init__(self, url: DatabaseUrl) -> None:
-        super().__init__(url)
+    def __init__(self, url: DatabaseUrl, deadline: Deadline | None = None) -> None:
+        super().__init__(url, deadline)
+        self._sockets: list[socket.socket] = []
+        uri = libpq_uri(url, self.deadline)
         try:
             # Autocommit: each statement is its own (read-only) transaction, so a long
             # read holds no snapshot open beyond its own statement.
-            self._con = adbc.connect(libpq_uri(url), autocommit=True)
+            self._con, self._sockets = opened_sockets(
+                lambda: adbc.connect(uri, autocommit=True),
+                serving(url.port or 5432, f".s.PGSQL.{url.port or 5432}"),
+                self.deadline,
+            )
         except Exception as error:  # every driver failure becomes a SourceError
             raise self.error("connecting", _explain(error)) from None
+        for sock in self._sockets:
+            self.deadline.watch(sock)
         if not self.read_only():
             self.close()
             raise self.error("opening a read-only session", RuntimeError("not read-only"))
@@ -214,6 +241,8 @@ class PostgresConnection(ReadOnlyConnection):
     def close(self) -> None:
         with contextlib.suppress(Exception):  # best effort on a broken connection
             self._con.close()
+        for sock in self._sockets:  # after the connection: the duplicates kept it open
+            sock.close()
 
 
 @contextlib.contextmanager
@@ -262,4 +291,6 @@ def _explain(error: BaseException) -> BaseException:
         hint = " (check the database name at the end of the URL)"
     elif "could not translate host name" in lowered:
         hint = " (check the host name)"
+    elif "timeout expired" in lowered:
+        hint = " (no login within the connect timeout; the URL's connect_timeout sets it)"
     return RuntimeError(text.strip() + hint)

@@ -11,7 +11,8 @@ Rows stream in Arrow batches through :class:`~billdrift.sources.app.batches.Batc
 so memory follows the canonical result, not the table. When the credentials
 could write, the report says so and gives the SQL for a read-only role: the
 session is read-only regardless, but a role that cannot write is the real
-guarantee.
+guarantee. The whole read, connect to last row, ends by ``app.timeout_seconds``
+(see :mod:`billdrift.infra.db.deadline`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from billdrift.config import AppConfig
 from billdrift.core.model import AppData
 from billdrift.errors import ConfigError, SourceError
 from billdrift.infra.db.connect import connect
+from billdrift.infra.db.deadline import Timeouts, bounded
 from billdrift.infra.db.interface import ReadOnlyConnection, Table
 from billdrift.infra.db.urls import is_database_url, resolve
 from billdrift.sources.app.batches import BatchReader, Origin, alias
@@ -52,7 +54,8 @@ class DatabaseAppSource(AppSource):
         url = resolve(self.location)
         if url.dialect == "sqlite":  # env:NAME may hold a sqlite:/// URL
             return SqliteAppSource(url.raw, self.options).read()
-        with connect(url) as con:
+        limits = Timeouts(self.options.timeout_seconds, "app.timeout_seconds")
+        with bounded(url.shown, limits) as deadline, connect(url, deadline) as con:
             plan = _plan(con, self.options)
             select = _select(con, plan)
             notes = list(plan.notes)

@@ -26,6 +26,7 @@ nothing else); dj-stripe's tables are read from PostgreSQL, MySQL and MariaDB.
 This module finds the layout; the SELECT for it is built in
 :mod:`~billdrift.sources.billing.stripe_mirror_query` and its rows are turned
 into Stripe objects in :mod:`~billdrift.sources.billing.stripe_mirror_rows`.
+The whole read, connect to last row, ends by ``billing.mirror_timeout_seconds``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from billdrift.config import BillingConfig
 from billdrift.core.model import BillingData
 from billdrift.errors import ConfigError, SourceError
 from billdrift.infra.db.connect import connect
+from billdrift.infra.db.deadline import Timeouts, bounded
 from billdrift.infra.db.interface import ReadOnlyConnection, Table
 from billdrift.infra.db.urls import resolve
 from billdrift.sources.billing.interface import BillingSource
@@ -78,7 +80,8 @@ class StripeMirrorSource(BillingSource):
         return False  # a database, never a file: chosen by URL in the registry
 
     def read(self) -> BillingData:
-        with connect(self.url) as conn:
+        limits = Timeouts(self.options.mirror_timeout_seconds, "billing.mirror_timeout_seconds")
+        with bounded(self.url.shown, limits) as deadline, connect(self.url, deadline) as conn:
             query = plan_query(conn, self.options.mirror)
             return read_mirror(conn, query, self.kind)
 
