@@ -64,6 +64,9 @@ def is_partial(report: Report) -> bool:
         (20, 16, {"partial_max_missing_ratio": 0.8}, False),
         (20, 17, {"partial_max_missing_ratio": 0.8}, True),
         (20, 20, {"partial_max_missing_ratio": 1}, False),  # 1: never partial
+        # compared as the decimal written, not in binary: 0.29 * 100 < 29 in a double
+        (100, 29, {"partial_max_missing_ratio": 0.29}, False),
+        (100, 30, {"partial_max_missing_ratio": 0.29}, True),
         # both settings together
         (9, 3, {"partial_min_links": 10, "partial_max_missing_ratio": 0.2}, False),
         (10, 2, {"partial_min_links": 10, "partial_max_missing_ratio": 0.2}, False),

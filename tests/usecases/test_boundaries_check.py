@@ -70,6 +70,9 @@ def cli_check(*args: str) -> tuple[int, dict[str, Any]]:
         ("0.05", 5, False),
         ("0.05", 6, True),
         ("0", 1, True),  # 0: any unreadable row is an error
+        # compared as the decimal written, not in binary: 0.29 * 100 < 29 in a double
+        ("0.29", 29, False),
+        ("0.29", 30, True),
     ],
 )
 def test_more_skipped_rows_than_max_skipped_ratio_is_an_error(
@@ -96,6 +99,27 @@ def test_more_skipped_rows_than_max_skipped_ratio_is_an_error(
 
     code, document = cli_check("--billing", billing, "--app", app, "--config", settings)
     assert (code, document["verdict"]) == ((2, "ERROR") if error else (0, "WARN"))
+
+
+@pytest.mark.parametrize(
+    ("ratio", "skipped", "error"),
+    [(None, 1, False), (None, 2, True), ("0.29", 29, False), ("0.29", 30, True)],
+)
+def test_doctor_judges_skipped_rows_as_check_does(
+    tmp_path: Path, ratio: str | None, skipped: int, error: bool
+) -> None:
+    """`doctor` promises to fail above max_skipped_ratio "as in check": same files, same
+    setting, same side of the boundary."""
+    billing, app = inputs(tmp_path, 100, bad_app=skipped)
+    settings = config(tmp_path, f"[policy]\nmax_skipped_ratio = {ratio}\n" if ratio else "")
+    _, document = cli_check("--billing", billing, "--app", app, "--config", settings)
+    assert (document["verdict"] == "ERROR") is error
+    result = CliRunner().invoke(
+        cli.main,
+        ["doctor", "--config", settings, "--app", app, "--billing", billing, "--format", "json"],
+    )
+    checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
+    assert checks["app rows"]["status"] == ("fail" if error else "warn")
 
 
 # --- fail_on as an exit code -----------------------------------------------------------
