@@ -22,7 +22,7 @@ from billdrift.core.findings import run_rules
 from billdrift.core.load import load
 from billdrift.core.model import AppData, BillingData, Skip, Verdict
 from billdrift.core.pipeline import scalar
-from billdrift.core.policy import Policy
+from billdrift.core.policy import Policy, over_share
 from billdrift.core.report import Report, SourceInfo, decide_verdict
 from billdrift.core.rules import ALL_RULES
 from billdrift.core.rules.base import RuleContext
@@ -95,7 +95,7 @@ def _partial_data_errors(
     ):
         skipped = sum(len(data.skips) for data in datasets)
         skipped += len(unused) if side == "billing" else 0
-        if skipped and skipped > policy.max_skipped_ratio * (rows + skipped):
+        if skipped and over_share(skipped, rows + skipped, policy.max_skipped_ratio):
             errors.append(
                 f"{skipped} of {rows + skipped} {side} rows could not be read (more than "
                 f"policy.max_skipped_ratio = {policy.max_skipped_ratio:g}); see the skipped rows"
@@ -105,7 +105,9 @@ def _partial_data_errors(
         stale = linked - scalar(
             con, "SELECT count(*) FROM account_state WHERE match_method = 'customer_id'"
         )
-        if linked >= policy.partial_min_links and stale > policy.partial_max_missing_ratio * linked:
+        if linked >= policy.partial_min_links and over_share(
+            stale, linked, policy.partial_max_missing_ratio
+        ):
             errors.append(
                 f"{stale} of {linked} accounts link to customers the billing data does not "
                 "contain: the billing data looks partial (wrong account or mode, an export "

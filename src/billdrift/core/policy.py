@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 from typing import TYPE_CHECKING, Literal
 
 from billdrift.core.model import Kind, Severity
@@ -64,6 +65,15 @@ class Policy:
     plans: tuple[tuple[str, str], ...]
     exceptions: tuple[Exemption, ...]
     fail_on: Severity
+
+
+def over_share(part: int, whole: int, share: float) -> bool:
+    """Whether `part` of `whole` is more than `share` (a ``*_ratio`` setting), compared
+    exactly, as the decimal the setting was written as: in binary floating point
+    ``0.29 * 100`` is 28.999999999999996, so 29 rows of 100 counted as more than 0.29
+    and a run at exactly the configured share was an ERROR. ``check`` and ``doctor``
+    both judge by this one function, so they agree at the boundary."""
+    return whole > 0 and Fraction(part, whole) > Fraction(repr(share))
 
 
 def from_config(config: Config) -> Policy:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from billdrift.config import Policy
 from billdrift.core.model import Skip
+from billdrift.core.policy import over_share
 from billdrift.errors import BilldriftError
 from billdrift.onboarding.doctor.report import Collector, fail, ok, warn
 from billdrift.onboarding.doctor.wording import many
@@ -41,12 +42,11 @@ def read_rows(
         run.add(ok(name, f"{many(count, noun)} read, no row skipped"))
         return
     first = skips[0]
-    share = len(skips) / (count + len(skips))
     detail = (
         f"{many(count, noun)} read, {many(len(skips), 'rows')} skipped (first: {first.source} "
         f"{first.location}: {first.reason})"
     )
-    if share > policy.max_skipped_ratio:
+    if over_share(len(skips), count + len(skips), policy.max_skipped_ratio):
         run.add(
             fail(
                 name,
