@@ -6,7 +6,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import pytest
 
@@ -63,28 +63,6 @@ def start_or_fail(factory: Callable[[], Server]) -> Server:
         pytest.fail(f"{exc}\n(tests start real DB servers; see scripts/install_test_servers.sh)")
 
 
-#: Under mutation testing (mutmut sets MUTANT_UNDER_TEST), a server outlives its pytest
-#: session: mutmut runs several sessions in one process and forks one child per mutant, and
-#: starting a server in each (about 9 s) would make `make mutate` take hours. The children
-#: inherit the running server; the atexit hook in tests/dbservers.py stops it at the end.
-KEEP_SERVERS = "MUTANT_UNDER_TEST" in os.environ
-_kept: dict[str, PostgresServer | MariaDBServer] = {}
-
-
-def _session_server(kind: str, factory: Callable[[], Server]) -> Iterator[Server]:
-    if kind in _kept:
-        yield cast(Server, _kept[kind])
-        return
-    server = start_or_fail(factory)
-    DB_SERVER_STARTS[kind] += 1
-    if KEEP_SERVERS:
-        _kept[kind] = server
-        yield server
-        return
-    yield server
-    server.stop()
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL for the whole session, started only if a test asks for it.
@@ -92,7 +70,10 @@ def postgres_server() -> Iterator[PostgresServer]:
     Use ``.admin_url`` (admin:adminpw, database testdb) or ``.url`` (postgres, no password);
     ``.execute(sql)`` runs SQL as admin. Tests share it: create uniquely named tables.
     """
-    yield from _session_server("postgres", PostgresServer)
+    server = start_or_fail(PostgresServer)
+    DB_SERVER_STARTS["postgres"] += 1
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -102,4 +83,7 @@ def mariadb_server() -> Iterator[MariaDBServer]:
     Use ``.admin_url`` (admin:adminpw, database testdb) or ``.url`` (root:rootpw);
     ``.execute(sql)`` runs SQL as admin. Tests share it: create uniquely named tables.
     """
-    yield from _session_server("mariadb", MariaDBServer)
+    server = start_or_fail(MariaDBServer)
+    DB_SERVER_STARTS["mariadb"] += 1
+    yield server
+    server.stop()

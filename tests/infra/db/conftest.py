@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,8 +52,7 @@ class Database:
 
 
 def _fresh(server: PostgresServer | MariaDBServer, dialect: str) -> Database:
-    # the pid too: mutmut's children share one server and each counts from the same number
-    name = f"t{next(_NAMES)}_{os.getpid()}_{dialect[:2]}"
+    name = f"t{next(_NAMES)}_{dialect[:2]}"
     if dialect == "postgresql":
         server.execute(f"CREATE DATABASE {name} OWNER {ADMIN_USER}", database="postgres")
     else:
