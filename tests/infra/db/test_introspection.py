@@ -15,11 +15,12 @@ def test_mariadb_tables_and_views_are_told_apart(maria: Database) -> None:
     )
     with connect(maria.url) as con:
         found = {
-            table.name: (table.kind, [c.name for c in table.columns]) for table in con.tables()
+            table.name: (table.kind, [(c.name, c.type) for c in table.columns])
+            for table in con.tables()
         }
     assert found == {
-        "paying": ("view", ["id"]),
-        "users": ("table", ["id", "has_paid_access"]),
+        "paying": ("view", [("id", "varchar(40)")]),
+        "users": ("table", [("id", "varchar(40)"), ("has_paid_access", "tinyint(1)")]),
     }
 
 
