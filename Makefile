@@ -5,11 +5,17 @@
 #                 run every test (the fuzz campaign as a small sample: 100 inputs per parser)
 #   make fuzz   - the full fuzz campaign (tests/fuzz): FUZZ_EXAMPLES inputs per parser,
 #                 10,000 by default, random seeds
+#   make mutate - mutation testing (mutmut) of the rules, the engine's guards, the read-only
+#                 connections, secret scrubbing and alert signing; not part of `make test`.
+#                 Results and every survivor judged harmless: docs/testing.md
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint bench fuzz
+.PHONY: demo test lint bench fuzz mutate
+
+#: Parallel mutant runs in `make mutate` (each one a pytest process; they run at low priority).
+MUTATE_CHILDREN ?= 2
 
 #: Inputs per parser in `make fuzz` (shared by that parser's generated, planted and mutated tests).
 FUZZ_EXAMPLES ?= 10000
@@ -42,3 +48,13 @@ fuzz: $(BIN)/.installed
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/run.py
+
+# mutmut copies src/ and tests/ into mutants/ and imports the package from there; what to
+# mutate and which tests to run are in pyproject.toml ([tool.mutmut]). Results are kept in
+# mutants/, so a second run only re-tests what changed.
+mutate: $(BIN)/.installed
+	bash scripts/install_test_servers.sh
+	nice -n 10 $(BIN)/mutmut run --max-children $(MUTATE_CHILDREN)
+	$(BIN)/mutmut results
+	$(BIN)/mutmut export-cicd-stats
+	cat mutants/mutmut-cicd-stats.json

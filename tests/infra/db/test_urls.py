@@ -57,6 +57,17 @@ def test_secret_query_parameters_are_redacted() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "key", ["password", "PassWD", "client_secret", "auth_token", "sslkey", "API_KEY"]
+)
+def test_every_secret_word_in_a_query_key_redacts_its_value(key: str) -> None:
+    """Each word that marks a secret (password, passwd, secret, token, key), in any case and
+    inside a longer key, hides the value in what redact() shows and in scrub_urls()."""
+    url = f"mysql://u@h/d?{key}=s3cr3tvalue&charset=utf8mb4"
+    assert redact(url) == f"mysql://u@h/d?{key}=***&charset=utf8mb4"
+    assert scrub_urls(f"failed: {url}") == f"failed: mysql://u@h/d?{key}=***&charset=utf8mb4"
+
+
 def test_paths_are_left_alone_by_redact() -> None:
     assert redact("exports/app.csv") == "exports/app.csv"
 

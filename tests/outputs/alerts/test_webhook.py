@@ -223,6 +223,31 @@ def test_verify_signature_refuses_a_delivery_id_seen_before() -> None:
     assert asked == []
 
 
+def test_verify_signature_refuses_malformed_headers_and_bodies_rather_than_raising() -> None:
+    """A receiver passes whatever arrived: a header missing a part, or an authentic body
+    that is not the JSON object it should be, is refused with False, never an exception."""
+    body = b'{"schema":"billdrift.alert/v1"}'
+    now = 1_900_000_000
+    digest = sign(SECRET, body, now).split("v1=")[1]
+    assert not verify_signature(SECRET, f"v1={digest}", body, now=now)  # no timestamp
+    assert not verify_signature(SECRET, f"t={now},v2={digest}", body, now=now)  # no v1
+    for odd in (b"not json", b"[1, 2]", b'{"delivery_id": 7}', b'{"delivery_id": ""}'):
+        header = sign(SECRET, odd, now)
+        assert verify_signature(SECRET, header, odd, now=now)  # authentic
+        assert not verify_signature(SECRET, header, odd, now=now, seen=lambda _: False)
+
+
+def test_verify_signature_skips_unknown_parts_and_uses_the_clock() -> None:
+    """Elements a later scheme may add (without ``=`` or with an unknown key) are skipped,
+    wherever they stand; without `now` the receiver's clock judges the timestamp."""
+    body = b'{"schema":"billdrift.alert/v1"}'
+    header = sign(SECRET, body, int(time.time()))
+    assert verify_signature(SECRET, f"scheme-2, {header}, v0=abc", body)
+    assert verify_signature(SECRET, header, body)
+    stale = sign(SECRET, body, int(time.time()) - 3600)
+    assert not verify_signature(SECRET, stale, body)
+
+
 def test_the_signature_matches_a_fixed_vector_computed_by_the_standard_library() -> None:
     """The documented scheme, independently: v1 = HMAC-SHA256(secret, "{t}.{raw body}")."""
     secret = "whsec_fixed_vector_3f9a"
