@@ -211,7 +211,7 @@ def test_output_file_written_only_when_complete(tmp_path: Path, files: dict[str,
     assert code == 2
     # A failed run writes its own complete ERROR report, in every format (issue 19;
     # test_a_failed_run_replaces_the_last_report_with_an_error_in_every_format).
-    assert target.read_text().startswith("billdrift: ERROR")
+    assert target.read_text().startswith("## billdrift: ERROR")  # .md: markdown
     assert "missing.csv" in target.read_text()
 
 

@@ -31,13 +31,18 @@ from billdrift.outputs.render.history_points import RunPoint
 from billdrift.usecases.check import as_of_instant, run_check
 from billdrift.usecases.demo import DEMO_AS_OF, demo_paths
 from billdrift.usecases.monitoring import monitored_check
-from billdrift.usecases.overrides import with_overrides
+from billdrift.usecases.overrides import format_mismatch, with_overrides
 
 
-def _configured(config_path: str | Path | None, flags: dict[str, Any]) -> Config:
-    """The config file with the flags applied over it."""
+def _configured(config_path: str | Path | None, flags: dict[str, Any], warn: bool = True) -> Config:
+    """The config file with the flags applied over it; with `warn`, a format that
+    contradicts the output file's extension is pointed out on stderr."""
     plans = parse_plans(flags.pop("plan", None) or ())
-    return with_overrides(load_config(config_path), plans=plans, **flags)
+    config = with_overrides(load_config(config_path), plans=plans, **flags)
+    mismatch = format_mismatch(config.output)
+    if warn and mismatch is not None:
+        click.echo(f"billdrift: warning: {mismatch}", err=True)
+    return config
 
 
 def _run_monitored(config: Config, when: datetime, strict: bool, also: AlsoOutputs = ()) -> int:
@@ -114,7 +119,7 @@ def check(
         # The flags alone first: a config file that fails to load still gets its error
         # written as --format and --output ask (an ERROR document, not nothing).
         with contextlib.suppress(BilldriftError):
-            config = _configured(None, dict(flags))
+            config = _configured(None, dict(flags), warn=False)
         also = parse_also_outputs(also_output)
         config = _configured(config_file(config_path), flags)
         when = as_of_instant(as_of)

@@ -23,8 +23,19 @@ def output_options(func: F) -> F:
     """--format, --output, --mask, --debug: how a report is presented."""
     for option in reversed(
         [
-            click.option("--format", "format", type=FORMATS, help="Output format [text]."),
-            click.option("--output", "output", help="Write the report here (once complete)."),
+            click.option(
+                "--format",
+                "format",
+                type=FORMATS,
+                help="Output format [the --output file's extension, else text].",
+            ),
+            click.option(
+                "--output",
+                "output",
+                metavar="FILE",
+                help="Write the report here, once complete (.json .md .html .csv .txt "
+                "choose the format when --format is not given).",
+            ),
             click.option("--mask", is_flag=True, help="Mask emails and ids in the report."),
             click.option("--debug", is_flag=True, help="Show tracebacks for errors."),
         ]

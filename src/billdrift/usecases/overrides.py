@@ -2,13 +2,52 @@
 
 One function so the CLI, the public API and later front-ends override the same
 settings the same way (a flag given is a value; None or empty means "not given").
+
+The report format follows the output file's extension when nothing names a format
+(``--output report.html`` writes HTML). Flags win over the config file, and within
+each an explicit format wins over the extension: ``--format``, else the extension of
+``--output``, else the config's ``format``, else the extension of its ``output``,
+else text. A format that contradicts the extension is honoured; a front-end says so
+(:func:`format_mismatch`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import PurePath
 
-from billdrift.config import Config
+from billdrift.config import Config, OutputConfig
+
+#: Output file extensions (lower case) that say which report format a file holds.
+FORMAT_BY_EXTENSION: dict[str, str] = {
+    ".json": "json",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".csv": "csv",
+    ".txt": "text",
+}
+
+
+def format_for_path(path: str | None) -> str | None:
+    """The format `path`'s extension names (case-insensitive), or None for no path, no
+    extension or one that names no format (``report.out``, ``/dev/stdout``)."""
+    if not path:
+        return None
+    return FORMAT_BY_EXTENSION.get(PurePath(path).suffix.lower())
+
+
+def format_mismatch(output: OutputConfig) -> str | None:
+    """A warning when the report format is not the one the output file's extension
+    names (the format was asked for explicitly, so it is written as asked)."""
+    named = format_for_path(output.output)
+    if named is None or named == output.format:
+        return None
+    return (
+        f"writing the {output.format} format to {output.output} as asked, though its "
+        f"extension says {named}"
+    )
 
 
 def with_overrides(
@@ -40,6 +79,10 @@ def with_overrides(
     if billing:
         billing_config = billing_config.model_copy(update={"sources": tuple(billing)})
     output_config = config.output
+    if format is None and output is not None:
+        format = format_for_path(output)
+    elif format is None and "format" not in output_config.model_fields_set:
+        format = format_for_path(output_config.output)  # the config file's own output
     for key, value in (("format", format), ("output", output), ("fail_on", fail_on)):
         if value is not None:
             output_config = output_config.model_copy(update={key: value})
