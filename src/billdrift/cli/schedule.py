@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -13,8 +14,7 @@ from billdrift.cli.exits import run_command
 from billdrift.cli.options import config_option, required_config_file
 from billdrift.config import load_config
 from billdrift.errors import BilldriftError
-from billdrift.usecases.schedule.cron import crontab_line
-from billdrift.usecases.schedule.every import check_cron
+from billdrift.usecases.schedule.cron import crontab_line, parse_cron
 from billdrift.usecases.schedule.github import (
     DEFAULT_ACTION_REF,
     config_inputs,
@@ -29,8 +29,23 @@ def schedule() -> None:
     """Run the check on a schedule: a GitHub Actions workflow or a crontab line."""
 
 
+#: What --cron takes (usecases/schedule/cron.py checks it).
+_CRON_FORMS = "five fields (names, ranges, lists and steps) or @hourly, @daily, @weekly, ..."
+
+
+def _at(moment: datetime) -> str:
+    return moment.strftime("%a %Y-%m-%d %H:%M %Z").strip()
+
+
 @schedule.command()
-@click.option("--cron", "cron", default="0 6 * * *", show_default=True, help="When (UTC).")
+@click.option(
+    "--cron",
+    "cron",
+    default="0 6 * * *",
+    show_default=True,
+    metavar="EXPR",
+    help=f"When, in UTC (GitHub Actions reads cron in UTC): {_CRON_FORMS}",
+)
 @config_option
 @click.option(
     "--output",
@@ -62,19 +77,25 @@ def github(
     Stripe snapshot kept between runs."""
 
     def body() -> int:
+        when = parse_cron(cron)
         found = required_config_file(config_path)
         config = load_config(found)
         inputs = config_inputs(config)
         local = tuple(_relative(path) for path in inputs.local_files)
         warnings = warnings_for(dataclasses.replace(inputs, local_files=local))
         secrets = list(dict.fromkeys([*secrets_for(config), *extra]))
-        text = workflow(check_cron(cron), _relative(str(found)), secrets, action_ref, warnings)
+        text = workflow(when.five_fields, _relative(str(found)), secrets, action_ref, warnings)
         target = Path(output)
         if target.exists() and not force:
             raise BilldriftError(f"{output} already exists; pass --force to overwrite it")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}: runs {action_ref} at cron {cron!r} (UTC)")
+        spelled = f", written {when.five_fields!r}" if when.five_fields != when.expression else ""
+        click.echo(
+            f"wrote {output}: runs {action_ref} at cron {when.expression!r}{spelled}, which "
+            "GitHub Actions reads in UTC; next run "
+            f"{_at(when.next_run(datetime.now(UTC)))} (scheduled runs may start late)"
+        )
         click.echo(f"secrets it reads: {', '.join(secrets) or 'none'}")
         for warning in warnings:
             click.echo(f"billdrift: warning: {warning}", err=True)
@@ -93,17 +114,30 @@ def _relative(path: str) -> str:
 
 
 @schedule.command()
-@click.option("--cron", "cron", default="0 6 * * *", show_default=True, help="When (local).")
+@click.option(
+    "--cron",
+    "cron",
+    default="0 6 * * *",
+    show_default=True,
+    metavar="EXPR",
+    help=f"When, in this machine's local time (as cron reads it): {_CRON_FORMS}",
+)
 @config_option
 def cron(cron: str, config_path: str | None) -> None:
     """Print a crontab line (add it with `crontab -e`); flock keeps runs from overlapping."""
 
     def body() -> int:
-        expression = check_cron(cron)
+        when = parse_cron(cron)
         config = str(required_config_file(config_path))
         load_config(config)  # a line that would fail every night is no use
         executable = shutil.which("billdrift") or str(Path(sys.executable).parent / "billdrift")
-        click.echo(crontab_line(expression, executable, config, Path.cwd()))
+        click.echo(crontab_line(when.expression, executable, config, Path.cwd()))
+        local = datetime.now().astimezone()
+        click.echo(
+            f"billdrift: cron reads {when.expression!r} in this machine's local time "
+            f"({local.strftime('%Z, UTC%z')}); next run {_at(when.next_run(local))}",
+            err=True,
+        )
         return 0
 
     run_command(body)
