@@ -14,12 +14,13 @@ import click
 from billdrift.cli.exits import attempt, run_command
 from billdrift.cli.options import (
     ALERT_ON,
-    SEVERITIES,
     config_file,
     config_option,
     output_options,
     parse_also_outputs,
     parse_plans,
+    rule_options,
+    source_options,
 )
 from billdrift.cli.progress import progress_for_terminal
 from billdrift.cli.publish import AlsoOutputs, emit, emit_error
@@ -61,34 +62,16 @@ def _run_monitored(config: Config, when: datetime, strict: bool, also: AlsoOutpu
 
 
 @click.command()
-@click.option(
-    "--billing",
-    "billing",
-    multiple=True,
-    metavar="FILE",
-    help="Billing export: Stripe JSON/JSONL, Stripe-style CSV or Paddle JSON "
-    "(auto-detected; KIND:FILE to force). Repeatable.",
-)
-@click.option("--app", "app", metavar="FILE_OR_URL", help="App accounts: CSV file or SQLite.")
-@click.option("--app-table", "app_table", metavar="NAME", help="Table to read from a database.")
+@source_options
 @config_option
 @click.option("--as-of", "as_of", metavar="ISO8601", help="Evaluate at this instant [now].")
-@click.option("--grace-days", "grace_days", type=click.IntRange(min=0), help="Dunning grace [7].")
-@click.option(
-    "--plan",
-    "plan",
-    multiple=True,
-    metavar="PRICE_OR_LOOKUP_KEY=PLAN",
-    help="Map a price id, lookup key or product to an app plan. Repeatable.",
-)
-@click.option("--fail-on", "fail_on", type=SEVERITIES, help="Exit 1 at this severity [high].")
-@click.option("--strict", is_flag=True, help="Any unreadable row is an error (exit 2).")
+@rule_options
 @click.option(
     "--history",
     "history",
     metavar="PATH_OR_URL",
-    help="Record the run in this history store (SQLite file or postgresql:// URL) and "
-    "tell new, ongoing, reopened and resolved findings apart.",
+    help="Record the run in this history store (SQLite file, postgresql:// URL or "
+    "env:NAME) and tell new, ongoing, reopened and resolved findings apart.",
 )
 @click.option(
     "--alert-on", "alert_on", type=ALERT_ON, help="What the configured alert sinks are sent [new]."
@@ -166,9 +149,18 @@ def demo(debug: bool, **flags: Any) -> None:
 
 
 @click.command()
-@click.option("--every", "every", required=True, metavar="DURATION", help="30m, 1h, 1d...")
+@click.option(
+    "--every", "every", required=True, metavar="DURATION", help="How often: 30s, 15m, 1h, 1d..."
+)
+@source_options
 @config_option
-@click.option("--history", "history", metavar="PATH_OR_URL", help="History store.")
+@rule_options
+@click.option(
+    "--history",
+    "history",
+    metavar="PATH_OR_URL",
+    help="Record each run in this history store (SQLite file, postgresql:// URL or env:NAME).",
+)
 @click.option(
     "--alert-on", "alert_on", type=ALERT_ON, help="What the configured alert sinks are sent [new]."
 )
@@ -177,7 +169,12 @@ def demo(debug: bool, **flags: Any) -> None:
 )
 @output_options
 def watch(
-    every: str, config_path: str | None, max_runs: int | None, debug: bool, **flags: Any
+    every: str,
+    config_path: str | None,
+    max_runs: int | None,
+    strict: bool,
+    debug: bool,
+    **flags: Any,
 ) -> None:
     """Run the check now and then every DURATION, in the foreground, until stopped
     (or --max-runs runs).
@@ -195,7 +192,7 @@ def watch(
         def run_once() -> int:
             when = datetime.now(UTC).replace(microsecond=0)
             return attempt(  # one failed run must not end the watch
-                lambda: _run_monitored(config, when, False),
+                lambda: _run_monitored(config, when, strict),
                 debug,
                 lambda message: emit_error(message, config, when),
             )

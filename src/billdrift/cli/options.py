@@ -19,9 +19,78 @@ SEVERITIES = click.Choice(["high", "medium", "low"])
 ALERT_ON = click.Choice(["urgent", "new", "all", "never"])
 
 
+def _apply(func: F, options: Sequence[Callable[[F], F]]) -> F:
+    """`options` applied so that --help lists them in the order given."""
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def source_options(func: F) -> F:
+    """--billing, --app, --app-table: where the data comes from (check, watch, doctor)."""
+    return _apply(
+        func,
+        [
+            click.option(
+                "--billing",
+                "billing",
+                multiple=True,
+                metavar="SOURCE",
+                help="Billing data, repeatable: an export file (Stripe JSON/JSONL, Stripe-style "
+                "CSV, Paddle JSON; detected from the content, KIND:FILE forces one), `stripe` "
+                "or `paddle` for the provider's API (key from $STRIPE_API_KEY or "
+                "$PADDLE_API_KEY), or a Stripe mirror's database URL (postgresql://..., "
+                "mysql://..., or env:NAME naming a variable that holds one).",
+            ),
+            click.option(
+                "--app",
+                "app",
+                metavar="FILE_OR_URL",
+                help="App accounts: a CSV file, a SQLite file, a database URL (postgresql://, "
+                "mysql://, mariadb://, sqlite:///) or env:NAME naming a variable that holds "
+                "one [app.source].",
+            ),
+            click.option(
+                "--app-table",
+                "app_table",
+                metavar="NAME",
+                help="Table to read from a database [app.table, else the one that looks "
+                "like accounts].",
+            ),
+        ],
+    )
+
+
+def rule_options(func: F) -> F:
+    """--grace-days, --plan, --fail-on, --strict: how findings are judged (check, watch)."""
+    return _apply(
+        func,
+        [
+            click.option(
+                "--grace-days",
+                "grace_days",
+                type=click.IntRange(min=0),
+                help="Days a past_due subscription keeps access (dunning grace) [7].",
+            ),
+            click.option(
+                "--plan",
+                "plan",
+                multiple=True,
+                metavar="PRICE_OR_LOOKUP_KEY=PLAN",
+                help="Map a price id, lookup key or product to an app plan. Repeatable.",
+            ),
+            click.option(
+                "--fail-on", "fail_on", type=SEVERITIES, help="Exit 1 at this severity [high]."
+            ),
+            click.option("--strict", is_flag=True, help="Any unreadable row is an error (exit 2)."),
+        ],
+    )
+
+
 def output_options(func: F) -> F:
     """--format, --output, --mask, --debug: how a report is presented."""
-    for option in reversed(
+    return _apply(
+        func,
         [
             click.option(
                 "--format",
@@ -38,10 +107,8 @@ def output_options(func: F) -> F:
             ),
             click.option("--mask", is_flag=True, help="Mask emails and ids in the report."),
             click.option("--debug", is_flag=True, help="Show tracebacks for errors."),
-        ]
-    ):
-        func = option(func)
-    return func
+        ],
+    )
 
 
 #: Help of every command's --config: the one discovery rule (infra/config_file.py).

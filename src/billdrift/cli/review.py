@@ -235,6 +235,7 @@ def expect_command(
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
+    help="Output format of the timeline.",
 )
 @_history_option
 def show(fingerprint: str, output_format: str, history: str | None) -> None:
