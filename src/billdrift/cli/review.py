@@ -8,6 +8,8 @@ config file the exception cannot be appended to).
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
@@ -22,7 +24,15 @@ from billdrift.history import default_location
 from billdrift.history.fingerprint import short
 from billdrift.history.review import parse_until
 from billdrift.history.store import FindingState
-from billdrift.outputs.review import queue_json, queue_text, timeline_json, timeline_text, when, who
+from billdrift.outputs.review import (
+    DEFAULT_WIDTH,
+    queue_json,
+    queue_text,
+    timeline_json,
+    timeline_text,
+    when,
+    who,
+)
 from billdrift.usecases import review as usecase
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +51,19 @@ def _location(given: str | None) -> str:
     ctx = click.get_current_context(silent=True)
     from_group = ctx.meta.get(_META_KEY) if ctx is not None else None
     return str(from_group) if from_group else default_location()
+
+
+def _width() -> int:
+    """Columns to wrap text to: $COLUMNS, else the terminal's, else 100 (a pipe, a file)."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    if sys.stdout.isatty():
+        try:
+            return os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError):
+            pass
+    return DEFAULT_WIDTH
 
 
 def _json(document: dict[str, Any]) -> None:
@@ -84,7 +107,7 @@ def review(ctx: click.Context, history: str | None, output_format: str, show_all
         if output_format == "json":
             _json(queue_json(found))
         else:
-            click.echo(queue_text(found, location, show_all))
+            click.echo(queue_text(found, location, show_all, _width()))
         return 0
 
     run_command(body)
@@ -246,7 +269,7 @@ def show(fingerprint: str, output_format: str, history: str | None) -> None:
         if output_format == "json":
             _json(timeline_json(found))
         else:
-            click.echo(timeline_text(found))
+            click.echo(timeline_text(found, _width()))
         return 0
 
     run_command(body)

@@ -11,7 +11,8 @@ that date, so a snoozed finding still there after its expiry is back in the queu
 Queue order: urgent first (paid_but_blocked: a paying customer locked out), then
 severity, then money at stake (the amount, compared across currencies only as a
 rough order: nothing here converts currencies), then the usual kind order, then
-oldest first.
+oldest first, then by account, customer and subscription id in natural order
+(account 2 before account 19).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ URGENT: Final = frozenset({Kind.PAID_BUT_BLOCKED})
 #: Actions that take a finding out of the queue while they apply ("noted" does not).
 DECIDING: Final = frozenset({"acknowledged", "snoozed", "expected"})
 _HEX: Final = re.compile(r"[0-9a-f]+")
+_DIGITS: Final = re.compile(r"(\d+)")
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,18 @@ def _amount(state: FindingState) -> Decimal:
         return Decimal(0)
 
 
+def natural_key(value: str | None) -> tuple[tuple[int, int, str], ...]:
+    """`value` ordered as a person reads it: runs of digits by number ("2" < "19",
+    "u2" < "u10"), the rest as text; no id sorts last."""
+    if value is None:
+        return ((2, 0, ""),)
+    return tuple(
+        (0, int(part), part) if part.isdigit() else (1, 0, part)
+        for part in _DIGITS.split(value)
+        if part
+    )
+
+
 def queue_key(item: QueueItem) -> tuple[object, ...]:
     state = item.state
     return (
@@ -98,6 +112,9 @@ def queue_key(item: QueueItem) -> tuple[object, ...]:
         -_amount(state),
         KIND_ORDER.index(state.kind),
         state.first_seen_at,
+        natural_key(state.account_id),
+        natural_key(state.customer_id),
+        natural_key(state.subscription_id),
         state.fingerprint,
     )
 

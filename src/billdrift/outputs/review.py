@@ -7,13 +7,52 @@ the same JSON shapes.
 
 from __future__ import annotations
 
+import re
+import textwrap
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from billdrift.history.fingerprint import short
 from billdrift.history.review import QueueItem, notes_text
 from billdrift.history.store import FindingState, Observation, Review
 from billdrift.history.views import Queue, Timeline
+
+#: Text wraps to this width unless the front-end knows the terminal's.
+DEFAULT_WIDTH: Final = 100
+_INDENT = re.compile(r"^( *(?:\d+\. )?)")
+#: Pairs of words a line must not be broken between: a date and its time, a currency
+#: and its amount. Glued with a private-use character while wrapping.
+_UNBROKEN = re.compile(r"\b(\d{4}-\d\d-\d\d) (\d\d:\d\dZ)|\b([A-Z]{3}) (\d[\d.,]*/mo)\b")
+_GLUE = "\ue000"
+
+
+def _glued(match: re.Match[str]) -> str:
+    return _GLUE.join(part for part in match.groups() if part is not None)
+
+
+def wrap(lines: Sequence[str], width: int = DEFAULT_WIDTH) -> str:
+    """`lines` wrapped to `width` columns, each continuation under its line's text
+    (after the indentation and a list number). Words are never split, so an id, a
+    fingerprint or a URL stays whole even when it alone is wider than the line; nor is
+    a date from its time or a currency from its amount."""
+    wrapped = []
+    for line in lines:
+        match = _INDENT.match(line)
+        indent = match.group(1) if match else ""
+        if len(line) <= width:
+            wrapped.append(line)
+            continue
+        text = textwrap.fill(
+            _UNBROKEN.sub(_glued, line[len(indent) :]),
+            width=max(width, 40),
+            initial_indent=indent,
+            subsequent_indent=" " * len(indent),
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        wrapped.append(text.replace(_GLUE, " "))
+    return "\n".join(wrapped)
 
 
 def when(value: datetime | None) -> str:
@@ -97,25 +136,53 @@ def item_text(number: int, item: QueueItem) -> list[str]:
     ]
     if item.decision is not None:
         lines.append(f"     decision: {notes_text([item.decision])[0]}")
-    notes = notes_text(item.notes)
+    notes = notes_text([note for note in item.notes if note is not item.decision])
     if notes:
         lines.append("     notes:")
         lines.extend(f"       {line}" for line in notes)
     return lines
 
 
-def observation_text(observation: Observation) -> str:
-    finding = observation.finding
+def _same_state(a: Observation, b: Observation) -> bool:
+    """Two runs in a row that saw the finding the same way (one timeline line)."""
+    return (
+        b.run_id == a.run_id + 1
+        and a.finding.severity == b.finding.severity
+        and a.finding.exposure == b.finding.exposure
+        and a.finding.message == b.finding.message
+        and a.suppressed_by == b.suppressed_by
+    )
+
+
+def collapse(observations: Sequence[Observation]) -> list[list[Observation]]:
+    """Observations grouped into runs of consecutive runs that saw the same state; a
+    run missing from the sequence (the finding was gone) starts a new group."""
+    groups: list[list[Observation]] = []
+    for observation in observations:
+        if groups and _same_state(groups[-1][-1], observation):
+            groups[-1].append(observation)
+        else:
+            groups.append([observation])
+    return groups
+
+
+def observation_text(group: Sequence[Observation]) -> str:
+    """One timeline line: a run, or a range of consecutive runs in the same state."""
+    first, last = group[0], group[-1]
+    finding = first.finding
     money = (
         f" {finding.exposure.currency} {finding.exposure.monthly_amount}/mo"
         if finding.exposure
         else ""
     )
-    excused = f" (excused: {observation.suppressed_by})" if observation.suppressed_by else ""
-    return (
-        f"  run {observation.run_id} {when(observation.observed_at)} "
-        f"{finding.severity.label}{money}{excused}: {finding.message}"
+    excused = f" (excused: {first.suppressed_by})" if first.suppressed_by else ""
+    runs = (
+        f"run {first.run_id} {when(first.observed_at)}"
+        if len(group) == 1
+        else f"runs {first.run_id}-{last.run_id} ({len(group)} runs) "
+        f"{when(first.observed_at)} to {when(last.observed_at)}"
     )
+    return f"  {runs} {finding.severity.label}{money}{excused}: {finding.message}"
 
 
 def queue_json(queue: Queue) -> dict[str, Any]:
@@ -136,7 +203,7 @@ def queue_json(queue: Queue) -> dict[str, Any]:
     }
 
 
-def queue_text(queue: Queue, location: str, show_all: bool) -> str:
+def queue_text(queue: Queue, location: str, show_all: bool, width: int = DEFAULT_WIDTH) -> str:
     last = queue.last_run
     items = queue.items
     ran = (
@@ -152,17 +219,20 @@ def queue_text(queue: Queue, location: str, show_all: bool) -> str:
             if covered
             else ""
         )
-        return f"billdrift review: nothing needs a person{extra} (history: {location}{ran})"
+        return wrap(
+            [f"billdrift review: nothing needs a person{extra} (history: {location}{ran})"], width
+        )
     noun = "finding needs" if len(items) == 1 else "findings need"
     header = "open findings" if show_all else f"{noun} a person"
-    lines = [f"billdrift review: {len(items)} {header} (history: {location}{ran})\n"]
+    lines = [f"billdrift review: {len(items)} {header} (history: {location}{ran})", ""]
     for number, item in enumerate(items, 1):
-        lines.append("\n".join(item_text(number, item)))
-    lines.append(
-        "\nDecide with: billdrift review ack|snooze|expect FINGERPRINT "
-        "(a unique prefix will do); notes with: billdrift review note FINGERPRINT --note TEXT"
-    )
-    return "\n".join(lines)
+        lines.extend(item_text(number, item))
+    lines += [
+        "",
+        "Decide with: billdrift review ack|snooze|expect FINGERPRINT "
+        "(a unique prefix will do); notes with: billdrift review note FINGERPRINT --note TEXT",
+    ]
+    return wrap(lines, width)
 
 
 def timeline_json(timeline: Timeline) -> dict[str, Any]:
@@ -194,7 +264,7 @@ def timeline_json(timeline: Timeline) -> dict[str, Any]:
     }
 
 
-def timeline_text(timeline: Timeline) -> str:
+def timeline_text(timeline: Timeline, width: int = DEFAULT_WIDTH) -> str:
     state = timeline.state
     resolved = f", resolved {when(state.resolved_at)}" if state.resolved_at else ""
     lines = [
@@ -204,8 +274,8 @@ def timeline_text(timeline: Timeline) -> str:
         f"{when(state.first_seen_at)}, last seen {when(state.last_seen_at)}{resolved}"
         f"{reopened(state)}",
         "timeline:",
-        *(observation_text(o) for o in timeline.observations),
+        *(observation_text(group) for group in collapse(timeline.observations)),
     ]
     if timeline.reviews:
         lines += ["reviews:", *(f"  {line}" for line in notes_text(timeline.reviews))]
-    return "\n".join(lines)
+    return wrap(lines, width)
