@@ -268,7 +268,7 @@ def test_html_charts_three_runs() -> None:
     assert "2026-11-20 12:00Z: 1 renamed_kind" in text  # a kind this version no longer has
     assert "2026-11-21 12:00Z: USD 58.00/month" in text
     chart_data = parse(render("html", sample_report(), history=three_runs())).tables
-    runs = next(rows for attrs, rows in chart_data if rows and rows[0][0] == "finished")
+    runs = next(rows for attrs, rows in chart_data if rows and rows[0][0] == "as of")
     assert runs[1:] == [
         ["2026-11-22 12:00Z", "PASS", "0", "0", "0"],
         ["2026-11-21 12:00Z", "WARN", "2", "0", "58.00"],

@@ -56,6 +56,7 @@ def record(config: Config, report: Report, started: datetime, finished: datetime
             run.verdict.value,
             dict(run.counts_by_kind),
             dict(run.exposure_by_currency),
+            run.as_of,
         )
         for run in runs
     )

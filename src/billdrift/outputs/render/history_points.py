@@ -18,6 +18,11 @@ from billdrift.core.report import Report
 class RunPoint:
     """A finished run: when, its verdict, findings per kind and exposure per currency.
 
+    ``as_of`` is the instant the run evaluated the data at (``--as-of``, else its start):
+    the chart places a run there, so a report made ``--as-of`` a past instant charts
+    its own run at that instant, not at the wall-clock time it happened to run. Points
+    without it (built from an older store) fall back to ``finished_at``.
+
     ``verdict`` is a plain string (PASS, WARN, FAIL, ERROR), not the enum, because
     old runs may have been written by another version. ``exposure`` maps an ISO
     currency code to a decimal string in major units: amounts stay strings so no
@@ -29,6 +34,7 @@ class RunPoint:
     verdict: str
     by_kind: dict[str, int] = field(default_factory=dict)
     exposure: dict[str, str] = field(default_factory=dict)
+    as_of: datetime | None = None
 
     @property
     def findings(self) -> int:
@@ -36,10 +42,12 @@ class RunPoint:
 
     @property
     def when(self) -> datetime:
-        """``finished_at`` in UTC; a naive time is taken as UTC so runs always sort."""
-        if self.finished_at.tzinfo is None:
-            return self.finished_at.replace(tzinfo=UTC)
-        return self.finished_at.astimezone(UTC)
+        """``as_of`` (else ``finished_at``) in UTC; a naive time is taken as UTC so runs
+        always sort."""
+        moment = self.as_of or self.finished_at
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
 
 
 def run_point(report: Report, finished_at: datetime) -> RunPoint:
@@ -50,4 +58,5 @@ def run_point(report: Report, finished_at: datetime) -> RunPoint:
         verdict=report.verdict.value,
         by_kind=report.by_kind,
         exposure=report.exposure_by_currency,
+        as_of=report.as_of,
     )

@@ -90,7 +90,7 @@ class HtmlRenderer(Renderer):
             out.append("<p>No findings were produced: fix the error above and run again.</p>")
         else:
             out += self._summary(report)
-        out += history_section(self.history)
+        out += history_section(self.history, report.as_of)
         if not report.errors:
             out += self._findings(report)
         out += self._tail(report)

@@ -1,6 +1,11 @@
 """How the HTML report looks: its inline stylesheet and the colours of verdicts and kinds.
 
-Inline because the page references nothing outside itself. The colours are
+Inline because the page references nothing outside itself. In the findings table,
+free text (message, fix, evidence) may break anywhere so a long token cannot widen
+the fixed-layout table; an id never breaks (a wrapped id reads as two ids and
+cannot be copied): it stays on one line, in a column 20 characters wide (a Stripe
+customer id fits) or wider on a wide screen; a longer one ends in an ellipsis and
+shows whole under the pointer (double-click selects all of it). The colours are
 shared by the summary table and the trend chart, so a kind has one colour
 everywhere on the page.
 """
@@ -60,8 +65,13 @@ table.findings{width:100%;table-layout:fixed;margin:0}
 .chunk{content-visibility:auto}
 .chunk+.chunk tr:first-child td{border-top:0}
 table.findings td{overflow-wrap:anywhere}
-table.findings col.c-sev{width:7em}table.findings col.c-id{width:8%}
-table.findings col.c-amt{width:7em}table.findings col.c-ev{width:28%}
+table.findings td.id{overflow-wrap:normal;word-break:keep-all;white-space:nowrap;
+overflow:hidden;text-overflow:ellipsis}
+table.findings td.id:hover{white-space:normal;overflow-wrap:anywhere}
+table.findings col.c-sev{width:7em}
+table.findings col.c-id{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;
+width:max(calc(20ch + 17px),11%)}
+table.findings col.c-amt{width:7em}table.findings col.c-ev{width:14%}
 .sev{display:inline-block;padding:0 6px;border-radius:4px;font-size:12px;font-weight:600}
 .sev-high{background:#ffcdd2;color:#8e0000}.sev-medium{background:#ffe0b2;color:#7a3d00}
 .sev-low{background:#e0e0e0;color:#333}

@@ -4,13 +4,18 @@ Drawn as inline SVG computed here (no script, nothing loaded), from the run
 history when there is one: stacked bars of findings per kind with the verdict
 under each bar, one line chart per currency (amounts in different currencies
 never share an axis), and the same numbers as a table that reads without the
-SVG. At most ``MAX_RUNS`` runs are charted, the most recent ones.
+SVG. At most ``MAX_RUNS`` runs are charted, the most recent ones up to the
+report's as-of instant (a report made ``--as-of`` a past instant ends its trend
+there). Runs are placed at the instant each evaluated its data; the axis shows
+dates, or dates and times (UTC) when charted runs share a date, so hourly runs
+are told apart.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from billdrift.core.model import KIND_ORDER
@@ -21,6 +26,7 @@ from billdrift.outputs.render.html_style import KIND_COLOURS, VERDICT_COLOURS, k
 #: Runs charted: the most recent ones. Beyond this the bars get too thin to read.
 MAX_RUNS = 60
 NO_HISTORY = "No history recorded; run with --history to chart trends."
+NONE_BEFORE = "No recorded run is at or before the as-of instant of this report."
 
 
 def _nice_step(top: float, ticks: int = 4) -> float:
@@ -48,11 +54,26 @@ def _amount(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+#: An axis label: the date, or the date and time when charted runs share a date.
+DATE_LABEL = "%Y-%m-%d"
+TIME_LABEL = "%Y-%m-%d %H:%MZ"
+
+
+def label_format(points: Sequence[RunPoint]) -> str:
+    """Dates alone when every charted run has its own date; else dates and times."""
+    days = {point.when.date() for point in points}
+    return DATE_LABEL if len(days) == len(points) else TIME_LABEL
+
+
 def _date_labels(
     points: Sequence[RunPoint], x_of: Callable[[int], float], y: float, most: int
 ) -> str:
-    """At most `most` dates under the x axis: first, last and evenly between. The first
-    and last are anchored inwards so they never run off the edge of the chart."""
+    """At most `most` dates under the x axis (fewer when they carry times: they are
+    wider): first, last and evenly between. The first and last are anchored inwards
+    so they never run off the edge of the chart."""
+    shape = label_format(points)
+    if shape == TIME_LABEL:
+        most = max(2, most * 2 // 3)
     count = len(points)
     wanted = min(count, most)
     indexes = sorted({round(i * (count - 1) / max(wanted - 1, 1)) for i in range(wanted)})
@@ -66,7 +87,7 @@ def _date_labels(
         x = x_of(i) + {"start": -8.0, "end": 8.0, "middle": 0.0}[anchor]
         parts.append(
             f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="11" '
-            f'fill="#5f6b76">{_e(points[i].when.strftime("%Y-%m-%d"))}</text>'
+            f'fill="#5f6b76">{_e(points[i].when.strftime(shape))}</text>'
         )
     return "".join(parts)
 
@@ -199,12 +220,17 @@ def _exposure_chart(currency: str, points: Sequence[RunPoint]) -> str:
     )
 
 
-def history_section(history: Sequence[RunPoint] | None) -> list[str]:
+def history_section(history: Sequence[RunPoint] | None, as_of: datetime | None = None) -> list[str]:
+    """The trend section: runs up to `as_of` (the report's), the latest ``MAX_RUNS``."""
     out = ["<section id=trend><h2>Trend over past runs</h2>"]
-    if not history:
-        out.append(f"<p class=muted>{_e(NO_HISTORY)}</p></section>")
+    until = as_of.astimezone(UTC) if as_of is not None else None
+    ordered = sorted(
+        (p for p in history or () if until is None or p.when <= until), key=lambda p: p.when
+    )
+    if not ordered:
+        said = NO_HISTORY if not history else NONE_BEFORE
+        out.append(f"<p class=muted>{_e(said)}</p></section>")
         return out
-    ordered = sorted(history, key=lambda p: p.when)
     points = ordered[-MAX_RUNS:]
     if len(ordered) > len(points):
         out.append(
@@ -218,7 +244,7 @@ def history_section(history: Sequence[RunPoint] | None) -> list[str]:
     # The same numbers as a table: readable without the SVG, and copyable.
     out.append(
         f"<details><summary>Chart data ({len(points)} runs)</summary><table><thead><tr>"
-        "<th>finished</th><th>verdict</th><th class=num>findings</th>"
+        "<th>as of</th><th>verdict</th><th class=num>findings</th>"
         + "".join(f"<th class=num>{_e(c)}/month</th>" for c in currencies)
         + "</tr></thead><tbody>"
     )
