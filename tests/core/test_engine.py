@@ -107,3 +107,16 @@ def test_access_fields_evidence_whether_one_field_or_several() -> None:
         ),
     )
     assert _app_fields(reconcile(inputs(book, secondary))) == {"a1": "has_paid_access=false"}
+
+
+def test_ids_are_ordered_naturally_within_a_severity() -> None:
+    """Numbers in ids compare as numbers (issue 14: "19, 2, 6" read as a bug), text
+    as text, and the same input always gives the same order."""
+    ids = ["19", "2", "acct_10", "6", "acct_9", "02"]
+    book = billing(*(sub(f"sub_{i}", f"cus_{i}") for i in ids))
+    accounts = app(*(account(i, f"cus_{i}", access=False) for i in ids))
+    first = reconcile(inputs(book, accounts))
+    order = [f.account_id for f in first.findings]
+    assert order == ["02", "2", "6", "19", "acct_9", "acct_10"]
+    shuffled = app(*(account(i, f"cus_{i}", access=False) for i in reversed(ids)))
+    assert [f.account_id for f in reconcile(inputs(book, shuffled)).findings] == order

@@ -57,14 +57,31 @@ LEFT JOIN {money} money ON money.subscription_id = f.subscription_id
 LEFT JOIN reported_fields af ON af.account_id = f.account_id
 LEFT JOIN reported_subscriptions cs ON cs.customer_id = f.customer_id
 ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
-         f.account_id NULLS LAST, f.customer_id NULLS LAST, f.subscription_id NULLS LAST
+         {account_order}, {customer_order}, {subscription_order}
 """
+
+#: How ids are ordered in a report: naturally, each run of digits by its number
+#: ("2" before "6" before "19", "acct_2" before "acct_10"), other text as text, and
+#: the id itself last so that ids naming the same number ("02", "2") still have
+#: one order. Integer account ids are common, and "19, 2, 6" reads as a bug.
+_NATURAL = """list_transform(regexp_extract_all(f.{column}, '\\d+|\\D+'),
+    lambda part: CASE WHEN regexp_full_match(part, '\\d+')
+                      THEN lpad(CAST(length(ltrim(part, '0')) AS VARCHAR), 5, '0')
+                           || ltrim(part, '0')
+                      ELSE part END) NULLS LAST, f.{column} NULLS LAST"""
 
 #: A column as it is.
 _COLUMN = "f.{column} AS {column}"
 
 #: A timestamp column as ISO-8601 UTC text to the second.
 _INSTANT = "strftime(timezone('UTC', f.{column}), '%Y-%m-%dT%H:%M:%SZ') AS {column}"
+
+
+_ID_ORDER = {
+    "account_order": sql(_NATURAL, column="account_id"),
+    "customer_order": sql(_NATURAL, column="customer_id"),
+    "subscription_order": sql(_NATURAL, column="subscription_id"),
+}
 
 
 def _select_list(con: duckdb.DuckDBPyConnection, relation: str) -> str:
@@ -115,6 +132,7 @@ def run_rules(
             kind=sql_string(rule.kind.value),
             rows=_rows(rule),
             money="reported_money" if rule.exposure else _NO_MONEY,
+            **_ID_ORDER,
         )
         for rule in rules
     ]
