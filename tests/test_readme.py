@@ -149,5 +149,11 @@ def test_the_json_sample_agrees_with_the_demo() -> None:
     assert json.dumps(bob["message"]) in sample
     assert json.dumps(bob["exposure"]) in sample
     match = bob["evidence"]["match"]
-    assert f'"confidence": {json.dumps(match["confidence"])}}}' in sample
+    # typed evidence (schema 2.0): numbers as numbers, lists as arrays
+    assert isinstance(match["confidence"], float)
+    assert f'"confidence": {json.dumps(match["confidence"])}, ' in sample
+    assert f'"candidates": {json.dumps(match["candidates"])}' in sample
+    assert f'"fields": {json.dumps(bob["evidence"]["app"]["fields"])}' in sample
+    subscriptions = bob["evidence"]["billing"]["subscriptions"]
+    assert f'"subscriptions": {json.dumps(subscriptions)}' in sample
     assert f'"schema_version": "{demo["schema_version"]}"' in sample

@@ -191,7 +191,7 @@ def test_plan_map_matches_every_item_key(key: str, app_plan: str, drift: bool) -
     report = run([item(**{key: "the-key"})], [account("a1", "cus_1", plan=app_plan)], config)
     assert kinds(report) == ([("plan_drift", "a1")] if drift else [])
     if drift:
-        assert report.findings[0].evidence["expected_plans"] == "pro"
+        assert report.findings[0].evidence["expected_plans"] == ["pro"]
 
 
 def test_an_unmapped_item_is_not_plan_drift() -> None:
@@ -208,7 +208,7 @@ def test_a_plan_matches_when_it_is_any_of_the_mapped_plans() -> None:
     for plan, expected in (("pro", []), ("Addon", []), ("basic", [("plan_drift", "a1")])):
         report = run(subs, [account("a1", "cus_1", plan=plan)], config)
         assert kinds(report) == expected, plan
-    assert report.findings[0].evidence["expected_plans"] == "addon, pro"
+    assert report.findings[0].evidence["expected_plans"] == ["addon", "pro"]
 
 
 @pytest.mark.parametrize(

@@ -74,19 +74,19 @@ def test_an_account_without_a_primary_signal_is_judged_as_denying_access() -> No
     assert "no access field set" in report.findings[0].message
 
 
-def _app_fields(report: object) -> dict[str | None, str | None]:
+def _app_fields(report: object) -> dict[str | None, object]:
     findings = getattr(report, "findings", ())
     return {f.account_id: f.evidence.get("app", {}).get("fields") for f in findings}
 
 
 def test_access_fields_evidence_whether_one_field_or_several() -> None:
-    """With one (primary) access field the evidence string comes from the account's
+    """With one (primary) access field the evidence (field -> raw value) comes from the account's
     own row, with several from every signal: both read the same."""
     book = billing(sub("sub_1", "cus_1"), sub("sub_2", "cus_2", "canceled"))
     one = app(account("a1", "cus_1", access=False), account("a2", "cus_2", access=True))
     assert _app_fields(reconcile(inputs(book, one))) == {
-        "a1": "has_paid_access=false",
-        "a2": "has_paid_access=true",
+        "a1": {"has_paid_access": "false"},
+        "a2": {"has_paid_access": "true"},
     }
     several = app(
         account("a1", "cus_1", access=False, status="active"),
@@ -94,8 +94,8 @@ def test_access_fields_evidence_whether_one_field_or_several() -> None:
         with_status=True,
     )
     assert _app_fields(reconcile(inputs(book, several))) == {
-        "a1": "has_paid_access=false, subscription_status=active",
-        "a2": "has_paid_access=true, subscription_status=null",
+        "a1": {"has_paid_access": "false", "subscription_status": "active"},
+        "a2": {"has_paid_access": "true", "subscription_status": None},
     }
     # one field that is not marked primary: no shortcut, the signal still shows
     secondary = replace(
@@ -106,7 +106,7 @@ def test_access_fields_evidence_whether_one_field_or_several() -> None:
             pa.array([False, False]),
         ),
     )
-    assert _app_fields(reconcile(inputs(book, secondary))) == {"a1": "has_paid_access=false"}
+    assert _app_fields(reconcile(inputs(book, secondary))) == {"a1": {"has_paid_access": "false"}}
 
 
 def test_ids_are_ordered_naturally_within_a_severity() -> None:

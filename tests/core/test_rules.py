@@ -180,7 +180,8 @@ def test_live_subscription_beats_ended_one() -> None:
     assert run(subs, [account("a1", "cus_1", access=True)]).findings == ()
     blocked = run(subs, [account("a1", "cus_1", access=False)])
     assert blocked.findings[0].subscription_id == "sub_new"
-    assert "sub_old:canceled" in blocked.findings[0].evidence["billing"]["subscriptions"]
+    old = {"subscription_id": "sub_old", "status": "canceled"}
+    assert old in blocked.findings[0].evidence["billing"]["subscriptions"]
 
 
 def test_ties_between_live_subscriptions_are_deterministic() -> None:
@@ -244,7 +245,7 @@ def test_email_collision_is_ambiguous() -> None:
     ]
     report = run(subs, [account("a1", None, email="ann@example.com", access=True)])
     assert kinds(report) == [("ambiguous", "a1")]
-    assert report.findings[0].evidence["match"]["candidates"] == "cus_1, cus_2"
+    assert report.findings[0].evidence["match"]["candidates"] == ["cus_1", "cus_2"]
     # candidates of a collision are not reported as orphaned as well
     assert report.by_kind == {"ambiguous": 1}
 
@@ -414,7 +415,7 @@ def test_plan_drift_boundary() -> None:
     subs = [sub("sub_1", "cus_1", price="price_pro")]
     drift = run(subs, [account("a1", "cus_1", plan="basic")], config)
     assert kinds(drift) == [("plan_drift", "a1")]
-    assert drift.findings[0].evidence["expected_plans"] == "pro"
+    assert drift.findings[0].evidence["expected_plans"] == ["pro"]
     assert run(subs, [account("a1", "cus_1", plan="Pro ")], config).findings == ()
     unmapped = [sub("sub_1", "cus_1", price="price_other")]
     assert run(unmapped, [account("a1", "cus_1", plan="basic")], config).findings == ()

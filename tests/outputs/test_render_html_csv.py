@@ -313,8 +313,8 @@ def big_report(n: int = 35_000) -> Report:
     kinds = [Kind.PAID_BUT_BLOCKED] * 8 + [Kind.PLAN_DRIFT, Kind.AMBIGUOUS]
     evidence = {
         "billing": {"provider": "stripe", "status": "active", "source": "x.json:data[1]"},
-        "app": {"access": False, "fields": "has_paid_access=false", "source": "app:row 1"},
-        "match": {"method": "customer_id", "confidence": "1.00"},
+        "app": {"access": False, "fields": {"has_paid_access": "false"}, "source": "app:row 1"},
+        "match": {"method": "customer_id", "confidence": 1.0},
     }
     findings = [
         Finding(

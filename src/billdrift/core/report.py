@@ -10,7 +10,7 @@ from decimal import Decimal, localcontext
 
 from billdrift.core.model import KIND_ORDER, Finding, Kind, Severity, Skip, Verdict
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 @dataclass(frozen=True)

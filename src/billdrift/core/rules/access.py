@@ -98,10 +98,10 @@ def _ambiguous(row: Row) -> Finding:
 
 def _candidates(candidates: object) -> Words:
     """'cus_A, cus_B' (the stage's list) with each customer id kept apart."""
-    if not isinstance(candidates, str):
+    if not isinstance(candidates, list | tuple):
         return words(candidates)
     parts: list[object] = []
-    for i, customer in enumerate(candidates.split(", ")):
+    for i, customer in enumerate(candidates):
         parts += [", "] if i else []
         parts.append(ident(customer))
     return words(*parts)

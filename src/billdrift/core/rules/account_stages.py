@@ -111,7 +111,8 @@ FROM (
            AS match_method,
          CASE WHEN l.linked THEN 1.0 ELSE o.confidence END
            AS match_confidence,
-         coalesce(l.customer_id, o.candidates) AS candidates,
+         CASE WHEN l.customer_id IS NOT NULL THEN [l.customer_id] ELSE o.candidates END
+           AS candidates,
          coalesce(l.customer_id, CASE WHEN o.n_candidates = 1 THEN o.customer_id END)
            AS matched_customer_id,
          coalesce(l.subscription_id, o.subscription_id) AS subscription_id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from billdrift.core.model import Finding, Kind
 from billdrift.core.rules.base import Row, Rule, finding
-from billdrift.core.rules.evidence import account_evidence
+from billdrift.core.rules.evidence import account_evidence, fields_text
 from billdrift.core.words import ident, words
 
 APP_FIELDS_DISAGREE_SQL = """
@@ -21,7 +21,7 @@ def _app_fields_disagree(row: Row) -> Finding:
         words(
             "Account ",
             ident(row["account_id"]),
-            f"'s access fields contradict each other: {row.get('app_fields')}.",
+            f"'s access fields contradict each other: {fields_text(row)}.",
         ),
         "Make every access field follow one source of truth (ideally derived from the "
         "subscription status) and repair this row.",

@@ -47,6 +47,18 @@ def app_says(row: Row) -> Words:
     return words(f"the app {verb} access to account ", ident(row.get("account_id")), shown)
 
 
+def fields_of(row: Row) -> dict[str, str | None] | None:
+    """The app's access fields as read: field name -> raw value (None when empty)."""
+    fields = row.get("app_fields")
+    return None if fields is None else {item["field"]: item["value"] for item in fields}
+
+
+def fields_text(row: Row) -> str:
+    """'has_paid_access=0, subscription_status=active', for messages."""
+    fields = fields_of(row) or {}
+    return ", ".join(f"{name}={'null' if raw is None else raw}" for name, raw in fields.items())
+
+
 def account_evidence(row: Row) -> dict[str, Any]:
     """The raw values from both sides that led to a per-account finding."""
     billing = {
@@ -65,15 +77,16 @@ def account_evidence(row: Row) -> dict[str, Any]:
     }
     app = {
         "access": row.get("app_grants"),
-        "fields": row.get("app_fields"),
+        "fields": fields_of(row),
         "plan": row.get("plan"),
         "email": row.get("email"),
         "customer_id": row.get("linked_customer_id"),
         "source": row.get("source_ref"),
     }
+    confidence = row.get("match_confidence")  # a SQL decimal: a JSON number, not "1.00"
     match = {
         "method": row.get("match_method"),
-        "confidence": row.get("match_confidence"),
+        "confidence": None if confidence is None else float(confidence),
         "candidates": row.get("candidates"),
     }
     return {

@@ -119,7 +119,7 @@ SELECT m.*, c.subscription_id, c.entitles, c.entitlement_reason
 FROM (
   SELECT account_id, min(method) AS method, min(confidence) AS confidence,
          count(DISTINCT customer_id) AS n_candidates, min(customer_id) AS customer_id,
-         string_agg(DISTINCT customer_id, ', ' ORDER BY customer_id) AS candidates
+         list(DISTINCT customer_id ORDER BY customer_id) AS candidates
   FROM match_candidates
   GROUP BY account_id
 ) m

@@ -52,7 +52,7 @@ EXPECTED_PLANS = Stage(
     ("billing_items", "account_detail", "plan_drift_accounts", "plan_map"),
     sql(
         """
-SELECT subscription_id, string_agg(DISTINCT plan, ', ' ORDER BY plan) AS expected_plans
+SELECT subscription_id, list(DISTINCT plan ORDER BY plan) AS expected_plans
 FROM ({mapped}) m
 GROUP BY subscription_id
 """,

@@ -20,13 +20,14 @@ def _plan_drift(row: Row) -> Finding:
     app_plan = row.get("plan")
     shown = repr(app_plan) if app_plan is not None else "no plan"
     evidence = account_evidence(row)
-    evidence["expected_plans"] = row.get("expected_plans")
+    plans = row.get("expected_plans") or []
+    evidence["expected_plans"] = plans or None
     return finding(
         Kind.PLAN_DRIFT,
         row,
         words(
             billing_says(row),
-            f", which maps to plan {row.get('expected_plans')}, but the app gives account ",
+            f", which maps to plan {', '.join(plans) or None}, but the app gives account ",
             ident(row["account_id"]),
             f" {shown}.",
         ),

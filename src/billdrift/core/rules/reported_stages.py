@@ -93,18 +93,18 @@ JOIN billing_subscriptions s ON s.subscription_id = m.subscription_id
 #: the primary one (``field_shape`` tells): :data:`ACCOUNT_DETAIL` already holds
 #: that field and its value, so no pass over a million signals is needed.
 PRIMARY_FIELDS = """
-SELECT account_id, primary_field || '=' || coalesce(primary_raw, 'null') AS fields
+SELECT account_id, [{'field': primary_field, 'value': primary_raw}] AS fields
 FROM account_detail
 WHERE primary_field IS NOT NULL AND account_id IN (SELECT account_id FROM reported)
 """
 
-#: Evidence strings that need aggregation, for a rule's reported rows only.
+#: Evidence lists that need aggregation, for a rule's reported rows only.
 REPORTED_FIELDS = Stage(
     "reported_fields",
     ("app_access_signals", "reported", "field_shape", "account_detail"),
     """
 SELECT g.account_id,
-       string_agg(g.field || '=' || coalesce(g.raw, 'null'), ', ' ORDER BY g.field) AS fields
+       list({'field': g.field, 'value': g.raw} ORDER BY g.field) AS fields
 FROM app_access_signals g
 WHERE g.account_id IN (SELECT account_id FROM reported)
 GROUP BY g.account_id
@@ -119,8 +119,8 @@ REPORTED_SUBSCRIPTIONS = Stage(
     ("billing_subscriptions", "reported"),
     """
 SELECT s.customer_id,
-       string_agg(s.subscription_id || ':' || coalesce(s.status, 'null'), ', '
-                  ORDER BY s.subscription_id) AS all_subscriptions
+       list({'subscription_id': s.subscription_id, 'status': s.status}
+            ORDER BY s.subscription_id) AS all_subscriptions
 FROM billing_subscriptions s
 WHERE s.customer_id IN (SELECT customer_id FROM reported)
 GROUP BY s.customer_id

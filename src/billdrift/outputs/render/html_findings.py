@@ -22,6 +22,13 @@ def _scalar(value: object) -> str:
     return str(value)
 
 
+def _flat(value: object) -> bool:
+    """A record of scalars (a dict with no dict or list inside)."""
+    return isinstance(value, dict) and not any(
+        isinstance(v, dict | list | tuple) for v in value.values()
+    )
+
+
 def _evidence_lines(value: dict[Any, Any], indent: str, depth: int) -> list[str]:
     lines = []
     for key, item in value.items():
@@ -32,6 +39,10 @@ def _evidence_lines(value: dict[Any, Any], indent: str, depth: int) -> list[str]
             not isinstance(v, dict | list | tuple) for v in item
         ):
             lines.append(f"{indent}{key}: {', '.join(_scalar(v) for v in item)}")
+        elif isinstance(item, list | tuple) and all(_flat(v) for v in item):
+            # a list of small records (a customer's subscriptions): "sub_1:active, ..."
+            shown = (":".join(_scalar(v) for v in record.values()) for record in item)
+            lines.append(f"{indent}{key}: {', '.join(shown)}")
         elif isinstance(item, dict | list | tuple):
             lines.append(f"{indent}{key}: {json.dumps(item, ensure_ascii=False, default=str)}")
         else:
