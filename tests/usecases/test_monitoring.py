@@ -67,14 +67,15 @@ def test_alerts_go_out_for_new_findings_only_and_history_tells_them_apart(
         urgent = next(r.json() for r in hook.accepted if r.json()["tier"] == "urgent")
         assert urgent["report_link"] == str(tmp_path / "report.json")
         assert "alert via webhook: sent" in first.stderr
-        notes = json.loads((tmp_path / "report.json").read_text("utf-8"))["notes"]
-        assert any(note.startswith("history: 15 new") for note in notes)
+        changes = json.loads((tmp_path / "report.json").read_text("utf-8"))["changes"]
+        assert (changes["new"], changes["previous_run_at"]) == (15, None)
 
         second = _check(tmp_path, config)
         assert second.exit_code == 1
         assert len(hook.accepted) == 2  # nothing new: the nightly run stays quiet
-        notes = json.loads((tmp_path / "report.json").read_text("utf-8"))["notes"]
-        assert any(note.startswith("history: 0 new, 0 reopened, 15 ongoing") for note in notes)
+        changes = json.loads((tmp_path / "report.json").read_text("utf-8"))["changes"]
+        assert (changes["new"], changes["reopened"], changes["ongoing"]) == (0, 0, 15)
+        assert changes["resolved"] == [] and changes["previous_run_at"] is not None
         assert hook.rejected == []  # every delivery verified as a receiver would
 
 
@@ -157,8 +158,8 @@ def test_review_notes_and_status_show_in_later_reports(tmp_path: Path) -> None:
         assert _check(tmp_path, config, "--alert-on", "never").exit_code == 1
         first = json.loads((tmp_path / "report.json").read_text("utf-8"))
         blocked = next(f for f in first["findings"] if f["kind"] == "paid_but_blocked")
-        assert blocked["evidence"]["history"]["status"] == "new"
-        key = blocked["evidence"]["history"]["fingerprint"]
+        assert blocked["lifecycle"]["status"] == "new"
+        key = blocked["lifecycle"]["fingerprint"]
 
         acked = CliRunner().invoke(
             cli.main,
@@ -178,9 +179,10 @@ def test_review_notes_and_status_show_in_later_reports(tmp_path: Path) -> None:
 
         assert _check(tmp_path, config, "--alert-on", "never").exit_code == 1
     later = json.loads((tmp_path / "report.json").read_text("utf-8"))
-    same = next(f for f in later["findings"] if f["evidence"]["history"]["fingerprint"] == key)
-    history = same["evidence"]["history"]
-    assert history["status"] == "ongoing"
-    assert history["first_seen"] == blocked["evidence"]["history"]["first_seen"]
-    (review,) = history["reviews"]
+    same = next(f for f in later["findings"] if f["lifecycle"]["fingerprint"] == key)
+    lifecycle = same["lifecycle"]
+    assert lifecycle["status"] == "ongoing"
+    assert lifecycle["first_seen"] == blocked["lifecycle"]["first_seen"]
+    assert lifecycle["review"] == {"decision": "acknowledged", "until": None}
+    (review,) = same["evidence"]["reviews"]
     assert review["note"] == "restored by support, ticket 4411" and review["by"] == "sam"

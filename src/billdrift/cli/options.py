@@ -16,6 +16,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = click.Choice(sorted(RENDERERS))
 SEVERITIES = click.Choice(["high", "medium", "low"])
+#: --fail-on: a severity, or new[:SEVERITY] (only new or reopened findings fail; needs history).
+FAIL_ON = click.Choice(["high", "medium", "low", "new", "new:high", "new:medium", "new:low"])
 ALERT_ON = click.Choice(["urgent", "new", "all", "never"])
 
 
@@ -80,7 +82,12 @@ def rule_options(func: F) -> F:
                 help="Map a price id, lookup key or product to an app plan. Repeatable.",
             ),
             click.option(
-                "--fail-on", "fail_on", type=SEVERITIES, help="Exit 1 at this severity [high]."
+                "--fail-on",
+                "fail_on",
+                type=FAIL_ON,
+                help="Exit 1 at this severity [high]; new[:SEVERITY] fails only on new or "
+                "reopened findings (needs --history). Reviewed findings never fail a run "
+                "with --history.",
             ),
             click.option("--strict", is_flag=True, help="Any unreadable row is an error (exit 2)."),
         ],

@@ -247,7 +247,7 @@ class OutputConfig(_Strict):
 
     format: Literal["text", "json", "markdown", "html", "csv"] = "text"
     output: str | None = None
-    fail_on: Literal["high", "medium", "low"] = "high"
+    fail_on: Literal["high", "medium", "low", "new", "new:high", "new:medium", "new:low"] = "high"
     mask: bool = False
 
 
@@ -266,7 +266,7 @@ class Config(_Strict):
 
     @property
     def fail_on(self) -> Severity:
-        return Severity.parse(self.output.fail_on)
+        return Severity.parse(self.output.fail_on.removeprefix("new").lstrip(":") or "high")
 
 
 def _describe(error: ValidationError, path: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
@@ -136,6 +137,38 @@ class Exposure:
     currency: str
 
 
+#: Lifecycle statuses a reported finding can have, in the order a reader wants them.
+STATUS_ORDER: tuple[str, ...] = ("new", "reopened", "ongoing")
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Where a finding stands in the run history. Set by the use case that records
+    runs (only when a history store is configured), so every renderer and alert
+    sink reads it from the finding instead of opening the store.
+    """
+
+    #: "new", "reopened" or "ongoing" (see billdrift.history.lifecycle).
+    status: str
+    #: The full sha256 fingerprint (billdrift.history.fingerprint).
+    fingerprint: str
+    first_seen: datetime
+    #: The review decision in force: "acknowledged", "snoozed" or "expected".
+    review: str | None = None
+    #: Until when a snooze (or an expected finding's exception) holds.
+    review_until: datetime | None = None
+
+    @property
+    def short(self) -> str:
+        """The fingerprint as people type it (``billdrift review ack 1a2b3c4d5e6f``)."""
+        return self.fingerprint[:12]
+
+    @property
+    def changed(self) -> bool:
+        """New or back since the previous run."""
+        return self.status != "ongoing"
+
+
 @dataclass(frozen=True)
 class Finding:
     kind: Kind
@@ -153,6 +186,8 @@ class Finding:
     #: then has only its emails masked).
     message_words: Words = field(default=(), compare=False, repr=False)
     fix_words: Words = field(default=(), compare=False, repr=False)
+    #: Its history, when runs are recorded; None otherwise (never a guess).
+    tracking: Tracking | None = None
 
 
 @dataclass(frozen=True)

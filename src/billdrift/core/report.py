@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, localcontext
 
-from billdrift.core.model import KIND_ORDER, Finding, Kind, Severity, Skip, Verdict
+from billdrift.core.model import (
+    KIND_ORDER,
+    STATUS_ORDER,
+    Exposure,
+    Finding,
+    Kind,
+    Severity,
+    Skip,
+    Verdict,
+)
 
 SCHEMA_VERSION = "2.0"
 
@@ -28,6 +37,30 @@ class SourceInfo:
 
 
 @dataclass(frozen=True)
+class Gone:
+    """A finding open at the previous run and absent now (resolved since then)."""
+
+    kind: Kind
+    account_id: str | None
+    customer_id: str | None
+    subscription_id: str | None
+    fingerprint: str
+    severity: Severity
+    exposure: Exposure | None
+    first_seen: datetime
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed since the previous recorded run. Present only with a history
+    store; each finding's own status is its ``tracking``."""
+
+    #: When the previous run finished; None for the first recorded run.
+    previous_run_at: datetime | None
+    resolved: tuple[Gone, ...] = ()
+
+
+@dataclass(frozen=True)
 class Report:
     verdict: Verdict
     as_of: datetime
@@ -44,6 +77,21 @@ class Report:
     classification: dict[str, int] = field(default_factory=dict)
     #: Rules that could not run and why (a missing plan map is not "no plan drift").
     rules_not_applied: tuple[tuple[str, str], ...] = ()
+    #: With a history store: what changed since the previous run.
+    changes: Changes | None = None
+    #: ``--fail-on new``: only new or reopened, unreviewed findings fail the run.
+    fail_on_new: bool = False
+
+    @property
+    def fail_on_label(self) -> str:
+        """``high``, or ``new:high`` with ``--fail-on new``: as the option is written."""
+        return f"new:{self.fail_on.label}" if self.fail_on_new else self.fail_on.label
+
+    @property
+    def by_status(self) -> dict[str, int]:
+        """new / reopened / ongoing counts (empty without a history store)."""
+        counted = Counter(f.tracking.status for f in self.findings if f.tracking is not None)
+        return {status: counted[status] for status in STATUS_ORDER if counted[status]}
 
     @property
     def by_kind(self) -> dict[str, int]:
@@ -99,16 +147,33 @@ def _totals(findings: Iterable[Finding]) -> dict[str, str]:
     return {currency: str(sums[currency]) for currency in sorted(sums)}
 
 
+def _fails(finding: Finding, only_new: bool) -> bool:
+    """Whether a finding at or above the threshold fails the run (see decide_verdict).
+    Without history (no tracking) every finding counts, as it always did."""
+    tracking = finding.tracking
+    if tracking is None:
+        return True
+    return tracking.review is None and (tracking.changed or not only_new)
+
+
 def decide_verdict(
     findings: tuple[Finding, ...],
     skips: tuple[Skip, ...],
     errors: tuple[str, ...],
     fail_on: Severity,
+    only_new: bool = False,
 ) -> Verdict:
-    """ERROR beats FAIL beats WARN; skipped rows alone are never a PASS."""
+    """ERROR beats FAIL beats WARN; skipped rows alone are never a PASS.
+
+    A finding fails the run when it is at or above `fail_on` and nobody decided
+    about it: one a person acknowledged, snoozed (until the snooze ends) or
+    expected is still reported but no longer fails the run, or a reviewed job
+    would stay red for ever. With `only_new`, a finding also has to be new or
+    reopened (an ongoing one was already reported by the previous run).
+    """
     if errors:
         return Verdict.ERROR
-    if any(f.severity >= fail_on for f in findings):
+    if any(f.severity >= fail_on and _fails(f, only_new) for f in findings):
         return Verdict.FAIL
     if findings or skips:
         return Verdict.WARN

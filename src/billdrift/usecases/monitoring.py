@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from billdrift.config import Config
 from billdrift.core.report import Report
-from billdrift.errors import EXIT_ERROR, BilldriftError
+from billdrift.errors import EXIT_ERROR, BilldriftError, ConfigError
 from billdrift.infra.runtime import collector_paused
 from billdrift.sources.progress import NO_PROGRESS, Progress
 from billdrift.usecases.check import run_check
@@ -56,6 +56,12 @@ def monitored_check(
     """Check, record (with `config.history.location`), publish, then alert (with
     `[alerts]`). The cyclic garbage collector is paused for the whole run (see
     :mod:`billdrift.infra.runtime`); a `watch` loop collects between runs."""
+    if config.output.fail_on.startswith("new") and not config.history.location:
+        raise ConfigError(
+            f"fail_on = {config.output.fail_on!r} (--fail-on new) tells new findings from "
+            "ongoing ones by the run history: set a history store with --history PATH_OR_URL "
+            "or [history] location in the config"
+        )
     with collector_paused():
         if not config.history.location and not config.alerts.enabled:
             report = run_check(config, as_of, strict, progress)

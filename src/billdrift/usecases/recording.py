@@ -7,13 +7,12 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from billdrift.config import Config
-from billdrift.core.model import Finding
-from billdrift.core.report import Report
+from billdrift.core.model import Finding, Tracking
+from billdrift.core.report import Changes, Gone, Report, decide_verdict
 from billdrift.history import fingerprint, open_store, record_run
-from billdrift.history.lifecycle import Lifecycle
+from billdrift.history.lifecycle import Lifecycle, ResolvedFinding
 from billdrift.history.store import Review
 from billdrift.outputs.render.history_points import RunPoint
 
@@ -29,7 +28,10 @@ class Recorded:
 
 
 def record(config: Config, report: Report, started: datetime, finished: datetime) -> Recorded:
-    """Record the run and tell each finding's status in the report's notes.
+    """Record the run, then give the report its history: each finding's status,
+    first seen, fingerprint and review decision (``Finding.tracking``), what
+    resolved since the previous run (``Report.changes``), and the verdict again,
+    now that reviewed findings no longer fail the run (see ``decide_verdict``).
 
     Raises HistoryError (exit 2) if the store cannot be written; the caller still
     writes the report.
@@ -42,13 +44,15 @@ def record(config: Config, report: Report, started: datetime, finished: datetime
         reviews = store.reviews_for([fingerprint(finding) for finding in report.findings])
     finally:
         store.close()
+    findings = tuple(_tracked(f, lifecycle, reviews) for f in report.findings)
+    only_new = fails_on_new(config)
+    previous = runs[-2].finished_at if len(runs) >= 2 else None  # runs: oldest first
     report = dataclasses.replace(
-        report, findings=tuple(_annotated(f, lifecycle, reviews) for f in report.findings)
-    )
-    summary = (
-        f"history: {len(lifecycle.new)} new, {len(lifecycle.reopened)} reopened, "
-        f"{len(lifecycle.ongoing)} ongoing, {len(lifecycle.resolved)} resolved since the "
-        f"last run (run {lifecycle.run_id})"
+        report,
+        findings=findings,
+        changes=Changes(previous, tuple(_gone(item) for item in lifecycle.resolved)),
+        fail_on_new=only_new,
+        verdict=decide_verdict(findings, report.skips, report.errors, report.fail_on, only_new),
     )
     points = tuple(
         RunPoint(
@@ -60,21 +64,29 @@ def record(config: Config, report: Report, started: datetime, finished: datetime
         )
         for run in runs
     )
-    noted = dataclasses.replace(report, notes=(*report.notes, summary))
-    return Recorded(noted, lifecycle, points)
+    return Recorded(report, lifecycle, points)
 
 
-def _annotated(
+def fails_on_new(config: Config) -> bool:
+    """``fail_on = "new"`` or ``"new:SEVERITY"``: fail only on new or reopened findings."""
+    return config.output.fail_on.startswith("new")
+
+
+def _tracked(
     finding: Finding, lifecycle: Lifecycle, reviews: Mapping[str, Sequence[Review]]
 ) -> Finding:
-    """The finding with its history in the evidence: status, first seen, and every
-    review note so far (decisions are never lost and show in later reports)."""
+    """The finding with its history: status, first seen, fingerprint and the review
+    decision in force as ``tracking``, and every review note so far in the evidence
+    (decisions are never lost and show in later reports)."""
     key = fingerprint(finding)
-    history: dict[str, Any] = {
-        "fingerprint": key[:12],
-        "status": lifecycle.status_of.get(key),
-        "first_seen": _iso(lifecycle.first_seen.get(key)),
-    }
+    decision = lifecycle.decisions.get(key)
+    tracking = Tracking(
+        status=lifecycle.status_of[key],
+        fingerprint=key,
+        first_seen=lifecycle.first_seen[key],
+        review=None if decision is None else str(decision.action),
+        review_until=None if decision is None else decision.until,
+    )
     notes = [
         {
             "action": str(review.action),
@@ -85,9 +97,21 @@ def _annotated(
         }
         for review in reviews.get(key, ())
     ]
-    if notes:
-        history["reviews"] = notes
-    return dataclasses.replace(finding, evidence={**finding.evidence, "history": history})
+    evidence = {**finding.evidence, "reviews": notes} if notes else finding.evidence
+    return dataclasses.replace(finding, evidence=evidence, tracking=tracking)
+
+
+def _gone(item: ResolvedFinding) -> Gone:
+    return Gone(
+        kind=item.kind,
+        account_id=item.account_id,
+        customer_id=item.customer_id,
+        subscription_id=item.subscription_id,
+        fingerprint=item.fingerprint,
+        severity=item.severity,
+        exposure=item.exposure,
+        first_seen=item.first_seen,
+    )
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -85,9 +85,7 @@ def _change_the_app_data(workspace: Path) -> None:
 def _new_in(report_path: str) -> list[str]:
     report = json.loads(Path(report_path).read_text("utf-8"))
     return [
-        f["account_id"]
-        for f in report["findings"]
-        if f["evidence"].get("history", {}).get("status") == "new"
+        f["account_id"] for f in report["findings"] if (f["lifecycle"] or {}).get("status") == "new"
     ]
 
 

@@ -67,3 +67,14 @@ def test_pull_request_number_only_for_pull_request_events(tmp_path: Path) -> Non
 def test_facts_of_a_missing_report_are_an_error(tmp_path: Path) -> None:
     facts = read_facts(tmp_path / "none.json", 0)
     assert facts.verdict == "ERROR" and facts.exit_code == 2 and facts.new is None
+
+
+def test_new_and_reopened_counts_come_from_the_reports_changes(tmp_path: Path) -> None:
+    """Schema 2.0: `changes` counts them; null (no history store) leaves them empty."""
+    report = tmp_path / "report.json"
+    changes = {"previous_run_at": None, "new": 3, "reopened": 1, "ongoing": 2, "resolved": []}
+    report.write_text(json.dumps({"verdict": "FAIL", "findings": [], "changes": changes}))
+    facts = read_facts(report, 1)
+    assert (facts.new, facts.reopened) == (3, 1)
+    report.write_text(json.dumps({"verdict": "FAIL", "findings": [], "changes": None}))
+    assert read_facts(report, 1).outputs()["new"] == ""

@@ -19,6 +19,11 @@ monthly_amount) are produced by billdrift, never copied from input; they are
 written as is only while they are a plain number (so a ``-5.00`` would stay a
 number a spreadsheet can add up), and anything else in them is treated as text.
 Amounts are never negative today.
+
+With a history store, four columns follow (``status``, ``first_seen``,
+``fingerprint``, ``review``) and each finding resolved since the previous run is one
+more row with status ``resolved`` (its kind, ids, severity and fingerprint; no
+message). Without one the columns are as they always were: no status is guessed.
 """
 
 from __future__ import annotations
@@ -26,11 +31,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import datetime
 
 import orjson
 
 from billdrift.core.model import Finding, Verdict
-from billdrift.core.report import Report
+from billdrift.core.report import Gone, Report
 from billdrift.outputs.render.common import grouped
 from billdrift.outputs.render.interface import Renderer
 
@@ -87,6 +93,35 @@ def finding_row(finding: Finding) -> list[str]:
     ]
 
 
+#: The columns a report with a history store adds.
+HISTORY_COLUMNS = ("status", "first_seen", "fingerprint", "review")
+
+
+def _utc(moment: datetime | None) -> str:
+    return "" if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def history_cells(finding: Finding) -> list[str]:
+    tracking = finding.tracking
+    if tracking is None:
+        return ["", "", "", ""]
+    return [tracking.status, _utc(tracking.first_seen), tracking.fingerprint, tracking.review or ""]
+
+
+def resolved_row(gone: Gone) -> list[str]:
+    cells = dict.fromkeys((*COLUMNS, *HISTORY_COLUMNS), "") | {
+        "kind": gone.kind.value,
+        "severity": gone.severity.label,
+        "account_id": safe_text(gone.account_id or ""),
+        "customer_id": safe_text(gone.customer_id or ""),
+        "subscription_id": safe_text(gone.subscription_id or ""),
+        "status": "resolved",
+        "first_seen": _utc(gone.first_seen),
+        "fingerprint": gone.fingerprint,
+    }
+    return [cells[column] for column in (*COLUMNS, *HISTORY_COLUMNS)]
+
+
 def error_row(error: str) -> list[str]:
     cells = dict.fromkeys(COLUMNS, "") | {"kind": "error", "message": safe_text(error)}
     return [cells[column] for column in COLUMNS]
@@ -98,9 +133,16 @@ class CsvRenderer(Renderer):
     def render(self, report: Report) -> str:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(COLUMNS)
         # Same order as the text and HTML reports: urgent kinds first.
-        writer.writerows(finding_row(f) for _, findings in grouped(report) for f in findings)
+        ordered = (f for _, findings in grouped(report) for f in findings)
+        if report.changes is None:
+            writer.writerow(COLUMNS)
+            writer.writerows(finding_row(f) for f in ordered)
+        else:
+            writer.writerow((*COLUMNS, *HISTORY_COLUMNS))
+            writer.writerows([*finding_row(f), *history_cells(f)] for f in ordered)
+            writer.writerows(resolved_row(gone) for gone in report.changes.resolved)
         if report.verdict is Verdict.ERROR:
-            writer.writerows(error_row(error) for error in report.errors)
+            extra = [""] * (0 if report.changes is None else len(HISTORY_COLUMNS))
+            writer.writerows([*error_row(error), *extra] for error in report.errors)
         return buffer.getvalue()

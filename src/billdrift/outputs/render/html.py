@@ -24,7 +24,14 @@ from datetime import datetime
 from billdrift._version import __version__
 from billdrift.core.model import Verdict
 from billdrift.core.report import Report
-from billdrift.outputs.render.common import TITLES, grouped, headline
+from billdrift.outputs.render.common import (
+    TITLES,
+    changes_line,
+    gone_ids,
+    grouped,
+    headline,
+    minute,
+)
 from billdrift.outputs.render.history_points import RunPoint
 from billdrift.outputs.render.html_escape import escape as _e
 from billdrift.outputs.render.html_findings import finding_row
@@ -65,7 +72,7 @@ class HtmlRenderer(Renderer):
         threshold = (
             ""
             if report.verdict is Verdict.ERROR
-            else f"; fails on <b>{_e(report.fail_on.label)}</b> and above"
+            else f"; fails on <b>{_e(report.fail_on_label)}</b> and above"
         )
         out = [
             "<!DOCTYPE html>",
@@ -93,6 +100,7 @@ class HtmlRenderer(Renderer):
         out += history_section(self.history, report.as_of)
         if not report.errors:
             out += self._findings(report)
+            out += _resolved(report)
         out += self._tail(report)
         out.append(
             f"<footer>billdrift {_e(__version__)} · a self-contained page: no scripts, "
@@ -113,7 +121,10 @@ class HtmlRenderer(Renderer):
             ("suppressed", len(report.suppressed)),
             ("skipped rows", skipped),
         ]
-        out = ["<section id=summary><h2>Summary</h2>", f"<p>Compared {_e(headline(report))}.</p>"]
+        out = ["<section id=summary><h2>Summary</h2>"]
+        if (changed := changes_line(report)) is not None:
+            out.append(f"<p class=changes><b>{_e(changed)}</b></p>")
+        out.append(f"<p>Compared {_e(headline(report))}.</p>")
         out.append(
             "<div class=cards>"
             + "".join(f"<div class=card><b>{n:,}</b>{_e(label)}</div>" for label, n in cards)
@@ -275,3 +286,22 @@ class HtmlRenderer(Renderer):
             out += [f"<li>{_e(note)}</li>" for note in report.notes]
             out.append("</ul></section>")
         return out
+
+
+def _resolved(report: Report) -> list[str]:
+    """The findings resolved since the previous run, by name (history only)."""
+    changes = report.changes
+    if changes is None or not changes.resolved:
+        return []
+    since = minute(changes.previous_run_at) if changes.previous_run_at else "the last run"
+    items = "".join(
+        f"<li><code>{_e(g.kind.value)}</code> {_e(gone_ids(g))} "
+        f"<code title='{_e(g.fingerprint)}'>{_e(g.fingerprint[:12])}</code></li>"
+        for g in changes.resolved[:MAX_ROWS]
+    )
+    more = len(changes.resolved) - MAX_ROWS
+    tail = f"<p class=muted>... and {more:,} more (JSON report)</p>" if more > 0 else ""
+    return [
+        f"<section id=resolved><h2>Resolved since {_e(since)} ({len(changes.resolved):,})</h2>"
+        f"<ul>{items}</ul>{tail}</section>"
+    ]

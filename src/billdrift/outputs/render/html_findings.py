@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from billdrift.core.model import Finding
+from billdrift.outputs.render.common import minute
 from billdrift.outputs.render.html_escape import escape as _e
 
 
@@ -86,12 +87,22 @@ def finding_row(finding: Finding) -> str:
         else ""
     )
     label = finding.severity.label
+    tracking = finding.tracking
+    status = (
+        ""
+        if tracking is None
+        else f"<br><span class='st st-{_e(tracking.status)}'>{_e(tracking.status)}</span>"
+        f"<br><small class=muted title='{_e(tracking.fingerprint)}'>{_e(tracking.short)}"
+        f"<br>since {_e(minute(tracking.first_seen))}"
+        + (f"<br>{_e(tracking.review)}" if tracking.review else "")
+        + "</small>"
+    )
     # The row title names the account (or customer) so a hover anywhere in a wide,
     # scrolled table still says whose row it is.
     who = finding.account_id or finding.customer_id or finding.subscription_id or ""
     return (
         f'<tr title="{_e(finding.kind.value)} {_e(who)}">'
-        f"<td><span class='sev sev-{label}'>{label}</span>{confidence}</td>"
+        f"<td><span class='sev sev-{label}'>{label}</span>{confidence}{status}</td>"
         f"<td class=id>{_e(finding.account_id)}</td>"
         f"<td class=id>{_e(finding.customer_id)}</td>"
         f"<td class=id>{_e(finding.subscription_id)}</td>"

@@ -75,6 +75,7 @@ table.findings col.c-amt{width:7em}table.findings col.c-ev{width:14%}
 .sev{display:inline-block;padding:0 6px;border-radius:4px;font-size:12px;font-weight:600}
 .sev-high{background:#ffcdd2;color:#8e0000}.sev-medium{background:#ffe0b2;color:#7a3d00}
 .sev-low{background:#e0e0e0;color:#333}
+.st{font-size:12px;font-weight:600}.st-new,.st-reopened{color:#8e0000}.st-ongoing{color:var(--muted)}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 .note{background:#fff8e1;border-left:4px solid #f9a825;padding:6px 10px;margin:6px 0}
 details summary{cursor:pointer;color:#1565c0}

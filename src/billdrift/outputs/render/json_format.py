@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from billdrift._version import __version__
-from billdrift.core.model import Finding, Severity
+from billdrift.core.model import STATUS_ORDER, Finding, Severity, Tracking
 from billdrift.core.report import SCHEMA_VERSION, Report
 from billdrift.outputs.render.interface import Renderer
 
@@ -31,6 +32,44 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "fix": finding.fix,
         "evidence": finding.evidence,
+        "lifecycle": None if finding.tracking is None else _lifecycle(finding.tracking),
+    }
+
+
+def _utc(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def _lifecycle(tracking: Tracking) -> dict[str, Any]:
+    return {
+        "status": tracking.status,
+        "fingerprint": tracking.fingerprint,
+        "first_seen": _utc(tracking.first_seen),
+        "review": None
+        if tracking.review is None
+        else {"decision": tracking.review, "until": _utc(tracking.review_until)},
+    }
+
+
+def _changes(report: Report) -> dict[str, Any] | None:
+    changes = report.changes
+    if changes is None:
+        return None
+    return {
+        "previous_run_at": _utc(changes.previous_run_at),
+        **{status: report.by_status.get(status, 0) for status in STATUS_ORDER},
+        "resolved": [
+            {
+                "kind": str(gone.kind),
+                "account_id": gone.account_id,
+                "customer_id": gone.customer_id,
+                "subscription_id": gone.subscription_id,
+                "fingerprint": gone.fingerprint,
+                "severity": gone.severity.label,
+                "first_seen": _utc(gone.first_seen),
+            }
+            for gone in changes.resolved
+        ],
     }
 
 
@@ -44,7 +83,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "verdict": report.verdict.value,
         "exit_code": report.exit_code,
         "as_of": report.as_of.isoformat().replace("+00:00", "Z"),
-        "fail_on": report.fail_on.label,
+        "fail_on": report.fail_on_label,
         "sources": [{"side": s.side, "description": s.description} for s in report.sources],
         "summary": {
             **{
@@ -59,6 +98,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "skipped": skipped_by_side,
             "suppressed": len(report.suppressed),
         },
+        "changes": _changes(report),
         "findings": [finding_dict(f) for f in report.findings],
         "suppressed": [
             {**finding_dict(s.finding), "suppressed_reason": s.reason} for s in report.suppressed

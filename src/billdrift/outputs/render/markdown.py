@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+from billdrift.core.model import Finding
 from billdrift.core.report import Report
-from billdrift.outputs.render.common import MAX_PER_KIND, TITLES, grouped, headline, money
+from billdrift.outputs.render.common import (
+    MAX_PER_KIND,
+    TITLES,
+    change_first,
+    changes_line,
+    gone_ids,
+    grouped,
+    headline,
+    minute,
+    money,
+)
 from billdrift.outputs.render.interface import Renderer
+
+#: With history: rows shown open at the top; the rest are folded into <details>.
+SHOWN_OPEN = 10
+#: Rows listed in all (a PR comment holds 65,536 characters); JSON has every finding.
+LISTED = 100
 
 
 def _cell(value: object) -> str:
@@ -18,7 +34,7 @@ class MarkdownRenderer(Renderer):
     def render(self, report: Report) -> str:
         as_of = report.as_of.isoformat().replace("+00:00", "Z")
         out = [f"## billdrift: {report.verdict.value}", ""]
-        out.append(f"As of {as_of}; fails on **{report.fail_on.label}** and above.")
+        out.append(f"As of {as_of}; fails on **{report.fail_on_label}** and above.")
         out.append("")
         for source in report.sources:
             out.append(f"- {source.side}: {_cell(source.description)}")
@@ -27,6 +43,8 @@ class MarkdownRenderer(Renderer):
             out += [f"> **Error:** {_cell(error)}" for error in report.errors]
             out += ["", "No findings were produced: fix the error above and run again."]
         else:
+            if (changed := changes_line(report)) is not None:
+                out += [f"**{changed}**", ""]
             out.append(f"Compared {headline(report)}.")
             out.append("")
             if not report.findings:
@@ -40,7 +58,11 @@ class MarkdownRenderer(Renderer):
                 exposure = report.exposure_by_kind
                 for kind, count in report.by_kind.items():
                     out.append(f"| `{kind}` | {count} | {money(exposure.get(kind, {}))} |")
-            for kind, findings in grouped(report):
+            # with history, one table with what changed first; without, one per kind
+            by_kind = grouped(report) if report.changes is None else []
+            if report.changes is not None:
+                out += _change_first(report)
+            for kind, findings in by_kind:
                 out += ["", f"### {TITLES[kind]} ({len(findings)})", ""]
                 out.append(
                     "| severity | account | customer | subscription | monthly | what | fix |"
@@ -83,3 +105,56 @@ class MarkdownRenderer(Renderer):
             ]
             out += [f"- {_cell(note)}" for note in report.notes]
         return "\n".join(out) + "\n"
+
+
+_HEADER = [
+    "| status | severity | kind | account | customer | monthly | what | fix | fingerprint |",
+    "|---|---|---|---|---|---|---|---|---|",
+]
+
+
+def _row(f: Finding) -> str:
+    tracking = f.tracking
+    status = "" if tracking is None else tracking.status
+    if tracking is not None and tracking.status != "ongoing":
+        status = f"**{status}**"
+    if tracking is not None and tracking.review is not None:
+        until = f" until {minute(tracking.review_until)}" if tracking.review_until else ""
+        status += f" ({tracking.review}{until})"
+    amount = f"{f.exposure.currency} {f.exposure.monthly_amount}" if f.exposure else ""
+    fp = f"`{tracking.short}`" if tracking is not None else ""
+    return (
+        f"| {status} | {f.severity.label} | `{f.kind.value}` | {_cell(f.account_id)} "
+        f"| {_cell(f.customer_id)} | {amount} | {_cell(f.message)} | {_cell(f.fix)} | {fp} |"
+    )
+
+
+def _change_first(report: Report) -> list[str]:
+    """With history: one table, new and reopened first, then by severity and money;
+    the first rows open, the rest folded, resolved findings named after it."""
+    out: list[str] = []
+    ordered = change_first(report.findings)
+    if ordered:
+        out += ["", "### Findings, what changed first", "", *_HEADER]
+        out += [_row(f) for f in ordered[:SHOWN_OPEN]]
+        folded = ordered[SHOWN_OPEN:LISTED]
+        if folded:
+            out += ["", f"<details><summary>{len(ordered) - SHOWN_OPEN} more</summary>", ""]
+            out += [*_HEADER, *(_row(f) for f in folded), "", "</details>"]
+        if len(ordered) > LISTED:
+            out += ["", f"... and {len(ordered) - LISTED} more in the JSON report."]
+    changes = report.changes
+    if changes is not None and changes.resolved:
+        since = minute(changes.previous_run_at) if changes.previous_run_at else "the last run"
+        lines = [
+            f"- `{g.kind.value}` {_cell(gone_ids(g))} `{g.fingerprint[:12]}`"
+            for g in changes.resolved[:LISTED]
+        ]
+        if len(changes.resolved) > LISTED:
+            lines.append(f"- ... and {len(changes.resolved) - LISTED} more")
+        title = f"Resolved since {since} ({len(changes.resolved)})"
+        if len(changes.resolved) > SHOWN_OPEN:
+            out += ["", f"<details><summary>{title}</summary>", "", *lines, "", "</details>"]
+        else:
+            out += ["", f"### {title}", "", *lines]
+    return out

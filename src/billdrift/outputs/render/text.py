@@ -8,9 +8,13 @@ from billdrift.core.report import Report
 from billdrift.outputs.render.common import (
     MAX_PER_KIND,
     TITLES,
+    changes_line,
     finding_ids,
+    gone_ids,
     grouped,
     headline,
+    mark,
+    minute,
     money,
 )
 from billdrift.outputs.render.interface import Renderer
@@ -35,7 +39,7 @@ class TextRenderer(Renderer):
         out: list[str] = []
         as_of = report.as_of.isoformat().replace("+00:00", "Z")
         out.append(
-            f"billdrift: {report.verdict.value} (as of {as_of}, fail on {report.fail_on.label})"
+            f"billdrift: {report.verdict.value} (as of {as_of}, fail on {report.fail_on_label})"
         )
         out.append("")
         for source in report.sources:
@@ -61,21 +65,40 @@ class TextRenderer(Renderer):
                     out += _wrap(
                         f"[{finding.severity.label}] {finding_ids(finding)}{exposure}", "  "
                     )
+                    if (marked := mark(finding)) is not None:
+                        out += _wrap(marked, "      ")
                     out += _wrap(finding.message, "      ")
                     out += _wrap(f"fix: {finding.fix}", "      ")
                 if len(findings) > MAX_PER_KIND:
                     out.append(
                         f"  ... and {len(findings) - MAX_PER_KIND} more (use --format json for all)"
                     )
+            out += self._resolved(report)
         out += self._tail(report)
         return "\n".join(out) + "\n"
 
     @staticmethod
+    def _resolved(report: Report) -> list[str]:
+        """The findings resolved since the previous run, by name (history only)."""
+        changes = report.changes
+        if changes is None or not changes.resolved:
+            return []
+        since = minute(changes.previous_run_at) if changes.previous_run_at else "the last run"
+        out = ["", f"Resolved since {since} ({len(changes.resolved)})"]
+        for gone in changes.resolved[:MAX_PER_KIND]:
+            out += _wrap(f"{gone.kind.value} {gone_ids(gone)} · fp {gone.fingerprint[:12]}", "  ")
+        if len(changes.resolved) > MAX_PER_KIND:
+            out.append(f"  ... and {len(changes.resolved) - MAX_PER_KIND} more")
+        return out
+
+    @staticmethod
     def _summary(report: Report) -> list[str]:
+        changed = changes_line(report)
+        lead = _wrap(changed, "") if changed is not None else []
         if not report.findings:
-            return ["No drift found."]
+            return [*lead, "No drift found."]
         severities = ", ".join(f"{n} {s}" for s, n in report.by_severity.items())
-        lines = [f"{len(report.findings)} findings ({severities})"]
+        lines = [*lead, f"{len(report.findings)} findings ({severities})"]
         lines.append(f"monthly amount at stake: {money(report.exposure_by_currency)}")
         lines.append("")
         lines.append(f"  {'kind':<24}{'count':>7}  monthly at stake")

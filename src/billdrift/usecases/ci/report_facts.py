@@ -3,8 +3,8 @@ exposes it: step outputs (``$GITHUB_OUTPUT``) and the job summary (``$GITHUB_STE
 
 The JSON report is the one document every run writes (an ERROR one too, when the run
 failed), so the action reads its facts there instead of parsing text. The count of new
-findings exists only when the run was recorded in a history store: then each finding's
-evidence carries ``history.status`` (``new``, ``reopened``, ``ongoing``).
+findings exists only when the run was recorded in a history store: then the report's
+``changes`` counts them (``null`` without one; report schema 2.0).
 """
 
 from __future__ import annotations
@@ -53,18 +53,14 @@ class ReportFacts:
         }
 
 
-def _statuses(report: dict[str, Any]) -> list[str] | None:
-    """Each finding's lifecycle status, or None when the run kept no history."""
-    findings = report.get("findings") or []
-    statuses = [
-        str(history.get("status"))
-        for finding in findings
-        if isinstance(history := (finding.get("evidence") or {}).get("history"), dict)
-    ]
-    recorded = bool(statuses) or any(
-        str(note).startswith("history:") for note in report.get("notes") or []
-    )
-    return statuses if recorded else None
+def _changed(report: dict[str, Any], status: str) -> int | None:
+    """How many findings have `status` (new, reopened), or None when the run kept no
+    history (``changes`` is null)."""
+    changes = report.get("changes")
+    if not isinstance(changes, dict):
+        return None
+    count = changes.get(status)
+    return count if isinstance(count, int) else None
 
 
 def read_facts(json_report: Path, exit_code: int) -> ReportFacts:
@@ -75,13 +71,12 @@ def read_facts(json_report: Path, exit_code: int) -> ReportFacts:
         report = json.loads(json_report.read_text("utf-8"))
     except (OSError, ValueError):
         return ReportFacts("ERROR", exit_code or EXIT_ERROR, 0, None, None)
-    statuses = _statuses(report)
     return ReportFacts(
         verdict=str(report.get("verdict", "ERROR")),
         exit_code=exit_code,
         findings=len(report.get("findings") or []),
-        new=None if statuses is None else statuses.count("new"),
-        reopened=None if statuses is None else statuses.count("reopened"),
+        new=_changed(report, "new"),
+        reopened=_changed(report, "reopened"),
     )
 
 
