@@ -11,9 +11,11 @@ from urllib.parse import quote, quote_plus
 import h11
 import pytest
 
+from billdrift.errors import ConfigError
 from billdrift.infra.api.client import ApiClient
 from billdrift.infra.api.ratelimit import Pacer
 from billdrift.infra.db.urls import resolve
+from billdrift.infra.secrets import check_secret_text, scrub
 from billdrift.outputs.alerts.email_smtp import EmailSink
 from billdrift.outputs.alerts.slack import SlackSink
 from billdrift.outputs.alerts.webhook import WebhookSink
@@ -78,3 +80,70 @@ def test_an_smtp_password_is_scrubbed_in_the_base64_auth_sends() -> None:
     login = base64.b64encode(b"pw with space").decode()
     reply = f"535 5.7.8 credentials {plain} / {login} rejected"
     assert sink.scrub(reply) == "535 5.7.8 credentials *** / *** rejected"
+
+
+# Found by `make mutate` (issue 19): each spelling must cover the whole secret, in the
+# exact container it sits in; a form that drops a character leaves that character shown.
+_CONTAINERS: dict[str, Callable[[str], tuple[str, str]]] = {
+    # name -> (the text a message would hold, what it must become once scrubbed)
+    "repr": lambda s: (repr(s), repr(s)[0] + "***" + repr(s)[-1]),
+    "repr in a dict": lambda s: (repr({"k": s}), "{'k': " + repr(s)[0] + "***" + repr(s)[-1] + "}"),
+    "bytes repr": lambda s: (
+        repr(s.encode("utf-8", "surrogateescape")),
+        repr(s.encode("utf-8", "surrogateescape"))[:2] + "***" + "'",
+    ),
+    "json": lambda s: (json.dumps(s), '"***"'),
+    "json, utf-8": lambda s: (json.dumps({"k": s}, ensure_ascii=False), '{"k": "***"}'),
+    "unicode escape": lambda s: (s.encode("unicode_escape").decode("ascii"), "***"),
+    "url-quoted": lambda s: (quote(s.encode("utf-8", "surrogateescape"), safe=""), "***"),
+    "form-quoted": lambda s: (quote_plus(s.encode("utf-8", "surrogateescape")), "***"),
+}
+
+
+@pytest.mark.parametrize("container", sorted(_CONTAINERS))
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "sk_live_plain0123",
+        "sk_live_it's\"q",
+        "rk_live_back\\slash",
+        "pw_é☃_ünï",
+        "pw_lone_\udcff_surrogate",
+        "pw_é\x00mixed",  # repr and json (utf-8) are then the only spellings of it
+        "pw_tab\tand\nnewline",
+        "pw_x",
+    ],
+)
+def test_a_scrubbed_secret_leaves_nothing_of_itself_in_its_container(
+    container: str, secret: str
+) -> None:
+    text, expected = _CONTAINERS[container](secret)
+    assert scrub(text, [secret]) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("sk_live_a\nb", "a line break"),
+        ("sk_live_a\rb", "a line break"),
+        ("sk_live_a\tb", "whitespace or a control character"),
+        ("sk_live_a\x00b", "whitespace or a control character"),
+        ("sk_live_a\u2028b", "whitespace or a control character"),
+    ],
+)
+def test_a_secret_with_a_control_character_is_refused_naming_what_it_holds(
+    value: str, kind: str
+) -> None:
+    for spaces in (False, True):
+        with pytest.raises(ConfigError) as raised:
+            check_secret_text(value, "STRIPE_API_KEY", "the API key", spaces=spaces)
+        assert f"STRIPE_API_KEY holds {kind} inside the API key" in str(raised.value)
+        assert value not in str(raised.value)
+
+
+def test_a_space_is_allowed_only_where_spaces_are_and_does_not_end_the_check() -> None:
+    check_secret_text("a pass phrase", "SMTP_PASSWORD", "the password", spaces=True)
+    with pytest.raises(ConfigError):
+        check_secret_text("a pass phrase", "STRIPE_API_KEY", "the API key")
+    with pytest.raises(ConfigError, match="a line break"):  # a space first, then a newline
+        check_secret_text("a pass\nphrase", "SMTP_PASSWORD", "the password", spaces=True)

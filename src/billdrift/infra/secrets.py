@@ -40,7 +40,10 @@ def spellings(secret: str) -> set[str]:
         json.dumps(secret)[1:-1],
         json.dumps(secret, ensure_ascii=False)[1:-1],
     }
-    found = {secret, quote(secret, safe=""), quote(secret), quote_plus(secret)}
+    # Quoted from its bytes: a value read from the environment may hold undecodable bytes
+    # (as lone surrogates), which quoting the str would refuse with an exception.
+    raw = secret.encode("utf-8", "surrogateescape")
+    found = {secret, quote(raw, safe=""), quote(raw), quote_plus(raw)}
     for text in escaped:
         # Whether a repr escapes ' or " depends on the quotes in the whole text around
         # the secret, so every combination is a possible spelling.
