@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from billdrift.config import AppConfig, BillingConfig, parse_config
+import pyarrow.compute as pc
+
+from billdrift.config import AppConfig, BillingConfig, Policy, parse_config
 from billdrift.errors import ConfigError, SourceError
 from billdrift.infra.config_file import relocate
 from billdrift.infra.db.connect import connect
@@ -28,6 +30,7 @@ from billdrift.onboarding.catalog import (
     database_catalog,
     sqlite_catalog,
 )
+from billdrift.onboarding.plans import PlanProposal, propose_plans
 from billdrift.onboarding.secrets import (
     APP_URL_VARIABLE,
     BILLING_URL_VARIABLE,
@@ -37,7 +40,7 @@ from billdrift.onboarding.secrets import (
 from billdrift.onboarding.toml_text import BillingInput, Draft, render_config
 from billdrift.sources.app.columns import ROLES, ColumnMapping, detect_columns
 from billdrift.sources.app.sqlite import open_sqlite
-from billdrift.sources.registry import open_billing
+from billdrift.sources.registry import API_SOURCES, open_app, open_billing
 
 #: What it means for `check` when a role has no column.
 MISSING_MEANING = {
@@ -112,6 +115,12 @@ def plan_init(
     draft = Draft(origin, setting, chosen.name, chosen.mapping, others, inputs, missing)
     text = render_config(draft)
     _verify(text, catalog, chosen, setting)
+    if chosen.mapping.plan is not None:
+        app_options = parse_config(tomllib.loads(text), "the drafted config").app
+        proposal = propose_from_data(app, app_options, billing)
+        if proposal.entries:
+            text = render_config(replace(draft, plans=proposal))
+            _verify(text, catalog, chosen, setting, proposal.active)
     return InitResult(catalog, chosen, others, setting, inputs, missing, text)
 
 
@@ -159,9 +168,37 @@ def missing_roles(mapping: ColumnMapping) -> tuple[tuple[str, str], ...]:
     return tuple(missing)
 
 
-def _verify(text: str, catalog: Catalog, chosen: Candidate, setting: SourceSetting) -> None:
-    """The drafted file must load and map the chosen table exactly as detected."""
+def propose_from_data(app: str, options: AppConfig, billing: Sequence[str]) -> PlanProposal:
+    """[plans] from the app's distinct plan values and the billing files' plan names
+    (lookup keys and plan nicknames). Provider APIs and database mirrors are not read
+    here: ``init`` stays quick and offline; the file then keeps the commented example."""
+    accounts = open_app(app, options.model_copy(update={"source": app})).read().accounts
+    app_plans = [str(value) for value in pc.unique(accounts["plan"]).to_pylist() if value]
+    keys: set[str] = set()
+    for spec in billing:
+        if is_database_url(spec) or spec in API_SOURCES:
+            continue
+        items = open_billing(spec, BillingConfig()).read().items
+        for column in ("lookup_key", "plan_name"):
+            keys.update(str(v) for v in pc.unique(items[column]).to_pylist() if v)
+    return propose_plans(keys, app_plans, Policy().free_plans)
+
+
+def _verify(
+    text: str,
+    catalog: Catalog,
+    chosen: Candidate,
+    setting: SourceSetting,
+    plans: dict[str, str] | None = None,
+) -> None:
+    """The drafted file must load, map the chosen table exactly as detected and hold
+    exactly the [plans] entries proposed as sure."""
     config = parse_config(tomllib.loads(text), "the drafted config")
+    if config.plans != (plans or {}):
+        raise RuntimeError(
+            f"billdrift init drafted a [plans] map that reads back as {config.plans} "
+            f"instead of {plans}; please report this"
+        )
     columns = [column.name for column in chosen.table.columns]
     mapping = detect_columns(columns, config.app, f"table {chosen.name!r}")
     expected = replace(chosen.mapping, auto_detected=())

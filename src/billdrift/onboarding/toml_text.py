@@ -26,6 +26,7 @@ from tomlkit.items import Item, Table
 
 from billdrift.config import DEFAULT_STATUSES, Policy
 from billdrift.onboarding.accounts import Candidate
+from billdrift.onboarding.plans import PlanProposal
 from billdrift.onboarding.secrets import SourceSetting
 from billdrift.sources.app.columns import ROLES, ColumnMapping
 
@@ -72,6 +73,8 @@ class Draft:
     billing: tuple[BillingInput, ...] = ()
     #: (role, what its absence means) for every role with no column.
     missing: tuple[tuple[str, str], ...] = ()
+    #: The [plans] map proposed from the data; None writes the commented example.
+    plans: PlanProposal | None = None
 
 
 def _item(value: object) -> Item:
@@ -140,11 +143,40 @@ def render_config(draft: Draft) -> str:
     app.add("columns", _columns_table(draft.mapping, draft.missing))
     document.add("app", app)
     document.add("billing", _billing_table(draft.billing))
-    _comments(
-        document,
-        ["", *policy_example(), "", *plans_example(), "", *exceptions_example()],
-    )
+    _comments(document, ["", *policy_example(), ""])
+    if draft.plans is not None and draft.plans.entries:
+        document.add("plans", _plans_table(draft.plans))
+        _comments(document, [""])
+    else:
+        _comments(document, [*plans_example(), ""])
+    _comments(document, exceptions_example())
     return tomlkit.dumps(document)
+
+
+def _plans_table(proposal: PlanProposal) -> Table:
+    """[plans] as proposed: sure matches active, the others commented out with why."""
+    table = tomlkit.table()
+    _comments(
+        table,
+        [
+            "# Plans, proposed from the billing plan names and the app's plan values: a",
+            "# billing lookup key or plan name on the left, the app's plan on the right.",
+            "# Active lines match by name; commented ones need a person (uncomment to use).",
+        ],
+    )
+    for entry in proposal.entries:
+        key = tomlkit.key(entry.key).as_string()
+        if entry.sure:
+            _setting(table, entry.key, entry.plan, entry.why)
+        else:
+            line = f"# {key} = {toml_value(entry.plan or '?')}"
+            _comments(table, _with_comment(line, entry.why))
+    if proposal.omitted:
+        _comments(table, [f"# ... and {proposal.omitted} more billing names not listed"])
+    if proposal.unmapped:
+        listed = ", ".join(toml_value(plan) for plan in proposal.unmapped)
+        _comments(table, [f"# App plans no billing name maps to yet: {listed}"])
+    return table
 
 
 def _app_table(draft: Draft) -> Table:
