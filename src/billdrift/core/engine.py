@@ -18,6 +18,7 @@ from datetime import datetime
 import duckdb
 
 from billdrift.core import pipeline
+from billdrift.core.completeness import completeness_hints
 from billdrift.core.findings import run_rules
 from billdrift.core.load import load
 from billdrift.core.model import AppData, BillingData, Skip, Verdict
@@ -149,6 +150,7 @@ def reconcile(inputs: Inputs) -> Report:
                 f"{repeats} billing rows repeat a subscription already read (overlapping "
                 "exports or repeated rows); the first input and row were used"
             )
+        notes += completeness_hints(con)
         errors = _partial_data_errors(con, inputs, unused)
         if errors:
             return Report(

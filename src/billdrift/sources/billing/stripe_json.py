@@ -116,6 +116,15 @@ class StripeJsonSource(BillingSource):
                 f"{name}: {foreign} subscription(s) carry an amount-off coupon in another "
                 "currency than the subscription; it was left out of discount_amount_off_minor"
             )
+        if found.containers and found.containers[-1].get("has_more") is True:
+            notes.append(
+                f"Incomplete export? {name} is one page of a longer list (has_more is true): "
+                f"only {len(subs)} subscription(s) were saved (the Stripe CLI lists 10 "
+                "unless given a limit, and never pages); save every page with "
+                "`stripe get /v1/subscriptions -d status=all -d limit=100 -e data.customer` "
+                "repeated with `-d starting_after=<last id>` while has_more is true, or let "
+                "billdrift walk the API: `billdrift check --billing stripe`"
+            )
         if truncated:
             notes.append(
                 f"{name}: {truncated} subscription(s) have more items than the embedded list "
