@@ -41,6 +41,8 @@ USERS = [
     ("bob@example.com", "cus_2", False, "free", "user"),
 ]
 SECRET = "Doctor-Secret-42xq"
+#: A plan map for BILLING_CSV: without one doctor warns that plan drift is unchecked.
+PLANS = '[plans]\nprice_pro = "pro"\n'
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -65,6 +67,14 @@ def statuses(report: dict[str, Any]) -> dict[str, str]:
 def billing(tmp_path: Path) -> Path:
     path = tmp_path / "subscriptions.csv"
     path.write_text(BILLING_CSV)
+    return path
+
+
+@pytest.fixture
+def plans(tmp_path: Path) -> Path:
+    """A config holding only the plan map, for set-ups that are otherwise all ok."""
+    path = tmp_path / "plans.toml"
+    path.write_text(PLANS)
     return path
 
 
@@ -156,9 +166,9 @@ def assert_fixes_and_no_secret(report: dict[str, Any], text: str, *secrets: str)
 # --------------------------------------------------------------------------- PostgreSQL
 
 
-def test_a_read_only_role_is_all_ok(pg: Database, billing: Path) -> None:
+def test_a_read_only_role_is_all_ok(pg: Database, billing: Path, plans: Path) -> None:
     url = read_only_role(pg)
-    code, report, err = run_json("--app", url, "--billing", str(billing))
+    code, report, err = run_json("--config", str(plans), "--app", url, "--billing", str(billing))
     assert code == 0, report
     assert report["status"] == "ok"
     checks = by_name(report)
@@ -171,14 +181,16 @@ def test_a_read_only_role_is_all_ok(pg: Database, billing: Path) -> None:
     assert checks["billing rows subscriptions.csv"]["detail"].startswith("2 subscriptions read")
     assert_fixes_and_no_secret(report, json.dumps(report) + err, SECRET)
     # and the text form says the same, in 80 columns
-    code, text, _ = run("--app", url, "--billing", str(billing))
+    code, text, _ = run("--config", str(plans), "--app", url, "--billing", str(billing))
     assert code == 0
-    assert text.splitlines()[-1] == "billdrift doctor: ok (11 ok)"
+    assert text.splitlines()[-1] == "billdrift doctor: ok (12 ok)"
     assert SECRET not in text
 
 
-def test_the_superuser_warns_and_prints_read_only_role_sql(pg: Database, billing: Path) -> None:
-    code, text, err = run("--app", pg.url(), "--billing", str(billing))
+def test_the_superuser_warns_and_prints_read_only_role_sql(
+    pg: Database, billing: Path, plans: Path
+) -> None:
+    code, text, err = run("--config", str(plans), "--app", pg.url(), "--billing", str(billing))
     assert code == 1, text
     assert "[warn] app write privileges: these credentials could write:" in text
     assert "superuser" in text and "billdrift only reads" in text
@@ -193,6 +205,7 @@ def test_the_superuser_warns_and_prints_read_only_role_sql(pg: Database, billing
     assert "adminpw" not in text + err
     code, report, _ = run_json("--app", pg.url(), "--billing", str(billing))
     assert (code, report["status"]) == (1, "warn")
+    assert by_name(report)["rule plan_drift"]["status"] == "warn"  # without the plan map
     warning = by_name(report)["app write privileges"]
     assert "GRANT SELECT" in warning["fix"]
     assert_fixes_and_no_secret(report, json.dumps(report), "adminpw")
@@ -279,7 +292,7 @@ def test_an_unset_env_variable_fails_naming_only_the_variable(
     pg: Database, billing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "billdrift.toml"
-    config.write_text('[app]\nsource = "env:BILLDRIFT_DOCTOR_DB"\n')
+    config.write_text('[app]\nsource = "env:BILLDRIFT_DOCTOR_DB"\n' + PLANS)
     monkeypatch.delenv("BILLDRIFT_DOCTOR_DB", raising=False)
     code, report, _ = run_json("--config", str(config), "--billing", str(billing))
     assert code == 2
@@ -324,7 +337,8 @@ def test_app_query_is_checked_and_counted(pg: Database, billing: Path, tmp_path:
     )
     url = read_only_role(pg)
     code, report, _ = run_json("--config", str(config), "--app", url, "--billing", str(billing))
-    assert code == 0, report
+    assert code == 1, report  # the query has no email column: email matching cannot run
+    assert {n for n, s in statuses(report).items() if s != "ok"} == {"rule email matching"}
     checks = by_name(report)
     assert "app.query runs and returns 3 columns" in checks["app table"]["detail"]
     assert checks["app rows"]["detail"].startswith("2 rows in the result of app.query")
@@ -362,7 +376,7 @@ def test_files_all_ok(app_csv: Path, billing: Path, tmp_path: Path) -> None:
     config = tmp_path / "billdrift.toml"
     config.write_text(
         f'[app]\nsource = "{app_csv}"\naccess_fields = ["has_paid_access"]\n'
-        f'[billing]\nsources = ["{billing}"]\n'
+        f'[billing]\nsources = ["{billing}"]\n' + PLANS
     )
     code, report, _ = run_json("--config", str(config))
     assert code == 0, report
@@ -408,7 +422,8 @@ def test_an_env_variable_may_hold_a_sqlite_url(
     con.close()
     monkeypatch.setenv("APP_SQLITE", f"sqlite:///{path}")
     code, report, _ = run_json("--app", "env:APP_SQLITE", "--billing", str(billing))
-    assert code == 0, report
+    assert code == 1, report  # no email column: email matching cannot run
+    assert {n for n, s in statuses(report).items() if s != "ok"} == {"rule email matching"}
     assert by_name(report)["app rows"]["detail"] == "2 accounts read, no row skipped"
     output = tmp_path / "billdrift.toml"
     result = CliRunner().invoke(
@@ -497,12 +512,12 @@ def test_a_password_in_the_config_warns_and_is_never_shown(billing: Path, tmp_pa
 
 
 def test_provider_keys_are_named_never_shown(
-    app_csv: Path, billing: Path, monkeypatch: pytest.MonkeyPatch
+    app_csv: Path, billing: Path, plans: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_" + SECRET)
     monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
     monkeypatch.delenv("PADDLE_API_KEY", raising=False)
-    code, text, err = run("--app", str(app_csv), "--billing", str(billing))
+    code, text, err = run("--config", str(plans), "--app", str(app_csv), "--billing", str(billing))
     assert code == 0, text
     assert SECRET not in text + err
     _, report, _ = run_json("--app", str(app_csv), "--billing", str(billing))

@@ -105,4 +105,5 @@ def columns_check(run: Collector, target: Target, options: AppConfig) -> ColumnM
         f" (auto-detected: {', '.join(mapping.auto_detected)})" if mapping.auto_detected else ""
     )
     run.add(ok("app columns", f"{mapping.describe()}{guessed}"))
+    run.mapping = mapping
     return mapping

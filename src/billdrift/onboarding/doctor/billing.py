@@ -72,6 +72,7 @@ def _billing_one(run: Collector, spec: str, config: Config) -> None:
 
     def counts() -> tuple[int, tuple[Skip, ...]]:
         data = source.read()
+        run.billing.append(data.subscriptions)
         return data.subscriptions.num_rows, data.skips
 
     read_rows(run, f"billing rows {label}", counts, config.policy, "subscriptions")

@@ -17,9 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+import pyarrow as pa
+
 from billdrift.errors import EXIT_DRIFT, EXIT_ERROR, EXIT_PASS, BilldriftError
 from billdrift.infra.db.urls import DatabaseUrl, scrub_urls
 from billdrift.infra.secrets import scrub
+from billdrift.sources.app.columns import ColumnMapping
 
 Status = Literal["ok", "warn", "fail"]
 STATUS_ORDER: Final[dict[str, int]] = {"ok": 0, "warn": 1, "fail": 2}
@@ -76,6 +79,10 @@ class Collector:
 
     checks: list[Check] = field(default_factory=list)
     urls: list[DatabaseUrl] = field(default_factory=list)
+    #: What the app checks mapped, and the billing subscriptions read, for the
+    #: checks that judge what the rules can do (:mod:`.rules`).
+    mapping: ColumnMapping | None = None
+    billing: list[pa.Table] = field(default_factory=list)
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)

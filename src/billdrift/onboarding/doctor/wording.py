@@ -12,6 +12,12 @@ from billdrift.infra.db.urls import ENV_PREFIX
 
 INIT_HINT: Final = "`billdrift init --app FILE_OR_URL --force` drafts a config that maps them"
 
+#: How to save a complete Stripe export: every status, customers expanded, every page.
+EXPORT_HINT: Final = (
+    "save the subscriptions with `stripe get /v1/subscriptions -d status=all -d limit=100 "
+    "-e data.customer` (every page), or read them with `--billing stripe`"
+)
+
 
 def many(count: int, plural: str) -> str:
     """``1 account``, ``2,000 accounts`` (plural nouns given, ending in s)."""
