@@ -117,6 +117,36 @@ def _partial_data_errors(
     return errors
 
 
+#: How an account can be matched, in the order the report lists them.
+MATCH_METHODS = ("customer_id", "subscription_id", "email", "normalized_email", "unmatched")
+
+
+def _matched_by(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Accounts per match method (every method listed, zeros included)."""
+    rows = con.execute(
+        "SELECT coalesce(match_method, 'unmatched'), count(*) FROM account_state GROUP BY 1"
+    ).fetchall()
+    found = {str(method): int(n) for method, n in rows}
+    return {method: found.get(method, 0) for method in MATCH_METHODS}
+
+
+def _columns(app: AppData) -> tuple[tuple[str, str], ...]:
+    """The app columns read per role, as detected or configured (billing sources have
+    fixed layouts, named by their format in the sources)."""
+    mapping = app.mapping
+    if not mapping:
+        return ()
+    roles = [
+        f"{role}={column}"
+        for role, column in mapping.items()
+        if isinstance(column, str) and role != "primary_access_field"
+    ]
+    for key in ("access_fields", "status_fields"):
+        if mapping.get(key):
+            roles.append(f"{key.split('_')[0]}={'+'.join(mapping[key])}")
+    return (("app", ", ".join(roles)),)
+
+
 def _expired_exception_notes(inputs: Inputs) -> list[str]:
     return [
         f"exception for {e.account or e.customer} ({e.reason}) expired on "
@@ -177,6 +207,7 @@ def reconcile(inputs: Inputs) -> Report:
             if rule not in applicable
         ]
         findings, suppressed = run_rules(con, applicable, context, relations)
+        matched_by = _matched_by(con)
     ordered = tuple(sorted(findings, key=lambda f: -f.severity))  # stable: kind order kept
     return Report(
         verdict=decide_verdict(ordered, skips, (), fail_on),
@@ -190,4 +221,6 @@ def reconcile(inputs: Inputs) -> Report:
         counts=counts,
         classification=classification,
         rules_not_applied=tuple(not_applied),
+        matched_by=matched_by,
+        columns=_columns(inputs.app),
     )

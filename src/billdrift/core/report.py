@@ -19,7 +19,7 @@ from billdrift.core.model import (
     Verdict,
 )
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,12 @@ class Report:
         counted = Counter(f.tracking.status for f in self.findings if f.tracking is not None)
         return {status: counted[status] for status in STATUS_ORDER if counted[status]}
 
+    #: How accounts were matched to billing: customer_id, subscription_id, email,
+    #: normalized_email, unmatched (every account counted once).
+    matched_by: dict[str, int] = field(default_factory=dict)
+    #: (source, "role=column, ...") for each source whose columns were detected.
+    columns: tuple[tuple[str, str], ...] = ()
+
     @property
     def by_kind(self) -> dict[str, int]:
         counted = Counter(f.kind for f in self.findings)
@@ -129,6 +135,14 @@ class Report:
     def exit_code(self) -> int:
         """The exit-code contract: 0 pass/warn, 1 drift at or above fail_on, 2 error."""
         return {Verdict.PASS: 0, Verdict.WARN: 0, Verdict.FAIL: 1, Verdict.ERROR: 2}[self.verdict]
+
+
+def annualized(totals: dict[str, str]) -> dict[str, str]:
+    """Monthly totals x12, exact: a decimal string keeps its minor units
+    ("45.00" -> "540.00", JPY "5000" -> "60000")."""
+    with localcontext() as context:
+        context.prec = 400
+        return {currency: str(Decimal(amount) * 12) for currency, amount in totals.items()}
 
 
 def _totals(findings: Iterable[Finding]) -> dict[str, str]:

@@ -38,6 +38,7 @@ from billdrift.outputs.render.html_findings import finding_row
 from billdrift.outputs.render.html_style import CSS, KIND_COLOURS
 from billdrift.outputs.render.html_trend import history_section
 from billdrift.outputs.render.interface import Renderer
+from billdrift.outputs.render.quality import money_lines, quality_lines
 
 #: Findings listed per kind; the rest are counted in a note (JSON/CSV have them all).
 MAX_PER_KIND = 1000
@@ -277,6 +278,7 @@ class HtmlRenderer(Renderer):
                     "findings are listed in the JSON report (--format json).</p>"
                 )
             out.append("</section>")
+        out += _quality(report)
         if report.rules_not_applied or report.notes:
             out.append("<section id=notes><h2>Notes</h2><ul>")
             out += [
@@ -305,3 +307,18 @@ def _resolved(report: Report) -> list[str]:
         f"<section id=resolved><h2>Resolved since {_e(since)} ({len(changes.resolved):,})</h2>"
         f"<ul>{items}</ul>{tail}</section>"
     ]
+
+
+def _quality(report: Report) -> list[str]:
+    """The money and data-quality sections (see :mod:`.quality`)."""
+    out: list[str] = []
+    money_at_stake = money_lines(report)
+    if money_at_stake:
+        out.append("<section id=money><h2>Money at stake (monthly, and annualized x12)</h2><ul>")
+        out += [f"<li>{_e(line)}</li>" for line in money_at_stake]
+        out.append("</ul></section>")
+    if not report.errors:
+        out.append("<section id=quality><h2>Data quality</h2><ul>")
+        out += [f"<li>{_e(line)}</li>" for line in quality_lines(report)]
+        out.append("</ul></section>")
+    return out

@@ -9,7 +9,7 @@ import orjson
 
 from billdrift._version import __version__
 from billdrift.core.model import STATUS_ORDER, Finding, Severity, Tracking
-from billdrift.core.report import SCHEMA_VERSION, Report
+from billdrift.core.report import SCHEMA_VERSION, Report, annualized
 from billdrift.outputs.render.interface import Renderer
 
 #: Severity labels by value: a tuple index, because enum properties cost a Python
@@ -94,6 +94,10 @@ def report_dict(report: Report) -> dict[str, Any]:
             "by_severity": report.by_severity,
             "exposure": report.exposure_by_currency,
             "exposure_by_kind": report.exposure_by_kind,
+            "exposure_annualized": annualized(report.exposure_by_currency),
+            "exposure_by_kind_annualized": {
+                kind: annualized(amounts) for kind, amounts in report.exposure_by_kind.items()
+            },
             "classification": report.classification,
             "skipped": skipped_by_side,
             "suppressed": len(report.suppressed),
@@ -116,6 +120,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "errors": list(report.errors),
         "notes": list(report.notes),
         "rules_not_applied": [{"kind": k, "reason": r} for k, r in report.rules_not_applied],
+        "data_quality": data_quality(report),
     }
 
 
@@ -135,3 +140,15 @@ class JsonRenderer(Renderer):
             option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE,
             default=str,
         )
+
+
+def data_quality(report: Report) -> dict[str, Any]:
+    """How accounts matched, rows skipped per source, columns read (schema 1.1)."""
+    skipped: dict[str, int] = {}
+    for skip in report.skips:
+        skipped[skip.source] = skipped.get(skip.source, 0) + 1
+    return {
+        "matched_by": report.matched_by,
+        "skipped_by_source": dict(sorted(skipped.items())),
+        "columns": [{"source": source, "columns": columns} for source, columns in report.columns],
+    }

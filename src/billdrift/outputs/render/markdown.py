@@ -16,6 +16,7 @@ from billdrift.outputs.render.common import (
     money,
 )
 from billdrift.outputs.render.interface import Renderer
+from billdrift.outputs.render.quality import money_lines, quality_lines
 
 #: With history: rows shown open at the top; the rest are folded into <details>.
 SHOWN_OPEN = 10
@@ -98,6 +99,7 @@ class MarkdownRenderer(Renderer):
                 for s in report.suppressed[:MAX_PER_KIND]
             ]
             out += ["", "</details>"]
+        out += _quality(report)
         if report.rules_not_applied or report.notes:
             out += ["", "### Notes", ""]
             out += [
@@ -157,4 +159,17 @@ def _change_first(report: Report) -> list[str]:
             out += ["", f"<details><summary>{title}</summary>", "", *lines, "", "</details>"]
         else:
             out += ["", f"### {title}", "", *lines]
+    return out
+
+
+def _quality(report: Report) -> list[str]:
+    """The money and data-quality sections (see :mod:`.quality`)."""
+    out: list[str] = []
+    money_at_stake = money_lines(report)
+    if money_at_stake:
+        out += ["", "### Money at stake (monthly, and annualized x12)", ""]
+        out += [f"- {_cell(line)}" for line in money_at_stake]
+    if not report.errors:
+        out += ["", "### Data quality", ""]
+        out += [f"- {_cell(line)}" for line in quality_lines(report)]
     return out

@@ -18,6 +18,7 @@ from billdrift.outputs.render.common import (
     money,
 )
 from billdrift.outputs.render.interface import Renderer
+from billdrift.outputs.render.quality import money_lines, quality_lines
 
 WIDTH = 80
 
@@ -128,8 +129,24 @@ class TextRenderer(Renderer):
             out += ["", "Rules not applied"]
             for kind, why in report.rules_not_applied:
                 out += _wrap(f"{kind}: {why}", "  ")
+        out += _quality(report)
         if report.notes:
             out += ["", "Notes"]
             for note in report.notes:
                 out += _wrap(note, "  - ", "    ")
         return out
+
+
+def _quality(report: Report) -> list[str]:
+    """The money and data-quality sections (see :mod:`.quality`)."""
+    out: list[str] = []
+    money_at_stake = money_lines(report)
+    if money_at_stake:
+        out += ["", "Money at stake (monthly, and annualized x12)"]
+        for line in money_at_stake:
+            out += _wrap(line, "  ", "    ")
+    if not report.errors:
+        out += ["", "Data quality"]
+        for line in quality_lines(report):
+            out += _wrap(line, "  ", "    ")
+    return out
