@@ -41,35 +41,33 @@ COMPLETE_EXPORT: Final = {
 #: Statuses only a complete export holds (the terminal ones).
 ENDED: Final = ("canceled", "incomplete_expired", "ended", "expired")
 
-_PROVIDERS = "SELECT DISTINCT provider FROM billing_subscriptions ORDER BY provider"
+#: Per provider, in one pass: subscriptions in an ended status, and customer emails.
+_PER_PROVIDER = f"""
+SELECT provider,
+       count(*) FILTER (WHERE status IN ({", ".join(f"'{status}'" for status in ENDED)})),
+       count(customer_email)
+FROM billing_subscriptions GROUP BY provider ORDER BY provider
+"""
 
 
 def completeness_hints(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Notes for billing data that looks partial in a known way (see the module doc)."""
     hints = []
-    providers = [str(row[0]) for row in con.execute(_PROVIDERS).fetchall()]
-    for provider in providers:
-        command = COMPLETE_EXPORT.get(provider)
+    for provider, ended, emails in con.execute(_PER_PROVIDER).fetchall():
+        command = COMPLETE_EXPORT.get(str(provider))
         if command is None:
             continue
-        hint = _no_ended(con, provider)
+        hint = "" if ended else _no_ended(con, str(provider))
         if hint:
             hints.append(f"{hint}; {command}")
-        hint = _not_expanded(con, provider)
+        hint = "" if emails else _not_expanded(con, str(provider))
         if hint:
             hints.append(f"{hint}; {command}")
     return hints
 
 
 def _no_ended(con: duckdb.DuckDBPyConnection, provider: str) -> str:
-    ended = _count(
-        con,
-        "SELECT count(*) FROM billing_subscriptions WHERE provider = ? "
-        "AND list_contains(?, status)",
-        [provider, list(ENDED)],
-    )
-    if ended:
-        return ""
+    """The status=all hint, once `provider` is known to hold no ended subscription."""
     absent = _count(
         con,
         """
@@ -89,13 +87,7 @@ WHERE a.customer_id IS NOT NULL
 
 
 def _not_expanded(con: duckdb.DuckDBPyConnection, provider: str) -> str:
-    emails = _count(
-        con,
-        "SELECT count(customer_email) FROM billing_subscriptions WHERE provider = ?",
-        [provider],
-    )
-    if emails:
-        return ""
+    """The expand hint, once `provider` is known to carry no customer email."""
     unmatched = _count(
         con,
         """
