@@ -95,3 +95,21 @@ def test_init_without_billing_plan_names_keeps_the_commented_example(tmp_path: P
     assert result.exit_code == 0, result.output
     assert load_config(output).plans == {}
     assert "# [plans]" in output.read_text()
+
+
+def test_unreadable_app_rows_leave_the_example_and_init_still_writes(tmp_path: Path) -> None:
+    """init only needs the header; rows it cannot read are for check and doctor to report."""
+    app = tmp_path / "users.csv"
+    app.write_bytes(
+        b"id,email,stripe_customer_id,has_paid_access,plan\n"
+        b"u1,a@example.com,cus_1,t,pro\nu2,\xff\xfe@example.com,cus_2,t,basic\n"
+    )
+    billing = tmp_path / "subscriptions.json"
+    shutil.copy(DEMO / "stripe_subscriptions.json", billing)
+    output = tmp_path / "billdrift.toml"
+    result = CliRunner().invoke(
+        cli.main, ["init", "--app", str(app), "--billing", str(billing), "--output", str(output)]
+    )
+    assert result.exit_code == 0, result.output
+    assert load_config(output).plans == {}
+    assert "# [plans]" in output.read_text()

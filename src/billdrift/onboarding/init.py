@@ -18,7 +18,7 @@ from pathlib import Path
 import pyarrow.compute as pc
 
 from billdrift.config import AppConfig, BillingConfig, Policy, parse_config
-from billdrift.errors import ConfigError, SourceError
+from billdrift.errors import BilldriftError, ConfigError, SourceError
 from billdrift.infra.config_file import relocate
 from billdrift.infra.db.connect import connect
 from billdrift.infra.db.urls import is_database_url, resolve
@@ -117,7 +117,10 @@ def plan_init(
     _verify(text, catalog, chosen, setting)
     if chosen.mapping.plan is not None:
         app_options = parse_config(tomllib.loads(text), "the drafted config").app
-        proposal = propose_from_data(app, app_options, billing)
+        try:
+            proposal = propose_from_data(app, app_options, billing)
+        except BilldriftError:  # the rows are `check`'s and `doctor`'s to judge, not init's
+            proposal = PlanProposal()
         if proposal.entries:
             text = render_config(replace(draft, plans=proposal))
             _verify(text, catalog, chosen, setting, proposal.active)
