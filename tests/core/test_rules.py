@@ -307,6 +307,15 @@ def test_stale_link_severity_depends_on_access() -> None:
     assert denied.findings[0].severity is Severity.LOW
 
 
+def test_duplicate_customer_lists_its_accounts_in_natural_order() -> None:
+    """Integer ids read "2, 6, 19" (issue 14), whatever order the app gives them in."""
+    subs = [sub("sub_1", "cus_1")]
+    accounts = [account(i, "cus_1") for i in ("19", "2", "acct_10", "6", "acct_9")]
+    (finding,) = run(subs, accounts).findings
+    assert finding.evidence["account_ids"] == ["2", "6", "19", "acct_9", "acct_10"]
+    assert "2, 6, 19, acct_9, acct_10" in finding.message
+
+
 def test_duplicate_customer_and_team_billing() -> None:
     subs = [sub("sub_1", "cus_1")]
     accounts = [account("a1", "cus_1"), account("a2", "cus_1"), account("a3", "cus_1")]

@@ -20,7 +20,7 @@ from billdrift.core.pipeline import Stage
 from billdrift.core.report import Suppressed
 from billdrift.core.rules.base import Rule, RuleContext
 from billdrift.core.rules.stages import REPORTED_STAGES
-from billdrift.core.sql import sql
+from billdrift.core.sql import natural_order, sql
 from billdrift.infra.duck import quote_identifier, sql_string
 
 #: ``reported`` when no rule applies.
@@ -60,16 +60,6 @@ ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
          {account_order}, {customer_order}, {subscription_order}
 """
 
-#: How ids are ordered in a report: naturally, each run of digits by its number
-#: ("2" before "6" before "19", "acct_2" before "acct_10"), other text as text, and
-#: the id itself last so that ids naming the same number ("02", "2") still have
-#: one order. Integer account ids are common, and "19, 2, 6" reads as a bug.
-_NATURAL = """list_transform(regexp_extract_all(f.{column}, '\\d+|\\D+'),
-    lambda part: CASE WHEN regexp_full_match(part, '\\d+')
-                      THEN lpad(CAST(length(ltrim(part, '0')) AS VARCHAR), 5, '0')
-                           || ltrim(part, '0')
-                      ELSE part END) NULLS LAST, f.{column} NULLS LAST"""
-
 #: A column as it is.
 _COLUMN = "f.{column} AS {column}"
 
@@ -78,9 +68,10 @@ _INSTANT = "strftime(timezone('UTC', f.{column}), '%Y-%m-%dT%H:%M:%SZ') AS {colu
 
 
 _ID_ORDER = {
-    "account_order": sql(_NATURAL, column="account_id"),
-    "customer_order": sql(_NATURAL, column="customer_id"),
-    "subscription_order": sql(_NATURAL, column="subscription_id"),
+    # ids ordered naturally (core.sql.natural_order): "2, 6, 19", not "19, 2, 6"
+    "account_order": natural_order("f.account_id"),
+    "customer_order": natural_order("f.customer_id"),
+    "subscription_order": natural_order("f.subscription_id"),
 }
 
 

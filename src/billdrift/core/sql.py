@@ -37,3 +37,18 @@ def sql(template: str, **parts: str) -> str:
     if unused := sorted(parts.keys() - used):
         raise KeyError(f"SQL values {unused} fill no hole in the template")
     return text
+
+
+def natural_order(column: str) -> str:
+    """ORDER BY keys that order ids naturally: each run of digits by its number ("2"
+    before "6" before "19", "acct_2" before "acct_10"), other text as text, then the
+    id itself, so that ids naming the same number ("02", "2") still have one order.
+    Integer account ids are common, and "19, 2, 6" reads as a bug."""
+    return sql(
+        """list_transform(regexp_extract_all({column}, '\\d+|\\D+'),
+    lambda part: CASE WHEN regexp_full_match(part, '\\d+')
+                      THEN lpad(CAST(length(ltrim(part, '0')) AS VARCHAR), 5, '0')
+                           || ltrim(part, '0')
+                      ELSE part END) NULLS LAST, {column} NULLS LAST""",
+        column=column,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from billdrift.core.model import Finding, Kind
 from billdrift.core.rules.base import Row, Rule, RuleContext, finding, when
 from billdrift.core.rules.evidence import account_evidence, app_says, billing_says
+from billdrift.core.sql import natural_order, sql
 from billdrift.core.words import capitalized, ident, words
 from billdrift.core.words import email as email_ref
 
@@ -19,12 +20,13 @@ SELECT *, CASE WHEN app_grants THEN 'medium' ELSE 'low' END AS severity,
 FROM account_detail WHERE state = 'stale_billing_link'
 """
 
-DUPLICATE_CUSTOMER_SQL = """
+DUPLICATE_CUSTOMER_SQL = sql(
+    """
 WITH shared AS (
   SELECT customer_id, n_accounts FROM customer_keys WHERE n_accounts > 1
 ),
 sharing AS (
-  SELECT a.customer_id, string_agg(a.account_id, ', ' ORDER BY a.account_id) AS account_ids
+  SELECT a.customer_id, string_agg(a.account_id, ', ' ORDER BY {account_order}) AS account_ids
   FROM app_accounts a JOIN shared d ON d.customer_id = a.customer_id
   GROUP BY a.customer_id
 )
@@ -34,7 +36,9 @@ FROM shared d
 JOIN sharing i ON i.customer_id = d.customer_id
 LEFT JOIN customers c ON c.customer_id = d.customer_id
 LEFT JOIN billing_subscriptions b ON b.subscription_id = c.subscription_id
-"""
+""",
+    account_order=natural_order("a.account_id"),  # "2, 6, 19", not "19, 2, 6"
+)
 
 ORPHANED_SUBSCRIPTION_SQL = """
 WITH orphans AS (
