@@ -110,6 +110,7 @@ _CONTAINERS: dict[str, Callable[[str], tuple[str, str]]] = {
         "pw_é☃_ünï",
         "pw_lone_\udcff_surrogate",
         "pw_é\x00mixed",  # repr and json (utf-8) are then the only spellings of it
+        "pw/with?slash&and= space",
         "pw_tab\tand\nnewline",
         "pw_x",
     ],
