@@ -14,13 +14,13 @@ still ends (late) instead of hanging the test suite.
 from __future__ import annotations
 
 import socket
-import socketserver
 import threading
 import time
-from types import TracebackType
+
+from tests.fakes.tcp import LocalTcpServer
 
 
-class StallProxy:
+class StallProxy(LocalTcpServer):
     def __init__(
         self,
         target: tuple[str, int],
@@ -29,32 +29,13 @@ class StallProxy:
         interval: float = 1.0,
         limit: float = 30.0,
     ) -> None:
+        super().__init__()
         self.target = target
         self.marker = marker
         self.interval = interval
         self.limit = limit
         #: Whether a client sent the marker (so the stall really happened).
         self.stalled = threading.Event()
-        self._stop = threading.Event()
-        proxy = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                proxy._serve(self.request)
-
-        class Server(socketserver.ThreadingTCPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        port: int = self._server.server_address[1]
-        return port
 
     def _serve(self, client: socket.socket) -> None:
         started = time.monotonic()
@@ -86,17 +67,3 @@ class StallProxy:
                         client.sendall(chunk[index : index + 1])
             except OSError:
                 return  # the client gave up: what a deadline is for
-
-    def __enter__(self) -> StallProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._server.shutdown()
-        self._server.server_close()

@@ -13,10 +13,10 @@ still ends (late) instead of hanging the test suite.
 from __future__ import annotations
 
 import socket
-import socketserver
 import threading
 import time
-from types import TracebackType
+
+from tests.fakes.tcp import LocalTcpServer
 
 #: A complete, valid HTTP response whose body would take minutes at one byte a second.
 BODY = b'{"data": [], "has_more": false, "padding": "' + b"x" * 200 + b'"}'
@@ -30,7 +30,7 @@ HEADERS_LENGTH = HTTP_REPLY.index(b"\r\n\r\n") + 4
 SMTP_GREETING = b"220 smtp.example.test ESMTP ready, very slowly" + b"." * 200 + b"\r\n"
 
 
-class TrickleServer:
+class TrickleServer(LocalTcpServer):
     def __init__(
         self,
         reply: bytes = HTTP_REPLY,
@@ -40,6 +40,7 @@ class TrickleServer:
         read_request: bool = True,
         limit: float = 30.0,
     ) -> None:
+        super().__init__()
         self.reply = reply
         self.prompt = prompt
         self.interval = interval
@@ -48,27 +49,7 @@ class TrickleServer:
         #: Connections accepted so far, and how long each lasted (seconds) once it ended.
         self.connections = 0
         self.durations: list[float] = []
-        self._stop = threading.Event()
         self._lock = threading.Lock()
-        server = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                server._serve(self.request)
-
-        class Server(socketserver.ThreadingTCPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        port: int = self._server.server_address[1]
-        return port
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -90,20 +71,6 @@ class TrickleServer:
         finally:
             with self._lock:
                 self.durations.append(time.monotonic() - started)
-
-    def __enter__(self) -> TrickleServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._server.shutdown()
-        self._server.server_close()
 
 
 def _read_request(sock: socket.socket) -> None:
