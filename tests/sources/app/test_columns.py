@@ -223,3 +223,18 @@ def test_normalize(name: str, key: str) -> None:
 def test_quote_identifier_doubles_quotes() -> None:
     assert quote_identifier('we"ird') == '"we""ird"'
     assert quote_identifier("users; DROP TABLE x") == '"users; DROP TABLE x"'
+
+
+def test_partial_leaves_a_missing_account_id_and_access_column_empty() -> None:
+    """The audit page lets a person choose what detection cannot find (issue 15)."""
+    header = ["user_ref", "email", "paying_customer"]
+    with pytest.raises(SourceError, match="account id"):
+        detect(header)
+    mapping = detect_columns(header, AppConfig(), "the header of users.csv", partial=True)
+    assert (mapping.account_id, mapping.email) == ("", "email")
+    assert (mapping.access_fields, mapping.status_fields) == ((), ())
+    assert mapping.primary_access_field == ""
+
+
+def test_partial_still_detects_what_is_there() -> None:
+    assert detect_columns(USERS, AppConfig(), "users", partial=True) == detect(USERS)

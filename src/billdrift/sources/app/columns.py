@@ -256,13 +256,18 @@ class _Resolver:
         return found
 
 
-def detect_columns(columns: Sequence[str], options: AppConfig, source: str) -> ColumnMapping:
+def detect_columns(
+    columns: Sequence[str], options: AppConfig, source: str, partial: bool = False
+) -> ColumnMapping:
     """Map `columns` (a header, a table's columns, a query's result) onto roles.
 
     `source` names where the columns came from ("the header of users.csv",
     "table users") for error messages. Raises :class:`ConfigError` when the
     configuration names a column that does not exist, and
-    :class:`SourceError` when no account id or no access field can be found.
+    :class:`SourceError` when no account id or no access field can be found;
+    with `partial` (a person is about to choose the missing columns, as on the
+    web app's audit page) those two are left empty instead: ``account_id`` and
+    ``primary_access_field`` ``""``, no access or status fields.
     """
     resolver = _Resolver(columns, source)
     guessed: list[str] = []
@@ -305,6 +310,8 @@ def detect_columns(columns: Sequence[str], options: AppConfig, source: str) -> C
             guessed.append("status_fields")
 
     account_id = chosen["account_id"]
+    if account_id is None and partial:
+        account_id = ""
     if account_id is None:
         raise SourceError(
             f"cannot find an account id column in {source} (columns: "
@@ -317,7 +324,9 @@ def detect_columns(columns: Sequence[str], options: AppConfig, source: str) -> C
             f"column {sorted(overlap)[0]!r} is listed in both app.access_fields and "
             "app.status_fields; a column is either a boolean flag or a text status"
         )
-    if not access and not status:
+    if not access and not status and partial:
+        primary = ""
+    elif not access and not status:
         raise SourceError(
             f"cannot find an access column in {source} (columns: "
             f"{_listing(resolver.columns)}). Name the boolean column(s) that grant paid "
@@ -327,7 +336,7 @@ def detect_columns(columns: Sequence[str], options: AppConfig, source: str) -> C
     if primary is None:
         primary = access[0] if access else status[0]
         guessed.append("primary_access_field")
-    elif primary not in access and primary not in status:
+    elif primary and primary not in access and primary not in status:
         raise ConfigError(
             f"app.primary_access_field {primary!r} is not one of the access fields "
             f"({_listing(access)}) or status fields ({_listing(status)}); add it to "

@@ -135,6 +135,13 @@ def _with_roles(header: CsvHeader) -> Header:
     return Header(header, roles)
 
 
+def column_roles(header: CsvHeader) -> dict[str, str]:
+    """Role -> the column it is read from, as a reader of this export will (for showing
+    a person how a file is read, as the web app's audit page does)."""
+    found = _with_roles(header)
+    return {role: found.label(role) for role in found.roles}
+
+
 class StripeCsvSource(BillingSource):
     kind = "stripe-csv"
 
