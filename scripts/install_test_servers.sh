@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the database server binaries that tests/dbservers.py starts as throwaway
-# servers (PostgreSQL and MariaDB). Idempotent: does nothing when both are present.
+# servers (PostgreSQL and MariaDB), and Debian's Chromium that tests/web drive with
+# Playwright (never a downloaded browser). Idempotent: does nothing when all are present.
 #
 # Why: the DB tests run against REAL servers started on free ports in temp dirs, and
 # a fresh machine (or CI) has neither server. `make test` runs this before pytest.
@@ -11,7 +12,7 @@
 # services anyway: they bind their own free ports and sockets.
 set -euo pipefail
 
-PACKAGES=(postgresql mariadb-server)
+PACKAGES=(postgresql mariadb-server chromium)
 
 have_postgres() {
     local dir
@@ -33,12 +34,17 @@ have_mariadb() {
     done
 }
 
+have_chromium() {
+    [[ -x /usr/bin/chromium ]]
+}
+
 missing=()
 have_postgres || missing+=("PostgreSQL (initdb, pg_ctl)")
 have_mariadb || missing+=("MariaDB (mariadbd, mariadb-install-db, mariadb-admin)")
+have_chromium || missing+=("Chromium (/usr/bin/chromium)")
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "install_test_servers: PostgreSQL and MariaDB server binaries already present; nothing to do"
+    echo "install_test_servers: PostgreSQL, MariaDB and Chromium already present; nothing to do"
     exit 0
 fi
 
@@ -73,7 +79,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
 apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
 
-if ! have_postgres || ! have_mariadb; then
+if ! have_postgres || ! have_mariadb || ! have_chromium; then
     echo "install_test_servers: installed ${PACKAGES[*]} but binaries are still missing" >&2
     exit 1
 fi

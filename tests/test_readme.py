@@ -77,6 +77,7 @@ def test_imports_only_go_down_the_layers() -> None:
     order = [name for name in _mapped_packages() if "/" not in name and name not in shared]
     assert order == [
         "cli",
+        "web",
         "usecases",
         "onboarding",
         "outputs",

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("billdrift.cli.review", "review"),
     "schedule": ("billdrift.cli.schedule", "schedule"),
     "ci": ("billdrift.cli.ci", "ci"),
+    "serve": ("billdrift.cli.serve", "serve"),
 }
 
 
