@@ -27,14 +27,15 @@ class Served:
 
 
 @contextlib.contextmanager
-def served(settings: WebSettings) -> Iterator[Served]:
-    """Serve `settings`' app until the block ends; its URL is http://127.0.0.1:PORT."""
+def served(settings: WebSettings, lifespan: str = "off") -> Iterator[Served]:
+    """Serve `settings`' app until the block ends; its URL is http://127.0.0.1:PORT.
+    ``lifespan="on"`` runs the app's start-up and shut-down as ``billdrift serve`` does."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(settings), log_level="warning", access_log=False, lifespan="off"
+        create_app(settings), log_level="warning", access_log=False, lifespan=lifespan
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -16,7 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from billdrift.web.pages import dashboard, session_pages
+from billdrift.web.pages import audit, dashboard, session_pages
 from billdrift.web.security import CrossSiteError, SecurityMiddleware, Sessions
 from billdrift.web.settings import WebSettings
 from billdrift.web.templating import Pages, environment
@@ -34,6 +34,7 @@ def routes() -> list[BaseRoute]:
         Route("/login", session_pages.login_form, methods=["GET"], name="login"),
         Route("/login", session_pages.login, methods=["POST"]),
         Route("/mask", session_pages.set_mask, methods=["POST"], name="mask"),
+        *audit.ROUTES,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -45,7 +46,9 @@ def create_app(settings: WebSettings) -> Starlette:
         routes=routes(),
         middleware=[Middleware(SecurityMiddleware, settings=settings, sessions=sessions)],
         exception_handlers={CrossSiteError: _cross_site},
+        lifespan=audit.lifespan,
     )
+    app.state.audits = audit.Audits()  # the lifespan removes their upload directories
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.pages = Pages(environment(), settings.history is not None, settings.token is not None)
