@@ -5,9 +5,11 @@ over the limit is refused clearly; the uploaded files are gone afterwards."""
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import stat
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +180,7 @@ def test_the_upload_folder_is_removed_when_the_server_stops(
     assert _uploads(temp_root) == []
 
 
-def test_an_upload_without_the_forms_token_writes_nothing(
+def test_an_upload_without_the_forms_token_is_refused_and_nothing_is_kept(
     exports: dict[str, Path], temp_root: Path
 ) -> None:
     with served(WebSettings(), lifespan="on") as app, httpx.Client(base_url=app.url) as client:
@@ -187,3 +189,103 @@ def test_an_upload_without_the_forms_token_writes_nothing(
         response = client.post("/audit", data={"csrf": "forged"}, files=files)
         assert response.status_code == 403
         assert _uploads(temp_root) == []
+
+
+def test_while_it_runs_the_page_shows_each_step_then_opens_the_report_itself(
+    page: Any, exports: dict[str, Path], temp_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real run, held at its comparing step until the page has shown it."""
+    import billdrift.web.audit_jobs as jobs
+
+    release = threading.Event()
+    real = jobs.run_audit
+
+    def held(recognition: Any, as_of: Any, on_step: Any) -> Any:
+        def step(value: Any) -> None:
+            on_step(value)
+            if value.phase == "comparing":
+                assert release.wait(30)
+
+        return real(recognition, as_of, step)
+
+    monkeypatch.setattr(jobs, "run_audit", held)
+    demo = Path(__file__).parents[2] / "src" / "billdrift" / "demo_data"
+    with served(WebSettings(), lifespan="on") as app:
+        page.goto(app.url + "/audit")
+        page.set_input_files("#billing-files", str(demo / "stripe_subscriptions.json"))
+        page.set_input_files("#app-file", str(demo / "app.sqlite"))
+        page.fill("#as-of", "2026-11-22")
+        page.click("#upload")
+        page.click("#run")
+        page.wait_for_selector("text=comparing 21 accounts with 18 subscriptions")
+        assert page.locator("progress").count() == 1
+        assert (
+            page.locator("#steps li")
+            .nth(0)
+            .inner_text()
+            .endswith("reading stripe_subscriptions.json (21.2 kB), app.sqlite (16.4 kB)")
+        )
+        release.set()
+        page.wait_for_selector("#verdict", timeout=30_000)  # audit.js went to the report
+        assert page.url.endswith("/report")
+        assert page.locator("#findings tbody tr").count() == 15
+
+
+def test_findings_are_paged(exports: dict[str, Path], temp_root: Path, tmp_path: Path) -> None:
+    users = tmp_path / "many.csv"
+    users.write_text(
+        "id,email,stripe_customer_id,has_paid_access\n"
+        + "".join(f"{n},u{n}@example.com,,true\n" for n in range(1, 121)),
+        encoding="utf-8",
+    )
+    with served(WebSettings(), lifespan="on") as app, httpx.Client(base_url=app.url) as client:
+        csrf = client.get("/audit").text.split('name="csrf" value="')[1].split('"')[0]
+        files = [
+            ("billing", ("export.csv", exports["billing"].read_bytes(), "text/csv")),
+            ("app", ("many.csv", users.read_bytes(), "text/csv")),
+        ]
+        target = client.post("/audit", data={"csrf": csrf}, files=files).headers["location"]
+        fields = {"csrf": csrf, "action": "run", "col-0": "account_id", "col-1": "email"}
+        fields |= {"col-2": "customer_id", "col-3": "flag"}
+        assert client.post(target, data=fields).status_code == 303
+        for _ in range(300):
+            if client.get(target + "/progress.json").json()["finished"]:
+                break
+            threading.Event().wait(0.1)
+        first = client.get(target + "/report").text
+        last = client.get(target + "/report?page=3").text
+        beyond = client.get(target + "/report?page=99").text
+    assert "page 1 of 3" in first and first.count('<tr>\n    <td class="num">') == 50
+    assert "page 3 of 3" in last and last.count('<tr>\n    <td class="num">') == 22
+    assert '<td class="num">101</td>' in last and 'id="next-page"' not in last
+    main = re.compile(r"<main.*</main>", re.S)
+    assert main.findall(beyond) == main.findall(last)  # past the end: the last page
+
+
+def test_an_error_run_never_reads_as_agreement(
+    exports: dict[str, Path], temp_root: Path, tmp_path: Path
+) -> None:
+    """Every account links to a customer the export lacks: the partial-data guard makes
+    the run an ERROR, and the page must not say billing and access agree."""
+    users = tmp_path / "partial.csv"
+    users.write_text(
+        "id,stripe_customer_id,has_paid_access\n"
+        + "".join(f"{n},cus_elsewhere{n},true\n" for n in range(1, 41)),
+        encoding="utf-8",
+    )
+    with served(WebSettings(), lifespan="on") as app, httpx.Client(base_url=app.url) as client:
+        csrf = client.get("/audit").text.split('name="csrf" value="')[1].split('"')[0]
+        files = [
+            ("billing", ("export.csv", exports["billing"].read_bytes(), "text/csv")),
+            ("app", ("partial.csv", users.read_bytes(), "text/csv")),
+        ]
+        target = client.post("/audit", data={"csrf": csrf}, files=files).headers["location"]
+        fields = {"csrf": csrf, "action": "run", "col-0": "account_id", "col-1": "customer_id"}
+        assert client.post(target, data=fields | {"col-2": "flag"}).status_code == 303
+        for _ in range(300):
+            if client.get(target + "/progress.json").json()["finished"]:
+                break
+            threading.Event().wait(0.1)
+        page = client.get(target + "/report").text
+    assert 'id="verdict">ERROR<' in page and "looks partial" in page
+    assert "agree" not in page and "could not be judged" in page
