@@ -76,7 +76,9 @@ def test_drop_fix_a_column_run_and_read_the_findings(
         assert "Every file stays on this machine" in page.locator(".local").inner_text()
         page.set_input_files("#billing-files", [str(exports["billing"]), str(exports["json"])])
         _drop(page, "[data-drop-for=app-file]", exports["users"])
-        assert page.locator("[data-drop-for=app-file] .chosen").inner_text().startswith("users.csv")
+        assert (
+            page.locator("[data-drop-for=app-file] .chosen").inner_text() == "users.csv (234 bytes)"
+        )
         page.fill("#as-of", "2024-06-01")
         page.click("#upload")
         page.wait_for_selector("#mapping-form")
@@ -118,6 +120,9 @@ def test_drop_fix_a_column_run_and_read_the_findings(
         first = rows.nth(0)
         first.locator("summary").click()
         assert "Fix:" in first.locator(".fix").inner_text()
+        # messages and evidence name the files as the person knows them
+        assert "users.csv:" in first.locator("dl.evidence").nth(1).inner_text()
+        assert "billing-0" not in page.content() and "app-2" not in page.content()
         assert page.locator("#counts").inner_text().count("accounts") == 1
         # the audit ran: its files are gone, its report stays readable
         assert _uploads(temp_root) == []

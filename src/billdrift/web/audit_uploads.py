@@ -35,7 +35,6 @@ from billdrift.web.security import CSRF_FIELD, CrossSiteError, session_of, token
 FILE_FIELDS: Final = ("billing", "app")
 #: Text fields are small (a token, a date): anything longer is refused.
 _MAX_TEXT: Final = 4096
-_SUFFIX: Final = re.compile(r"\.[A-Za-z0-9]{1,12}$")
 
 
 class UploadTooLarge(Exception):
@@ -83,10 +82,11 @@ def shown_size(size: float) -> str:
 
 
 def display_name(filename: str) -> str:
-    """The last path part of a browser-given file name, without control characters."""
+    """The last path part of a browser-given file name, without control characters:
+    a plain file name, safe to create in a folder (never ``..`` or empty)."""
     base = re.split(r"[\\/]", filename)[-1]
-    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
-    return cleaned[:200] or "unnamed"
+    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()[:200]
+    return cleaned if cleaned.strip(".") else "unnamed"
 
 
 async def receive(
@@ -152,9 +152,12 @@ def _callbacks(state: _State) -> MultipartCallbacks:
             if not state.checked:
                 raise CrossSiteError("the form's CSRF token must come before its files")
             if state.name in FILE_FIELDS and state.filename:
-                index = len(state.files)
-                suffix = _SUFFIX.search(display_name(state.filename))
-                path = state.folder / f"{state.name}-{index}{suffix.group(0) if suffix else ''}"
+                # each file keeps its own name (in a folder of its own, as two files may
+                # share a name), so every message, skip and evidence names it as the
+                # person knows it
+                place = state.folder / f"{state.name}-{len(state.files)}"
+                place.mkdir(mode=0o700)
+                path = place / display_name(state.filename)
                 state.handle = path.open("xb")
                 state.files.append(Uploaded(state.name, display_name(state.filename), path, 0))
 

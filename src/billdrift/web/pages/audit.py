@@ -16,6 +16,7 @@ drop zones and live progress):
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
@@ -183,7 +184,26 @@ async def report(request: Request) -> Response:
         pages_total=pages_total,
         monthly=monthly,
         yearly=annualized(monthly),
+        evidence=evidence_lines,
     )
+
+
+def evidence_lines(evidence: Mapping[str, object]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """A finding's evidence as (side, [(field, value)]): readable, one field a line,
+    nested values as compact JSON (the same values the JSON report holds)."""
+    lines: list[tuple[str, list[tuple[str, str]]]] = []
+    for side, value in evidence.items():
+        if isinstance(value, Mapping):
+            lines.append((side, [(str(key), _shown(item)) for key, item in value.items()]))
+        else:
+            lines.append((side, [("", _shown(value))]))
+    return lines
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _review_page(

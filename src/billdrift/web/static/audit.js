@@ -2,12 +2,20 @@
 // Every step works without this script (plain form posts, a refreshing progress page).
 "use strict";
 
+// Decimal units, as the server and file managers show sizes.
+function shownSize(bytes) {
+  if (bytes < 1000) return `${bytes} bytes`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
+  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${(bytes / 1e9).toFixed(1)} GB`;
+}
+
 function listChosen(zone, input) {
   const list = zone.querySelector(".chosen");
   if (!list) return;
   list.replaceChildren(...Array.from(input.files).map((file) => {
     const item = document.createElement("li");
-    item.textContent = `${file.name} (${(file.size / 1e6).toFixed(1)} MB)`;
+    item.textContent = `${file.name} (${shownSize(file.size)})`;
     return item;
   }));
 }
