@@ -73,3 +73,9 @@ def dashboard(location: str) -> Dashboard:
         for currency in currencies
     )
     return Dashboard(shown, latest, previous, changes, exposure, tuple(map(_point, runs)))
+
+
+def recorded_runs(location: str, limit: int = 100) -> list[RunSummary]:
+    """The latest `limit` runs, oldest first."""
+    with open_history(location) as store:
+        return store.recent_runs(limit)
