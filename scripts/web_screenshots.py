@@ -14,10 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
-
-from billdrift.history import open_store  # noqa: E402
 from tests.web.conftest import CHROMIUM, FLAGS, record_demo  # noqa: E402
 from tests.web.server import served  # noqa: E402
+
+from billdrift.history import open_store  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, Final, Literal
 
 from billdrift.history._sql import SqlStore
-from billdrift.history._sql_rows import FINDING_COLUMNS
+from billdrift.history._sql_rows import FINDING_COLUMNS, placeholders
 from billdrift.history.store import FindingState, HistoryError, HistoryStore
 
 #: Lifecycle choices: where a finding stands (``open``: any open one; the three open
@@ -105,6 +105,11 @@ def _number(store: SqlStore) -> str:
     return "REAL" if store.dialect == "sqlite" else "NUMERIC"
 
 
+def _ilike(store: SqlStore) -> str:
+    """Case-insensitive LIKE: SQLite's LIKE already is (for ASCII); PostgreSQL's ILIKE."""
+    return "LIKE" if store.dialect == "sqlite" else "ILIKE"
+
+
 #: The decision in force per finding (see the module docstring); ``?`` is "now".
 _DECISION: Final = """
 LEFT JOIN (
@@ -150,22 +155,24 @@ def _where(store: SqlStore, wanted: FindingFilter) -> tuple[list[str], list[Any]
     elif wanted.review:
         clauses.append("d.action = ?")
         params.append(wanted.review)
-    search = (wanted.search or "").strip().lower()
+    search = (wanted.search or "").strip()
     if search:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        like = "LIKE ? ESCAPE '\\'"
-        clauses.append(
-            "(f.fingerprint LIKE ? "
-            + "".join(
-                f"OR lower(f.{column}) {like} "
-                for column in ("account_id", "customer_id", "subscription_id")
-            )
-            + "OR EXISTS (SELECT 1 FROM finding_observations o WHERE o.fingerprint = "
-            "f.fingerprint AND o.run_id = f.last_seen_run AND lower(CAST(o.evidence AS TEXT)) "
-            f"{like}))"
+        like = f"{_ilike(store)} ? ESCAPE '\\'"
+        ids = " ".join(
+            f"OR f.{column} {like}" for column in ("account_id", "customer_id", "subscription_id")
         )
-        prefix = search if all(c in "0123456789abcdef" for c in search) else "-"
-        params += [prefix + "%", pattern, pattern, pattern, pattern]
+        prefix = search.lower() if all(c in "0123456789abcdef" for c in search.lower()) else "-"
+        params += [prefix + "%", pattern, pattern, pattern]
+        evidence = ""
+        if "@" in search:  # an email: only the evidence holds them (one read per candidate)
+            evidence = (
+                " OR EXISTS (SELECT 1 FROM finding_observations o WHERE o.fingerprint = "
+                "f.fingerprint AND o.run_id = f.last_seen_run AND CAST(o.evidence AS TEXT) "
+                f"{like})"
+            )
+            params.append(pattern)
+        clauses.append(f"(f.fingerprint LIKE ? {ids}{evidence})")
     return clauses, params
 
 
@@ -199,49 +206,66 @@ def list_findings(
     where = " AND ".join(clauses) or "1 = 1"
     now_param = sql_store._ts_in(now)
     columns = ", ".join(f"f.{column}" for column in FINDING_COLUMNS)
+    # The decision join is needed to filter only when the filter names a review state;
+    # otherwise the page is chosen on findings alone and only its rows are joined.
+    joined = _DECISION if wanted.review else ""
+    head = [now_param] if wanted.review else []
     with sql_store._snapshot():
         total = int(
             sql_store._exec(
-                f"SELECT count(*) FROM findings f {_DECISION} WHERE {where}", [now_param, *params]
+                f"SELECT count(*) FROM findings f {joined} WHERE {where}", [*head, *params]
             )[0][0]
         )
-        rows = sql_store._exec(
-            f"SELECT {columns}, d.action, d.until FROM findings f {_DECISION} WHERE {where} "
-            f"ORDER BY {_order(sql_store, wanted)} LIMIT ? OFFSET ?",
-            [now_param, *params, limit, offset],
+        chosen = [
+            str(row[0])
+            for row in sql_store._exec(
+                f"SELECT f.fingerprint FROM findings f {joined} WHERE {where} "
+                f"ORDER BY {_order(sql_store, wanted)} LIMIT ? OFFSET ?",
+                [*head, *params, limit, offset],
+            )
+        ]
+        rows = (
+            sql_store._exec(
+                f"SELECT {columns}, d.action, d.until FROM findings f {_DECISION} "
+                f"WHERE f.fingerprint IN ({placeholders(len(chosen))})",
+                [now_param, *chosen],
+            )
+            if chosen
+            else []
         )
     width = len(FINDING_COLUMNS)
-    listed = tuple(
-        ListedFinding(
+    by_fingerprint = {
+        str(row[0]): ListedFinding(
             sql_store._finding_from_row(row[:width]),
             row[width] or "none",
             sql_store._opt_ts(row[width + 1]),
         )
         for row in rows
-    )
+    }
+    listed = tuple(by_fingerprint[fp] for fp in chosen if fp in by_fingerprint)
     return FindingList(listed, total, offset, limit)
 
 
 def facets(store: HistoryStore) -> Facets:
     sql_store = _sql_store(store)
-    with sql_store._snapshot():
-        kinds = sql_store._exec("SELECT DISTINCT kind FROM findings ORDER BY kind")
-        currencies = sql_store._exec(
-            "SELECT DISTINCT exposure_currency FROM findings "
-            "WHERE exposure_currency IS NOT NULL ORDER BY exposure_currency"
-        )
-        by_change = sql_store._exec(
-            "SELECT status, last_change, count(*) FROM findings GROUP BY status, last_change"
+    with sql_store._snapshot():  # one pass over the table
+        rows = sql_store._exec(
+            "SELECT status, last_change, kind, exposure_currency, count(*) FROM findings "
+            "GROUP BY status, last_change, kind, exposure_currency"
         )
     counts: dict[str, int] = {}
-    for status, change, n in by_change:
-        counts[status] = counts.get(status, 0) + int(n)
+    kinds: set[str] = set()
+    currencies: set[str] = set()
+    for status, change, kind, currency, number in rows:
+        n = int(number)
+        kinds.add(str(kind))
+        if currency is not None:
+            currencies.add(str(currency))
+        counts[status] = counts.get(status, 0) + n
         if status == "open":
-            counts[change] = counts.get(change, 0) + int(n)
-        counts["all"] = counts.get("all", 0) + int(n)
-    return Facets(
-        tuple(str(row[0]) for row in kinds), tuple(str(row[0]) for row in currencies), counts
-    )
+            counts[change] = counts.get(change, 0) + n
+        counts["all"] = counts.get("all", 0) + n
+    return Facets(tuple(sorted(kinds)), tuple(sorted(currencies)), counts)
 
 
 @dataclass(frozen=True)
