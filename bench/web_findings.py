@@ -32,11 +32,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.web.server import served  # noqa: E402
+
 from billdrift.core.model import Exposure, Finding, Kind, Severity  # noqa: E402
 from billdrift.core.report import Report, decide_verdict  # noqa: E402
 from billdrift.history import open_store, record_run  # noqa: E402
 from billdrift.web.settings import WebSettings  # noqa: E402
-from tests.web.server import served  # noqa: E402
 
 KINDS = (Kind.PAID_BUT_BLOCKED, Kind.UNPAID_BUT_ACTIVE, Kind.PLAN_DRIFT, Kind.ORPHANED_SUBSCRIPTION)
 CURRENCIES = ("USD", "USD", "USD", "EUR", "GBP")
@@ -115,9 +116,8 @@ def main() -> None:
             for _ in range(args.repeat):
                 waited, size = ttfb(client, url)
                 times.append(waited * 1000)
-            print(
-                f"| {label} | {min(times):.0f} | {statistics.median(times):.0f} | {size / 1024:.0f} |"
-            )
+            best, median = min(times), statistics.median(times)
+            print(f"| {label} | {best:.0f} | {median:.0f} | {size / 1024:.0f} |")
 
 
 if __name__ == "__main__":
