@@ -101,3 +101,23 @@ def test_loopback_spellings_are_recognised() -> None:
         assert is_loopback(host), host
     for host in ("0.0.0.0", "192.168.1.5", "::", "example.com"):
         assert not is_loopback(host), host
+
+
+def test_every_post_route_refuses_a_form_without_the_csrf_token() -> None:
+    """Walks the app's routes: no state-changing handler skips checked_form."""
+    from starlette.routing import Route
+
+    from billdrift.web.app import create_app
+
+    settings = WebSettings(history="unused.sqlite")
+    posts = [
+        route.path.replace("{fingerprint:str}", "abcd1234").replace("{action:str}", "acknowledge")
+        for route in create_app(settings).routes
+        if isinstance(route, Route) and "POST" in (route.methods or ())
+    ]
+    assert len(posts) >= 4
+    with served(settings) as app, httpx.Client(base_url=app.url) as client:
+        client.get("/")
+        for path in posts:
+            response = client.post(path, data={"note": "x"}, headers={"Origin": app.url})
+            assert response.status_code == 403, path

@@ -16,7 +16,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from billdrift.web.pages import audit, dashboard, session_pages
+from billdrift.web.jobs import Jobs
+from billdrift.web.pages import audit, dashboard, findings, runs, session_pages
 from billdrift.web.security import CrossSiteError, SecurityMiddleware, Sessions
 from billdrift.web.settings import WebSettings
 from billdrift.web.templating import Pages, environment
@@ -31,6 +32,12 @@ async def _cross_site(request: Request, exc: Exception) -> Response:
 def routes() -> list[BaseRoute]:
     return [
         Route("/", dashboard.page, name="dashboard"),
+        Route("/findings", findings.list_page, name="findings"),
+        Route("/findings/{fingerprint:str}", findings.finding_page, name="finding"),
+        Route("/findings/{fingerprint:str}/{action:str}", findings.decide, methods=["POST"]),
+        Route("/runs", runs.page, name="runs"),
+        Route("/runs/check", runs.start_check, methods=["POST"]),
+        Route("/runs/job", runs.job_status),
         Route("/login", session_pages.login_form, methods=["GET"], name="login"),
         Route("/login", session_pages.login, methods=["POST"]),
         Route("/mask", session_pages.set_mask, methods=["POST"], name="mask"),
@@ -51,5 +58,6 @@ def create_app(settings: WebSettings) -> Starlette:
     app.state.audits = audit.Audits()  # the lifespan removes their upload directories
     app.state.settings = settings
     app.state.sessions = sessions
+    app.state.jobs = Jobs()
     app.state.pages = Pages(environment(), settings.history is not None, settings.token is not None)
     return app

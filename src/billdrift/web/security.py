@@ -76,6 +76,8 @@ class Session:
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     authenticated: bool = False
     mask: MaskMode = "none"
+    #: The masking key: a masked id reads the same on every page of this session.
+    mask_key: bytes = field(default_factory=lambda: secrets.token_bytes(16))
 
 
 class Sessions:

@@ -7,6 +7,7 @@ layer; they hold no SQL and no business rules.
 from __future__ import annotations
 
 from starlette.requests import Request
+from starlette.responses import HTMLResponse
 
 from billdrift.web.settings import WebSettings
 from billdrift.web.templating import Pages
@@ -20,3 +21,24 @@ def settings_of(request: Request) -> WebSettings:
 def pages_of(request: Request) -> Pages:
     pages: Pages = request.app.state.pages
     return pages
+
+
+def store_error(request: Request, error: Exception) -> HTMLResponse:
+    """A failure reading or writing the store, as a page: a missing store says how to
+    record one, a locked one says to try again, anything else says what went wrong."""
+    from billdrift.history.store import HistoryLockedError, HistoryMissingError
+
+    status = 503 if isinstance(error, HistoryLockedError) else 400
+    if isinstance(error, HistoryMissingError):
+        status = 404
+    message = describe(error)
+    return pages_of(request).render(request, "error.html", status_code=status, message=message)
+
+
+def describe(error: Exception) -> str:
+    from billdrift.errors import BilldriftError
+    from billdrift.infra.db.urls import scrub_urls
+
+    if isinstance(error, BilldriftError):
+        return scrub_urls(str(error))
+    return scrub_urls(f"internal error: {type(error).__name__}")
