@@ -69,6 +69,9 @@ async def form(request: Request) -> Response:
 async def upload(request: Request) -> Response:
     audits = audits_of(request)
     limit = settings_of(request).max_upload_bytes
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        await checked_form(request)  # a forged request is refused as such
+        return _refused(request, "expected files: choose them with the form below", 400)
     folder = audits.folder()
     try:
         fields, files = await receive(request, folder, limit)
@@ -104,10 +107,10 @@ async def review(request: Request) -> Response:
 
 
 async def act(request: Request) -> Response:
+    data = await checked_form(request)  # first: a forged request learns nothing
     audit = _audit(request)
     if audit is None:
         return _gone(request)
-    data = await checked_form(request)
     fields = {key: str(value) for key, value in data.items()}
     recognition = audit.recognition
     if recognition.app.mapping is not None and recognition.app.error is None:
