@@ -111,6 +111,8 @@ async def act(request: Request) -> Response:
     audit = _audit(request)
     if audit is None:
         return _gone(request)
+    if audit.running or audit.finished:  # its files are read or gone: nothing to change
+        return RedirectResponse(f"/audit/{audit.id}/report", status_code=303)
     fields = {key: str(value) for key, value in data.items()}
     recognition = audit.recognition
     if recognition.app.mapping is not None and recognition.app.error is None:
@@ -133,8 +135,6 @@ async def act(request: Request) -> Response:
     if action == "run":
         if not recognition.ready:
             return _review_page(request, audit, "; ".join(recognition.problems), status=400)
-        if audit.finished or audit.running:
-            return RedirectResponse(f"/audit/{audit.id}/report", status_code=303)
         audits_of(request).start(audit, audit.as_of or as_of_instant(None))
         return RedirectResponse(f"/audit/{audit.id}/report", status_code=303)
     return RedirectResponse(f"/audit/{audit.id}", status_code=303)
