@@ -16,6 +16,7 @@ from billdrift.cli.options import CONFIG_HELP, config_file
 from billdrift.config import load_config
 from billdrift.errors import BilldriftError, ConfigError
 from billdrift.outputs.mask import MaskMode
+from billdrift.web.settings import DEFAULT_MAX_UPLOAD
 
 EXTRA_MISSING = "the web app needs its optional dependencies: pip install 'billdrift[web]'"
 
@@ -47,8 +48,23 @@ EXTRA_MISSING = "the web app needs its optional dependencies: pip install 'billd
     show_default=True,
     help="Masking new browser sessions start with (each page can change it).",
 )
+@click.option(
+    "--max-upload",
+    "max_upload_mb",
+    default=DEFAULT_MAX_UPLOAD // 1024**2,
+    show_default=True,
+    type=click.IntRange(1, None),
+    metavar="MB",
+    help="Largest upload the audit page accepts, in MiB (the whole request counts).",
+)
 def serve(
-    host: str, port: int, history: str | None, config_path: str | None, use_token: bool, mask: str
+    host: str,
+    port: int,
+    history: str | None,
+    config_path: str | None,
+    use_token: bool,
+    mask: str,
+    max_upload_mb: int,
 ) -> None:
     """Start the local web app: dashboard, findings, review, runs.
 
@@ -79,6 +95,7 @@ def serve(
             port=port,
             token=token,
             mask=cast(MaskMode, mask),  # one of click.Choice's
+            max_upload_bytes=max_upload_mb * 1024**2,
         )
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"billdrift: serving on http://{shown}:{port}/ (Ctrl-C stops it)")
