@@ -9,6 +9,7 @@ value travels is the one thing a backend may change (its ``_ts_in``,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, cast
@@ -65,10 +66,17 @@ FINDING_MUTABLE: Final = (
     "confidence",
     "exposure_amount",
     "exposure_currency",
-    "message",
-    "fix",
 )
 FINDING_COLUMNS: Final = FINDING_IDENTITY + FINDING_MUTABLE
+#: A finding's latest message and fix live in its current span (``findings.last_span``).
+FINDING_TEXT: Final = ("message", "fix")
+#: What a finding's state is read from: the findings row and its current span.
+FINDING_SELECT: Final = (
+    f"SELECT {', '.join('f.' + c for c in FINDING_COLUMNS)}, "
+    "coalesce(s.message, ''), coalesce(s.fix, ''), f.last_span, s.digest "
+    "FROM findings f LEFT JOIN finding_spans s ON s.id = f.last_span"
+)
+#: One observation read back: the run, the finding's identity, its span's content.
 OBSERVATION_COLUMNS: Final = (
     "run_id",
     "fingerprint",
@@ -85,7 +93,26 @@ OBSERVATION_COLUMNS: Final = (
     "evidence",
     "suppressed_by",
 )
+OBSERVATION_SELECT: Final = (
+    "SELECT r.id, s.fingerprint, f.kind, f.account_id, f.customer_id, s.subscription_id, "
+    "s.severity, s.confidence, s.exposure_amount, s.exposure_currency, s.message, s.fix, "
+    "s.evidence, s.suppressed_by, r.finished_at "
+    "FROM finding_spans s "
+    "JOIN findings f ON f.fingerprint = s.fingerprint "
+    "JOIN runs r ON r.id BETWEEN s.first_run "
+    "AND (CASE WHEN s.id = f.last_span THEN f.last_seen_run ELSE s.last_run END)"
+)
 REVIEW_COLUMNS: Final = ("fingerprint", "action", "note", "until", "opened_run", "who", "at")
+
+
+_KINDS: Final = {kind.value: kind for kind in Kind}
+#: Exposures repeat (a few prices): one shared immutable object per amount and currency.
+_exposure: Final = functools.lru_cache(maxsize=4096)(Exposure)
+
+
+@functools.lru_cache(maxsize=16)
+def _severity(label: str) -> Severity:
+    return Severity.parse(label)
 
 
 def dumps(value: object) -> str:
@@ -212,46 +239,66 @@ class RowMapping:
             "confidence": state.confidence,
             "exposure_amount": exposure.monthly_amount if exposure else None,
             "exposure_currency": exposure.currency if exposure else None,
-            "message": state.message,
-            "fix": state.fix,
         }
 
     def _finding_from_row(self, row: Sequence[Any]) -> FindingState:
-        value = dict(zip(FINDING_COLUMNS, row, strict=True))
-        amount, currency = value["exposure_amount"], value["exposure_currency"]
+        """A row of :data:`FINDING_SELECT` (its span id and digest are left out).
+
+        Unpacked by position, not through a dict: a run reads every open finding."""
+        (
+            fp,
+            kind,
+            account_id,
+            customer_id,
+            subscription_id,
+            status,
+            last_change,
+            first_seen_run,
+            first_seen_at,
+            last_seen_run,
+            last_seen_at,
+            opened_run,
+            opened_at,
+            resolved_run,
+            resolved_at,
+            times_reopened,
+            severity,
+            confidence,
+            amount,
+            currency,
+            message,
+            fix,
+        ) = row[: len(FINDING_COLUMNS) + len(FINDING_TEXT)]
         return FindingState(
-            fingerprint=str(value["fingerprint"]),
-            kind=Kind(value["kind"]),
-            account_id=value["account_id"],
-            customer_id=value["customer_id"],
-            subscription_id=value["subscription_id"],
-            status=cast(Status, value["status"]),
-            last_change=cast(Change, value["last_change"]),
-            first_seen_run=int(value["first_seen_run"]),
-            first_seen_at=self._ts_out(value["first_seen_at"]),
-            last_seen_run=int(value["last_seen_run"]),
-            last_seen_at=self._ts_out(value["last_seen_at"]),
-            opened_run=int(value["opened_run"]),
-            opened_at=self._ts_out(value["opened_at"]),
-            resolved_run=None if value["resolved_run"] is None else int(value["resolved_run"]),
-            resolved_at=self._opt_ts(value["resolved_at"]),
-            times_reopened=int(value["times_reopened"]),
-            severity=Severity.parse(value["severity"]),
-            confidence=float(value["confidence"]),
-            exposure=None if amount is None else Exposure(str(amount), str(currency)),
-            message=str(value["message"]),
-            fix=str(value["fix"]),
+            fingerprint=str(fp),
+            kind=_KINDS[kind],
+            account_id=account_id,
+            customer_id=customer_id,
+            subscription_id=subscription_id,
+            status=cast(Status, status),
+            last_change=cast(Change, last_change),
+            first_seen_run=int(first_seen_run),
+            first_seen_at=self._ts_out(first_seen_at),
+            last_seen_run=int(last_seen_run),
+            last_seen_at=self._ts_out(last_seen_at),
+            opened_run=int(opened_run),
+            opened_at=self._ts_out(opened_at),
+            resolved_run=None if resolved_run is None else int(resolved_run),
+            resolved_at=self._opt_ts(resolved_at),
+            times_reopened=int(times_reopened),
+            severity=_severity(severity),
+            confidence=float(confidence),
+            exposure=None if amount is None else _exposure(str(amount), str(currency)),
+            message=str(message),
+            fix=str(fix),
         )
 
-    def _observation_to_row(self, observation: Observation) -> tuple[Any, ...]:
+    @staticmethod
+    def _content(observation: Observation) -> tuple[Any, ...]:
+        """An observation's span content (``_spans.CONTENT``), evidence as an object."""
         finding = observation.finding
         exposure = finding.exposure
         return (
-            observation.run_id,
-            observation.fingerprint,
-            finding.kind.value,
-            finding.account_id,
-            finding.customer_id,
             finding.subscription_id,
             finding.severity.label,
             finding.confidence,
@@ -259,7 +306,7 @@ class RowMapping:
             exposure.currency if exposure else None,
             finding.message,
             finding.fix,
-            self._json_in(finding.evidence),
+            finding.evidence,
             observation.suppressed_by,
         )
 

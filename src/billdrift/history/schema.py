@@ -27,6 +27,9 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    #: Statements run after the backend's data conversion for this version, if it
+    #: has one (``SqlStore._convert``): e.g. dropping what the conversion moved.
+    finish: tuple[str, ...] = ()
 
 
 #: ``schema_version`` itself is created before any migration runs (it says which ran).
@@ -131,6 +134,53 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             )
             """,
             "CREATE INDEX reviews_by_fingerprint ON reviews (fingerprint, id)",
+        ),
+    ),
+    # Store what changed, not what exists (issue 18). Version 1 wrote every finding's
+    # message, fix and evidence again in every run (about 90 MB per run at 1M x 1M).
+    # A span is one unchanged stretch of a finding's timeline: the runs first_run to
+    # last_run (every run in between, none missing) all saw it say exactly this. The
+    # content (message, fix, evidence) is written when it changes, with the run it
+    # changed in. A finding's current span (findings.last_span) ends at the finding's
+    # last_seen_run, which a run writes anyway; the span's own last_run is only set
+    # when a new span replaces it, so a run that sees a finding unchanged rewrites no
+    # span (a span ends at CASE WHEN id = last_span THEN last_seen_run ELSE last_run
+    # END). ``digest`` (of the content, see ``history._spans``) is how a run tells
+    # "unchanged" without reading the evidence back. The findings table no longer
+    # repeats the latest message and fix (they are in the current span). Version 1's
+    # observations become spans (each run's observation stays readable) and their
+    # table is dropped.
+    Migration(
+        2,
+        "finding_spans replace finding_observations; findings.last_span",
+        (
+            """
+            CREATE TABLE finding_spans (
+              id {pk},
+              fingerprint TEXT NOT NULL REFERENCES findings (fingerprint),
+              first_run {ref} NOT NULL REFERENCES runs (id),
+              last_run {ref} NOT NULL REFERENCES runs (id),
+              subscription_id TEXT,
+              severity TEXT NOT NULL,
+              confidence {float} NOT NULL,
+              exposure_amount TEXT,
+              exposure_currency TEXT,
+              message TEXT NOT NULL,
+              fix TEXT NOT NULL,
+              evidence {json} NOT NULL,
+              suppressed_by TEXT,
+              digest TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX spans_by_fingerprint ON finding_spans (fingerprint, first_run, id)",
+            "CREATE INDEX spans_by_last_run ON finding_spans (last_run)",
+            # No REFERENCES: a new finding's row is written before its first span.
+            "ALTER TABLE findings ADD COLUMN last_span {ref}",
+        ),
+        finish=(
+            "ALTER TABLE findings DROP COLUMN message",
+            "ALTER TABLE findings DROP COLUMN fix",
+            "DROP TABLE finding_observations",
         ),
     ),
 )
