@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from billdrift._version import __version__
-from billdrift.history import schema
+from billdrift.history import queue, schema
 from billdrift.history._sql_rows import (
     FINDING_COLUMNS,
     FINDING_MUTABLE,
@@ -28,6 +28,7 @@ from billdrift.history._sql_rows import (
     RowMapping,
     placeholders,
 )
+from billdrift.history.queue import QueueCounts, QueueQuery
 from billdrift.history.store import (
     FindingState,
     HistoryStore,
@@ -86,6 +87,15 @@ class SqlStore(RowMapping, HistoryStore):
     @abc.abstractmethod
     def _prepare_schema(self) -> None:
         """Dialect set-up inside the migration transaction (PostgreSQL: the schema)."""
+
+    #: ``exposure_amount`` (text) as a number to order by; 0 when absent or not a number.
+    amount_sql: str = "COALESCE(CAST(exposure_amount AS REAL), 0)"
+    #: The case-insensitive LIKE operator.
+    like_sql: str = "LIKE"
+
+    def _text_order(self, expression: str) -> str:
+        """`expression` ordered by its bytes, not by a locale's collation."""
+        return expression
 
     # -- transactions -------------------------------------------------------------------
 
@@ -232,6 +242,23 @@ class SqlStore(RowMapping, HistoryStore):
             review = self._review_from_row(row)
             result.setdefault(review.fingerprint, []).append(review)
         return result
+
+    def queue_rows(
+        self, query: QueueQuery, now: datetime
+    ) -> tuple[list[FindingState], QueueCounts]:
+        sql = queue.build(
+            query,
+            FINDING_COLUMNS,
+            self._ts_in(now),
+            amount=self.amount_sql,
+            like=self.like_sql,
+            text_order=self._text_order,
+        )
+        with self._snapshot():
+            rows = self._exec(sql.page, sql.page_params)
+            counted = self._exec(sql.counts, sql.counts_params)
+        states = [self._finding_from_row(row[: len(FINDING_COLUMNS)]) for row in rows]
+        return states, queue.counts_from_rows(counted)
 
     # -- shared by the transaction --------------------------------------------------------
 

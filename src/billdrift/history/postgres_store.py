@@ -75,6 +75,17 @@ class PostgresStore(SqlStore):
         "float": "DOUBLE PRECISION",
     }
 
+    # Amounts are decimal text; one that is not a number orders as 0 (as in SQLite)
+    # rather than failing the query. No "?" in the pattern: it is a placeholder here.
+    amount_sql = (
+        "COALESCE(CASE WHEN exposure_amount ~ '^-{0,1}[0-9]+([.][0-9]+){0,1}$' "
+        "THEN CAST(exposure_amount AS NUMERIC) END, 0)"
+    )
+    like_sql = "ILIKE"
+
+    def _text_order(self, expression: str) -> str:
+        return f'{expression} COLLATE "C"'
+
     def __init__(
         self,
         url: DatabaseUrl,
