@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from billdrift._version import __version__
-from billdrift.history import queue, schema
+from billdrift.history import queue, retention, schema
 from billdrift.history._sql_rows import (
     FINDING_COLUMNS,
     FINDING_MUTABLE,
@@ -29,6 +29,7 @@ from billdrift.history._sql_rows import (
     placeholders,
 )
 from billdrift.history.queue import QueueCounts, QueueQuery
+from billdrift.history.retention import Policy, Pruned
 from billdrift.history.store import (
     FindingState,
     HistoryStore,
@@ -78,6 +79,10 @@ class SqlStore(RowMapping, HistoryStore):
 
     @abc.abstractmethod
     def _has_version_table(self) -> bool: ...
+
+    @abc.abstractmethod
+    def _delete(self, sql: str, params: Sequence[Any]) -> int:
+        """Run a DELETE; return how many rows it removed."""
 
     def _deadline(self, writes: bool = False) -> AbstractContextManager[object]:
         """The time a transaction (`writes`: with its lock wait) may take; a server
@@ -134,6 +139,35 @@ class SqlStore(RowMapping, HistoryStore):
             finally:
                 self._in_transaction = False
                 self._rollback()
+
+    @contextmanager
+    def maintenance(self, commit: bool = True) -> Iterator[None]:
+        """A locked write transaction for pruning: committed if `commit`, else rolled
+        back once the block has run (a dry run sees exactly what it would change)."""
+
+        class _DryRun(Exception):
+            pass
+
+        try:
+            with self._locked():
+                yield
+                if not commit:
+                    raise _DryRun
+        except _DryRun:
+            pass
+
+    def delete_where(self, table: str, condition: str, params: Sequence[Any]) -> int:
+        """DELETE FROM `table` WHERE `condition`, inside :meth:`maintenance`."""
+        if not self._in_transaction:
+            raise RuntimeError("history store: deletes run inside maintenance()")
+        return self._delete(f"DELETE FROM {table} WHERE {condition}", params)
+
+    def ts_param(self, value: datetime) -> Any:
+        """An instant as this store binds it in a query."""
+        return self._ts_in(value)
+
+    def prune(self, policy: Policy, now: datetime, dry_run: bool = False) -> Pruned:
+        return retention.prune(self, policy, now, dry_run)
 
     # -- schema ---------------------------------------------------------------------------
 

@@ -185,6 +185,35 @@ class PostgresStore(SqlStore):
         except psycopg.Error as error:
             raise self._error(error) from None
 
+    def _delete(self, sql: str, params: Sequence[Any]) -> int:
+        import psycopg
+
+        try:
+            return self._con.execute(_pg(sql), tuple(params) or None).rowcount
+        except psycopg.Error as error:
+            raise self._error(error) from None
+
+    def compact(self) -> tuple[int | None, int | None]:
+        """Nothing to do: autovacuum marks deleted rows' space reusable by later runs
+        (the files keep their size; VACUUM FULL would shrink them under an exclusive
+        lock, which is the DBA's call). The schema's size, before and after alike."""
+        with self._deadline():
+            size = self.size()
+        return size, size
+
+    def size(self) -> int:
+        """Bytes the history schema's tables and indexes take."""
+        rows = self._exec(
+            "SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = ? AND c.relkind = 'r'",
+            (SCHEMA,),
+        )
+        return int(rows[0][0])
+
+    def free_share(self) -> float:
+        return 0.0
+
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
         rows = self._exec(sql + " RETURNING id", params)
         return int(rows[0][0])

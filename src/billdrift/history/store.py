@@ -32,6 +32,7 @@ from billdrift.errors import BilldriftError
 
 if TYPE_CHECKING:
     from billdrift.history.queue import QueueCounts, QueueQuery
+    from billdrift.history.retention import Policy, Pruned
 
 #: A finding's state in the store. ``suppressed``: seen, but excused by a config exception.
 Status = Literal["open", "resolved", "suppressed"]
@@ -226,6 +227,20 @@ class HistoryStore(abc.ABC):
     ) -> tuple[list[FindingState], QueueCounts]:
         """One page of the review queue, filtered, ordered and cut in the store, and
         how many findings match (see :mod:`billdrift.history.queue`)."""
+
+    @abc.abstractmethod
+    def prune(self, policy: Policy, now: datetime, dry_run: bool = False) -> Pruned:
+        """Remove what the retention `policy` lets go (see
+        :mod:`billdrift.history.retention`); never a review."""
+
+    @abc.abstractmethod
+    def compact(self) -> tuple[int | None, int | None]:
+        """Give the space pruning freed back (SQLite: VACUUM; PostgreSQL: left to
+        autovacuum); the store's size in bytes before and after, where known."""
+
+    @abc.abstractmethod
+    def free_share(self) -> float:
+        """The share of the store's space that is free (0 where not known)."""
 
     @abc.abstractmethod
     def close(self) -> None: ...
