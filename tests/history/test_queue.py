@@ -182,19 +182,18 @@ def test_a_bad_query_is_refused(query: dict[str, object], message: str) -> None:
 
 
 def test_the_queue_uses_an_index_for_open_findings(tmp_path: object) -> None:
-    """The page query starts from the open findings by index, and finds each finding's
-    decision by the reviews index, not by scanning the reviews."""
+    """The default page walks the open findings in queue order by the findings_queue
+    index (no sort of every open finding), and finds each finding's decision by the
+    reviews index, not by scanning the reviews."""
     from pathlib import Path
 
     store = SqliteStore(Path(str(tmp_path)) / "h.sqlite", lock_timeout=5)
     try:
         record_run(store, report(*ALL), at(0), at(0.1))
         from billdrift.history import queue
-        from billdrift.history._sql_rows import FINDING_COLUMNS
 
         sql = queue.build(
             QueueQuery(),
-            FINDING_COLUMNS,
             store._ts_in(at(1)),
             amount=store.amount_sql,
             like=store.like_sql,
@@ -205,5 +204,6 @@ def test_the_queue_uses_an_index_for_open_findings(tmp_path: object) -> None:
         )
     finally:
         store.close()
-    assert "USING INDEX findings_by_status" in plan, plan
+    assert "USING INDEX findings_queue" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan  # no sort: the index gives the order
     assert "reviews_by_fingerprint" in plan, plan

@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from billdrift._version import __version__
-from billdrift.history import queue, retention, schema
+from billdrift.history import _spans, queue, retention, schema
 from billdrift.history._sql_rows import (
     FINDING_COLUMNS,
     FINDING_MUTABLE,
-    OBSERVATION_COLUMNS,
+    FINDING_SELECT,
+    OBSERVATION_SELECT,
     REVIEW_COLUMNS,
     RUN_COLUMNS,
     RowMapping,
@@ -83,6 +84,14 @@ class SqlStore(RowMapping, HistoryStore):
     @abc.abstractmethod
     def _delete(self, sql: str, params: Sequence[Any]) -> int:
         """Run a DELETE; return how many rows it removed."""
+
+    def _copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Bulk-insert `rows` (the fastest way the backend has: COPY, executemany)."""
+
+    @abc.abstractmethod
+    def _reserve_ids(self, table: str, count: int) -> list[int]:
+        """`count` fresh ids for `table` (under the write lock), so rows inserted in bulk
+        can be referred to without reading them back."""
 
     def _deadline(self, writes: bool = False) -> AbstractContextManager[object]:
         """The time a transaction (`writes`: with its lock wait) may take; a server
@@ -194,7 +203,10 @@ class SqlStore(RowMapping, HistoryStore):
             schema.check_version(current, self.shown)
             for migration in schema.pending(current):
                 for statement in migration.statements:
-                    self._exec(statement.format(**self.types))
+                    self._exec(statement.format(**self._ddl_values()))
+                self._convert(migration.version)
+                for statement in migration.finish:
+                    self._exec(statement.format(**self._ddl_values()))
                 self._exec(
                     "INSERT INTO schema_version (version, description, applied_at, "
                     "billdrift_version) VALUES (?, ?, ?, ?)",
@@ -207,6 +219,56 @@ class SqlStore(RowMapping, HistoryStore):
                 )
                 current = migration.version
         return current
+
+    def _convert(self, version: int) -> None:
+        """Move existing data into the layout of `version` (inside its migration)."""
+        if version == 2:
+            self._spans_from_observations()
+
+    def _spans_from_observations(self) -> None:
+        """Version 1's per-run observations become spans (see :mod:`._spans`); every
+        run's observation stays readable, in the same order."""
+        runs = [int(row[0]) for row in self._exec("SELECT id FROM runs ORDER BY id")]
+        fingerprints = [
+            str(row[0])
+            for row in self._exec(
+                "SELECT DISTINCT fingerprint FROM finding_observations ORDER BY fingerprint"
+            )
+        ]
+        content = ", ".join(_spans.CONTENT)
+
+        def observations(fps: Sequence[str]) -> Iterator[tuple[str, int, Sequence[Any]]]:
+            rows = self._exec(
+                f"SELECT fingerprint, run_id, {content} FROM finding_observations "
+                f"WHERE fingerprint IN ({placeholders(len(fps))}) "
+                "ORDER BY fingerprint, run_id, id",
+                fps,
+            )
+            for fp, run_id, *values in rows:
+                values[7] = self._json_out(values[7])  # evidence, as an object
+                yield str(fp), int(run_id), values
+
+        for spans, current in _spans.convert_observations(runs, fingerprints, observations, BATCH):
+            ids = self._reserve_ids("finding_spans", len(spans))
+            rows = [
+                (span_id, *span[:10], self._json_in(span[10]), *span[11:])
+                for span_id, span in zip(ids, spans, strict=True)
+            ]
+            self._copy("finding_spans", ("id", *_spans.SPAN_COLUMNS), rows)
+            self._exec_many(
+                "UPDATE findings SET last_span = ? WHERE fingerprint = ?",
+                [(ids[index], fp) for fp, index in current.items()],
+            )
+
+    def _ddl_values(self) -> dict[str, str]:
+        """What fills a migration's placeholders: the dialect's types, and the review
+        queue's order (for its index)."""
+        order = queue.queue_order(self.amount_sql, self._text_order)
+        keys = [  # PostgreSQL wants each expression of an index in parentheses
+            f"({term.removesuffix(' DESC')}){' DESC' if term.endswith(' DESC') else ''}"
+            for term in order
+        ]
+        return {**self.types, "queue_order": ", ".join(keys)}
 
     def schema_version(self) -> int:
         with self._snapshot():
@@ -236,8 +298,8 @@ class SqlStore(RowMapping, HistoryStore):
     def findings_with_status(self, *statuses: Status) -> list[FindingState]:
         with self._snapshot():
             rows = self._exec(
-                f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings "
-                f"WHERE status IN ({placeholders(len(statuses))}) ORDER BY fingerprint",
+                f"{FINDING_SELECT} WHERE f.status IN ({placeholders(len(statuses))}) "
+                "ORDER BY f.fingerprint",
                 statuses,
             )
         return [self._finding_from_row(row) for row in rows]
@@ -258,9 +320,7 @@ class SqlStore(RowMapping, HistoryStore):
     def observations(self, fingerprint: str) -> list[Observation]:
         with self._snapshot():
             rows = self._exec(
-                f"SELECT {', '.join('o.' + c for c in OBSERVATION_COLUMNS)}, r.finished_at "
-                "FROM finding_observations o JOIN runs r ON r.id = o.run_id "
-                "WHERE o.fingerprint = ? ORDER BY o.run_id, o.id",
+                f"{OBSERVATION_SELECT} WHERE s.fingerprint = ? ORDER BY r.id, s.id",
                 (fingerprint,),
             )
         return [self._observation_from_row(row) for row in rows]
@@ -282,27 +342,38 @@ class SqlStore(RowMapping, HistoryStore):
     ) -> tuple[list[FindingState], QueueCounts]:
         sql = queue.build(
             query,
-            FINDING_COLUMNS,
             self._ts_in(now),
             amount=self.amount_sql,
             like=self.like_sql,
             text_order=self._text_order,
         )
         with self._snapshot():
-            rows = self._exec(sql.page, sql.page_params)
+            page = [str(row[0]) for row in self._exec(sql.page, sql.page_params)]
             counted = self._exec(sql.counts, sql.counts_params)
-        states = [self._finding_from_row(row[: len(FINDING_COLUMNS)]) for row in rows]
+            found = self._findings(page)
+        states = [found[fp] for fp in page]
         return states, queue.counts_from_rows(counted)
 
     # -- shared by the transaction --------------------------------------------------------
 
     def _findings(self, fingerprints: Iterable[str]) -> dict[str, FindingState]:
+        return {state.fingerprint: state for state, _ in self._findings_and_spans(fingerprints)}
+
+    def _findings_and_spans(
+        self, fingerprints: Iterable[str]
+    ) -> list[tuple[FindingState, _spans.Current | None]]:
         rows = self._by_fingerprints(
-            f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings WHERE fingerprint IN ({{in_list}})",
-            fingerprints,
+            f"{FINDING_SELECT} WHERE f.fingerprint IN ({{in_list}})", fingerprints
         )
-        states = (self._finding_from_row(row) for row in rows)
-        return {state.fingerprint: state for state in states}
+        return [self._with_span(row) for row in rows]
+
+    def _with_span(self, row: Sequence[Any]) -> tuple[FindingState, _spans.Current | None]:
+        """A :data:`FINDING_SELECT` row's state, and its current span if it has one."""
+        state = self._finding_from_row(row)
+        span_id, digest = row[-2], row[-1]
+        if span_id is None:
+            return state, None
+        return state, _spans.Current(int(span_id), str(digest), state.last_seen_run)
 
     def _by_fingerprints(self, sql: str, fingerprints: Iterable[str]) -> list[tuple[Any, ...]]:
         """Rows of `sql` for every distinct fingerprint, in one snapshot; `sql` has an
@@ -316,10 +387,25 @@ class SqlStore(RowMapping, HistoryStore):
 
 
 class _Transaction:
-    """:class:`~billdrift.history.store.StoreTransaction` over a locked SqlStore."""
+    """:class:`~billdrift.history.store.StoreTransaction` over a locked SqlStore.
+
+    It remembers the current span of every finding it read, so that
+    :meth:`add_observations` can tell an unchanged finding (its span moves on to
+    this run) from a changed one (a new span) without reading anything again."""
 
     def __init__(self, store: SqlStore) -> None:
         self._store = store
+        self._currents: dict[str, _spans.Current] = {}
+
+    def _remember(
+        self, found: Iterable[tuple[FindingState, _spans.Current | None]]
+    ) -> dict[str, FindingState]:
+        states: dict[str, FindingState] = {}
+        for state, current in found:
+            states[state.fingerprint] = state
+            if current is not None:
+                self._currents[state.fingerprint] = current
+        return states
 
     def insert_run(self, run: NewRun) -> int:
         store = self._store
@@ -330,25 +416,21 @@ class _Transaction:
         )
 
     def findings(self, fingerprints: Iterable[str]) -> dict[str, FindingState]:
-        return self._store._findings(fingerprints)
+        return self._remember(self._store._findings_and_spans(fingerprints))
 
     def active_findings(self) -> dict[str, FindingState]:
         store = self._store
-        rows = store._exec(
-            f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings "
-            "WHERE status IN ('open', 'suppressed')"
-        )
-        states = (store._finding_from_row(row) for row in rows)
-        return {state.fingerprint: state for state in states}
+        rows = store._exec(f"{FINDING_SELECT} WHERE f.status IN ('open', 'suppressed')")
+        return self._remember(store._with_span(row) for row in rows)
 
     def save_findings(
         self, inserted: Sequence[FindingState], updated: Sequence[FindingState]
     ) -> None:
         store = self._store
         if inserted:
-            store._exec_many(
-                f"INSERT INTO findings ({', '.join(FINDING_COLUMNS)}) "
-                f"VALUES ({placeholders(len(FINDING_COLUMNS))})",
+            store._copy(
+                "findings",
+                FINDING_COLUMNS,
                 [
                     tuple(row[c] for c in FINDING_COLUMNS)
                     for row in map(store._finding_to_row, inserted)
@@ -365,13 +447,45 @@ class _Transaction:
             )
 
     def add_observations(self, observations: Sequence[Observation]) -> None:
-        if observations:
-            store = self._store
-            store._exec_many(
-                f"INSERT INTO finding_observations ({', '.join(OBSERVATION_COLUMNS)}) "
-                f"VALUES ({placeholders(len(OBSERVATION_COLUMNS))})",
-                [store._observation_to_row(o) for o in observations],
+        """Extend the spans of unchanged findings to this run; start spans for the rest
+        (see :mod:`billdrift.history._spans`)."""
+        if not observations:
+            return
+        store = self._store
+        run_id = observations[0].run_id
+        rows = store._exec("SELECT max(id) FROM runs WHERE id < ?", (run_id,))
+        previous = None if rows[0][0] is None else int(rows[0][0])
+        planner = _spans.SpanPlanner(previous, self._currents.get)
+        for observation in observations:
+            planner.observe(observation.fingerprint, store._content(observation))
+        plan = planner.plan
+        for batch in chunks(plan.extend, BATCH):
+            store._exec(
+                f"UPDATE finding_spans SET last_run = ? WHERE id IN ({placeholders(len(batch))})",
+                (run_id, *batch),
             )
+        ids = store._reserve_ids("finding_spans", len(plan.start))
+        store._copy(
+            "finding_spans",
+            ("id", *_spans.SPAN_COLUMNS),
+            [
+                (
+                    span_id,
+                    fp,
+                    run_id,
+                    run_id,
+                    *content[:7],
+                    store._json_in(content[7]),
+                    content[8],
+                    digest,
+                )
+                for span_id, (fp, digest, content) in zip(ids, plan.start, strict=True)
+            ],
+        )
+        store._exec_many(
+            "UPDATE findings SET last_span = ? WHERE fingerprint = ?",
+            [(ids[index], fp) for fp, index in plan.current.items()],
+        )
 
     def add_review(self, review: Review) -> int:
         store = self._store

@@ -65,10 +65,17 @@ FINDING_MUTABLE: Final = (
     "confidence",
     "exposure_amount",
     "exposure_currency",
-    "message",
-    "fix",
 )
 FINDING_COLUMNS: Final = FINDING_IDENTITY + FINDING_MUTABLE
+#: A finding's latest message and fix live in its current span (``findings.last_span``).
+FINDING_TEXT: Final = ("message", "fix")
+#: What a finding's state is read from: the findings row and its current span.
+FINDING_SELECT: Final = (
+    f"SELECT {', '.join('f.' + c for c in FINDING_COLUMNS)}, "
+    "coalesce(s.message, ''), coalesce(s.fix, ''), f.last_span, s.digest "
+    "FROM findings f LEFT JOIN finding_spans s ON s.id = f.last_span"
+)
+#: One observation read back: the run, the finding's identity, its span's content.
 OBSERVATION_COLUMNS: Final = (
     "run_id",
     "fingerprint",
@@ -84,6 +91,14 @@ OBSERVATION_COLUMNS: Final = (
     "fix",
     "evidence",
     "suppressed_by",
+)
+OBSERVATION_SELECT: Final = (
+    "SELECT r.id, s.fingerprint, f.kind, f.account_id, f.customer_id, s.subscription_id, "
+    "s.severity, s.confidence, s.exposure_amount, s.exposure_currency, s.message, s.fix, "
+    "s.evidence, s.suppressed_by, r.finished_at "
+    "FROM finding_spans s "
+    "JOIN findings f ON f.fingerprint = s.fingerprint "
+    "JOIN runs r ON r.id BETWEEN s.first_run AND s.last_run"
 )
 REVIEW_COLUMNS: Final = ("fingerprint", "action", "note", "until", "opened_run", "who", "at")
 
@@ -212,12 +227,12 @@ class RowMapping:
             "confidence": state.confidence,
             "exposure_amount": exposure.monthly_amount if exposure else None,
             "exposure_currency": exposure.currency if exposure else None,
-            "message": state.message,
-            "fix": state.fix,
         }
 
     def _finding_from_row(self, row: Sequence[Any]) -> FindingState:
-        value = dict(zip(FINDING_COLUMNS, row, strict=True))
+        """A row of :data:`FINDING_SELECT` (its span id and digest are left out)."""
+        names = (*FINDING_COLUMNS, *FINDING_TEXT)
+        value = dict(zip(names, row[: len(names)], strict=True))
         amount, currency = value["exposure_amount"], value["exposure_currency"]
         return FindingState(
             fingerprint=str(value["fingerprint"]),
@@ -243,15 +258,12 @@ class RowMapping:
             fix=str(value["fix"]),
         )
 
-    def _observation_to_row(self, observation: Observation) -> tuple[Any, ...]:
+    @staticmethod
+    def _content(observation: Observation) -> tuple[Any, ...]:
+        """An observation's span content (``_spans.CONTENT``), evidence as an object."""
         finding = observation.finding
         exposure = finding.exposure
         return (
-            observation.run_id,
-            observation.fingerprint,
-            finding.kind.value,
-            finding.account_id,
-            finding.customer_id,
             finding.subscription_id,
             finding.severity.label,
             finding.confidence,
@@ -259,7 +271,7 @@ class RowMapping:
             exposure.currency if exposure else None,
             finding.message,
             finding.fix,
-            self._json_in(finding.evidence),
+            finding.evidence,
             observation.suppressed_by,
         )
 

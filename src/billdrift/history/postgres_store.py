@@ -214,6 +214,31 @@ class PostgresStore(SqlStore):
     def free_share(self) -> float:
         return 0.0
 
+    def _copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """COPY, the fastest bulk load PostgreSQL has (one round trip for the rows)."""
+        import psycopg
+
+        if not rows:
+            return
+        try:
+            with (
+                self._con.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as error:
+            raise self._error(error) from None
+
+    def _reserve_ids(self, table: str, count: int) -> list[int]:
+        if count == 0:
+            return []
+        rows = self._exec(
+            "SELECT nextval(pg_get_serial_sequence(?, 'id')) FROM generate_series(1, ?)",
+            (table, count),
+        )
+        return sorted(int(row[0]) for row in rows)
+
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
         rows = self._exec(sql + " RETURNING id", params)
         return int(rows[0][0])

@@ -142,7 +142,8 @@ def natural_order(column: str, text_order: Callable[[str], str]) -> list[str]:
     ]
 
 
-def _queue_order(amount: str, text_order: Callable[[str], str]) -> list[str]:
+def queue_order(amount: str, text_order: Callable[[str], str]) -> list[str]:
+    """The queue's ORDER BY terms (also the key of the ``findings_queue`` index)."""
     urgent = ", ".join(f"'{kind.value}'" for kind in sorted(URGENT))
     severity = " ".join(f"WHEN '{s.label}' THEN {int(s)}" for s in Severity)
     kinds = " ".join(f"WHEN '{kind.value}' THEN {i}" for i, kind in enumerate(KIND_ORDER))
@@ -161,14 +162,14 @@ def _queue_order(amount: str, text_order: Callable[[str], str]) -> list[str]:
 
 def build(
     query: QueueQuery,
-    columns: Sequence[str],
     now: Any,
     *,
     amount: str,
     like: str,
     text_order: Callable[[str], str],
 ) -> QueueSql:
-    """The page and count statements for `query` (``?`` placeholders).
+    """The page (its fingerprints, in order) and count statements for `query`
+    (``?`` placeholders).
 
     `amount` is the dialect's expression for ``exposure_amount`` as a number (0 when
     absent), `like` its case-insensitive LIKE operator, `text_order` makes a text
@@ -177,24 +178,26 @@ def build(
     where: list[str] = []
     params: list[Any] = []
     if query.lifecycles:
-        where.append(_in("last_change", query.lifecycles, params))
-        where.append("status IN ('open', 'resolved')")
+        where.append(_in("f.last_change", query.lifecycles, params))
+        where.append("f.status IN ('open', 'resolved')")
     else:
-        where.append("status = 'open'")
+        where.append("f.status = 'open'")
     if query.kinds:
-        where.append(_in("kind", query.kinds, params))
+        where.append(_in("f.kind", query.kinds, params))
     if query.severities:
-        where.append(_in("severity", query.severities, params))
+        where.append(_in("f.severity", query.severities, params))
     if query.currencies:
-        where.append(_in("exposure_currency", query.currencies, params))
+        where.append(_in("f.exposure_currency", query.currencies, params))
     if query.text.strip():
         pattern = _like_pattern(query.text.strip())
-        searched = ("account_id", "customer_id", "subscription_id", "message")
+        searched = ("f.account_id", "f.customer_id", "f.subscription_id", "s.message")
         ors = [f"{column} {like} ? ESCAPE '\\'" for column in searched]
-        ors.append("fingerprint LIKE ? ESCAPE '\\'")
+        ors.append("f.fingerprint LIKE ? ESCAPE '\\'")
         params.extend([pattern] * len(searched))
         params.append(pattern[1:].lower())  # a fingerprint by its prefix
         where.append(f"({' OR '.join(ors)})")
+    # The latest message lives in the finding's current span (schema version 2).
+    spans = " LEFT JOIN finding_spans s ON s.id = f.last_span" if query.text.strip() else ""
     deciding = ", ".join(f"'{action}'" for action in sorted(DECIDING))
     matched = f"""
         WITH matched AS (
@@ -205,7 +208,7 @@ def build(
             CASE WHEN EXISTS (SELECT 1 FROM reviews n
               WHERE n.fingerprint = f.fingerprint AND n.action = 'noted')
               THEN 1 ELSE 0 END AS has_note
-          FROM findings f
+          FROM findings f{spans}
           WHERE {" AND ".join(where)}
         ), stated AS (
           SELECT matched.*,
@@ -222,7 +225,7 @@ def build(
         state_terms.append(_in("review_state", decisions, page_params))
     if "noted" in states:
         state_terms.append("has_note = 1")
-    order = _queue_order(amount, text_order)
+    order = queue_order(amount, text_order)
     first = {
         "severity": [],
         "money": [f"{amount} DESC"],
@@ -230,7 +233,7 @@ def build(
         "account": natural_order("account_id", text_order),
     }[query.sort]
     page = (
-        f"{matched} SELECT {', '.join(columns)} FROM stated "
+        f"{matched} SELECT fingerprint FROM stated "
         f"WHERE {' OR '.join(state_terms)} ORDER BY {', '.join([*first, *order])}"
     )
     page += " LIMIT ? OFFSET ?"

@@ -115,6 +115,25 @@ class SqliteStore(SqlStore):
         except sqlite3.Error as error:
             raise self._error(error) from None
 
+    def _copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._exec_many(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                rows,
+            )
+
+    def _reserve_ids(self, table: str, count: int) -> list[int]:
+        """After the largest id ever given (AUTOINCREMENT's sequence: a deleted row's
+        id is never reused), safe because the caller holds the write lock."""
+        rows = self._exec(
+            f"SELECT max(coalesce((SELECT max(id) FROM {table}), 0), "
+            "coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0))",
+            (table,),
+        )
+        last = int(rows[0][0])
+        return list(range(last + 1, last + 1 + count))
+
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
         try:
             cursor = self._con.execute(sql, tuple(params))
@@ -163,7 +182,12 @@ class SqliteStore(SqlStore):
         return bool(rows)
 
     def _prepare_schema(self) -> None:
-        pass
+        """Schema version 2 drops columns (``ALTER TABLE ... DROP COLUMN``: SQLite 3.35)."""
+        if sqlite3.sqlite_version_info < (3, 35, 0):
+            raise HistoryError(
+                f"history store {self.shown}: needs SQLite 3.35 or later, this Python has "
+                f"{sqlite3.sqlite_version}"
+            )
 
     def _ts_in(self, value: datetime | None) -> Any:
         return None if value is None else _text(value)

@@ -3,8 +3,9 @@
 A store keeps four things (see :mod:`billdrift.history.schema` for the tables):
 every run (its verdict, counts and money, for charts), every finding ever seen
 (one row per fingerprint with its lifecycle), each run's observation of each
-finding (the timeline of what each side said), and the reviews people recorded
-(append-only: notes and decisions are never updated or deleted).
+finding (the timeline of what each side said; stored as what changed, see
+:mod:`billdrift.history._spans`), and the reviews people recorded (append-only:
+notes and decisions are never updated or deleted).
 
 Two backends implement it: an embedded SQLite file (the default, nothing to set
 up) and PostgreSQL (a team's shared store, in its own ``billdrift`` schema). The

@@ -1,0 +1,149 @@
+"""Spans: a finding's timeline stored as what changed, not what every run saw.
+
+Why: version 1 of the store wrote every finding's message, fix and evidence again
+in every run; at 1M x 1M that is about 90 MB a run, 30 GB for a year of nightly
+runs. A span (table ``finding_spans``, schema version 2) is one unchanged stretch
+of a finding's timeline: every run from ``first_run`` to ``last_run`` saw the
+finding say exactly the span's content. A run that sees a finding unchanged only
+moves ``last_run``; a change (or a gap: runs that did not see it) starts a new span
+in the run it happened in. Reading the spans back, joined with the runs they
+cover, gives exactly the per-run observations version 1 stored.
+
+The rule, shared by recording (:class:`SpanPlanner`) and the version-1 conversion
+(:func:`convert_observations`) so both build the same spans: a finding's first
+observation in a run extends the finding's current span when that span ended at
+the previous run and its content digest is the same; anything else (a changed
+content, a gap, a new finding, a second observation of the same finding in one
+run) starts a span. The current span (``findings.last_span``) is the one the
+finding's first observation in its latest run extended or started.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import orjson
+
+#: The span columns a run writes, in order (``id`` aside).
+SPAN_COLUMNS: Final = (
+    "fingerprint",
+    "first_run",
+    "last_run",
+    "subscription_id",
+    "severity",
+    "confidence",
+    "exposure_amount",
+    "exposure_currency",
+    "message",
+    "fix",
+    "evidence",
+    "suppressed_by",
+    "digest",
+)
+#: The content columns (what a digest covers), as version 1's observations name them too.
+CONTENT: Final = SPAN_COLUMNS[3:12]
+_DIGEST_OPTIONS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS
+
+
+def digest(content: Sequence[Any]) -> str:
+    """A digest of a span's content (:data:`CONTENT` order, evidence as an object).
+
+    Keys are sorted so a store that reorders JSON keys (PostgreSQL's JSONB) gives the
+    same digest for the same evidence; non-JSON values go as strings, as stored."""
+    text = orjson.dumps(list(content), default=str, option=_DIGEST_OPTIONS)
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True)
+class Current:
+    """What a run needs of a finding's current span to decide whether to extend it."""
+
+    span_id: int
+    digest: str
+    last_seen_run: int
+
+
+@dataclass
+class SpanPlan:
+    """One run's span writes: spans to extend to this run, spans to start, and each
+    finding's new current span."""
+
+    extend: list[int] = field(default_factory=list)
+    #: (fingerprint, digest, content) of each span to start, in observation order.
+    start: list[tuple[str, str, Sequence[Any]]] = field(default_factory=list)
+    #: fingerprint -> index into `start` of its new current span.
+    current: dict[str, int] = field(default_factory=dict)
+
+
+class SpanPlanner:
+    """Applies the module's rule to one run's observations, in order."""
+
+    def __init__(self, previous_run: int | None, currents: Callable[[str], Current | None]):
+        self.previous_run = previous_run
+        self.currents = currents
+        self.plan = SpanPlan()
+        self._seen: set[str] = set()
+
+    def observe(self, fp: str, content: Sequence[Any], known: str | None = None) -> None:
+        """One observation (`known`: its digest, if already computed)."""
+        plan = self.plan
+        content_digest = known if known is not None else digest(content)
+        if fp not in self._seen:
+            self._seen.add(fp)
+            current = self.currents(fp)
+            if (
+                current is not None
+                and self.previous_run is not None
+                and current.last_seen_run == self.previous_run
+                and current.digest == content_digest
+            ):
+                plan.extend.append(current.span_id)
+                return
+            plan.current[fp] = len(plan.start)
+        plan.start.append((fp, content_digest, content))
+
+
+def convert_observations(
+    runs: Sequence[int],
+    fingerprints: Sequence[str],
+    observations: Callable[[Sequence[str]], Iterator[tuple[str, int, Sequence[Any]]]],
+    batch: int,
+) -> Iterator[tuple[list[tuple[Any, ...]], dict[str, int]]]:
+    """Version 1's observations as spans, `batch` fingerprints at a time.
+
+    `runs`: every run id, ascending. `observations(fps)` yields (fingerprint, run_id,
+    content) for those fingerprints ordered by fingerprint, run, observation id. Yields
+    the spans to insert (``first_run``, ``last_run``, then :data:`SPAN_COLUMNS` from
+    ``fingerprint``, ids left to the caller's numbering in yield order) and each
+    finding's current span as an index into them.
+    """
+    previous = {run: before for before, run in itertools.pairwise(runs)}
+    for start in range(0, len(fingerprints), batch):
+        spans: list[list[Any]] = []
+        current: dict[str, int] = {}
+        state: dict[str, tuple[int, int]] = {}  # fp -> (last run seen, first-observation run)
+        for fp, run_id, content in observations(fingerprints[start : start + batch]):
+            content_digest = digest(content)
+            seen = state.get(fp)
+            first_in_run = seen is None or seen[0] != run_id
+            if first_in_run:
+                index = current.get(fp)
+                span = spans[index] if index is not None else None
+                if (
+                    span is not None
+                    and seen is not None
+                    and previous.get(run_id) == seen[0]
+                    and span[2] == seen[0]
+                    and span[-1] == content_digest
+                ):
+                    span[2] = run_id
+                    state[fp] = (run_id, run_id)
+                    continue
+                current[fp] = len(spans)
+                state[fp] = (run_id, run_id)
+            spans.append([fp, run_id, run_id, *content, content_digest])
+        yield [tuple(span) for span in spans], current
