@@ -51,6 +51,7 @@ __all__ = [
     "Config",
     "EmailSettings",
     "MaskMode",
+    "RetentionConfig",
     "SlackSettings",
     "Tier",
     "WebhookSettings",

@@ -15,6 +15,7 @@ from billdrift.history import fingerprint, open_store, record_run
 from billdrift.history.lifecycle import Lifecycle, ResolvedFinding
 from billdrift.history.store import Review
 from billdrift.outputs.render.history_points import RunPoint
+from billdrift.usecases.retention import maintain
 
 #: Runs the HTML report charts.
 CHART_RUNS = 60
@@ -40,6 +41,7 @@ def record(config: Config, report: Report, started: datetime, finished: datetime
     store = open_store(location, timeout=config.history.timeout_seconds)
     try:
         lifecycle = record_run(store, report, started, finished)
+        maintain(store, config.history.retention, finished)
         runs = store.recent_runs(CHART_RUNS)
         reviews = store.reviews_for([fingerprint(finding) for finding in report.findings])
     finally:
