@@ -136,3 +136,26 @@ def test_the_demo_findings_keep_the_fingerprints_the_readme_shows() -> None:
     assert shown[("unpaid_but_active", "3")] == "1e9000cc1c39"  # README: review expect 1e9000cc
     assert shown[("orphaned_subscription", "cus_heidi")] == "9c5eaefbb5ce"
     assert shown[("duplicate_customer", "cus_mallory")] == "42df93a67ef5"
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ("u1", "cus_1", "sub_1"),
+        (None, "", None),
+        ('quote " and \\ backslash', "tab\tnew\nline", "\x00\x1f\x7f"),
+        ("café ü 日本", "emoji 🙂", "\u2028\ud800"),
+    ],
+)
+def test_the_fingerprint_text_is_json_dumps_of_the_identity(
+    ids: tuple[str | None, str | None, str | None],
+) -> None:
+    """Spelled out for speed, it must stay the exact text stored fingerprints hash."""
+    import hashlib
+    import json
+
+    from billdrift.history.fingerprint import SCHEME, identity
+
+    for kind in Kind:
+        text = json.dumps([SCHEME, *identity(kind, *ids)])
+        assert fingerprint_of(kind, *ids) == hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -9,6 +9,7 @@ value travels is the one thing a backend may change (its ``_ts_in``,
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, cast
@@ -101,6 +102,16 @@ OBSERVATION_SELECT: Final = (
     "JOIN runs r ON r.id BETWEEN s.first_run AND s.last_run"
 )
 REVIEW_COLUMNS: Final = ("fingerprint", "action", "note", "until", "opened_run", "who", "at")
+
+
+_KINDS: Final = {kind.value: kind for kind in Kind}
+#: Exposures repeat (a few prices): one shared immutable object per amount and currency.
+_exposure: Final = functools.lru_cache(maxsize=4096)(Exposure)
+
+
+@functools.lru_cache(maxsize=16)
+def _severity(label: str) -> Severity:
+    return Severity.parse(label)
 
 
 def dumps(value: object) -> str:
@@ -230,32 +241,55 @@ class RowMapping:
         }
 
     def _finding_from_row(self, row: Sequence[Any]) -> FindingState:
-        """A row of :data:`FINDING_SELECT` (its span id and digest are left out)."""
-        names = (*FINDING_COLUMNS, *FINDING_TEXT)
-        value = dict(zip(names, row[: len(names)], strict=True))
-        amount, currency = value["exposure_amount"], value["exposure_currency"]
+        """A row of :data:`FINDING_SELECT` (its span id and digest are left out).
+
+        Unpacked by position, not through a dict: a run reads every open finding."""
+        (
+            fp,
+            kind,
+            account_id,
+            customer_id,
+            subscription_id,
+            status,
+            last_change,
+            first_seen_run,
+            first_seen_at,
+            last_seen_run,
+            last_seen_at,
+            opened_run,
+            opened_at,
+            resolved_run,
+            resolved_at,
+            times_reopened,
+            severity,
+            confidence,
+            amount,
+            currency,
+            message,
+            fix,
+        ) = row[: len(FINDING_COLUMNS) + len(FINDING_TEXT)]
         return FindingState(
-            fingerprint=str(value["fingerprint"]),
-            kind=Kind(value["kind"]),
-            account_id=value["account_id"],
-            customer_id=value["customer_id"],
-            subscription_id=value["subscription_id"],
-            status=cast(Status, value["status"]),
-            last_change=cast(Change, value["last_change"]),
-            first_seen_run=int(value["first_seen_run"]),
-            first_seen_at=self._ts_out(value["first_seen_at"]),
-            last_seen_run=int(value["last_seen_run"]),
-            last_seen_at=self._ts_out(value["last_seen_at"]),
-            opened_run=int(value["opened_run"]),
-            opened_at=self._ts_out(value["opened_at"]),
-            resolved_run=None if value["resolved_run"] is None else int(value["resolved_run"]),
-            resolved_at=self._opt_ts(value["resolved_at"]),
-            times_reopened=int(value["times_reopened"]),
-            severity=Severity.parse(value["severity"]),
-            confidence=float(value["confidence"]),
-            exposure=None if amount is None else Exposure(str(amount), str(currency)),
-            message=str(value["message"]),
-            fix=str(value["fix"]),
+            fingerprint=str(fp),
+            kind=_KINDS[kind],
+            account_id=account_id,
+            customer_id=customer_id,
+            subscription_id=subscription_id,
+            status=cast(Status, status),
+            last_change=cast(Change, last_change),
+            first_seen_run=int(first_seen_run),
+            first_seen_at=self._ts_out(first_seen_at),
+            last_seen_run=int(last_seen_run),
+            last_seen_at=self._ts_out(last_seen_at),
+            opened_run=int(opened_run),
+            opened_at=self._ts_out(opened_at),
+            resolved_run=None if resolved_run is None else int(resolved_run),
+            resolved_at=self._opt_ts(resolved_at),
+            times_reopened=int(times_reopened),
+            severity=_severity(severity),
+            confidence=float(confidence),
+            exposure=None if amount is None else _exposure(str(amount), str(currency)),
+            message=str(message),
+            fix=str(fix),
         )
 
     @staticmethod

@@ -31,7 +31,7 @@ it was (``Lifecycle.kept``), because absence in partial data proves nothing:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -100,6 +100,10 @@ class Lifecycle:
     #: future date, expected) for findings of this run; alert sinks may stay quiet
     #: about these. New and reopened findings never have one.
     decisions: Mapping[str, Review]
+    #: The fingerprint of each of the report's findings, in its order (computed once).
+    fingerprints: tuple[str, ...] = ()
+    #: fingerprint -> every review so far, oldest first, for findings of this run.
+    reviews: Mapping[str, Sequence[Review]] = dataclasses.field(default_factory=dict)
 
     def status(self, finding: Finding) -> str:
         """ "new", "ongoing", "reopened" or "suppressed" for a finding of this run."""
@@ -207,6 +211,8 @@ def record_run(
         first_seen={fp: builder.states[fp].first_seen_at for fp in builder.status_of},
         states=builder.states,
         decisions=decisions,
+        fingerprints=tuple(fp for fp, _ in reported),
+        reviews=reviews,
     )
 
 

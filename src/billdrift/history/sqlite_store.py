@@ -36,6 +36,7 @@ from billdrift.history.store import (
 from billdrift.infra.private import make_dirs
 
 
+@functools.lru_cache(maxsize=1024)
 def _text(value: datetime) -> str:
     """An instant as fixed-width UTC text (so stored instants also sort as text)."""
     return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
