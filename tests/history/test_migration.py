@@ -25,11 +25,23 @@ V1: dict[str, Any] = orjson.loads(FIXTURE.read_bytes())
 
 
 def _spans(store: HistoryStore) -> list[tuple[Any, ...]]:
+    """Each span's finding, first run, last run (a current span's: its finding's last
+    seen run) and message."""
     assert isinstance(store, SqlStore)
     with store._snapshot():
         return store._exec(
-            "SELECT fingerprint, first_run, last_run, message FROM finding_spans ORDER BY id"
+            "SELECT s.fingerprint, s.first_run, CASE WHEN s.id = f.last_span "
+            "THEN f.last_seen_run ELSE s.last_run END, s.message FROM finding_spans s "
+            "JOIN findings f ON f.fingerprint = s.fingerprint ORDER BY s.id"
         )
+
+
+def _stored_ends(store: HistoryStore) -> list[int]:
+    assert isinstance(store, SqlStore)
+    with store._snapshot():
+        return [
+            int(row[0]) for row in store._exec("SELECT last_run FROM finding_spans ORDER BY id")
+        ]
 
 
 def _write_version_1(location: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,9 +103,11 @@ def test_an_unchanged_finding_costs_no_new_span_and_a_change_costs_one(
     record_run(store, report(BLOCKED, UNPAID), at(0), at(0.1))
     record_run(store, report(BLOCKED, UNPAID), at(1), at(1.1))
     assert [(first, last) for _, first, last, _ in _spans(store)] == [(1, 2), (1, 2)]
+    assert _stored_ends(store) == [1, 1]  # seen again unchanged: no span was rewritten
     changed = dataclasses.replace(UNPAID, evidence={"billing": {"status": "past_due"}})
     record_run(store, report(BLOCKED, changed), at(2), at(2.1))
     assert [(first, last) for _, first, last, _ in _spans(store)] == [(1, 3), (1, 2), (3, 3)]
+    assert _stored_ends(store) == [1, 2, 3]  # the replaced span was closed at its last run
     timeline = store.observations(fingerprint(UNPAID))
     assert [o.finding.evidence for o in timeline] == [UNPAID.evidence] * 2 + [changed.evidence]
     # A gap (a run that did not see it) starts a new span even if nothing changed.

@@ -496,11 +496,15 @@ class _Transaction:
         for observation in observations:
             planner.observe(observation.fingerprint, store._content(observation))
         plan = planner.plan
-        for batch in chunks(plan.extend, BATCH):
-            store._exec(
-                f"UPDATE finding_spans SET last_run = ? WHERE id IN ({placeholders(len(batch))})",
-                (run_id, *batch),
-            )
+        # Extended spans are current spans: their end is the finding's last_seen_run,
+        # written with the finding, so they are not touched. A current span that a new
+        # one replaces is closed at the run that last saw it.
+        closed = [
+            (current.last_seen_run, current.span_id)
+            for current in map(self._currents.get, plan.current)
+            if current is not None
+        ]
+        store._exec_many("UPDATE finding_spans SET last_run = ? WHERE id = ?", closed)
         ids = store._reserve_ids("finding_spans", len(plan.start))
         store._copy(
             "finding_spans",

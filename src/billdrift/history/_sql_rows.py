@@ -99,7 +99,8 @@ OBSERVATION_SELECT: Final = (
     "s.evidence, s.suppressed_by, r.finished_at "
     "FROM finding_spans s "
     "JOIN findings f ON f.fingerprint = s.fingerprint "
-    "JOIN runs r ON r.id BETWEEN s.first_run AND s.last_run"
+    "JOIN runs r ON r.id BETWEEN s.first_run "
+    "AND (CASE WHEN s.id = f.last_span THEN f.last_seen_run ELSE s.last_run END)"
 )
 REVIEW_COLUMNS: Final = ("fingerprint", "action", "note", "until", "opened_run", "who", "at")
 

@@ -139,14 +139,17 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     # Store what changed, not what exists (issue 18). Version 1 wrote every finding's
     # message, fix and evidence again in every run (about 90 MB per run at 1M x 1M).
     # A span is one unchanged stretch of a finding's timeline: the runs first_run to
-    # last_run (every run in between, none missing) all saw it say exactly this. A
-    # run that sees a finding unchanged only moves its span's last_run; the content
-    # (message, fix, evidence) is written when it changes, with the run it changed
-    # in. ``digest`` (of the content, see ``history._spans``) is how a run tells
-    # "unchanged" without reading the evidence back. ``findings.last_span`` names the
-    # span holding the finding's latest message and fix, which the findings table no
-    # longer repeats. The observations of version 1 become spans (nothing is lost:
-    # each run's observation is still readable) and their table is dropped.
+    # last_run (every run in between, none missing) all saw it say exactly this. The
+    # content (message, fix, evidence) is written when it changes, with the run it
+    # changed in. A finding's current span (findings.last_span) ends at the finding's
+    # last_seen_run, which a run writes anyway; the span's own last_run is only set
+    # when a new span replaces it, so a run that sees a finding unchanged rewrites no
+    # span (a span ends at CASE WHEN id = last_span THEN last_seen_run ELSE last_run
+    # END). ``digest`` (of the content, see ``history._spans``) is how a run tells
+    # "unchanged" without reading the evidence back. The findings table no longer
+    # repeats the latest message and fix (they are in the current span). Version 1's
+    # observations become spans (each run's observation stays readable) and their
+    # table is dropped.
     Migration(
         2,
         "finding_spans replace finding_observations; findings.last_span",
