@@ -150,32 +150,6 @@ class SqlStore(RowMapping, HistoryStore):
                 self._in_transaction = False
                 self._rollback()
 
-    @contextmanager
-    def maintenance(self, commit: bool = True) -> Iterator[None]:
-        """A locked write transaction for pruning: committed if `commit`, else rolled
-        back once the block has run (a dry run sees exactly what it would change)."""
-
-        class _DryRun(Exception):
-            pass
-
-        try:
-            with self._locked():
-                yield
-                if not commit:
-                    raise _DryRun
-        except _DryRun:
-            pass
-
-    def delete_where(self, table: str, condition: str, params: Sequence[Any]) -> int:
-        """DELETE FROM `table` WHERE `condition`, inside :meth:`maintenance`."""
-        if not self._in_transaction:
-            raise RuntimeError("history store: deletes run inside maintenance()")
-        return self._delete(f"DELETE FROM {table} WHERE {condition}", params)
-
-    def ts_param(self, value: datetime) -> Any:
-        """An instant as this store binds it in a query."""
-        return self._ts_in(value)
-
     def prune(self, policy: Policy, now: datetime, dry_run: bool = False) -> Pruned:
         return retention.prune(self, policy, now, dry_run)
 
@@ -262,14 +236,8 @@ class SqlStore(RowMapping, HistoryStore):
             )
 
     def _ddl_values(self) -> dict[str, str]:
-        """What fills a migration's placeholders: the dialect's types, and the review
-        queue's order (for its index)."""
-        order = queue.queue_order(self.amount_sql, self._text_order)
-        keys = [  # PostgreSQL wants each expression of an index in parentheses
-            f"({term.removesuffix(' DESC')}){' DESC' if term.endswith(' DESC') else ''}"
-            for term in order
-        ]
-        return {**self.types, "queue_order": ", ".join(keys)}
+        """A migration's placeholders: the dialect's types, the queue's index keys."""
+        return {**self.types, "queue_order": queue.index_keys(self.amount_sql, self._text_order)}
 
     def schema_version(self) -> int:
         with self._snapshot():
@@ -341,19 +309,7 @@ class SqlStore(RowMapping, HistoryStore):
     def queue_rows(
         self, query: QueueQuery, now: datetime
     ) -> tuple[list[FindingState], QueueCounts]:
-        sql = queue.build(
-            query,
-            self._ts_in(now),
-            amount=self.amount_sql,
-            like=self.like_sql,
-            text_order=self._text_order,
-        )
-        with self._snapshot():
-            page = [str(row[0]) for row in self._exec(sql.page, sql.page_params)]
-            counted = self._exec(sql.counts, sql.counts_params)
-            found = self._findings(page)
-        states = [found[fp] for fp in page]
-        return states, queue.counts_from_rows(counted)
+        return queue.page_rows(self, query, now)
 
     # -- shared by the transaction --------------------------------------------------------
 

@@ -25,11 +25,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from billdrift.core.model import KIND_ORDER, Kind, Severity
 from billdrift.history.review import DECIDING, URGENT, QueueItem, decision_in_force
-from billdrift.history.store import HistoryStore
+from billdrift.history.store import FindingState, HistoryStore
+
+if TYPE_CHECKING:
+    from billdrift.history._sql import SqlStore
 
 #: Lifecycle filter values: how the latest run saw the finding (``resolved``: gone).
 LIFECYCLES: Final = ("new", "ongoing", "reopened", "resolved")
@@ -242,6 +245,33 @@ def build(
         f"{matched} SELECT review_state, count(*), sum(has_note) FROM stated GROUP BY review_state"
     )
     return QueueSql(page, tuple(page_params), counts, base_params)
+
+
+def index_keys(amount: str, text_order: Callable[[str], str]) -> str:
+    """:func:`queue_order` as the key of an index (PostgreSQL wants each expression in
+    parentheses; the direction goes outside them)."""
+    return ", ".join(
+        f"({term.removesuffix(' DESC')}){' DESC' if term.endswith(' DESC') else ''}"
+        for term in queue_order(amount, text_order)
+    )
+
+
+def page_rows(
+    store: SqlStore, query: QueueQuery, now: datetime
+) -> tuple[list[FindingState], QueueCounts]:
+    """Run the page and count statements on `store` in one snapshot; the page's states."""
+    sql = build(
+        query,
+        store._ts_in(now),
+        amount=store.amount_sql,
+        like=store.like_sql,
+        text_order=store._text_order,
+    )
+    with store._snapshot():
+        page = [str(row[0]) for row in store._exec(sql.page, sql.page_params)]
+        counted = store._exec(sql.counts, sql.counts_params)
+        found = store._findings(page)
+    return [found[fp] for fp in page], counts_from_rows(counted)
 
 
 def counts_from_rows(rows: Sequence[Sequence[Any]]) -> QueueCounts:

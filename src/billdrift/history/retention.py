@@ -32,9 +32,11 @@ FULL`` would, under an exclusive lock, so it is left to the DBA).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from billdrift.history._sql import SqlStore
@@ -104,6 +106,27 @@ _OLD_RUNS: Final = """
 """
 
 
+class _DryRun(Exception):
+    """Raised at the end of a dry run's transaction, so it is rolled back."""
+
+
+@contextmanager
+def _maintenance(store: SqlStore, commit: bool) -> Iterator[None]:
+    """A locked write transaction: committed if `commit`, else rolled back once the
+    block has run (a dry run sees exactly what it would change)."""
+    try:
+        with store._locked():
+            yield
+            if not commit:
+                raise _DryRun
+    except _DryRun:
+        pass
+
+
+def _delete_where(store: SqlStore, table: str, condition: str, params: Sequence[Any]) -> int:
+    return store._delete(f"DELETE FROM {table} WHERE {condition}", params)
+
+
 def _cutoff(now: datetime, days: int | None) -> datetime | None:
     return None if days is None else now - timedelta(days=days)
 
@@ -115,16 +138,16 @@ def prune(store: SqlStore, policy: Policy, now: datetime, dry_run: bool = False)
     runs_before = _cutoff(now, policy.keep_runs_days)
     resolved_before = _cutoff(now, policy.keep_resolved_days)
     findings = spans = runs = 0
-    with store.maintenance(commit=not dry_run):
+    with _maintenance(store, commit=not dry_run):
         if resolved_before is not None:
             stale = f"fingerprint IN (SELECT fingerprint FROM ({_STALE_FINDINGS}) stale)"
-            at = (store.ts_param(resolved_before),)
-            spans += store.delete_where("finding_spans", stale, at)
-            findings = store.delete_where("findings", stale, at)
+            at = (store._ts_in(resolved_before),)
+            spans += _delete_where(store, "finding_spans", stale, at)
+            findings = _delete_where(store, "findings", stale, at)
         if runs_before is not None:
-            at = (store.ts_param(runs_before),)
-            spans += store.delete_where(
-                "finding_spans", f"id IN (SELECT id FROM ({_OLD_SPANS}) old)", at
+            at = (store._ts_in(runs_before),)
+            spans += _delete_where(
+                store, "finding_spans", f"id IN (SELECT id FROM ({_OLD_SPANS}) old)", at
             )
-            runs = store.delete_where("runs", f"id IN (SELECT id FROM ({_OLD_RUNS}) old)", at)
+            runs = _delete_where(store, "runs", f"id IN (SELECT id FROM ({_OLD_RUNS}) old)", at)
     return Pruned(runs, findings, spans, dry_run, runs_before, resolved_before)
