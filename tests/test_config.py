@@ -76,3 +76,17 @@ def test_database_deadlines_are_positive_and_at_most_a_day(table: str, key: str)
     for wrong in (0, -1, 86401):
         with pytest.raises(ConfigError, match=f"{table}.{key}"):
             parse_config({table: {key: wrong}})
+
+
+def test_history_retention_days_are_whole_days_from_one_to_a_century() -> None:
+    """`[history.retention]` (issue 18): unset keeps everything; each limit is 1..36500."""
+    assert not Config().history.retention.enabled
+    for key in ("keep_runs_days", "keep_resolved_days"):
+        for fine in (1, 90, 36500):
+            retention = parse_config({"history": {"retention": {key: fine}}}).history.retention
+            assert getattr(retention, key) == fine and retention.enabled
+        for wrong in (0, -1, 36501, "90", 1.5, True):
+            with pytest.raises(ConfigError, match=f"history.retention.{key}: expected a whole"):
+                parse_config({"history": {"retention": {key: wrong}}})
+    with pytest.raises(ConfigError, match="keep_run_days"):
+        parse_config({"history": {"retention": {"keep_run_days": 9}}})

@@ -14,7 +14,7 @@ from billdrift.cli.review import review
 from billdrift.core.model import Finding, Kind, Severity
 from billdrift.history import fingerprint, open_store, record_run
 from billdrift.history.fingerprint import short
-from billdrift.history.review import natural_key
+from billdrift.history.queue import QueueQuery, queue_page
 from tests.history.helpers import at, finding, report
 
 LONG_ID = "cus_" + "x" * 120  # wider than any line: it must stay whole anyway
@@ -137,6 +137,21 @@ def test_ids_sort_as_numbers_in_the_queue(tmp_path: Path) -> None:
     assert accounts == ["2", "6", "19", "u2", "u10"]
 
 
-def test_natural_key() -> None:
-    values = ["u10", None, "19", "u2", "2", "a", "10a", "10"]
-    assert sorted(values, key=natural_key) == ["2", "10", "10a", "19", "a", "u2", "u10", None]
+def test_natural_order_in_the_store(tmp_path: Path) -> None:
+    """Ids sort by the text before their trailing number, then that number as a number
+    ("acct_007" is 7), then the id; a finding without an account id comes last. A number
+    inside an id ("10a") is text: the store orders without regular expressions."""
+    location = tmp_path / "history.sqlite"
+    ids = ["u10", None, "19", "u2", "2", "a", "10a", "10", "acct_007", "acct_10", "acct_8"]
+    _record(
+        location,
+        tuple(
+            finding(Kind.MISSING_BILLING_LINK, account, f"cus_{n}", None, amount=None)
+            for n, account in enumerate(ids)
+        ),
+    )
+    with open_store(location) as store:
+        page = queue_page(store, QueueQuery(sort="account", limit=None))
+    assert [item.state.account_id for item in page.items] == [
+        "2", "10", "19", "10a", "a", "acct_007", "acct_8", "acct_10", "u2", "u10", None,
+    ]  # fmt: skip

@@ -15,7 +15,8 @@ from billdrift.history.browse import (
     open_exposure,
     run_changes,
 )
-from billdrift.history.review import record_decision, review_queue
+from billdrift.history.queue import review_queue
+from billdrift.history.review import record_decision
 from tests.history.helpers import at, finding, report
 
 BLOCKED = finding(Kind.PAID_BUT_BLOCKED, "u1", "cus_1", severity=Severity.MEDIUM, amount="29.00")

@@ -8,11 +8,8 @@ import pytest
 
 from billdrift.core.model import Kind, Severity
 from billdrift.history import HistoryError, HistoryStore, fingerprint, fingerprint_of, record_run
-from billdrift.history.review import (
-    record_decision,
-    resolve_fingerprint,
-    review_queue,
-)
+from billdrift.history.queue import review_queue
+from billdrift.history.review import record_decision, resolve_fingerprint
 from tests.history.helpers import at, finding, report
 
 BLOCKED_MEDIUM = finding(Kind.PAID_BUT_BLOCKED, "u1", "cus_1", severity=Severity.MEDIUM)

@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("billdrift.cli.setup", "init"),
     "doctor": ("billdrift.cli.setup", "doctor"),
     "review": ("billdrift.cli.review", "review"),
+    "history": ("billdrift.cli.history", "history"),
     "schedule": ("billdrift.cli.schedule", "schedule"),
     "ci": ("billdrift.cli.ci", "ci"),
     "serve": ("billdrift.cli.serve", "serve"),

@@ -19,9 +19,11 @@ import orjson
 
 from billdrift.cli.exits import run_command
 from billdrift.cli.options import CONFIG_HELP, required_config_file
+from billdrift.core.model import Kind
 from billdrift.errors import BilldriftError
 from billdrift.history import default_location
 from billdrift.history.fingerprint import short
+from billdrift.history.queue import DEFAULT_LIMIT, LIFECYCLES, REVIEW_STATES, SORTS, QueueQuery
 from billdrift.history.review import parse_until
 from billdrift.history.store import FindingState
 from billdrift.outputs.review import (
@@ -77,6 +79,40 @@ def _future(text: str) -> datetime:
     return moment
 
 
+def _many(name: str, dest: str, values: tuple[str, ...], help_text: str) -> Callable[[F], F]:
+    return click.option(
+        name,
+        dest,
+        type=click.Choice(values),
+        multiple=True,
+        help=help_text + " Repeat for several.",
+    )
+
+
+def _query(options: dict[str, Any]) -> QueueQuery:
+    """The queue query the listing options ask for; usage errors exit 2."""
+    limit: int = options["limit"]
+    page: int | None = options["page"]
+    offset: int | None = options["offset"]
+    if page is not None and offset is not None:
+        raise click.UsageError("give --page or --offset, not both")
+    if page is not None and limit == 0:
+        raise click.UsageError("--page needs a --limit (the page size), not 0")
+    start = (page - 1) * limit if page is not None else offset or 0
+    return QueueQuery(
+        kinds=options["kinds"],
+        severities=options["severities"],
+        lifecycles=options["lifecycles"],
+        review_states=options["states"],
+        include_decided=options["show_all"],
+        currencies=tuple(c.upper() for c in options["currencies"]),
+        text=options["search"] or "",
+        sort=options["sort"],
+        limit=limit or None,
+        offset=start,
+    )
+
+
 @click.group("review", invoke_without_command=True)
 @click.option("--history", "history", metavar="LOC", help=_HISTORY_HELP)
 @click.option(
@@ -88,26 +124,73 @@ def _future(text: str) -> datetime:
     help="Output format of the queue.",
 )
 @click.option("--all", "show_all", is_flag=True, help="Also list findings a decision covers.")
+@_many("--kind", "kinds", tuple(kind.value for kind in Kind), "Only findings of this kind.")
+@_many("--severity", "severities", ("high", "medium", "low"), "Only this severity.")
+@_many(
+    "--lifecycle",
+    "lifecycles",
+    LIFECYCLES,
+    "Only findings the latest run saw so (resolved: gone) [new, ongoing, reopened].",
+)
+@_many(
+    "--state",
+    "states",
+    REVIEW_STATES,
+    "Only this review state (noted: has a note) [undecided; with --all, any].",
+)
+@click.option(
+    "--currency", "currencies", multiple=True, metavar="CODE", help="Only money in CODE (USD)."
+)
+@click.option(
+    "--search",
+    "search",
+    metavar="TEXT",
+    help="Only findings whose account, customer or subscription id, message or "
+    "fingerprint holds TEXT (any case).",
+)
+@click.option(
+    "--sort",
+    "sort",
+    type=click.Choice(SORTS),
+    default="severity",
+    show_default=True,
+    help="Order: severity (urgent first, then money), money, first_seen (oldest) "
+    "or account (ids in natural order).",
+)
+@click.option(
+    "--limit",
+    "limit",
+    type=click.IntRange(min=0),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    help="Findings per page; 0 lists every matching finding.",
+)
+@click.option("--page", "page", type=click.IntRange(min=1), help="Page to show (from 1).")
+@click.option(
+    "--offset", "offset", type=click.IntRange(min=0), help="Findings to skip instead of --page."
+)
 @click.pass_context
-def review(ctx: click.Context, history: str | None, output_format: str, show_all: bool) -> None:
-    """List open findings that need a person, most urgent first.
+def review(ctx: click.Context, /, history: str | None, output_format: str, **options: Any) -> None:
+    """List open findings that need a person, most urgent first, a page at a time.
 
     Urgent ones (paid_but_blocked) come first, then by severity and money at
     stake. Acknowledged, snoozed and expected findings leave the queue until the
-    snooze ends or the finding resolves and comes back. Subcommands record
-    decisions; fingerprints may be given as a unique prefix.
+    snooze ends or the finding resolves and comes back. Filters narrow the list;
+    the last line says how many more match. Subcommands record decisions;
+    fingerprints may be given as a unique prefix.
     """
     ctx.meta[_META_KEY] = history
     if ctx.invoked_subcommand is not None:
         return
+    query = _query(options)
 
     def body() -> int:
         location = history or default_location()
-        found = usecase.queue(location, include_decided=show_all)
+        found = usecase.queue(location, query)
         if output_format == "json":
             _json(queue_json(found))
         else:
-            click.echo(queue_text(found, location, show_all, _width()))
+            click.echo(queue_text(found, location, options["show_all"], _width()))
         return 0
 
     run_command(body)

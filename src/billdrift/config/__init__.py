@@ -51,6 +51,7 @@ __all__ = [
     "Config",
     "EmailSettings",
     "MaskMode",
+    "RetentionConfig",
     "SlackSettings",
     "Tier",
     "WebhookSettings",
@@ -235,11 +236,47 @@ class BillingConfig(_Strict):
     paddle: PaddleApiConfig = PaddleApiConfig()
 
 
+def _days(days: int | None) -> int | None:
+    if days is not None and not 1 <= days <= 36500:
+        raise problem(f"expected a whole number of days from 1 to 36500, got {days!r}")
+    return days
+
+
+#: Days a retention setting may say: a whole number from one to a hundred years.
+RetentionDays = Annotated[
+    int | None,
+    Field(strict=True),
+    expect("a whole number of days from 1 to 36500"),
+    AfterValidator(_days),
+]
+
+
+class RetentionConfig(_Strict):
+    """What ``billdrift history prune`` removes (``[history.retention]``); unset keeps all.
+
+    Reviews (decisions and notes) are never removed, nor is the finding they are about;
+    an open finding keeps its latest observation (see billdrift.history.retention)."""
+
+    #: Runs (and what they observed) older than this many days are removed.
+    keep_runs_days: RetentionDays = None
+    #: Findings resolved longer ago than this, and never reviewed, are removed whole.
+    keep_resolved_days: RetentionDays = None
+    #: Prune after every recorded run (when a limit above is set).
+    prune_after_run: bool = True
+    #: Compact the store after pruning (SQLite: VACUUM; PostgreSQL: autovacuum does it).
+    compact: bool = True
+
+    @property
+    def enabled(self) -> bool:
+        return self.keep_runs_days is not None or self.keep_resolved_days is not None
+
+
 class HistoryConfig(_Strict):
     """Where runs are recorded (``--history``: a SQLite path, a PostgreSQL URL, env:NAME)."""
 
     location: str | None = None  # unset: no history, so every finding counts as new
     timeout_seconds: float = Field(default=600.0, gt=0, le=86400)  # PostgreSQL: a transaction
+    retention: RetentionConfig = RetentionConfig()
 
 
 class OutputConfig(_Strict):

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from billdrift._version import __version__
-from billdrift.history import _spans, schema
+from billdrift.history import _spans, queue, retention, schema
 from billdrift.history._sql_rows import (
     FINDING_COLUMNS,
     FINDING_MUTABLE,
@@ -30,6 +30,8 @@ from billdrift.history._sql_rows import (
     RowMapping,
     placeholders,
 )
+from billdrift.history.queue import QueueCounts, QueueQuery
+from billdrift.history.retention import Policy, Pruned
 from billdrift.history.store import (
     FindingState,
     HistoryStore,
@@ -81,6 +83,9 @@ class SqlStore(RowMapping, HistoryStore):
     def _has_version_table(self) -> bool: ...
 
     @abc.abstractmethod
+    def _delete(self, sql: str, params: Sequence[Any]) -> int:
+        """Run a DELETE; return how many rows it removed."""
+
     def _copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Bulk-insert `rows` (the fastest way the backend has: COPY, executemany)."""
 
@@ -97,6 +102,15 @@ class SqlStore(RowMapping, HistoryStore):
     @abc.abstractmethod
     def _prepare_schema(self) -> None:
         """Dialect set-up inside the migration transaction (PostgreSQL: the schema)."""
+
+    #: ``exposure_amount`` (text) as a number to order by; 0 when absent or not a number.
+    amount_sql: str = "COALESCE(CAST(exposure_amount AS REAL), 0)"
+    #: The case-insensitive LIKE operator.
+    like_sql: str = "LIKE"
+
+    def _text_order(self, expression: str) -> str:
+        """`expression` ordered by its bytes, not by a locale's collation."""
+        return expression
 
     # -- transactions -------------------------------------------------------------------
 
@@ -136,6 +150,9 @@ class SqlStore(RowMapping, HistoryStore):
                 self._in_transaction = False
                 self._rollback()
 
+    def prune(self, policy: Policy, now: datetime, dry_run: bool = False) -> Pruned:
+        return retention.prune(self, policy, now, dry_run)
+
     # -- schema ---------------------------------------------------------------------------
 
     def _current_version(self) -> int:
@@ -161,10 +178,10 @@ class SqlStore(RowMapping, HistoryStore):
             schema.check_version(current, self.shown)
             for migration in schema.pending(current):
                 for statement in migration.statements:
-                    self._exec(statement.format(**self.types))
+                    self._exec(statement.format(**self._ddl_values()))
                 self._convert(migration.version)
                 for statement in migration.finish:
-                    self._exec(statement.format(**self.types))
+                    self._exec(statement.format(**self._ddl_values()))
                 self._exec(
                     "INSERT INTO schema_version (version, description, applied_at, "
                     "billdrift_version) VALUES (?, ?, ?, ?)",
@@ -217,6 +234,10 @@ class SqlStore(RowMapping, HistoryStore):
                 "UPDATE findings SET last_span = ? WHERE fingerprint = ?",
                 [(ids[index], fp) for fp, index in current.items()],
             )
+
+    def _ddl_values(self) -> dict[str, str]:
+        """A migration's placeholders: the dialect's types, the queue's index keys."""
+        return {**self.types, "queue_order": queue.index_keys(self.amount_sql, self._text_order)}
 
     def schema_version(self) -> int:
         with self._snapshot():
@@ -284,6 +305,11 @@ class SqlStore(RowMapping, HistoryStore):
             review = self._review_from_row(row)
             result.setdefault(review.fingerprint, []).append(review)
         return result
+
+    def queue_rows(
+        self, query: QueueQuery, now: datetime
+    ) -> tuple[list[FindingState], QueueCounts]:
+        return queue.page_rows(self, query, now)
 
     # -- shared by the transaction --------------------------------------------------------
 

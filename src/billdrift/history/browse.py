@@ -167,9 +167,9 @@ def _where(store: SqlStore, wanted: FindingFilter) -> tuple[list[str], list[Any]
         evidence = ""
         if "@" in search:  # an email: only the evidence holds them (one read per candidate)
             evidence = (
-                " OR EXISTS (SELECT 1 FROM finding_observations o WHERE o.fingerprint = "
-                "f.fingerprint AND o.run_id = f.last_seen_run AND CAST(o.evidence AS TEXT) "
-                f"{like})"
+                # The latest evidence is the current span's (schema version 2).
+                " OR EXISTS (SELECT 1 FROM finding_spans o WHERE o.id = f.last_span "
+                f"AND CAST(o.evidence AS TEXT) {like})"
             )
             params.append(pattern)
         clauses.append(f"(f.fingerprint LIKE ? {ids}{evidence})")
@@ -205,7 +205,9 @@ def list_findings(
     clauses, params = _where(sql_store, wanted)
     where = " AND ".join(clauses) or "1 = 1"
     now_param = sql_store._ts_in(now)
+    # A finding's latest message and fix live in its current span (schema version 2).
     columns = ", ".join(f"f.{column}" for column in FINDING_COLUMNS)
+    columns += ", coalesce(s.message, ''), coalesce(s.fix, '')"
     # The decision join is needed to filter only when the filter names a review state;
     # otherwise the page is chosen on findings alone and only its rows are joined.
     joined = _DECISION if wanted.review else ""
@@ -227,13 +229,14 @@ def list_findings(
         rows = (
             sql_store._exec(
                 f"SELECT {columns}, d.action, d.until FROM findings f {_DECISION} "
+                "LEFT JOIN finding_spans s ON s.id = f.last_span "
                 f"WHERE f.fingerprint IN ({placeholders(len(chosen))})",
                 [now_param, *chosen],
             )
             if chosen
             else []
         )
-    width = len(FINDING_COLUMNS)
+    width = len(FINDING_COLUMNS) + 2
     by_fingerprint = {
         str(row[0]): ListedFinding(
             sql_store._finding_from_row(row[:width]),

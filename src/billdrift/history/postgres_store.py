@@ -75,6 +75,17 @@ class PostgresStore(SqlStore):
         "float": "DOUBLE PRECISION",
     }
 
+    # Amounts are decimal text; one that is not a number orders as 0 (as in SQLite)
+    # rather than failing the query. No "?" in the pattern: it is a placeholder here.
+    amount_sql = (
+        "COALESCE(CASE WHEN exposure_amount ~ '^-{0,1}[0-9]+([.][0-9]+){0,1}$' "
+        "THEN CAST(exposure_amount AS NUMERIC) END, 0)"
+    )
+    like_sql = "ILIKE"
+
+    def _text_order(self, expression: str) -> str:
+        return f'{expression} COLLATE "C"'
+
     def __init__(
         self,
         url: DatabaseUrl,
@@ -173,6 +184,35 @@ class PostgresStore(SqlStore):
                 cursor.executemany(_pg(sql), rows)
         except psycopg.Error as error:
             raise self._error(error) from None
+
+    def _delete(self, sql: str, params: Sequence[Any]) -> int:
+        import psycopg
+
+        try:
+            return self._con.execute(_pg(sql), tuple(params) or None).rowcount
+        except psycopg.Error as error:
+            raise self._error(error) from None
+
+    def compact(self) -> tuple[int | None, int | None]:
+        """Nothing to do: autovacuum marks deleted rows' space reusable by later runs
+        (the files keep their size; VACUUM FULL would shrink them under an exclusive
+        lock, which is the DBA's call). The schema's size, before and after alike."""
+        with self._deadline():
+            size = self.size()
+        return size, size
+
+    def size(self) -> int:
+        """Bytes the history schema's tables and indexes take."""
+        rows = self._exec(
+            "SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = ? AND c.relkind = 'r'",
+            (SCHEMA,),
+        )
+        return int(rows[0][0])
+
+    def free_share(self) -> float:
+        return 0.0
 
     def _copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """COPY, the fastest bulk load PostgreSQL has (one round trip for the rows)."""

@@ -12,7 +12,8 @@ Queue order: urgent first (paid_but_blocked: a paying customer locked out), then
 severity, then money at stake (the amount, compared across currencies only as a
 rough order: nothing here converts currencies), then the usual kind order, then
 oldest first, then by account, customer and subscription id in natural order
-(account 2 before account 19).
+(account 2 before account 19). The queue itself is one SQL query in the store,
+paged and filtered: :mod:`billdrift.history.queue`.
 """
 
 from __future__ import annotations
@@ -25,13 +26,12 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final
 
 from billdrift.config import AccessException, load_config
 from billdrift.core.instants import parse_instant
-from billdrift.core.model import KIND_ORDER, Kind
+from billdrift.core.model import Kind
 from billdrift.errors import BilldriftError, ConfigError
 from billdrift.history.fingerprint import MIN_PREFIX, short
 from billdrift.history.store import (
@@ -46,7 +46,6 @@ URGENT: Final = frozenset({Kind.PAID_BUT_BLOCKED})
 #: Actions that take a finding out of the queue while they apply ("noted" does not).
 DECIDING: Final = frozenset({"acknowledged", "snoozed", "expected"})
 _HEX: Final = re.compile(r"[0-9a-f]+")
-_DIGITS: Final = re.compile(r"(\d+)")
 
 
 @dataclass(frozen=True)
@@ -81,59 +80,6 @@ def decision_in_force(
     if latest.until is not None and latest.until <= now:
         return None
     return latest
-
-
-def _amount(state: FindingState) -> Decimal:
-    if state.exposure is None:
-        return Decimal(0)
-    try:
-        return Decimal(state.exposure.monthly_amount)
-    except InvalidOperation:
-        return Decimal(0)
-
-
-def natural_key(value: str | None) -> tuple[tuple[int, int, str], ...]:
-    """`value` ordered as a person reads it: runs of digits by number ("2" < "19",
-    "u2" < "u10"), the rest as text; no id sorts last."""
-    if value is None:
-        return ((2, 0, ""),)
-    return tuple(
-        (0, int(part), part) if part.isdigit() else (1, 0, part)
-        for part in _DIGITS.split(value)
-        if part
-    )
-
-
-def queue_key(item: QueueItem) -> tuple[object, ...]:
-    state = item.state
-    return (
-        not item.urgent,
-        -state.severity,
-        -_amount(state),
-        KIND_ORDER.index(state.kind),
-        state.first_seen_at,
-        natural_key(state.account_id),
-        natural_key(state.customer_id),
-        natural_key(state.subscription_id),
-        state.fingerprint,
-    )
-
-
-def review_queue(
-    store: HistoryStore, now: datetime | None = None, include_decided: bool = False
-) -> list[QueueItem]:
-    """Open findings that need a person, in queue order. With `include_decided`,
-    also those an acknowledgement, snooze or expectation currently covers."""
-    now = now or datetime.now(UTC)
-    states = store.open_findings()
-    reviews = store.reviews_for(state.fingerprint for state in states)
-    items = []
-    for state in states:
-        mine = tuple(reviews.get(state.fingerprint, ()))
-        item = QueueItem(state, mine, decision_in_force(state, mine, now))
-        if include_decided or item.decision is None:
-            items.append(item)
-    return sorted(items, key=queue_key)
 
 
 def resolve_fingerprint(store: HistoryStore, prefix: str) -> FindingState:

@@ -183,6 +183,17 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             "DROP TABLE finding_observations",
         ),
     ),
+    # The review queue's order as an index (issue 18), so its first page is an index
+    # walk that stops after the page instead of a sort of every open finding (0.5 s at
+    # 35,000 open findings, 1 ms with it). {queue_order} is the ORDER BY of
+    # billdrift.history.queue in the backend's dialect; the planner uses the index only
+    # while the two are identical, so a change of the queue order needs a migration that
+    # drops and recreates it (tests/history/test_queue.py checks the plan).
+    Migration(
+        3,
+        "findings_queue index in review-queue order",
+        ("CREATE INDEX findings_queue ON findings (status, {queue_order})",),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

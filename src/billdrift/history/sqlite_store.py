@@ -143,6 +143,24 @@ class SqliteStore(SqlStore):
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
+    def _delete(self, sql: str, params: Sequence[Any]) -> int:
+        try:
+            return self._con.execute(sql, tuple(params)).rowcount
+        except sqlite3.Error as error:
+            raise self._error(error) from None
+
+    def compact(self) -> tuple[int | None, int | None]:
+        """VACUUM: rewrite the file without its free pages (it takes the write lock,
+        so it waits for a recording run like any writer)."""
+        before = self.path.stat().st_size
+        self._exec("VACUUM")
+        return before, self.path.stat().st_size
+
+    def free_share(self) -> float:
+        pages = int(self._exec("PRAGMA page_count")[0][0])
+        free = int(self._exec("PRAGMA freelist_count")[0][0])
+        return free / pages if pages else 0.0
+
     def _begin_write(self) -> None:
         self._exec("BEGIN IMMEDIATE")
 

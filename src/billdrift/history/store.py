@@ -26,10 +26,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from billdrift.core.model import Exposure, Finding, Kind, Severity, Verdict
 from billdrift.errors import BilldriftError
+
+if TYPE_CHECKING:
+    from billdrift.history.queue import QueueCounts, QueueQuery
+    from billdrift.history.retention import Policy, Pruned
 
 #: A finding's state in the store. ``suppressed``: seen, but excused by a config exception.
 Status = Literal["open", "resolved", "suppressed"]
@@ -217,6 +221,27 @@ class HistoryStore(abc.ABC):
     def reviews_for(self, fingerprints: Iterable[str]) -> dict[str, list[Review]]:
         """Every review of these fingerprints, oldest first; fingerprints never
         reviewed are left out. Reports use it to show notes and decisions."""
+
+    @abc.abstractmethod
+    def queue_rows(
+        self, query: QueueQuery, now: datetime
+    ) -> tuple[list[FindingState], QueueCounts]:
+        """One page of the review queue, filtered, ordered and cut in the store, and
+        how many findings match (see :mod:`billdrift.history.queue`)."""
+
+    @abc.abstractmethod
+    def prune(self, policy: Policy, now: datetime, dry_run: bool = False) -> Pruned:
+        """Remove what the retention `policy` lets go (see
+        :mod:`billdrift.history.retention`); never a review."""
+
+    @abc.abstractmethod
+    def compact(self) -> tuple[int | None, int | None]:
+        """Give the space pruning freed back (SQLite: VACUUM; PostgreSQL: left to
+        autovacuum); the store's size in bytes before and after, where known."""
+
+    @abc.abstractmethod
+    def free_share(self) -> float:
+        """The share of the store's space that is free (0 where not known)."""
 
     @abc.abstractmethod
     def close(self) -> None: ...

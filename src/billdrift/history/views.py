@@ -10,19 +10,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from billdrift.history.queue import QueuePage
 from billdrift.history.review import QueueItem
 from billdrift.history.store import FindingState, Observation, Review, RunSummary
 
 
 @dataclass(frozen=True)
 class Queue:
-    """The findings that need a person, most urgent first, and what the store knows."""
+    """One page of the findings that need a person, and what the store knows."""
 
     shown: str  # the store's location, redacted
     generated_at: datetime
-    items: tuple[QueueItem, ...]
+    page: QueuePage
     last_run: RunSummary | None
-    open_count: int
+
+    @property
+    def items(self) -> tuple[QueueItem, ...]:
+        return self.page.items
 
 
 @dataclass(frozen=True)

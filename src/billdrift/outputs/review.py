@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from billdrift.history.fingerprint import short
+from billdrift.history.queue import QueuePage, QueueQuery
 from billdrift.history.review import QueueItem, notes_text
 from billdrift.history.store import FindingState, Observation, Review
 from billdrift.history.views import Queue, Timeline
@@ -185,8 +186,23 @@ def observation_text(group: Sequence[Observation]) -> str:
     return f"  {runs} {finding.severity.label}{money}{excused}: {finding.message}"
 
 
+def query_json(query: QueueQuery) -> dict[str, Any]:
+    """The filters a page was listed with (empty lists: any)."""
+    return {
+        "kinds": list(query.kinds),
+        "severities": list(query.severities),
+        "lifecycles": list(query.lifecycles),
+        "review_states": list(query.states),
+        "currencies": list(query.currencies),
+        "text": query.text,
+        "sort": query.sort,
+    }
+
+
 def queue_json(queue: Queue) -> dict[str, Any]:
+    """The queue page as JSON; the shape is documented in docs/review.md."""
     last = queue.last_run
+    page = queue.page
     return {
         "history": queue.shown,
         "generated_at": iso(queue.generated_at),
@@ -199,39 +215,90 @@ def queue_json(queue: Queue) -> dict[str, Any]:
             if last
             else None
         ),
-        "items": [item_json(item) for item in queue.items],
+        "query": query_json(page.query),
+        "page": {
+            "offset": page.offset,
+            "limit": page.limit,
+            "returned": len(page.items),
+            "total": page.total,
+            "remaining": page.remaining,
+        },
+        "counts": {"by_review_state": page.counts.by_state, "noted": page.counts.noted},
+        "items": [item_json(item) for item in page.items],
     }
+
+
+def _filtered(query: QueueQuery) -> bool:
+    return bool(
+        query.kinds
+        or query.severities
+        or query.lifecycles
+        or query.review_states
+        or query.currencies
+        or query.text.strip()
+    )
+
+
+def more_text(page: QueuePage) -> str:
+    """How many more match after this page, and the options that show them."""
+    limit = page.limit or len(page.items)
+    next_page = page.offset // limit + 2 if page.offset % limit == 0 else None
+    step = f"--page {next_page}" if next_page else f"--offset {page.offset + len(page.items)}"
+    return (
+        f"{page.remaining} more match: {step} for the next {min(limit, page.remaining)}, "
+        "--limit N for N per page, --limit 0 for all of them"
+    )
+
+
+def _empty_text(queue: Queue, location: str, ran: str) -> str:
+    page = queue.page
+    if page.total:
+        return (
+            f"billdrift review: nothing at offset {page.offset}: {page.total} "
+            f"finding{'s match' if page.total != 1 else ' matches'} "
+            f"(history: {location}{ran})"
+        )
+    if _filtered(page.query):
+        return f"billdrift review: no finding matches these filters (history: {location}{ran})"
+    covered = page.decided
+    extra = (
+        f" ({covered} open finding{'s are' if covered != 1 else ' is'} covered by a "
+        "decision; --all lists them)"
+        if covered and not page.query.include_decided
+        else ""
+    )
+    return f"billdrift review: nothing needs a person{extra} (history: {location}{ran})"
 
 
 def queue_text(queue: Queue, location: str, show_all: bool, width: int = DEFAULT_WIDTH) -> str:
     last = queue.last_run
-    items = queue.items
+    page = queue.page
+    items = page.items
     ran = (
         f"; last run {last.run_id} at {when(last.finished_at)}: {last.verdict.value}"
         if last
         else ""
     )
     if not items:
-        covered = queue.open_count - len(items)
-        extra = (
-            f" ({covered} open finding{'s are' if covered != 1 else ' is'} covered by a "
-            "decision; --all lists them)"
-            if covered
-            else ""
-        )
-        return wrap(
-            [f"billdrift review: nothing needs a person{extra} (history: {location}{ran})"], width
-        )
-    noun = "finding needs" if len(items) == 1 else "findings need"
-    header = "open findings" if show_all else f"{noun} a person"
-    lines = [f"billdrift review: {len(items)} {header} (history: {location}{ran})", ""]
-    for number, item in enumerate(items, 1):
+        return wrap([_empty_text(queue, location, ran)], width)
+    if _filtered(page.query):
+        header = f"finding{'s match' if page.total != 1 else ' matches'} these filters"
+    elif show_all:
+        header = "open findings"
+    else:
+        header = "finding needs a person" if page.total == 1 else "findings need a person"
+    lines = [f"billdrift review: {page.total} {header} (history: {location}{ran})", ""]
+    if len(items) < page.total:
+        lines[-1:] = [f"showing {page.offset + 1}-{page.offset + len(items)}", ""]
+    for number, item in enumerate(items, page.offset + 1):
         lines.extend(item_text(number, item))
-    lines += [
-        "",
+    lines.append("")
+    if page.remaining:
+        lines.append(more_text(page))
+    lines.append(
         "Decide with: billdrift review ack|snooze|expect FINGERPRINT "
-        "(a unique prefix will do); notes with: billdrift review note FINGERPRINT --note TEXT",
-    ]
+        "(a unique prefix will do); notes with: billdrift review note FINGERPRINT --note TEXT"
+    )
     return wrap(lines, width)
 
 

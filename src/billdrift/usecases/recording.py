@@ -13,6 +13,7 @@ from billdrift.core.report import Changes, Gone, Report, decide_verdict
 from billdrift.history import open_store, record_run
 from billdrift.history.lifecycle import Lifecycle, ResolvedFinding
 from billdrift.outputs.render.history_points import RunPoint
+from billdrift.usecases.retention import maintain
 
 #: Runs the HTML report charts.
 CHART_RUNS = 60
@@ -38,6 +39,7 @@ def record(config: Config, report: Report, started: datetime, finished: datetime
     store = open_store(location, timeout=config.history.timeout_seconds)
     try:
         lifecycle = record_run(store, report, started, finished)
+        maintain(store, config.history.retention, finished)
         runs = store.recent_runs(CHART_RUNS)
     finally:
         store.close()

@@ -16,12 +16,12 @@ from pathlib import Path
 from billdrift.config import AccessException
 from billdrift.errors import BilldriftError
 from billdrift.history import open_store
+from billdrift.history.queue import QueueQuery, queue_page
 from billdrift.history.review import (
     current_user,
     expect,
     record_decision,
     resolve_fingerprint,
-    review_queue,
 )
 from billdrift.history.store import FindingState, HistoryStore
 from billdrift.history.views import Queue, Timeline
@@ -35,12 +35,13 @@ def open_history(location: str) -> HistoryStore:
     return open_store(location, create=False, lock_timeout=REVIEW_LOCK_TIMEOUT)
 
 
-def queue(location: str, include_decided: bool = False) -> Queue:
-    """The review queue; `include_decided` also lists findings a decision covers."""
+def queue(location: str, query: QueueQuery | None = None) -> Queue:
+    """One page of the review queue (the first 50 undecided open findings unless
+    `query` says otherwise), filtered, sorted and counted in the store."""
     with open_history(location) as store:
         now = datetime.now(UTC)
-        items = review_queue(store, now, include_decided=include_decided)
-        return Queue(store.shown, now, tuple(items), store.last_run(), len(store.open_findings()))
+        page = queue_page(store, query or QueueQuery(), now)
+        return Queue(store.shown, now, page, store.last_run())
 
 
 def decide(
