@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from billdrift.core.engine import Inputs
 from billdrift.core.load import load
+from billdrift.core.model import Skip
 from billdrift.infra import duck
 
 _TYPES = {
@@ -28,12 +29,13 @@ def _type(kind: pa.DataType) -> str:
     return "timestamptz" if pa.types.is_timestamp(kind) else _TYPES[kind]
 
 
-def write_inputs(admin_url: str, inputs: Inputs) -> dict[str, str]:
-    """The four canonical relations of `inputs`, as loading deduplicates them, written to
-    a fresh schema; returns each relation's SQL for the plan."""
+def write_inputs(admin_url: str, inputs: Inputs) -> tuple[dict[str, str], tuple[Skip, ...]]:
+    """The four canonical relations of `inputs`, as loading deduplicates them (with the
+    rows it could not use and the repeats it dropped), written to a fresh schema;
+    returns each relation's SQL for the plan and the copies loading could not use."""
     con = duck.connect()
     try:
-        load(con, inputs.billing, inputs.app, inputs.policy, inputs.as_of)
+        loaded = load(con, inputs.billing, inputs.app, inputs.policy, inputs.as_of)
         tables = {
             name: con.sql(f"SELECT * FROM {name}").to_arrow_table()
             for name in (
@@ -41,12 +43,15 @@ def write_inputs(admin_url: str, inputs: Inputs) -> dict[str, str]:
                 "billing_items",
                 "app_accounts",
                 "app_access_signals",
+                # what loading could not read, and the repeats it dropped, as loaded
+                "unreadable_rows",
+                "billing_repeats",
             )
         }
     finally:
         con.close()
     schema = f"canon_{next(_SCHEMAS)}"
-    with psycopg.connect(admin_url, autocommit=True) as pg:
+    with psycopg.connect(admin_url) as pg:  # one transaction, committed on leaving
         pg.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         pg.execute(f'CREATE SCHEMA "{schema}"')
         pg.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO PUBLIC')
@@ -58,4 +63,4 @@ def write_inputs(admin_url: str, inputs: Inputs) -> dict[str, str]:
                 marks = ", ".join(["%s"] * table.num_columns)
                 with pg.cursor() as cursor:
                     cursor.executemany(f'INSERT INTO "{schema}"."{name}" VALUES ({marks})', rows)
-    return {name: f'SELECT * FROM "{schema}"."{name}"' for name in tables}
+    return {name: f'SELECT * FROM "{schema}"."{name}"' for name in tables}, loaded.skips

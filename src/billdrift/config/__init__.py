@@ -242,6 +242,14 @@ class HistoryConfig(_Strict):
     timeout_seconds: float = Field(default=600.0, gt=0, le=86400)  # PostgreSQL: a transaction
 
 
+class EngineConfig(_Strict):
+    """Where the rules run: in-process (DuckDB, reading both sides over), or inside the
+    database that holds both sides (``postgres``: the app's tables beside a Stripe
+    mirror), bringing back only the findings (``--engine``)."""
+
+    target: Literal["in-process", "postgres"] = "in-process"
+
+
 class OutputConfig(_Strict):
     """How the report is presented; every ``--format`` is accepted here too."""
 
@@ -261,6 +269,7 @@ class Config(_Strict):
     billing: BillingConfig = BillingConfig()
     output: OutputConfig = OutputConfig()
     history: HistoryConfig = HistoryConfig()
+    engine: EngineConfig = EngineConfig()
     #: Alert sinks and when to alert (keys documented in billdrift.outputs.alerts.settings).
     alerts: AlertSettings = AlertSettings()
 

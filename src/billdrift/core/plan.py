@@ -38,6 +38,7 @@ from billdrift.core.model import (
     AppData,
     BillingData,
     Finding,
+    Skip,
 )
 from billdrift.core.pipeline import Stage
 from billdrift.core.policy_tables import policy_tables
@@ -186,9 +187,12 @@ class Answers(Protocol):
         ...
 
 
-def judge_answers(inputs: engine.Inputs, plan: Plan, answers: Answers) -> Report:
+def judge_answers(
+    inputs: engine.Inputs, plan: Plan, answers: Answers, unused: tuple[Skip, ...] = ()
+) -> Report:
     """The report from a pushed-down run's answers: the in-process engine's own
-    :func:`~billdrift.core.engine.judge`, fed from what the target computed."""
+    :func:`~billdrift.core.engine.judge`, fed from what the target computed (`unused`:
+    rows the target's inputs left out, as skips)."""
 
     def rules(
         applicable: Sequence[Rule], context: RuleContext
@@ -202,7 +206,7 @@ def judge_answers(inputs: engine.Inputs, plan: Plan, answers: Answers) -> Report
             build(rule, answers.rows(rule.kind.value), findings, suppressed)
         return findings, suppressed
 
-    return engine.judge(inputs, answers.ask, rules)
+    return engine.judge(inputs, answers.ask, rules, unused)
 
 
 _TYPES = {

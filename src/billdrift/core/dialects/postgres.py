@@ -123,8 +123,13 @@ def _relations(plan: Plan, canonical: dict[str, str]) -> list[tuple[str, str]]:
     missing = [name for name in plan.canonical if name not in canonical]
     if missing:  # pragma: no cover - the sources layer defines all four
         raise ConfigError(f"the target defines no {', '.join(missing)}")
-    ctes = [(name, canonical[name]) for name in plan.canonical]
-    ctes += [(name, compile(query)) for name, query in plan.relations.items()]
+    # helpers the canonical relations read come first (a mirror's decoded records)
+    helpers = [name for name in canonical if name not in (*plan.canonical, *plan.relations)]
+    ctes = [(name, canonical[name]) for name in (*helpers, *plan.canonical)]
+    # an input relation the caller defines itself (in PostgreSQL's SQL) wins
+    ctes += [
+        (name, canonical.get(name) or compile(query)) for name, query in plan.relations.items()
+    ]
     ctes += [(step.name, compile(step.portable())) for step in plan.steps]
     return ctes
 
