@@ -100,3 +100,30 @@ def test_rows_an_in_process_run_would_skip_are_an_error_not_a_different_verdict(
         pushdown.run(
             resolve(mirror.url), settings.app, settings.billing, from_config(settings), AS_OF
         )
+
+
+def test_several_discounts_on_one_subscription_are_refused_not_combined_differently(
+    mirror: Mirror,
+) -> None:
+    stacked = dict(mirror_tests.SUBSCRIPTIONS[0])
+    stacked["discounts"] = [
+        {"id": "di_a", "object": "discount", "coupon": {"id": "TEN", "percent_off": 10}},
+        {"id": "di_b", "object": "discount", "coupon": {"id": "FIVE", "percent_off": 5}},
+    ]
+    dj_stripe(mirror, [stacked, *mirror_tests.SUBSCRIPTIONS[1:]])
+    app_table(mirror, "boolean")
+    settings = config(mirror.url)
+    with pytest.raises(SourceError, match="1 subscriptions with several discounts"):
+        pushdown.run(
+            resolve(mirror.url), settings.app, settings.billing, from_config(settings), AS_OF
+        )
+
+
+def test_one_discount_given_twice_counts_once_as_in_process(mirror: Mirror) -> None:
+    """The legacy `discount` repeats one of `discounts`: one discount, read the same."""
+    repeated = dict(mirror_tests.SUBSCRIPTIONS[0])
+    repeated["discounts"] = [repeated["discount"]]
+    dj_stripe(mirror, [repeated, *mirror_tests.SUBSCRIPTIONS[1:]])
+    app_table(mirror, "boolean")
+    in_process, pushed = both(mirror.url)
+    assert pushed.findings == in_process.findings
