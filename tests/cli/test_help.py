@@ -84,7 +84,8 @@ def test_watch_takes_checks_source_and_rule_options_with_the_same_help() -> None
     for option in [*shared, "--strict", "--config", "--alert-on", "--format", "--output"]:
         assert option in watch, option
         assert watch[option] == check[option], option
-    assert set(check) - set(watch) == {"--as-of", "--also-output"}  # each watch run is now
+    # each watch run is now; a watch runs where `[engine] target` says, and explains nothing
+    assert set(check) - set(watch) == {"--as-of", "--also-output", "--engine", "--explain"}
 
 
 def test_watch_reads_the_data_its_options_name(

@@ -24,10 +24,10 @@ from billdrift.cli.options import (
 )
 from billdrift.cli.progress import progress_for_terminal
 from billdrift.cli.publish import AlsoOutputs, emit, emit_error
-from billdrift.config import Config, load_config
+from billdrift.config import Config, EngineConfig, load_config
 from billdrift.core.model import Verdict
 from billdrift.core.report import Report
-from billdrift.errors import EXIT_ERROR, BilldriftError
+from billdrift.errors import EXIT_ERROR, BilldriftError, ConfigError
 from billdrift.outputs.render.history_points import RunPoint
 from billdrift.usecases.check import as_of_instant, run_check
 from billdrift.usecases.demo import DEMO_AS_OF, demo_paths
@@ -83,6 +83,19 @@ def _run_monitored(config: Config, when: datetime, strict: bool, also: AlsoOutpu
     metavar="FORMAT=FILE",
     help="Also write the same report in FORMAT to FILE (one run, several documents). Repeatable.",
 )
+@click.option(
+    "--engine",
+    "engine",
+    type=click.Choice(["in-process", "postgres"]),
+    help="Where the rules run: in-process, or inside the PostgreSQL database holding the "
+    "app's tables and a Stripe mirror (findings only come back) [in-process].",
+)
+@click.option(
+    "--explain",
+    "explain",
+    is_flag=True,
+    help="With --engine: print the SQL that would run, per stage, and exit 0 without running it.",
+)
 @output_options
 def check(
     config_path: str | None,
@@ -90,6 +103,8 @@ def check(
     strict: bool,
     debug: bool,
     also_output: tuple[str, ...],
+    engine: str | None,
+    explain: bool,
     **flags: Any,
 ) -> None:
     """Compare billing data with app access and report drift."""
@@ -105,10 +120,29 @@ def check(
             config = _configured(None, dict(flags), warn=False)
         also = parse_also_outputs(also_output)
         config = _configured(config_file(config_path), flags)
+        if engine is not None:
+            config = config.model_copy(
+                update={"engine": EngineConfig.model_validate({"target": engine})}
+            )
         when = as_of_instant(as_of)
+        if explain:
+            return _explain(config, when)
         return _run_monitored(config, when, strict, also)
 
     run_command(body, debug, lambda message: emit_error(message, config, when, also))
+
+
+def _explain(config: Config, when: datetime) -> int:
+    """Print the SQL a pushed-down check would run, without running it."""
+    if config.engine.target == "in-process":
+        raise ConfigError(
+            "--explain shows the SQL run inside a database: add --engine postgres "
+            '(or [engine] target = "postgres")'
+        )
+    from billdrift.usecases.pushdown import explain_pushdown
+
+    click.echo(explain_pushdown(config, when), nl=False)
+    return 0
 
 
 #: What the demo tells a new user to run on their own data (printed to stderr last).

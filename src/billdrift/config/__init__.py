@@ -279,6 +279,14 @@ class HistoryConfig(_Strict):
     retention: RetentionConfig = RetentionConfig()
 
 
+class EngineConfig(_Strict):
+    """Where the rules run: in-process (DuckDB, reading both sides over), or inside the
+    database that holds both sides (``postgres``: the app's tables beside a Stripe
+    mirror), bringing back only the findings (``--engine``)."""
+
+    target: Literal["in-process", "postgres"] = "in-process"
+
+
 class OutputConfig(_Strict):
     """How the report is presented; every ``--format`` is accepted here too."""
 
@@ -298,6 +306,7 @@ class Config(_Strict):
     billing: BillingConfig = BillingConfig()
     output: OutputConfig = OutputConfig()
     history: HistoryConfig = HistoryConfig()
+    engine: EngineConfig = EngineConfig()
     #: Alert sinks and when to alert (keys documented in billdrift.outputs.alerts.settings).
     alerts: AlertSettings = AlertSettings()
 

@@ -21,9 +21,12 @@ fix it is what was missing, not a harder verdict.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
-import duckdb
+#: Runs one query and returns its rows: the in-process database, or the answers a
+#: pushed-down run brought back (:mod:`billdrift.core.plan`).
+Ask = Callable[[str], list[tuple[Any, ...]]]
 
 #: How to save every subscription of a provider, in every status, customers expanded.
 COMPLETE_EXPORT: Final = {
@@ -50,32 +53,42 @@ FROM billing_subscriptions GROUP BY provider ORDER BY provider
 """
 
 
-def completeness_hints(con: duckdb.DuckDBPyConnection) -> list[str]:
+def completeness_hints(ask: Ask) -> list[str]:
     """Notes for billing data that looks partial in a known way (see the module doc)."""
     hints = []
-    for provider, ended, emails in con.execute(_PER_PROVIDER).fetchall():
+    for provider, ended, emails in ask(_PER_PROVIDER):
         command = COMPLETE_EXPORT.get(str(provider))
         if command is None:
             continue
-        hint = "" if ended else _no_ended(con, str(provider))
+        hint = "" if ended else _no_ended(ask, str(provider))
         if hint:
             hints.append(f"{hint}; {command}")
-        hint = "" if emails else _not_expanded(con, str(provider))
+        hint = "" if emails else _not_expanded(ask, str(provider))
         if hint:
             hints.append(f"{hint}; {command}")
     return hints
 
 
-def _no_ended(con: duckdb.DuckDBPyConnection, provider: str) -> str:
-    """The status=all hint, once `provider` is known to hold no ended subscription."""
-    absent = _count(
-        con,
-        """
+#: Accounts linking to customers the billing data does not hold.
+ABSENT_CUSTOMERS: Final = """
 SELECT count(*) FROM app_accounts a
 WHERE a.customer_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM billing_subscriptions s WHERE s.customer_id = a.customer_id)
-""",
-    )
+"""
+
+#: Accounts with an email that no method matched.
+UNMATCHED_WITH_EMAIL: Final = """
+SELECT count(*) FROM account_state s JOIN app_accounts a USING (account_id)
+WHERE s.matched_customer_id IS NULL AND a.email IS NOT NULL
+"""
+
+#: Every query :func:`completeness_hints` may ask.
+QUESTIONS: Final = (_PER_PROVIDER, ABSENT_CUSTOMERS, UNMATCHED_WITH_EMAIL)
+
+
+def _no_ended(ask: Ask, provider: str) -> str:
+    """The status=all hint, once `provider` is known to hold no ended subscription."""
+    absent = _count(ask, ABSENT_CUSTOMERS)
     if not absent:
         return ""
     return (
@@ -86,15 +99,9 @@ WHERE a.customer_id IS NOT NULL
     )
 
 
-def _not_expanded(con: duckdb.DuckDBPyConnection, provider: str) -> str:
+def _not_expanded(ask: Ask, provider: str) -> str:
     """The expand hint, once `provider` is known to carry no customer email."""
-    unmatched = _count(
-        con,
-        """
-SELECT count(*) FROM account_state s JOIN app_accounts a USING (account_id)
-WHERE s.matched_customer_id IS NULL AND a.email IS NOT NULL
-""",
-    )
+    unmatched = _count(ask, UNMATCHED_WITH_EMAIL)
     if not unmatched:
         return ""
     return (
@@ -104,8 +111,8 @@ WHERE s.matched_customer_id IS NULL AND a.email IS NOT NULL
     )
 
 
-def _count(con: duckdb.DuckDBPyConnection, query: str, params: list[object] | None = None) -> int:
+def _count(ask: Ask, query: str) -> int:
     """A count query's value, its result consumed (DuckDB refuses to register a
     relation while a result is open)."""
-    rows = con.execute(query, params or []).fetchall()
+    rows = ask(query)
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0

@@ -10,23 +10,22 @@ so a broken export yields ERROR rather than a flood.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
 
-from billdrift.core import pipeline
-from billdrift.core.completeness import completeness_hints
+from billdrift.core import completeness, pipeline
+from billdrift.core.completeness import Ask, completeness_hints
 from billdrift.core.findings import run_rules
 from billdrift.core.load import load
-from billdrift.core.model import AppData, BillingData, Skip, Verdict
-from billdrift.core.pipeline import scalar
+from billdrift.core.model import AppData, BillingData, Finding, Skip, Verdict
 from billdrift.core.policy import Policy, over_share
-from billdrift.core.report import Report, SourceInfo, decide_verdict
+from billdrift.core.report import Report, SourceInfo, Suppressed, decide_verdict
 from billdrift.core.rules import ALL_RULES
-from billdrift.core.rules.base import RuleContext
+from billdrift.core.rules.base import Rule, RuleContext
 from billdrift.core.rules.stages import STAGES
 from billdrift.infra import duck
 
@@ -63,24 +62,56 @@ def _workspace(
         provided = loaded.relations
         # an input that already holds a stage's rows (account_access) replaces it
         stages = [stage for stage in STAGES if stage.name not in provided]
-        pipeline.run(con, stages, _context(inputs), provided)
+        pipeline.run(con, stages, context(inputs), provided)
         yield con, provided | {stage.name for stage in stages}, loaded.skips
     finally:
         con.close()
 
 
-def _context(inputs: Inputs) -> RuleContext:
+def context(inputs: Inputs) -> RuleContext:
+    """What decides which stages and rules apply to this run."""
     return RuleContext(inputs.policy, inputs.app.mapping)
 
 
-def _partial_data_errors(
-    con: duckdb.DuckDBPyConnection, inputs: Inputs, unused: tuple[Skip, ...]
-) -> list[str]:
+#: The questions the report asks of the derived relations once the stages have run
+#: (besides the rules' rows). Named so that a pushed-down run can compute every one
+#: in the target and answer them from what came back (:mod:`billdrift.core.plan`).
+ACCOUNTS = "SELECT count(*) FROM app_accounts"
+SUBSCRIPTIONS = "SELECT count(*) FROM billing_subscriptions"
+CUSTOMERS = "SELECT count(*) FROM customers"
+REPEATS = "SELECT n FROM billing_repeats"
+LINKED = "SELECT count(customer_id) FROM app_accounts"
+LINKED_MATCHED = "SELECT count(*) FROM account_state WHERE match_method = 'customer_id'"
+CLASSIFICATION = "SELECT state, count(*) FROM account_state GROUP BY state ORDER BY state"
+MATCHED_BY = "SELECT coalesce(match_method, 'unmatched'), count(*) FROM account_state GROUP BY 1"
+QUESTIONS = (
+    ACCOUNTS,
+    SUBSCRIPTIONS,
+    CUSTOMERS,
+    REPEATS,
+    LINKED,
+    LINKED_MATCHED,
+    CLASSIFICATION,
+    MATCHED_BY,
+    *completeness.QUESTIONS,
+)
+
+#: Runs the applicable rules and returns their findings and the suppressed ones.
+RunRules = Callable[[Sequence[Rule], RuleContext], tuple[list[Finding], list[Suppressed]]]
+
+
+def _scalar(ask: Ask, query: str) -> int:
+    """A one-value query's value (0 for NULL or no row)."""
+    rows = ask(query)
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+
+def _partial_data_errors(ask: Ask, inputs: Inputs, unused: tuple[Skip, ...]) -> list[str]:
     """Reasons to refuse reconciling: judging partial data reports noise or a false PASS."""
     policy = inputs.policy
     errors = []
-    subscriptions = scalar(con, "SELECT count(*) FROM billing_subscriptions")
-    accounts = scalar(con, "SELECT count(*) FROM app_accounts")
+    subscriptions = _scalar(ask, SUBSCRIPTIONS)
+    accounts = _scalar(ask, ACCOUNTS)
     if subscriptions == 0:
         named = "; ".join(data.description for data in inputs.billing if data.description)
         errors.append(
@@ -102,10 +133,8 @@ def _partial_data_errors(
                 f"policy.max_skipped_ratio = {policy.max_skipped_ratio:g}); see the skipped rows"
             )
     if subscriptions:
-        linked = scalar(con, "SELECT count(customer_id) FROM app_accounts")
-        stale = linked - scalar(
-            con, "SELECT count(*) FROM account_state WHERE match_method = 'customer_id'"
-        )
+        linked = _scalar(ask, LINKED)
+        stale = linked - _scalar(ask, LINKED_MATCHED)
         if linked >= policy.partial_min_links and over_share(
             stale, linked, policy.partial_max_missing_ratio
         ):
@@ -121,11 +150,9 @@ def _partial_data_errors(
 MATCH_METHODS = ("customer_id", "subscription_id", "email", "normalized_email", "unmatched")
 
 
-def _matched_by(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+def _matched_by(ask: Ask) -> dict[str, int]:
     """Accounts per match method (every method listed, zeros included)."""
-    rows = con.execute(
-        "SELECT coalesce(match_method, 'unmatched'), count(*) FROM account_state GROUP BY 1"
-    ).fetchall()
+    rows = ask(MATCHED_BY)
     found = {str(method): int(n) for method, n in rows}
     return {method: found.get(method, 0) for method in MATCH_METHODS}
 
@@ -158,6 +185,23 @@ def _expired_exception_notes(inputs: Inputs) -> list[str]:
 
 def reconcile(inputs: Inputs) -> Report:
     """Compare both sides and classify every mismatch. Pure: same inputs, same report."""
+    with _workspace(inputs) as (con, relations, unused):
+
+        def ask(query: str) -> list[tuple[object, ...]]:
+            return con.execute(query).fetchall()
+
+        def rules(
+            applicable: Sequence[Rule], context: RuleContext
+        ) -> tuple[list[Finding], list[Suppressed]]:
+            return run_rules(con, applicable, context, relations)
+
+        return judge(inputs, ask, rules, unused)
+
+
+def judge(inputs: Inputs, ask: Ask, rules: RunRules, unused: tuple[Skip, ...] = ()) -> Report:
+    """The report, once the stages have run wherever the data lives: `ask` answers the
+    :data:`QUESTIONS` and `rules` runs the rules there. In-process that is DuckDB; a
+    pushed-down run answers from what the target sent back."""
     datasets: list[BillingData | AppData] = [*inputs.billing, inputs.app]
     skips: tuple[Skip, ...] = tuple(skip for data in datasets for skip in data.skips)
     notes = [note for data in datasets for note in data.notes]
@@ -167,47 +211,39 @@ def reconcile(inputs: Inputs) -> Report:
         SourceInfo("app", inputs.app.description),
     )
     fail_on = inputs.policy.fail_on
-    with _workspace(inputs) as (con, relations, unused):
-        skips += unused
-        counts = {
-            "accounts": scalar(con, "SELECT count(*) FROM app_accounts"),
-            "subscriptions": scalar(con, "SELECT count(*) FROM billing_subscriptions"),
-            "customers": scalar(con, "SELECT count(*) FROM customers"),
-        }
-        repeats = scalar(con, "SELECT n FROM billing_repeats")
-        if repeats:
-            notes.append(
-                f"{repeats} billing rows repeat a subscription already read (overlapping "
-                "exports or repeated rows); the first input and row were used"
-            )
-        notes += completeness_hints(con)
-        errors = _partial_data_errors(con, inputs, unused)
-        if errors:
-            return Report(
-                verdict=Verdict.ERROR,
-                as_of=inputs.as_of,
-                fail_on=fail_on,
-                skips=skips,
-                errors=tuple(errors),
-                notes=tuple(notes),
-                sources=sources,
-                counts=counts,
-            )
-        classification = {
-            str(state): int(n)
-            for state, n in con.execute(
-                "SELECT state, count(*) FROM account_state GROUP BY state ORDER BY state"
-            ).fetchall()
-        }
-        context = _context(inputs)
-        applicable = [rule for rule in ALL_RULES if rule.applies(context)]
-        not_applied = [
-            (rule.kind.value, rule.not_applied_because)
-            for rule in ALL_RULES
-            if rule not in applicable
-        ]
-        findings, suppressed = run_rules(con, applicable, context, relations)
-        matched_by = _matched_by(con)
+    skips += unused
+    counts = {
+        "accounts": _scalar(ask, ACCOUNTS),
+        "subscriptions": _scalar(ask, SUBSCRIPTIONS),
+        "customers": _scalar(ask, CUSTOMERS),
+    }
+    repeats = _scalar(ask, REPEATS)
+    if repeats:
+        notes.append(
+            f"{repeats} billing rows repeat a subscription already read (overlapping "
+            "exports or repeated rows); the first input and row were used"
+        )
+    notes += completeness_hints(ask)
+    errors = _partial_data_errors(ask, inputs, unused)
+    if errors:
+        return Report(
+            verdict=Verdict.ERROR,
+            as_of=inputs.as_of,
+            fail_on=fail_on,
+            skips=skips,
+            errors=tuple(errors),
+            notes=tuple(notes),
+            sources=sources,
+            counts=counts,
+        )
+    classification = {str(state): int(n) for state, n in ask(CLASSIFICATION)}
+    rule_context = context(inputs)
+    applicable = [rule for rule in ALL_RULES if rule.applies(rule_context)]
+    not_applied = [
+        (rule.kind.value, rule.not_applied_because) for rule in ALL_RULES if rule not in applicable
+    ]
+    findings, suppressed = rules(applicable, rule_context)
+    matched_by = _matched_by(ask)
     ordered = tuple(sorted(findings, key=lambda f: -f.severity))  # stable: kind order kept
     return Report(
         verdict=decide_verdict(ordered, skips, (), fail_on),

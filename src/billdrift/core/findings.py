@@ -8,7 +8,7 @@ rule's rows are fetched in report order and its builder words the findings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,7 +18,7 @@ from billdrift.core import pipeline
 from billdrift.core.model import Finding
 from billdrift.core.pipeline import Stage
 from billdrift.core.report import Suppressed
-from billdrift.core.rules.base import Rule, RuleContext
+from billdrift.core.rules.base import Row, Rule, RuleContext
 from billdrift.core.rules.stages import REPORTED_STAGES
 from billdrift.core.sql import natural_order, sql
 from billdrift.infra.duck import quote_identifier, sql_string
@@ -106,17 +106,10 @@ def rule_stages(rules: Sequence[Rule]) -> list[Stage]:
     ]
 
 
-def run_rules(
-    con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], context: RuleContext, relations: set[str]
-) -> tuple[list[Finding], list[Suppressed]]:
-    """Run every rule, then add money, evidence strings and exceptions to the
-    reported rows only: each of those is one pass for all rules together.
-
-    The database fetches one rule's rows while Python turns the previous rule's
-    into findings: the second core would otherwise idle through that Python work.
-    """
-    pipeline.run(con, rule_stages(rules), context, relations)
-    queries = [
+def reported_queries(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> list[str]:
+    """Each rule's reported rows with money, evidence and exceptions, in report order
+    (the rule stages must exist in `con`: their columns decide the select list)."""
+    return [
         sql(
             _REPORTED_ROWS,
             columns=_select_list(con, _rows(rule)),
@@ -127,6 +120,31 @@ def run_rules(
         )
         for rule in rules
     ]
+
+
+def build(
+    rule: Rule, rows: Iterable[Row], findings: list[Finding], suppressed: list[Suppressed]
+) -> None:
+    """Word `rule`'s reported rows as findings, each kept or suppressed by its exception."""
+    for row in rows:
+        built = rule.build(row)
+        if row["suppressed_by"] is None:
+            findings.append(built)
+        else:
+            suppressed.append(Suppressed(built, row["suppressed_by"]))
+
+
+def run_rules(
+    con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], context: RuleContext, relations: set[str]
+) -> tuple[list[Finding], list[Suppressed]]:
+    """Run every rule, then add money, evidence strings and exceptions to the
+    reported rows only: each of those is one pass for all rules together.
+
+    The database fetches one rule's rows while Python turns the previous rule's
+    into findings: the second core would otherwise idle through that Python work.
+    """
+    pipeline.run(con, rule_stages(rules), context, relations)
+    queries = reported_queries(con, rules)
     findings: list[Finding] = []
     suppressed: list[Suppressed] = []
     # One worker: the connection is used by that thread alone until every fetch is done.
@@ -134,12 +152,7 @@ def run_rules(
         fetches = [pool.submit(_fetch, con, query) for query in queries]
         try:
             for rule, fetch in zip(rules, fetches, strict=True):
-                for row in fetch.result():
-                    built = rule.build(row)
-                    if row["suppressed_by"] is None:
-                        findings.append(built)
-                    else:
-                        suppressed.append(Suppressed(built, row["suppressed_by"]))
+                build(rule, fetch.result(), findings, suppressed)
         finally:
             for fetch in fetches:
                 fetch.cancel()

@@ -39,6 +39,10 @@ def run_check(
         raise ConfigError("no billing input: pass --billing FILE (or set billing.sources)")
     if not config.app.source:
         raise ConfigError("no app input: pass --app FILE_OR_URL (or set app.source)")
+    if config.engine.target != "in-process":
+        from billdrift.usecases.pushdown import run_pushdown  # sqlglot only when pushing down
+
+        return run_pushdown(config, as_of)
     with collector_paused():  # see billdrift.infra.runtime
         billing, app = read_sources(
             config.billing.sources, config.app.source, config.billing, config.app, progress

@@ -8,17 +8,19 @@ from billdrift.core.pipeline import Stage
 #: interval (every item of the subscription on the same one): the grace window of a
 #: past_due subscription counts from the start, and a monthly period ending on the
 #: 15th started on the 15th of the month before. Most inputs carry the start, so
-#: this is empty and costs one filtered scan.
+#: this is empty and costs one filtered scan. Written as a count times a one-unit
+#: interval (not DuckDB's ``to_months``) so that PostgreSQL and the warehouses read
+#: it as it is.
 PERIOD_STARTS = Stage(
     "period_starts",
     ("billing_subscriptions", "billing_items"),
     """
 SELECT s.subscription_id,
        s.current_period_end - CASE min(i.interval)
-         WHEN 'day' THEN to_days(CAST(min(i.interval_count) AS INTEGER))
-         WHEN 'week' THEN to_days(7 * CAST(min(i.interval_count) AS INTEGER))
-         WHEN 'month' THEN to_months(CAST(min(i.interval_count) AS INTEGER))
-         WHEN 'year' THEN to_years(CAST(min(i.interval_count) AS INTEGER))
+         WHEN 'day' THEN CAST(min(i.interval_count) AS INTEGER) * INTERVAL '1 day'
+         WHEN 'week' THEN 7 * CAST(min(i.interval_count) AS INTEGER) * INTERVAL '1 day'
+         WHEN 'month' THEN CAST(min(i.interval_count) AS INTEGER) * INTERVAL '1 month'
+         WHEN 'year' THEN CAST(min(i.interval_count) AS INTEGER) * INTERVAL '1 year'
        END AS current_period_start
 FROM billing_subscriptions s
 JOIN billing_items i ON i.subscription_id = s.subscription_id
@@ -72,8 +74,9 @@ SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
          ELSE 'not_entitled_status'
        END AS entitlement_reason
 FROM (
-  SELECT b.* REPLACE (coalesce(b.current_period_start, d.current_period_start)
-                      AS current_period_start)
+  SELECT b.provider, b.subscription_id, b.customer_id, b.status, b.cancel_at_period_end,
+         b.cancel_at, b.current_period_end, b.created,
+         coalesce(b.current_period_start, d.current_period_start) AS current_period_start
   FROM billing_subscriptions b
   LEFT JOIN period_starts d ON d.subscription_id = b.subscription_id
 ) s

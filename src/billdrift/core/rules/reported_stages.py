@@ -50,12 +50,14 @@ LEFT JOIN customers c ON c.customer_id = s.matched_customer_id
 """,
 )
 
-#: How many times a month billing item `i` is billed.
+#: How many times a month billing item `i` is billed. In doubles from the first
+#: operation: a decimal literal (``1.0``) is a double to DuckDB but an exact numeric
+#: to PostgreSQL, and the money must come out the same wherever the plan runs.
 _PER_MONTH = """CASE lower(i.interval)
-               WHEN 'month' THEN 1.0 / coalesce(nullif(i.interval_count, 0), 1)
-               WHEN 'year' THEN 1.0 / (12 * coalesce(nullif(i.interval_count, 0), 1))
-               WHEN 'week' THEN 52.0 / 12 / coalesce(nullif(i.interval_count, 0), 1)
-               WHEN 'day' THEN 365.0 / 12 / coalesce(nullif(i.interval_count, 0), 1)
+               WHEN 'month' THEN CAST(1 AS DOUBLE) / coalesce(nullif(i.interval_count, 0), 1)
+               WHEN 'year' THEN CAST(1 AS DOUBLE) / (12 * coalesce(nullif(i.interval_count, 0), 1))
+               WHEN 'week' THEN CAST(52 AS DOUBLE) / 12 / coalesce(nullif(i.interval_count, 0), 1)
+               WHEN 'day' THEN CAST(365 AS DOUBLE) / 12 / coalesce(nullif(i.interval_count, 0), 1)
              END"""
 
 #: Monthly value of the subscriptions in ``reported`` (the rules' rows): computed

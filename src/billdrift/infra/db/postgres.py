@@ -109,6 +109,19 @@ class PostgresConnection(ReadOnlyConnection):
         except Exception as error:
             raise self.error("a query", _explain(error)) from None
 
+    def fetch_with(self, sql: str, settings: Sequence[tuple[str, str]]) -> list[tuple[Any, ...]]:
+        """:meth:`fetch` with planner settings for this statement only (``SET LOCAL``,
+        inside its read-only transaction): a pushed-down plan is one large statement
+        whose row estimates multiply, and JIT compiling it took 80 s for 0.7 s of work."""
+        try:
+            with self._con.cursor() as cursor, _rolled_back(cursor):
+                for name, value in settings:
+                    cursor.execute(f"SET LOCAL {name} = {literal(value)}")
+                cursor.execute(sql)
+                return [tuple(row) for row in cursor.fetchall()]
+        except Exception as error:
+            raise self.error("a query", _explain(error)) from None
+
     def stream(self, sql: str) -> Iterator[pa.RecordBatch]:
         cursor = self._con.cursor()
         try:

@@ -86,6 +86,12 @@ class _Plan:
         self.notes = notes
 
 
+def plan_read(con: ReadOnlyConnection, options: AppConfig) -> _Plan:
+    """What a read of the app side takes: the FROM clause, its column types and mapping
+    (also what a check run inside the database defines its relations over)."""
+    return _plan(con, options)
+
+
 def _plan(con: ReadOnlyConnection, options: AppConfig) -> _Plan:
     where = con.url.shown
     if options.query is not None:
