@@ -30,6 +30,7 @@ from billdrift.history._sql_rows import (
 )
 from billdrift.history.store import (
     FindingState,
+    FixApplication,
     HistoryStore,
     NewRun,
     Observation,
@@ -39,6 +40,16 @@ from billdrift.history.store import (
     chunks,
 )
 
+FIX_COLUMNS: Final = (
+    "plan_digest",
+    "applied_at",
+    "who",
+    "app",
+    "app_table",
+    "outcome",
+    "rows_changed",
+    "statements",
+)
 #: Bound parameters per IN list / batch: well under SQLite's 32766 and PostgreSQL's 65535.
 BATCH: Final = 500
 
@@ -174,6 +185,47 @@ class SqlStore(RowMapping, HistoryStore):
     def transaction(self) -> Iterator[_Transaction]:
         with self._locked():
             yield _Transaction(self)
+
+    # -- fix applications (migration 2) --------------------------------------------------
+
+    def add_fix_application(self, record: FixApplication) -> int:
+        with self._locked():
+            return self._insert(
+                f"INSERT INTO fix_applications ({', '.join(FIX_COLUMNS)}) "
+                f"VALUES ({placeholders(len(FIX_COLUMNS))})",
+                (
+                    record.plan_digest,
+                    self._ts_in(record.applied_at),
+                    record.who,
+                    record.app,
+                    record.app_table,
+                    record.outcome,
+                    record.rows_changed,
+                    self._json_in(record.statements),
+                ),
+            )
+
+    def fix_applications(self, plan_digest: str | None = None) -> list[FixApplication]:
+        sql = f"SELECT id, {', '.join(FIX_COLUMNS)} FROM fix_applications"
+        params: tuple[str, ...] = ()
+        if plan_digest is not None:
+            sql, params = sql + " WHERE plan_digest = ?", (plan_digest,)
+        with self._snapshot():
+            rows = self._exec(sql + " ORDER BY id", params)
+        return [
+            FixApplication(
+                record_id=int(row[0]),
+                plan_digest=row[1],
+                applied_at=self._ts_out(row[2]),
+                who=row[3],
+                app=row[4],
+                app_table=row[5],
+                outcome=row[6],
+                rows_changed=int(row[7]),
+                statements=self._json_out(row[8]),
+            )
+            for row in rows
+        ]
 
     # -- reading --------------------------------------------------------------------------
 

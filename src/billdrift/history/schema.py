@@ -133,6 +133,27 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             "CREATE INDEX reviews_by_fingerprint ON reviews (fingerprint, id)",
         ),
     ),
+    Migration(
+        2,
+        "fix_applications: what `billdrift fix apply` did to the app database",
+        (
+            """
+            CREATE TABLE fix_applications (
+              id {pk},
+              plan_digest TEXT NOT NULL,
+              applied_at {ts} NOT NULL,
+              who TEXT NOT NULL,
+              app TEXT NOT NULL,
+              app_table TEXT NOT NULL,
+              outcome TEXT NOT NULL
+                CHECK (outcome IN ('applied', 'nothing_to_do', 'refused')),
+              rows_changed INTEGER NOT NULL,
+              statements {json} NOT NULL
+            )
+            """,
+            "CREATE INDEX fix_applications_by_plan ON fix_applications (plan_digest, id)",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
