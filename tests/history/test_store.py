@@ -25,7 +25,14 @@ from billdrift.history.sqlite_store import SqliteStore
 from tests.history.helpers import at, finding, report
 from tests.infra.db.conftest import Database
 
-TABLES = {"schema_version", "runs", "findings", "finding_observations", "reviews"}
+TABLES = {
+    "schema_version",
+    "runs",
+    "findings",
+    "finding_observations",
+    "reviews",
+    "fix_applications",
+}
 
 
 def _tables(store_location: str, database: Database | None) -> set[str]:
@@ -233,11 +240,12 @@ def test_a_later_migration_upgrades_a_store_and_keeps_its_data(
 ) -> None:
     with open_store(store_location) as store:
         record_run(store, report(finding()), at(0), at(0.1))
-    added = schema.Migration(2, "runs.host", ("ALTER TABLE runs ADD COLUMN host TEXT",))
+    following = schema.LATEST + 1
+    added = schema.Migration(following, "runs.host", ("ALTER TABLE runs ADD COLUMN host TEXT",))
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, added))
-    monkeypatch.setattr(schema, "LATEST", 2)
+    monkeypatch.setattr(schema, "LATEST", following)
     with open_store(store_location) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == following
         assert len(store.recent_runs()) == 1
         assert store.open_findings()[0].fingerprint == fingerprint(finding())
     if database is None:
@@ -259,15 +267,16 @@ def test_a_failing_migration_changes_nothing(
 ) -> None:
     with open_store(store_location) as store:
         record_run(store, report(finding()), at(0), at(0.1))
+    current = schema.LATEST
     broken = schema.Migration(
-        2, "half of it works", ("CREATE TABLE extra (id INTEGER)", "THIS IS NOT SQL")
+        current + 1, "half of it works", ("CREATE TABLE extra (id INTEGER)", "THIS IS NOT SQL")
     )
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, broken))
-    monkeypatch.setattr(schema, "LATEST", 2)
+    monkeypatch.setattr(schema, "LATEST", current + 1)
     with pytest.raises(HistoryError):
         open_store(store_location)
     monkeypatch.undo()
     with open_store(store_location) as store:
-        assert store.schema_version() == 1
+        assert store.schema_version() == current
         assert len(store.recent_runs()) == 1
     assert "extra" not in _tables(store_location, database)
