@@ -25,7 +25,14 @@ from billdrift.history.sqlite_store import SqliteStore
 from tests.history.helpers import at, finding, report
 from tests.infra.db.conftest import Database
 
-TABLES = {"schema_version", "runs", "findings", "finding_spans", "reviews"}
+TABLES = {
+    "schema_version",
+    "runs",
+    "findings",
+    "finding_spans",
+    "reviews",
+    "fix_applications",
+}
 
 
 def _tables(store_location: str, database: Database | None) -> set[str]:

@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("billdrift.cli.schedule", "schedule"),
     "ci": ("billdrift.cli.ci", "ci"),
     "serve": ("billdrift.cli.serve", "serve"),
+    "fix": ("billdrift.cli.fix", "fix"),
 }
 
 

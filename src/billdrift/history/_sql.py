@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from billdrift._version import __version__
-from billdrift.history import _spans, queue, retention, schema
+from billdrift.history import _spans, _sql_fixes, queue, retention, schema
 from billdrift.history._sql_rows import (
     FINDING_COLUMNS,
     FINDING_MUTABLE,
@@ -34,6 +34,7 @@ from billdrift.history.queue import QueueCounts, QueueQuery
 from billdrift.history.retention import Policy, Pruned
 from billdrift.history.store import (
     FindingState,
+    FixApplication,
     HistoryStore,
     NewRun,
     Observation,
@@ -249,6 +250,12 @@ class SqlStore(RowMapping, HistoryStore):
     def transaction(self) -> Iterator[_Transaction]:
         with self._locked():
             yield _Transaction(self)
+
+    def add_fix_application(self, record: FixApplication) -> int:
+        return _sql_fixes.add(self, record)
+
+    def fix_applications(self, plan_digest: str | None = None) -> list[FixApplication]:
+        return _sql_fixes.read(self, plan_digest)
 
     # -- reading --------------------------------------------------------------------------
 

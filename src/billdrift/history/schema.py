@@ -194,6 +194,27 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         "findings_queue index in review-queue order",
         ("CREATE INDEX findings_queue ON findings (status, {queue_order})",),
     ),
+    Migration(
+        4,
+        "fix_applications: what `billdrift fix apply` did to the app database",
+        (
+            """
+            CREATE TABLE fix_applications (
+              id {pk},
+              plan_digest TEXT NOT NULL,
+              applied_at {ts} NOT NULL,
+              who TEXT NOT NULL,
+              app TEXT NOT NULL,
+              app_table TEXT NOT NULL,
+              outcome TEXT NOT NULL
+                CHECK (outcome IN ('applied', 'nothing_to_do', 'refused')),
+              rows_changed INTEGER NOT NULL,
+              statements {json} NOT NULL
+            )
+            """,
+            "CREATE INDEX fix_applications_by_plan ON fix_applications (plan_digest, id)",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

@@ -152,6 +152,24 @@ class Review:
     review_id: int | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class FixApplication:
+    """One ``billdrift fix apply``: which plan, where, by whom, and what each statement did."""
+
+    plan_digest: str
+    applied_at: datetime
+    who: str
+    #: The app database as reports name it (env:NAME or the redacted URL): never a password.
+    app: str
+    app_table: str
+    #: applied (committed), nothing_to_do (every row already fixed), refused (rolled back).
+    outcome: Literal["applied", "nothing_to_do", "refused"]
+    rows_changed: int
+    #: Per statement: {"account_id", "fingerprints", "rows", "state"}.
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    record_id: int | None = None
+
+
 class StoreTransaction(Protocol):
     """Operations available while the write lock is held (one transaction)."""
 
@@ -242,6 +260,14 @@ class HistoryStore(abc.ABC):
     @abc.abstractmethod
     def free_share(self) -> float:
         """The share of the store's space that is free (0 where not known)."""
+
+    @abc.abstractmethod
+    def add_fix_application(self, record: FixApplication) -> int:
+        """Append what one ``fix apply`` did (own locked transaction); return its id."""
+
+    @abc.abstractmethod
+    def fix_applications(self, plan_digest: str | None = None) -> list[FixApplication]:
+        """Recorded applications, oldest first (only those of one plan, if given)."""
 
     @abc.abstractmethod
     def close(self) -> None: ...
