@@ -21,6 +21,12 @@ from billdrift.usecases.demo import demo_paths
 SRC = Path(__file__).resolve().parents[2] / "src"
 T = TypeVar("T")
 
+#: What a fix plan writes, named (a plan never writes a guessed column).
+APP_COLUMNS = """
+access_fields = ["has_paid_access"]
+status_fields = ["subscription_status"]
+columns = { account_id = "id", plan = "plan", customer_id = "stripe_customer_id" }
+"""
 #: The demo's config plus where its data and history are (paths next to the file).
 CONFIG_TAIL = """
 [billing]
@@ -37,7 +43,7 @@ def sample_dir(directory: Path) -> Path:
     shutil.copy(paths.billing, directory / "stripe_subscriptions.json")
     shutil.copy(paths.app, directory / "app.sqlite")
     config = paths.config.read_text(encoding="utf-8").replace(
-        '[app]\ntable = "users"', '[app]\ntable = "users"\nsource = "app.sqlite"'
+        '[app]\ntable = "users"', '[app]\ntable = "users"\nsource = "app.sqlite"' + APP_COLUMNS
     )
     (directory / "billdrift.toml").write_text(config + CONFIG_TAIL, encoding="utf-8")
     return directory

@@ -67,6 +67,7 @@ def test_no_planted_secret_reaches_the_agent_or_the_log(tmp_path: Path) -> None:
             await agent.call("doctor"),
             await agent.call("list_findings"),
             await agent.call("explain_finding", fingerprint="abcd"),
+            await agent.call("fix_sql"),
         ]
         assert replies[0].is_error and not replies[1].is_error
         assert replies[1].data["status"] == "fail"

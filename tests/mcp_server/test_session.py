@@ -6,6 +6,7 @@ data, so a tool that drops, reorders or misstates a finding fails."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -21,7 +22,7 @@ from billdrift.usecases.review import decide, queue
 from tests.mcp_server.helpers import Agent, sample_dir, session
 
 AS_OF = "2026-11-22"
-TOOLS = {"check", "doctor", "list_findings", "explain_finding"}
+TOOLS = {"check", "doctor", "list_findings", "explain_finding", "fix_sql"}
 
 
 @pytest.fixture
@@ -221,6 +222,7 @@ def test_failures_are_tool_errors_with_a_clear_message(data: Path, tmp_path: Pat
             "kind": await agent.call("list_findings", kind="nonsense"),
             "no_inputs": await agent.call("check"),
             "fail_on_new": await agent.call("check", fail_on="new"),
+            "fix": await agent.call("fix_sql"),
             "still_serving": await agent.call("doctor"),
         }
 
@@ -233,6 +235,7 @@ def test_failures_are_tool_errors_with_a_clear_message(data: Path, tmp_path: Pat
     assert "limit" in out["limit"].text and "nonsense" in out["kind"].text
     assert "no billing input" in out["no_inputs"].text
     assert "record=true" in out["fail_on_new"].text
+    assert "app.columns.account_id" in out["fix"].text
     assert not out["still_serving"].is_error
 
     async def unknown(agent: Agent) -> tuple[Any, Any]:
@@ -245,3 +248,46 @@ def test_failures_are_tool_errors_with_a_clear_message(data: Path, tmp_path: Pat
     missing, not_hex = session(data, unknown)
     assert missing.is_error and "no finding with fingerprint abcdef012345" in missing.text
     assert not_hex.is_error and "'zz' is not a fingerprint" in not_hex.text
+
+
+def test_fix_sql_shows_the_plan_fix_would_write_and_runs_nothing(data: Path) -> None:
+    from billdrift.config import load_config
+    from billdrift.usecases import fix
+
+    expected = _expected(data)
+    bob = fingerprint(expected.findings[0])
+    before = (data / "app.sqlite").read_bytes()
+
+    async def scenario(agent: Agent) -> dict[str, Any]:
+        await agent.ok("check", as_of=AS_OF, record=True)
+        return {
+            "all": await agent.ok("fix_sql"),
+            "bob": await agent.ok("fix_sql", fingerprints=[bob[:12]]),
+            "orphans": await agent.ok("fix_sql", kinds=["orphaned_subscription"]),
+            "bad_kind": await agent.call("fix_sql", kinds=["nonsense"]),
+        }
+
+    out = session(data, scenario)
+    with contextlib.chdir(data):  # as the server ran: paths relative to its directory
+        library = fix.plan(load_config("billdrift.toml"), fix.Selection(), history="history.sqlite")
+    everything = out["all"]
+    assert everything["tool"] == "fix_sql" and everything["schema_version"] == SCHEMA_VERSION
+    assert (everything["dialect"], everything["table"]) == ("sqlite", ["users"])
+    assert everything["sql"] == fix.render_sql(library)
+    assert everything["digest"] == library.digest
+    assert len(everything["statements"]) == len(library.statements) > 0
+    assert len(everything["not_fixable"]) == len(library.not_fixable) > 0
+    # one finding named: one guarded statement for its account, granting access
+    (statement,) = out["bob"]["statements"]
+    assert statement["account_id"] == "2" and statement["key_column"] == "id"
+    assert {"column": "has_paid_access", "before": "0", "after": "1"} in statement["changes"]
+    assert {"column": "has_paid_access", "observed": "0", "how": "exact"} in statement["guards"]
+    assert [f["fingerprint"] for f in statement["findings"]] == [bob]
+    assert 'UPDATE "users" SET "has_paid_access"' in out["bob"]["sql"]
+    # a finding the app cannot fix: no statement, and what to do instead
+    orphans = out["orphans"]
+    assert orphans["statements"] == []
+    assert {f["finding"]["kind"] for f in orphans["not_fixable"]} == {"orphaned_subscription"}
+    assert all(f["instead"] for f in orphans["not_fixable"])
+    assert out["bad_kind"].is_error
+    assert (data / "app.sqlite").read_bytes() == before  # shown, never run

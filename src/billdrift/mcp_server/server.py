@@ -7,7 +7,8 @@ each result model into structured content with an ``outputSchema``, plus the
 same JSON as text.
 
 Tools that only read are annotated read-only; ``check`` is not when it records.
-None writes to the app or billing side, and none sends alerts.
+None writes to the app or billing side, and none sends alerts: ``fix_sql`` shows
+the SQL a fix would run; running it is ``billdrift fix apply``, a person's act.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from billdrift._version import __version__
 from billdrift.mcp_server import tools
 from billdrift.mcp_server.findings import Lifecycle, ReviewState
 from billdrift.mcp_server.guard import guarded
-from billdrift.mcp_server.shapes import CheckResult, DoctorResult, ExplainedFinding, FindingsList
+from billdrift.mcp_server.shapes import (
+    CheckResult,
+    DoctorResult,
+    ExplainedFinding,
+    FindingsList,
+    FixSql,
+)
 
 INSTRUCTIONS = """\
 billdrift compares what the billing provider says (Stripe, Paddle) with the access the \
@@ -45,6 +52,7 @@ KindName = Literal[
     "ambiguous",
 ]
 SeverityName = Literal["high", "medium", "low"]
+FixReview = Literal["unreviewed", "acknowledged", "snoozed", "expected", "any"]
 FailOn = Literal["high", "medium", "low", "new", "new:high", "new:medium", "new:low"]
 Limit = Annotated[int, Field(ge=1, le=tools.MAX_LIMIT, description="Most findings returned")]
 _READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=True)
@@ -122,6 +130,31 @@ def build_server(settings: tools.Settings) -> MCPServer:
         """One finding: what the billing provider says and what the app grants, how they
         matched, the fix, its timeline across runs, reviews and the dashboard link."""
         return guarded(lambda: tools.explain_finding(settings, fingerprint), settings.config)
+
+    @server.tool(annotations=_READ_ONLY)
+    def fix_sql(
+        fingerprints: Annotated[
+            tuple[str, ...],
+            Field(description="Findings to fix, by fingerprint or unique prefix (default: all)"),
+        ] = (),
+        kinds: Annotated[
+            tuple[KindName, ...], Field(description="Only findings of these kinds")
+        ] = (),
+        review: Annotated[
+            tuple[FixReview, ...],
+            Field(
+                description="Review states to include (default: unreviewed, or any when "
+                "fingerprints are given)"
+            ),
+        ] = (),
+    ) -> FixSql:
+        """The SQL `billdrift fix apply` would run on the app database for open findings
+        in the history: one guarded UPDATE per account (a row changed since the check is
+        left alone), in one transaction, in the app's dialect; and the findings that
+        cannot be fixed in the app, with what to do instead. Nothing is run."""
+        return guarded(
+            lambda: tools.fix_sql(settings, fingerprints, kinds, review), settings.config
+        )
 
     return server
 

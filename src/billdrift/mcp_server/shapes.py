@@ -205,3 +205,60 @@ class ExplainedFinding(_Shape):
     decision: Decision | None
     timeline: list[TimelineEntry]
     reviews: list[Decision]
+
+
+class FixFinding(_Shape):
+    """A finding a statement fixes, or that cannot be fixed in the app."""
+
+    fingerprint: str
+    kind: str
+    account_id: str | None
+    customer_id: str | None
+    subscription_id: str | None
+    message: str
+    review: str | None
+
+
+class FixChange(_Shape):
+    column: str
+    before: str | None
+    after: str
+
+
+class FixGuard(_Shape):
+    column: str
+    observed: str | None
+    how: Literal["exact", "folded"]
+
+
+class FixStatement(_Shape):
+    """One guarded UPDATE of one app row: it changes nothing unless every guard holds."""
+
+    account_id: str
+    key_column: str
+    changes: list[FixChange]
+    guards: list[FixGuard]
+    findings: list[FixFinding]
+    reasons: list[str]
+
+
+class NotFixableFinding(_Shape):
+    finding: FixFinding
+    reason: str
+    instead: str = Field(description="What to do instead (in the provider, by a person)")
+
+
+class FixSql(_Shape):
+    """``fix_sql``: the SQL ``billdrift fix apply`` would run for the selected findings.
+    Shown only: nothing is run, and applying needs a person (``billdrift fix apply``)."""
+
+    schema_version: str = SCHEMA_VERSION
+    tool: Literal["fix_sql"] = "fix_sql"
+    dialect: Literal["postgresql", "mysql", "sqlite"]
+    table: list[str]
+    origin: str
+    sql: str = Field(description="The reviewable script, one transaction, as `fix plan` writes")
+    digest: str = Field(description="sha256 naming the plan")
+    statements: list[FixStatement]
+    not_fixable: list[NotFixableFinding]
+    notes: list[str]

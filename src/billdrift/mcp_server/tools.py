@@ -15,6 +15,7 @@ move the team's history unless it means to.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ from billdrift.mcp_server.shapes import (
     DoctorResult,
     ExplainedFinding,
     FindingsList,
+    FixSql,
     ListedFinding,
     Money,
     Source,
@@ -231,3 +233,26 @@ def _listed(fields: dict[str, Any], state: str) -> ListedFinding:
 def explain_finding(settings: Settings, fingerprint_prefix: str) -> ExplainedFinding:
     """One finding by fingerprint or unique prefix: evidence, fix, timeline, link."""
     return explained(settings.history(settings.config()), fingerprint_prefix)
+
+
+def fix_sql(
+    settings: Settings,
+    fingerprints: Sequence[str],
+    kinds: Sequence[str],
+    review: Sequence[str],
+) -> FixSql:
+    """The guarded SQL a fix of the selected history findings would run (not run)."""
+    from billdrift.usecases import fix
+
+    try:
+        selection = fix.Selection(
+            fingerprints=tuple(fingerprints),
+            kinds=tuple(Kind(kind) for kind in kinds),
+            review=tuple(review),
+        )
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    config = settings.config()
+    plan = fix.plan(config, selection, history=settings.history(config))
+    data = {**plan.as_dict(), "sql": fix.render_sql(plan), "digest": plan.digest}
+    return FixSql.model_validate({name: data[name] for name in FixSql.model_fields if name in data})
