@@ -11,17 +11,22 @@ from click.testing import CliRunner
 from billdrift.cli.app import main
 
 
-def _forget_server(monkeypatch: pytest.MonkeyPatch) -> None:
+def _forget(monkeypatch: pytest.MonkeyPatch, *packages: str) -> None:
+    """Unload `packages` (and their submodules) for this test, as if never imported."""
     for name in list(sys.modules):
-        if name == "billdrift.mcp_server" or name.startswith("billdrift.mcp_server."):
+        if any(name == package or name.startswith(package + ".") for package in packages):
             monkeypatch.delitem(sys.modules, name)
+
+
+def _forget_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    _forget(monkeypatch, "billdrift.mcp_server")
 
 
 @pytest.mark.parametrize("missing", ["mcp", "mcp_types"])
 def test_without_the_sdk_it_names_the_extra_and_exits_2(
     monkeypatch: pytest.MonkeyPatch, missing: str
 ) -> None:
-    _forget_server(monkeypatch)
+    _forget(monkeypatch, "billdrift.mcp_server", missing)  # loaded by earlier tests
     monkeypatch.setitem(sys.modules, missing, None)  # import mcp -> ModuleNotFoundError
     result = CliRunner().invoke(main, ["mcp"])
     assert result.exit_code == 2
