@@ -2,15 +2,12 @@
 function, :func:`select_findings`.
 
 The filters: kind, a minimum severity, the lifecycle (open findings, or only the
-new, reopened or ongoing ones, or resolved, or suppressed) and the review state
+new, reopened or ongoing ones, or resolved ones, or all) and the review state
 (needs a person, or covered by an acknowledgement, a snooze or an expectation).
-Order is the review queue's (:func:`billdrift.history.review.queue_key`: urgent
-first, then severity, money, kind, age, ids in natural order).
-
-Today this reads the findings of the wanted states and filters them here; a
-paged, filtered query in the history library is being written (issue 18), and
-:func:`select_findings` is the one place to point at it when it lands: its
-arguments and result stay as they are.
+Order is the review queue's: urgent first, then severity, money, kind, age, ids in
+natural order. The filtering, ordering, counting and cutting happen in the store,
+in the review queue's query (:func:`billdrift.history.queue.queue_page`, issue 18);
+this module only translates the tool's arguments into that query.
 """
 
 from __future__ import annotations
@@ -20,23 +17,31 @@ from datetime import datetime
 from typing import Final, Literal
 
 from billdrift.core.model import Kind, Severity
-from billdrift.history.review import QueueItem, decision_in_force, queue_key
-from billdrift.history.store import HistoryStore, Status
+from billdrift.history.queue import QueueQuery, queue_page
+from billdrift.history.review import QueueItem
+from billdrift.history.store import HistoryStore
 
-Lifecycle = Literal["open", "new", "reopened", "ongoing", "resolved", "suppressed", "all"]
+Lifecycle = Literal["open", "new", "reopened", "ongoing", "resolved", "all"]
 ReviewState = Literal["needs_review", "decided", "acknowledged", "snoozed", "expected", "any"]
 
-#: Lifecycle filter -> the store states it reads.
-_STATES: Final[dict[str, tuple[Status, ...]]] = {
-    "open": ("open",),
-    "new": ("open",),
-    "reopened": ("open",),
-    "ongoing": ("open",),
+#: Lifecycle filter -> the library query's lifecycles (empty: the open findings).
+_LIFECYCLES: Final[dict[str, tuple[str, ...]]] = {
+    "open": (),
+    "new": ("new",),
+    "reopened": ("reopened",),
+    "ongoing": ("ongoing",),
     "resolved": ("resolved",),
-    "suppressed": ("suppressed",),
-    "all": ("open", "suppressed", "resolved"),
+    "all": ("new", "ongoing", "reopened", "resolved"),
 }
-LIFECYCLES: Final = tuple(_STATES)
+#: Review filter -> the library query's review states (empty with include_decided: any).
+_REVIEWS: Final[dict[str, tuple[str, ...]]] = {
+    "any": (),
+    "needs_review": ("undecided",),
+    "decided": ("acknowledged", "snoozed", "expected"),
+    "acknowledged": ("acknowledged",),
+    "snoozed": ("snoozed",),
+    "expected": ("expected",),
+}
 
 
 @dataclass(frozen=True)
@@ -57,36 +62,20 @@ class Selection:
     total: int
 
 
-def _lifecycle_matches(item: QueueItem, lifecycle: Lifecycle) -> bool:
-    if lifecycle in ("new", "reopened", "ongoing"):
-        return item.state.last_change == lifecycle
-    return True
-
-
-def _review_matches(item: QueueItem, review: ReviewState) -> bool:
-    decision = item.decision
-    if review == "any":
-        return True
-    if review == "needs_review":
-        return decision is None
-    if review == "decided":
-        return decision is not None
-    return decision is not None and decision.action == review
-
-
 def select_findings(store: HistoryStore, wanted: FindingFilter, now: datetime) -> Selection:
     """The findings `wanted` names, in review-queue order, at most `wanted.limit`."""
-    states = store.findings_with_status(*_STATES[wanted.lifecycle])
-    if wanted.kind is not None:
-        states = [state for state in states if state.kind == wanted.kind]
-    if wanted.min_severity is not None:
-        states = [state for state in states if state.severity >= wanted.min_severity]
-    reviews = store.reviews_for(state.fingerprint for state in states)
-    items = []
-    for state in states:
-        mine = tuple(reviews.get(state.fingerprint, ()))
-        item = QueueItem(state, mine, decision_in_force(state, mine, now))
-        if _lifecycle_matches(item, wanted.lifecycle) and _review_matches(item, wanted.review):
-            items.append(item)
-    items.sort(key=queue_key)
-    return Selection(tuple(items[: wanted.limit]), len(items))
+    severities = (
+        ()
+        if wanted.min_severity is None
+        else tuple(severity.label for severity in Severity if severity >= wanted.min_severity)
+    )
+    query = QueueQuery(
+        kinds=() if wanted.kind is None else (wanted.kind.value,),
+        severities=severities,
+        lifecycles=_LIFECYCLES[wanted.lifecycle],
+        review_states=_REVIEWS[wanted.review],
+        include_decided=True,
+        limit=wanted.limit,
+    )
+    page = queue_page(store, query, now)
+    return Selection(page.items, page.total)

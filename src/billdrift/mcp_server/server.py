@@ -102,7 +102,7 @@ def build_server(settings: tools.Settings) -> MCPServer:
             Lifecycle,
             Field(
                 description="open (default), or only new, reopened or ongoing open findings, "
-                "or resolved, suppressed (excused by a config exception), all"
+                "or resolved ones, or all"
             ),
         ] = "open",
         review: Annotated[
