@@ -78,6 +78,7 @@ def test_imports_only_go_down_the_layers() -> None:
     assert order == [
         "cli",
         "web",
+        "listen",
         "usecases",
         "onboarding",
         "outputs",

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ci": ("billdrift.cli.ci", "ci"),
     "serve": ("billdrift.cli.serve", "serve"),
     "fix": ("billdrift.cli.fix", "fix"),
+    "listen": ("billdrift.cli.listen", "listen"),
 }
 
 
