@@ -79,6 +79,7 @@ def test_imports_only_go_down_the_layers() -> None:
         "cli",
         "web",
         "mcp_server",
+        "listen",
         "usecases",
         "onboarding",
         "outputs",

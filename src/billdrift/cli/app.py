@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("billdrift.cli.serve", "serve"),
     "fix": ("billdrift.cli.fix", "fix"),
     "mcp": ("billdrift.cli.mcp", "mcp"),
+    "listen": ("billdrift.cli.listen", "listen"),
 }
 
 

@@ -26,6 +26,11 @@ it was (``Lifecycle.kept``), because absence in partial data proves nothing:
   plan drift without a plan map);
 * a row naming the finding's billing customer could not be read (a skip with
   that customer id: the rules held back judgement on that customer).
+
+A *targeted* run (``scope``: one customer's slice, read because a webhook named
+that customer) judges only that customer, so it resolves only findings in its
+scope; every other open finding is left exactly as it was (not resolved, not
+kept, not touched).
 """
 
 from __future__ import annotations
@@ -67,6 +72,20 @@ class ResolvedFinding:
     message: str
     #: Its status before it resolved: "open" or "suppressed".
     was: str
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a targeted run could see: findings of these billing customers or these
+    app accounts. Findings outside it are never resolved by that run."""
+
+    customers: frozenset[str] = frozenset()
+    accounts: frozenset[str] = frozenset()
+
+    def covers(self, state: FindingState) -> bool:
+        return (state.customer_id is not None and state.customer_id in self.customers) or (
+            state.account_id is not None and state.account_id in self.accounts
+        )
 
 
 @dataclass(frozen=True)
@@ -153,6 +172,7 @@ def record_run(
     finished_at: datetime,
     *,
     before_commit: Callable[[], None] | None = None,
+    scope: Scope | None = None,
 ) -> Lifecycle:
     """Record `report` as one run, atomically, and classify its findings.
 
@@ -160,6 +180,7 @@ def record_run(
     first/last seen times are the finish time of the runs that saw a finding.
     `before_commit` is called inside the transaction just before it commits: a
     fault-injection hook for tests (a crash there must leave the previous state).
+    With `scope` (a targeted run), only findings it covers can resolve.
     Raises HistoryLockedError if another run holds the store past its lock
     timeout, HistoryError for any other store failure; nothing is recorded then.
     """
@@ -182,6 +203,8 @@ def record_run(
         for fp, state in known.items():
             if fp in builder.states or state.status == "resolved":
                 continue
+            if scope is not None and not scope.covers(state):
+                continue  # a targeted run did not look there
             if unjudged(state):
                 builder.kept.append(fp)
                 builder.states[fp] = state

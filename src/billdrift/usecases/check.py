@@ -17,7 +17,7 @@ from pathlib import Path
 from billdrift.config import Config, load_config
 from billdrift.core.engine import Inputs, reconcile
 from billdrift.core.instants import InstantError, acceptable, parse_instant
-from billdrift.core.model import Verdict
+from billdrift.core.model import AppData, BillingData, Verdict
 from billdrift.core.policy import from_config
 from billdrift.core.report import Report
 from billdrift.errors import ConfigError
@@ -47,8 +47,22 @@ def run_check(
         billing, app = read_sources(
             config.billing.sources, config.app.source, config.billing, config.app, progress
         )
-        policy = from_config(config)
-        report = reconcile(Inputs(billing=billing, app=app, policy=policy, as_of=as_of))
+        return check_read(config, billing, app, as_of, strict)
+
+
+def check_read(
+    config: Config,
+    billing: Sequence[BillingData],
+    app: AppData,
+    as_of: datetime,
+    strict: bool = False,
+    targeted: bool = False,
+) -> Report:
+    """The rules of `config` over inputs already read: :func:`run_check`'s second half,
+    also what a targeted check (`targeted`: one customer's slice of both sides) runs."""
+    policy = from_config(config)
+    inputs = Inputs(billing=billing, app=app, policy=policy, as_of=as_of, targeted=targeted)
+    report = reconcile(inputs)
     if strict and report.skips and report.verdict is not Verdict.ERROR:
         report = replace(
             report,

@@ -11,7 +11,7 @@ from billdrift.config import Config
 from billdrift.core.model import Finding, Tracking
 from billdrift.core.report import Changes, Gone, Report, decide_verdict
 from billdrift.history import open_store, record_run
-from billdrift.history.lifecycle import Lifecycle, ResolvedFinding
+from billdrift.history.lifecycle import Lifecycle, ResolvedFinding, Scope
 from billdrift.outputs.render.history_points import RunPoint
 from billdrift.usecases.retention import maintain
 
@@ -26,19 +26,25 @@ class Recorded:
     history: tuple[RunPoint, ...]
 
 
-def record(config: Config, report: Report, started: datetime, finished: datetime) -> Recorded:
+def record(
+    config: Config,
+    report: Report,
+    started: datetime,
+    finished: datetime,
+    scope: Scope | None = None,
+) -> Recorded:
     """Record the run, then give the report its history: each finding's status,
     first seen, fingerprint and review decision (``Finding.tracking``), what
     resolved since the previous run (``Report.changes``), and the verdict again,
     now that reviewed findings no longer fail the run (see ``decide_verdict``).
 
     Raises HistoryError (exit 2) if the store cannot be written; the caller still
-    writes the report.
+    writes the report. A targeted run (`scope`) resolves nothing outside it.
     """
     location = config.history.location
     store = open_store(location, timeout=config.history.timeout_seconds)
     try:
-        lifecycle = record_run(store, report, started, finished)
+        lifecycle = record_run(store, report, started, finished, scope=scope)
         maintain(store, config.history.retention, finished)
         runs = store.recent_runs(CHART_RUNS)
     finally:

@@ -77,8 +77,13 @@ class ReadOnlyConnection(ABC):
         """Run a small query and return every row."""
 
     @abstractmethod
-    def stream(self, sql: str) -> Iterator[pa.RecordBatch]:
-        """Run a query and yield its rows as Arrow record batches, bounded in memory."""
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[pa.RecordBatch]:
+        """Run a query and yield its rows as Arrow record batches, bounded in memory.
+        `params` are bound to the query's :meth:`placeholder` markers."""
+
+    @abstractmethod
+    def placeholder(self, number: int) -> str:
+        """The marker of the `number`-th (from 1) bound parameter in this dialect."""
 
     @abstractmethod
     def query_columns(self, sql: str) -> list[Column]:

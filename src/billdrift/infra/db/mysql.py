@@ -84,11 +84,14 @@ class MySqlConnection(ReadOnlyConnection):
             self._rollback()
             raise self.error("a query", _explain(error)) from None
 
-    def stream(self, sql: str) -> Iterator[pa.RecordBatch]:
+    def placeholder(self, number: int) -> str:
+        return "%s"
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[pa.RecordBatch]:
         cursor = pymysql.cursors.SSCursor(self._con)
         try:
             cursor.execute("START TRANSACTION READ ONLY")
-            cursor.execute(sql)
+            cursor.execute(sql, tuple(params) or None)
             names = [str(column[0]) for column in cursor.description or ()]
             while True:
                 rows = cursor.fetchmany(_BATCH)

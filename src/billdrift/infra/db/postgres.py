@@ -122,12 +122,15 @@ class PostgresConnection(ReadOnlyConnection):
         except Exception as error:
             raise self.error("a query", _explain(error)) from None
 
-    def stream(self, sql: str) -> Iterator[pa.RecordBatch]:
+    def placeholder(self, number: int) -> str:
+        return f"${number}"
+
+    def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[pa.RecordBatch]:
         cursor = self._con.cursor()
         try:
             with _rolled_back(cursor):
                 try:
-                    cursor.execute(sql)
+                    cursor.execute(sql, tuple(params) or None)
                     reader = cursor.fetch_record_batch()
                 except Exception as error:
                     raise self.error("a query", _explain(error)) from None

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift.core.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS, AppData, Skip
-from billdrift.errors import SourceError
+from billdrift.errors import ConfigError, SourceError
 from billdrift.infra.ordinals import ordinals
 from billdrift.sources.app.booleans import (
     CODE_UNRECOGNIZED,
@@ -69,6 +69,11 @@ class CsvAppSource(AppSource):
         return path.is_file() and not is_sqlite_file(path)
 
     def read(self) -> AppData:
+        if self.only is not None:
+            raise ConfigError(
+                "reading one customer's accounts needs the app in a database (SQLite, "
+                "PostgreSQL, MySQL/MariaDB): a CSV file can only be read whole"
+            )
         path = Path(self.location)
         if not path.exists():
             raise SourceError(f"app file not found: {self.location}")

@@ -28,6 +28,7 @@ from billdrift.sources.app.batches import BatchReader, Origin, alias
 from billdrift.sources.app.columns import ColumnMapping, detect_columns, detection_note
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.read_only_query import check_read_only_query
+from billdrift.sources.app.slicing import slice_where
 from billdrift.sources.app.sqlite import SqliteAppSource
 
 #: Types read as they are (no cast to text by the server): booleans, which Arrow
@@ -53,17 +54,24 @@ class DatabaseAppSource(AppSource):
     def read(self) -> AppData:
         url = resolve(self.location)
         if url.dialect == "sqlite":  # env:NAME may hold a sqlite:/// URL
-            return SqliteAppSource(url.raw, self.options).read()
+            source = SqliteAppSource(url.raw, self.options)
+            source.only = self.only
+            return source.read()
         limits = Timeouts(self.options.timeout_seconds, "app.timeout_seconds")
         with bounded(url.shown, limits) as deadline, connect(url, deadline) as con:
             plan = _plan(con, self.options)
             select = _select(con, plan)
+            params: list[str] = []
+            if self.only is not None:
+                where, params = slice_where(plan.mapping, self.only, con.quote, con.placeholder)
+                select += where
             notes = list(plan.notes)
             if note := detection_note(plan.mapping, f"{url.shown} ({plan.label})"):
                 notes.append(note)
-            notes += _write_warning(con, plan)
+            if self.only is None:  # a one-customer read repeats no set-up advice
+                notes += _write_warning(con, plan)
             origin = Origin(url.shown, plan.label, con.server_version())
-            return BatchReader(plan.mapping, origin).read(con.stream(select), notes)
+            return BatchReader(plan.mapping, origin).read(con.stream(select, params), notes)
 
 
 class _Plan:

@@ -31,10 +31,11 @@ import pyarrow.compute as pc
 from billdrift.core.model import APP_ACCOUNTS, AppData, Skip
 from billdrift.errors import SourceError
 from billdrift.sources.app.booleans import unrecognized_reason
-from billdrift.sources.app.columns import ROLES, detection_note
+from billdrift.sources.app.columns import ROLES, detection_note, quote_identifier
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.repeats import Repeats, repeated_reason, repeated_rows
 from billdrift.sources.app.signals import access_signals
+from billdrift.sources.app.slicing import slice_where
 from billdrift.sources.app.sqlite_plan import ReadPlan, plan_read, select_sql
 from billdrift.sources.app.sqlite_values import flag_column, role_text
 from billdrift.sources.app.text import TextKind
@@ -112,7 +113,10 @@ class SqliteAppSource(AppSource):
         path, con = open_sqlite(self.location)
         try:
             plan = plan_read(con, path.name, self.options)
-            return _Reader(con, plan).read()
+            where: tuple[str, list[str]] = ("", [])
+            if self.only is not None:
+                where = slice_where(plan.mapping, self.only, quote_identifier, lambda n: "?")
+            return _Reader(con, plan, where).read()
         except sqlite3.DatabaseError as error:
             raise SourceError(f"cannot read SQLite database {path.name}: {error}") from None
         finally:
@@ -133,9 +137,12 @@ class _Columns:
 class _Reader:
     """Reads the planned rows in batches, then validates all of them with Arrow."""
 
-    def __init__(self, con: sqlite3.Connection, plan: ReadPlan) -> None:
+    def __init__(
+        self, con: sqlite3.Connection, plan: ReadPlan, where: tuple[str, list[str]] = ("", [])
+    ) -> None:
         self.con = con
         self.plan = plan
+        self.where = where
         self.mapping = plan.mapping
         self.fields = plan.mapping.fields()
         offset = 1 if plan.has_rowid and not plan.rowid_alias else 0
@@ -151,7 +158,8 @@ class _Reader:
         self.rows = 0
 
     def read(self) -> AppData:
-        cursor = self.con.execute(select_sql(self.plan))
+        clause, params = self.where
+        cursor = self.con.execute(select_sql(self.plan) + clause, params)
         try:
             while batch := cursor.fetchmany(_BATCH):
                 self._take(batch)

@@ -65,7 +65,7 @@ def paddle_key(options: PaddleApiConfig, environ: dict[str, str] | None = None) 
     )
 
 
-def _paddle_error(body: Any) -> tuple[str | None, str | None]:
+def paddle_error(body: Any) -> tuple[str | None, str | None]:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]
         return error.get("code"), error.get("detail") or error.get("code")
@@ -92,7 +92,7 @@ class PaddleApiSource(BillingSource):
             retry=API_RETRY.with_retries(options.retries),
             timeout=options.timeout_seconds,
             timeout_key="billing.paddle.timeout_seconds",
-            error_message=_paddle_error,
+            error_message=paddle_error,
         )
         try:
             records = self._subscriptions(client)
@@ -112,7 +112,7 @@ class PaddleApiSource(BillingSource):
         finally:
             client.close()
             self.progress.close()
-        data = _to_data(records, emails, key, client.counters.requests)
+        data = to_data(records, emails, key, client.counters.requests)
         return replace(data, notes=(*notes, *data.notes))
 
     def _subscriptions(self, client: ApiClient) -> list[dict[str, Any]]:
@@ -171,7 +171,7 @@ def _explain(error: ApiError, key: PaddleKey) -> str:
     return f"reading Paddle failed: {error}"
 
 
-def _to_data(
+def to_data(
     records: list[dict[str, Any]], emails: dict[str, str], key: PaddleKey, requests: int
 ) -> BillingData:
     name = f"paddle ({key.mode})"

@@ -1,0 +1,282 @@
+"""Load test of `billdrift listen` on loopback (issue 16).
+
+Bursts of signed Stripe webhooks for hundreds of customers, sent by several client
+threads to the listener on 127.0.0.1, which checks each customer against a fake
+Stripe API that enforces Stripe's test-mode limits (25 requests/s for the account
+and per endpoint) and a real PostgreSQL app database (the customers' accounts
+among many others, so a table scan would show). Half the customers drift (a
+canceled subscription, access still granted), so their checks alert through a
+real signed-webhook receiver.
+
+What it checks, and fails on:
+
+* no lost and no doubled checks: every accepted event is covered by exactly one
+  finished check, and each burst (shorter than the coalescing window) gives
+  exactly one check per customer it touched;
+* the provider's rate limits were never exceeded (the fake counts what it admits
+  per second, for the account and per endpoint) and no request met a 429;
+* the queue and memory stay bounded (most events waiting at once, peak RSS).
+
+Figures: events/s accepted (answered 2xx), checks/s, and p50/p99 time from an
+event's receipt to the end of the check that covered it (alerts are sent before
+a check ends). The listener, the senders, the fake API and the alert receiver
+share this process (and the machine's 2 cores with PostgreSQL), so the figures
+are a floor.
+
+    python bench/listen_load.py                     # 400 customers, 2 bursts of 4,000
+    python bench/listen_load.py --customers 50 --events 500 --bursts 1   # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.stripe_fake import FakeStripe, make_customer, make_subscription  # noqa: E402
+from tests.listen.harness import (  # noqa: E402
+    ALERT_SECRET,
+    USERS,
+    listening,
+    stripe_event,
+    stripe_signature,
+    write_config,
+)
+from tests.outputs.alerts.receivers import HttpReceiver  # noqa: E402
+
+KINDS = (
+    "customer.subscription.updated",
+    "customer.updated",
+    "invoice.payment_failed",
+    "customer.subscription.deleted",
+)
+
+
+def seed_app(url: str, customers: int, others: int) -> None:
+    """The users table: one account per customer, plus `others` unrelated accounts."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as con:
+        for statement in USERS:
+            con.execute(statement)
+        with con.cursor().copy("COPY users FROM STDIN") as copy:
+            for n in range(customers):
+                copy.write_row((f"u{n}", f"c{n}@example.com", f"cus_L{n:05d}", True))
+            for n in range(others):
+                copy.write_row((f"o{n}", f"o{n}@example.org", f"cus_O{n:07d}", n % 2 == 0))
+        con.execute("ANALYZE users")
+
+
+def seed_stripe(fake: FakeStripe, customers: int) -> None:
+    now = int(time.time())
+    for n in range(customers):
+        ident = f"cus_L{n:05d}"
+        fake.store.add_customer(make_customer(ident, f"c{n}@example.com"))
+        drift = n % 2 == 1  # canceled, yet the app grants access: alerted
+        ended = now - 86_400 if drift else None
+        status = "canceled" if drift else "active"
+        fake.store.add_subscription(
+            make_subscription(f"sub_L{n:05d}", ident, status, ended_at=ended, canceled_at=ended)
+        )
+
+
+def send_burst(
+    base: str, burst: int, events: int, customers: int, senders: int, rng: random.Random
+) -> tuple[list[int], float, Counter[str]]:
+    """`events` signed events for random customers; returns statuses, seconds taken,
+    and the customers touched (with how many events each)."""
+    plan = [(f"evt_b{burst}_{n}", f"cus_L{rng.randrange(customers):05d}") for n in range(events)]
+    touched = Counter(customer for _, customer in plan)
+    bodies = [
+        stripe_event(ident, KINDS[n % len(KINDS)], customer)
+        for n, (ident, customer) in enumerate(plan)
+    ]
+    statuses: list[int] = [0] * events
+
+    def send(share: int) -> None:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for n in range(share, events, senders):
+                body = bodies[n]
+                response = client.post(
+                    "/webhooks/stripe",
+                    content=body,
+                    headers={"stripe-signature": stripe_signature(body)},
+                )
+                statuses[n] = response.status_code
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(senders) as pool:
+        list(pool.map(send, range(senders)))
+    return statuses, time.perf_counter() - started, touched
+
+
+def run(
+    app_url: str,
+    *,
+    customers: int = 400,
+    events: int = 4_000,
+    bursts: int = 2,
+    window: float = 8.0,
+    others: int = 100_000,
+    senders: int = 8,
+    threads: int = 4,
+    seed: int = 42,
+    work: Path | None = None,
+) -> dict[str, Any]:
+    """One load run against the app database at `app_url`; the figures and checks."""
+    rng = random.Random(seed)
+    seed_app(app_url, customers, others)
+    work = work or Path(tempfile.mkdtemp(prefix="listen-load-"))
+    process = psutil.Process()
+    os.environ["STRIPE_API_KEY"] = FakeStripe.DEFAULT_KEY
+    os.environ["LISTEN_TEST_ALERT_SECRET"] = ALERT_SECRET
+    with FakeStripe.with_stripe_limits(live=False) as fake, HttpReceiver(ALERT_SECRET) as hook:
+        seed_stripe(fake, customers)
+        config = write_config(
+            work / "billdrift.toml", app_url, fake.url, work / "history.sqlite", hook.url()
+        )
+        queue_path = work / "queue.sqlite"
+        peak = {"rss": process.memory_info().rss, "waiting": 0}
+        baseline = peak["rss"]
+        with listening(config, queue_path, window=window, threads=threads) as (base, finished):
+            stop = threading.Event()
+
+            def sample() -> None:
+                while not stop.wait(0.1):
+                    peak["rss"] = max(peak["rss"], process.memory_info().rss)
+                    health = httpx.get(base + "/healthz", timeout=10).json()
+                    peak["waiting"] = max(peak["waiting"], health["waiting"])
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            accepted_seconds = 0.0
+            expected_checks: Counter[str] = Counter()
+            all_statuses: list[int] = []
+            checks_started = time.perf_counter()
+            for burst in range(bursts):
+                before = len(finished.outcomes)
+                statuses, took, touched = send_burst(base, burst, events, customers, senders, rng)
+                accepted_seconds += took
+                all_statuses += statuses
+                expected_checks.update(touched.keys())
+                finished.wait(before + len(touched), timeout=600)
+            checks_seconds = time.perf_counter() - checks_started
+            stop.set()
+            sampler.join()
+        stats = fake.stats()
+    return _verify(
+        queue_path,
+        finished.outcomes,
+        expected_checks,
+        all_statuses,
+        figures={
+            "customers": customers,
+            "events": events * bursts,
+            "bursts": bursts,
+            "window_s": window,
+            "other_accounts": others,
+            "events_per_s_accepted": round(len(all_statuses) / accepted_seconds, 1),
+            "checks": len(finished.outcomes),
+            "checks_per_s": round(len(finished.outcomes) / checks_seconds, 2),
+            "alerts_received": len(hook.accepted),
+            "peak_rss_mb": round(peak["rss"] / 2**20, 1),
+            "rss_growth_mb": round((peak["rss"] - baseline) / 2**20, 1),
+            "peak_waiting_events": peak["waiting"],
+            "api_requests": stats.requests,
+            "api_429s": stats.by_status.get(429, 0),
+            "api_max_per_s": stats.max_admitted_per_second,
+            "api_max_per_s_by_endpoint": stats.max_admitted_per_second_by_endpoint,
+        },
+    )
+
+
+def _verify(
+    queue_path: Path,
+    outcomes: list[Any],
+    expected: Counter[str],
+    statuses: list[int],
+    figures: dict[str, Any],
+) -> dict[str, Any]:
+    with sqlite3.connect(queue_path) as con:
+        rows = con.execute(
+            "SELECT e.received_at, b.ended_at, b.outcome FROM events e "
+            "LEFT JOIN batches b ON b.id = e.batch"
+        ).fetchall()
+        per_customer = Counter(
+            customer for (customer,) in con.execute("SELECT customer FROM batches")
+        )
+    con.close()
+    latencies = sorted(ended - received for received, ended, _ in rows if ended is not None)
+    problems = []
+    if any(status != 200 for status in statuses):
+        problems.append(f"answers other than 200: {Counter(statuses)}")
+    if len(rows) != len(statuses):
+        problems.append(f"{len(statuses)} events sent, {len(rows)} stored")
+    lost = [row for row in rows if row[1] is None or not str(row[2]).startswith("ok")]
+    if lost:
+        problems.append(f"{len(lost)} events not covered by a finished check")
+    if per_customer != expected:
+        problems.append("checks per customer differ from one per burst that touched it")
+    if len(outcomes) != sum(expected.values()):
+        problems.append(f"{len(outcomes)} checks finished, {sum(expected.values())} expected")
+    if figures["api_429s"] or figures["api_max_per_s"] > 25:
+        problems.append("the provider's rate limit was exceeded")
+    if any(v > 25 for v in figures["api_max_per_s_by_endpoint"].values()):
+        problems.append("an endpoint's rate limit was exceeded")
+    return {
+        **figures,
+        "event_to_alert_p50_s": round(statistics.median(latencies), 2) if latencies else None,
+        "event_to_alert_p99_s": round(latencies[int(len(latencies) * 0.99) - 1], 2)
+        if latencies
+        else None,
+        "problems": problems,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=400)
+    parser.add_argument("--events", type=int, default=4_000, help="events per burst")
+    parser.add_argument("--bursts", type=int, default=2)
+    parser.add_argument("--window", type=float, default=8.0)
+    parser.add_argument("--others", type=int, default=100_000, help="unrelated app accounts")
+    parser.add_argument("--threads", type=int, default=4)
+    args = parser.parse_args(argv)
+    from tests.dbservers import PostgresServer
+
+    server = PostgresServer()
+    try:
+        result = run(
+            server.url,
+            customers=args.customers,
+            events=args.events,
+            bursts=args.bursts,
+            window=args.window,
+            others=args.others,
+            threads=args.threads,
+        )
+    finally:
+        server.stop()
+    print(json.dumps(result, indent=2))
+    return 1 if result["problems"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

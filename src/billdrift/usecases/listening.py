@@ -1,0 +1,229 @@
+"""Webhooks as triggers: accept an event quickly, check its customer soon after.
+
+Two halves, joined by the on-disk :class:`~billdrift.infra.event_queue.EventQueue`:
+
+* :class:`Receiver` (called by the HTTP front-end for each request): verifies the
+  signature on the raw body, reads which customer the event names, and stores it.
+  It answers at once: 400 for a bad signature or an unreadable body, 2xx for a
+  stored event, a duplicate (already stored: the provider redelivered it) or a
+  type billdrift does not act on, and 503 when the queue is full (the provider
+  retries later). No check runs while the provider waits.
+* :class:`Worker` (a thread): takes customers whose events have waited the
+  coalescing window, so a burst for one customer becomes one check, and runs
+  their targeted checks on a few threads. A failed check (a provider or database
+  down) is retried later, a few times. :meth:`Worker.stop` stops taking work and
+  waits for the checks under way; a check still running when the wait ends is
+  left unended in the queue file and redone at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from billdrift.errors import BilldriftError, ConfigError
+from billdrift.infra.event_queue import Batch, EventQueue
+from billdrift.infra.webhook_signatures import SignatureError, verify_paddle, verify_stripe
+from billdrift.sources.billing.webhook_events import EventError, Provider, parse_event
+from billdrift.usecases.targeted import TargetedOutcome
+
+log = logging.getLogger("billdrift.listen")
+
+#: The header each provider signs with.
+SIGNATURE_HEADERS: Mapping[Provider, str] = {
+    "stripe": "stripe-signature",
+    "paddle": "paddle-signature",
+}
+
+
+#: Where each provider's webhook signing secret is read (several, comma-separated,
+#: while a secret is being rolled).
+SECRET_ENV: Mapping[Provider, str] = {
+    "stripe": "STRIPE_WEBHOOK_SECRET",
+    "paddle": "PADDLE_WEBHOOK_SECRET",
+}
+
+
+def webhook_secrets(environ: Mapping[str, str]) -> dict[Provider, tuple[str, ...]]:
+    """The signing secrets set in the environment, by provider; ConfigError if none.
+    A provider without a secret gets no endpoint (its webhooks answer 404)."""
+    found: dict[Provider, tuple[str, ...]] = {}
+    for provider, name in SECRET_ENV.items():
+        values = tuple(part.strip() for part in environ.get(name, "").split(",") if part.strip())
+        if values:
+            found[provider] = values
+    if not found:
+        raise ConfigError(
+            f"no webhook signing secret: set {' or '.join(SECRET_ENV.values())} (Stripe: "
+            "the endpoint's whsec_... secret; Paddle: the notification destination's key)"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to answer the provider: an HTTP status and a short text (never a secret)."""
+
+    status: int
+    text: str
+
+
+class Receiver:
+    """Turns a webhook request into a stored event, or a refusal."""
+
+    def __init__(
+        self,
+        secrets: Mapping[Provider, Sequence[str]],
+        queue: EventQueue,
+        tolerance: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.secrets = secrets
+        self.queue = queue
+        self.tolerance = tolerance
+        self.clock = clock
+
+    def receive(self, provider: Provider, body: bytes, headers: Mapping[str, str]) -> Answer:
+        """`headers` with lower-case names (as ASGI servers give them)."""
+        secrets = self.secrets.get(provider)
+        if not secrets:
+            return Answer(404, f"{provider} webhooks are not configured here")
+        verify = verify_stripe if provider == "stripe" else verify_paddle
+        try:
+            verify(
+                body,
+                headers.get(SIGNATURE_HEADERS[provider]),
+                secrets,
+                self.clock(),
+                self.tolerance,
+            )
+            event = parse_event(provider, body)
+        except (SignatureError, EventError) as error:
+            log.info("%s webhook refused: %s", provider, error)
+            return Answer(400, str(error))
+        if event.customer is None:
+            return Answer(200, f"ignored: {event.type} does not trigger a check")
+        stored = self.queue.put(provider, event.id, event.customer, event.type)
+        if stored == "full":
+            log.warning("queue full (%d events waiting): %s refused", self.queue.waiting, event.id)
+            return Answer(503, "the queue is full; retry later")
+        return Answer(200, stored)
+
+
+#: Runs one customer's check; the listener's is TargetedChecker.check.
+Check = Callable[[Provider, str], TargetedOutcome]
+#: Told of every finished check (the bench and tests count them).
+Finished = Callable[[Batch, "TargetedOutcome | BilldriftError"], None]
+
+
+class Worker:
+    """Claims due customers from the queue and runs their checks on `threads` threads."""
+
+    def __init__(
+        self,
+        queue: EventQueue,
+        check: Check,
+        *,
+        threads: int = 4,
+        retry_delay: float = 30.0,
+        max_attempts: int = 5,
+        poll: float = 0.2,
+        on_finished: Finished | None = None,
+    ) -> None:
+        self.queue = queue
+        self.check = check
+        self.threads = threads
+        self.retry_delay = retry_delay
+        self.max_attempts = max_attempts
+        self.poll = poll
+        self.on_finished = on_finished
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="check")
+        self._running: dict[int, Future[None]] = {}
+        self._lock = threading.Lock()
+        self._free = threading.Condition(self._lock)
+        self._thread = threading.Thread(target=self._loop, name="listen-worker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, grace: float) -> int:
+        """Take no more work; wait up to `grace` seconds for checks under way. Returns
+        how many were still running (they are redone at the next start)."""
+        self._stop.set()
+        with self._free:
+            self._free.notify_all()
+        self._thread.join()
+        deadline = time.monotonic() + grace
+        with self._free:
+            while self._running and time.monotonic() < deadline:
+                self._free.wait(max(0.0, deadline - time.monotonic()))
+            left = len(self._running)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        return left
+
+    def _loop(self) -> None:
+        last_prune = time.monotonic()
+        while not self._stop.is_set():
+            with self._free:
+                free = self.threads - len(self._running)
+            batches = self.queue.claim(free) if free > 0 else []
+            for batch in batches:
+                with self._lock:
+                    self._running[batch.id] = self._pool.submit(self._run, batch)
+            if time.monotonic() - last_prune > 3600:
+                self.queue.prune()
+                last_prune = time.monotonic()
+            if not batches:
+                with self._free:
+                    self._free.wait(self._wait())
+
+    def _wait(self) -> float:
+        due = self.queue.next_due()
+        if due is None:
+            return self.poll
+        return min(self.poll, max(0.0, due - time.time()))
+
+    def _run(self, batch: Batch) -> None:
+        try:
+            try:
+                outcome = self.check(batch.provider, batch.customer)  # type: ignore[arg-type]
+            except BilldriftError as error:
+                again = self.queue.failed(
+                    batch, f"error: {error}", self.retry_delay, self.max_attempts
+                )
+                log.warning(
+                    "check of %s %s failed (%s)%s",
+                    batch.provider,
+                    batch.customer,
+                    error,
+                    "; will retry" if again else "; giving up",
+                )
+                self._tell(batch, error)
+                return
+            except Exception as error:  # a bug must not kill the worker or lose the events
+                log.exception("check of %s %s crashed", batch.provider, batch.customer)
+                self.queue.failed(batch, f"crash: {error!r}", self.retry_delay, self.max_attempts)
+                return
+            said = f"ok: {outcome.report.verdict.value}, {outcome.new} new"
+            self.queue.done(batch, said)
+            log.info(
+                "checked %s %s (%d event(s)): %s",
+                batch.provider,
+                batch.customer,
+                batch.events,
+                said,
+            )
+            self._tell(batch, outcome)
+        finally:
+            with self._free:
+                self._running.pop(batch.id, None)
+                self._free.notify_all()
+
+    def _tell(self, batch: Batch, result: TargetedOutcome | BilldriftError) -> None:
+        if self.on_finished is not None:
+            self.on_finished(batch, result)
