@@ -303,11 +303,28 @@ def run_naive(
 # --- profiling -------------------------------------------------------------------------
 
 
+#: The command run in-process under cProfile, the profile written in a ``finally``:
+#: ``python -m cProfile`` never wrote it, because billdrift's entry point ends the
+#: process with ``os._exit`` (billdrift.infra.runtime.leave) before cProfile's own exit
+#: code runs. argv: the profile's path, then billdrift's arguments.
+_PROFILED = """
+import cProfile, sys
+from billdrift.cli.app import main
+profile = cProfile.Profile()
+profile.enable()
+try:
+    main(sys.argv[2:], standalone_mode=False)
+finally:
+    profile.disable()
+    profile.dump_stats(sys.argv[1])
+"""
+
+
 def profile_billdrift(directory: Path, args: argparse.Namespace, top: int = 30) -> None:
     """Run billdrift once more under cProfile and print where the time goes."""
     exe = billdrift_executable(args.billdrift)
     profile = directory / "billdrift.prof"
-    cmd = [sys.executable, "-m", "cProfile", "-o", str(profile), *billdrift_command(exe)]
+    cmd = [sys.executable, "-c", _PROFILED, str(profile), *billdrift_command(exe)[1:]]
     run = measure(
         cmd, directory, directory / "profile.stdout", directory / "profile.stderr", args.timeout
     )

@@ -41,15 +41,22 @@ def email(value: object) -> Ref | str:
 
 
 def words(*parts: Part) -> Words:
-    """Join parts into Words: nested Words are flattened, anything else becomes text."""
+    """Join parts into Words: nested Words are flattened, anything else becomes text.
+
+    Called a few times for each of tens of thousands of findings: the common parts
+    (exactly ``str`` or ``Ref``) are recognized by their class before any
+    ``isinstance`` test."""
     out: list[str | Ref] = []
     for part in parts:
-        if isinstance(part, tuple):
+        cls = part.__class__
+        if cls is str or cls is Ref:
+            out.append(part)  # type: ignore[arg-type]
+        elif isinstance(part, tuple):
             out.extend(part)
-        elif isinstance(part, Ref):
+        elif isinstance(part, Ref | str):
             out.append(part)
         else:
-            out.append(part if isinstance(part, str) else str(part))
+            out.append(str(part))
     return tuple(out)
 
 
@@ -59,6 +66,8 @@ def _raw(ref: Ref) -> str:
 
 def render(parts: Words, show: Callable[[Ref], str] = _raw) -> str:
     """The text, each Ref shown as `show` says (by default its value)."""
+    if show is _raw:  # every finding's text, once: no call per part
+        return "".join([part.value if part.__class__ is Ref else part for part in parts])  # type: ignore[misc]
     return "".join(part if isinstance(part, str) else show(part) for part in parts)
 
 

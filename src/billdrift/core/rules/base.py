@@ -114,7 +114,9 @@ def finding(
 ) -> Finding:
     """Assemble a finding from the common columns plus the rule's words (Words keep the
     ids and emails they name apart, for masking: see :mod:`billdrift.core.words`)."""
-    message_words, fix_words = words(message), words(fix)
+    # Builders pass Words made by words() (flat already) or plain text.
+    message_words = message if isinstance(message, tuple) else words(message)
+    fix_words = fix if isinstance(fix, tuple) else words(fix)
     return Finding(
         kind=kind,
         severity=_SEVERITIES[row["severity"]],
