@@ -49,6 +49,8 @@ SUMMARIES: dict[str, str] = {
     "ci": "Steps of the GitHub Action (action.yml) that are more than one command.",
     "serve": "Start the local web app: dashboard, findings, review, runs.",
     "fix": "Turn findings into a reviewed SQL fix for the app database, and apply it.",
+    "mcp": "Serve billdrift's tools to coding agents over the Model Context Protocol (stdio).",
+    "listen": "Take Stripe and Paddle webhooks as triggers: check the customer an event names.",
 }
 
 
