@@ -144,7 +144,15 @@ def test_ctrl_c_ends_a_check_at_once_even_with_a_reader_blocked_on_a_slow_peer(
             str(config),
         ]
         env = {**os.environ, "STRIPE_API_KEY": "sk_test_51InterruptInterrupt"}
-        running = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # A terminal's Ctrl-C: the child starts with SIGINT's default action even when
+        # this test runs in a background job, whose shell makes children ignore SIGINT.
+        running = subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
         deadline = time.monotonic() + 30
         while server.connections == 0 and time.monotonic() < deadline:
             time.sleep(0.05)  # the reader is now waiting on the trickle
