@@ -2,6 +2,11 @@
 
 Billing inputs are auto-detected from their content (or named explicitly as
 ``KIND:PATH``); app inputs are chosen by URL scheme or file type.
+
+Sources chosen by name or URL alone (a provider's API, a Stripe mirror, an app
+database) are imported only when chosen: they pull in HTTP clients, retry policies
+and database drivers that a check of two files never uses, and the small check
+of a few files is the common run, where start-up is most of the time.
 """
 
 from __future__ import annotations
@@ -16,48 +21,62 @@ from billdrift.errors import SourceError
 from billdrift.infra.db.urls import is_database_url, redact
 from billdrift.infra.duck import sharing_cores
 from billdrift.sources.app.csv_file import CsvAppSource
-from billdrift.sources.app.database import DatabaseAppSource
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.sqlite import SqliteAppSource
 from billdrift.sources.billing.interface import BillingSource
-from billdrift.sources.billing.paddle_api import PaddleApiSource
 from billdrift.sources.billing.paddle_json import PaddleJsonSource
-from billdrift.sources.billing.stripe_api import StripeApiSource
 from billdrift.sources.billing.stripe_csv import StripeCsvSource
 from billdrift.sources.billing.stripe_json import StripeJsonSource
-from billdrift.sources.billing.stripe_mirror import StripeMirrorSource
 from billdrift.sources.progress import NO_PROGRESS, Progress
 
 #: Order matters: the first source whose sniff() accepts the content wins.
-BILLING_SOURCES: tuple[type[BillingSource], ...] = (
+SNIFFED_SOURCES: tuple[type[BillingSource], ...] = (
     PaddleJsonSource,
     StripeJsonSource,
     StripeCsvSource,
-    StripeMirrorSource,  # a database, never sniffed: chosen by URL in open_billing
-    StripeApiSource,  # `--billing stripe`: chosen by name
-    PaddleApiSource,  # `--billing paddle`: chosen by name
 )
+#: The Stripe mirror: a database, never sniffed; chosen by URL or as ``stripe-mirror:URL``.
+MIRROR_KIND = "stripe-mirror"
 #: Billing inputs named by a bare word: the provider's live API, key from the environment.
 API_SOURCES = ("stripe", "paddle")
-APP_SOURCES: tuple[type[AppSource], ...] = (SqliteAppSource, DatabaseAppSource, CsvAppSource)
 
 _SNIFF_BYTES = 64 * 1024
 
 
 def billing_kinds() -> list[str]:
-    return [source.kind for source in BILLING_SOURCES]
+    return [*(source.kind for source in SNIFFED_SOURCES), MIRROR_KIND, *API_SOURCES]
+
+
+def named_source(kind: str) -> type[BillingSource]:
+    """The billing source named `kind` (one of :func:`billing_kinds`), imported now."""
+    for source in SNIFFED_SOURCES:
+        if source.kind == kind:
+            return source
+    if kind == MIRROR_KIND:
+        from billdrift.sources.billing.stripe_mirror import StripeMirrorSource
+
+        return StripeMirrorSource
+    if kind == "stripe":
+        from billdrift.sources.billing.stripe_api import StripeApiSource
+
+        return StripeApiSource
+    if kind == "paddle":
+        from billdrift.sources.billing.paddle_api import PaddleApiSource
+
+        return PaddleApiSource
+    raise KeyError(kind)
 
 
 def open_billing(spec: str, options: BillingConfig) -> BillingSource:
     """Pick the billing source for `spec` (``PATH``, ``KIND:PATH``, or a database URL)."""
-    by_kind = {source.kind: source for source in BILLING_SOURCES}
+    kinds = billing_kinds()
     kind, sep, rest = spec.partition(":")
-    if sep and kind in by_kind:
-        return by_kind[kind](rest, options)
-    if spec in by_kind and spec in API_SOURCES:  # `--billing stripe`: the provider's API
-        return by_kind[spec](spec, options)
+    if sep and kind in kinds:
+        return named_source(kind)(rest, options)
+    if spec in API_SOURCES:  # `--billing stripe`: the provider's API
+        return named_source(spec)(spec, options)
     if is_database_url(spec):  # postgresql://, mysql://, env:NAME: a Stripe mirror
-        return StripeMirrorSource(spec, options)
+        return named_source(MIRROR_KIND)(spec, options)
     path = Path(spec)
     if not path.exists():
         raise SourceError(
@@ -77,7 +96,7 @@ def open_billing(spec: str, options: BillingConfig) -> BillingSource:
         raise SourceError(f"cannot read billing file {spec}: {error.strerror}") from None
     if not head.strip():
         raise SourceError(f"billing file {spec} is empty")
-    for source in BILLING_SOURCES:
+    for source in SNIFFED_SOURCES:
         if source.sniff(path, head):
             return source(spec, options)
     raise SourceError(
@@ -90,9 +109,19 @@ def open_billing(spec: str, options: BillingConfig) -> BillingSource:
     )
 
 
+def app_sources(location: str) -> tuple[type[AppSource], ...]:
+    """The app sources that may read `location`, in the order they are asked: the
+    database source (and its drivers) only for a database URL."""
+    if not is_database_url(location):
+        return (SqliteAppSource, CsvAppSource)
+    from billdrift.sources.app.database import DatabaseAppSource
+
+    return (SqliteAppSource, DatabaseAppSource, CsvAppSource)
+
+
 def open_app(location: str, options: AppConfig) -> AppSource:
     """Pick the app source for a path or URL."""
-    for source in APP_SOURCES:
+    for source in app_sources(location):
         if source.accepts(location):
             return source(location, options)
     raise SourceError(
