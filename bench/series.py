@@ -2,17 +2,23 @@
 
 Usage::
 
-    python bench/series.py --data DIR --build after=SRC [--build before=SRC2] \
-        [--runs 5] [--no-naive] [--markdown FILE]
+    python bench/series.py --build before=main --build after=HEAD \
+        --sizes 10,10000,100000,1000000 [--runs 5] [--markdown FILE]
+    python bench/series.py --data DIR --build after=SRC [--no-naive] ...
 
-Each build is a ``src`` directory run as ``PYTHONPATH=SRC python -m billdrift check``
-on DIR's billing.csv and app.csv (JSON to a file in a temporary directory, as
-``bench/run.py`` does); the naive baseline is ``bench/naive_baseline.py``. Every
+One command for the whole curve: each build is a git revision (exported with
+``git archive`` from this checkout) or a ``src`` directory, run as
+``PYTHONPATH=SRC python -m billdrift check`` on a data set's billing.csv and app.csv
+(JSON to a file in a temporary directory, as ``bench/run.py`` does); the naive
+baseline is ``bench/naive_baseline.py``. With ``--sizes`` each data set is
+N accounts x N subscriptions from ``bench/generate.py --seed 42``, generated once
+into ``--data-root`` and reused; with ``--data`` one given directory is used. Every
 run is a fresh process reaped with :func:`os.wait4`: wall time from spawn to
 exit, CPU (user + system) and the kernel's peak RSS for that child. Runs of the
 different commands alternate, so a machine whose speed drifts (this VM shared by
 several people) slows them alike; the table gives each command's median and
-minimum and billdrift's median as a ratio to the baseline's.
+minimum and billdrift's medians (wall and CPU) as ratios to the baseline's: on a
+loaded machine only the CPU figures compare.
 
 Each build's ``src`` is byte-compiled first, as ``pip install`` does: this machine
 sets ``PYTHONDONTWRITEBYTECODE``, so an editable tree would recompile at every run.
@@ -33,6 +39,8 @@ from pathlib import Path
 
 AS_OF = "2026-11-22T00:00:00Z"
 BASELINE = Path(__file__).with_name("naive_baseline.py")
+GENERATE = Path(__file__).with_name("generate.py")
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -76,58 +84,126 @@ def billdrift(data: Path, output: Path) -> list[str]:
     ]
 
 
-def table(results: dict[str, list[Run]], baseline: str | None) -> str:
-    lines = [
-        "| command | runs | wall median (s) | wall min (s) | CPU median (s) | peak RSS max (MiB) "
-        "| ratio to baseline (median) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
+HEADER = (
+    "| size (accounts x subscriptions) | command | runs | wall median (s) | wall min (s) "
+    "| CPU median (s) | peak RSS max (MiB) | ratio to baseline, wall median "
+    "| ratio to baseline, CPU median |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def table(size: str, results: dict[str, list[Run]], baseline: str | None) -> list[str]:
+    """One row per command, as the lines of a markdown table under HEADER."""
+    lines = []
     floor = statistics.median(r.wall for r in results[baseline]) if baseline else None
+    cpu_floor = statistics.median(r.cpu for r in results[baseline]) if baseline else None
     for name, runs in results.items():
         median = statistics.median(r.wall for r in runs)
+        cpu = statistics.median(r.cpu for r in runs)
         ratio = f"{median / floor:.2f}" if floor else "-"
+        cpu_ratio = f"{cpu / cpu_floor:.2f}" if cpu_floor else "-"
         lines.append(
-            f"| {name} | {len(runs)} | {median:.2f} | {min(r.wall for r in runs):.2f} "
-            f"| {statistics.median(r.cpu for r in runs):.2f} "
-            f"| {max(r.peak_mib for r in runs):.0f} | {ratio} |"
+            f"| {size} | {name} | {len(runs)} | {median:.2f} | {min(r.wall for r in runs):.2f} "
+            f"| {cpu:.2f} | {max(r.peak_mib for r in runs):.0f} | {ratio} | {cpu_ratio} |"
         )
-    return "\n".join(lines)
+    return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--build", action="append", default=[], help="NAME=SRC_DIR")
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--no-naive", action="store_true")
-    parser.add_argument("--markdown", type=Path)
-    args = parser.parse_args()
-    data = args.data.resolve()
-    builds = dict(item.split("=", 1) for item in args.build)
-    for source in builds.values():
-        compileall.compile_dir(source, quiet=1)
-    work = Path(tempfile.mkdtemp(prefix="billdrift-series-"))
+def export(name: str, reference: str, work: Path) -> Path:
+    """`reference` as a ``src`` directory: itself if it is one, else the ``src`` of
+    that git revision of this checkout, exported under `work`."""
+    if Path(reference).is_dir():
+        return Path(reference).resolve()
+    target = work / "builds" / name
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPOSITORY), "archive", reference, "src"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target / "src"
+
+
+def dataset(size: int, root: Path) -> Path:
+    """N accounts x N subscriptions (seed 42), generated the first time it is asked for."""
+    data = root / f"d{size}"
+    if not (data / "app.csv").exists():
+        subprocess.run(
+            [
+                sys.executable,
+                str(GENERATE),
+                "--accounts",
+                str(size),
+                "--subscriptions",
+                str(size),
+                "--out",
+                str(data),
+                "--seed",
+                "42",
+            ],
+            check=True,
+        )
+    return data
+
+
+def series(
+    data: Path, sources: dict[str, Path], runs: int, naive: bool, work: Path
+) -> tuple[dict[str, list[Run]], str | None]:
+    """Every command `runs` times, alternating, on one data set."""
     commands: dict[str, tuple[list[str], dict[str, str]]] = {}
-    for name, source in builds.items():
-        env = {**os.environ, "PYTHONPATH": str(Path(source).resolve())}
+    for name, source in sources.items():
+        env = {**os.environ, "PYTHONPATH": str(source)}
         commands[name] = (billdrift(data, work / f"{name}.json"), env)
-    baseline = None if args.no_naive else "naive baseline"
+    baseline = "naive baseline" if naive else None
     if baseline:
         command = [sys.executable, str(BASELINE), "--data", str(data)]
         commands[baseline] = ([*command, "--output", str(work / "naive.jsonl")], dict(os.environ))
     results: dict[str, list[Run]] = {name: [] for name in commands}
-    for index in range(args.runs):
+    for index in range(runs):
         for name, (command, env) in commands.items():
             run = measure(command, work, env)
             results[name].append(run)
             print(
-                f"{index + 1}/{args.runs} {name}: {run.wall:.2f} s wall, {run.cpu:.2f} s CPU, "
-                f"{run.peak_mib:.0f} MiB, exit {run.code}",
+                f"{data.name} {index + 1}/{runs} {name}: {run.wall:.2f} s wall, "
+                f"{run.cpu:.2f} s CPU, {run.peak_mib:.0f} MiB, exit {run.code}",
                 flush=True,
             )
+    return results, baseline
+
+
+def _load() -> str:
     with open("/proc/loadavg") as load:
-        print(f"load average at the end: {load.read().split()[:3]}")
-    text = table(results, baseline)
+        return " ".join(load.read().split()[:3])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--data", type=Path, help="one data set (billing.csv, app.csv...)")
+    where.add_argument("--sizes", help="comma-separated N: N accounts x N subscriptions each")
+    parser.add_argument("--data-root", type=Path, default=Path("/tmp/billdrift-series-data"))
+    parser.add_argument("--build", action="append", default=[], help="NAME=GIT_REV or NAME=SRC")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-naive", action="store_true")
+    parser.add_argument("--markdown", type=Path)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="billdrift-series-"))
+    references = dict(item.split("=", 1) for item in args.build)
+    sources = {name: export(name, reference, work) for name, reference in references.items()}
+    for source in sources.values():
+        compileall.compile_dir(source, quiet=1)
+    if args.data:
+        sets = [(args.data.name, args.data.resolve())]
+    else:
+        sizes = [int(size) for size in args.sizes.split(",")]
+        sets = [(f"{size:,}", dataset(size, args.data_root)) for size in sizes]
+    lines = [HEADER]
+    for size, data in sets:
+        print(f"{size}: load average {_load()} at the start", flush=True)
+        results, baseline = series(data, sources, args.runs, not args.no_naive, work)
+        lines += table(size, results, baseline)
+        print(f"{size}: load average {_load()} at the end", flush=True)
+    text = "\n".join(lines)
     print(text)
     if args.markdown:
         args.markdown.write_text(text + "\n")
