@@ -160,5 +160,9 @@ def build_server(settings: tools.Settings) -> MCPServer:
 
 
 def serve(settings: tools.Settings) -> None:
-    """Serve the tools over stdio until the client closes the connection."""
+    """Serve the tools over stdio until the client closes the connection. Log records
+    (the SDK's too) are scrubbed of secrets."""
+    from billdrift.infra.failures import scrub_log_records
+
+    scrub_log_records()
     build_server(settings).run("stdio")
