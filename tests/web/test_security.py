@@ -151,3 +151,10 @@ def test_a_key_pasted_as_a_source_is_masked_in_a_failed_check(tmp_path: Path) ->
     assert job["state"] == "failed"
     assert "sk_live_***" in job["error"], job
     assert "Q7x" not in repr(job) + page
+
+
+def test_serve_help_states_the_web_apps_own_upload_default() -> None:
+    from billdrift.web.settings import DEFAULT_MAX_UPLOAD
+
+    shown = " ".join(CliRunner().invoke(main, ["serve", "--help"]).output.split())
+    assert f"[default: {DEFAULT_MAX_UPLOAD // 1024**2}]" in shown
