@@ -306,9 +306,7 @@ def test_internal_email_patterns_take_underscore_and_percent_literally() -> None
         account("lookalike", None, email="opsXteam@ourXXco.com"),
         account("backslash", None, email="ops\\team@our\\co.com"),
     ]
-    report = run(
-        subs, accounts, {"policy": {"internal_email_patterns": ["ops_team@our%co.com"]}}
-    )
+    report = run(subs, accounts, {"policy": {"internal_email_patterns": ["ops_team@our%co.com"]}})
     assert report.classification["internal"] == 1
     assert kinds(report) == [
         ("missing_billing_link", "backslash"),
