@@ -10,7 +10,13 @@ only guard:
   ``if TYPE_CHECKING:`` never run, so they do not count);
 * only the command line (``billdrift.cli``) talks to the terminal: everything
   else returns data or raises, and never imports click, prints or calls
-  ``sys.exit``.
+  ``sys.exit``;
+* the front-ends (the command line, the web app, the agent server, the
+  listener) are peers: each may import ``usecases`` and below
+  (tests/test_readme.py), never another front-end, except that a command that
+  starts one (``billdrift serve``, ``mcp``, ``listen``) imports that
+  front-end's entry, inside the command's body, so the others' dependencies
+  are loaded only by the command that needs them.
 
 Imports are read with :mod:`ast`, never by importing the code, so a cycle is
 found even where Python would tolerate it at run time.
@@ -40,6 +46,11 @@ OVER_THE_LIMIT_FOR_NOW = frozenset(
 
 #: The one package that may import click, print and exit.
 FRONT_END = "billdrift.cli"
+#: The front-end packages: peers on the top layer.
+FRONT_ENDS = ("cli", "web", "mcp_server", "listen")
+#: What the command line may import of another front-end, and only inside a function:
+#: the module that starts it and the settings it is started with.
+FRONT_END_ENTRIES = frozenset({"web.server", "web.settings", "mcp_server", "listen.server"})
 #: Builtins that print or end the process (``exit`` and ``quit`` are sys.exit's twins).
 _LOUD_BUILTINS = frozenset({"print", "exit", "quit"})
 
@@ -172,6 +183,45 @@ def _shortest_cycle(graph: Mapping[str, set[str]], group: set[str]) -> list[str]
     raise AssertionError(f"no cycle through {start}")  # pragma: no cover
 
 
+def _imports_by_depth(tree: ast.Module) -> Iterator[tuple[ast.Import | ast.ImportFrom, bool]]:
+    """Every import that runs, and whether it is written inside a function."""
+    pending: list[tuple[ast.AST, bool]] = [(tree, False)]
+    while pending:
+        node, inside = pending.pop()
+        if isinstance(node, ast.If) and _type_checking(node.test):
+            pending.extend((child, inside) for child in node.orelse)
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node, inside
+        nested = inside or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        pending.extend((child, nested) for child in ast.iter_child_nodes(node))
+
+
+def front_end_crossings(known: Mapping[str, Path], root: str = "billdrift") -> list[str]:
+    """``module:line: target`` for every import from one front-end into another that
+    the rule does not allow (see the module's docstring)."""
+
+    def front_end(module: str) -> str | None:
+        parts = module.split(".")
+        return parts[1] if len(parts) > 1 and parts[0] == root and parts[1] in FRONT_ENDS else None
+
+    found: list[str] = []
+    for name, path in known.items():
+        mine = front_end(name)
+        if mine is None:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node, inside in _imports_by_depth(tree):
+            for target in imported(name, ast.Module(body=[node], type_ignores=[]), known):
+                theirs = front_end(target)
+                if theirs is None or theirs == mine:
+                    continue
+                entry = target.removeprefix(root + ".") in FRONT_END_ENTRIES
+                if not (mine == "cli" and entry and inside):
+                    found.append(f"{name}:{node.lineno}: {target}")
+    return sorted(found)
+
+
 def terminal_uses(tree: ast.Module) -> Iterator[tuple[int, str]]:
     """(line, what) for every import of click, call of print() and use of sys.exit."""
     for node in ast.walk(tree):
@@ -215,6 +265,15 @@ def test_no_import_cycle_among_modules() -> None:
     found = cycles(import_graph(modules()))
     assert not found, "import cycles (move what both sides need into a module both import):\n" + (
         "\n".join(" -> ".join(cycle) for cycle in found)
+    )
+
+
+def test_front_ends_are_peers_that_start_each_other_only_lazily() -> None:
+    crossings = front_end_crossings(modules())
+    assert not crossings, (
+        "a front-end imports another: move what both need into usecases (or below); "
+        "the command line may import only a front-end's entry, inside the command:\n"
+        + "\n".join(crossings)
     )
 
 
@@ -263,3 +322,32 @@ def test_the_checks_find_what_they_look_for(tmp_path: Path) -> None:
     assert cycles(graph) == [["pkg.a", "pkg.sub.b", "pkg.a"]]
     loud = [what for _, what in terminal_uses(ast.parse(files["d.py"]))]
     assert sorted(loud) == ["from sys import exit", "import click", "print()", "sys.exit"]
+
+
+def test_the_front_end_check_finds_each_kind_of_crossing(tmp_path: Path) -> None:
+    package = tmp_path / "billdrift"
+    for folder in ("cli", "web", "listen", "usecases"):
+        (package / folder).mkdir(parents=True)
+        (package / folder / "__init__.py").write_text("", encoding="utf-8")
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    files = {
+        "cli/serve.py": (
+            "from billdrift.usecases import x\n"  # below: fine
+            "from billdrift.web.settings import LIMIT\n"  # an entry, but not lazily
+            "def body():\n"
+            "    from billdrift.web.server import serve\n"  # the allowed form
+            "    from billdrift.web.app import create\n"  # lazily, but not an entry
+        ),
+        "web/server.py": "",
+        "web/settings.py": "",
+        "web/app.py": "def f():\n    from billdrift.listen import server\n",  # a peer
+        "listen/server.py": "",
+    }
+    for name, text in files.items():
+        (package / name).write_text(text, encoding="utf-8")
+    found = front_end_crossings(modules(package, tmp_path))
+    assert found == [
+        "billdrift.cli.serve:2: billdrift.web.settings",
+        "billdrift.cli.serve:5: billdrift.web.app",
+        "billdrift.web.app:2: billdrift.listen.server",
+    ]

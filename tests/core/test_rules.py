@@ -296,6 +296,26 @@ def test_internal_and_free_accounts_are_not_missing_links() -> None:
     assert kinds(without_pattern) == [("missing_billing_link", "staff")]
 
 
+def test_internal_email_patterns_take_underscore_and_percent_literally() -> None:
+    """Only ``*`` and ``?`` are wildcards in a pattern: ``_`` and ``%`` (common in
+    addresses) match themselves, not any character."""
+    subs = [sub("sub_1", "cus_1")]
+    accounts = [
+        account("a1", "cus_1"),
+        account("staff", None, email="ops_team@our%co.com"),
+        account("lookalike", None, email="opsXteam@ourXXco.com"),
+        account("backslash", None, email="ops\\team@our\\co.com"),
+    ]
+    report = run(subs, accounts, {"policy": {"internal_email_patterns": ["ops_team@our%co.com"]}})
+    assert report.classification["internal"] == 1
+    assert kinds(report) == [
+        ("missing_billing_link", "backslash"),
+        ("missing_billing_link", "lookalike"),
+    ]
+    wildcard = run(subs, accounts, {"policy": {"internal_email_patterns": ["ops?team@*.com"]}})
+    assert wildcard.classification["internal"] == 3
+
+
 def test_stale_link_severity_depends_on_access() -> None:
     subs = [sub("sub_1", "cus_1")]
     base = [account("a1", "cus_1")]

@@ -5,9 +5,9 @@ Planted: the Stripe and Paddle keys, an app database URL with a password (its
 server down), an alert webhook secret and a variable of the user's own whose name
 says it is a token. Each carries a marker no escaping changes. Every tool is
 called over a real session, in set-ups where the sources fail; one set-up fails
-with an error that names the secret itself (the Stripe key pasted into the config
-as a billing source: "billing file not found: sk_test_..."), which only the
-server's guard masks."""
+with an error that names a secret itself (a restricted key the environment does
+not hold, pasted into the config as a billing source: "billing file not found:
+rk_live_..."), which only the scrubber's key shapes mask."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from billdrift.mcp_server.guard import Scrubber, scrubber_for
+from billdrift.infra.secrets import Scrubber
+from billdrift.mcp_server.guard import scrubber_for
 from tests.mcp_server.helpers import Agent, sample_dir, session
 from tests.test_secrets_never_leak import closed_port
 
@@ -24,7 +25,8 @@ PADDLE_KEY = "pdl_sdbx_apikey_01PadKeyQ7xMcpLeak_Secret0000"
 APP_PASSWORD = "AppPwQ7x:/?#[]@!$&'()*+,;=%"
 HOOK_SECRET = "whsec_HookSecQ7xMcpLeak"
 OWN_TOKEN = "OwnTokQ7x-mcp-leak-token"
-MARKERS = ("StrKeyQ7x", "PadKeyQ7x", "AppPwQ7x", "HookSecQ7x", "OwnTokQ7x")
+PASTED_KEY = "rk_live_51PastedQ7xMcpLeak0000"
+MARKERS = ("StrKeyQ7x", "PadKeyQ7x", "AppPwQ7x", "HookSecQ7x", "OwnTokQ7x", "PastedQ7x")
 
 
 def _environment() -> dict[str, str]:
@@ -56,7 +58,7 @@ def test_no_planted_secret_reaches_the_agent_or_the_log(tmp_path: Path) -> None:
     sample_dir(pasted)
     config = (pasted / "billdrift.toml").read_text(encoding="utf-8")
     (pasted / "billdrift.toml").write_text(
-        config.replace('sources = ["stripe_subscriptions.json"]', f'sources = ["{STRIPE_KEY}"]'),
+        config.replace('sources = ["stripe_subscriptions.json"]', f'sources = ["{PASTED_KEY}"]'),
         encoding="utf-8",
     )
     log = tmp_path / "stderr.log"
@@ -76,7 +78,7 @@ def test_no_planted_secret_reaches_the_agent_or_the_log(tmp_path: Path) -> None:
     texts = session(down, calls, env=_environment(), errlog=log)
     # the key pasted into the config: the error names the source, masked
     pasted_texts = session(pasted, calls, env=_environment(), errlog=log)
-    assert any("billing file not found: ***" in text for text in pasted_texts), pasted_texts
+    assert any("billing file not found: rk_live_***" in text for text in pasted_texts), pasted_texts
     assert _leaks(texts + pasted_texts) == []
     assert _leaks([log.read_text(encoding="utf-8")]) == []
     # the doctor's checks did run against the planted set-up

@@ -7,6 +7,7 @@ data, so a tool that drops, reorders or misstates a finding fails."""
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from billdrift.core.model import Severity
+from billdrift.core.model import Kind, Severity
 from billdrift.history import fingerprint
 from billdrift.mcp_server.shapes import SCHEMA_VERSION
 from billdrift.usecases.check import check as library_check
@@ -46,6 +47,15 @@ def test_tools_are_listed_with_their_schemas(data: Path) -> None:
         assert {"schema_version", "tool"} <= set(tool.output_schema["properties"]), tool.name
     explain = next(tool for tool in tools if tool.name == "explain_finding")
     assert explain.input_schema["required"] == ["fingerprint"]
+    # the kinds an agent may filter by are the report's, every one (derived, not copied)
+    listing = next(tool for tool in tools if tool.name == "list_findings")
+    assert "Kind" in json.dumps(listing.input_schema)
+    offered = next(
+        spec["enum"]
+        for spec in listing.input_schema.get("$defs", {}).values()
+        if "enum" in spec and "plan_drift" in spec["enum"]
+    )
+    assert offered == [kind.value for kind in Kind]
 
 
 def test_check_reports_what_the_library_reports_and_records_only_when_asked(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import jsonschema
 import pytest
 
-from billdrift.core.model import Kind, Severity, Tracking
+from billdrift.core.model import Exposure, Kind, Severity, Tracking
 from billdrift.core.report import Changes, Gone, Report
 from billdrift.outputs.render import RENDERERS, render
 from billdrift.outputs.render.common import change_first
@@ -78,6 +78,34 @@ def test_change_first_orders_by_status_then_urgency_then_severity_then_money() -
     keys = [(f.kind is not Kind.PAID_BUT_BLOCKED, -f.severity) for f in ongoing]
     assert keys == sorted(keys)
     assert change_first(reversed(ordered)) != [] and change_first(ordered) == ordered
+
+
+def test_change_first_never_compares_money_across_currencies() -> None:
+    """Amounts in different currencies are not comparable (JPY 50000 is not more than
+    USD 900): by currency, then the larger amount first; no money last."""
+    base = dataclasses.replace(
+        sample_report().findings[0], tracking=Tracking("ongoing", _fp(1), FIRST)
+    )
+    amounts = [("JPY", "50000"), ("USD", "20.00"), (None, None), ("USD", "900.00"), ("EUR", "100")]
+    findings = [
+        dataclasses.replace(
+            base,
+            account_id=f"a{i}",
+            exposure=None if currency is None else Exposure(str(amount), currency),
+        )
+        for i, (currency, amount) in enumerate(amounts)
+    ]
+    shown = [
+        None if f.exposure is None else (f.exposure.currency, f.exposure.monthly_amount)
+        for f in change_first(findings)
+    ]
+    assert shown == [("EUR", "100"), ("JPY", "50000"), ("USD", "900.00"), ("USD", "20.00"), None]
+    tracked = dataclasses.replace(
+        sample_report(), findings=tuple(findings), changes=Changes(PREVIOUS, ())
+    )
+    document = render("markdown", tracked)
+    rows = [line.split(" | ")[3] for line in document.splitlines() if "| ongoing |" in line]
+    assert rows == ["a4", "a0", "a3", "a1", "a2"]
 
 
 def test_json_has_the_full_fingerprint_status_and_what_resolved() -> None:

@@ -4,11 +4,15 @@ check, the headers, and the CLI's refusal of an unprotected non-loopback bind.""
 from __future__ import annotations
 
 import re
+import shutil
+import time
+from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
 
 from billdrift.cli.app import main
+from billdrift.usecases.demo import demo_paths
 from billdrift.web.security import COOKIE, CSP
 from billdrift.web.settings import WebSettings
 from tests.web.server import served
@@ -121,3 +125,36 @@ def test_every_post_route_refuses_a_form_without_the_csrf_token() -> None:
         for path in posts:
             response = client.post(path, data={"note": "x"}, headers={"Origin": app.url})
             assert response.status_code == 403, path
+
+
+def test_a_key_pasted_as_a_source_is_masked_in_a_failed_check(tmp_path: Path) -> None:
+    """The check a page starts fails naming its billing source, a key pasted there:
+    the job's error (polled as JSON, shown on the runs page) masks it (issue 13)."""
+    shutil.copy(demo_paths().app, tmp_path / "app.sqlite")
+    config = tmp_path / "billdrift.toml"
+    config.write_text(
+        '[app]\nsource = "app.sqlite"\ntable = "users"\n'
+        '[billing]\nsources = ["sk_live_51WebPastedQ7xKey"]\n',
+        encoding="utf-8",
+    )
+    settings = WebSettings(history=str(tmp_path / "history.sqlite"), config_path=config)
+    with served(settings) as app, httpx.Client(base_url=app.url) as client:
+        token = _csrf(client, "/runs")
+        started = client.post("/runs/check", data={"csrf": token}, headers={"Origin": app.url})
+        assert started.status_code == 303
+        deadline = time.monotonic() + 60
+        job = client.get("/runs/job").json()
+        while job["state"] == "running" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            job = client.get("/runs/job").json()
+        page = client.get("/runs").text
+    assert job["state"] == "failed"
+    assert "sk_live_***" in job["error"], job
+    assert "Q7x" not in repr(job) + page
+
+
+def test_serve_help_states_the_web_apps_own_upload_default() -> None:
+    from billdrift.web.settings import DEFAULT_MAX_UPLOAD
+
+    shown = " ".join(CliRunner().invoke(main, ["serve", "--help"]).output.split())
+    assert f"[default: {DEFAULT_MAX_UPLOAD // 1024**2}]" in shown

@@ -93,3 +93,6 @@ class _Commands(click.Group):
 @click.version_option(__version__, prog_name="billdrift")
 def main() -> None:
     """Reconcile what your billing provider says with the access your app grants."""
+    from billdrift.infra.failures import scrub_log_records
+
+    scrub_log_records()  # whatever a command logs (a listener, a server) is scrubbed

@@ -5,21 +5,21 @@ Exit codes are a contract (README, "Exit codes"): 0 pass, 1 drift at or above
 findings do, so every command body runs through :func:`run_command`, which maps
 a :class:`~billdrift.errors.BilldriftError` to its ``exit_code`` (2) with its
 message, anything else to 2 as an internal error (with a traceback under
-``--debug``), and Ctrl-C to 130. Messages pass through the URL scrubber first:
-an unexpected error must not show a password either.
+``--debug``), and Ctrl-C to 130. Messages and tracebacks are described and
+scrubbed by :mod:`billdrift.infra.failures`, as every front-end's are: a key
+pasted where a file was expected must not be shown back.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sys
-import traceback
 from collections.abc import Callable
 from typing import NoReturn
 
 import click
 
-from billdrift.errors import EXIT_ERROR, BilldriftError
+from billdrift.errors import BilldriftError
 
 EXIT_INTERRUPTED = 130
 
@@ -30,11 +30,10 @@ OnError = Callable[[str], None]
 
 def describe(error: BaseException) -> str:
     """What the user is told: an expected failure's own message, else an internal error."""
-    from billdrift.infra.db.urls import scrub_urls  # only on the error path
+    from billdrift.infra.failures import describe_failure  # only on the error path
 
-    if isinstance(error, BilldriftError):
-        return scrub_urls(str(error))
-    return scrub_urls(f"internal error: {type(error).__name__}: {error} (rerun with --debug)")
+    message = describe_failure(error)
+    return message if isinstance(error, BilldriftError) else f"{message} (rerun with --debug)"
 
 
 def failure_code(error: BaseException, debug: bool, on_error: OnError | None = None) -> int:
@@ -44,12 +43,14 @@ def failure_code(error: BaseException, debug: bool, on_error: OnError | None = N
         return EXIT_INTERRUPTED
     message = describe(error)
     click.echo(f"billdrift: error: {message}", err=True)
+    from billdrift.infra.failures import exit_code_of, scrubbed_traceback
+
     if debug:
-        traceback.print_exception(error, file=sys.stderr)
+        sys.stderr.write(scrubbed_traceback(error))
     if on_error is not None:
         with contextlib.suppress(BilldriftError):  # the message above already went out
             on_error(message)
-    return error.exit_code if isinstance(error, BilldriftError) else EXIT_ERROR
+    return exit_code_of(error)
 
 
 def attempt(body: Callable[[], int], debug: bool, on_error: OnError | None = None) -> int:

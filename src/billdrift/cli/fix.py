@@ -22,6 +22,7 @@ from billdrift.config import load_config
 from billdrift.core.model import Kind
 from billdrift.history import default_location
 from billdrift.history.review import current_user
+from billdrift.infra.db.writable import STATEMENT_SECONDS
 from billdrift.infra.files import write_file
 from billdrift.usecases import fix as usecase
 from billdrift.usecases.fix.apply import Applied, apply
@@ -174,6 +175,16 @@ def plan(
 @click.option("--history", "history", metavar="LOC", help=_HISTORY_HELP)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help=CONFIG_HELP)
 @click.option("--by", "by", metavar="NAME", help="Who applies [$BILLDRIFT_USER, else login name].")
+@click.option(
+    "--statement-timeout",
+    "statement_seconds",
+    default=STATEMENT_SECONDS,
+    show_default=True,
+    type=click.FloatRange(min=0.001, max=86400),
+    metavar="SECONDS",
+    help="Longest one statement may run or wait for a locked row; past it, everything "
+    "is rolled back (exit 2).",
+)
 @click.option("--debug", is_flag=True, help="Show a traceback with errors.")
 def apply_command(
     plan_file: str,
@@ -182,6 +193,7 @@ def apply_command(
     history: str | None,
     config_path: str | None,
     by: str | None,
+    statement_seconds: float,
     debug: bool,
 ) -> None:
     """Apply a plan written by `fix plan`, in one transaction, after a confirmation.
@@ -197,7 +209,12 @@ def apply_command(
         config = load_config(config_file(config_path))
         location = history or config.history.location or default_location()
         done = apply(
-            loaded, app_url or "", confirm=_confirm(yes), history=location, who=by or current_user()
+            loaded,
+            app_url or "",
+            confirm=_confirm(yes),
+            history=location,
+            who=by or current_user(),
+            statement_seconds=statement_seconds,
         )
         _report(done)
         return done.exit_code

@@ -16,7 +16,6 @@ from billdrift.cli.options import CONFIG_HELP, config_file
 from billdrift.config import load_config
 from billdrift.errors import BilldriftError, ConfigError
 from billdrift.outputs.mask import MaskMode
-from billdrift.web.settings import DEFAULT_MAX_UPLOAD
 
 EXTRA_MISSING = "the web app needs its optional dependencies: pip install 'billdrift[web]'"
 
@@ -51,11 +50,11 @@ EXTRA_MISSING = "the web app needs its optional dependencies: pip install 'billd
 @click.option(
     "--max-upload",
     "max_upload_mb",
-    default=DEFAULT_MAX_UPLOAD // 1024**2,
-    show_default=True,
     type=click.IntRange(1, None),
     metavar="MB",
-    help="Largest upload the audit page accepts, in MiB (the whole request counts).",
+    # No default here: the web app's own (2 GiB) applies, read only when it starts.
+    help="Largest upload the audit page accepts, in MiB (the whole request counts) "
+    "[default: 2048].",
 )
 def serve(
     host: str,
@@ -64,7 +63,7 @@ def serve(
     config_path: str | None,
     use_token: bool,
     mask: str,
-    max_upload_mb: int,
+    max_upload_mb: int | None,
 ) -> None:
     """Start the local web app: dashboard, findings, review, runs.
 
@@ -73,7 +72,11 @@ def serve(
     """
 
     def body() -> int:
-        from billdrift.web.settings import WebSettings, is_loopback  # no extra needed
+        from billdrift.web.settings import (  # no extra needed
+            DEFAULT_MAX_UPLOAD,
+            WebSettings,
+            is_loopback,
+        )
 
         if not is_loopback(host) and not use_token:
             raise ConfigError(
@@ -95,7 +98,9 @@ def serve(
             port=port,
             token=token,
             mask=cast(MaskMode, mask),  # one of click.Choice's
-            max_upload_bytes=max_upload_mb * 1024**2,
+            max_upload_bytes=DEFAULT_MAX_UPLOAD
+            if max_upload_mb is None
+            else max_upload_mb * 1024**2,
         )
         shown = f"[{host}]" if ":" in host else host
         click.echo(f"billdrift: serving on http://{shown}:{port}/ (Ctrl-C stops it)")

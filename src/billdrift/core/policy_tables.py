@@ -16,6 +16,9 @@ from billdrift.core.policy import Policy
 
 
 def _glob_to_like(pattern: str) -> str:
+    """A glob (``*``, ``?``) as a LIKE pattern whose ``_``, ``%`` and ``\\`` are literal,
+    escaped with ``\\``: the stage that uses it says ``ESCAPE '\\'`` (DuckDB has no
+    default escape character, so without it ``\\_`` matched a backslash and any one)."""
     escaped = pattern.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%").replace("?", "_")
 

@@ -9,6 +9,9 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from billdrift.infra.quoting import quote_identifier as quote_identifier
+from billdrift.infra.quoting import sql_string as sql_string
+
 T = TypeVar("T")
 
 #: How many inputs are being read at once in this context: each reader's
@@ -36,14 +39,3 @@ def connect(**settings: Any) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:", config=config)
     con.execute("SET enable_progress_bar = false")
     return con
-
-
-def sql_string(text: str) -> str:
-    """A SQL string literal for `text` (standard quoting: ``'`` doubled)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def quote_identifier(name: str) -> str:
-    """A SQL identifier naming `name` (standard quoting: ``"`` around, ``"`` doubled):
-    a name read from data never becomes SQL."""
-    return '"' + name.replace('"', '""') + '"'

@@ -24,6 +24,7 @@ import uvicorn
 
 from billdrift.config import Config
 from billdrift.infra.event_queue import EventQueue
+from billdrift.infra.failures import scrub_log_records
 from billdrift.listen.app import build_app
 from billdrift.sources.billing.webhook_events import Provider
 from billdrift.usecases.listening import Finished, Receiver, Worker
@@ -62,6 +63,7 @@ def serve(
 ) -> int:
     """Run until SIGTERM/SIGINT (or `stop` is set: for an embedding program or a test
     running it in a thread); returns the exit code (0 after a clean stop)."""
+    scrub_log_records()  # a failed check's log line may name what the user typed
     queue = EventQueue(settings.queue, window=settings.window, max_waiting=settings.max_waiting)
     if queue.recovered:
         log.warning("%d check(s) cut short last time are queued again", queue.recovered)

@@ -17,16 +17,16 @@ from typing import Any
 from billdrift.core.report import SourceInfo
 from billdrift.history.review import decision_in_force
 from billdrift.history.store import Observation, Review
-from billdrift.mcp_server.shapes import Decision, ExplainedFinding, Money, TimelineEntry
+from billdrift.mcp_server.shapes import (
+    Decision,
+    ExplainedFinding,
+    TimelineEntry,
+    finding_fields,
+    money,
+)
 from billdrift.outputs.links import dashboard_url, mode_of
 from billdrift.outputs.review import collapse, iso, review_json
 from billdrift.usecases.review import open_history, timeline
-
-
-def _money(exposure: Any) -> Money | None:
-    if exposure is None:
-        return None
-    return Money(monthly_amount=exposure.monthly_amount, currency=exposure.currency)
 
 
 def _decision(review: Review) -> Decision:
@@ -46,7 +46,7 @@ def _entries(observations: Sequence[Observation]) -> list[TimelineEntry]:
                 first_seen_at=iso(first.observed_at),
                 last_seen_at=iso(last.observed_at),
                 severity=finding.severity.label,  # type: ignore[arg-type]  # high|medium|low
-                exposure=_money(finding.exposure),
+                exposure=money(finding.exposure),
                 message=finding.message,
                 suppressed_by=first.suppressed_by,
             )
@@ -72,22 +72,13 @@ def explained(location: str, prefix: str) -> ExplainedFinding:
     mode = mode_of(SourceInfo(s.get("side", ""), s.get("description", "")) for s in sources)
     decision = decision_in_force(state, found.reviews, datetime.now(UTC))
     return ExplainedFinding(
-        fingerprint=state.fingerprint,
-        kind=state.kind.value,
-        severity=state.severity.label,  # type: ignore[arg-type]  # high|medium|low
-        confidence=state.confidence,
-        account_id=state.account_id,
-        customer_id=state.customer_id,
-        subscription_id=state.subscription_id,
-        exposure=_money(state.exposure),
+        **finding_fields(state, state.fingerprint),
         state=state.status,
         status=state.last_change,
         first_seen_at=iso(state.first_seen_at),
         last_seen_at=iso(state.last_seen_at),
         resolved_at=iso(state.resolved_at),
         times_reopened=state.times_reopened,
-        message=state.message,
-        fix=state.fix,
         billing=billing,
         app=_section(evidence, "app"),
         match=_section(evidence, "match"),

@@ -20,6 +20,7 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from billdrift._version import __version__
+from billdrift.core.model import Kind
 from billdrift.mcp_server import tools
 from billdrift.mcp_server.findings import Lifecycle, ReviewState
 from billdrift.mcp_server.guard import guarded
@@ -40,17 +41,6 @@ run; `check` runs a reconciliation over the configured sources; `list_findings` 
 is JSON with a schema_version. Secrets stay in the server's environment and are never \
 shown."""
 
-KindName = Literal[
-    "paid_but_blocked",
-    "unpaid_but_active",
-    "plan_drift",
-    "orphaned_subscription",
-    "missing_billing_link",
-    "stale_billing_link",
-    "duplicate_customer",
-    "app_fields_disagree",
-    "ambiguous",
-]
 SeverityName = Literal["high", "medium", "low"]
 FixReview = Literal["unreviewed", "acknowledged", "snoozed", "expected", "any"]
 FailOn = Literal["high", "medium", "low", "new", "new:high", "new:medium", "new:low"]
@@ -94,7 +84,7 @@ def build_server(settings: tools.Settings) -> MCPServer:
 
     @server.tool(annotations=_READ_ONLY)
     def list_findings(
-        kind: Annotated[KindName | None, Field(description="Only this kind")] = None,
+        kind: Annotated[Kind | None, Field(description="Only this kind")] = None,
         min_severity: Annotated[
             SeverityName | None, Field(description="Only this severity or higher")
         ] = None,
@@ -137,9 +127,7 @@ def build_server(settings: tools.Settings) -> MCPServer:
             tuple[str, ...],
             Field(description="Findings to fix, by fingerprint or unique prefix (default: all)"),
         ] = (),
-        kinds: Annotated[
-            tuple[KindName, ...], Field(description="Only findings of these kinds")
-        ] = (),
+        kinds: Annotated[tuple[Kind, ...], Field(description="Only findings of these kinds")] = (),
         review: Annotated[
             tuple[FixReview, ...],
             Field(
@@ -160,5 +148,9 @@ def build_server(settings: tools.Settings) -> MCPServer:
 
 
 def serve(settings: tools.Settings) -> None:
-    """Serve the tools over stdio until the client closes the connection."""
+    """Serve the tools over stdio until the client closes the connection. Log records
+    (the SDK's too) are scrubbed of secrets."""
+    from billdrift.infra.failures import scrub_log_records
+
+    scrub_log_records()
     build_server(settings).run("stdio")

@@ -14,9 +14,11 @@ major units with its currency, never summed across currencies; severities are
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from billdrift.core.model import Exposure, Kind, Severity
 
 #: Version of every tool's result shape (docs/mcp.md). Major: a field removed or changed.
 SCHEMA_VERSION: Final = "1.0"
@@ -33,6 +35,50 @@ class Money(_Shape):
 
     monthly_amount: str
     currency: str
+
+
+def money(exposure: Exposure | None) -> Money | None:
+    return None if exposure is None else Money.model_validate(exposure, from_attributes=True)
+
+
+class Described(Protocol):
+    """What a report's finding and a history store's finding state both carry."""
+
+    @property
+    def kind(self) -> Kind: ...
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def account_id(self) -> str | None: ...
+    @property
+    def customer_id(self) -> str | None: ...
+    @property
+    def subscription_id(self) -> str | None: ...
+    @property
+    def exposure(self) -> Exposure | None: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def fix(self) -> str: ...
+
+
+def finding_fields(finding: Described, fingerprint: str) -> dict[str, Any]:
+    """The fields every finding shape shares, built in one place so ``check`` and
+    ``explain_finding`` say the same thing the same way."""
+    return {
+        "fingerprint": fingerprint,
+        "kind": finding.kind.value,
+        "severity": finding.severity.label,
+        "confidence": finding.confidence,
+        "account_id": finding.account_id,
+        "customer_id": finding.customer_id,
+        "subscription_id": finding.subscription_id,
+        "exposure": money(finding.exposure),
+        "message": finding.message,
+        "fix": finding.fix,
+    }
 
 
 class Decision(_Shape):

@@ -39,8 +39,8 @@ from billdrift.mcp_server.shapes import (
     FindingsList,
     FixSql,
     ListedFinding,
-    Money,
     Source,
+    finding_fields,
 )
 from billdrift.outputs.review import iso, item_json
 from billdrift.usecases.check import as_of_instant, run_check
@@ -99,25 +99,10 @@ def check(
     return _check_result(report, record, None if file is None else str(file), limit)
 
 
-def _money(exposure: Any) -> Money | None:
-    if exposure is None:
-        return None
-    return Money(monthly_amount=exposure.monthly_amount, currency=exposure.currency)
-
-
 def _check_result(report: Report, recorded: bool, config: str | None, limit: int) -> CheckResult:
     findings = [
         CheckedFinding(
-            fingerprint=fingerprint(finding),
-            kind=str(finding.kind),
-            severity=finding.severity.label,  # type: ignore[arg-type]  # high|medium|low
-            confidence=finding.confidence,
-            account_id=finding.account_id,
-            customer_id=finding.customer_id,
-            subscription_id=finding.subscription_id,
-            exposure=_money(finding.exposure),
-            message=finding.message,
-            fix=finding.fix,
+            **finding_fields(finding, fingerprint(finding)),
             lifecycle=None if finding.tracking is None else finding.tracking.status,
             review=None if finding.tracking is None else finding.tracking.review,
         )

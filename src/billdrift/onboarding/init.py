@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Final
 
 import pyarrow.compute as pc
 
@@ -21,6 +22,7 @@ from billdrift.config import AppConfig, BillingConfig, Policy, parse_config
 from billdrift.errors import BilldriftError, ConfigError, SourceError
 from billdrift.infra.config_file import relocate
 from billdrift.infra.db.connect import connect
+from billdrift.infra.db.deadline import Timeouts, bounded
 from billdrift.infra.db.urls import is_database_url, resolve
 from billdrift.onboarding.accounts import Candidate, candidate_for, no_fit_message, survey
 from billdrift.onboarding.catalog import (
@@ -43,6 +45,10 @@ from billdrift.sources.app.sqlite import open_sqlite
 from billdrift.sources.registry import API_SOURCES, open_app, open_billing
 
 #: What it means for `check` when a role has no column.
+#: Seconds `init` gives the app database to list its tables and columns, connect
+#: included: a catalog answers in seconds, and a person is waiting.
+CATALOG_SECONDS: Final = 120.0
+
 MISSING_MEANING = {
     "customer_id": "Accounts are matched to billing by email only (less certain than an "
     "id), and stale or duplicate customer links cannot be checked.",
@@ -134,7 +140,8 @@ def read_catalog(app: str) -> Catalog:
         url = resolve(app)
         if url.dialect == "sqlite":  # env:NAME may hold a sqlite:/// URL
             return read_catalog(url.raw)
-        with connect(url) as conn:
+        limits = Timeouts(CATALOG_SECONDS, span="listing the tables and their columns")
+        with bounded(url.shown, limits) as deadline, connect(url, deadline) as conn:
             return database_catalog(conn)
     if kind == "sqlite":
         path, con = open_sqlite(app)

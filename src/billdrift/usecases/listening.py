@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from billdrift.errors import BilldriftError, ConfigError
 from billdrift.infra.event_queue import Batch, EventQueue
+from billdrift.infra.failures import describe_failure
 from billdrift.infra.webhook_signatures import SignatureError, verify_paddle, verify_stripe
 from billdrift.sources.billing.webhook_events import EventError, Provider, parse_event
 from billdrift.usecases.targeted import TargetedOutcome
@@ -193,21 +194,23 @@ class Worker:
             try:
                 outcome = self.check(batch.provider, batch.customer)  # type: ignore[arg-type]
             except BilldriftError as error:
+                said = describe_failure(error)  # kept in the queue file: scrubbed
                 again = self.queue.failed(
-                    batch, f"error: {error}", self.retry_delay, self.max_attempts
+                    batch, f"error: {said}", self.retry_delay, self.max_attempts
                 )
                 log.warning(
                     "check of %s %s failed (%s)%s",
                     batch.provider,
                     batch.customer,
-                    error,
+                    said,
                     "; will retry" if again else "; giving up",
                 )
                 self._tell(batch, error)
                 return
             except Exception as error:  # a bug must not kill the worker or lose the events
                 log.exception("check of %s %s crashed", batch.provider, batch.customer)
-                self.queue.failed(batch, f"crash: {error!r}", self.retry_delay, self.max_attempts)
+                said = describe_failure(error)
+                self.queue.failed(batch, f"crash: {said}", self.retry_delay, self.max_attempts)
                 return
             said = f"ok: {outcome.report.verdict.value}, {outcome.new} new"
             self.queue.done(batch, said)

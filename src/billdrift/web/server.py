@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uvicorn
 
+from billdrift.infra.failures import scrub_log_records
 from billdrift.web.app import create_app
 from billdrift.web.settings import WebSettings
 
 
 def serve(settings: WebSettings) -> None:
-    """Serve until interrupted (Ctrl-C)."""
+    """Serve until interrupted (Ctrl-C). Log records are scrubbed of secrets."""
+    scrub_log_records()
     uvicorn.run(
         create_app(settings),
         host=settings.host,

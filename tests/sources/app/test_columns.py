@@ -8,12 +8,12 @@ import pytest
 
 from billdrift.config import AppConfig
 from billdrift.errors import ConfigError, SourceError
+from billdrift.infra.quoting import quote_identifier
 from billdrift.sources.app.columns import (
     ColumnMapping,
     detect_columns,
     detection_note,
     normalize,
-    quote_identifier,
 )
 
 USERS = ["id", "email", "stripe_customer_id", "has_paid_access", "plan", "subscription_status"]

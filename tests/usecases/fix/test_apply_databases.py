@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from billdrift.cli.app import main
+from billdrift.errors import SourceError
 from billdrift.history import open_store
+from billdrift.infra.db.writable import transaction, writable_url
 from tests.infra.db.conftest import Database, maria, pg  # noqa: F401  (fixtures)
 
 ROWS = [
@@ -227,3 +230,37 @@ def test_revoking_is_planned_only_when_asked_for(loop: Loop) -> None:
     assert made.exit_code == 0
     assert loop.cli("fix", "apply", "p.sql", "--app-url", loop.app.url, "--yes").exit_code == 0
     assert loop.app.rows()["3"] == ("pro", False)
+
+
+def test_a_statement_blocked_past_the_statement_timeout_fails_cleanly(loop: Loop) -> None:
+    """A row another transaction holds (SQLite: the whole file) makes a statement wait;
+    past --statement-timeout it fails at the server, everything is rolled back, exit 2."""
+    loop.cli(
+        "fix", "plan", "--config", "billdrift.toml", "--history", "h.sqlite", "--output", "p.sql"
+    )
+    before = loop.app.rows()
+    with transaction(writable_url(loop.app.url)) as holder:
+        holder.execute("UPDATE users SET plan = plan WHERE id = '2'")  # held until the end
+        started = time.monotonic()
+        blocked = loop.cli(
+            "fix", "apply", "p.sql", "--app-url", loop.app.url, "--yes", "--statement-timeout", "1"
+        )
+        took = time.monotonic() - started
+    assert blocked.exit_code == 2, blocked.output
+    assert "longer than 1 s (--statement-timeout changes it)" in blocked.output
+    assert "everything was rolled back" in blocked.output
+    assert took < 20, took  # the default limit would have waited 30 s
+    assert loop.app.rows() == before
+
+
+def test_a_long_sqlite_statement_is_interrupted_at_the_statement_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "app.sqlite"
+    sqlite3.connect(path).close()
+    endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c"
+    started = time.monotonic()
+    with (
+        pytest.raises(SourceError, match=r"longer than 0\.5 s"),
+        transaction(writable_url(str(path)), statement_seconds=0.5) as session,
+    ):
+        session.execute(endless)
+    assert time.monotonic() - started < 10

@@ -78,7 +78,8 @@ ACCOUNT_FLAGS = Stage(
 SELECT account_id, bool_or(is_internal) AS is_internal, bool_or(on_free_plan) AS on_free_plan
 FROM (
   SELECT a.account_id, TRUE AS is_internal, FALSE AS on_free_plan
-  FROM app_accounts a JOIN internal_email_patterns ip ON lower(a.email) LIKE ip.like_pattern
+  FROM app_accounts a JOIN internal_email_patterns ip
+    ON lower(a.email) LIKE ip.like_pattern ESCAPE '\\'
   UNION ALL
   SELECT a.account_id, TRUE, FALSE
   FROM app_accounts a JOIN internal_roles ir ON ir.role = lower(trim(a.role))

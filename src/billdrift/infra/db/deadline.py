@@ -73,6 +73,11 @@ class Deadline:
         """Seconds left (never below a millisecond: drivers read 0 as "no limit")."""
         return max(0.001, self._ends - time.monotonic())
 
+    def passed(self) -> bool:
+        """Whether the deadline has passed: a driver error raised then is the cut's
+        doing, and the deadline's own message says it better."""
+        return time.monotonic() >= self._ends
+
     def connect_seconds(self, asked: float | None = None) -> float:
         """The driver's connect timeout: the one `asked` (a URL's) or the default if it
         ends first; else a second past the deadline, whose own cut then ends the connect

@@ -16,6 +16,9 @@ from typing import Final
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from billdrift.errors import ConfigError
+from billdrift.infra.secrets import SECRET_WORDS as SECRET_WORDS
+from billdrift.infra.secrets import scrub
+from billdrift.infra.secrets import scrub_urls as scrub_urls
 
 #: URL scheme (before any ``+driver``) -> dialect.
 SCHEMES: Final = {
@@ -73,8 +76,6 @@ class DatabaseUrl:
         if self.raw:
             text = text.replace(self.raw, self.redacted)
         if self.password:
-            from billdrift.infra.secrets import scrub  # only on the error path
-
             text = scrub(text, (self.password,))
         return text
 
@@ -120,7 +121,7 @@ def redact(url: str) -> str:
 
 
 def _secret_key(key: str) -> bool:
-    return any(word in key.lower() for word in ("password", "passwd", "secret", "token", "key"))
+    return any(word in key.lower() for word in SECRET_WORDS)
 
 
 def resolve(location: str) -> DatabaseUrl:
@@ -186,30 +187,3 @@ def _parse(raw: str, env_name: str | None) -> DatabaseUrl:
         env_name=env_name,
         raw=raw,
     )
-
-
-#: Words that make a query parameter's value a secret.
-SECRET_WORDS: Final = ("password", "passwd", "secret", "token", "key")
-#: A password runs to the last ``@`` of the URL (see :func:`_userinfo`), quotes included:
-#: masking too much of a message is safe, showing part of a password is not.
-_URL_PASSWORD: Final = re.compile(
-    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:'\"]*:)(?P<password>\S+)@"
-)
-_QUERY_SECRET: Final = re.compile(
-    r"(?P<head>[?&][^=&\s'\"]*(?:"
-    + "|".join(SECRET_WORDS)
-    + r")[^=&\s'\"]*=)(?P<value>[^&\s'\"]+)",
-    re.IGNORECASE,
-)
-
-
-def scrub_urls(text: str) -> str:
-    """`text` with the password of every URL in it, and secret query values, masked."""
-
-    def password(match: re.Match[str]) -> str:
-        return f"{match.group('head')}{REDACTED}@"
-
-    def query(match: re.Match[str]) -> str:
-        return f"{match.group('head')}{REDACTED}"
-
-    return _QUERY_SECRET.sub(query, _URL_PASSWORD.sub(password, text))

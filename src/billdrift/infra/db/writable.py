@@ -5,19 +5,33 @@ This one can write, so it is opened only from a URL a person passed explicitly
 (never the configured ``[app]`` source), runs one transaction the caller commits
 or rolls back, and turns driver errors into messages scrubbed of the password.
 A SQLite file must exist (``mode=rw``): a typo never creates an empty database.
+
+Each statement has a deadline (``fix apply --statement-timeout``), at the server
+where there is one: PostgreSQL's ``statement_timeout`` (lock waits included),
+MariaDB's ``max_statement_time`` or MySQL's ``max_execution_time``, with InnoDB's
+``innodb_lock_wait_timeout`` for a row another transaction holds; SQLite's busy
+timeout and a progress handler. A statement past it fails, the transaction is
+rolled back, and the error says which limit passed.
 """
 
 from __future__ import annotations
 
+import math
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from billdrift.errors import ConfigError, SourceError
 from billdrift.infra.db.urls import DatabaseUrl, is_database_url, resolve
+
+#: Seconds one statement may run, or wait for a lock, unless told otherwise.
+STATEMENT_SECONDS: Final = 30.0
+#: Where the limit is changed, as errors say.
+STATEMENT_SETTING: Final = "--statement-timeout"
 
 
 class Cursor(Protocol):
@@ -37,6 +51,10 @@ class WriteSession:
     cursor: Cursor
     connection: Any
     committed: bool = False
+    #: Seconds one statement may take (the server enforces it; see the module).
+    statement_seconds: float = STATEMENT_SECONDS
+    #: When the running statement must end (SQLite's progress handler reads it).
+    ends: float = field(default=math.inf)
 
     def commit(self) -> None:
         try:
@@ -46,11 +64,21 @@ class WriteSession:
         self.committed = True
 
     def execute(self, sql: str) -> int:
-        """Run one statement; the rows it matched."""
+        """Run one statement within the statement deadline; the rows it matched."""
+        started = time.monotonic()
+        self.ends = started + self.statement_seconds
         try:
             self.cursor.execute(sql)
         except Exception as error:  # any driver's error class
+            if time.monotonic() - started >= 0.95 * self.statement_seconds:
+                raise SourceError(
+                    f"{self.url.shown}: a statement ran, or waited for a row another "
+                    f"transaction holds, longer than {self.statement_seconds:g} s "
+                    f"({STATEMENT_SETTING} changes it); everything was rolled back"
+                ) from None
             raise SourceError(f"{self.url.shown}: {self.url.scrub(str(error))}") from None
+        finally:
+            self.ends = math.inf
         return int(self.cursor.rowcount)
 
     def count(self, sql: str) -> int:
@@ -85,17 +113,21 @@ def _sqlite_path(url: DatabaseUrl) -> str:
 
 
 @contextmanager
-def transaction(url: DatabaseUrl) -> Iterator[WriteSession]:
+def transaction(
+    url: DatabaseUrl, statement_seconds: float = STATEMENT_SECONDS
+) -> Iterator[WriteSession]:
     """One transaction on `url`: committed only if the block calls
-    :meth:`WriteSession.commit`, rolled back otherwise (and if the block raises)."""
+    :meth:`WriteSession.commit`, rolled back otherwise (and if the block raises).
+    Each statement may take `statement_seconds`, lock waits included."""
     try:
-        con = _connect(url)
+        con = _connect(url, statement_seconds)
     except ConfigError:
         raise
     except Exception as error:
         raise SourceError(f"cannot connect to {url.shown}: {url.scrub(str(error))}") from None
-    session = WriteSession(url, con.cursor(), con)
+    session = WriteSession(url, con.cursor(), con, statement_seconds=statement_seconds)
     try:
+        _limit(session, statement_seconds)
         if url.dialect == "sqlite":
             session.execute("BEGIN IMMEDIATE")
         yield session
@@ -107,14 +139,33 @@ def transaction(url: DatabaseUrl) -> Iterator[WriteSession]:
             con.close()
 
 
-def _connect(url: DatabaseUrl) -> Any:
+def _limit(session: WriteSession, seconds: float) -> None:
+    """Set the statement deadline at the server, for this session."""
+    dialect = session.url.dialect
+    if dialect == "sqlite":
+        # Called every 1,000 virtual-machine steps; non-zero interrupts the statement.
+        session.connection.set_progress_handler(lambda: int(time.monotonic() > session.ends), 1000)
+    elif dialect == "postgresql":
+        session.execute(f"SET statement_timeout = {max(1, math.ceil(seconds * 1000))}")
+    elif dialect == "mysql":
+        session.execute("SELECT VERSION()")
+        version = str((session.cursor.fetchone() or ("",))[0])
+        if "mariadb" in version.lower():
+            session.execute(f"SET SESSION max_statement_time = {seconds:g}")
+        else:  # MySQL's limit covers SELECTs only; the lock wait below covers UPDATEs
+            session.execute(f"SET SESSION max_execution_time = {math.ceil(seconds * 1000)}")
+        session.execute(f"SET SESSION innodb_lock_wait_timeout = {max(1, math.ceil(seconds))}")
+
+
+def _connect(url: DatabaseUrl, statement_seconds: float) -> Any:
     options = dict(url.query)
     if url.dialect == "sqlite":
         path = _sqlite_path(url)
         if not Path(path).is_file():
             raise ConfigError(f"{url.shown}: no SQLite database at {path}")
         uri = Path(path).resolve().as_uri() + "?mode=rw"
-        return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+        # A lock another connection holds is waited for as long as a statement may run.
+        return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=statement_seconds)
     if url.dialect == "postgresql":
         import psycopg
         from psycopg.conninfo import make_conninfo

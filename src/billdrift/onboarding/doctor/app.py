@@ -16,8 +16,9 @@ from billdrift.config import AppConfig, Policy
 from billdrift.core.model import Skip
 from billdrift.errors import BilldriftError, ConfigError
 from billdrift.infra.db.connect import connect
+from billdrift.infra.db.deadline import Deadline, Timeouts, bounded
 from billdrift.infra.db.interface import Column, ReadOnlyConnection
-from billdrift.infra.db.urls import resolve
+from billdrift.infra.db.urls import DatabaseUrl, resolve
 from billdrift.onboarding.catalog import (
     Catalog,
     app_kind,
@@ -66,9 +67,20 @@ def _database_app(run: Collector, location: str, options: AppConfig, policy: Pol
     if url.dialect == "sqlite":  # env:NAME may hold a sqlite:/// URL
         _file_app(run, url.raw, options, policy, "sqlite")
         return
+    # One overall deadline for the whole conversation, as `check` reads within it.
+    limits = Timeouts(options.timeout_seconds, "app.timeout_seconds")
+    with bounded(url.shown, limits) as deadline:
+        _database_checks(run, url, location, options, deadline)
+
+
+def _database_checks(
+    run: Collector, url: DatabaseUrl, location: str, options: AppConfig, deadline: Deadline
+) -> None:
     try:
-        conn = connect(url)
+        conn = connect(url, deadline)
     except BilldriftError as error:
+        if deadline.passed():
+            raise  # said as the deadline, by bounded()
         run.add(fail("app source", str(error), url_fix(str(error), location)))
         return
     with conn:

@@ -13,12 +13,15 @@ from billdrift.config import Config
 from billdrift.core.model import Skip
 from billdrift.errors import BilldriftError
 from billdrift.infra.db.connect import connect
+from billdrift.infra.db.deadline import Timeouts, bounded
 from billdrift.infra.db.urls import is_database_url, resolve
 from billdrift.onboarding.doctor.report import Collector, fail, ok
 from billdrift.onboarding.doctor.rows import read_rows
 from billdrift.onboarding.doctor.wording import url_fix
 from billdrift.onboarding.secrets import shown
 from billdrift.sources.registry import billing_kinds, open_billing
+
+MIRROR_SETTING = "billing.mirror_timeout_seconds"
 
 
 def billing_checks(run: Collector, config: Config, sources: Sequence[str]) -> None:
@@ -51,7 +54,8 @@ def _billing_one(run: Collector, spec: str, config: Config) -> None:
         try:
             url = resolve(target)
             run.urls.append(url)
-            with connect(url) as conn:
+            limits = Timeouts(config.billing.mirror_timeout_seconds, MIRROR_SETTING)
+            with bounded(url.shown, limits) as deadline, connect(url, deadline) as conn:
                 where = f"connected to {url.shown} ({conn.server_version()})"
         except BilldriftError as error:
             run.add(fail(name, str(error), url_fix(str(error), target)))

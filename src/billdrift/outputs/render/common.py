@@ -94,14 +94,24 @@ def mark(finding: Finding) -> str | None:
 
 def change_first(findings: Iterable[Finding]) -> list[Finding]:
     """New and reopened before ongoing, then urgent (paid but blocked) first, then by
-    severity, then by money (larger first), as ``billdrift review`` orders its queue;
-    the report's order breaks ties, so the same input gives the same order."""
+    severity, then by money: by currency (amounts in two currencies are not comparable),
+    the larger amount first, no money last. The report's order breaks ties, so the
+    same input gives the same order."""
     rank = {status: i for i, status in enumerate(STATUS_ORDER)}
 
-    def key(finding: Finding) -> tuple[int, bool, int, Decimal]:
+    def key(finding: Finding) -> tuple[int, bool, int, bool, str, Decimal]:
         status = finding.tracking.status if finding.tracking is not None else "ongoing"
         urgent = finding.kind is Kind.PAID_BUT_BLOCKED
-        return (rank.get(status, len(rank)), not urgent, -finding.severity, -_amount(finding))
+        exposure = finding.exposure
+        currency = "" if exposure is None else exposure.currency
+        return (
+            rank.get(status, len(rank)),
+            not urgent,
+            -finding.severity,
+            exposure is None,
+            currency,
+            -_amount(finding),
+        )
 
     return sorted(findings, key=key)
 

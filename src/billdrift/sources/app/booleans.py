@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Final, cast
 
+from billdrift.infra.quoting import sql_string
+
 #: Spellings that mean true/false, compared after stripping :data:`WHITESPACE`
 #: and lower-casing. Ordered as pairs so messages can list them side by side.
 TRUE_SPELLINGS: Final[tuple[str, ...]] = ("true", "t", "yes", "y", "1", "on", "enabled")
@@ -121,11 +123,6 @@ def unrecognized_reason(problems: Sequence[tuple[str, object]]) -> str:
 
 def _sql_list(values: tuple[str, ...]) -> str:
     return ", ".join(sql_string(value) for value in values)
-
-
-def sql_string(text: str) -> str:
-    """A SQL string literal for `text` (standard quoting: ``'`` doubled)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def sql_boolean_code(column: str) -> str:

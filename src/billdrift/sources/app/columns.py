@@ -131,15 +131,6 @@ def normalize(name: str) -> str:
     return _SEPARATORS.sub("_", spaced.lower()).strip("_")
 
 
-def quote_identifier(name: str) -> str:
-    """Quote an identifier for SQLite/DuckDB/PostgreSQL: ``"`` around, ``"`` doubled.
-
-    Column and table names come from files and users; pasting them into SQL
-    unquoted would let a name like ``users; DROP TABLE x`` become SQL.
-    """
-    return '"' + name.replace('"', '""') + '"'
-
-
 @dataclass(frozen=True)
 class ColumnMapping:
     """How a source's columns map onto the canonical app relations."""

@@ -25,12 +25,12 @@ import pyarrow.compute as pc
 from billdrift.core.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS, AppData, Skip
 from billdrift.errors import ConfigError, SourceError
 from billdrift.infra.ordinals import ordinals
+from billdrift.infra.quoting import sql_string
 from billdrift.sources.app.booleans import (
     CODE_UNRECOGNIZED,
     WHITESPACE,
     sql_boolean_code,
     sql_flag,
-    sql_string,
     unrecognized_reason,
 )
 from billdrift.sources.app.columns import (

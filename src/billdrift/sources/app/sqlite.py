@@ -30,8 +30,9 @@ import pyarrow.compute as pc
 
 from billdrift.core.model import APP_ACCOUNTS, AppData, Skip
 from billdrift.errors import SourceError
+from billdrift.infra.quoting import quote_identifier
 from billdrift.sources.app.booleans import unrecognized_reason
-from billdrift.sources.app.columns import ROLES, detection_note, quote_identifier
+from billdrift.sources.app.columns import ROLES, detection_note
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.repeats import Repeats, repeated_reason, repeated_rows
 from billdrift.sources.app.signals import access_signals

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from billdrift.config import AppConfig
 from billdrift.errors import ConfigError, SourceError
-from billdrift.sources.app.columns import ColumnMapping, detect_columns, quote_identifier
+from billdrift.infra.quoting import quote_identifier
+from billdrift.sources.app.columns import ColumnMapping, detect_columns
 from billdrift.sources.app.read_only_query import check_read_only_query
 
 

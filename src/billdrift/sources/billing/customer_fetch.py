@@ -25,16 +25,13 @@ from typing import Any
 from billdrift.config import BillingConfig
 from billdrift.core.model import BillingData
 from billdrift.errors import SourceError
-from billdrift.infra.api.client import API_RETRY, ApiClient, ApiError
+from billdrift.infra.api.client import ApiError
 from billdrift.sources.billing.paddle_api import (
-    LIVE_BASE,
     PAGE_SIZE,
-    SANDBOX_BASE,
-    paddle_error,
+    paddle_client,
     paddle_key,
     to_data,
 )
-from billdrift.sources.billing.rate_limits import PADDLE, pacer
 from billdrift.sources.billing.stripe_api import stripe_client
 from billdrift.sources.billing.stripe_key import stripe_key
 from billdrift.sources.billing.stripe_records import as_tables, parse_records
@@ -66,19 +63,7 @@ class CustomerFetcher:
             pkey = paddle_key(paddle)
             self._paddle_key = pkey
             self.mode = pkey.mode
-            paced, self.notes = pacer(
-                PADDLE, paddle.max_requests_per_second, setting="billing.paddle"
-            )
-            self.client = ApiClient(
-                paddle.api_base or (SANDBOX_BASE if pkey.sandbox else LIVE_BASE),
-                {"Authorization": f"Bearer {pkey.value}", "User-Agent": "billdrift (read-only)"},
-                paced,
-                secret=pkey.value,
-                retry=API_RETRY.with_retries(paddle.retries),
-                timeout=paddle.timeout_seconds,
-                timeout_key="billing.paddle.timeout_seconds",
-                error_message=paddle_error,
-            )
+            self.client, self.notes = paddle_client(paddle, pkey)
 
     def close(self) -> None:
         self.client.close()

@@ -65,6 +65,24 @@ def paddle_key(options: PaddleApiConfig, environ: dict[str, str] | None = None) 
     )
 
 
+def paddle_client(options: PaddleApiConfig, key: PaddleKey) -> tuple[ApiClient, list[str]]:
+    """The client for this key's environment (live or sandbox, unless ``api_base`` says),
+    and notes on pacing set above Paddle's limits: one constructor for the full listing
+    and the listener's one-customer fetches."""
+    paced, notes = pacer(PADDLE, options.max_requests_per_second, setting="billing.paddle")
+    client = ApiClient(
+        options.api_base or (SANDBOX_BASE if key.sandbox else LIVE_BASE),
+        {"Authorization": f"Bearer {key.value}", "User-Agent": "billdrift (read-only)"},
+        paced,
+        secret=key.value,
+        retry=API_RETRY.with_retries(options.retries),
+        timeout=options.timeout_seconds,
+        timeout_key="billing.paddle.timeout_seconds",
+        error_message=paddle_error,
+    )
+    return client, notes
+
+
 def paddle_error(body: Any) -> tuple[str | None, str | None]:
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]
@@ -82,18 +100,7 @@ class PaddleApiSource(BillingSource):
     def read(self) -> BillingData:
         options = self.options.paddle
         key = paddle_key(options)
-        base = options.api_base or (SANDBOX_BASE if key.sandbox else LIVE_BASE)
-        paced, notes = pacer(PADDLE, options.max_requests_per_second, setting="billing.paddle")
-        client = ApiClient(
-            base,
-            {"Authorization": f"Bearer {key.value}", "User-Agent": "billdrift (read-only)"},
-            paced,
-            secret=key.value,
-            retry=API_RETRY.with_retries(options.retries),
-            timeout=options.timeout_seconds,
-            timeout_key="billing.paddle.timeout_seconds",
-            error_message=paddle_error,
-        )
+        client, notes = paddle_client(options, key)
         try:
             records = self._subscriptions(client)
             emails = self._emails(client, records)

@@ -50,12 +50,12 @@ from billdrift.infra.db.deadline import Timeouts, bounded
 from billdrift.infra.db.interface import ReadOnlyConnection
 from billdrift.infra.db.postgres import PostgresConnection
 from billdrift.infra.db.urls import DatabaseUrl
+from billdrift.infra.quoting import sql_string
 from billdrift.sources.app.booleans import (
     CODE_UNRECOGNIZED,
     WHITESPACE,
     sql_boolean_code,
     sql_flag,
-    sql_string,
 )
 from billdrift.sources.app.columns import ROLES
 from billdrift.sources.app.database import plan_read

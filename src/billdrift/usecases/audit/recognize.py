@@ -27,11 +27,11 @@ from typing import Final
 from billdrift.config import AppConfig, BillingConfig
 from billdrift.errors import BilldriftError, ConfigError
 from billdrift.infra.db.interface import Table
+from billdrift.infra.quoting import quote_identifier as quoted
 from billdrift.onboarding.accounts import survey
 from billdrift.onboarding.catalog import Catalog, app_kind
 from billdrift.onboarding.init import read_catalog
 from billdrift.sources.app.columns import ColumnMapping, detect_columns
-from billdrift.sources.app.columns import quote_identifier as quoted
 from billdrift.sources.app.sqlite import open_sqlite
 from billdrift.sources.billing.stripe_csv import column_roles
 from billdrift.sources.csv.dialect import HEAD_BYTES, is_tsv, parse_header

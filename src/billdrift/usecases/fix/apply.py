@@ -26,7 +26,12 @@ from typing import Final, Literal
 from billdrift.errors import BilldriftError, ConfigError
 from billdrift.history import open_store
 from billdrift.history.store import FixApplication
-from billdrift.infra.db.writable import WriteSession, transaction, writable_url
+from billdrift.infra.db.writable import (
+    STATEMENT_SECONDS,
+    WriteSession,
+    transaction,
+    writable_url,
+)
 from billdrift.usecases.fix.model import FixPlan, Statement
 from billdrift.usecases.fix.script import done_sql, rows_sql, update_sql
 
@@ -74,8 +79,10 @@ def apply(
     confirm: Callable[[FixPlan], bool],
     history: str | None,
     who: str,
+    statement_seconds: float = STATEMENT_SECONDS,
 ) -> Applied:
-    """Apply `plan` to the database at `app_url` once `confirm(plan)` says yes."""
+    """Apply `plan` to the database at `app_url` once `confirm(plan)` says yes; each
+    statement may run (or wait for a locked row) `statement_seconds`."""
     if not app_url:
         raise ConfigError("fix apply needs --app-url: a URL that may write, given for this")
     url = writable_url(app_url)
@@ -90,7 +97,7 @@ def apply(
         return Applied(plan, url.shown, "declined")
     results: list[StatementResult] = []
     outcome: Outcome = "nothing_to_do"
-    with transaction(url) as session:
+    with transaction(url, statement_seconds) as session:
         for number, statement in enumerate(plan.statements, 1):
             results.append(_run(session, plan, number, statement))
         if any(result.state in REFUSING for result in results):

@@ -36,9 +36,8 @@ def store_error(request: Request, error: Exception) -> HTMLResponse:
 
 
 def describe(error: Exception) -> str:
-    from billdrift.errors import BilldriftError
-    from billdrift.infra.db.urls import scrub_urls
+    """A failure as a page shows it: scrubbed like every front-end's, and an internal
+    error names only its type (a page may be seen by more people than a terminal)."""
+    from billdrift.infra.failures import describe_failure
 
-    if isinstance(error, BilldriftError):
-        return scrub_urls(str(error))
-    return scrub_urls(f"internal error: {type(error).__name__}")
+    return describe_failure(error, detail=False)
