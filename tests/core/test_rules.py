@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from billdrift.core.engine import reconcile
+from billdrift.core.engine import reconcile, workspace
 from billdrift.core.model import Severity, Skip, Verdict
 from billdrift.core.report import Report
 from tests.builders import NOW, account, app, billing, inputs, sub
@@ -248,6 +248,28 @@ def test_email_collision_is_ambiguous() -> None:
     assert report.findings[0].evidence["match"]["candidates"] == ["cus_1", "cus_2"]
     # candidates of a collision are not reported as orphaned as well
     assert report.by_kind == {"ambiguous": 1}
+
+
+def test_candidates_are_the_stored_id_or_the_other_methods_matches() -> None:
+    """account_state keeps candidate lists only for accounts other methods matched;
+    account_detail writes the stored id's one-element list for the ones it reports."""
+    subs = [
+        sub("sub_1", "cus_1", email="ann@example.com"),
+        sub("sub_2", "cus_2", email="bob@example.com"),
+    ]
+    accounts = [
+        account("a1", "cus_1", access=False),
+        account("a2", None, email="bob@example.com", access=False),
+    ]
+    run_inputs = inputs(billing(*subs), app(*accounts))
+    with workspace(run_inputs) as con:
+        stored = con.sql(
+            "SELECT account_id, other_candidates FROM account_state ORDER BY account_id"
+        ).fetchall()
+    assert stored == [("a1", None), ("a2", ["cus_2"])]
+    report = reconcile(run_inputs)
+    assert kinds(report) == [("paid_but_blocked", "a1"), ("paid_but_blocked", "a2")]
+    assert [f.evidence["match"]["candidates"] for f in report.findings] == [["cus_1"], ["cus_2"]]
 
 
 def test_email_match_does_not_take_a_customer_claimed_by_id() -> None:

@@ -23,7 +23,10 @@ ACCOUNT_DETAIL = Stage(
     ),
     """
 SELECT s.account_id, s.matched_customer_id, s.subscription_id, s.match_method,
-       s.match_confidence, s.candidates, s.app_grants, s.entitles, s.state,
+       s.match_confidence,
+       CASE WHEN s.match_method = 'customer_id' THEN [s.matched_customer_id]
+            ELSE s.other_candidates END AS candidates,
+       s.app_grants, s.entitles, s.state,
        s.ambiguous_reason,
        a.customer_id AS linked_customer_id, a.email, a.plan, a.source_ref,
        b.provider, b.status,
