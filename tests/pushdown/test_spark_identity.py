@@ -1,10 +1,14 @@
 """The labelled rule tests, every one run twice: in-process and on Spark (local mode,
 the canonical relations as Parquet files), and the two reports must be identical
 (findings row for row: kind, ids, severity, confidence, evidence, money, wording;
-counts, notes, verdict). See test_identity.py for the PostgreSQL twin."""
+counts, notes, verdict). See test_identity.py for the PostgreSQL twin.
+
+Opt-in (``BILLDRIFT_SPARK_IDENTITY=1``) until it is proved fast enough for ``make
+test``: on the loaded 2-core machine one case took minutes (see the branch report)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,11 @@ for _module in CASES:
             globals()[f"test_{_short}__{_name.removeprefix('test_')}"] = _case
 
 _PLANS: dict[str, Plan] = {}
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("BILLDRIFT_SPARK_IDENTITY") != "1",
+    reason="Spark identity run is opt-in: BILLDRIFT_SPARK_IDENTITY=1",
+)
 
 
 @pytest.fixture(autouse=True)
