@@ -162,7 +162,7 @@ def statements(plan: Plan, canonical: dict[str, str]) -> list[tuple[str, str]]:
     for step in plan.steps:
         query = compile(step.portable())
         if reads[step.name] > 1:
-            out.append((step.name, f"CACHE LAZY TABLE `{step.name}` AS\n{query}"))
+            out.append((step.name, f"CACHE TABLE `{step.name}` AS\n{query}"))
         else:
             define(step.name, query)
     return out
