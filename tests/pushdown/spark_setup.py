@@ -16,8 +16,17 @@ from billdrift.infra.spark import session
 
 _DIRS = itertools.count()
 
-#: Small data: two cores, few shuffle partitions (the default 200 costs seconds per stage).
-TEST_CONF = {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"}
+#: Small data on two loaded cores: few shuffle partitions (the default 200 costs seconds
+#: per stage), and expressions interpreted rather than compiled: a labelled case has a
+#: few rows and about 30 statements, each of which would otherwise generate and compile
+#: Java (Janino) for seconds under load, to run it once on ten rows.
+TEST_CONF = {
+    "spark.sql.shuffle.partitions": "1",
+    "spark.default.parallelism": "1",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.sql.adaptive.enabled": "false",
+}
 
 
 def start() -> Any:

@@ -2,13 +2,19 @@
 
 Spark runs the plan as a distributed engine does: each canonical relation, policy
 relation and stage becomes a session-scoped temporary view (nothing is written to
-the catalog or to storage), and every stage read more than once is cached on the
-executors (``CACHE TABLE``), as the in-process engine keeps its stages as tables;
-Spark otherwise inlines a common table expression at every reference and computes
-it again. Then each question the report asks and each rule's reported rows are
-one query whose rows (findings only) are the only data that reaches the driver.
-Nothing here assumes a single node: no input is collected, and the same
-statements run unchanged on a cluster.
+the catalog or to storage), and every stage read more than once is materialized
+once on the executors, as the in-process engine keeps its stages as tables. A view
+alone would not do: Spark inlines a view at every reference, so a stage read by
+two later stages is computed twice, and the analyzer's plan for the last stages
+holds every earlier stage expanded (it grew until analysis alone took over ten
+minutes on a labelled case). ``CACHE TABLE`` saves the recomputation but not the
+analysis (a cached view keeps its full plan). The runner therefore checkpoints
+such a stage (:data:`Statement.materialize`): its rows are computed once and the
+view becomes a leaf, so each statement's plan stays the size of its own query.
+Then each question the report asks and each rule's reported rows are one query
+whose rows (findings only) are the only data that reaches the driver. Nothing
+here assumes a single node: no input is collected, and the same statements run
+unchanged on a cluster.
 
 sqlglot transpiles the stages (DuckDB SQL) as written; the constructs with no
 shared spelling are rewritten here:
@@ -26,6 +32,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from billdrift.core.plan import Output, Plan
@@ -142,29 +149,37 @@ def _reads(plan: Plan) -> Counter[str]:
     return counts
 
 
-def statements(plan: Plan, canonical: dict[str, str]) -> list[tuple[str, str]]:
-    """Every statement defining the plan's relations, in execution order: (name, SQL).
-    `canonical` holds the Spark SQL of each canonical relation (and its helpers)."""
+@dataclass(frozen=True)
+class Statement:
+    """One relation of the plan: a temporary view over `query`, its rows computed once
+    and the view's lineage cut (a local checkpoint) when `materialize` is set."""
+
+    name: str
+    query: str
+    materialize: bool = False
+
+    @property
+    def text(self) -> str:
+        """The statement as Spark SQL, for review (``--explain``); a materialized stage
+        is shown as ``CACHE TABLE``, the nearest SQL spelling of what the runner does."""
+        if self.materialize:
+            return f"CACHE TABLE `{self.name}` AS\n{self.query}"
+        return f"CREATE OR REPLACE TEMPORARY VIEW `{self.name}` AS\n{self.query}"
+
+
+def statements(plan: Plan, canonical: dict[str, str]) -> list[Statement]:
+    """Every relation of the plan, in execution order. `canonical` holds the Spark SQL
+    of each canonical relation (and its helpers)."""
     missing = [name for name in plan.canonical if name not in canonical]
     if missing:  # pragma: no cover - the sources layer defines all four
         raise ConfigError(f"the target defines no {', '.join(missing)}")
     helpers = [name for name in canonical if name not in (*plan.canonical, *plan.relations)]
     reads = _reads(plan)
-    out: list[tuple[str, str]] = []
-
-    def define(name: str, query: str) -> None:
-        out.append((name, f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS\n{query}"))
-
-    for name in (*helpers, *plan.canonical):
-        define(name, canonical[name])
+    out = [Statement(name, canonical[name]) for name in (*helpers, *plan.canonical)]
     for name, query in plan.relations.items():
-        define(name, canonical.get(name) or compile(query))
+        out.append(Statement(name, canonical.get(name) or compile(query)))
     for step in plan.steps:
-        query = compile(step.portable())
-        if reads[step.name] > 1:
-            out.append((step.name, f"CACHE TABLE `{step.name}` AS\n{query}"))
-        else:
-            define(step.name, query)
+        out.append(Statement(step.name, compile(step.portable()), reads[step.name] > 1))
     return out
 
 
@@ -175,7 +190,7 @@ def output(item: Output) -> str:
 
 def statement(plan: Plan, canonical: dict[str, str]) -> str:
     """The whole script: the relations' statements, then the queries whose rows return."""
-    parts = [f"{text};" for _, text in statements(plan, canonical)]
+    parts = [f"{item.text};" for item in statements(plan, canonical)]
     parts += [f"{output(item)};" for item in (*plan.questions, *plan.reported)]
     return "\n\n".join(parts) + "\n"
 
@@ -185,15 +200,15 @@ def explain(plan: Plan, canonical: dict[str, str]) -> str:
     the queries whose rows come back."""
     parts = [
         "-- billdrift plan for Spark: session-scoped temporary views (stages read more",
-        "-- than once cached on the executors), nothing written; then the queries whose",
-        "-- rows (findings only) come back to the driver.",
+        "-- than once computed once and checkpointed on the executors), nothing written;",
+        "-- then the queries whose rows (findings only) come back to the driver.",
     ]
-    for name, text in statements(plan, canonical):
-        parts += ["", f"-- {name}", f"{text};"]
+    for item in statements(plan, canonical):
+        parts += ["", f"-- {item.name}", f"{item.text};"]
     parts += ["", "-- returned: these rows, nothing else"]
-    for item in (*plan.questions, *plan.reported):
-        what = "question" if item.name.startswith("q") else "reported rows of rule"
-        parts += ["", f"-- {what} {item.name}", f"{output(item)};"]
+    for out in (*plan.questions, *plan.reported):
+        what = "question" if out.name.startswith("q") else "reported rows of rule"
+        parts += ["", f"-- {what} {out.name}", f"{output(out)};"]
     return "\n".join(parts) + "\n"
 
 

@@ -38,11 +38,14 @@ def session(master: str, conf: Mapping[str, str], app_name: str = "billdrift") -
         builder = builder.config("spark.driver.bindAddress", "127.0.0.1").config(
             "spark.driver.host", "127.0.0.1"
         )
-        builder = builder.config("spark.ui.enabled", "false")
+        builder = builder.config("spark.ui.enabled", "false").config(
+            "spark.ui.showConsoleProgress", "false"
+        )
     for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    for key, value in conf.items():  # a reused session takes them too
-        spark.conf.set(key, value)
+    for key, value in conf.items():  # a reused session takes the runtime ones too
+        if spark.conf.isModifiable(key):  # not spark.driver.memory and the like
+            spark.conf.set(key, value)
     return spark
