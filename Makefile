@@ -8,11 +8,13 @@
 #   make mutate - mutation testing (mutmut) of the rules, the engine's guards, the read-only
 #                 connections, secret scrubbing and alert signing; not part of `make test`.
 #                 Results and every survivor judged harmless: docs/testing.md
+#   make spark-identity - every labelled rule test run in-process and on Spark (local
+#                 mode), reports compared row for row; `make test` runs a fixed subset
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test lint bench fuzz mutate
+.PHONY: demo test lint bench fuzz mutate spark-identity
 
 #: Parallel mutant runs in `make mutate` (each one a pytest process; they run at low priority).
 MUTATE_CHILDREN ?= 2
@@ -42,6 +44,10 @@ lint: $(BIN)/.installed
 test: lint
 	bash scripts/install_test_servers.sh
 	$(BIN)/pytest
+
+spark-identity: $(BIN)/.installed
+	bash scripts/install_test_servers.sh
+	BILLDRIFT_SPARK_IDENTITY=1 $(BIN)/pytest -q tests/pushdown/test_spark_identity.py
 
 fuzz: $(BIN)/.installed
 	BILLDRIFT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -m fuzz tests/fuzz

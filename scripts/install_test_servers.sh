@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install the database server binaries that tests/dbservers.py starts as throwaway
-# servers (PostgreSQL and MariaDB), and Debian's Chromium that tests/web drive with
-# Playwright (never a downloaded browser). Idempotent: does nothing when all are present.
+# servers (PostgreSQL and MariaDB), Debian's Chromium that tests/web drive with
+# Playwright (never a downloaded browser), and the Java 17 runtime that pyspark's local
+# mode runs in (tests/pushdown, --engine spark). Idempotent: does nothing when all are present.
 #
 # Why: the DB tests run against REAL servers started on free ports in temp dirs, and
 # a fresh machine (or CI) has neither server. `make test` runs this before pytest.
@@ -12,7 +13,7 @@
 # services anyway: they bind their own free ports and sockets.
 set -euo pipefail
 
-PACKAGES=(postgresql mariadb-server chromium)
+PACKAGES=(postgresql mariadb-server chromium openjdk-17-jre-headless)
 
 have_postgres() {
     local dir
@@ -38,13 +39,20 @@ have_chromium() {
     [[ -x /usr/bin/chromium ]]
 }
 
+have_java17() {
+    # pyspark 4 needs Java 17 or later; `java -version` prints e.g. 'version "17.0.15"'
+    command -v java >/dev/null 2>&1 &&
+        java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])'
+}
+
 missing=()
 have_postgres || missing+=("PostgreSQL (initdb, pg_ctl)")
 have_mariadb || missing+=("MariaDB (mariadbd, mariadb-install-db, mariadb-admin)")
 have_chromium || missing+=("Chromium (/usr/bin/chromium)")
+have_java17 || missing+=("Java 17 (java)")
 
 if [[ ${#missing[@]} -eq 0 ]]; then
-    echo "install_test_servers: PostgreSQL, MariaDB and Chromium already present; nothing to do"
+    echo "install_test_servers: PostgreSQL, MariaDB, Chromium and Java 17 already present; nothing to do"
     exit 0
 fi
 
@@ -79,7 +87,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
 apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
 
-if ! have_postgres || ! have_mariadb || ! have_chromium; then
+if ! have_postgres || ! have_mariadb || ! have_chromium || ! have_java17; then
     echo "install_test_servers: installed ${PACKAGES[*]} but binaries are still missing" >&2
     exit 1
 fi

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
@@ -35,3 +36,14 @@ def push_down(postgres_server: PostgresServer) -> PushDown:
         return judge_answers(inputs, plan, postgres.answers(row[0], plan), unused)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Any:
+    """One local Spark session for every test that needs one (about 8 s to start)."""
+    pytest.importorskip("pyspark")
+    from tests.pushdown.spark_setup import start
+
+    spark = start()
+    yield spark
+    spark.stop()

@@ -24,7 +24,7 @@ from billdrift.cli.options import (
 )
 from billdrift.cli.progress import progress_for_terminal
 from billdrift.cli.publish import AlsoOutputs, emit, emit_error
-from billdrift.config import Config, EngineConfig, load_config
+from billdrift.config import Config, load_config
 from billdrift.core.model import Verdict
 from billdrift.core.report import Report
 from billdrift.errors import EXIT_ERROR, BilldriftError, ConfigError
@@ -86,9 +86,10 @@ def _run_monitored(config: Config, when: datetime, strict: bool, also: AlsoOutpu
 @click.option(
     "--engine",
     "engine",
-    type=click.Choice(["in-process", "postgres"]),
-    help="Where the rules run: in-process, or inside the PostgreSQL database holding the "
-    "app's tables and a Stripe mirror (findings only come back) [in-process].",
+    type=click.Choice(["in-process", "postgres", "spark"]),
+    help="Where the rules run: in-process, inside the PostgreSQL database holding the "
+    "app's tables and a Stripe mirror, or on Spark over Parquet/CSV/catalog tables "
+    "(findings only come back) [in-process].",
 )
 @click.option(
     "--explain",
@@ -122,7 +123,7 @@ def check(
         config = _configured(config_file(config_path), flags)
         if engine is not None:
             config = config.model_copy(
-                update={"engine": EngineConfig.model_validate({"target": engine})}
+                update={"engine": config.engine.model_copy(update={"target": engine})}
             )
         when = as_of_instant(as_of)
         if explain:
@@ -136,8 +137,8 @@ def _explain(config: Config, when: datetime) -> int:
     """Print the SQL a pushed-down check would run, without running it."""
     if config.engine.target == "in-process":
         raise ConfigError(
-            "--explain shows the SQL run inside a database: add --engine postgres "
-            '(or [engine] target = "postgres")'
+            "--explain shows the SQL run inside a database: add --engine postgres or "
+            '--engine spark (or [engine] target = "postgres")'
         )
     from billdrift.usecases.pushdown import explain_pushdown
 

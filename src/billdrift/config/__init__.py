@@ -279,12 +279,29 @@ class HistoryConfig(_Strict):
     retention: RetentionConfig = RetentionConfig()
 
 
-class EngineConfig(_Strict):
-    """Where the rules run: in-process (DuckDB, reading both sides over), or inside the
-    database that holds both sides (``postgres``: the app's tables beside a Stripe
-    mirror), bringing back only the findings (``--engine``)."""
+class SparkConfig(_Strict):
+    """Where a ``spark`` run executes and what it reads (``[engine.spark]``).
 
-    target: Literal["in-process", "postgres"] = "in-process"
+    `master` is any Spark master URL (``local[N]`` runs in this process's JVM;
+    ``spark://``, ``yarn``, ``sc://`` run on a cluster). `tables` names, per canonical
+    relation (``billing_subscriptions``, ``billing_items``, ``app_accounts``,
+    ``app_access_signals``), a Parquet or CSV path or a catalog table; a relation not
+    named is looked for in the ``--billing`` / ``--app`` directory. `conf` is passed
+    to the session as given."""
+
+    master: str = "local[*]"
+    tables: dict[str, str] = Field(default_factory=dict)
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
+class EngineConfig(_Strict):
+    """Where the rules run: in-process (DuckDB, reading both sides over), inside the
+    database that holds both sides (``postgres``: the app's tables beside a Stripe
+    mirror), or on Spark over tables it can read (``spark``), bringing back only the
+    findings (``--engine``)."""
+
+    target: Literal["in-process", "postgres", "spark"] = "in-process"
+    spark: SparkConfig = SparkConfig()
 
 
 class OutputConfig(_Strict):

@@ -1,5 +1,5 @@
-"""A check run inside the database that holds both sides (``--engine postgres``), and
-the SQL it would run (``--explain``).
+"""A check run inside the database that holds both sides (``--engine postgres``) or on
+Spark (``--engine spark``), and the SQL it would run (``--explain``).
 
 Pushing down needs one database holding the app's accounts and the billing mirror:
 the app source and every billing source must name the same database, or the run is
@@ -61,8 +61,28 @@ def _engine(config: Config) -> ModuleType:
     return importlib.import_module(ENGINES[config.engine.target])
 
 
+def _spark(config: Config) -> ModuleType:
+    """The Spark runner; its own module imports pyspark only when a session starts."""
+    return importlib.import_module(ENGINES["spark"])
+
+
+def _one(sources: tuple[str, ...]) -> str | None:
+    if len(sources) > 1:
+        raise ConfigError("--engine spark reads one --billing directory (its canonical tables)")
+    return sources[0] if sources else None
+
+
 def run_pushdown(config: Config, as_of: datetime) -> Report:
     """The check, run inside the database; only finding rows come back."""
+    if config.engine.target == "spark":
+        spark: Report = _spark(config).run(
+            config.engine.spark,
+            _one(config.billing.sources),
+            config.app.source,
+            from_config(config),
+            as_of,
+        )
+        return spark
     url = _same_database(config)
     report: Report = _engine(config).run(
         url, config.app, config.billing, from_config(config), as_of
@@ -72,6 +92,15 @@ def run_pushdown(config: Config, as_of: datetime) -> Report:
 
 def explain_pushdown(config: Config, as_of: datetime) -> str:
     """The SQL a pushed-down check would run, per stage, with the policy's values."""
+    if config.engine.target == "spark":
+        shown: str = _spark(config).explain(
+            config.engine.spark,
+            _one(config.billing.sources),
+            config.app.source,
+            from_config(config),
+            as_of,
+        )
+        return shown
     url = _same_database(config)
     text: str = _engine(config).explain(url, config.app, config.billing, from_config(config), as_of)
     return text

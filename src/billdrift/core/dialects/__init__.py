@@ -46,6 +46,12 @@ class Dialect(Protocol):
 #: Every target, by the name users give, and the module implementing it.
 TARGETS: dict[str, str] = {
     "postgres": "billdrift.core.dialects.postgres",
+    "spark": "billdrift.core.dialects.spark",
+    # SQL produced and parsed back in tests; not executed here (no servers)
+    "snowflake": "billdrift.core.dialects.snowflake",
+    "bigquery": "billdrift.core.dialects.bigquery",
+    "redshift": "billdrift.core.dialects.redshift",
+    "databricks": "billdrift.core.dialects.databricks",
 }
 
 

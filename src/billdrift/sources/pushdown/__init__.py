@@ -12,4 +12,5 @@ from __future__ import annotations
 #: Every engine a check can be pushed down to, and the module running it there.
 ENGINES: dict[str, str] = {
     "postgres": "billdrift.sources.pushdown.postgres",
+    "spark": "billdrift.sources.pushdown.spark",
 }
