@@ -232,6 +232,9 @@ class BillingConfig(_Strict):
     #: (djstripe_subscription); "auto" reads the one present, asks for this when both are.
     mirror: Literal["auto", "sync-engine", "dj-stripe"] = "auto"
     mirror_timeout_seconds: float = Field(default=600.0, gt=0, le=86400)  # connect to last row
+    #: A warehouse or mirror whose newest sync is older than this is an ERROR (exit 2), not
+    #: a verdict on stale data (issue 17). 24 h: Fivetran's and Airbyte's daily schedules.
+    max_sync_age_hours: float = Field(default=24.0, gt=0, le=8760)
     stripe: StripeApiConfig = StripeApiConfig()
     paddle: PaddleApiConfig = PaddleApiConfig()
 
