@@ -9,8 +9,10 @@ the newest one is compared with ``billing.max_sync_age_hours``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
+from billdrift.core.model import BillingData
 from billdrift.errors import SourceError
 
 #: Sync-time columns by layout, in the order they are preferred when several exist.
@@ -52,3 +54,19 @@ def require_fresh(newest: datetime | None, as_of: datetime, max_hours: float, wh
             "no verdict is given. Fix the sync, or raise the bound if this age is expected"
         )
     return age
+
+
+def checked(data: BillingData, as_of: datetime, max_hours: float) -> BillingData:
+    """`data` with how old its newest sync is added to its description (the report's
+    source info); a SourceError (exit 2) naming the table and its age when it is older
+    than `max_hours`. Sources that are not synced copies pass unchanged."""
+    synced = data.synced
+    if synced is None:
+        return data
+    where = f"{synced.table} ({synced.layout}, {synced.column})"
+    age = require_fresh(synced.newest, as_of, max_hours, where)
+    if age >= 0:
+        said = f"newest sync {age:.1f} h before --as-of ({synced.column})"
+    else:
+        said = f"newest sync {-age:.1f} h after --as-of ({synced.column})"
+    return replace(data, description=f"{data.description}; {said}")
