@@ -203,6 +203,9 @@ class Skip:
     #: read. Lets the rules hold back judgement on that customer instead of
     #: reporting a false stale link or orphan.
     customer_id: str | None = None
+    #: Read, and left out on purpose (deleted at the source, issue 17): listed like any
+    #: skip, but not counted against policy.max_skipped_ratio, as nothing was unreadable.
+    left_out: bool = False
 
 
 @dataclass(frozen=True)

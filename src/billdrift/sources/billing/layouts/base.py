@@ -62,7 +62,7 @@ def deleted_skips(conn: ReadOnlyConnection, query: MirrorQuery) -> tuple[Skip, .
     where = conn.url.shown
     table = query.table.qualified
     return tuple(
-        skip(where, f"{table} id={ident}", query.deleted_reason)
+        replace(skip(where, f"{table} id={ident}", query.deleted_reason), left_out=True)
         for (ident,) in conn.fetch(query.deleted)
     )
 
