@@ -33,7 +33,8 @@ BILLING_SOURCES: tuple[type[BillingSource], ...] = (
     PaddleJsonSource,
     StripeJsonSource,
     StripeCsvSource,
-    StripeMirrorSource,  # a database, never sniffed: chosen by URL in open_billing
+    StripeMirrorSource,  # a database, never sniffed: chosen by URL in open_billing; the
+    # layouts it is introspected for (mirrors, warehouse loads): sources/billing/layouts
     StripeApiSource,  # `--billing stripe`: chosen by name
     PaddleApiSource,  # `--billing paddle`: chosen by name
 )
