@@ -228,10 +228,22 @@ class BillingConfig(_Strict):
     sources: tuple[str, ...] = ()  # files (or, later, provider names / URLs)
     amount_units: Literal["auto", "major", "minor"] = "auto"
     encoding: Encoding = "utf-8"
-    #: A database's Stripe mirror layout: sync-engine (stripe.subscriptions) or dj-stripe
-    #: (djstripe_subscription); "auto" reads the one present, asks for this when both are.
-    mirror: Literal["auto", "sync-engine", "dj-stripe"] = "auto"
+    #: A database's Stripe layout: a mirror (sync-engine, dj-stripe) or a warehouse load
+    #: (Fivetran, Airbyte, Data Pipeline, Stripe's hosted Postgres); "auto" reads the one
+    #: present (introspected), asks for this when several are.
+    mirror: Literal[
+        "auto",
+        "sync-engine",
+        "dj-stripe",
+        "fivetran",
+        "airbyte",
+        "data-pipeline",
+        "stripe-postgres",
+    ] = "auto"
     mirror_timeout_seconds: float = Field(default=600.0, gt=0, le=86400)  # connect to last row
+    #: A warehouse or mirror whose newest sync is older than this is an ERROR (exit 2), not
+    #: a verdict on stale data (issue 17). 24 h: Fivetran's and Airbyte's daily schedules.
+    max_sync_age_hours: float = Field(default=24.0, gt=0, le=8760)
     stripe: StripeApiConfig = StripeApiConfig()
     paddle: PaddleApiConfig = PaddleApiConfig()
 

@@ -128,7 +128,7 @@ def _partial_data_errors(ask: Ask, inputs: Inputs, unused: tuple[Skip, ...]) -> 
         ("billing", inputs.billing, subscriptions),
         ("app", [inputs.app], accounts),
     ):
-        skipped = sum(len(data.skips) for data in datasets)
+        skipped = sum(not skip.left_out for data in datasets for skip in data.skips)
         skipped += len(unused) if side == "billing" else 0
         if skipped and over_share(skipped, rows + skipped, policy.max_skipped_ratio):
             errors.append(

@@ -203,6 +203,20 @@ class Skip:
     #: read. Lets the rules hold back judgement on that customer instead of
     #: reporting a false stale link or orphan.
     customer_id: str | None = None
+    #: Read, and left out on purpose (deleted at the source, issue 17): listed like any
+    #: skip, but not counted against policy.max_skipped_ratio, as nothing was unreadable.
+    left_out: bool = False
+
+
+@dataclass(frozen=True)
+class SyncTime:
+    """When a warehouse or mirror table was last synced from the provider (issue 17): a
+    mirror that stopped syncing shows yesterday's state as today's."""
+
+    table: str  # the subscriptions table, qualified
+    column: str  # the sync-time column found among its columns
+    layout: str  # who writes that column (Fivetran, Airbyte, ...)
+    newest: datetime | None  # its newest value, UTC; None when no row has one
 
 
 @dataclass(frozen=True)
@@ -216,6 +230,9 @@ class BillingData:
     #: Things the user should know about how the input was read (amount units
     #: detected, columns guessed...). Shown in every report; never silent.
     notes: tuple[str, ...] = ()
+    #: A warehouse's or mirror's newest sync, checked against billing.max_sync_age_hours
+    #: at the run's as-of instant; None for sources that are not synced copies.
+    synced: SyncTime | None = None
 
 
 @dataclass(frozen=True)

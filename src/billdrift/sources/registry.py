@@ -35,7 +35,8 @@ SNIFFED_SOURCES: tuple[type[BillingSource], ...] = (
     StripeJsonSource,
     StripeCsvSource,
 )
-#: The Stripe mirror: a database, never sniffed; chosen by URL or as ``stripe-mirror:URL``.
+#: The Stripe mirror: a database, never sniffed; chosen by URL or as ``stripe-mirror:URL``
+#: (the layouts it is introspected for, mirrors and warehouse loads: sources/billing/layouts).
 MIRROR_KIND = "stripe-mirror"
 #: Billing inputs named by a bare word: the provider's live API, key from the environment.
 API_SOURCES = ("stripe", "paddle")

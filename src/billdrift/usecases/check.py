@@ -23,6 +23,7 @@ from billdrift.core.report import Report
 from billdrift.errors import ConfigError
 from billdrift.infra.runtime import collector_paused
 from billdrift.sources.progress import NO_PROGRESS, Progress
+from billdrift.sources.pushdown.freshness import checked
 from billdrift.sources.registry import read_sources
 from billdrift.usecases.overrides import with_overrides
 
@@ -47,6 +48,8 @@ def run_check(
         billing, app = read_sources(
             config.billing.sources, config.app.source, config.billing, config.app, progress
         )
+        bound = config.billing.max_sync_age_hours
+        billing = [checked(data, as_of, bound) for data in billing]  # stale: an ERROR
         return check_read(config, billing, app, as_of, strict)
 
 

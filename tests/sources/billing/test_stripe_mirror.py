@@ -572,6 +572,9 @@ def test_missing_optional_sync_engine_columns_are_noted_not_fatal(mirror: Mirror
         "column(s), so those fields are read as empty",
         f"{SYNC}: no customers table beside it, so customer emails are left empty unless "
         "the subscriptions embed them",
+        f"{SYNC}: no sync-time column found (looked for _fivetran_synced, "
+        "_airbyte_extracted_at, _updated_at, batch_timestamp, djstripe_updated, updated_at), "
+        "so how old this copy is cannot be told",
     )
 
 
@@ -654,8 +657,12 @@ def test_no_mirror_is_a_source_error_naming_what_was_looked_for_and_found(
     message = str(error.value)
     assert message.startswith(f"no Stripe mirror found in postgresql://{READER}:***@")
     assert (
-        "looked for stripe.subscriptions (stripe sync-engine) and djstripe_subscription in "
-        "any schema (dj-stripe); tables found: public.subscriptions, public.users"
+        "looked for subscriptions with _airbyte_extracted_at (Airbyte), subscription or "
+        "subscription_history with _fivetran_synced (Fivetran), subscriptions with "
+        "_account_id and _updated_at (Stripe's hosted Postgres), subscriptions with "
+        "customer_id (Stripe Data Pipeline / Sigma), stripe.subscriptions (stripe "
+        "sync-engine) and djstripe_subscription in any schema (dj-stripe); tables found: "
+        "public.subscriptions, public.users"
     ) in message
     assert PASSWORD not in message
 
@@ -666,7 +673,8 @@ def test_a_forced_layout_that_is_absent_is_a_source_error(mirror: Mirror) -> Non
         mirror.read(mirror="sync-engine")
     message = str(error.value)
     assert 'billing.mirror = "sync-engine" but postgresql://' in message
-    assert "has no stripe.subscriptions table; tables found: public.djstripe_customer, " in (
+    assert "has no stripe.subscriptions (stripe sync-engine); tables found: " in message
+    assert "tables found: public.djstripe_customer, " in (
         message
     )
 

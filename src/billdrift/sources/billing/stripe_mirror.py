@@ -42,23 +42,13 @@ from billdrift.infra.db.deadline import Timeouts, bounded
 from billdrift.infra.db.interface import ReadOnlyConnection, Table
 from billdrift.infra.db.urls import resolve
 from billdrift.sources.billing.interface import BillingSource
-from billdrift.sources.billing.stripe_mirror_query import (
-    DJ_STRIPE,
-    SYNC_ENGINE,
-    MirrorQuery,
-    dj_stripe_query,
-    sync_engine_query,
-)
+from billdrift.sources.billing.layouts import LAYOUTS
+from billdrift.sources.billing.layouts.base import find_sync, with_sync_state
+from billdrift.sources.billing.stripe_mirror_query import SYNC_ENGINE, MirrorQuery
 from billdrift.sources.billing.stripe_mirror_rows import read_mirror
 
-_SYNC_SCHEMA = "stripe"
-_SYNC_TABLE = "subscriptions"
-_DJ_TABLE = "djstripe_subscription"
+#: Where a layout installed in several schemas is read from (Django's default schema).
 _DJ_SCHEMA = "public"
-#: What auto-detection looks for, as error messages name it.
-_LOOKED_FOR = (
-    f"{_SYNC_SCHEMA}.{_SYNC_TABLE} (stripe sync-engine) and {_DJ_TABLE} in any schema (dj-stripe)"
-)
 _LIST_MAX = 25
 
 
@@ -83,28 +73,33 @@ class StripeMirrorSource(BillingSource):
         limits = Timeouts(self.options.mirror_timeout_seconds, "billing.mirror_timeout_seconds")
         with bounded(self.url.shown, limits) as deadline, connect(self.url, deadline) as conn:
             query = plan_query(conn, self.options.mirror)
-            return read_mirror(conn, query, self.kind)
+            data = read_mirror(conn, query, self.kind)
+            return with_sync_state(conn, query, data)
 
 
 def find_layouts(conn: ReadOnlyConnection, tables: Sequence[Table]) -> dict[str, Table]:
-    """Every mirror layout present, by name, with its subscriptions table."""
+    """Every layout present, by name, with its subscriptions table. A table is claimed by
+    the first layout whose markers it has (:data:`~billdrift.sources.billing.layouts.
+    LAYOUTS`); a layout found in several schemas is read from ``public`` or refused."""
+    claimed: dict[str, list[Table]] = {}
+    for table in tables:
+        layout = next((lay for lay in LAYOUTS if lay.claims(conn, table)), None)
+        if layout is not None:
+            claimed.setdefault(layout.name, []).append(table)
     found: dict[str, Table] = {}
-    if conn.dialect == "postgresql":  # the sync engine writes to PostgreSQL only
-        sync = [t for t in tables if _is(t, _SYNC_SCHEMA, _SYNC_TABLE)]
-        if sync:
-            found[SYNC_ENGINE] = sync[0]
-    dj = [t for t in tables if t.name.lower() == _DJ_TABLE]
-    if len(dj) > 1:
-        preferred = [t for t in dj if t.schema.lower() == _DJ_SCHEMA]
-        if len(preferred) != 1:
-            raise SourceError(
-                f"{conn.url.shown} holds {_DJ_TABLE} in several schemas "
-                f"({', '.join(sorted(t.qualified for t in dj))}); point the URL at a "
-                "database holding one dj-stripe installation"
-            )
-        dj = preferred
-    if dj:
-        found[DJ_STRIPE] = dj[0]
+    for layout in LAYOUTS:
+        candidates = claimed.get(layout.name, [])
+        if len(candidates) > 1:
+            preferred = [t for t in candidates if t.schema.lower() == _DJ_SCHEMA]
+            if len(preferred) != 1:
+                raise SourceError(
+                    f"{conn.url.shown} holds {layout.title} in several schemas "
+                    f"({', '.join(sorted(t.qualified for t in candidates))}); point the URL "
+                    "at a database holding one installation"
+                )
+            candidates = preferred
+        if candidates:
+            found[layout.name] = candidates[0]
     return found
 
 
@@ -112,18 +107,21 @@ def plan_query(conn: ReadOnlyConnection, mirror: str) -> MirrorQuery:
     """Pick the layout (`mirror` is billing.mirror) and build the SELECT for it."""
     tables = conn.tables()
     found = find_layouts(conn, tables)
+    by_name = {layout.name: layout for layout in LAYOUTS}
     if mirror == "auto":
         if len(found) > 1:
+            present = [f"{by_name[name].title} ({t.qualified})" for name, t in found.items()]
+            choices = [f'"{name}"' for name in found]
             raise ConfigError(
-                f"{conn.url.shown} holds both a stripe sync-engine mirror "
-                f"({found[SYNC_ENGINE].qualified}) and a dj-stripe mirror "
-                f"({found[DJ_STRIPE].qualified}); choose one with billing.mirror = "
-                '"sync-engine" or "dj-stripe" in the config file'
+                f"{conn.url.shown} holds {_both(present)}; choose one with billing.mirror = "
+                f"{' or '.join([', '.join(choices[:-1]), choices[-1]])} in the config file"
             )
         if not found:
+            looked_for = [layout.looked_for for layout in LAYOUTS]
             raise SourceError(
-                f"no Stripe mirror found in {conn.url.shown}: looked for {_LOOKED_FOR}; "
-                f"tables found: {_listing(tables)}"
+                f"no Stripe mirror found in {conn.url.shown}: looked for "
+                f"{', '.join(looked_for[:-1])} and {looked_for[-1]}; tables found: "
+                f"{_listing(tables)}"
             )
         layout, table = next(iter(found.items()))
     else:
@@ -134,19 +132,21 @@ def plan_query(conn: ReadOnlyConnection, mirror: str) -> MirrorQuery:
                 "only (the sync engine writes nowhere else)"
             )
         if layout not in found:
-            wanted = f"{_SYNC_SCHEMA}.{_SYNC_TABLE}" if layout == SYNC_ENGINE else _DJ_TABLE
+            wanted = by_name[layout].looked_for
             raise SourceError(
-                f'billing.mirror = "{layout}" but {conn.url.shown} has no {wanted} table; '
+                f'billing.mirror = "{layout}" but {conn.url.shown} has no {wanted}; '
                 f"tables found: {_listing(tables)}"
             )
         table = found[layout]
-    if layout == SYNC_ENGINE:
-        return sync_engine_query(conn, table, tables)
-    return dj_stripe_query(conn, table, tables)
+    query = by_name[layout].build(conn, table, tables)
+    find_sync(query)
+    return query
 
 
-def _is(table: Table, schema: str, name: str) -> bool:
-    return table.name.lower() == name and table.schema.lower() == schema
+def _both(present: list[str]) -> str:
+    if len(present) == 2:
+        return f"both {present[0]} and {present[1]}"
+    return f"several Stripe layouts: {', '.join(present)}"
 
 
 def _listing(tables: Sequence[Table]) -> str:

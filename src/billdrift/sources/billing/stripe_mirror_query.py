@@ -20,7 +20,18 @@ from billdrift.infra.db.interface import Column, ReadOnlyConnection, Table
 
 SYNC_ENGINE: Final = "sync-engine"
 DJ_STRIPE: Final = "dj-stripe"
-LAYOUT_NAMES: Final = {SYNC_ENGINE: "stripe sync-engine", DJ_STRIPE: "dj-stripe"}
+FIVETRAN: Final = "fivetran"
+AIRBYTE: Final = "airbyte"
+DATA_PIPELINE: Final = "data-pipeline"
+STRIPE_POSTGRES: Final = "stripe-postgres"
+LAYOUT_NAMES: Final = {
+    SYNC_ENGINE: "stripe sync-engine",
+    DJ_STRIPE: "dj-stripe",
+    FIVETRAN: "Fivetran",
+    AIRBYTE: "Airbyte",
+    DATA_PIPELINE: "Stripe Data Pipeline",
+    STRIPE_POSTGRES: "Stripe's hosted Postgres",
+}
 
 _SYNC_CUSTOMERS = "customers"
 _DJ_CUSTOMERS = "djstripe_customer"
@@ -80,20 +91,33 @@ class MirrorQuery:
     email: str | None = None
     customers: str | None = None  # the customers table joined, for messages
     notes: list[str] = field(default_factory=list)
+    #: SQL condition over ``s`` keeping the rows not deleted at the source ("" keeps all).
+    where: str = ""
+    #: A SELECT of the ids of subscriptions deleted at the source (reported as skips).
+    deleted: str | None = None
+    deleted_reason: str = ""
+    #: The sync-time column of the subscriptions table and who writes it (freshness).
+    sync: tuple[Column, str] | None = None
 
 
 def sync_engine_query(
-    conn: ReadOnlyConnection, table: Table, tables: Sequence[Table]
+    conn: ReadOnlyConnection,
+    table: Table,
+    tables: Sequence[Table],
+    layout: str = SYNC_ENGINE,
+    what: str = "a stripe sync-engine mirror",
 ) -> MirrorQuery:
-    query = MirrorQuery(SYNC_ENGINE, table)
+    """The SELECT for a table with one column per Stripe field (and maybe the whole object
+    as ``_raw_data``): the sync engine's, and the same API shape others land (`layout`)."""
+    query = MirrorQuery(layout, table)
     columns = {column.name: column for column in table.columns}
     raw = columns.get(_RAW)
     if raw is None:  # without the whole object, the columns must carry the essentials
-        _require(conn, table, columns, _SYNC_REQUIRED, "a stripe sync-engine mirror")
+        require(conn, table, columns, _SYNC_REQUIRED, what)
     selects: list[str] = []
     for name in _SYNC_FIELDS:
         if name in columns:
-            selects.append(_field(conn, query, name, f"s.{conn.quote(name)}", columns[name]))
+            selects.append(field_select(conn, query, name, f"s.{conn.quote(name)}", columns[name]))
     if raw is not None:
         selects.append(_object(conn, query, raw))
     else:
@@ -104,44 +128,44 @@ def sync_engine_query(
             )
     sub_key = None
     if "customer" in columns:
-        sub_key = _text(conn, f"s.{conn.quote('customer')}")
+        sub_key = text_sql(conn, f"s.{conn.quote('customer')}")
     elif raw is not None and raw.type in ("json", "jsonb"):
         sub_key = f"s.{conn.quote(_RAW)}->>'customer'"
-    customers = _sibling(tables, table, _SYNC_CUSTOMERS)
+    customers = sibling(tables, table, _SYNC_CUSTOMERS)
     link = ("id", sub_key) if sub_key is not None else None
-    join = _join_customers(conn, query, selects, customers, link)
-    query.sql = _select_sql(conn, query, selects, join)
+    join = join_customers(conn, query, selects, customers, link)
+    query.sql = select_sql(conn, query, selects, join)
     return query
 
 
 def dj_stripe_query(conn: ReadOnlyConnection, table: Table, tables: Sequence[Table]) -> MirrorQuery:
     query = MirrorQuery(DJ_STRIPE, table)
     columns = {column.name: column for column in table.columns}
-    _require(conn, table, columns, (_STRIPE_DATA,), "a dj-stripe 2.10+ mirror")
+    require(conn, table, columns, (_STRIPE_DATA,), "a dj-stripe 2.10+ mirror")
     selects = [_object(conn, query, columns[_STRIPE_DATA])]
     if "id" in columns:  # dj-stripe's `id` is the Stripe id (its own key is djstripe_id)
-        selects.append(_field(conn, query, "id", f"s.{conn.quote('id')}", columns["id"]))
+        selects.append(field_select(conn, query, "id", f"s.{conn.quote('id')}", columns["id"]))
     fk = columns.get("customer_id")
     link: tuple[str, str] | None = None
     if fk is not None and _integer(fk):  # DJSTRIPE_FOREIGN_KEY_TO_FIELD = "djstripe_id"
         link = ("djstripe_id", f"s.{conn.quote(fk.name)}")
     elif fk is not None:  # the default since dj-stripe 2.4: the Stripe customer id
-        selects.append(_field(conn, query, "customer", f"s.{conn.quote(fk.name)}", fk))
-        link = ("id", _text(conn, f"s.{conn.quote(fk.name)}"))
+        selects.append(field_select(conn, query, "customer", f"s.{conn.quote(fk.name)}", fk))
+        link = ("id", text_sql(conn, f"s.{conn.quote(fk.name)}"))
     elif conn.dialect == "postgresql" and columns[_STRIPE_DATA].type in ("json", "jsonb"):
         link = ("id", f"s.{conn.quote(_STRIPE_DATA)}->>'customer'")
-    customers = _sibling(tables, table, _DJ_CUSTOMERS)
-    join = _join_customers(conn, query, selects, customers, link)
-    query.sql = _select_sql(conn, query, selects, join)
+    customers = sibling(tables, table, _DJ_CUSTOMERS)
+    join = join_customers(conn, query, selects, customers, link)
+    query.sql = select_sql(conn, query, selects, join)
     return query
 
 
-def _sibling(tables: Sequence[Table], of: Table, name: str) -> Table | None:
+def sibling(tables: Sequence[Table], of: Table, name: str) -> Table | None:
     """The table `name` in the same schema as `of`."""
     return next((t for t in tables if t.schema == of.schema and t.name.lower() == name), None)
 
 
-def _require(
+def require(
     conn: ReadOnlyConnection,
     table: Table,
     columns: Mapping[str, Column],
@@ -157,11 +181,11 @@ def _require(
         )
 
 
-def _field(
+def field_select(
     conn: ReadOnlyConnection, query: MirrorQuery, name: str, ref: str, column: Column
 ) -> str:
     """Select `ref` as the Stripe field `name`, in a form the Stripe parser reads."""
-    expression, is_json = _value(conn, ref, column)
+    expression, is_json = value_sql(conn, ref, column)
     query.fields[name] = column.name
     if is_json:
         query.json.add(name)
@@ -170,12 +194,12 @@ def _field(
 
 def _object(conn: ReadOnlyConnection, query: MirrorQuery, column: Column) -> str:
     """Select the column holding the whole subscription object (always parsed as JSON)."""
-    expression, _ = _value(conn, f"s.{conn.quote(column.name)}", column)
+    expression, _ = value_sql(conn, f"s.{conn.quote(column.name)}", column)
     query.object_column = column.name
     return f"{expression} AS {conn.quote(OBJECT)}"
 
 
-def _value(conn: ReadOnlyConnection, ref: str, column: Column) -> tuple[str, bool]:
+def value_sql(conn: ReadOnlyConnection, ref: str, column: Column) -> tuple[str, bool]:
     """SQL reading `column` as a value the Stripe parser takes, and whether it is JSON text.
 
     Timestamps become unix seconds, JSON becomes text parsed per row (so one broken
@@ -198,7 +222,7 @@ def _value(conn: ReadOnlyConnection, ref: str, column: Column) -> tuple[str, boo
     return f"{ref}::text", named_json
 
 
-def _text(conn: ReadOnlyConnection, ref: str) -> str:
+def text_sql(conn: ReadOnlyConnection, ref: str) -> str:
     return f"{ref}::text" if conn.dialect == "postgresql" else ref
 
 
@@ -206,7 +230,7 @@ def _integer(column: Column) -> bool:
     return "int" in column.type and "point" not in column.type
 
 
-def _join_customers(
+def join_customers(
     conn: ReadOnlyConnection,
     query: MirrorQuery,
     selects: list[str],
@@ -233,7 +257,7 @@ def _join_customers(
         return ""
     email = None
     if "email" in columns:
-        email, query.email = _text(conn, f"c.{conn.quote('email')}"), "text"
+        email, query.email = text_sql(conn, f"c.{conn.quote('email')}"), "text"
     else:
         for name in (_STRIPE_DATA, _RAW):
             column = columns.get(name)
@@ -242,7 +266,7 @@ def _join_customers(
             if conn.dialect == "postgresql" and column.type in ("json", "jsonb"):
                 email, query.email = f"c.{conn.quote(name)}->>'email'", "text"
             else:  # JSON stored as text: parsed per row, so a broken one costs one email
-                email, query.email = _value(conn, f"c.{conn.quote(name)}", column)[0], "json"
+                email, query.email = value_sql(conn, f"c.{conn.quote(name)}", column)[0], "json"
             break
     if email is None:
         query.notes.append(
@@ -256,14 +280,58 @@ def _join_customers(
     key, sub_key = link
     customer_key = f"c.{conn.quote(key)}"
     if not _integer(columns[key]):
-        customer_key = _text(conn, customer_key)
+        customer_key = text_sql(conn, customer_key)
     table = conn.qualify(customers.qualified)
     return f" LEFT JOIN {table} AS c ON {customer_key} = {sub_key}"
 
 
-def _select_sql(conn: ReadOnlyConnection, query: MirrorQuery, selects: list[str], join: str) -> str:
+def select_sql(conn: ReadOnlyConnection, query: MirrorQuery, selects: list[str], join: str) -> str:
     """The whole SELECT; ordered by the Stripe id when there is one, so reports are stable
-    (the id is the sync engine's primary key and unique in dj-stripe: an index scan)."""
+    (the id is the sync engine's primary key and unique in dj-stripe: an index scan).
+    Rows a loader marks as deleted are left out (:func:`mark_deletions`)."""
+    mark_deletions(conn, query)
     order = f" ORDER BY s.{conn.quote('id')}" if "id" in query.fields else ""
     table = conn.qualify(query.table.qualified)
-    return f"SELECT {', '.join(selects)} FROM {table} AS s{join}{order}"
+    where = f" WHERE {query.where}" if query.where else ""
+    return f"SELECT {', '.join(selects)} FROM {table} AS s{join}{where}{order}"
+
+
+#: Deletion markers loaders write: column -> SQL (``{a}`` the alias) true for a row still there.
+_KEPT = {
+    "_fivetran_deleted": "{a}.{c} IS NOT TRUE",
+    "_fivetran_active": "{a}.{c} IS NOT FALSE",  # history mode: older versions are FALSE
+    "is_deleted": "{a}.{c} IS NOT TRUE",  # Airbyte's Stripe source
+    "_ab_cdc_deleted_at": "{a}.{c} IS NULL",  # Airbyte CDC
+}
+
+
+def kept(conn: ReadOnlyConnection, table: Table, alias: str) -> tuple[str, list[str]]:
+    """SQL keeping `table`'s rows not deleted at the source ("" when it has no marker),
+    and the marker columns it reads."""
+    markers = [c.name for c in table.columns if c.name.lower() in _KEPT]
+    parts = [_KEPT[m.lower()].format(a=alias, c=conn.quote(m)) for m in markers]
+    return " AND ".join(parts), markers
+
+
+def mark_deletions(conn: ReadOnlyConnection, query: MirrorQuery) -> None:
+    """Leave out the subscriptions a loader marks as deleted (Fivetran, Airbyte), and say
+    how to list them: each is reported as a skip, never left out silently."""
+    condition, markers = kept(conn, query.table, "s")
+    if not condition:
+        return
+    query.where = condition
+    table = conn.qualify(query.table.qualified)
+    ident = f"s.{conn.quote('id')}"
+    if "_fivetran_active" in {m.lower() for m in markers}:  # history: gone when no version is
+        query.deleted = (
+            f"SELECT CAST({ident} AS TEXT) FROM {table} AS s GROUP BY {ident} "
+            f"HAVING NOT bool_or(coalesce({condition}, FALSE)) ORDER BY 1"
+        )
+    else:
+        query.deleted = (
+            f"SELECT CAST({ident} AS TEXT) FROM {table} AS s WHERE NOT ({condition}) ORDER BY 1"
+        )
+    title = LAYOUT_NAMES.get(query.layout, query.layout)
+    query.deleted_reason = (
+        f"deleted at the source ({title}: {', '.join(markers)}); left out of the check"
+    )

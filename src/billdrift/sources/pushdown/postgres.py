@@ -59,6 +59,7 @@ from billdrift.sources.app.booleans import (
 )
 from billdrift.sources.app.columns import ROLES
 from billdrift.sources.app.database import plan_read
+from billdrift.sources.billing.layouts.base import with_sync_state
 from billdrift.sources.billing.stripe_mirror import plan_query
 from billdrift.sources.billing.stripe_mirror_query import (
     CUSTOMER_OBJECT,
@@ -66,6 +67,7 @@ from billdrift.sources.billing.stripe_mirror_query import (
     OBJECT,
     MirrorQuery,
 )
+from billdrift.sources.pushdown.freshness import checked
 
 _ID_ROLES = frozenset({"account_id", "customer_id", "subscription_id"})
 _WS = sql_string(WHITESPACE)
@@ -83,8 +85,12 @@ class Target:
     billing: BillingData
 
 
-def prepare(conn: ReadOnlyConnection, app: AppConfig, billing: BillingConfig) -> Target:
-    """Introspect the app table and the mirror, and define the canonical relations."""
+def prepare(
+    conn: ReadOnlyConnection, app: AppConfig, billing: BillingConfig, state: bool = True
+) -> Target:
+    """Introspect the app table and the mirror, and define the canonical relations; with
+    `state`, also read the mirror's newest sync and the subscriptions deleted at the
+    source (two small queries; ``--explain`` reads the catalog only)."""
     if conn.dialect != "postgresql":
         raise SourceError(f"{conn.url.shown}: --engine postgres needs a PostgreSQL database")
     read = plan_read(conn, app)
@@ -105,6 +111,15 @@ def prepare(conn: ReadOnlyConnection, app: AppConfig, billing: BillingConfig) ->
         "app_access_signals": signals,
     }
     where = conn.url.shown
+    billing_data = BillingData(
+        BILLING_SUBSCRIPTIONS.empty_table(),
+        BILLING_ITEMS.empty_table(),
+        description=(
+            f"stripe-mirror {mirror.table.qualified} in {where} ({mirror.layout}): "
+            "read inside PostgreSQL"
+        ),
+        notes=tuple(mirror.notes),
+    )
     return Target(
         canonical=canonical,
         guard=guard,
@@ -115,15 +130,7 @@ def prepare(conn: ReadOnlyConnection, app: AppConfig, billing: BillingConfig) ->
             mapping=mapping.as_dict(),
             notes=tuple(read.notes),
         ),
-        billing=BillingData(
-            BILLING_SUBSCRIPTIONS.empty_table(),
-            BILLING_ITEMS.empty_table(),
-            description=(
-                f"stripe-mirror {mirror.table.qualified} in {where} ({mirror.layout}): "
-                "read inside PostgreSQL"
-            ),
-            notes=tuple(mirror.notes),
-        ),
+        billing=with_sync_state(conn, mirror, billing_data) if state else billing_data,
     )
 
 
@@ -134,7 +141,8 @@ def run(
     limits = Timeouts(app.timeout_seconds, "app.timeout_seconds")
     with bounded(url.shown, limits) as deadline, connect(url, deadline) as conn:
         target = prepare(conn, app, billing)
-        inputs = Inputs([target.billing], target.app, policy, as_of)
+        fresh = checked(target.billing, as_of, billing.max_sync_age_hours)  # stale: an ERROR
+        inputs = Inputs([fresh], target.app, policy, as_of)
         _refuse_unreadable(conn, target)
         plan = build_plan(inputs)
         rows = _fetch(conn, dialect.statement(plan, target.canonical))
@@ -167,7 +175,7 @@ def explain(
     """The SQL a pushed-down check would run, for review; reads the catalog only."""
     limits = Timeouts(app.timeout_seconds, "app.timeout_seconds")
     with bounded(url.shown, limits) as deadline, connect(url, deadline) as conn:
-        target = prepare(conn, app, billing)
+        target = prepare(conn, app, billing, state=False)
     plan: Plan = build_plan(Inputs([target.billing], target.app, policy, as_of))
     header = (
         f"-- database: {url.shown}\n-- app: {target.app.description}\n"
