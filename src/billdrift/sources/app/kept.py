@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from billdrift.config import AppConfig
 from billdrift.core.model import AppData
-from billdrift.errors import SourceError
+from billdrift.errors import ConfigError, SourceError
 from billdrift.infra.db.connect import connect
 from billdrift.infra.db.deadline import Deadline, Timeouts
 from billdrift.infra.db.interface import ReadOnlyConnection
@@ -66,9 +66,11 @@ class SliceReader:
         #: Connections opened so far (the tests and the benchmark count reconnects).
         self.opened = 0
         self._url: DatabaseUrl | None = None
-        if is_database_url(location) or location.startswith("env:"):
-            url = resolve(location)
-            self._url = url if url.dialect != "sqlite" else None
+        try:
+            url = resolve(location) if is_database_url(location) or location[:4] == "env:" else None
+        except ConfigError:
+            url = None  # opened per read, which says what is wrong at each check
+        self._url = url if url is not None and url.dialect != "sqlite" else None
 
     def read(self, only: Slice) -> AppData:
         """The accounts `only` names; SourceError when the database cannot be read."""
