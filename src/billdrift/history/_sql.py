@@ -39,6 +39,7 @@ from billdrift.history.store import (
     NewRun,
     Observation,
     Review,
+    RunKind,
     RunSummary,
     Status,
     chunks,
@@ -259,12 +260,11 @@ class SqlStore(RowMapping, HistoryStore):
 
     # -- reading --------------------------------------------------------------------------
 
-    def recent_runs(self, limit: int = 30) -> list[RunSummary]:
+    def recent_runs(self, limit: int = 30, kind: RunKind | None = None) -> list[RunSummary]:
+        where, params = ("", (limit,)) if kind is None else ("WHERE kind = ? ", (kind, limit))
+        sql = f"SELECT id, {', '.join(RUN_COLUMNS)} FROM runs {where}ORDER BY id DESC LIMIT ?"
         with self._snapshot():
-            rows = self._exec(
-                f"SELECT id, {', '.join(RUN_COLUMNS)} FROM runs ORDER BY id DESC LIMIT ?",
-                (limit,),
-            )
+            rows = self._exec(sql, params)
         return [self._run_from_row(row) for row in reversed(rows)]
 
     def last_run(self) -> RunSummary | None:

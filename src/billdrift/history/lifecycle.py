@@ -27,10 +27,10 @@ it was (``Lifecycle.kept``), because absence in partial data proves nothing:
 * a row naming the finding's billing customer could not be read (a skip with
   that customer id: the rules held back judgement on that customer).
 
-A *targeted* run (``scope``: one customer's slice, read because a webhook named
-that customer) judges only that customer, so it resolves only findings in its
-scope; every other open finding is left exactly as it was (not resolved, not
-kept, not touched).
+A *targeted* run (``scope``: the slice of the customers a webhook named) judges
+only those customers, so it resolves only findings in its scope; every other open
+finding is left exactly as it was (not resolved, not kept, not touched). It is
+recorded with ``kind = "targeted"`` and the customers it covered.
 """
 
 from __future__ import annotations
@@ -141,9 +141,14 @@ class Lifecycle:
 RunRecord = Lifecycle
 
 
-def run_from_report(report: Report, started_at: datetime, finished_at: datetime) -> NewRun:
-    """The run row: everything the charts and an audit need, none of the findings."""
+def run_from_report(
+    report: Report, started_at: datetime, finished_at: datetime, scope: Scope | None = None
+) -> NewRun:
+    """The run row: everything the charts and an audit need, none of the findings. With
+    `scope`, a targeted run naming the customers it covered."""
     return NewRun(
+        kind="full" if scope is None else "targeted",
+        customers=[] if scope is None else sorted(scope.customers),
         started_at=started_at,
         finished_at=finished_at,
         as_of=report.as_of,
@@ -186,7 +191,7 @@ def record_run(
     """
     if started_at.tzinfo is None or finished_at.tzinfo is None:
         raise ValueError("record_run needs aware datetimes (e.g. datetime.now(UTC))")
-    run = run_from_report(report, started_at, finished_at)
+    run = run_from_report(report, started_at, finished_at, scope)
     with store.transaction() as tx:
         run_id = tx.insert_run(run)
         builder = _Builder(run_id, finished_at)

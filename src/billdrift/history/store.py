@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 Status = Literal["open", "resolved", "suppressed"]
 #: What the latest run that saw a finding (or resolved it) made of it.
 Change = Literal["new", "ongoing", "reopened", "suppressed", "resolved"]
+#: A full run judged everything it read; a targeted run only the customers it names.
+RunKind = Literal["full", "targeted"]
 #: Review actions. ``noted`` adds a note without deciding anything.
 Action = Literal["acknowledged", "snoozed", "expected", "noted"]
 ACTIONS: Final[tuple[Action, ...]] = ("acknowledged", "snoozed", "expected", "noted")
@@ -83,6 +85,11 @@ class NewRun:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     billdrift_version: str = ""
+    #: "targeted": a listener's check of `customers` only (kept out of trends and
+    #: "since the previous run", see schema migration 5).
+    kind: RunKind = "full"
+    #: The billing customers a targeted run covered (empty for a full run).
+    customers: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -215,8 +222,9 @@ class HistoryStore(abc.ABC):
     def schema_version(self) -> int: ...
 
     @abc.abstractmethod
-    def recent_runs(self, limit: int = 30) -> list[RunSummary]:
-        """The latest `limit` runs, oldest first (the order a chart draws them)."""
+    def recent_runs(self, limit: int = 30, kind: RunKind | None = None) -> list[RunSummary]:
+        """The latest `limit` runs (of `kind` only, if given), oldest first (the order
+        a chart draws them)."""
 
     @abc.abstractmethod
     def last_run(self) -> RunSummary | None: ...

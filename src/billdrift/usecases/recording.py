@@ -45,8 +45,17 @@ def record(
     store = open_store(location, timeout=config.history.timeout_seconds)
     try:
         lifecycle = record_run(store, report, started, finished, scope=scope)
-        maintain(store, config.history.retention, finished)
-        runs = store.recent_runs(CHART_RUNS)
+        if scope is None:
+            # Retention is the full runs' bookkeeping: a listener records a targeted
+            # run per few customers, and must not prune (or compact) after each.
+            maintain(store, config.history.retention, finished)
+            runs = store.recent_runs(CHART_RUNS, kind="full")
+            previous = runs[-2].finished_at if len(runs) >= 2 else None  # oldest first
+        else:
+            # The trend charts full runs only; a targeted run's findings were last
+            # judged by whichever run came before it.
+            runs = store.recent_runs(2)
+            previous = runs[0].finished_at if len(runs) == 2 else None
     finally:
         store.close()
     findings = tuple(
@@ -54,7 +63,6 @@ def record(
         for f, key in zip(report.findings, lifecycle.fingerprints, strict=True)
     )
     only_new = fails_on_new(config)
-    previous = runs[-2].finished_at if len(runs) >= 2 else None  # runs: oldest first
     report = dataclasses.replace(
         report,
         findings=findings,
@@ -71,6 +79,7 @@ def record(
             run.as_of,
         )
         for run in runs
+        if run.kind == "full"
     )
     return Recorded(report, lifecycle, points)
 
