@@ -57,7 +57,7 @@ def digest(content: Sequence[Any]) -> str:
 
     Keys are sorted so a store that reorders JSON keys (PostgreSQL's JSONB) gives the
     same digest for the same evidence; non-JSON values go as strings, as stored."""
-    text = orjson.dumps(list(content), default=str, option=_DIGEST_OPTIONS)
+    text = orjson.dumps(content, default=str, option=_DIGEST_OPTIONS)
     return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
