@@ -301,23 +301,6 @@ class RowMapping:
             fix=str(fix),
         )
 
-    @staticmethod
-    def _content(observation: Observation) -> tuple[Any, ...]:
-        """An observation's span content (``_spans.CONTENT``), evidence as an object."""
-        finding = observation.finding
-        exposure = finding.exposure
-        return (
-            finding.subscription_id,
-            finding.severity.label,
-            finding.confidence,
-            exposure.monthly_amount if exposure else None,
-            exposure.currency if exposure else None,
-            finding.message,
-            finding.fix,
-            finding.evidence,
-            observation.suppressed_by,
-        )
-
     def _observation_from_row(self, row: Sequence[Any]) -> Observation:
         value = dict(zip((*OBSERVATION_COLUMNS, "observed_at"), row, strict=True))
         amount, currency = value["exposure_amount"], value["exposure_currency"]

@@ -34,6 +34,7 @@ from billdrift.errors import BilldriftError
 if TYPE_CHECKING:
     from billdrift.history.queue import QueueCounts, QueueQuery
     from billdrift.history.retention import Policy, Pruned
+    from billdrift.history.run_table import RunObservations
 
 #: A finding's state in the store. ``suppressed``: seen, but excused by a config exception.
 Status = Literal["open", "resolved", "suppressed"]
@@ -177,6 +178,22 @@ class FixApplication:
     record_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What recording made of a run's findings (one entry per fingerprint seen)."""
+
+    #: fingerprint -> "new" | "ongoing" | "reopened" | "suppressed".
+    change: dict[str, str]
+    #: fingerprint -> when it was first seen (this run's time for new ones).
+    first_seen: dict[str, datetime]
+    #: fingerprint -> the occurrence it is in now (``opened_run``), for reviewed ones.
+    opened_run: dict[str, int]
+    #: fingerprint -> its reviews, oldest first (reviewed ones only).
+    reviews: dict[str, list[Review]]
+    #: Findings that were open or excused before this run and that it did not report.
+    absent: list[FindingState]
+
+
 class StoreTransaction(Protocol):
     """Operations available while the write lock is held (one transaction)."""
 
@@ -184,21 +201,16 @@ class StoreTransaction(Protocol):
         """Insert a run; return its id."""
         ...
 
-    def findings(self, fingerprints: Iterable[str]) -> dict[str, FindingState]:
-        """The stored rows for these fingerprints (absent ones are left out)."""
+    def record_findings(self, run_id: int, at: datetime, run: RunObservations) -> Seen:
+        """Record what run `run_id` (finished `at`) observed: insert new findings,
+        update those seen again, start or extend their timeline spans; say what each
+        became and which open findings it did not report (see
+        :mod:`billdrift.history._sql_record`)."""
         ...
 
-    def active_findings(self) -> dict[str, FindingState]:
-        """Every finding whose status is open or suppressed."""
+    def resolve(self, fingerprints: Sequence[str], run_id: int, at: datetime) -> None:
+        """Mark these findings resolved by run `run_id`."""
         ...
-
-    def save_findings(
-        self, inserted: Sequence[FindingState], updated: Sequence[FindingState]
-    ) -> None:
-        """Insert new fingerprints and overwrite the lifecycle of existing ones."""
-        ...
-
-    def add_observations(self, observations: Sequence[Observation]) -> None: ...
 
     def add_review(self, review: Review) -> int:
         """Append a review; return its id."""
