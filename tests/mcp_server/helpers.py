@@ -8,6 +8,7 @@ import json
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -110,4 +111,8 @@ def session(
                 await client.initialize()
                 return await scenario(Agent(client))
 
-    return anyio.run(run)
+    # A thread of its own: the web tests' browser (Playwright's sync API) keeps an event
+    # loop running in the main thread for the whole session, and anyio refuses to start a
+    # second loop in a thread that has one; the client session needs no particular thread.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mcp-client") as pool:
+        return pool.submit(anyio.run, run).result()
