@@ -129,7 +129,9 @@ def _literal(text: str) -> str:
 
 
 def _whole(conn: ReadOnlyConnection, mirror: MirrorQuery) -> str:
-    """The lateral joins taking the whole-object column apart once ("" without one)."""
+    """The lateral joins taking the whole-object column apart once ("" without one):
+    parsed once (``OFFSET 0``: not once per field reading it), then one
+    ``jsonb_to_record`` call gives every field."""
     if mirror.object_column is None:
         return ""
     column = next(c for c in mirror.table.columns if c.name == mirror.object_column)
@@ -139,7 +141,7 @@ def _whole(conn: ReadOnlyConnection, mirror: MirrorQuery) -> str:
     return sql(
         """
 CROSS JOIN LATERAL (SELECT CASE WHEN jsonb_typeof(v) = 'object' THEN v END AS bd_object
-                    FROM (SELECT {value} AS v) AS raw) AS o
+                    FROM (SELECT {value} AS v OFFSET 0) AS raw OFFSET 0) AS o
 LEFT JOIN LATERAL jsonb_to_record(o.bd_object) AS w({record}) ON TRUE""",
         value=as_json,
         record=record,
