@@ -210,13 +210,21 @@ def simulate(
     progress: Callable[[str], None] = lambda _: None,
     workdir: Path | None = None,
     repeats: int = FIRST_PAGE_REPEATS,
+    max_seconds: float | None = None,
 ) -> YearResult:
     """Record `runs` nightly runs into the (empty) store at `location`, then measure
-    (each read `repeats` times, the median kept)."""
+    (each read `repeats` times, the median kept). With `max_seconds`, recording stops
+    after the run that passes it (``runs`` then says how many were recorded): on a
+    machine too loaded for the whole year, the figures of the part that ran."""
     population = Population(findings, seed)
     config = parse_config({"history": {"location": location}})
     result = YearResult(backend, runs, findings, 0)
+    began = time.perf_counter()
     for day in range(runs):
+        if max_seconds is not None and time.perf_counter() - began > max_seconds:
+            result.runs = day
+            progress(f"{backend}: stopped after {day} runs (--max-minutes)")
+            break
         if day:
             population.drift(churn)
         as_of = START + timedelta(days=day)
@@ -225,9 +233,11 @@ def simulate(
         record(config, report, as_of, as_of + timedelta(minutes=5))
         result.record_seconds.append(time.perf_counter() - started)
         result.record_cpu_seconds.append(time.process_time() - cpu)
-        if day % 10 == 0 or day == runs - 1:
+        if day % 5 == 0 or day == runs - 1:
+            size = f", store {Path(location).stat().st_size:,} B" if backend == "sqlite" else ""
             progress(
-                f"{backend}: run {day + 1}/{runs} recorded in {result.record_seconds[-1]:.2f} s"
+                f"{backend}: run {day + 1}/{runs} recorded in {result.record_seconds[-1]:.2f} s "
+                f"(CPU {result.record_cpu_seconds[-1]:.2f} s{size})"
             )
     result.findings_end = len(population.findings)
     _measure_reads(location, result, repeats)
@@ -235,7 +245,7 @@ def simulate(
         result.store_bytes = _size(store, location)
     if backend == "sqlite":
         result.tarball_bytes, result.tarball_seconds = _tarball(Path(location), workdir)
-    now = START + timedelta(days=runs)
+    now = START + timedelta(days=result.runs)
     with open_store(location) as store:
         started = time.perf_counter()
         pruned = store.prune(Policy(keep_runs_days=90, keep_resolved_days=30), now)
@@ -371,7 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--postgres", help="a PostgreSQL URL [a throwaway server]")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument(
+        "--max-minutes", type=float, help="stop recording after this long (a partial year)"
+    )
     args = parser.parse_args(argv)
+    limit = None if args.max_minutes is None else args.max_minutes * 60
     results = []
     with tempfile.TemporaryDirectory(prefix="billdrift-year-") as tmp:
         for backend in args.backends.split(","):
@@ -387,11 +401,19 @@ def main(argv: list[str] | None = None) -> int:
                     args.seed,
                     say,
                     Path(tmp),
+                    max_seconds=limit,
                 )
             else:
                 with postgres(args.postgres) as url:
                     result = simulate(
-                        url, backend, args.runs, args.findings, args.churn, args.seed, say
+                        url,
+                        backend,
+                        args.runs,
+                        args.findings,
+                        args.churn,
+                        args.seed,
+                        say,
+                        max_seconds=limit,
                     )
             results.append(result.summary())
             say(json.dumps(results[-1], indent=2, default=str))

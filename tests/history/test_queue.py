@@ -3,9 +3,12 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from billdrift.core.model import Kind, Severity
+from billdrift.core.report import Suppressed
 from billdrift.history import HistoryStore, fingerprint, record_run
 from billdrift.history.queue import QueueQuery, queue_page, review_queue
 from billdrift.history.review import decision_in_force, record_decision
@@ -13,7 +16,13 @@ from billdrift.history.sqlite_store import SqliteStore
 from tests.history.helpers import at, finding, report
 
 BLOCKED = finding(Kind.PAID_BUT_BLOCKED, "u1", "cus_1", severity=Severity.MEDIUM)
-UNPAID_BIG = finding(Kind.UNPAID_BUT_ACTIVE, "u2", "cus_2", amount="500.00")
+UNPAID_BIG = finding(
+    Kind.UNPAID_BUT_ACTIVE,
+    "u2",
+    "cus_2",
+    amount="500.00",
+    evidence={"app": {"email": "U2@Example.com"}},
+)
 UNPAID_EUR = finding(Kind.UNPAID_BUT_ACTIVE, "u3", "cus_3", amount="10.00", currency="EUR")
 DRIFT = finding(
     Kind.PLAN_DRIFT, "u4", "cus_4", severity=Severity.MEDIUM, amount="900.00", message="pro 50%_off"
@@ -80,6 +89,13 @@ def test_a_page_turns_only_its_own_rows_into_objects(
         ({"text": "u_"}, []),
         ({"text": fingerprint(DRIFT)[:8]}, [DRIFT]),
         ({"kinds": ("unpaid_but_active",), "currencies": ("USD",)}, [UNPAID_BIG]),
+        # money bounds are inclusive; a finding without money is never in a bound
+        ({"min_amount": Decimal("500.00")}, [UNPAID_BIG, DRIFT]),
+        ({"min_amount": Decimal("500.01")}, [DRIFT]),
+        ({"max_amount": Decimal("29.00")}, [BLOCKED, UNPAID_EUR, ORPHAN]),
+        ({"max_amount": Decimal("28.99")}, [UNPAID_EUR]),
+        ({"text": "u2@example"}, [UNPAID_BIG]),  # an e-mail: searched in the evidence
+        ({"text": "example"}, []),  # without an "@", evidence is not searched
     ],
 )
 def test_filters(recorded: HistoryStore, query: dict[str, object], expected: list[object]) -> None:
@@ -94,10 +110,14 @@ def test_sorts(recorded: HistoryStore) -> None:
     assert _page(recorded, sort="account")[:4] == [
         fingerprint(f) for f in (MISSING, BLOCKED, UNPAID_BIG, UNPAID_EUR)
     ]  # "Ann.Smith" < "u1" in byte order; no account id last
-    record_run(recorded, report(*ALL, finding(Kind.AMBIGUOUS, "u9", "cus_9")), at(1), at(1.1))
-    assert _page(recorded, sort="first_seen")[-1] == fingerprint(
-        finding(Kind.AMBIGUOUS, "u9", "cus_9")
-    )
+    assert _page(recorded, sort="money", reverse=True)[-2:] == by_money[:2][::-1]
+    assert _page(recorded, reverse=True) == _page(recorded)[::-1]
+    assert _page(recorded, sort="kind")[:2] == [fingerprint(MISSING), fingerprint(ORPHAN)]
+    late = finding(Kind.AMBIGUOUS, "u9", "cus_9")
+    record_run(recorded, report(*ALL[1:], late), at(1), at(1.1))  # BLOCKED not seen again
+    assert _page(recorded, sort="first_seen")[-1] == fingerprint(late)
+    seen = ("new", "ongoing", "resolved")
+    assert _page(recorded, sort="last_seen", lifecycles=seen)[-1] == fingerprint(BLOCKED)
 
 
 def test_lifecycle_filters(store: HistoryStore) -> None:
@@ -110,6 +130,10 @@ def test_lifecycle_filters(store: HistoryStore) -> None:
     record_run(store, report(BLOCKED, DRIFT, UNPAID_BIG), at(2), at(2.1))
     assert _page(store, lifecycles=("reopened",)) == [fingerprint(UNPAID_BIG)]
     assert _page(store, lifecycles=("resolved",)) == []
+    excused = report(BLOCKED, UNPAID_BIG, suppressed=(Suppressed(DRIFT, "agreed"),))
+    record_run(store, excused, at(3), at(3.1))
+    assert _page(store, lifecycles=("suppressed",)) == [fingerprint(DRIFT)]
+    assert fingerprint(DRIFT) not in _page(store)  # excused: not in the open queue
 
 
 def test_review_states_match_the_decision_rule(recorded: HistoryStore) -> None:
@@ -169,7 +193,7 @@ def test_a_noted_and_decided_finding_counts_once(recorded: HistoryStore) -> None
     [
         ({"kinds": ("nope",)}, "unknown kind 'nope'"),
         ({"severities": ("urgent",)}, "unknown severity"),
-        ({"lifecycles": ("suppressed",)}, "unknown lifecycle"),
+        ({"lifecycles": ("gone",)}, "unknown lifecycle"),
         ({"review_states": ("done",)}, "unknown review state"),
         ({"sort": "size"}, "unknown sort"),
         ({"limit": 0}, "limit must be at least 1"),

@@ -282,14 +282,14 @@ def test_a_failing_migration_changes_nothing(
     assert "extra" not in _tables(store_location, database)
 
 
-def test_a_finding_seen_again_unchanged_keeps_every_column_but_when_it_was_seen() -> None:
-    """Findings seen again are updated in batches of three columns, when nothing else
-    changed (billdrift.history._sql): a column left out of that comparison would
-    never be updated for them."""
-    from billdrift.history._sql import _UNCHANGED
+def test_a_finding_seen_again_has_every_lifecycle_column_written() -> None:
+    """Findings seen again are updated by one statement over the run
+    (billdrift.history._sql_record): a column left out of it would keep its value
+    from the run that inserted the finding."""
+    import re
+
+    from billdrift.history._sql_record import _UPDATE_CHANGED
     from billdrift.history._sql_rows import FINDING_MUTABLE
 
-    compared = {f"exposure_{part}" for part in ("amount", "currency")} | set(
-        _UNCHANGED.__reduce__()[1]
-    ) - {"exposure"}
-    assert compared | {"last_change", "last_seen_run", "last_seen_at"} == set(FINDING_MUTABLE)
+    assigned = set(re.findall(r"^  (\w+) = ", _UPDATE_CHANGED, re.MULTILINE))
+    assert assigned == {*FINDING_MUTABLE, "last_span"}

@@ -3,5 +3,5 @@ alert receiver, and the listener itself serving on 127.0.0.1."""
 
 from __future__ import annotations
 
-from tests.fakes.fixtures import fake_stripe  # noqa: F401  (a fixture)
-from tests.infra.db.conftest import pg  # noqa: F401  (a fixture)
+from tests.fakes.fixtures import fake_paddle, fake_stripe  # noqa: F401  (fixtures)
+from tests.infra.db.conftest import maria, pg  # noqa: F401  (fixtures)

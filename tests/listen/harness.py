@@ -19,6 +19,7 @@ from billdrift.config import Config, load_config
 from billdrift.errors import BilldriftError
 from billdrift.infra.event_queue import Batch
 from billdrift.listen.server import Settings, serve
+from billdrift.sources.billing.webhook_events import Provider
 from billdrift.usecases.targeted import TargetedOutcome
 from tests.dbservers import free_port
 
@@ -109,10 +110,17 @@ class Finished:
 
 @contextlib.contextmanager
 def listening(
-    config: Config | Path, queue: Path, window: float = 0.2, threads: int = 4
+    config: Config | Path,
+    queue: Path,
+    window: float = 0.2,
+    threads: int = 4,
+    batch: int = 50,
+    secrets: dict[Provider, tuple[str, ...]] | None = None,
 ) -> Iterator[tuple[str, Finished]]:
     """The listener in a thread; yields its base URL and the finished checks."""
-    settings = Settings(queue=queue, port=free_port(), window=window, threads=threads, grace=10)
+    settings = Settings(
+        queue=queue, port=free_port(), window=window, threads=threads, batch=batch, grace=10
+    )
     loaded = config if isinstance(config, Config) else load_config(config)
     finished = Finished()
     ready = threading.Event()
@@ -124,7 +132,7 @@ def listening(
             serve(
                 loaded,
                 settings,
-                {"stripe": (WEBHOOK_SECRET,)},
+                secrets or {"stripe": (WEBHOOK_SECRET,)},
                 on_finished=finished,
                 on_ready=lambda _: ready.set(),
                 stop=stop,

@@ -9,7 +9,7 @@ import io
 import logging
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from billdrift.errors import SourceError
 from billdrift.infra.event_queue import EventQueue
 from billdrift.infra.failures import scrub_log_records
 from billdrift.usecases.listening import Worker
-from billdrift.usecases.targeted import TargetedOutcome
+from billdrift.usecases.targeted import BatchResult
 
 ENV_KEY = "opaqueQ7xListenKey"
 PASTED = "sk_live_51ListenPastedQ7x"
@@ -44,15 +44,15 @@ def test_a_failed_or_crashed_check_logs_and_keeps_no_secret(
 ) -> None:
     monkeypatch.setenv("STRIPE_API_KEY", ENV_KEY)
 
-    def check(provider: str, customer: str) -> TargetedOutcome:
-        if customer == "cus_A":
+    def check(provider: str, customers: Sequence[str]) -> BatchResult:
+        if list(customers) == ["cus_A"]:
             raise SourceError(f"cannot read {PASTED} with key {ENV_KEY}")
         raise RuntimeError(f"bug near {ENV_KEY}")
 
     queue = EventQueue(tmp_path / "queue.sqlite", window=0)
     queue.put("stripe", "evt_1", "cus_A", "customer.subscription.updated")
     queue.put("stripe", "evt_2", "cus_B", "customer.subscription.updated")
-    worker = Worker(queue, check, threads=1, max_attempts=1, poll=0.05)  # type: ignore[arg-type]
+    worker = Worker(queue, check, threads=1, batch=1, max_attempts=1, poll=0.05)
     worker.start()
     deadline = time.monotonic() + 30
     with sqlite3.connect(tmp_path / "queue.sqlite") as con:

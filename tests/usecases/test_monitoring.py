@@ -186,3 +186,24 @@ def test_review_notes_and_status_show_in_later_reports(tmp_path: Path) -> None:
     assert lifecycle["review"] == {"decision": "acknowledged", "until": None}
     (review,) = same["evidence"]["reviews"]
     assert review["note"] == "restored by support, ticket 4411" and review["by"] == "sam"
+
+
+def test_the_fast_tracking_is_the_dataclass_field_for_field() -> None:
+    """recording builds each finding's Tracking without the frozen dataclass's
+    __init__ (a cost per finding): it must be equal to, and read like, the real one."""
+    from datetime import UTC, datetime
+
+    from billdrift.core.model import Tracking
+    from billdrift.usecases.recording import _new_tracking
+
+    when = datetime(2026, 1, 2, tzinfo=UTC)
+    fast = _new_tracking("ongoing", "ab" * 32, when, "snoozed", when)
+    real = Tracking(
+        status="ongoing",
+        fingerprint="ab" * 32,
+        first_seen=when,
+        review="snoozed",
+        review_until=when,
+    )
+    assert fast == real and hash(fast) == hash(real) and repr(fast) == repr(real)
+    assert (fast.short, fast.changed) == (real.short, real.changed)

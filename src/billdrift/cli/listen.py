@@ -81,6 +81,13 @@ def _queue_path(given: str | None, config: Config) -> Path:
     type=click.IntRange(1, 64),
     help="Checks run at once (they share the provider's rate limit).",
 )
+@click.option(
+    "--batch",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Most customers checked together in one run (one app query, one history write).",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks and log every check.")
 def listen(config_path: str | None, debug: bool, **flags: Any) -> None:
     """Take Stripe and Paddle webhooks as triggers: check the customer an event names.
@@ -105,7 +112,8 @@ def listen(config_path: str | None, debug: bool, **flags: Any) -> None:
         secrets = webhook_secrets(os.environ)
         queue = flags.pop("queue")
         network = {
-            key: flags.pop(key) for key in ("host", "port", "window", "tolerance", "threads")
+            key: flags.pop(key)
+            for key in ("host", "port", "window", "tolerance", "threads", "batch")
         }
         config = with_overrides(load_config(config_file(config_path)), **flags)
         settings = Settings(queue=_queue_path(queue, config), **network)

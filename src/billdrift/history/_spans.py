@@ -13,8 +13,8 @@ rows per run was most of a run's write time, and on PostgreSQL as many dead rows
 Reading the spans back, joined with the runs they cover, gives exactly the per-run
 observations version 1 stored.
 
-The rule, shared by recording (:class:`SpanPlanner`) and the version-1 conversion
-(:func:`convert_observations`) so both build the same spans: a finding's first
+The rule, shared by recording (:mod:`billdrift.history._sql_record`, in SQL) and the
+version-1 conversion (:func:`convert_observations`) so both build the same spans: a finding's first
 observation in a run extends the finding's current span when that span ended at
 the previous run and its content digest is the same; anything else (a changed
 content, a gap, a new finding, a second observation of the same finding in one
@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 import orjson
@@ -58,57 +57,8 @@ def digest(content: Sequence[Any]) -> str:
 
     Keys are sorted so a store that reorders JSON keys (PostgreSQL's JSONB) gives the
     same digest for the same evidence; non-JSON values go as strings, as stored."""
-    text = orjson.dumps(list(content), default=str, option=_DIGEST_OPTIONS)
+    text = orjson.dumps(content, default=str, option=_DIGEST_OPTIONS)
     return hashlib.blake2b(text, digest_size=16).hexdigest()
-
-
-@dataclass(frozen=True)
-class Current:
-    """What a run needs of a finding's current span to decide whether to extend it."""
-
-    span_id: int
-    digest: str
-    last_seen_run: int
-
-
-@dataclass
-class SpanPlan:
-    """One run's span writes: spans to extend to this run, spans to start, and each
-    finding's new current span."""
-
-    extend: list[int] = field(default_factory=list)
-    #: (fingerprint, digest, content) of each span to start, in observation order.
-    start: list[tuple[str, str, Sequence[Any]]] = field(default_factory=list)
-    #: fingerprint -> index into `start` of its new current span.
-    current: dict[str, int] = field(default_factory=dict)
-
-
-class SpanPlanner:
-    """Applies the module's rule to one run's observations, in order."""
-
-    def __init__(self, previous_run: int | None, currents: Callable[[str], Current | None]):
-        self.previous_run = previous_run
-        self.currents = currents
-        self.plan = SpanPlan()
-        self._seen: set[str] = set()
-
-    def observe(self, fp: str, content: Sequence[Any], known: str | None = None) -> None:
-        """One observation (`known`: its digest, if already computed)."""
-        plan = self.plan
-        content_digest = known if known is not None else digest(content)
-        if fp not in self._seen:
-            self._seen.add(fp)
-            current = self.currents(fp)
-            if (
-                current is not None
-                and self.previous_run is not None
-                and current.last_seen_run == self.previous_run
-                and current.digest == content_digest
-            ):
-                plan.extend.append(current.span_id)
-                return
-            plan.current[fp] = len(plan.start)
-        plan.start.append((fp, content_digest, content))
 
 
 def convert_observations(

@@ -12,17 +12,16 @@ that wants ``%s`` rewrites them (no query here contains a literal ``?`` or ``%``
 from __future__ import annotations
 
 import abc
-import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, Final
 
+import pyarrow as pa
+
 from billdrift._version import __version__
-from billdrift.history import _spans, _sql_fixes, queue, retention, schema
+from billdrift.history import _spans, _sql_fixes, _sql_record, queue, retention, schema
 from billdrift.history._sql_rows import (
-    FINDING_COLUMNS,
-    FINDING_MUTABLE,
     FINDING_SELECT,
     OBSERVATION_SELECT,
     REVIEW_COLUMNS,
@@ -32,6 +31,7 @@ from billdrift.history._sql_rows import (
 )
 from billdrift.history.queue import QueueCounts, QueueQuery
 from billdrift.history.retention import Policy, Pruned
+from billdrift.history.run_table import RunObservations
 from billdrift.history.store import (
     FindingState,
     FixApplication,
@@ -39,7 +39,9 @@ from billdrift.history.store import (
     NewRun,
     Observation,
     Review,
+    RunKind,
     RunSummary,
+    Seen,
     Status,
     chunks,
 )
@@ -89,6 +91,16 @@ class SqlStore(RowMapping, HistoryStore):
 
     def _copy(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         """Bulk-insert `rows` (the fastest way the backend has: COPY, executemany)."""
+
+    def _load(self, table: str, data: pa.Table) -> None:
+        """Bulk-insert an Arrow table whose columns are `table`'s, in order (a backend
+        with a faster path than rows, such as COPY from CSV, overrides it)."""
+        columns = [column.to_pylist() for column in data.columns]
+        self._copy(table, data.column_names, list(zip(*columns, strict=True)))
+
+    def _analyze(self, table: str) -> None:
+        """Give the planner the statistics of a freshly loaded temporary table (a
+        server planner has none for it; SQLite needs none)."""
 
     @abc.abstractmethod
     def _reserve_ids(self, table: str, count: int) -> list[int]:
@@ -259,12 +271,11 @@ class SqlStore(RowMapping, HistoryStore):
 
     # -- reading --------------------------------------------------------------------------
 
-    def recent_runs(self, limit: int = 30) -> list[RunSummary]:
+    def recent_runs(self, limit: int = 30, kind: RunKind | None = None) -> list[RunSummary]:
+        where, params = ("", (limit,)) if kind is None else ("WHERE kind = ? ", (kind, limit))
+        sql = f"SELECT id, {', '.join(RUN_COLUMNS)} FROM runs {where}ORDER BY id DESC LIMIT ?"
         with self._snapshot():
-            rows = self._exec(
-                f"SELECT id, {', '.join(RUN_COLUMNS)} FROM runs ORDER BY id DESC LIMIT ?",
-                (limit,),
-            )
+            rows = self._exec(sql, params)
         return [self._run_from_row(row) for row in reversed(rows)]
 
     def last_run(self) -> RunSummary | None:
@@ -321,23 +332,10 @@ class SqlStore(RowMapping, HistoryStore):
     # -- shared by the transaction --------------------------------------------------------
 
     def _findings(self, fingerprints: Iterable[str]) -> dict[str, FindingState]:
-        return {state.fingerprint: state for state, _ in self._findings_and_spans(fingerprints)}
-
-    def _findings_and_spans(
-        self, fingerprints: Iterable[str]
-    ) -> list[tuple[FindingState, _spans.Current | None]]:
         rows = self._by_fingerprints(
             f"{FINDING_SELECT} WHERE f.fingerprint IN ({{in_list}})", fingerprints
         )
-        return [self._with_span(row) for row in rows]
-
-    def _with_span(self, row: Sequence[Any]) -> tuple[FindingState, _spans.Current | None]:
-        """A :data:`FINDING_SELECT` row's state, and its current span if it has one."""
-        state = self._finding_from_row(row)
-        span_id, digest = row[-2], row[-1]
-        if span_id is None:
-            return state, None
-        return state, _spans.Current(int(span_id), str(digest), state.last_seen_run)
+        return {state.fingerprint: state for state in map(self._finding_from_row, rows)}
 
     def _by_fingerprints(self, sql: str, fingerprints: Iterable[str]) -> list[tuple[Any, ...]]:
         """Rows of `sql` for every distinct fingerprint, in one snapshot; `sql` has an
@@ -350,46 +348,11 @@ class SqlStore(RowMapping, HistoryStore):
         return rows
 
 
-#: What a finding seen again, unchanged, keeps (all but its last change and last seen):
-#: those findings are updated in batches of three columns instead of row by row.
-_UNCHANGED: Final = operator.attrgetter(
-    "subscription_id",
-    "status",
-    "first_seen_run",
-    "first_seen_at",
-    "opened_run",
-    "opened_at",
-    "resolved_run",
-    "resolved_at",
-    "times_reopened",
-    "severity",
-    "confidence",
-    "exposure",
-)
-
-
 class _Transaction:
-    """:class:`~billdrift.history.store.StoreTransaction` over a locked SqlStore.
-
-    It remembers the current span of every finding it read, so that
-    :meth:`add_observations` can tell an unchanged finding (its span moves on to
-    this run) from a changed one (a new span) without reading anything again."""
+    """:class:`~billdrift.history.store.StoreTransaction` over a locked SqlStore."""
 
     def __init__(self, store: SqlStore) -> None:
         self._store = store
-        self._currents: dict[str, _spans.Current] = {}
-        self._read: dict[str, FindingState] = {}
-
-    def _remember(
-        self, found: Iterable[tuple[FindingState, _spans.Current | None]]
-    ) -> dict[str, FindingState]:
-        states: dict[str, FindingState] = {}
-        for state, current in found:
-            states[state.fingerprint] = state
-            self._read[state.fingerprint] = state
-            if current is not None:
-                self._currents[state.fingerprint] = current
-        return states
 
     def insert_run(self, run: NewRun) -> int:
         store = self._store
@@ -399,97 +362,11 @@ class _Transaction:
             store._run_to_row(run),
         )
 
-    def findings(self, fingerprints: Iterable[str]) -> dict[str, FindingState]:
-        return self._remember(self._store._findings_and_spans(fingerprints))
+    def record_findings(self, run_id: int, at: datetime, run: RunObservations) -> Seen:
+        return _sql_record.record(self._store, run_id, at, run)
 
-    def active_findings(self) -> dict[str, FindingState]:
-        store = self._store
-        rows = store._exec(f"{FINDING_SELECT} WHERE f.status IN ('open', 'suppressed')")
-        return self._remember(store._with_span(row) for row in rows)
-
-    def save_findings(
-        self, inserted: Sequence[FindingState], updated: Sequence[FindingState]
-    ) -> None:
-        store = self._store
-        if inserted:
-            store._copy(
-                "findings",
-                FINDING_COLUMNS,
-                [
-                    tuple(row[c] for c in FINDING_COLUMNS)
-                    for row in map(store._finding_to_row, inserted)
-                ],
-            )
-        seen_again: dict[tuple[str, int, datetime], list[str]] = {}
-        changed: list[FindingState] = []
-        for state in updated:
-            before = self._read.get(state.fingerprint)
-            if before is not None and _UNCHANGED(before) == _UNCHANGED(state):
-                key = (state.last_change, state.last_seen_run, state.last_seen_at)
-                seen_again.setdefault(key, []).append(state.fingerprint)
-            else:
-                changed.append(state)
-        for (change, run_id, seen_at), fps in seen_again.items():
-            for batch in chunks(fps, BATCH):
-                store._exec(
-                    "UPDATE findings SET last_change = ?, last_seen_run = ?, last_seen_at = ? "
-                    f"WHERE fingerprint IN ({placeholders(len(batch))})",
-                    (change, run_id, store._ts_in(seen_at), *batch),
-                )
-        if changed:
-            assignments = ", ".join(f"{column} = ?" for column in FINDING_MUTABLE)
-            store._exec_many(
-                f"UPDATE findings SET {assignments} WHERE fingerprint = ?",
-                [
-                    (*(row[c] for c in FINDING_MUTABLE), row["fingerprint"])
-                    for row in map(store._finding_to_row, changed)
-                ],
-            )
-
-    def add_observations(self, observations: Sequence[Observation]) -> None:
-        """Extend the spans of unchanged findings to this run; start spans for the rest
-        (see :mod:`billdrift.history._spans`)."""
-        if not observations:
-            return
-        store = self._store
-        run_id = observations[0].run_id
-        rows = store._exec("SELECT max(id) FROM runs WHERE id < ?", (run_id,))
-        previous = None if rows[0][0] is None else int(rows[0][0])
-        planner = _spans.SpanPlanner(previous, self._currents.get)
-        for observation in observations:
-            planner.observe(observation.fingerprint, store._content(observation))
-        plan = planner.plan
-        # Extended spans are current spans: their end is the finding's last_seen_run,
-        # written with the finding, so they are not touched. A current span that a new
-        # one replaces is closed at the run that last saw it.
-        closed = [
-            (current.last_seen_run, current.span_id)
-            for current in map(self._currents.get, plan.current)
-            if current is not None
-        ]
-        store._exec_many("UPDATE finding_spans SET last_run = ? WHERE id = ?", closed)
-        ids = store._reserve_ids("finding_spans", len(plan.start))
-        store._copy(
-            "finding_spans",
-            ("id", *_spans.SPAN_COLUMNS),
-            [
-                (
-                    span_id,
-                    fp,
-                    run_id,
-                    run_id,
-                    *content[:7],
-                    store._json_in(content[7]),
-                    content[8],
-                    digest,
-                )
-                for span_id, (fp, digest, content) in zip(ids, plan.start, strict=True)
-            ],
-        )
-        store._exec_many(
-            "UPDATE findings SET last_span = ? WHERE fingerprint = ?",
-            [(ids[index], fp) for fp, index in plan.current.items()],
-        )
+    def resolve(self, fingerprints: Sequence[str], run_id: int, at: datetime) -> None:
+        _sql_record.resolve(self._store, fingerprints, run_id, at, BATCH)
 
     def add_review(self, review: Review) -> int:
         store = self._store

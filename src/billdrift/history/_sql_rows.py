@@ -47,6 +47,8 @@ RUN_COLUMNS: Final = (
     "errors",
     "notes",
     "billdrift_version",
+    "kind",
+    "customers",
 )
 FINDING_IDENTITY: Final = ("fingerprint", "kind", "account_id", "customer_id")
 FINDING_MUTABLE: Final = (
@@ -170,6 +172,8 @@ class RowMapping:
             self._json_in(run.errors),
             self._json_in(run.notes),
             run.billdrift_version,
+            run.kind,
+            self._json_in(run.customers),
         )
 
     def _run_from_row(self, row: Sequence[Any]) -> RunSummary:
@@ -193,6 +197,8 @@ class RowMapping:
             errors,
             notes,
             version,
+            kind,
+            customers,
         ) = row
         return RunSummary(
             run_id=int(run_id),
@@ -214,6 +220,8 @@ class RowMapping:
             errors=list(self._json_out(errors)),
             notes=list(self._json_out(notes)),
             billdrift_version=str(version),
+            kind="targeted" if kind == "targeted" else "full",
+            customers=[str(c) for c in self._json_out(customers)],
         )
 
     def _finding_to_row(self, state: FindingState) -> dict[str, Any]:
@@ -291,23 +299,6 @@ class RowMapping:
             exposure=None if amount is None else _exposure(str(amount), str(currency)),
             message=str(message),
             fix=str(fix),
-        )
-
-    @staticmethod
-    def _content(observation: Observation) -> tuple[Any, ...]:
-        """An observation's span content (``_spans.CONTENT``), evidence as an object."""
-        finding = observation.finding
-        exposure = finding.exposure
-        return (
-            finding.subscription_id,
-            finding.severity.label,
-            finding.confidence,
-            exposure.monthly_amount if exposure else None,
-            exposure.currency if exposure else None,
-            finding.message,
-            finding.fix,
-            finding.evidence,
-            observation.suppressed_by,
         )
 
     def _observation_from_row(self, row: Sequence[Any]) -> Observation:

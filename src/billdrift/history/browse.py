@@ -1,15 +1,12 @@
-"""Paged, filtered, sorted reads of the store for screens that list findings and runs.
+"""What screens that list findings and runs read: a findings page, the filters'
+values, a run's changes, open money per kind.
 
-Why SQL here rather than filtering :meth:`HistoryStore.findings_with_status` in
-Python: a store holds 100,000 findings and more, and a page shows 50. The filter,
-the sort, the count and the page are one statement each on both backends (the
-SQL is written once, with ``?`` placeholders, as :mod:`billdrift.history._sql` does),
-and only the rows of the page become objects.
-
-The review state is the decision in force, computed as
-:func:`billdrift.history.review.decision_in_force` does it: the latest deciding
-review (acknowledged, snoozed, expected) of the finding's current occurrence
-(``opened_run``), unless its ``until`` has passed. ``none`` means no decision
+A findings page is the review queue's query (:mod:`billdrift.history.queue`): the
+screen's filter (:class:`FindingFilter`, the web app's vocabulary) becomes a
+:class:`~billdrift.history.queue.QueueQuery`, so the web list and ``billdrift
+review`` filter, order, count and page with the same SQL, and a fix or an index
+for one is for both. The review state shown is the decision in force
+(:func:`billdrift.history.review.decision_in_force`); ``none`` means no decision
 applies (the finding needs a person, when it is open).
 """
 
@@ -20,8 +17,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal
 
+from billdrift.history import queue
 from billdrift.history._sql import SqlStore
-from billdrift.history._sql_rows import FINDING_COLUMNS, placeholders
+from billdrift.history.queue import QueueQuery, Sort
 from billdrift.history.store import FindingState, HistoryError, HistoryStore
 
 #: Lifecycle choices: where a finding stands (``open``: any open one; the three open
@@ -101,152 +99,73 @@ def _sql_store(store: HistoryStore) -> SqlStore:
     return store
 
 
+#: The screen's sort -> the queue's, and whether "descending" is the queue's own order
+#: (most urgent, most money, latest seen first) or the other way (newest first seen,
+#: names from Z).
+_SORTS: Final[dict[SortKey, tuple[Sort, bool]]] = {
+    "urgency": ("severity", True),
+    "amount": ("money", True),
+    "last_seen": ("last_seen", True),
+    "first_seen": ("first_seen", False),
+    "kind": ("kind", False),
+    "account": ("account", False),
+}
+_LIFECYCLES: Final[dict[Lifecycle, tuple[str, ...]]] = {
+    "open": (),
+    "new": ("new",),
+    "ongoing": ("ongoing",),
+    "reopened": ("reopened",),
+    "resolved": ("resolved",),
+    "suppressed": ("suppressed",),
+    "all": queue.LIFECYCLES,
+}
+
+
 def _number(store: SqlStore) -> str:
     return "REAL" if store.dialect == "sqlite" else "NUMERIC"
 
 
-def _ilike(store: SqlStore) -> str:
-    """Case-insensitive LIKE: SQLite's LIKE already is (for ASCII); PostgreSQL's ILIKE."""
-    return "LIKE" if store.dialect == "sqlite" else "ILIKE"
-
-
-#: The decision in force per finding (see the module docstring); ``?`` is "now".
-_DECISION: Final = """
-LEFT JOIN (
-  SELECT fingerprint, opened_run, max(id) AS id FROM reviews
-  WHERE action IN ('acknowledged', 'snoozed', 'expected')
-  GROUP BY fingerprint, opened_run
-) latest ON latest.fingerprint = f.fingerprint AND latest.opened_run = f.opened_run
-LEFT JOIN reviews d ON d.id = latest.id AND (d.until IS NULL OR d.until > ?)
-"""
-
-_SEVERITY_RANK: Final = "CASE f.severity WHEN 'high' THEN 3 WHEN 'medium' THEN 2 ELSE 1 END"
-
-
-def _where(store: SqlStore, wanted: FindingFilter) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    lifecycle = wanted.lifecycle
-    if lifecycle == "open":
-        clauses.append("f.status = 'open'")
-    elif lifecycle in ("new", "ongoing", "reopened"):
-        clauses.append("f.status = 'open' AND f.last_change = ?")
-        params.append(lifecycle)
-    elif lifecycle in ("resolved", "suppressed"):
-        clauses.append("f.status = ?")
-        params.append(lifecycle)
-    for column, value in (
-        ("f.kind", wanted.kind),
-        ("f.severity", wanted.severity),
-        ("f.exposure_currency", wanted.currency),
-    ):
-        if value:
-            clauses.append(f"{column} = ?")
-            params.append(value)
-    amount = f"CAST(f.exposure_amount AS {_number(store)})"
-    if wanted.min_amount is not None:
-        clauses.append(f"{amount} >= ?")
-        params.append(float(wanted.min_amount))
-    if wanted.max_amount is not None:
-        clauses.append(f"{amount} <= ?")
-        params.append(float(wanted.max_amount))
-    if wanted.review == "none":
-        clauses.append("d.id IS NULL")
-    elif wanted.review:
-        clauses.append("d.action = ?")
-        params.append(wanted.review)
-    search = (wanted.search or "").strip()
-    if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        like = f"{_ilike(store)} ? ESCAPE '\\'"
-        ids = " ".join(
-            f"OR f.{column} {like}" for column in ("account_id", "customer_id", "subscription_id")
-        )
-        prefix = search.lower() if all(c in "0123456789abcdef" for c in search.lower()) else "-"
-        params += [prefix + "%", pattern, pattern, pattern]
-        evidence = ""
-        if "@" in search:  # an email: only the evidence holds them (one read per candidate)
-            evidence = (
-                # The latest evidence is the current span's (schema version 2).
-                " OR EXISTS (SELECT 1 FROM finding_spans o WHERE o.id = f.last_span "
-                f"AND CAST(o.evidence AS TEXT) {like})"
-            )
-            params.append(pattern)
-        clauses.append(f"(f.fingerprint LIKE ? {ids}{evidence})")
-    return clauses, params
-
-
-def _order(store: SqlStore, wanted: FindingFilter) -> str:
-    direction = "DESC" if wanted.descending else "ASC"
-    flipped = "ASC" if wanted.descending else "DESC"
-    amount = f"coalesce(CAST(f.exposure_amount AS {_number(store)}), 0)"
-    orders = {
-        # the review queue's order: urgent first, then severity, then money at stake
-        "urgency": (
-            f"CASE WHEN f.kind = 'paid_but_blocked' THEN 1 ELSE 0 END {direction}, "
-            f"{_SEVERITY_RANK} {direction}, {amount} {direction}, f.first_seen_at {flipped}"
-        ),
-        "amount": f"{amount} {direction}, {_SEVERITY_RANK} DESC",
-        "kind": f"f.kind {direction}, {_SEVERITY_RANK} DESC",
-        "first_seen": f"f.first_seen_at {direction}",
-        "last_seen": f"f.last_seen_at {direction}",
-        "account": f"coalesce(f.account_id, f.customer_id) {direction}",
-    }
-    return orders[wanted.sort] + ", f.fingerprint ASC"
+def as_queue_query(wanted: FindingFilter, offset: int, limit: int) -> QueueQuery:
+    """The review queue's query for what a findings screen asks: the web list and
+    ``billdrift review`` run the same SQL (:mod:`billdrift.history.queue`)."""
+    sort, descending_is_natural = _SORTS[wanted.sort]
+    review = wanted.review
+    return QueueQuery(
+        kinds=(wanted.kind,) if wanted.kind else (),
+        severities=(wanted.severity,) if wanted.severity else (),
+        lifecycles=_LIFECYCLES[wanted.lifecycle],
+        review_states=() if review is None else ("undecided" if review == "none" else review,),
+        include_decided=review is None,
+        currencies=(wanted.currency,) if wanted.currency else (),
+        min_amount=wanted.min_amount,
+        max_amount=wanted.max_amount,
+        text=wanted.search or "",
+        sort=sort,
+        reverse=wanted.descending != descending_is_natural,
+        limit=min(max(limit, 1), MAX_LIMIT),
+        offset=max(offset, 0),
+    )
 
 
 def list_findings(
     store: HistoryStore, wanted: FindingFilter, now: datetime, offset: int, limit: int
 ) -> FindingList:
-    """One page of the findings `wanted` selects, and how many there are in all,
-    read in one snapshot."""
-    sql_store = _sql_store(store)
-    offset, limit = max(offset, 0), min(max(limit, 1), MAX_LIMIT)
-    clauses, params = _where(sql_store, wanted)
-    where = " AND ".join(clauses) or "1 = 1"
-    now_param = sql_store._ts_in(now)
-    # A finding's latest message and fix live in its current span (schema version 2).
-    columns = ", ".join(f"f.{column}" for column in FINDING_COLUMNS)
-    columns += ", coalesce(s.message, ''), coalesce(s.fix, '')"
-    # The decision join is needed to filter only when the filter names a review state;
-    # otherwise the page is chosen on findings alone and only its rows are joined.
-    joined = _DECISION if wanted.review else ""
-    head = [now_param] if wanted.review else []
-    with sql_store._snapshot():
-        total = int(
-            sql_store._exec(
-                f"SELECT count(*) FROM findings f {joined} WHERE {where}", [*head, *params]
-            )[0][0]
+    """One page of the findings `wanted` selects, and how many there are in all: the
+    review queue's page (:func:`billdrift.history.queue.queue_page`)."""
+    try:
+        query = as_queue_query(wanted, offset, limit)
+    except ValueError:  # a kind or severity the store cannot hold: nothing matches
+        return FindingList((), 0, max(offset, 0), min(max(limit, 1), MAX_LIMIT))
+    page = queue.queue_page(store, query, now)
+    rows = tuple(
+        ListedFinding(
+            item.state,
+            "none" if item.decision is None else item.decision.action,  # type: ignore[arg-type]
+            None if item.decision is None else item.decision.until,
         )
-        chosen = [
-            str(row[0])
-            for row in sql_store._exec(
-                f"SELECT f.fingerprint FROM findings f {joined} WHERE {where} "
-                f"ORDER BY {_order(sql_store, wanted)} LIMIT ? OFFSET ?",
-                [*head, *params, limit, offset],
-            )
-        ]
-        rows = (
-            sql_store._exec(
-                f"SELECT {columns}, d.action, d.until FROM findings f {_DECISION} "
-                "LEFT JOIN finding_spans s ON s.id = f.last_span "
-                f"WHERE f.fingerprint IN ({placeholders(len(chosen))})",
-                [now_param, *chosen],
-            )
-            if chosen
-            else []
-        )
-    width = len(FINDING_COLUMNS) + 2
-    by_fingerprint = {
-        str(row[0]): ListedFinding(
-            sql_store._finding_from_row(row[:width]),
-            row[width] or "none",
-            sql_store._opt_ts(row[width + 1]),
-        )
-        for row in rows
-    }
-    listed = tuple(by_fingerprint[fp] for fp in chosen if fp in by_fingerprint)
-    return FindingList(listed, total, offset, limit)
+        for item in page.items
+    )
+    return FindingList(rows, page.total, query.offset, query.limit or MAX_LIMIT)
 
 
 def facets(store: HistoryStore) -> Facets:

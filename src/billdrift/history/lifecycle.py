@@ -27,10 +27,10 @@ it was (``Lifecycle.kept``), because absence in partial data proves nothing:
 * a row naming the finding's billing customer could not be read (a skip with
   that customer id: the rules held back judgement on that customer).
 
-A *targeted* run (``scope``: one customer's slice, read because a webhook named
-that customer) judges only that customer, so it resolves only findings in its
-scope; every other open finding is left exactly as it was (not resolved, not
-kept, not touched).
+A *targeted* run (``scope``: the slice of the customers a webhook named) judges
+only those customers, so it resolves only findings in its scope; every other open
+finding is left exactly as it was (not resolved, not kept, not touched). It is
+recorded with ``kind = "targeted"`` and the customers it covered.
 """
 
 from __future__ import annotations
@@ -43,16 +43,10 @@ from datetime import datetime
 from billdrift._version import __version__
 from billdrift.core.model import Exposure, Finding, Kind, Severity, Verdict
 from billdrift.core.report import Report
+from billdrift.history import run_table
 from billdrift.history.fingerprint import fingerprint
-from billdrift.history.review import decision_in_force
-from billdrift.history.store import (
-    Change,
-    FindingState,
-    HistoryStore,
-    NewRun,
-    Observation,
-    Review,
-)
+from billdrift.history.review import decision_for
+from billdrift.history.store import FindingState, HistoryStore, NewRun, Review
 
 
 @dataclass(frozen=True)
@@ -112,9 +106,6 @@ class Lifecycle:
     status_of: Mapping[str, str]
     #: fingerprint -> when it was first seen (this run's finish time for new ones).
     first_seen: Mapping[str, datetime]
-    #: fingerprint -> stored state after this run, for every fingerprint the run touched
-    #: (its findings, the resolved and the kept ones): last seen, times reopened...
-    states: Mapping[str, FindingState]
     #: fingerprint -> the review decision in force (acknowledged, snoozed until a
     #: future date, expected) for findings of this run; alert sinks may stay quiet
     #: about these. New and reopened findings never have one.
@@ -141,9 +132,14 @@ class Lifecycle:
 RunRecord = Lifecycle
 
 
-def run_from_report(report: Report, started_at: datetime, finished_at: datetime) -> NewRun:
-    """The run row: everything the charts and an audit need, none of the findings."""
+def run_from_report(
+    report: Report, started_at: datetime, finished_at: datetime, scope: Scope | None = None
+) -> NewRun:
+    """The run row: everything the charts and an audit need, none of the findings. With
+    `scope`, a targeted run naming the customers it covered."""
     return NewRun(
+        kind="full" if scope is None else "targeted",
+        customers=[] if scope is None else sorted(scope.customers),
         started_at=started_at,
         finished_at=finished_at,
         as_of=report.as_of,
@@ -186,56 +182,48 @@ def record_run(
     """
     if started_at.tzinfo is None or finished_at.tzinfo is None:
         raise ValueError("record_run needs aware datetimes (e.g. datetime.now(UTC))")
-    run = run_from_report(report, started_at, finished_at)
+    run = run_from_report(report, started_at, finished_at, scope)
+    observed = run_table.observations(report)
     with store.transaction() as tx:
         run_id = tx.insert_run(run)
-        builder = _Builder(run_id, finished_at)
-        reported = [(fingerprint(f), f) for f in report.findings]
-        excused = [(fingerprint(s.finding), s) for s in report.suppressed]
-        known = tx.active_findings()
-        unknown = {fp for fp, _ in (*reported, *excused)} - known.keys()
-        known.update(tx.findings(unknown))
-        for fp, finding in reported:
-            builder.seen(fp, finding, known.get(fp), suppressed_by=None)
-        for fp, excuse in excused:
-            builder.seen(fp, excuse.finding, known.get(fp), suppressed_by=excuse.reason)
+        seen = tx.record_findings(run_id, finished_at, observed)
         unjudged = _unjudged(report)
-        for fp, state in known.items():
-            if fp in builder.states or state.status == "resolved":
-                continue
+        kept: list[str] = []
+        resolved: list[ResolvedFinding] = []
+        for state in seen.absent:
             if scope is not None and not scope.covers(state):
                 continue  # a targeted run did not look there
             if unjudged(state):
-                builder.kept.append(fp)
-                builder.states[fp] = state
+                kept.append(state.fingerprint)
             else:
-                builder.resolve(fp, state)
-        tx.save_findings(builder.inserted, builder.updated)
-        tx.add_observations(builder.observations)
+                resolved.append(_resolved(state))
+        tx.resolve([item.fingerprint for item in resolved], run_id, finished_at)
         if before_commit is not None:
             before_commit()
-    current = [fp for fp, _ in (*reported, *excused)]
-    reviews = store.reviews_for(current) if current else {}
+    by_change: dict[str, list[Finding]] = {c: [] for c in ("new", "ongoing", "reopened")}
+    by_change["suppressed"] = []
+    change = seen.change
+    for fp, finding in zip(observed.fingerprints, observed.findings, strict=True):
+        by_change[change[fp]].append(finding)
     decisions: dict[str, Review] = {}
-    for fp in current:
-        decision = decision_in_force(builder.states[fp], reviews.get(fp, ()), finished_at)
+    for fp, reviews in seen.reviews.items():
+        decision = decision_for(seen.opened_run[fp], reviews, finished_at)
         if decision is not None:
             decisions[fp] = decision
     return Lifecycle(
         run_id=run_id,
         verdict=report.verdict,
-        new=tuple(builder.by_change["new"]),
-        reopened=tuple(builder.by_change["reopened"]),
-        ongoing=tuple(builder.by_change["ongoing"]),
-        suppressed=tuple(builder.by_change["suppressed"]),
-        resolved=tuple(builder.resolved),
-        kept=tuple(builder.kept),
-        status_of=builder.status_of,
-        first_seen={fp: builder.states[fp].first_seen_at for fp in builder.status_of},
-        states=builder.states,
+        new=tuple(by_change["new"]),
+        reopened=tuple(by_change["reopened"]),
+        ongoing=tuple(by_change["ongoing"]),
+        suppressed=tuple(by_change["suppressed"]),
+        resolved=tuple(resolved),
+        kept=tuple(kept),
+        status_of=change,
+        first_seen=seen.first_seen,
         decisions=decisions,
-        fingerprints=tuple(fp for fp, _ in reported),
-        reviews=reviews,
+        fingerprints=tuple(observed.fingerprints[: len(report.findings)]),
+        reviews=seen.reviews,
     )
 
 
@@ -248,107 +236,17 @@ def _unjudged(report: Report) -> Callable[[FindingState], bool]:
     return lambda state: state.kind.value in not_run or state.customer_id in unreadable
 
 
-class _Builder:
-    """Accumulates one run's new finding states and observations (pure, no I/O)."""
-
-    def __init__(self, run_id: int, at: datetime) -> None:
-        self.run_id = run_id
-        self.at = at
-        self.states: dict[str, FindingState] = {}
-        self.inserted: list[FindingState] = []
-        self.updated: list[FindingState] = []
-        self.observations: list[Observation] = []
-        self.status_of: dict[str, str] = {}
-        self.by_change: dict[str, list[Finding]] = {
-            "new": [],
-            "ongoing": [],
-            "reopened": [],
-            "suppressed": [],
-        }
-        self.resolved: list[ResolvedFinding] = []
-        self.kept: list[str] = []
-
-    def seen(
-        self, fp: str, finding: Finding, prior: FindingState | None, suppressed_by: str | None
-    ) -> None:
-        self.observations.append(
-            Observation(
-                run_id=self.run_id, fingerprint=fp, finding=finding, suppressed_by=suppressed_by
-            )
-        )
-        if fp in self.status_of:
-            # The same identity twice in one run (e.g. a hand-built report): the first,
-            # most severe, occurrence decided the state; this one is still observed
-            # and listed so that no finding is lost from alerts.
-            self.by_change[self.status_of[fp]].append(finding)
-            return
-        change = _change(prior, suppressed_by is not None)
-        state = self._state(fp, finding, prior, change)
-        self.states[fp] = state
-        self.status_of[fp] = change
-        self.by_change[change].append(finding)
-        (self.inserted if prior is None else self.updated).append(state)
-
-    def _state(
-        self, fp: str, finding: Finding, prior: FindingState | None, change: Change
-    ) -> FindingState:
-        reopened = change == "reopened"
-        return FindingState(
-            fingerprint=fp,
-            kind=finding.kind,
-            account_id=finding.account_id,
-            customer_id=finding.customer_id,
-            subscription_id=finding.subscription_id,
-            status="suppressed" if change == "suppressed" else "open",
-            last_change=change,
-            first_seen_run=prior.first_seen_run if prior else self.run_id,
-            first_seen_at=prior.first_seen_at if prior else self.at,
-            last_seen_run=self.run_id,
-            last_seen_at=self.at,
-            opened_run=prior.opened_run if prior and not reopened else self.run_id,
-            opened_at=prior.opened_at if prior and not reopened else self.at,
-            resolved_run=None,
-            resolved_at=None,
-            times_reopened=(prior.times_reopened if prior else 0) + (1 if reopened else 0),
-            severity=finding.severity,
-            confidence=finding.confidence,
-            exposure=finding.exposure,
-            message=finding.message,
-            fix=finding.fix,
-        )
-
-    def resolve(self, fp: str, state: FindingState) -> None:
-        resolved = dataclasses.replace(
-            state,
-            status="resolved",
-            last_change="resolved",
-            resolved_run=self.run_id,
-            resolved_at=self.at,
-        )
-        self.states[fp] = resolved
-        self.updated.append(resolved)
-        self.resolved.append(
-            ResolvedFinding(
-                fingerprint=fp,
-                kind=state.kind,
-                account_id=state.account_id,
-                customer_id=state.customer_id,
-                subscription_id=state.subscription_id,
-                first_seen=state.first_seen_at,
-                last_seen=state.last_seen_at,
-                severity=state.severity,
-                exposure=state.exposure,
-                message=state.message,
-                was=state.status,
-            )
-        )
-
-
-def _change(prior: FindingState | None, suppressed: bool) -> Change:
-    if suppressed:
-        return "suppressed"
-    if prior is None:
-        return "new"
-    if prior.status == "open":
-        return "ongoing"
-    return "reopened"
+def _resolved(state: FindingState) -> ResolvedFinding:
+    return ResolvedFinding(
+        fingerprint=state.fingerprint,
+        kind=state.kind,
+        account_id=state.account_id,
+        customer_id=state.customer_id,
+        subscription_id=state.subscription_id,
+        first_seen=state.first_seen_at,
+        last_seen=state.last_seen_at,
+        severity=state.severity,
+        exposure=state.exposure,
+        message=state.message,
+        was=state.status,
+    )

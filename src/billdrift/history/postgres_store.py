@@ -35,6 +35,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from billdrift.history._sql import SqlStore
+from billdrift.history._sql_record import load_csv
 from billdrift.history._sql_rows import dumps
 from billdrift.history.store import (
     LOCKED_MESSAGE,
@@ -56,6 +57,7 @@ from billdrift.infra.db.urls import DatabaseUrl
 
 if TYPE_CHECKING:
     import psycopg
+    import pyarrow as pa
 
 SCHEMA: Final = OWN_SCHEMA
 #: The advisory lock's key: b"billdrif" as a big-endian bigint (any fixed number would do;
@@ -230,14 +232,36 @@ class PostgresStore(SqlStore):
         except psycopg.Error as error:
             raise self._error(error) from None
 
+    def _load(self, table: str, data: pa.Table) -> None:
+        """COPY from CSV written by Arrow: no Python per row."""
+        import psycopg
+
+        if not data.num_rows:
+            return
+        try:
+            with (
+                self._con.cursor() as cursor,
+                cursor.copy(
+                    f"COPY {table} ({', '.join(data.column_names)}) FROM STDIN (FORMAT csv)"
+                ) as copy,
+            ):
+                copy.write(load_csv(data))
+        except psycopg.Error as error:
+            raise self._error(error) from None
+
+    def _analyze(self, table: str) -> None:
+        self._exec(f"ANALYZE {table}")
+
     def _reserve_ids(self, table: str, count: int) -> list[int]:
+        """A block of consecutive ids: the sequence's next value, and the sequence moved
+        past the block (under the write lock, so no other run takes ids meanwhile)."""
         if count == 0:
             return []
-        rows = self._exec(
-            "SELECT nextval(pg_get_serial_sequence(?, 'id')) FROM generate_series(1, ?)",
-            (table, count),
-        )
-        return sorted(int(row[0]) for row in rows)
+        sequence = self._exec("SELECT pg_get_serial_sequence(?, 'id')", (table,))[0][0]
+        first = int(self._exec("SELECT nextval(?)", (sequence,))[0][0])
+        if count > 1:
+            self._exec("SELECT setval(?, ?)", (sequence, first + count - 1))
+        return list(range(first, first + count))
 
     def _insert(self, sql: str, params: Sequence[Any]) -> int:
         rows = self._exec(sql + " RETURNING id", params)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from billdrift.core.model import KIND_ORDER, Kind, Severity
@@ -34,12 +35,13 @@ from billdrift.history.store import FindingState, HistoryStore
 if TYPE_CHECKING:
     from billdrift.history._sql import SqlStore
 
-#: Lifecycle filter values: how the latest run saw the finding (``resolved``: gone).
-LIFECYCLES: Final = ("new", "ongoing", "reopened", "resolved")
+#: Lifecycle filter values: how the latest run saw the finding (``resolved``: gone;
+#: ``suppressed``: excused by a config exception).
+LIFECYCLES: Final = ("new", "ongoing", "reopened", "resolved", "suppressed")
 #: Review-state filter values; ``noted`` means someone added a note (it decides nothing).
 REVIEW_STATES: Final = ("undecided", "acknowledged", "snoozed", "expected", "noted")
-SORTS: Final = ("severity", "money", "first_seen", "account")
-Sort = Literal["severity", "money", "first_seen", "account"]
+SORTS: Final = ("severity", "money", "first_seen", "last_seen", "kind", "account")
+Sort = Literal["severity", "money", "first_seen", "last_seen", "kind", "account"]
 #: Findings per page when the caller does not say.
 DEFAULT_LIMIT: Final = 50
 #: LIMIT for "no limit" (SQLite needs a LIMIT before an OFFSET; both take a big one).
@@ -62,10 +64,16 @@ class QueueQuery:
     review_states: tuple[str, ...] = ()
     include_decided: bool = False
     currencies: tuple[str, ...] = ()
+    #: Monthly exposure at least / at most this much (findings without one are out).
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
     #: Case-insensitive substring of the account, customer or subscription id, the
-    #: message, or a fingerprint prefix.
+    #: message, or a fingerprint prefix; with an "@", also of the latest evidence
+    #: (where e-mail addresses are).
     text: str = ""
     sort: Sort = "severity"
+    #: The sort's order the other way round (e.g. least money first).
+    reverse: bool = False
     #: None: no limit (every matching finding).
     limit: int | None = DEFAULT_LIMIT
     offset: int = 0
@@ -182,7 +190,7 @@ def build(
     params: list[Any] = []
     if query.lifecycles:
         where.append(_in("f.last_change", query.lifecycles, params))
-        where.append("f.status IN ('open', 'resolved')")
+        where.append("f.status IN ('open', 'resolved', 'suppressed')")
     else:
         where.append("f.status = 'open'")
     if query.kinds:
@@ -191,9 +199,16 @@ def build(
         where.append(_in("f.severity", query.severities, params))
     if query.currencies:
         where.append(_in("f.exposure_currency", query.currencies, params))
+    for bound, operator in ((query.min_amount, ">="), (query.max_amount, "<=")):
+        if bound is not None:
+            number = amount.replace("exposure_amount", "f.exposure_amount")
+            where.append(f"f.exposure_amount IS NOT NULL AND {number} {operator} ?")
+            params.append(float(bound))
     if query.text.strip():
         pattern = _like_pattern(query.text.strip())
-        searched = ("f.account_id", "f.customer_id", "f.subscription_id", "s.message")
+        searched = ["f.account_id", "f.customer_id", "f.subscription_id", "s.message"]
+        if "@" in query.text:  # an e-mail address: only the evidence holds them
+            searched.append("CAST(s.evidence AS TEXT)")
         ors = [f"{column} {like} ? ESCAPE '\\'" for column in searched]
         ors.append("f.fingerprint LIKE ? ESCAPE '\\'")
         params.extend([pattern] * len(searched))
@@ -233,11 +248,16 @@ def build(
         "severity": [],
         "money": [f"{amount} DESC"],
         "first_seen": ["first_seen_at"],
+        "last_seen": ["last_seen_at DESC"],
+        "kind": [text_order("kind")],
         "account": natural_order("account_id", text_order),
     }[query.sort]
+    terms = [*first, *order]
+    if query.reverse:
+        terms = [t.removesuffix(" DESC") if t.endswith(" DESC") else f"{t} DESC" for t in terms]
     page = (
         f"{matched} SELECT fingerprint FROM stated "
-        f"WHERE {' OR '.join(state_terms)} ORDER BY {', '.join([*first, *order])}"
+        f"WHERE {' OR '.join(state_terms)} ORDER BY {', '.join(terms)}"
     )
     page += " LIMIT ? OFFSET ?"
     page_params += [query.limit if query.limit is not None else NO_LIMIT, query.offset]

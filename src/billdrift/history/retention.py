@@ -89,11 +89,13 @@ _OLD_SPANS: Final = """
     WHERE s.last_run IN (SELECT id FROM runs WHERE finished_at < ?)
       AND s.id NOT IN (SELECT last_span FROM findings WHERE last_span IS NOT NULL)
 """
-#: Runs before the cut-off that nothing kept refers to, the latest run aside.
+#: Runs before the cut-off that nothing kept refers to, the latest run and the latest
+#: full run aside (a listener's targeted runs must not leave a store with no full run).
 _OLD_RUNS: Final = """
     SELECT id FROM runs
     WHERE finished_at < ?
       AND id <> (SELECT max(id) FROM runs)
+      AND id <> COALESCE((SELECT max(id) FROM runs WHERE kind = 'full'), 0)
       AND id NOT IN (
         SELECT first_seen_run FROM findings
         UNION SELECT last_seen_run FROM findings

@@ -70,9 +70,15 @@ def decision_in_force(
     state: FindingState, reviews: Iterable[Review], now: datetime
 ) -> Review | None:
     """The latest deciding review of the finding's current occurrence, unless it expired."""
+    return decision_for(state.opened_run, reviews, now)
+
+
+def decision_for(opened_run: int, reviews: Iterable[Review], now: datetime) -> Review | None:
+    """:func:`decision_in_force` for the occurrence opened in run `opened_run` (all it
+    needs of the finding's state)."""
     latest = None
     for review in reviews:
-        applies = review.action in DECIDING and review.opened_run == state.opened_run
+        applies = review.action in DECIDING and review.opened_run == opened_run
         if applies and (latest is None or (review.review_id or 0) >= (latest.review_id or 0)):
             latest = review
     if latest is None:

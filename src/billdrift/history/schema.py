@@ -215,6 +215,23 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             "CREATE INDEX fix_applications_by_plan ON fix_applications (plan_digest, id)",
         ),
     ),
+    # A targeted run (``billdrift listen``: the customers a webhook named) judges a
+    # handful of customers, not the whole business (issue 16). Recorded as an ordinary
+    # run it would be the trend chart's latest point (a few findings where there are
+    # thousands), the "previous run" a full run is compared with, and the latest run
+    # retention always keeps. ``kind`` tells the two apart; ``customers`` names the
+    # billing customers a targeted run covered (empty for a full run). Runs recorded
+    # before this version were all full runs.
+    Migration(
+        5,
+        "runs.kind ('full' or 'targeted') and runs.customers",
+        (
+            "ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'full' "
+            "CHECK (kind IN ('full', 'targeted'))",
+            "ALTER TABLE runs ADD COLUMN customers {json} NOT NULL DEFAULT '[]'",
+            "CREATE INDEX runs_by_kind ON runs (kind, id)",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

@@ -34,11 +34,14 @@ from billdrift.errors import BilldriftError
 if TYPE_CHECKING:
     from billdrift.history.queue import QueueCounts, QueueQuery
     from billdrift.history.retention import Policy, Pruned
+    from billdrift.history.run_table import RunObservations
 
 #: A finding's state in the store. ``suppressed``: seen, but excused by a config exception.
 Status = Literal["open", "resolved", "suppressed"]
 #: What the latest run that saw a finding (or resolved it) made of it.
 Change = Literal["new", "ongoing", "reopened", "suppressed", "resolved"]
+#: A full run judged everything it read; a targeted run only the customers it names.
+RunKind = Literal["full", "targeted"]
 #: Review actions. ``noted`` adds a note without deciding anything.
 Action = Literal["acknowledged", "snoozed", "expected", "noted"]
 ACTIONS: Final[tuple[Action, ...]] = ("acknowledged", "snoozed", "expected", "noted")
@@ -83,6 +86,11 @@ class NewRun:
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     billdrift_version: str = ""
+    #: "targeted": a listener's check of `customers` only (kept out of trends and
+    #: "since the previous run", see schema migration 5).
+    kind: RunKind = "full"
+    #: The billing customers a targeted run covered (empty for a full run).
+    customers: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -170,6 +178,22 @@ class FixApplication:
     record_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Seen:
+    """What recording made of a run's findings (one entry per fingerprint seen)."""
+
+    #: fingerprint -> "new" | "ongoing" | "reopened" | "suppressed".
+    change: dict[str, str]
+    #: fingerprint -> when it was first seen (this run's time for new ones).
+    first_seen: dict[str, datetime]
+    #: fingerprint -> the occurrence it is in now (``opened_run``), for reviewed ones.
+    opened_run: dict[str, int]
+    #: fingerprint -> its reviews, oldest first (reviewed ones only).
+    reviews: dict[str, list[Review]]
+    #: Findings that were open or excused before this run and that it did not report.
+    absent: list[FindingState]
+
+
 class StoreTransaction(Protocol):
     """Operations available while the write lock is held (one transaction)."""
 
@@ -177,21 +201,16 @@ class StoreTransaction(Protocol):
         """Insert a run; return its id."""
         ...
 
-    def findings(self, fingerprints: Iterable[str]) -> dict[str, FindingState]:
-        """The stored rows for these fingerprints (absent ones are left out)."""
+    def record_findings(self, run_id: int, at: datetime, run: RunObservations) -> Seen:
+        """Record what run `run_id` (finished `at`) observed: insert new findings,
+        update those seen again, start or extend their timeline spans; say what each
+        became and which open findings it did not report (see
+        :mod:`billdrift.history._sql_record`)."""
         ...
 
-    def active_findings(self) -> dict[str, FindingState]:
-        """Every finding whose status is open or suppressed."""
+    def resolve(self, fingerprints: Sequence[str], run_id: int, at: datetime) -> None:
+        """Mark these findings resolved by run `run_id`."""
         ...
-
-    def save_findings(
-        self, inserted: Sequence[FindingState], updated: Sequence[FindingState]
-    ) -> None:
-        """Insert new fingerprints and overwrite the lifecycle of existing ones."""
-        ...
-
-    def add_observations(self, observations: Sequence[Observation]) -> None: ...
 
     def add_review(self, review: Review) -> int:
         """Append a review; return its id."""
@@ -215,8 +234,9 @@ class HistoryStore(abc.ABC):
     def schema_version(self) -> int: ...
 
     @abc.abstractmethod
-    def recent_runs(self, limit: int = 30) -> list[RunSummary]:
-        """The latest `limit` runs, oldest first (the order a chart draws them)."""
+    def recent_runs(self, limit: int = 30, kind: RunKind | None = None) -> list[RunSummary]:
+        """The latest `limit` runs (of `kind` only, if given), oldest first (the order
+        a chart draws them)."""
 
     @abc.abstractmethod
     def last_run(self) -> RunSummary | None: ...

@@ -46,6 +46,8 @@ class Settings:
     tolerance: float = 300.0
     #: Checks run at once (they share the provider's rate limit).
     threads: int = 4
+    #: Most customers checked together in one targeted run.
+    batch: int = 50
     #: Seconds a stop waits for checks under way.
     grace: float = 30.0
     #: Events the queue holds before refusing more (503: the provider retries).
@@ -72,7 +74,13 @@ def serve(
     except BaseException:
         queue.close()
         raise
-    worker = Worker(queue, checker.check, threads=settings.threads, on_finished=on_finished)
+    worker = Worker(
+        queue,
+        checker.check,
+        threads=settings.threads,
+        batch=settings.batch,
+        on_finished=on_finished,
+    )
     app = build_app(Receiver(secrets, queue, settings.tolerance))
     server = uvicorn.Server(
         uvicorn.Config(

@@ -56,7 +56,8 @@ def _point(run: RunSummary) -> RunPoint:
 
 def dashboard(location: str) -> Dashboard:
     with open_history(location) as store:
-        runs = store.recent_runs(CHARTED_RUNS)
+        # Targeted runs (a listener's, of a few customers) are not points of the trend.
+        runs = store.recent_runs(CHARTED_RUNS, kind="full")
         latest = runs[-1] if runs else None
         previous = runs[-2] if len(runs) > 1 else None
         changes = run_changes(store, latest.run_id) if latest is not None else None

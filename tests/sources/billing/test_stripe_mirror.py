@@ -674,9 +674,7 @@ def test_a_forced_layout_that_is_absent_is_a_source_error(mirror: Mirror) -> Non
     message = str(error.value)
     assert 'billing.mirror = "sync-engine" but postgresql://' in message
     assert "has no stripe.subscriptions (stripe sync-engine); tables found: " in message
-    assert "tables found: public.djstripe_customer, " in (
-        message
-    )
+    assert "tables found: public.djstripe_customer, " in (message)
 
 
 def test_invalid_billing_mirror_setting_is_rejected() -> None:

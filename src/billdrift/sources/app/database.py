@@ -179,6 +179,11 @@ def _find_table(tables: list[Table], name: str, where: str) -> Table:
     raise ConfigError(f"app.table {name!r} does not exist in {where}; tables: {listing}")
 
 
+def select_sql(con: ReadOnlyConnection, plan: _Plan) -> str:
+    """The SELECT a read of `plan` runs (a kept connection's slice reads add a WHERE)."""
+    return _select(con, plan)
+
+
 def _select(con: ReadOnlyConnection, plan: _Plan) -> str:
     """Mapped columns, each under a neutral alias; text-like casts done by the server
     so every driver hands over text (or a native boolean) whatever the column type."""

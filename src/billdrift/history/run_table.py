@@ -1,0 +1,114 @@
+"""A run's observations as one Arrow table: what the store's SQL lifecycle reads.
+
+Why a table: recording classifies every finding of a run against the store (new,
+ongoing, reopened, suppressed; which timeline spans continue) and that is a join,
+done in the store's SQL over the whole run at once (see
+:mod:`billdrift.history._sql_record`), not a Python loop over findings. This module
+is the boundary where the report's findings become that table: one row per
+observation, in the order the lifecycle reads them (the report's findings, then
+its suppressed ones), with each finding's fingerprint and content digest, the
+only two values the store cannot compute itself. A report whose findings are
+already columnar can build the same columns without :class:`Finding` objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import pyarrow as pa
+
+from billdrift.core.model import Finding
+from billdrift.core.report import Report
+from billdrift.history import _spans
+from billdrift.history.fingerprint import fingerprint
+
+#: The table's columns, in order (``ord``: the observation's position in the run).
+SCHEMA: Final = pa.schema(
+    [
+        ("ord", pa.int64()),
+        ("fingerprint", pa.string()),
+        ("kind", pa.string()),
+        ("account_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("subscription_id", pa.string()),
+        ("severity", pa.string()),
+        ("confidence", pa.float64()),
+        ("exposure_amount", pa.string()),
+        ("exposure_currency", pa.string()),
+        ("suppressed_by", pa.string()),
+        ("digest", pa.string()),
+        #: 1 for the first observation of its fingerprint in the run (the one that
+        #: decides its state), 0 for a repeat.
+        ("is_first", pa.int8()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class RunObservations:
+    """One run's observations: the table, and what only Python holds for each row
+    (the finding itself, for the evidence of the spans a run starts)."""
+
+    table: pa.Table
+    findings: Sequence[Finding]
+    #: Each row's fingerprint and content digest (the table's columns, as Python strings).
+    fingerprints: Sequence[str]
+    digests: Sequence[str]
+    #: The config exception's reason for each row (None for the report's findings).
+    excuses: Sequence[str | None]
+
+    def content(self, ord_: int) -> tuple[Any, ...]:
+        """Row `ord_`'s span content (:data:`billdrift.history._spans.CONTENT` order,
+        evidence as an object)."""
+        return content(self.findings[ord_], self.excuses[ord_])
+
+
+def content(finding: Finding, suppressed_by: str | None) -> tuple[Any, ...]:
+    """A finding's span content (:data:`billdrift.history._spans.CONTENT` order)."""
+    exposure = finding.exposure
+    return (
+        finding.subscription_id,
+        finding.severity.label,
+        finding.confidence,
+        exposure.monthly_amount if exposure else None,
+        exposure.currency if exposure else None,
+        finding.message,
+        finding.fix,
+        finding.evidence,
+        suppressed_by,
+    )
+
+
+def observations(report: Report) -> RunObservations:
+    """The report's findings, then its suppressed findings, as one table."""
+    findings = [*report.findings, *(s.finding for s in report.suppressed)]
+    excuses: list[str | None] = [None] * len(report.findings)
+    excuses += [s.reason for s in report.suppressed]
+    columns: list[list[Any]] = [[] for _ in SCHEMA.names[1:]]
+    (fps, kinds, accounts, customers, subscriptions, severities) = columns[:6]
+    (confidences, amounts, currencies, suppressed, digests, firsts) = columns[6:]
+    seen: set[str] = set()
+    for finding, excuse in zip(findings, excuses, strict=True):
+        item = content(finding, excuse)
+        fp = fingerprint(finding)
+        fps.append(fp)
+        firsts.append(0 if fp in seen else 1)
+        seen.add(fp)
+        kinds.append(finding.kind.value)
+        accounts.append(finding.account_id)
+        customers.append(finding.customer_id)
+        subscriptions.append(item[0])
+        severities.append(item[1])
+        confidences.append(item[2])
+        amounts.append(item[3])
+        currencies.append(item[4])
+        suppressed.append(excuse)
+        digests.append(_spans.digest(item))
+    table = pa.Table.from_arrays(
+        [pa.array(range(len(findings)), pa.int64())]
+        + [pa.array(values, kind) for values, kind in zip(columns, SCHEMA.types[1:], strict=True)],
+        schema=SCHEMA,
+    )
+    return RunObservations(table, findings, fps, digests, excuses)
