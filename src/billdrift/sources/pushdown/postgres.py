@@ -9,9 +9,11 @@ What is read, and how:
 * **the billing side** is the mirror's subscriptions table, its layout found by
   the same introspection as the in-process mirror source
   (:mod:`billdrift.sources.billing.stripe_mirror`): stripe sync-engine or
-  dj-stripe. Its columns and customers join are reused, and each row is decoded
-  once inside the server as the Stripe parser does in Python
-  (:mod:`~billdrift.sources.pushdown.postgres_mirror`).
+  dj-stripe, or a warehouse load. Its columns and customers join are reused, and
+  each row is decoded once inside the server as the Stripe parser does in Python
+  (:mod:`~billdrift.sources.pushdown.postgres_mirror`); a layout assembling items
+  from other tables (Fivetran, Data Pipeline) is decoded through its own SELECT
+  (:mod:`~billdrift.sources.pushdown.postgres_records`).
 
 Rows the in-process run would skip (an empty or repeated account id, a flag no
 spelling matches, several discounts on one subscription) are counted by a guard
@@ -60,11 +62,19 @@ from billdrift.sources.app.columns import ROLES
 from billdrift.sources.app.database import plan_read
 from billdrift.sources.billing.layouts.base import with_sync_state
 from billdrift.sources.billing.stripe_mirror import plan_query
+from billdrift.sources.billing.stripe_mirror_query import MirrorQuery
 from billdrift.sources.pushdown.freshness import checked
 from billdrift.sources.pushdown.postgres_mirror import (
     items_sql,
     several_discounts_sql,
     subscriptions_sql,
+)
+from billdrift.sources.pushdown.postgres_records import (
+    ITEMS,
+    SEVERAL_DISCOUNTS,
+    SUBSCRIPTIONS,
+    assembled,
+    records_sql,
 )
 
 _ID_ROLES = frozenset({"account_id", "customer_id", "subscription_id"})
@@ -96,14 +106,9 @@ def prepare(
     label = read.label
     accounts, signals, guard = _app_sql(conn, read.from_sql, read.types, mapping, label)
     mirror = plan_query(conn, billing.mirror)
-    several = several_discounts_sql(conn, mirror)
+    billing_sql, several = _billing_sql(conn, mirror)
     guard = f"SELECT app.*, ({several}) AS several_discounts FROM ({guard}) AS app"
-    canonical = {
-        "billing_subscriptions": subscriptions_sql(conn, mirror),
-        "billing_items": items_sql(conn, mirror),
-        "app_accounts": accounts,
-        "app_access_signals": signals,
-    }
+    canonical = {**billing_sql, "app_accounts": accounts, "app_access_signals": signals}
     where = conn.url.shown
     billing_data = BillingData(
         BILLING_SUBSCRIPTIONS.empty_table(),
@@ -148,6 +153,25 @@ def run(
             "check in-process (without --engine), which says which copies conflict"
         )
     return judge_answers(inputs, plan, answers)
+
+
+def _billing_sql(conn: ReadOnlyConnection, mirror: MirrorQuery) -> tuple[dict[str, str], str]:
+    """The canonical billing relations and the query counting subscriptions with several
+    discounts: decoded in one pass from a table holding one column per Stripe field, or
+    through the layout's own SELECT when it assembles items from other tables."""
+    if not assembled(mirror):
+        canonical = {
+            "billing_subscriptions": subscriptions_sql(conn, mirror),
+            "billing_items": items_sql(conn, mirror),
+        }
+        return canonical, several_discounts_sql(conn, mirror)
+    records = records_sql(conn, mirror)
+    canonical = {
+        "bd_mirror_records": records,
+        "billing_subscriptions": SUBSCRIPTIONS,
+        "billing_items": ITEMS,
+    }
+    return canonical, f"WITH bd_mirror_records AS ({records})\n{SEVERAL_DISCOUNTS}"
 
 
 _REPEATS = "SELECT n FROM billing_repeats"
