@@ -26,6 +26,7 @@ shared spelling and are rewritten here:
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -148,13 +149,25 @@ def _answer(output: Output) -> str:
     return f"(SELECT coalesce(json_agg(row_to_json(x)), '[]'::json)\n FROM (\n{compiled}\n) AS x)"
 
 
-def statement(plan: Plan, canonical: dict[str, str]) -> str:
-    """The plan as one PostgreSQL statement returning one JSON text value."""
+def statement(
+    plan: Plan, canonical: dict[str, str], extras: Mapping[str, str] | None = None
+) -> str:
+    """The plan as one PostgreSQL statement returning one JSON text value.
+
+    `extras` are further one-row queries (PostgreSQL SQL, over the same relations)
+    whose row comes back beside the answers as an object under its name
+    (:attr:`PostgresAnswers.extras`): a source's checks of its own rows then read the
+    same snapshot as the plan, in the same pass over the data."""
     ctes = ",\n".join(f'"{name}" AS (\n{query}\n)' for name, query in _relations(plan, canonical))
-    outputs = ",\n".join(
+    outputs = [
         f"'{output.name}', {_answer(output)}" for output in (*plan.questions, *plan.reported)
-    )
-    return f"WITH {ctes}\nSELECT CAST(json_build_object(\n{outputs}\n) AS TEXT)"
+    ]
+    outputs += [
+        f"'{name}', (SELECT row_to_json(x) FROM (\n{query}\n) AS x)"
+        for name, query in (extras or {}).items()
+    ]
+    body = ",\n".join(outputs)
+    return f"WITH {ctes}\nSELECT CAST(json_build_object(\n{body}\n) AS TEXT)"
 
 
 def explain(plan: Plan, canonical: dict[str, str]) -> str:
@@ -180,6 +193,11 @@ class PostgresAnswers:
 
     def __init__(self, result: str, plan: Plan) -> None:
         document: dict[str, Any] = orjson.loads(result)
+        names = {output.name for output in (*plan.questions, *plan.reported)}
+        #: The rows of the statement's `extras`, by name.
+        self.extras: dict[str, dict[str, Any]] = {
+            name: value for name, value in document.items() if name not in names
+        }
         self._questions = {
             output.query: [tuple(row) for row in document[output.name]] for output in plan.questions
         }

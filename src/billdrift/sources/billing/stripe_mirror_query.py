@@ -90,6 +90,10 @@ class MirrorQuery:
     #: object as JSON text, selected as CUSTOMER_OBJECT).
     email: str | None = None
     customers: str | None = None  # the customers table joined, for messages
+    #: The FROM clause (the table as ``s``, the customers joined as ``c``) and the SQL of
+    #: the email it joins, for queries that read the same rows another way (push-down).
+    from_sql: str = ""
+    email_sql: str | None = None
     notes: list[str] = field(default_factory=list)
     #: SQL condition over ``s`` keeping the rows not deleted at the source ("" keeps all).
     where: str = ""
@@ -275,6 +279,7 @@ def join_customers(
         )
         return ""
     query.customers = customers.qualified
+    query.email_sql = email
     alias = EMAIL if query.email == "text" else CUSTOMER_OBJECT
     selects.append(f"{email} AS {conn.quote(alias)}")
     key, sub_key = link
@@ -293,7 +298,8 @@ def select_sql(conn: ReadOnlyConnection, query: MirrorQuery, selects: list[str],
     order = f" ORDER BY s.{conn.quote('id')}" if "id" in query.fields else ""
     table = conn.qualify(query.table.qualified)
     where = f" WHERE {query.where}" if query.where else ""
-    return f"SELECT {', '.join(selects)} FROM {table} AS s{join}{where}{order}"
+    query.from_sql = f"{table} AS s{join}"
+    return f"SELECT {', '.join(selects)} FROM {query.from_sql}{where}{order}"
 
 
 #: Deletion markers loaders write: column -> SQL (``{a}`` the alias) true for a row still there.

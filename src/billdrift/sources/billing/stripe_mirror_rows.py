@@ -1,5 +1,8 @@
 """Rows of a Stripe mirror as canonical billing data, through the Stripe JSON parser.
 
+Rows arrive in Arrow batches and each batch is turned into Arrow tables before the
+next is read, so memory holds one batch of Python objects, not the whole mirror.
+
 Each row becomes the Stripe subscription object it mirrors (the whole-object
 column when there is one, completed by the field columns) and goes through the
 same parser as a JSON export. A row that cannot be read is a Skip naming the
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from billdrift.core.model import BillingData, Skip
 from billdrift.infra.db.interface import ReadOnlyConnection
@@ -51,12 +55,16 @@ def read_mirror(conn: ReadOnlyConnection, query: MirrorQuery, kind: str) -> Bill
     table = query.table.qualified
     database = conn.url.shown  # redacted: never the password
     name = f"{table} in {database}"
-    subs: list[dict[str, Any]] = []
-    items: list[dict[str, Any]] = []
+    # Each batch's rows become Arrow tables before the next batch is read: one batch of
+    # Python dicts at a time, not a million (2.2 GB at 1,000,000 mirror rows before).
+    sub_tables: list[pa.Table] = [subscriptions_table([])]
+    item_tables: list[pa.Table] = [items_table([])]
     skips: list[Skip] = []
     counts = _Counts()
-    number = 0
+    number = read = 0
     for batch in conn.stream(query.sql):
+        subs: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
         for row in batch.to_pylist():
             number += 1
             ident = _label_id(row.get("id"))
@@ -78,11 +86,14 @@ def read_mirror(conn: ReadOnlyConnection, query: MirrorQuery, kind: str) -> Bill
             counts.unexpanded += discount.unexpanded
             counts.foreign += discount.foreign
             counts.truncated += more
+        sub_tables.append(subscriptions_table(subs))
+        item_tables.append(items_table(items))
+        read += len(subs)
     return BillingData(
-        subscriptions=subscriptions_table(subs),
-        items=items_table(items),
+        subscriptions=pa.concat_tables(sub_tables),
+        items=pa.concat_tables(item_tables),
         skips=tuple(skips),
-        description=describe(kind, name, len(subs), len(skips)),
+        description=describe(kind, name, read, len(skips)),
         notes=tuple(_notes(query, counts)),
     )
 

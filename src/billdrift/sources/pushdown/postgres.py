@@ -9,15 +9,17 @@ What is read, and how:
 * **the billing side** is the mirror's subscriptions table, its layout found by
   the same introspection as the in-process mirror source
   (:mod:`billdrift.sources.billing.stripe_mirror`): stripe sync-engine or
-  dj-stripe. Its SELECT (columns present, customers joined for emails) is reused,
-  and the Stripe object each row holds is taken apart in SQL (``jsonb``) as the
-  Stripe parser does in Python: item-level or subscription-level periods,
-  ``price`` or legacy ``plan``, quantity, interval, one discount.
+  dj-stripe, or a warehouse load. Its columns and customers join are reused, and
+  each row is decoded once inside the server as the Stripe parser does in Python
+  (:mod:`~billdrift.sources.pushdown.postgres_mirror`); a layout assembling items
+  from other tables (Fivetran, Data Pipeline) is decoded through its own SELECT
+  (:mod:`~billdrift.sources.pushdown.postgres_records`).
 
 Rows the in-process run would skip (an empty or repeated account id, a flag no
-spelling matches, several discounts on one subscription) are counted first by a
-small guard query; any there is an ERROR naming them and the in-process run that
-lists them, never a silently different verdict. The plan itself is one statement
+spelling matches, several discounts on one subscription) are counted by a guard
+that comes back with the answers of the same statement (same snapshot, no second
+pass over the mirror); any there is an ERROR naming them and the in-process run
+that lists them, never a silently different verdict. The plan itself is one statement
 (:mod:`billdrift.core.dialects.postgres`) on billdrift's read-only connection
 (:mod:`billdrift.infra.db.postgres`): read-only at the server, rolled back, and
 bounded by ``app.timeout_seconds``.
@@ -43,7 +45,6 @@ from billdrift.core.model import (
 from billdrift.core.plan import Plan, build_plan, judge_answers
 from billdrift.core.policy import Policy
 from billdrift.core.report import Report
-from billdrift.core.sql import sql
 from billdrift.errors import SourceError
 from billdrift.infra.db.connect import connect
 from billdrift.infra.db.deadline import Timeouts, bounded
@@ -61,13 +62,20 @@ from billdrift.sources.app.columns import ROLES
 from billdrift.sources.app.database import plan_read
 from billdrift.sources.billing.layouts.base import with_sync_state
 from billdrift.sources.billing.stripe_mirror import plan_query
-from billdrift.sources.billing.stripe_mirror_query import (
-    CUSTOMER_OBJECT,
-    EMAIL,
-    OBJECT,
-    MirrorQuery,
-)
+from billdrift.sources.billing.stripe_mirror_query import MirrorQuery
 from billdrift.sources.pushdown.freshness import checked
+from billdrift.sources.pushdown.postgres_mirror import (
+    items_sql,
+    several_discounts_sql,
+    subscriptions_sql,
+)
+from billdrift.sources.pushdown.postgres_records import (
+    ITEMS,
+    SEVERAL_DISCOUNTS,
+    SUBSCRIPTIONS,
+    assembled,
+    records_sql,
+)
 
 _ID_ROLES = frozenset({"account_id", "customer_id", "subscription_id"})
 _WS = sql_string(WHITESPACE)
@@ -98,18 +106,9 @@ def prepare(
     label = read.label
     accounts, signals, guard = _app_sql(conn, read.from_sql, read.types, mapping, label)
     mirror = plan_query(conn, billing.mirror)
-    records = _records_sql(conn, mirror)
-    guard = (
-        f"WITH bd_mirror_records AS ({records})\n"
-        f"SELECT app.*, ({_SEVERAL_DISCOUNTS}) AS several_discounts FROM ({guard}) AS app"
-    )
-    canonical = {
-        "bd_mirror_records": records,
-        "billing_subscriptions": _SUBSCRIPTIONS,
-        "billing_items": _ITEMS,
-        "app_accounts": accounts,
-        "app_access_signals": signals,
-    }
+    billing_sql, several = _billing_sql(conn, mirror)
+    guard = f"SELECT app.*, ({several}) AS several_discounts FROM ({guard}) AS app"
+    canonical = {**billing_sql, "app_accounts": accounts, "app_access_signals": signals}
     where = conn.url.shown
     billing_data = BillingData(
         BILLING_SUBSCRIPTIONS.empty_table(),
@@ -143,10 +142,10 @@ def run(
         target = prepare(conn, app, billing)
         fresh = checked(target.billing, as_of, billing.max_sync_age_hours)  # stale: an ERROR
         inputs = Inputs([fresh], target.app, policy, as_of)
-        _refuse_unreadable(conn, target)
         plan = build_plan(inputs)
-        rows = _fetch(conn, dialect.statement(plan, target.canonical))
+        rows = _fetch(conn, dialect.statement(plan, target.canonical, {_GUARD: target.guard}))
     answers = dialect.answers(str(rows[0][0]), plan)
+    _refuse_unreadable(url.shown, answers.extras[_GUARD])
     repeats = answers.ask(_REPEATS)
     if repeats and repeats[0][0]:  # pragma: no cover - a mirror's id is its primary key
         raise SourceError(
@@ -156,16 +155,41 @@ def run(
     return judge_answers(inputs, plan, answers)
 
 
+def _billing_sql(conn: ReadOnlyConnection, mirror: MirrorQuery) -> tuple[dict[str, str], str]:
+    """The canonical billing relations and the query counting subscriptions with several
+    discounts: decoded in one pass from a table holding one column per Stripe field, or
+    through the layout's own SELECT when it assembles items from other tables."""
+    if not assembled(mirror):
+        canonical = {
+            "billing_subscriptions": subscriptions_sql(conn, mirror),
+            "billing_items": items_sql(conn, mirror),
+        }
+        return canonical, several_discounts_sql(conn, mirror)
+    records = records_sql(conn, mirror)
+    canonical = {
+        "bd_mirror_records": records,
+        "billing_subscriptions": SUBSCRIPTIONS,
+        "billing_items": ITEMS,
+    }
+    return canonical, f"WITH bd_mirror_records AS ({records})\n{SEVERAL_DISCOUNTS}"
+
+
 _REPEATS = "SELECT n FROM billing_repeats"
+#: The guard's row in the statement's answer (rows an in-process run would skip).
+_GUARD = "bd_guard"
 
 #: Planner settings for the plan's statement: no JIT (its cost estimates run to billions
 #: of rows, so PostgreSQL compiled it for 80 s to run 0.7 s of work at 2,000 x 2,000).
 SETTINGS = (("jit", "off"),)
+#: Memory for the statement's sorts and hashes, raised to this (never lowered): at
+#: 1,000,000 rows with 64 MB a dozen sorts spilled to disk, and 256 MB took 11 % off
+#: the statement. Only this statement's transaction is affected.
+MEMORY = (("work_mem", "256MB"),)
 
 
 def _fetch(conn: ReadOnlyConnection, statement: str) -> list[tuple[Any, ...]]:
     if isinstance(conn, PostgresConnection):
-        return conn.fetch_with(statement, SETTINGS)
+        return conn.fetch_with(statement, SETTINGS, MEMORY)
     return conn.fetch(statement)  # pragma: no cover - prepare() accepts PostgreSQL only
 
 
@@ -180,14 +204,15 @@ def explain(
     header = (
         f"-- database: {url.shown}\n-- app: {target.app.description}\n"
         f"-- billing: {target.billing.description}\n"
-        "-- before it, one guard query counts rows an in-process run would skip:\n"
-        f"{target.guard};\n\n"
+        "-- with the answers, in the same statement, a guard counts rows an in-process run "
+        f"would skip:\n{target.guard};\n\n"
     )
     return header + dialect.explain(plan, target.canonical)
 
 
-def _refuse_unreadable(conn: ReadOnlyConnection, target: Target) -> None:
-    empty, repeated, unrecognized, several = conn.fetch(target.guard)[0]
+def _refuse_unreadable(where: str, guard: dict[str, Any]) -> None:
+    empty, repeated = guard["empty_ids"], guard["repeated_ids"]
+    unrecognized, several = guard["unrecognized_flags"], guard["several_discounts"]
     problems = []
     if empty:
         problems.append(f"{empty} app rows with an empty account id")
@@ -199,7 +224,7 @@ def _refuse_unreadable(conn: ReadOnlyConnection, target: Target) -> None:
         problems.append(f"{several} subscriptions with several discounts")
     if problems:
         raise SourceError(
-            f"{conn.url.shown}: {'; '.join(problems)}. Inside the database these cannot be "
+            f"{where}: {'; '.join(problems)}. Inside the database these cannot be "
             "listed as skipped rows; run the check in-process (without --engine), which "
             "lists each one, or fix them"
         )
@@ -268,217 +293,3 @@ def _app_sql(
         dialect.compile("\nUNION ALL\n".join(signals)),
         dialect.compile(guard),
     )
-
-
-# --------------------------------------------------------------- billing side
-def _records_sql(conn: ReadOnlyConnection, mirror: MirrorQuery) -> str:
-    """One row per mirror row: the Stripe subscription object it holds (the whole-object
-    column wins, the field columns complete it, as in-process) and the joined email."""
-    base = mirror.sql
-    order = f" ORDER BY s.{conn.quote('id')}"
-    base = base.removesuffix(order)
-    fields = []
-    for name in mirror.fields:
-        column = f"m.{conn.quote(name)}"
-        value = f"CAST({column} AS jsonb)" if name in mirror.json else f"to_jsonb({column})"
-        fields += [dialect_literal(name), value]
-    built = f"jsonb_strip_nulls(jsonb_build_object({', '.join(fields)}))" if fields else "'{}'"
-    whole = (
-        f"coalesce(CAST(m.{conn.quote(OBJECT)} AS jsonb), '{{}}'::jsonb)"
-        if mirror.object_column
-        else "'{}'::jsonb"
-    )
-    if mirror.email == "text":
-        email = f"m.{conn.quote(EMAIL)}"
-    elif mirror.email == "json":
-        email = f"CAST(m.{conn.quote(CUSTOMER_OBJECT)} AS jsonb) ->> 'email'"
-    else:
-        email = "CAST(NULL AS TEXT)"
-    table = dialect_literal(mirror.table.qualified + ":")
-    return sql(
-        _RECORDS,
-        built=built,
-        whole=whole,
-        email=email,
-        base=base,
-        table=table,
-    )
-
-
-def dialect_literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-_RECORDS = """
-SELECT r.rec, nullif(btrim(r.rec ->> 'id'), '') AS id, r.joined_email, r.ref_prefix
-FROM (
-  SELECT {built}::jsonb || {whole} AS rec, {email} AS joined_email, {table} AS ref_prefix
-  FROM ({base}) AS m
-) AS r"""
-
-
-def _ts(value: str) -> str:
-    """A Stripe timestamp (unix seconds, or ISO text) as timestamptz."""
-    return sql(
-        """CASE jsonb_typeof({value})
-  WHEN 'number' THEN to_timestamp(CAST(CAST({value} AS TEXT) AS double precision))
-  WHEN 'string' THEN CAST({value} #>> '{}' AS timestamptz) END""",
-        value=value,
-    )
-
-
-def _id(value: str) -> str:
-    """An id given as a string or as an expanded object with an ``id``."""
-    return sql(
-        """CASE jsonb_typeof({value})
-  WHEN 'string' THEN nullif(btrim({value} #>> '{}'), '')
-  WHEN 'object' THEN nullif(btrim({value} ->> 'id'), '') END""",
-        value=value,
-    )
-
-
-def _text(value: str) -> str:
-    """A text field, trimmed; empty is NULL."""
-    return f"nullif(btrim({value}), '')"
-
-
-def _int(value: str) -> str:
-    """An integer amount or count (integral numbers given as floats pass)."""
-    return f"CAST(CAST({value} AS numeric) AS bigint)"
-
-
-#: The expanded discounts of a record (the legacy ``discount`` and ``discounts``), each once.
-_DISCOUNTS = """(
-  SELECT DISTINCT ON (coalesce(e ->> 'id', CAST(e AS TEXT))) e
-  FROM (
-    SELECT r.rec -> 'discount' AS e WHERE jsonb_typeof(r.rec -> 'discount') = 'object'
-    UNION ALL
-    SELECT x FROM jsonb_array_elements(CASE jsonb_typeof(r.rec -> 'discounts')
-                                         WHEN 'array' THEN r.rec -> 'discounts'
-                                         ELSE '[]'::jsonb END) AS x
-    WHERE jsonb_typeof(x) = 'object') AS entries)"""
-
-#: A discount or coupon given by id only: the discount is unknown, not zero.
-_UNEXPANDED = """(
-  SELECT bool_or(
-    (jsonb_typeof(x) = 'string' AND NOT EXISTS (
-       SELECT 1 FROM {discounts} AS d WHERE d.e ->> 'id' = x #>> '{}'))
-    OR jsonb_typeof(coalesce(x -> 'coupon', x -> 'source' -> 'coupon')) = 'string')
-  FROM jsonb_array_elements(
-    jsonb_build_array(r.rec -> 'discount') ||
-    CASE jsonb_typeof(r.rec -> 'discounts') WHEN 'array' THEN r.rec -> 'discounts'
-         ELSE '[]'::jsonb END) AS x)"""
-
-#: Each record's items (``items.data``, or a bare array), with their position.
-_ITEM_ELEMENTS = """jsonb_array_elements(CASE jsonb_typeof(r.rec -> 'items')
-    WHEN 'object' THEN CASE jsonb_typeof(r.rec -> 'items' -> 'data')
-                         WHEN 'array' THEN r.rec -> 'items' -> 'data' ELSE '[]'::jsonb END
-    WHEN 'array' THEN r.rec -> 'items' ELSE '[]'::jsonb END)"""
-
-_ITEMS = sql(
-    """
-SELECT r.id AS subscription_id,
-       {price_id} AS price_id,
-       {lookup_key} AS lookup_key,
-       {product_id} AS product_id,
-       {nickname} AS plan_name,
-       {unit_amount} AS unit_amount_minor,
-       lower({currency}) AS currency,
-       coalesce({quantity}, 1) AS quantity,
-       lower({interval}) AS interval,
-       coalesce(nullif({interval_count}, 0), 1) AS interval_count
-FROM bd_mirror_records AS r
-CROSS JOIN LATERAL {elements} AS it(item)
-CROSS JOIN LATERAL (
-  SELECT p.price, p.legacy,
-         CASE jsonb_typeof(p.price) WHEN 'object' THEN p.price END AS details
-  FROM (SELECT coalesce(nullif(it.item -> 'price', 'null'::jsonb), it.item -> 'plan') AS price,
-               nullif(it.item -> 'price', 'null'::jsonb) IS NULL AS legacy) AS p
-) AS pr
-CROSS JOIN LATERAL (
-  SELECT coalesce(CASE jsonb_typeof(pr.details -> 'recurring')
-                    WHEN 'object' THEN pr.details -> 'recurring' END, pr.details) AS recurring
-) AS rc
-WHERE r.id IS NOT NULL""",
-    price_id=_id("pr.price"),
-    lookup_key=_text("pr.details ->> 'lookup_key'"),
-    product_id=_id("(pr.details -> 'product')"),
-    nickname=_text("pr.details ->> 'nickname'"),
-    unit_amount=_int("pr.details ->> (CASE WHEN pr.legacy THEN 'amount' ELSE 'unit_amount' END)"),
-    currency=_text("pr.details ->> 'currency'"),
-    quantity=_int("it.item ->> 'quantity'"),
-    interval=_text("rc.recurring ->> 'interval'"),
-    interval_count=_int("rc.recurring ->> 'interval_count'"),
-    elements=_ITEM_ELEMENTS,
-)
-
-_SUBSCRIPTIONS = sql(
-    """
-SELECT CAST('stripe' AS TEXT) AS provider, r.id AS subscription_id,
-       {customer} AS customer_id,
-       coalesce(CASE jsonb_typeof(r.rec -> 'customer')
-                  WHEN 'object' THEN {customer_email} END,
-                {joined_email}) AS customer_email,
-       lower({status}) AS status,
-       CAST(r.rec ->> 'cancel_at_period_end' AS boolean) AS cancel_at_period_end,
-       {cancel_at} AS cancel_at,
-       coalesce({period_start}, periods.item_start) AS current_period_start,
-       coalesce({period_end}, periods.item_end) AS current_period_end,
-       {trial_end} AS trial_end,
-       {canceled_at} AS canceled_at,
-       {ended_at} AS ended_at,
-       {created} AS created,
-       CASE WHEN disc.unexpanded THEN NULL
-            WHEN jsonb_typeof(disc.coupon -> 'percent_off') = 'number'
-            THEN CAST(round(CAST(100 * (1 - (1 - CAST(disc.coupon ->> 'percent_off'
-                 AS double precision) / 100)) AS numeric), 6) AS double precision)
-       END AS discount_percent_off,
-       CASE WHEN disc.unexpanded THEN NULL
-            WHEN lower(disc.coupon ->> 'currency') IS NOT NULL
-                 AND coalesce(lower({currency}), periods.item_currency) IS NOT NULL
-                 AND lower(disc.coupon ->> 'currency')
-                     <> coalesce(lower({currency}), periods.item_currency) THEN NULL
-            ELSE {amount_off}
-       END AS discount_amount_off_minor,
-       r.ref_prefix || r.id AS source_ref
-FROM bd_mirror_records AS r
-LEFT JOIN LATERAL (
-  SELECT min({item_start}) AS item_start, max({item_end}) AS item_end,
-         (array_agg(lower({item_currency}) ORDER BY it.n)
-            FILTER (WHERE {item_currency} IS NOT NULL))[1] AS item_currency
-  FROM {elements} WITH ORDINALITY AS it(item, n)
-) AS periods ON TRUE
-LEFT JOIN LATERAL (
-  SELECT (SELECT coalesce(d.e -> 'coupon', d.e -> 'source' -> 'coupon')
-          FROM {discounts} AS d LIMIT 1) AS coupon,
-         coalesce({unexpanded}, FALSE) AS unexpanded
-) AS disc ON TRUE
-WHERE r.id IS NOT NULL""",
-    customer=_id("(r.rec -> 'customer')"),
-    customer_email=_text("r.rec -> 'customer' ->> 'email'"),
-    joined_email=_text("r.joined_email"),
-    status=_text("r.rec ->> 'status'"),
-    cancel_at=_ts("(r.rec -> 'cancel_at')"),
-    period_start=_ts("(r.rec -> 'current_period_start')"),
-    period_end=_ts("(r.rec -> 'current_period_end')"),
-    trial_end=_ts("(r.rec -> 'trial_end')"),
-    canceled_at=_ts("(r.rec -> 'canceled_at')"),
-    ended_at=_ts("(r.rec -> 'ended_at')"),
-    created=_ts("(r.rec -> 'created')"),
-    currency=_text("r.rec ->> 'currency'"),
-    amount_off=_int("disc.coupon ->> 'amount_off'"),
-    item_start=_ts("(it.item -> 'current_period_start')"),
-    item_end=_ts("(it.item -> 'current_period_end')"),
-    item_currency=_text(
-        "coalesce(nullif(it.item -> 'price', 'null'::jsonb), it.item -> 'plan') ->> 'currency'"
-    ),
-    elements=_ITEM_ELEMENTS,
-    discounts=_DISCOUNTS,
-    unexpanded=sql(_UNEXPANDED, discounts=_DISCOUNTS),
-)
-
-#: Subscriptions with several expanded discounts: combined in-process, refused here.
-_SEVERAL_DISCOUNTS = sql(
-    "SELECT count(*) FROM bd_mirror_records AS r WHERE (SELECT count(*) FROM {discounts} AS d) > 1",
-    discounts=_DISCOUNTS,
-)
