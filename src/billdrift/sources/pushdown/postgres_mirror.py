@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 from billdrift.core.sql import sql
 from billdrift.infra.db.interface import Column, ReadOnlyConnection
+from billdrift.infra.quoting import sql_string
 from billdrift.sources.billing.stripe_mirror_query import MirrorQuery, value_sql
 
 #: The Stripe fields the canonical relations read.
@@ -87,7 +88,7 @@ def _fields(conn: ReadOnlyConnection, mirror: MirrorQuery) -> dict[str, _Field]:
                 "CASE WHEN w.{name} IS NOT NULL THEN w.{name} "
                 "WHEN o.bd_object ? {key} THEN NULL ELSE {value} END",
                 name=conn.quote(name),
-                key=_literal(name),
+                key=sql_string(name),
                 value=_as_json(value),
             )
             found[name] = _Field(wins, "json")
@@ -122,10 +123,6 @@ def _native(name: str, kind: str) -> bool:
     if kind == "text":
         return name in _TEXTS
     return kind == "boolean" and name == "cancel_at_period_end"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _whole(conn: ReadOnlyConnection, mirror: MirrorQuery) -> str:
@@ -186,13 +183,15 @@ def subscriptions_sql(conn: ReadOnlyConnection, mirror: MirrorQuery) -> str:
     """``billing_subscriptions``: one typed row per mirror row with an id."""
     fields = _fields(conn, mirror)
     level1 = _level1(conn, mirror, FIELDS, join=True)
-    table = _literal(mirror.table.qualified + ":")
+    table = sql_string(mirror.table.qualified + ":")
 
     def typed(name: str, how: str) -> str:
         field = fields[name]
         ref = f"r.{conn.quote(name)}"
         if field.kind == "json":
-            return {"ts": _ts, "id": _id, "text": _text_json, "bool": _bool_json}[how](ref)
+            return {"ts": json_timestamp, "id": json_id, "text": _text_json, "bool": _bool_json}[
+                how
+            ](ref)
         if how == "ts":
             return f"to_timestamp({ref})"
         return f"nullif(btrim({ref}), '')" if how in ("id", "text") else ref
@@ -221,11 +220,11 @@ def subscriptions_sql(conn: ReadOnlyConnection, mirror: MirrorQuery) -> str:
         ended_at=typed("ended_at", "ts"),
         created=typed("created", "ts"),
         currency=currency,
-        item_start=_ts("(it.item -> 'current_period_start')"),
-        item_end=_ts("(it.item -> 'current_period_end')"),
+        item_start=json_timestamp("(it.item -> 'current_period_start')"),
+        item_end=json_timestamp("(it.item -> 'current_period_end')"),
         item_currency=_ITEM_CURRENCY,
         elements=_elements("r.items"),
-        amount_off=_int("r.coupon ->> 'amount_off'"),
+        amount_off=integer("r.coupon ->> 'amount_off'"),
         table=table,
     )
 
@@ -236,15 +235,17 @@ def items_sql(conn: ReadOnlyConnection, mirror: MirrorQuery) -> str:
         _ITEMS,
         level1=_level1(conn, mirror, ("id", "items"), join=False),
         elements=_elements("r.items"),
-        price_id=_id("r.price"),
-        lookup_key=_text("r.details ->> 'lookup_key'"),
-        product_id=_id("(r.details -> 'product')"),
-        nickname=_text("r.details ->> 'nickname'"),
-        unit_amount=_int("r.details ->> (CASE WHEN r.legacy THEN 'amount' ELSE 'unit_amount' END)"),
-        currency=_text("r.details ->> 'currency'"),
-        quantity=_int("r.item ->> 'quantity'"),
-        interval=_text("r.recurring ->> 'interval'"),
-        interval_count=_int("r.recurring ->> 'interval_count'"),
+        price_id=json_id("r.price"),
+        lookup_key=trimmed("r.details ->> 'lookup_key'"),
+        product_id=json_id("(r.details -> 'product')"),
+        nickname=trimmed("r.details ->> 'nickname'"),
+        unit_amount=integer(
+            "r.details ->> (CASE WHEN r.legacy THEN 'amount' ELSE 'unit_amount' END)"
+        ),
+        currency=trimmed("r.details ->> 'currency'"),
+        quantity=integer("r.item ->> 'quantity'"),
+        interval=trimmed("r.recurring ->> 'interval'"),
+        interval_count=integer("r.recurring ->> 'interval_count'"),
     )
 
 
@@ -261,7 +262,7 @@ WHERE {has} AND (SELECT count(*) FROM {discounts} AS d) > 1""",
     )
 
 
-def _ts(value: str) -> str:
+def json_timestamp(value: str) -> str:
     """A Stripe timestamp (unix seconds, or ISO text) given as jsonb, as timestamptz."""
     return sql(
         """CASE jsonb_typeof({value})
@@ -271,7 +272,7 @@ def _ts(value: str) -> str:
     )
 
 
-def _id(value: str) -> str:
+def json_id(value: str) -> str:
     """An id given as a string or as an expanded object with an ``id``."""
     return sql(
         """CASE jsonb_typeof({value})
@@ -281,7 +282,7 @@ def _id(value: str) -> str:
     )
 
 
-def _text(value: str) -> str:
+def trimmed(value: str) -> str:
     """A text field, trimmed; empty is NULL."""
     return f"nullif(btrim({value}), '')"
 
@@ -295,7 +296,7 @@ def _bool_json(value: str) -> str:
     return f"CAST({value} #>> '{{}}' AS boolean)"
 
 
-def _int(value: str) -> str:
+def integer(value: str) -> str:
     """An integer amount or count (integral numbers given as floats pass)."""
     return f"CAST(CAST({value} AS numeric) AS bigint)"
 

@@ -24,6 +24,7 @@ from billdrift.sources.billing.stripe_mirror_query import (
     OBJECT,
     MirrorQuery,
 )
+from billdrift.sources.pushdown.postgres_mirror import integer, json_id, json_timestamp, trimmed
 
 
 def assembled(mirror: MirrorQuery) -> bool:
@@ -73,36 +74,6 @@ FROM (
   SELECT {built}::jsonb || {whole} AS rec, {email} AS joined_email, {table} AS ref_prefix
   FROM ({base}) AS m
 ) AS r"""
-
-
-def _ts(value: str) -> str:
-    """A Stripe timestamp (unix seconds, or ISO text) as timestamptz."""
-    return sql(
-        """CASE jsonb_typeof({value})
-  WHEN 'number' THEN to_timestamp(CAST(CAST({value} AS TEXT) AS double precision))
-  WHEN 'string' THEN CAST({value} #>> '{}' AS timestamptz) END""",
-        value=value,
-    )
-
-
-def _id(value: str) -> str:
-    """An id given as a string or as an expanded object with an ``id``."""
-    return sql(
-        """CASE jsonb_typeof({value})
-  WHEN 'string' THEN nullif(btrim({value} #>> '{}'), '')
-  WHEN 'object' THEN nullif(btrim({value} ->> 'id'), '') END""",
-        value=value,
-    )
-
-
-def _text(value: str) -> str:
-    """A text field, trimmed; empty is NULL."""
-    return f"nullif(btrim({value}), '')"
-
-
-def _int(value: str) -> str:
-    """An integer amount or count (integral numbers given as floats pass)."""
-    return f"CAST(CAST({value} AS numeric) AS bigint)"
 
 
 #: The expanded discounts of a record (the legacy ``discount`` and ``discounts``), each once.
@@ -158,15 +129,17 @@ CROSS JOIN LATERAL (
                     WHEN 'object' THEN pr.details -> 'recurring' END, pr.details) AS recurring
 ) AS rc
 WHERE r.id IS NOT NULL""",
-    price_id=_id("pr.price"),
-    lookup_key=_text("pr.details ->> 'lookup_key'"),
-    product_id=_id("(pr.details -> 'product')"),
-    nickname=_text("pr.details ->> 'nickname'"),
-    unit_amount=_int("pr.details ->> (CASE WHEN pr.legacy THEN 'amount' ELSE 'unit_amount' END)"),
-    currency=_text("pr.details ->> 'currency'"),
-    quantity=_int("it.item ->> 'quantity'"),
-    interval=_text("rc.recurring ->> 'interval'"),
-    interval_count=_int("rc.recurring ->> 'interval_count'"),
+    price_id=json_id("pr.price"),
+    lookup_key=trimmed("pr.details ->> 'lookup_key'"),
+    product_id=json_id("(pr.details -> 'product')"),
+    nickname=trimmed("pr.details ->> 'nickname'"),
+    unit_amount=integer(
+        "pr.details ->> (CASE WHEN pr.legacy THEN 'amount' ELSE 'unit_amount' END)"
+    ),
+    currency=trimmed("pr.details ->> 'currency'"),
+    quantity=integer("it.item ->> 'quantity'"),
+    interval=trimmed("rc.recurring ->> 'interval'"),
+    interval_count=integer("rc.recurring ->> 'interval_count'"),
     elements=_ITEM_ELEMENTS,
 )
 
@@ -212,22 +185,22 @@ LEFT JOIN LATERAL (
          coalesce({unexpanded}, FALSE) AS unexpanded
 ) AS disc ON TRUE
 WHERE r.id IS NOT NULL""",
-    customer=_id("(r.rec -> 'customer')"),
-    customer_email=_text("r.rec -> 'customer' ->> 'email'"),
-    joined_email=_text("r.joined_email"),
-    status=_text("r.rec ->> 'status'"),
-    cancel_at=_ts("(r.rec -> 'cancel_at')"),
-    period_start=_ts("(r.rec -> 'current_period_start')"),
-    period_end=_ts("(r.rec -> 'current_period_end')"),
-    trial_end=_ts("(r.rec -> 'trial_end')"),
-    canceled_at=_ts("(r.rec -> 'canceled_at')"),
-    ended_at=_ts("(r.rec -> 'ended_at')"),
-    created=_ts("(r.rec -> 'created')"),
-    currency=_text("r.rec ->> 'currency'"),
-    amount_off=_int("disc.coupon ->> 'amount_off'"),
-    item_start=_ts("(it.item -> 'current_period_start')"),
-    item_end=_ts("(it.item -> 'current_period_end')"),
-    item_currency=_text(
+    customer=json_id("(r.rec -> 'customer')"),
+    customer_email=trimmed("r.rec -> 'customer' ->> 'email'"),
+    joined_email=trimmed("r.joined_email"),
+    status=trimmed("r.rec ->> 'status'"),
+    cancel_at=json_timestamp("(r.rec -> 'cancel_at')"),
+    period_start=json_timestamp("(r.rec -> 'current_period_start')"),
+    period_end=json_timestamp("(r.rec -> 'current_period_end')"),
+    trial_end=json_timestamp("(r.rec -> 'trial_end')"),
+    canceled_at=json_timestamp("(r.rec -> 'canceled_at')"),
+    ended_at=json_timestamp("(r.rec -> 'ended_at')"),
+    created=json_timestamp("(r.rec -> 'created')"),
+    currency=trimmed("r.rec ->> 'currency'"),
+    amount_off=integer("disc.coupon ->> 'amount_off'"),
+    item_start=json_timestamp("(it.item -> 'current_period_start')"),
+    item_end=json_timestamp("(it.item -> 'current_period_end')"),
+    item_currency=trimmed(
         "coalesce(nullif(it.item -> 'price', 'null'::jsonb), it.item -> 'plan') ->> 'currency'"
     ),
     elements=_ITEM_ELEMENTS,
