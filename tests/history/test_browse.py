@@ -37,8 +37,9 @@ def test_default_order_is_the_review_queues(store: HistoryStore) -> None:
     record_run(store, report(SMALL, EURO, BLOCKED, UNPAID), at(0), at(0.1))
     queue = [item.state.account_id for item in review_queue(store, at(1))]
     assert _ids(store) == queue == ["u1", "u2", "u3", "u4"]
-    assert _ids(store, sort="amount") == ["u2", "u1", "u3", "u4"]
-    assert _ids(store, sort="amount", descending=False) == ["u4", "u3", "u1", "u2"]
+    # Amounts compare within a currency: EUR before USD, the largest first in each.
+    assert _ids(store, sort="amount") == ["u4", "u2", "u1", "u3"]
+    assert _ids(store, sort="amount", descending=False) == ["u3", "u1", "u2", "u4"]
 
 
 def test_filters_each_keep_their_side_of_the_boundary(store: HistoryStore) -> None:
@@ -51,7 +52,7 @@ def test_filters_each_keep_their_side_of_the_boundary(store: HistoryStore) -> No
     assert _ids(store, max_amount=Decimal("10.00")) == ["u3", "u4"]
     assert _ids(store, max_amount=Decimal("9.99")) == ["u4"]
     assert _ids(store, search="CUS_3") == ["u3"]
-    assert _ids(store, search="bo@x") == ["u2"]  # the email, from the latest evidence
+    assert _ids(store, search="bo@x") == ["u2"]  # part of the finding's email address
     assert _ids(store, search="%") == []  # a LIKE wildcard is a literal character
     assert _ids(store, search="u_") == []
 

@@ -29,6 +29,18 @@ DRIFT = finding(
 )
 ORPHAN = finding(Kind.ORPHANED_SUBSCRIPTION, None, "cus_5", "sub_5", severity=Severity.LOW)
 MISSING = finding(Kind.MISSING_BILLING_LINK, "Ann.Smith", None, None, amount=None)
+ELSEWHERE = finding(
+    Kind.STALE_BILLING_LINK,
+    "u6",
+    "cus_6",
+    severity=Severity.LOW,
+    amount=None,
+    evidence={
+        "billing": {"email": "Billing@Example.com"},
+        "app": {"email": "app@example.com"},
+        "note": "hidden@example.com",
+    },
+)
 ALL = (BLOCKED, UNPAID_BIG, UNPAID_EUR, DRIFT, ORPHAN, MISSING)
 
 
@@ -76,7 +88,8 @@ def test_a_page_turns_only_its_own_rows_into_objects(
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ({"kinds": ("unpaid_but_active",)}, [UNPAID_BIG, UNPAID_EUR]),
+        # amounts compare within a currency: EUR before USD, not 10 EUR below 500 USD
+        ({"kinds": ("unpaid_but_active",)}, [UNPAID_EUR, UNPAID_BIG]),
         ({"kinds": ("plan_drift", "orphaned_subscription")}, [DRIFT, ORPHAN]),
         ({"severities": ("low",)}, [ORPHAN]),
         ({"severities": ("medium",)}, [BLOCKED, DRIFT]),
@@ -94,8 +107,6 @@ def test_a_page_turns_only_its_own_rows_into_objects(
         ({"min_amount": Decimal("500.01")}, [DRIFT]),
         ({"max_amount": Decimal("29.00")}, [BLOCKED, UNPAID_EUR, ORPHAN]),
         ({"max_amount": Decimal("28.99")}, [UNPAID_EUR]),
-        ({"text": "u2@example"}, [UNPAID_BIG]),  # an e-mail: searched in the evidence
-        ({"text": "example"}, []),  # without an "@", evidence is not searched
     ],
 )
 def test_filters(recorded: HistoryStore, query: dict[str, object], expected: list[object]) -> None:
@@ -104,13 +115,48 @@ def test_filters(recorded: HistoryStore, query: dict[str, object], expected: lis
     assert page.total == len(expected)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("u2@example", [UNPAID_BIG]),  # part of an address: the email column
+        ("@EXAMPLE.com", [UNPAID_BIG, ELSEWHERE]),
+        ("example", []),  # without an "@", addresses are not searched
+        (" U2@example.COM ", [UNPAID_BIG]),  # a whole address, any case
+        ("u@example.com", []),  # a whole address is matched whole
+        ("billing@example.com", [ELSEWHERE]),  # the billing side's address first
+        ("app@example.com", []),
+        ("hidden@example.com", []),  # an address elsewhere in the evidence
+    ],
+)
+def test_search_by_email(store: HistoryStore, text: str, expected: list[object]) -> None:
+    record_run(store, report(*ALL, ELSEWHERE), at(0), at(0.1))
+    page = queue_page(store, QueueQuery(text=text), at(1))
+    assert _fps(page) == [fingerprint(f) for f in expected]  # type: ignore[arg-type]
+
+
+def test_an_email_that_changes_is_searched_by_its_new_value(store: HistoryStore) -> None:
+    record_run(store, report(UNPAID_BIG), at(0), at(0.1))
+    moved = finding(
+        Kind.UNPAID_BUT_ACTIVE,
+        "u2",
+        "cus_2",
+        amount="500.00",
+        evidence={"app": {"email": "n@x.io"}},
+    )
+    record_run(store, report(moved), at(1), at(1.1))
+    assert _page(store, text="n@x.io") == [fingerprint(UNPAID_BIG)]
+    assert _page(store, text="u2@example.com") == []
+
+
 def test_sorts(recorded: HistoryStore) -> None:
     by_money = _page(recorded, sort="money")
-    assert by_money[:2] == [fingerprint(DRIFT), fingerprint(UNPAID_BIG)]
+    # per currency (EUR, then USD), the largest amount first; no money last
+    assert by_money[:3] == [fingerprint(UNPAID_EUR), fingerprint(DRIFT), fingerprint(UNPAID_BIG)]
+    assert by_money[-1] == fingerprint(MISSING)
     assert _page(recorded, sort="account")[:4] == [
         fingerprint(f) for f in (MISSING, BLOCKED, UNPAID_BIG, UNPAID_EUR)
     ]  # "Ann.Smith" < "u1" in byte order; no account id last
-    assert _page(recorded, sort="money", reverse=True)[-2:] == by_money[:2][::-1]
+    assert _page(recorded, sort="money", reverse=True)[-3:] == by_money[:3][::-1]
     assert _page(recorded, reverse=True) == _page(recorded)[::-1]
     assert _page(recorded, sort="kind")[:2] == [fingerprint(MISSING), fingerprint(ORPHAN)]
     late = finding(Kind.AMBIGUOUS, "u9", "cus_9")

@@ -31,7 +31,7 @@ from billdrift.history._sql_rows import (
 )
 from billdrift.history.queue import QueueCounts, QueueQuery
 from billdrift.history.retention import Policy, Pruned
-from billdrift.history.run_table import RunObservations
+from billdrift.history.run_table import RunObservations, email_of
 from billdrift.history.store import (
     FindingState,
     FixApplication,
@@ -212,6 +212,24 @@ class SqlStore(RowMapping, HistoryStore):
         """Move existing data into the layout of `version` (inside its migration)."""
         if version == 2:
             self._spans_from_observations()
+        elif version == 6:
+            self._emails_from_spans()
+
+    def _emails_from_spans(self) -> None:
+        """Each finding's e-mail address from its current span's evidence, by the rule
+        recording uses (:func:`~billdrift.history.run_table.email_of`, so an upgraded
+        store and a new one hold the same addresses)."""
+        rows = self._exec(
+            "SELECT f.fingerprint, s.evidence FROM findings f "
+            "JOIN finding_spans s ON s.id = f.last_span"
+        )
+        updates = []
+        for fp, evidence in rows:
+            value = self._json_out(evidence)
+            email = email_of(value) if isinstance(value, Mapping) else None
+            if email is not None:
+                updates.append((email, fp))
+        self._exec_many("UPDATE findings SET email = ? WHERE fingerprint = ?", updates)
 
     def _spans_from_observations(self) -> None:
         """Version 1's per-run observations become spans (see :mod:`._spans`); every

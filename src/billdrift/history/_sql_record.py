@@ -62,7 +62,8 @@ CREATE TEMP TABLE run_input (
   exposure_currency TEXT,
   suppressed_by TEXT,
   digest TEXT NOT NULL,
-  is_first INTEGER NOT NULL
+  is_first INTEGER NOT NULL,
+  email TEXT
 )
 """
 
@@ -104,6 +105,7 @@ WITH joined AS (
                         OR (i.exposure_amount IS NULL AND f.exposure_amount IS NULL))
                    AND (i.exposure_currency = f.exposure_currency
                         OR (i.exposure_currency IS NULL AND f.exposure_currency IS NULL))
+                   AND (i.email = f.email OR (i.email IS NULL AND f.email IS NULL))
               THEN 1 ELSE 0 END AS same_details
   FROM run_input i
   LEFT JOIN findings f ON i.is_first = 1 AND f.fingerprint = i.fingerprint
@@ -139,12 +141,12 @@ FROM classified
 #: New findings (their first observation always starts their first span).
 #: Parameters: this run's id, its time, the first new span's id.
 _INSERT_NEW: Final = f"""
-INSERT INTO findings ({", ".join(FINDING_COLUMNS)}, last_span)
+INSERT INTO findings ({", ".join(FINDING_COLUMNS)}, last_span, email)
 SELECT o.fingerprint, i.kind, i.account_id, i.customer_id, i.subscription_id,
        CASE WHEN o.change = 'suppressed' THEN 'suppressed' ELSE 'open' END, o.change,
        o.first_seen_run, o.first_seen_at, ?, ?, o.opened_run, o.opened_at, NULL, NULL,
        o.times_reopened, i.severity, i.confidence, i.exposure_amount, i.exposure_currency,
-       ? + o.ord
+       ? + o.ord, i.email
 FROM run_observed o JOIN run_input i ON i.ord = o.ord
 WHERE o.is_first = 1 AND o.known = 0
 ORDER BY o.ord
@@ -170,6 +172,7 @@ UPDATE findings SET
   confidence = i.confidence,
   exposure_amount = i.exposure_amount,
   exposure_currency = i.exposure_currency,
+  email = i.email,
   last_span = CASE WHEN o.starts = 1 THEN ? + o.ord ELSE findings.last_span END
 FROM run_observed o JOIN run_input i ON i.ord = o.ord
 WHERE findings.fingerprint = o.fingerprint AND o.is_first = 1 AND o.known = 1 AND o.same = 0

@@ -232,6 +232,26 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             "CREATE INDEX runs_by_kind ON runs (kind, id)",
         ),
     ),
+    # The review queue at scale (issue 18). Searching by e-mail address scanned the
+    # evidence text of every open finding: ``email`` holds the customer's address
+    # (``history.run_table.email_of``: lower case; written when a run records the
+    # finding's content, filled here from each finding's current span) and an index
+    # makes a whole address one lookup. The queue's order compared amounts across
+    # currencies (100 JPY above 99 USD): amounts are now compared within a currency
+    # (findings with money first, by currency code, then by amount), so the index in
+    # queue order is rebuilt with the new order.
+    Migration(
+        6,
+        "findings.email (indexed) for the queue's search; queue order by currency, then amount",
+        (
+            "ALTER TABLE findings ADD COLUMN email TEXT",
+            "DROP INDEX findings_queue",
+        ),
+        finish=(
+            "CREATE INDEX findings_by_email ON findings (email)",
+            "CREATE INDEX findings_queue ON findings (status, {queue_order})",
+        ),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
