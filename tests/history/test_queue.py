@@ -14,6 +14,7 @@ from billdrift.history.queue import QueueQuery, queue_page, review_queue
 from billdrift.history.review import decision_in_force, record_decision
 from billdrift.history.sqlite_store import SqliteStore
 from tests.history.helpers import at, finding, report
+from tests.infra.db.conftest import Database
 
 BLOCKED = finding(Kind.PAID_BUT_BLOCKED, "u1", "cus_1", severity=Severity.MEDIUM)
 UNPAID_BIG = finding(
@@ -277,3 +278,34 @@ def test_the_queue_uses_an_index_for_open_findings(tmp_path: object) -> None:
     assert "USING INDEX findings_queue" in plan, plan
     assert "TEMP B-TREE" not in plan, plan  # no sort: the index gives the order
     assert "reviews_by_fingerprint" in plan, plan
+
+
+def test_the_postgresql_page_walks_the_queue_index(pg: Database) -> None:
+    """On PostgreSQL too, the page reads open findings in findings_queue order and
+    stops after the page: each finding's decision is looked up for the rows read, not
+    joined for all of them first (that plan read and sorted every open finding: 5.6 s
+    at 65,000 after a year of runs)."""
+    from billdrift.history import open_store, queue
+    from billdrift.history._sql import SqlStore
+
+    many = [finding(Kind.UNPAID_BUT_ACTIVE, f"u{n}", f"cus_{n}") for n in range(3000)]
+    store = open_store(pg.url)
+    assert isinstance(store, SqlStore)
+    try:
+        record_run(store, report(*many), at(0), at(0.1))
+        store._exec("ANALYZE findings")
+        store._exec("ANALYZE reviews")
+        sql = queue.build(
+            QueueQuery(),
+            store._ts_in(at(1)),
+            amount=store.amount_sql,
+            like=store.like_sql,
+            text_order=store._text_order,
+        )
+        with store._snapshot():
+            plan = [str(row[0]) for row in store._exec("EXPLAIN " + sql.page, sql.page_params)]
+    finally:
+        store.close()
+    text = "\n".join(plan)
+    assert "Index Scan using findings_queue" in text, text
+    assert not any(line.lstrip(" ->").startswith("Sort") for line in plan[:3]), text
