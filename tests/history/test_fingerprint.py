@@ -159,3 +159,21 @@ def test_the_fingerprint_text_is_json_dumps_of_the_identity(
     for kind in Kind:
         text = json.dumps([SCHEME, *identity(kind, *ids)])
         assert fingerprint_of(kind, *ids) == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_a_runs_fingerprints_are_each_findings() -> None:
+    """fingerprints_of (a run at once) hashes exactly what fingerprint_of does, for
+    every kind, missing ids, and ids JSON must escape."""
+    from billdrift.history.fingerprint import fingerprint_of, fingerprints_of
+
+    ids = [None, "", "acct_1", 'quo"te', "back\\slash", "ünï", "tab\there", "🙂"]
+    rows = [
+        (kind.value, a, c, s)
+        for kind in Kind
+        for a in ids[:4]
+        for c in ids[2:]
+        for s in (None, "sub_1", ids[5])
+    ]
+    assert fingerprints_of(*(list(column) for column in zip(*rows, strict=True))) == [
+        fingerprint_of(*row) for row in rows
+    ]

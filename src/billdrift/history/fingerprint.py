@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from billdrift.core.model import Finding, Kind
@@ -74,6 +74,37 @@ def fingerprint_of(
     parts = (SCHEME, *identity(kind, account_id, customer_id, subscription_id))
     text = "[" + ", ".join("null" if p is None else _json_string(p) for p in parts) + "]"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def fingerprints_of(
+    kinds: Sequence[str],
+    account_ids: Sequence[str | None],
+    customer_ids: Sequence[str | None],
+    subscription_ids: Sequence[str | None],
+) -> list[str]:
+    """:func:`fingerprint_of` for a whole run's findings (kinds as their values), the
+    same text hashed, without a call, a Kind lookup and a tuple per finding: a run
+    fingerprints every finding it records (a fifth of recording's own CPU at 35,000)."""
+    keyed = {kind.value for kind in SUBSCRIPTION_KEYED}
+    heads = {kind.value: f"[{_json_string(SCHEME)}, {_json_string(kind.value)}, " for kind in Kind}
+    text = _json_string
+    sha256 = hashlib.sha256
+    return [
+        sha256(
+            (
+                heads[kind]
+                + ("null" if account is None else text(account))
+                + ", "
+                + ("null" if customer is None else text(customer))
+                + ", "
+                + ("null" if subscription is None or kind not in keyed else text(subscription))
+                + "]"
+            ).encode("utf-8")
+        ).hexdigest()
+        for kind, account, customer, subscription in zip(
+            kinds, account_ids, customer_ids, subscription_ids, strict=True
+        )
+    ]
 
 
 def fingerprint(finding: Finding) -> str:

@@ -22,7 +22,7 @@ import pyarrow as pa
 from billdrift.core.model import Finding
 from billdrift.core.report import Report
 from billdrift.history import _spans
-from billdrift.history.fingerprint import fingerprint
+from billdrift.history.fingerprint import fingerprints_of
 
 #: The table's columns, in order (``ord``: the observation's position in the run).
 SCHEMA: Final = pa.schema(
@@ -93,8 +93,9 @@ def email_of(evidence: Mapping[str, Any]) -> str | None:
     migration 6 for older stores) it is an indexed lookup."""
     for side in ("billing", "app"):
         part = evidence.get(side)
-        value = part.get("email") if isinstance(part, Mapping) else None
-        if isinstance(value, str) and value.strip():
+        # dict first: an ABC isinstance per finding was a tenth of recording's CPU.
+        value = part.get("email") if isinstance(part, dict | Mapping) else None
+        if type(value) is str and value.strip():
             return value.strip().lower()
     return None
 
@@ -107,17 +108,17 @@ def observations(report: Report) -> RunObservations:
     columns: list[list[Any]] = [[] for _ in SCHEMA.names[1:]]
     (fps, kinds, accounts, customers, subscriptions, severities) = columns[:6]
     (confidences, amounts, currencies, suppressed, digests, firsts, emails) = columns[6:]
+    kinds += [finding.kind.value for finding in findings]
+    accounts += [finding.account_id for finding in findings]
+    customers += [finding.customer_id for finding in findings]
+    subscriptions += [finding.subscription_id for finding in findings]
+    fps += fingerprints_of(kinds, accounts, customers, subscriptions)
     seen: set[str] = set()
-    for finding, excuse in zip(findings, excuses, strict=True):
-        item = content(finding, excuse)
-        fp = fingerprint(finding)
-        fps.append(fp)
+    for fp in fps:
         firsts.append(0 if fp in seen else 1)
         seen.add(fp)
-        kinds.append(finding.kind.value)
-        accounts.append(finding.account_id)
-        customers.append(finding.customer_id)
-        subscriptions.append(item[0])
+    for finding, excuse in zip(findings, excuses, strict=True):
+        item = content(finding, excuse)
         severities.append(item[1])
         confidences.append(item[2])
         amounts.append(item[3])
