@@ -36,3 +36,50 @@ def test_a_short_year_records_drifts_and_measures(store_location: str, tmp_path:
         words = [o.finding.message[-9:] for o in store.observations(changed.fingerprint)]
         assert "change 0." in words and "change 1." in words
     assert "| store size after the year |" in history_year.markdown([summary])
+
+
+def test_precomputed_observations_are_the_librarys() -> None:
+    """``--precomputed`` builds each run's table from rows cached per finding version:
+    it must be exactly what run_table.observations computes from the report."""
+    from datetime import timedelta
+
+    from billdrift.history import run_table
+
+    population = history_year.Population(60, seed=3)
+    for day in range(4):
+        if day:
+            population.drift(0.2)
+        report = population.report(history_year.START + timedelta(days=day))
+        real = run_table.observations(report)
+        cached = population.observations()
+        assert cached.table.equals(real.table)
+        assert list(cached.fingerprints) == list(real.fingerprints)
+        assert list(cached.digests) == list(real.digests)
+        assert list(cached.findings) == list(real.findings)
+
+
+def test_a_precomputed_year_stores_what_the_recording_path_stores(tmp_path: Path) -> None:
+    from billdrift.history._sql import SqlStore
+
+    def dump(location: str) -> list[object]:
+        with open_store(location) as store:
+            assert isinstance(store, SqlStore)
+            with store._snapshot():
+                return [
+                    store._exec(f"SELECT * FROM {table} ORDER BY 1")
+                    for table in ("findings", "finding_spans")
+                ]
+
+    stores = [str(tmp_path / "a.sqlite"), str(tmp_path / "b.sqlite")]
+    for location, precomputed in zip(stores, (False, True), strict=True):
+        history_year.simulate(
+            location,
+            "sqlite",
+            runs=4,
+            findings=60,
+            churn=0.2,
+            workdir=tmp_path,
+            repeats=1,
+            precomputed=precomputed,
+        )
+    assert dump(stores[0]) == dump(stores[1])
