@@ -309,3 +309,33 @@ def test_the_postgresql_page_walks_the_queue_index(pg: Database) -> None:
     text = "\n".join(plan)
     assert "Index Scan using findings_queue" in text, text
     assert not any(line.lstrip(" ->").startswith("Sort") for line in plan[:3]), text
+
+
+def test_a_whole_address_is_looked_up_by_the_email_index(store: HistoryStore) -> None:
+    """Searching a whole e-mail address reads findings_by_email, not every open
+    finding (SQLite, without statistics, walked findings_queue for the order)."""
+    from billdrift.history import queue
+    from billdrift.history._sql import SqlStore
+
+    many = [
+        finding(
+            Kind.UNPAID_BUT_ACTIVE, f"u{n}", f"cus_{n}", evidence={"app": {"email": f"{n}@x.io"}}
+        )
+        for n in range(3000)
+    ]
+    assert isinstance(store, SqlStore)
+    record_run(store, report(*many), at(0), at(0.1))
+    if store.dialect == "postgresql":
+        store._exec("ANALYZE findings")
+    sql = queue.build(
+        QueueQuery(text="42@X.io"),
+        store._ts_in(at(1)),
+        amount=store.amount_sql,
+        like=store.like_sql,
+        text_order=store._text_order,
+    )
+    explain = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
+    with store._snapshot():
+        plan = "\n".join(str(row[-1]) for row in store._exec(explain + sql.page, sql.page_params))
+    assert "findings_by_email" in plan, plan
+    assert _page(store, text="42@X.io") == [fingerprint(many[42])]

@@ -203,11 +203,17 @@ def build(
     (a decision whose ``until`` is at or before it no longer applies)."""
     where: list[str] = []
     params: list[Any] = []
+    text = query.text.strip()
+    address = ADDRESS.fullmatch(text)
+    # Looking up a whole address, the status is written as an expression no index
+    # serves, so SQLite (no statistics) looks the address up by findings_by_email
+    # instead of walking every open finding in findings_queue order (2.2 s at 65,000).
+    status = "(f.status || '')" if address else "f.status"
     if query.lifecycles:
         where.append(_in("f.last_change", query.lifecycles, params))
-        where.append("f.status IN ('open', 'resolved', 'suppressed')")
+        where.append(f"{status} IN ('open', 'resolved', 'suppressed')")
     else:
-        where.append("f.status = 'open'")
+        where.append(f"{status} = 'open'")
     if query.kinds:
         where.append(_in("f.kind", query.kinds, params))
     if query.severities:
@@ -219,9 +225,8 @@ def build(
             number = amount.replace("exposure_amount", "f.exposure_amount")
             where.append(f"f.exposure_amount IS NOT NULL AND {number} {operator} ?")
             params.append(float(bound))
-    text = query.text.strip()
     spans = ""
-    if ADDRESS.fullmatch(text):
+    if address:
         # A whole e-mail address: the indexed email column (schema version 6), no scan.
         where.append("f.email = ?")
         params.append(text.lower())
