@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -86,3 +87,20 @@ def test_repeated_rows_finds_every_copy_and_ignores_empty_ids() -> None:
     assert found.rows == (0, 3, 6)
     assert found.of("a") == (0, 3, 6) and found.of("b") == ()
     assert not repeated_rows(pa.chunked_array([["a", None, None, "b"]]))
+
+
+def test_asked_on_a_callers_connection_the_same_rows_and_its_relations_untouched() -> None:
+    """A source passes its own DuckDB connection (no second database per read): the
+    answer is the same, and a relation the caller registered under a common name is
+    still its own afterwards."""
+    con = duckdb.connect()
+    mine = pa.table({"id": ["kept"]})
+    con.register("ids", mine)
+    repeated = pa.array(["a1", "a2", "a1", None, None, "a3", "a1"])
+    distinct = pa.array(["a1", "a2", None, None])
+    assert repeated_rows(repeated, con) == repeated_rows(repeated)
+    assert repeated_rows(repeated, con).rows == (0, 2, 6)
+    assert not repeated_rows(distinct, con)
+    assert con.execute("SELECT id FROM ids").fetchall() == [("kept",)]
+    names = {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+    assert not any(name.startswith("billdrift_ids_") for name in names)

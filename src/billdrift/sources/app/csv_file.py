@@ -190,7 +190,8 @@ class _CsvRun:
             "source_ref", source_refs(self.con, self.name, lines, n_good)
         )
         self.con.register("staged", self.staged)
-        repeats = repeated_rows(staged["account_id"])  # positions are k: staged is in order
+        # positions are k: staged is in order
+        repeats = repeated_rows(staged["account_id"], self.con)
         has_dups = bool(repeats)
         if has_dups:
             self.dups = pa.table({"k": pa.array(repeats.rows, pa.int64())})
