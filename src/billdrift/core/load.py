@@ -147,7 +147,11 @@ def _aligned_access(accounts: pa.Table, signals: pa.Table) -> pa.Table | None:
     """The :data:`ACCOUNT_ACCESS` relation built without a join, when the primary
     signals list exactly the accounts in the same order (as every bundled app source
     writes them); None otherwise, and the stage's join makes it."""
-    primary = signals.filter(signals.column("is_primary"))
+    is_primary = signals.column("is_primary")
+    # Every signal primary (one access field, as most apps have): the signals
+    # themselves, not a filtered copy of them that account_access would keep alive.
+    every = is_primary.null_count == 0 and pc.all(is_primary).as_py() is not False
+    primary = signals if every else signals.filter(is_primary)
     if primary.num_rows != accounts.num_rows:
         return None
     same = pc.all(pc.equal(primary.column("account_id"), accounts.column("account_id")))
