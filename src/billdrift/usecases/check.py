@@ -21,7 +21,7 @@ from billdrift.core.model import AppData, BillingData, Verdict
 from billdrift.core.policy import from_config
 from billdrift.core.report import Report
 from billdrift.errors import ConfigError
-from billdrift.infra.runtime import collector_paused
+from billdrift.infra.runtime import collector_paused, release_read_buffers
 from billdrift.sources.progress import NO_PROGRESS, Progress
 from billdrift.sources.pushdown.freshness import checked
 from billdrift.sources.registry import read_sources
@@ -48,6 +48,7 @@ def run_check(
         billing, app = read_sources(
             config.billing.sources, config.app.source, config.billing, config.app, progress
         )
+        release_read_buffers()  # see billdrift.infra.runtime
         bound = config.billing.max_sync_age_hours
         billing = [checked(data, as_of, bound) for data in billing]  # stale: an ERROR
         return check_read(config, billing, app, as_of, strict)
