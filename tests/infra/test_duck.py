@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from unittest import mock
+
+import duckdb
+import pyarrow as pa
+import pytest
 
 from billdrift.infra import duck
 
@@ -30,3 +36,38 @@ def test_concurrent_readers_split_the_cores_and_never_get_none() -> None:
         assert pool.submit(duck.sharing_cores(3, _threads)).result() == 2
         assert pool.submit(duck.sharing_cores(16, _threads)).result() == 1
         assert pool.submit(_threads).result() == 8  # the share stays with the work it wraps
+
+
+def _two_readers_apart(shared: duck.SharedDatabase) -> Path:
+    """Two readers' cursors of `shared` keep their relations and time zones apart;
+    returns the database's spill directory."""
+    first = duck.sharing_cores(2, duck.connect, shared)()
+    second = duck.sharing_cores(2, duck.connect, shared)()
+    try:
+        first.register("rows", pa.table({"n": [1]}))
+        first.execute("SET TimeZone = 'America/New_York'")
+        with pytest.raises(duckdb.CatalogException):
+            second.execute("SELECT * FROM rows")
+        zone = second.execute("SELECT current_setting('TimeZone')").fetchall()
+        assert zone != [("America/New_York",)]
+        row = second.execute("SELECT current_setting('temp_directory')").fetchone()
+        assert row is not None
+        return Path(row[0])
+    finally:
+        first.close()
+        second.close()
+
+
+def test_readers_sharing_a_database_keep_their_relations_and_settings_apart() -> None:
+    """Cursors of one SharedDatabase: what one reader registers and its time zone are
+    its own; the database spills to a private directory (never the working
+    directory), removed with the database (issue 17)."""
+    shared = duck.SharedDatabase(2)
+    scratch = _two_readers_apart(shared)
+    assert scratch.is_dir() and scratch.is_absolute() and scratch.parent != Path.cwd()
+    alone = duck.connect()  # outside sharing_cores: a database of its own
+    assert alone.execute("SELECT current_setting('temp_directory')").fetchall() != [(str(scratch),)]
+    alone.close()
+    del shared
+    gc.collect()
+    assert not scratch.exists()

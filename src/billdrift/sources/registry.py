@@ -19,7 +19,7 @@ from billdrift.config import AppConfig, BillingConfig
 from billdrift.core.model import AppData, BillingData
 from billdrift.errors import SourceError
 from billdrift.infra.db.urls import is_database_url, redact
-from billdrift.infra.duck import sharing_cores
+from billdrift.infra.duck import SharedDatabase, sharing_cores
 from billdrift.sources.app.csv_file import CsvAppSource
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.sqlite import SqliteAppSource
@@ -152,12 +152,13 @@ def read_sources(
         source.progress = progress
     app_source = open_app(app_location, app)
     readers = len(billing_sources) + 1
+    database = SharedDatabase(readers)  # one DuckDB database for all of them
     pool = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="read")
     try:
         billing_reads = [
-            pool.submit(sharing_cores(readers, source.read)) for source in billing_sources
+            pool.submit(sharing_cores(readers, source.read, database)) for source in billing_sources
         ]
-        app_read = pool.submit(sharing_cores(readers, app_source.read))
+        app_read = pool.submit(sharing_cores(readers, app_source.read, database))
         return [read.result() for read in billing_reads], app_read.result()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

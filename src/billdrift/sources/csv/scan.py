@@ -56,8 +56,10 @@ class CsvFile:
     notes: list[str] = field(default_factory=list)
 
     def connect(self, **settings: Any) -> duckdb.DuckDBPyConnection:
-        """A DuckDB connection that spills (huge files) to the scratch directory,
-        never to the user's working directory."""
+        """A DuckDB connection that spills (huge files) to the scratch directory (or,
+        as a cursor of the readers' shared database, to that database's own private
+        one: :class:`billdrift.infra.duck.SharedDatabase`), never to the user's
+        working directory."""
         return duck.connect(temp_directory=str(self.scratch / "duckdb"), **settings)
 
 
