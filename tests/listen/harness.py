@@ -93,6 +93,8 @@ class Finished:
         default_factory=list
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The receiving process's id (it runs apart from the checks).
+    receiver: int | None = None
 
     def __call__(self, batch: Batch, result: TargetedOutcome | BilldriftError) -> None:
         with self.lock:
@@ -117,7 +119,8 @@ def listening(
     batch: int = 50,
     secrets: dict[Provider, tuple[str, ...]] | None = None,
 ) -> Iterator[tuple[str, Finished]]:
-    """The listener in a thread; yields its base URL and the finished checks."""
+    """The listener's checks in a thread (its receiver in a process of its own); yields
+    its base URL and the finished checks."""
     settings = Settings(
         queue=queue, port=free_port(), window=window, threads=threads, batch=batch, grace=10
     )
@@ -135,6 +138,7 @@ def listening(
                 secrets or {"stripe": (WEBHOOK_SECRET,)},
                 on_finished=finished,
                 on_ready=lambda _: ready.set(),
+                on_receiver=lambda pid: setattr(finished, "receiver", pid),
                 stop=stop,
             )
         except BaseException as error:

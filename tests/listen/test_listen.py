@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
 import pytest
 
 from billdrift.config import load_config
@@ -141,12 +142,8 @@ def test_events_queued_at_a_stop_are_checked_after_a_restart(
     assert [f.customer_id for f in outcome.report.findings] == ["cus_B"]
 
 
-def test_sigterm_stops_a_real_process_cleanly_and_keeps_what_it_acknowledged(
-    world: tuple[Path, Database, FakeStripe, HttpReceiver], tmp_path: Path
-) -> None:
-    config, _, _, _ = world
-    port = free_port()
-    queue = tmp_path / "queue.sqlite"
+def _listen_process(config: Path, port: int, queue: Path) -> subprocess.Popen[str]:
+    """`billdrift listen` as a real process, once it says it is accepting."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT / "src"),
@@ -171,17 +168,57 @@ def test_sigterm_stops_a_real_process_cleanly_and_keeps_what_it_acknowledged(
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    if "accepting" not in line:
+        process.kill()
+    assert "accepting" in line, line
+    return process
+
+
+def _receiver_of(process: subprocess.Popen[str]) -> psutil.Process:
+    """The listener's receiving process (its one spawned child that is not
+    multiprocessing's resource tracker)."""
+    [child] = [
+        child
+        for child in psutil.Process(process.pid).children()
+        if "spawn_main" in " ".join(child.cmdline())
+    ]
+    return child
+
+
+def test_sigterm_stops_a_real_process_cleanly_and_keeps_what_it_acknowledged(
+    world: tuple[Path, Database, FakeStripe, HttpReceiver], tmp_path: Path
+) -> None:
+    config, _, _, _ = world
+    port = free_port()
+    queue = tmp_path / "queue.sqlite"
+    process = _listen_process(config, port, queue)
     try:
-        assert process.stderr is not None
-        line = process.stderr.readline()
-        assert "accepting" in line, line
+        receiver = _receiver_of(process)  # receiving runs apart from the checks
         body = stripe_event("evt_term", "customer.subscription.updated", "cus_A")
         assert post(f"http://127.0.0.1:{port}", body, stripe_signature(body)).status_code == 200
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
+        assert not receiver.is_running()  # both processes stopped
     finally:
         if process.poll() is None:
             process.kill()
     kept = EventQueue(queue)
     assert kept.waiting == 1
     kept.close()
+
+
+def test_a_listener_whose_receiving_process_dies_stops_and_says_so(
+    world: tuple[Path, Database, FakeStripe, HttpReceiver], tmp_path: Path
+) -> None:
+    config, _, _, _ = world
+    process = _listen_process(config, free_port(), tmp_path / "queue.sqlite")
+    try:
+        _receiver_of(process).kill()
+        assert process.wait(30) == 2  # not a listener that looks alive but cannot receive
+        assert process.stderr is not None
+        assert "receiving process ended" in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
