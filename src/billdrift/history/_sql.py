@@ -296,8 +296,8 @@ class SqlStore(RowMapping, HistoryStore):
             rows = self._exec(sql, params)
         return [self._run_from_row(row) for row in reversed(rows)]
 
-    def last_run(self) -> RunSummary | None:
-        runs = self.recent_runs(1)
+    def last_run(self, kind: RunKind | None = "full") -> RunSummary | None:
+        runs = self.recent_runs(1, kind)
         return runs[0] if runs else None
 
     def findings_with_status(self, *statuses: Status) -> list[FindingState]:
