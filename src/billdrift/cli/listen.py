@@ -32,7 +32,7 @@ def _queue_path(given: str | None, config: Config) -> Path:
 
 #: The listener's network and tuning options, one declaration each: name, default,
 #: type, help. Their values go to ``billdrift.listen.server.Settings`` by name.
-_SERVING: tuple[tuple[str, Any, click.ParamType, str], ...] = (
+_SERVING: tuple[tuple[str, Any, click.ParamType[Any], str], ...] = (
     ("host", "127.0.0.1", click.STRING, "Address to listen on."),
     ("port", 8787, click.IntRange(0, 65535), "Port to listen on."),
     (
