@@ -80,6 +80,16 @@ def test_a_full_run_after_a_targeted_run_continues_the_spans_outside_it(
     assert changes[1] == ([], ["u1"], [])
 
 
+def test_a_targeted_run_leaves_the_findings_outside_it_untouched(store: HistoryStore) -> None:
+    _record(store, [([*OUTSIDE, NO_CUSTOMER, INSIDE], None)])
+    before = {s.fingerprint: s for s in store.findings_with_status("open")}
+    _record(store, [([], ONE)])  # INSIDE gone: resolved; nothing else looked at
+    after = {s.fingerprint: s for s in store.findings_with_status("open", "resolved")}
+    changed = [fp for fp in before if after[fp] != before[fp]]
+    assert [after[fp].customer_id for fp in changed] == ["cus_1"]
+    assert after[changed[0]].status == "resolved"
+
+
 def test_a_finding_the_targeted_run_resolved_starts_a_new_span_when_it_comes_back(
     store: HistoryStore,
 ) -> None:
