@@ -82,6 +82,18 @@ CREATE INDEX IF NOT EXISTS running ON batches (provider, customer) WHERE ended_a
 
 Stored = Literal["queued", "duplicate", "full"]
 
+#: Customers due for a check: their oldest waiting event is older than the window, no
+#: retry delay holds them, and no check of theirs runs. Parameters: the window's
+#: start, now, how many.
+_DUE = (
+    "SELECT provider, customer, MIN(received_at), COUNT(*) FROM events "
+    "WHERE batch IS NULL GROUP BY provider, customer "
+    "HAVING MIN(received_at) <= ? AND MAX(not_before) <= ? "
+    "AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.ended_at IS NULL "
+    "AND b.provider = events.provider AND b.customer = events.customer) "
+    "ORDER BY MIN(received_at) LIMIT ?"
+)
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -163,18 +175,17 @@ class EventQueue:
         """Up to `limit` customers whose oldest waiting event is older than the window
         and that have no check running, each as a batch of all its waiting events."""
         now = self._clock()
+        due = (now - self.window, now, limit)
         with self._lock:
+            # Look first without the write lock: the worker asks every fraction of a
+            # second, mostly to hear "nothing yet", and while it held the lock the
+            # receiving process's inserts waited (SQLite's busy handler sleeps, up
+            # to 100 ms a try), which stalled every request it was answering.
+            if not self._con.execute(_DUE, due).fetchone():
+                return []
             self._con.execute("BEGIN IMMEDIATE")
             try:
-                rows = self._con.execute(
-                    "SELECT provider, customer, MIN(received_at), COUNT(*) FROM events "
-                    "WHERE batch IS NULL GROUP BY provider, customer "
-                    "HAVING MIN(received_at) <= ? AND MAX(not_before) <= ? "
-                    "AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.ended_at IS NULL "
-                    "AND b.provider = events.provider AND b.customer = events.customer) "
-                    "ORDER BY MIN(received_at) LIMIT ?",
-                    (now - self.window, now, limit),
-                ).fetchall()
+                rows = self._con.execute(_DUE, due).fetchall()
                 batches = []
                 for provider, customer, first, count in rows:
                     cursor = self._con.execute(
