@@ -162,6 +162,19 @@ def _send(base: str, bodies: list[bytes]) -> list[int]:
     return statuses
 
 
+def _cpu(pids: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far, by role."""
+    found = {}
+    for role, ids in pids.items():
+        total = 0.0
+        for pid in ids:
+            with contextlib.suppress(psutil.Error):
+                times = psutil.Process(pid).cpu_times()
+                total += times.user + times.system
+        found[role] = total
+    return found
+
+
 def _rss(pids: dict[str, list[int]]) -> dict[str, int]:
     """Resident memory by role (the sum over a role's processes; 0 once gone)."""
     found = {}
@@ -184,6 +197,7 @@ def run(
     others: int = 100_000,
     senders: int = 4,
     sender_threads: int = 2,
+    receivers: int = 1,
     threads: int = 4,
     batch: int = 50,
     seed: int = 42,
@@ -206,7 +220,14 @@ def run(
         peak = {"waiting": 0}
         baseline = process.memory_info().rss
         with (
-            listening(config, queue_path, window=window, threads=threads, batch=batch) as (
+            listening(
+                config,
+                queue_path,
+                window=window,
+                threads=threads,
+                batch=batch,
+                receivers=receivers,
+            ) as (
                 base,
                 finished,
             ),
@@ -219,13 +240,14 @@ def run(
         ):
             # Start the sender processes before the clock does.
             list(pool.map(_send, [base] * senders, [[]] * senders))
-            assert finished.receiver is not None
+            assert finished.receivers
             pids = {
                 "checks": [process.pid],
-                "receiver": [finished.receiver],
+                "receiver": list(finished.receivers),
                 "senders": [p.pid for p in pool._processes.values() if p.pid is not None],
             }
             peak_rss = _rss(pids)
+            cpu_before = _cpu(pids)
             stop = threading.Event()
 
             def sample() -> None:
@@ -250,6 +272,7 @@ def run(
                 expected_checks.update(touched.keys())
                 _drained(base, timeout)
             checks_seconds = time.perf_counter() - checks_started
+            cpu = {role: after - cpu_before[role] for role, after in _cpu(pids).items()}
             stop.set()
             sampler.join()
         stats = fake.stats()
@@ -272,8 +295,13 @@ def run(
             "batch": batch,
             "alerts_received": len(hook.accepted),
             "senders": f"{senders} processes x {sender_threads} threads",
+            "receivers": receivers,
             "peak_rss_mb": {role: round(rss / 2**20, 1) for role, rss in peak_rss.items()},
             "checks_rss_growth_mb": round((peak_rss["checks"] - baseline) / 2**20, 1),
+            # CPU seconds each process used over the bursts (load-independent, unlike
+            # the rates): the receiver's per accepted event is what receiving costs.
+            "cpu_s": {role: round(seconds, 1) for role, seconds in cpu.items()},
+            "receiver_cpu_ms_per_event": round(1000 * cpu["receiver"] / (events * bursts), 2),
             "peak_waiting_events": peak["waiting"],
             "api_requests": stats.requests,
             "api_429s": stats.by_status.get(429, 0),
@@ -358,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=4, help="the listener's check threads")
     parser.add_argument("--senders", type=int, default=4, help="sender processes")
     parser.add_argument("--sender-threads", type=int, default=2, help="threads per sender")
+    parser.add_argument("--receivers", type=int, default=1, help="the listener's receivers")
     parser.add_argument("--batch", type=int, default=50, help="most customers per run")
     parser.add_argument("--timeout", type=float, default=1_800, help="seconds per burst")
     args = parser.parse_args(argv)
@@ -375,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
             threads=args.threads,
             senders=args.senders,
             sender_threads=args.sender_threads,
+            receivers=args.receivers,
             batch=args.batch,
             timeout=args.timeout,
         )

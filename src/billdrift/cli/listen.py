@@ -54,6 +54,13 @@ _SERVING: tuple[tuple[str, Any, click.ParamType[Any], str], ...] = (
         "Checks run at once (they share the provider's rate limit).",
     ),
     (
+        "receivers",
+        1,
+        click.IntRange(1, 16),
+        "Processes receiving webhooks on the port (each is one more share of a busy "
+        "machine's CPU).",
+    ),
+    (
         "batch",
         50,
         click.IntRange(1, 1000),

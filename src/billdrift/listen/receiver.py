@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,9 @@ class ReceiverSettings:
     max_waiting: int
     grace: float
     log_level: int
+    #: Several receiving processes share the port (SO_REUSEPORT: the kernel spreads
+    #: connections among them).
+    shared_port: bool = False
 
 
 def receive(
@@ -75,11 +79,24 @@ def receive(
         # handler it found installed: this one takes it, so a clean stop exits 0.
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda sig, frame: None)
-        server.run()
+        server.run(sockets=[_shared_socket(settings)] if settings.shared_port else None)
     finally:
         queue.close()
     if not server.started:
         raise SystemExit(2)
+
+
+def _shared_socket(settings: ReceiverSettings) -> socket.socket:
+    """A socket bound to the listener's address that other receiving processes may bind
+    too; uvicorn listens on it."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        settings.host, settings.port, type=socket.SOCK_STREAM
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    return sock
 
 
 class _Server(uvicorn.Server):
