@@ -1,10 +1,10 @@
 """Load test of `billdrift listen` on loopback (issue 16).
 
-Bursts of signed Stripe webhooks for hundreds of customers, sent by several client
-threads to the listener on 127.0.0.1, which checks each customer against a fake
-Stripe API that enforces Stripe's test-mode limits (25 requests/s for the account
-and per endpoint) and a real PostgreSQL app database (the customers' accounts
-among many others, so a table scan would show). Half the customers drift (a
+Bursts of signed Stripe webhooks for hundreds of customers, sent by client threads in
+sender processes of their own to the listener on 127.0.0.1, which checks each
+customer against a fake Stripe API that enforces Stripe's test-mode limits (25
+requests/s for the account and per endpoint) and a real PostgreSQL app database
+(the customers' accounts among many others, so a table scan would show). Half the customers drift (a
 canceled subscription, access still granted), so their checks alert through a
 real signed-webhook receiver.
 
@@ -22,9 +22,11 @@ What it checks, and fails on:
 Figures: events/s accepted (answered 2xx), checks/s (a check is one customer's
 coalesced events; the listener runs up to ``--batch`` of them in one targeted
 run, also counted), and p50/p99 time from an event's receipt to the end of the
-check that covered it (alerts are sent before a check ends). The listener, the
-senders, the fake API and the alert receiver share this process (and the
-machine's 2 cores with PostgreSQL), so the figures are a floor.
+check that covered it (alerts are sent before a check ends). Processes: the
+listener's receiving process (its own), the senders (``--senders`` processes of
+``--sender-threads`` threads), and this process, which runs the listener's checks
+with the fake API and the alert receiver; all share the machine's cores with
+PostgreSQL, so the figures are a floor. Peak RSS is sampled per process.
 
     python bench/listen_load.py                     # 500 customers, 3 bursts of 1,667
     python bench/listen_load.py --customers 50 --events 500 --bursts 1   # quick
@@ -33,6 +35,7 @@ machine's 2 cores with PostgreSQL), so the figures are a floor.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
@@ -44,7 +47,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -102,21 +106,49 @@ def seed_stripe(fake: FakeStripe, customers: int) -> None:
 
 
 def send_burst(
-    base: str, burst: int, events: int, customers: int, senders: int, rng: random.Random
+    pool: ProcessPoolExecutor,
+    base: str,
+    burst: int,
+    events: int,
+    customers: int,
+    senders: int,
+    rng: random.Random,
 ) -> tuple[list[int], float, Counter[str]]:
-    """`events` signed events for random customers; returns statuses, seconds taken,
-    and the customers touched (with how many events each)."""
+    """`events` signed events for random customers, shared out among the sender
+    processes; returns statuses, seconds taken, and the customers touched (with how
+    many events each)."""
     plan = [(f"evt_b{burst}_{n}", f"cus_L{rng.randrange(customers):05d}") for n in range(events)]
     touched = Counter(customer for _, customer in plan)
     bodies = [
         stripe_event(ident, KINDS[n % len(KINDS)], customer)
         for n, (ident, customer) in enumerate(plan)
     ]
-    statuses: list[int] = [0] * events
+    shares = [bodies[n::senders] for n in range(senders)]
+    started = time.perf_counter()
+    answered = list(pool.map(_send, [base] * senders, shares))
+    took = time.perf_counter() - started
+    statuses = [0] * events
+    for n, share in enumerate(answered):
+        statuses[n::senders] = share
+    return statuses, took, touched
+
+
+#: Threads in each sender process (set by run() through the pool's initializer).
+_THREADS = 2
+
+
+def _sender_started(threads: int) -> None:
+    global _THREADS
+    _THREADS = threads
+
+
+def _send(base: str, bodies: list[bytes]) -> list[int]:
+    """In a sender process: post `bodies` signed, from _THREADS threads; the statuses."""
+    statuses = [0] * len(bodies)
 
     def send(share: int) -> None:
         with httpx.Client(base_url=base, timeout=30) as client:
-            for n in range(share, events, senders):
+            for n in range(share, len(bodies), _THREADS):
                 body = bodies[n]
                 response = client.post(
                     "/webhooks/stripe",
@@ -125,10 +157,34 @@ def send_burst(
                 )
                 statuses[n] = response.status_code
 
-    started = time.perf_counter()
-    with ThreadPoolExecutor(senders) as pool:
-        list(pool.map(send, range(senders)))
-    return statuses, time.perf_counter() - started, touched
+    with ThreadPoolExecutor(_THREADS) as threads:
+        list(threads.map(send, range(_THREADS)))
+    return statuses
+
+
+def _cpu(pids: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds (user + system) used so far, by role."""
+    found = {}
+    for role, ids in pids.items():
+        total = 0.0
+        for pid in ids:
+            with contextlib.suppress(psutil.Error):
+                times = psutil.Process(pid).cpu_times()
+                total += times.user + times.system
+        found[role] = total
+    return found
+
+
+def _rss(pids: dict[str, list[int]]) -> dict[str, int]:
+    """Resident memory by role (the sum over a role's processes; 0 once gone)."""
+    found = {}
+    for role, ids in pids.items():
+        total = 0
+        for pid in ids:
+            with contextlib.suppress(psutil.Error):
+                total += psutil.Process(pid).memory_info().rss
+        found[role] = total
+    return found
 
 
 def run(
@@ -139,7 +195,9 @@ def run(
     bursts: int = 3,
     window: float = 8.0,
     others: int = 100_000,
-    senders: int = 8,
+    senders: int = 4,
+    sender_threads: int = 2,
+    receivers: int = 1,
     threads: int = 4,
     batch: int = 50,
     seed: int = 42,
@@ -159,17 +217,43 @@ def run(
             work / "billdrift.toml", app_url, fake.url, work / "history.sqlite", hook.url()
         )
         queue_path = work / "queue.sqlite"
-        peak = {"rss": process.memory_info().rss, "waiting": 0}
-        baseline = peak["rss"]
-        with listening(config, queue_path, window=window, threads=threads, batch=batch) as (
-            base,
-            finished,
+        peak = {"waiting": 0}
+        baseline = process.memory_info().rss
+        with (
+            listening(
+                config,
+                queue_path,
+                window=window,
+                threads=threads,
+                batch=batch,
+                receivers=receivers,
+            ) as (
+                base,
+                finished,
+            ),
+            ProcessPoolExecutor(
+                senders,
+                mp_context=get_context("spawn"),
+                initializer=_sender_started,
+                initargs=(sender_threads,),
+            ) as pool,
         ):
+            # Start the sender processes before the clock does.
+            list(pool.map(_send, [base] * senders, [[]] * senders))
+            assert finished.receivers
+            pids = {
+                "checks": [process.pid],
+                "receiver": list(finished.receivers),
+                "senders": [p.pid for p in pool._processes.values() if p.pid is not None],
+            }
+            peak_rss = _rss(pids)
+            cpu_before = _cpu(pids)
             stop = threading.Event()
 
             def sample() -> None:
                 while not stop.wait(0.1):
-                    peak["rss"] = max(peak["rss"], process.memory_info().rss)
+                    for role, rss in _rss(pids).items():
+                        peak_rss[role] = max(peak_rss[role], rss)
                     health = httpx.get(base + "/healthz", timeout=10).json()
                     peak["waiting"] = max(peak["waiting"], health["waiting"])
 
@@ -180,12 +264,15 @@ def run(
             all_statuses: list[int] = []
             checks_started = time.perf_counter()
             for burst in range(bursts):
-                statuses, took, touched = send_burst(base, burst, events, customers, senders, rng)
+                statuses, took, touched = send_burst(
+                    pool, base, burst, events, customers, senders, rng
+                )
                 accepted_seconds += took
                 all_statuses += statuses
                 expected_checks.update(touched.keys())
                 _drained(base, timeout)
             checks_seconds = time.perf_counter() - checks_started
+            cpu = {role: after - cpu_before[role] for role, after in _cpu(pids).items()}
             stop.set()
             sampler.join()
         stats = fake.stats()
@@ -207,8 +294,14 @@ def run(
             "runs": len({id(result) for _, result, _ in finished.outcomes}),
             "batch": batch,
             "alerts_received": len(hook.accepted),
-            "peak_rss_mb": round(peak["rss"] / 2**20, 1),
-            "rss_growth_mb": round((peak["rss"] - baseline) / 2**20, 1),
+            "senders": f"{senders} processes x {sender_threads} threads",
+            "receivers": receivers,
+            "peak_rss_mb": {role: round(rss / 2**20, 1) for role, rss in peak_rss.items()},
+            "checks_rss_growth_mb": round((peak_rss["checks"] - baseline) / 2**20, 1),
+            # CPU seconds each process used over the bursts (load-independent, unlike
+            # the rates): the receiver's per accepted event is what receiving costs.
+            "cpu_s": {role: round(seconds, 1) for role, seconds in cpu.items()},
+            "receiver_cpu_ms_per_event": round(1000 * cpu["receiver"] / (events * bursts), 2),
             "peak_waiting_events": peak["waiting"],
             "api_requests": stats.requests,
             "api_429s": stats.by_status.get(429, 0),
@@ -290,7 +383,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bursts", type=int, default=3)
     parser.add_argument("--window", type=float, default=8.0)
     parser.add_argument("--others", type=int, default=100_000, help="unrelated app accounts")
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4, help="the listener's check threads")
+    parser.add_argument("--senders", type=int, default=4, help="sender processes")
+    parser.add_argument("--sender-threads", type=int, default=2, help="threads per sender")
+    parser.add_argument("--receivers", type=int, default=1, help="the listener's receivers")
     parser.add_argument("--batch", type=int, default=50, help="most customers per run")
     parser.add_argument("--timeout", type=float, default=1_800, help="seconds per burst")
     args = parser.parse_args(argv)
@@ -306,6 +402,9 @@ def main(argv: list[str] | None = None) -> int:
             window=args.window,
             others=args.others,
             threads=args.threads,
+            senders=args.senders,
+            sender_threads=args.sender_threads,
+            receivers=args.receivers,
             batch=args.batch,
             timeout=args.timeout,
         )

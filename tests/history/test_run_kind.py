@@ -15,6 +15,8 @@ from billdrift.history._sql import SqlStore
 from billdrift.history._sql_rows import RUN_COLUMNS
 from billdrift.history.lifecycle import Scope, run_from_report
 from billdrift.history.retention import Policy
+from billdrift.mcp_server import tools
+from billdrift.usecases import review
 from billdrift.usecases.dashboard import dashboard
 from billdrift.usecases.recording import record
 from tests.history.helpers import at, finding, report
@@ -115,3 +117,29 @@ def test_a_targeted_run_does_not_prune_but_a_full_run_does(tmp_path: Path) -> No
     with open_store(location) as store:
         # The old full runs went; the targeted run is inside the 7 days.
         assert [r.kind for r in store.recent_runs(10)] == ["targeted", "full"]
+
+
+def test_the_last_run_is_the_last_full_run_unless_another_kind_is_asked_for(
+    store: HistoryStore,
+) -> None:
+    assert store.last_run() is None
+    record_run(store, report(BLOCKED), at(0), at(0))
+    record_run(store, report(BLOCKED), at(1), at(1), scope=ONE)
+    full, targeted = store.recent_runs()
+    assert store.last_run() == full  # not the targeted run recorded after it
+    assert store.last_run("targeted") == targeted
+    assert store.last_run(None) == targeted  # any kind: the latest
+
+
+def test_the_review_header_and_the_agent_server_name_the_last_full_run(tmp_path: Path) -> None:
+    location = tmp_path / "history.sqlite"
+    with open_store(str(location)) as store:
+        record_run(store, report(BLOCKED), at(0), at(0))
+        record_run(store, report(BLOCKED), at(1), at(1), scope=ONE)
+        full = store.recent_runs()[0]
+    header = review.queue(str(location)).last_run
+    assert header is not None and (header.run_id, header.kind) == (full.run_id, "full")
+    config = tmp_path / "billdrift.toml"
+    config.write_text(f'[history]\nlocation = "{location}"\n', encoding="utf-8")
+    listed = tools.list_findings(tools.Settings(str(config)), None, None, "open", "any", 10)
+    assert listed.last_run is not None and listed.last_run["run_id"] == full.run_id

@@ -93,6 +93,8 @@ class Finished:
         default_factory=list
     )
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The receiving processes' ids (they run apart from the checks).
+    receivers: list[int] = field(default_factory=list)
 
     def __call__(self, batch: Batch, result: TargetedOutcome | BilldriftError) -> None:
         with self.lock:
@@ -116,10 +118,18 @@ def listening(
     threads: int = 4,
     batch: int = 50,
     secrets: dict[Provider, tuple[str, ...]] | None = None,
+    receivers: int = 1,
 ) -> Iterator[tuple[str, Finished]]:
-    """The listener in a thread; yields its base URL and the finished checks."""
+    """The listener's checks in a thread (its receiver in a process of its own); yields
+    its base URL and the finished checks."""
     settings = Settings(
-        queue=queue, port=free_port(), window=window, threads=threads, batch=batch, grace=10
+        queue=queue,
+        port=free_port(),
+        window=window,
+        threads=threads,
+        batch=batch,
+        grace=10,
+        receivers=receivers,
     )
     loaded = config if isinstance(config, Config) else load_config(config)
     finished = Finished()
@@ -135,6 +145,7 @@ def listening(
                 secrets or {"stripe": (WEBHOOK_SECRET,)},
                 on_finished=finished,
                 on_ready=lambda _: ready.set(),
+                on_receivers=finished.receivers.extend,
                 stop=stop,
             )
         except BaseException as error:

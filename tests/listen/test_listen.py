@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
 import pytest
 
 from billdrift.config import load_config
@@ -141,12 +142,8 @@ def test_events_queued_at_a_stop_are_checked_after_a_restart(
     assert [f.customer_id for f in outcome.report.findings] == ["cus_B"]
 
 
-def test_sigterm_stops_a_real_process_cleanly_and_keeps_what_it_acknowledged(
-    world: tuple[Path, Database, FakeStripe, HttpReceiver], tmp_path: Path
-) -> None:
-    config, _, _, _ = world
-    port = free_port()
-    queue = tmp_path / "queue.sqlite"
+def _listen_process(config: Path, port: int, queue: Path, *more: str) -> subprocess.Popen[str]:
+    """`billdrift listen` as a real process, once it says it is accepting."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT / "src"),
@@ -166,22 +163,87 @@ def test_sigterm_stops_a_real_process_cleanly_and_keeps_what_it_acknowledged(
             str(queue),
             "--window",
             "3600",
+            *more,
         ],
         env=env,
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    if "accepting" not in line:
+        process.kill()
+    assert "accepting" in line, line
+    return process
+
+
+def _receivers_of(process: subprocess.Popen[str]) -> list[psutil.Process]:
+    """The listener's receiving processes (its spawned children but multiprocessing's
+    resource tracker)."""
+    return [
+        child
+        for child in psutil.Process(process.pid).children()
+        if "spawn_main" in " ".join(child.cmdline())
+    ]
+
+
+def test_sigterm_stops_a_real_process_cleanly_and_keeps_what_it_acknowledged(
+    world: tuple[Path, Database, FakeStripe, HttpReceiver], tmp_path: Path
+) -> None:
+    config, _, _, _ = world
+    port = free_port()
+    queue = tmp_path / "queue.sqlite"
+    process = _listen_process(config, port, queue)
     try:
-        assert process.stderr is not None
-        line = process.stderr.readline()
-        assert "accepting" in line, line
+        [receiver] = _receivers_of(process)  # receiving runs apart from the checks
         body = stripe_event("evt_term", "customer.subscription.updated", "cus_A")
         assert post(f"http://127.0.0.1:{port}", body, stripe_signature(body)).status_code == 200
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
+        assert not receiver.is_running()  # both processes stopped
     finally:
         if process.poll() is None:
             process.kill()
     kept = EventQueue(queue)
     assert kept.waiting == 1
+    kept.close()
+
+
+def test_a_listener_whose_receiving_process_dies_stops_and_says_so(
+    world: tuple[Path, Database, FakeStripe, HttpReceiver], tmp_path: Path
+) -> None:
+    config, _, _, _ = world
+    process = _listen_process(config, free_port(), tmp_path / "queue.sqlite")
+    try:
+        [receiver] = _receivers_of(process)
+        receiver.kill()
+        assert process.wait(30) == 2  # not a listener that looks alive but cannot receive
+        assert process.stderr is not None
+        assert "a receiving process ended" in process.stderr.read()
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_several_receiving_processes_share_the_port_and_stop_together(
+    world: tuple[Path, Database, FakeStripe, HttpReceiver], tmp_path: Path
+) -> None:
+    config, _, _, _ = world
+    port = free_port()
+    queue = tmp_path / "queue.sqlite"
+    process = _listen_process(config, port, queue, "--receivers", "3")
+    try:
+        receivers = _receivers_of(process)
+        assert len(receivers) == 3
+        for n in range(30):  # one connection each: the kernel spreads them
+            body = stripe_event(f"evt_{n}", "customer.updated", f"cus_{n % 3}")
+            assert post(f"http://127.0.0.1:{port}", body, stripe_signature(body)).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+        assert not any(receiver.is_running() for receiver in receivers)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    kept = EventQueue(queue)
+    assert kept.waiting == 30
     kept.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,53 @@ def _queue_path(given: str | None, config: Config) -> Path:
     return Path(DEFAULT_QUEUE)
 
 
+#: The listener's network and tuning options, one declaration each: name, default,
+#: type, help. Their values go to ``billdrift.listen.server.Settings`` by name.
+_SERVING: tuple[tuple[str, Any, click.ParamType[Any], str], ...] = (
+    ("host", "127.0.0.1", click.STRING, "Address to listen on."),
+    ("port", 8787, click.IntRange(0, 65535), "Port to listen on."),
+    (
+        "window",
+        5.0,
+        click.FloatRange(0, 3600),
+        "Seconds events for one customer are gathered into one check.",
+    ),
+    (
+        "tolerance",
+        300.0,
+        click.FloatRange(1, 86400),
+        "Seconds a signed webhook timestamp may be from now.",
+    ),
+    (
+        "threads",
+        4,
+        click.IntRange(1, 64),
+        "Checks run at once (they share the provider's rate limit).",
+    ),
+    (
+        "receivers",
+        1,
+        click.IntRange(1, 16),
+        "Processes receiving webhooks on the port (each is one more share of a busy "
+        "machine's CPU).",
+    ),
+    (
+        "batch",
+        50,
+        click.IntRange(1, 1000),
+        "Most customers checked together in one run (one app query, one history write).",
+    ),
+)
+
+
+def _serving_options(command: Callable[..., None]) -> Callable[..., None]:
+    for name, default, kind, text in reversed(_SERVING):
+        command = click.option(
+            f"--{name}", name, default=default, show_default=True, type=kind, help=text
+        )(command)
+    return command
+
+
 @click.command()
 @click.option(
     "--app",
@@ -46,48 +94,13 @@ def _queue_path(given: str | None, config: Config) -> Path:
     help="Record each targeted run in this history store (SQLite file, postgresql:// URL or "
     "env:NAME).",
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    default=8787,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port to listen on.",
-)
 @click.option(
     "--queue",
     "queue",
     metavar="PATH",
     help="The queue's SQLite file [beside the history file, else " + DEFAULT_QUEUE + "].",
 )
-@click.option(
-    "--window",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(0, 3600),
-    help="Seconds events for one customer are gathered into one check.",
-)
-@click.option(
-    "--tolerance",
-    default=300.0,
-    show_default=True,
-    type=click.FloatRange(1, 86400),
-    help="Seconds a signed webhook timestamp may be from now.",
-)
-@click.option(
-    "--threads",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="Checks run at once (they share the provider's rate limit).",
-)
-@click.option(
-    "--batch",
-    default=50,
-    show_default=True,
-    type=click.IntRange(1, 1000),
-    help="Most customers checked together in one run (one app query, one history write).",
-)
+@_serving_options
 @click.option("--debug", is_flag=True, help="Show tracebacks and log every check.")
 def listen(config_path: str | None, debug: bool, **flags: Any) -> None:
     """Take Stripe and Paddle webhooks as triggers: check the customer an event names.
@@ -111,10 +124,7 @@ def listen(config_path: str | None, debug: bool, **flags: Any) -> None:
 
         secrets = webhook_secrets(os.environ)
         queue = flags.pop("queue")
-        network = {
-            key: flags.pop(key)
-            for key in ("host", "port", "window", "tolerance", "threads", "batch")
-        }
+        network = {name: flags.pop(name) for name, *_ in _SERVING}
         config = with_overrides(load_config(config_file(config_path)), **flags)
         settings = Settings(queue=_queue_path(queue, config), **network)
         logging.basicConfig(

@@ -20,6 +20,17 @@ the previous run and its content digest is the same; anything else (a changed
 content, a gap, a new finding, a second observation of the same finding in one
 run) starts a span. The current span (``findings.last_span``) is the one the
 finding's first observation in its latest run extended or started.
+
+Targeted runs (a listener's check of a few customers, schema version 5) see only
+their customers' findings, so "the previous run" is the previous run that could
+have seen the finding: a full run, or a targeted run naming its customer. A span
+therefore passes over targeted runs of other customers (a full run after one
+continues every span outside it instead of starting them all again), and the
+runs a span covers are the full runs in its range, its first run, and the
+targeted runs that name its finding's customer (:func:`saw`). A finding without
+a billing customer is named by no targeted run; a targeted run that sees one
+starts it a span, so that run is a first run. The version-1 conversion has no
+targeted runs to pass over.
 """
 
 from __future__ import annotations
@@ -59,6 +70,14 @@ def digest(content: Sequence[Any]) -> str:
     same digest for the same evidence; non-JSON values go as strings, as stored."""
     text = orjson.dumps(content, default=str, option=_DIGEST_OPTIONS)
     return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def saw(
+    kind: str, customers: Sequence[str], first_run: int, run_id: int, customer: str | None
+) -> bool:
+    """Whether run `run_id` (of `kind`, naming `customers`), inside the range of a span
+    starting at `first_run` of a finding of `customer`, saw that finding (see the module)."""
+    return kind == "full" or run_id == first_run or (customer is not None and customer in customers)
 
 
 def convert_observations(

@@ -296,8 +296,8 @@ class SqlStore(RowMapping, HistoryStore):
             rows = self._exec(sql, params)
         return [self._run_from_row(row) for row in reversed(rows)]
 
-    def last_run(self) -> RunSummary | None:
-        runs = self.recent_runs(1)
+    def last_run(self, kind: RunKind | None = "full") -> RunSummary | None:
+        runs = self.recent_runs(1, kind)
         return runs[0] if runs else None
 
     def findings_with_status(self, *statuses: Status) -> list[FindingState]:
@@ -328,7 +328,13 @@ class SqlStore(RowMapping, HistoryStore):
                 f"{OBSERVATION_SELECT} WHERE s.fingerprint = ? ORDER BY r.id, s.id",
                 (fingerprint,),
             )
-        return [self._observation_from_row(row) for row in rows]
+        # The last three columns say whether the run saw it (a span may pass over
+        # targeted runs of other customers).
+        return [
+            self._observation_from_row(row[:-3])
+            for row in rows
+            if _spans.saw(row[-3], self._json_out(row[-2]), row[-1], row[0], row[4])
+        ]
 
     def reviews_for(self, fingerprints: Iterable[str]) -> dict[str, list[Review]]:
         result: dict[str, list[Review]] = {}

@@ -90,8 +90,17 @@ CREATE TEMP TABLE run_observed (
 )
 """
 
-#: Parameters: the previous run's id (NULL for none), then this run's id and time
-#: twice each (first seen, opened).
+#: The billing customers targeted runs since the previous full run covered, with the
+#: latest such run for each (see :func:`_load_covered`).
+_COVERED: Final = """
+CREATE TEMP TABLE run_covered (
+  customer_id TEXT PRIMARY KEY,
+  last_run {ref} NOT NULL
+)
+"""
+
+#: Parameters: the previous full run's id (0 for none), 1 if this run is targeted
+#: (else 0), then this run's id and time twice each (first seen, opened).
 _CLASSIFY: Final = """
 INSERT INTO run_observed
 WITH joined AS (
@@ -116,8 +125,14 @@ WITH joined AS (
               WHEN prior_status IS NULL THEN 'new'
               WHEN prior_status = 'open' THEN 'ongoing'
               ELSE 'reopened' END AS change,
-         CASE WHEN is_first = 1 AND last_span IS NOT NULL AND last_seen_run = ?
-                   AND span_digest = digest THEN 0
+         CASE WHEN is_first = 1 AND last_span IS NOT NULL AND span_digest = digest
+                   AND last_seen_run >= ? AND prior_status <> 'resolved'
+                   AND CASE WHEN joined.customer_id IS NULL THEN ? = 0
+                            ELSE NOT EXISTS (
+                              SELECT 1 FROM run_covered c
+                              WHERE c.customer_id = joined.customer_id
+                                AND c.last_run > joined.last_seen_run) END
+              THEN 0
               ELSE 1 END AS starts
   FROM joined
 )
@@ -213,16 +228,15 @@ _REVIEWS: Final = (
 
 def record(store: SqlStore, run_id: int, at: datetime, run: RunObservations) -> Seen:
     """Write what a run saw (inside the caller's locked transaction); see the module."""
-    for table in ("run_observed", "run_input"):
+    for table in _TEMP_TABLES:
         store._exec(f"DROP TABLE IF EXISTS {table}")
     store._exec(_INPUT.format(**store.types))
     store._exec(_OBSERVED.format(**store.types))
     store._load("run_input", run.table)
     store._analyze("run_input")
-    rows = store._exec("SELECT max(id) FROM runs WHERE id < ?", (run_id,))
-    previous = None if rows[0][0] is None else int(rows[0][0])
+    previous_full, targeted = _load_covered(store, run_id)
     when = store._ts_in(at)
-    store._exec(_CLASSIFY, (previous, run_id, when, run_id, when))
+    store._exec(_CLASSIFY, (previous_full, int(targeted), run_id, when, run_id, when))
     store._exec("CREATE INDEX run_observed_fingerprint ON run_observed (fingerprint)")
     store._analyze("run_observed")
     starting = [
@@ -240,9 +254,43 @@ def record(store: SqlStore, run_id: int, at: datetime, run: RunObservations) -> 
     store._exec(_CLOSE_SPANS)
     _start_spans(store, run_id, run, base, starting)
     seen = _read_back(store)
-    for table in ("run_observed", "run_input"):
+    for table in _TEMP_TABLES:
         store._exec(f"DROP TABLE {table}")
     return Seen(*seen, absent)
+
+
+#: The temporary tables a recording builds, in the order they are dropped.
+_TEMP_TABLES: Final = ("run_observed", "run_input", "run_covered")
+
+
+def _load_covered(store: SqlStore, run_id: int) -> tuple[int, bool]:
+    """Fill ``run_covered``; return the previous full run's id (0 for none) and
+    whether this run is a targeted one.
+
+    The span rule (:mod:`billdrift.history._spans`) with targeted runs: a finding's
+    span continues when no run since the one that last saw it could have seen it.
+    Every full run could; a targeted run only the findings of the customers it names
+    (``runs.customers``: those it covered and those of the findings it reported). So
+    a finding last seen at or after the previous full run, and not resolved since,
+    continues unless a targeted run since then named its customer and did not see
+    it (it held it back). A finding without a billing customer is named by no run:
+    it continues across targeted runs (one that judged it without seeing it resolved
+    it), and a targeted run that sees it starts it a span, so the reader knows that
+    run saw it. Targeted runs name a few dozen customers each; their lists are read
+    here, not per finding in SQL (where each dialect spells a JSON array its way)."""
+    store._exec(_COVERED.format(**store.types))
+    rows = store._exec("SELECT max(id) FROM runs WHERE id < ? AND kind = 'full'", (run_id,))
+    previous_full = 0 if rows[0][0] is None else int(rows[0][0])
+    covered: dict[str, int] = {}
+    for ident, customers in store._exec(
+        "SELECT id, customers FROM runs WHERE kind = 'targeted' AND id > ? AND id < ? ORDER BY id",
+        (previous_full, run_id),
+    ):
+        for customer in store._json_out(customers):
+            covered[str(customer)] = int(ident)
+    store._exec_many("INSERT INTO run_covered VALUES (?, ?)", list(covered.items()))
+    kind = store._exec("SELECT kind FROM runs WHERE id = ?", (run_id,))
+    return previous_full, kind[0][0] == "targeted"
 
 
 def resolve(

@@ -98,7 +98,7 @@ OBSERVATION_COLUMNS: Final = (
 OBSERVATION_SELECT: Final = (
     "SELECT r.id, s.fingerprint, f.kind, f.account_id, f.customer_id, s.subscription_id, "
     "s.severity, s.confidence, s.exposure_amount, s.exposure_currency, s.message, s.fix, "
-    "s.evidence, s.suppressed_by, r.finished_at "
+    "s.evidence, s.suppressed_by, r.finished_at, r.kind, r.customers, s.first_run "
     "FROM finding_spans s "
     "JOIN findings f ON f.fingerprint = s.fingerprint "
     "JOIN runs r ON r.id BETWEEN s.first_run "

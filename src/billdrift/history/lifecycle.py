@@ -136,10 +136,18 @@ def run_from_report(
     report: Report, started_at: datetime, finished_at: datetime, scope: Scope | None = None
 ) -> NewRun:
     """The run row: everything the charts and an audit need, none of the findings. With
-    `scope`, a targeted run naming the customers it covered."""
+    `scope`, a targeted run naming the customers it covered, and those of the findings
+    it reported (one found through an account's email may name another customer):
+    every customer whose findings it judged, which is what its spans rely on
+    (:mod:`billdrift.history._sql_record`)."""
+    judged = set()
+    if scope is not None:
+        judged = set(scope.customers)
+        judged.update(f.customer_id for f in report.findings if f.customer_id)
+        judged.update(s.finding.customer_id for s in report.suppressed if s.finding.customer_id)
     return NewRun(
         kind="full" if scope is None else "targeted",
-        customers=[] if scope is None else sorted(scope.customers),
+        customers=sorted(judged),
         started_at=started_at,
         finished_at=finished_at,
         as_of=report.as_of,

@@ -239,7 +239,10 @@ class HistoryStore(abc.ABC):
         a chart draws them)."""
 
     @abc.abstractmethod
-    def last_run(self) -> RunSummary | None: ...
+    def last_run(self, kind: RunKind | None = "full") -> RunSummary | None:
+        """The latest run of `kind` (None: of any kind). Full by default: a targeted
+        run (a listener's check of a few customers) is not "the last check" a
+        review header, the agent server or a dashboard means."""
 
     @abc.abstractmethod
     def findings_with_status(self, *statuses: Status) -> list[FindingState]: ...

@@ -23,6 +23,14 @@ which check covered which event:
   their events back: the work is redone, never lost. :meth:`EventQueue.release`
   does the same for a clean shutdown that stops mid-check.
 
+Two processes share the file: ``billdrift listen`` receives in one process (only
+:meth:`EventQueue.put` and the counts) and checks in another (the rest). SQLite
+serializes their writes (WAL: readers never wait for the writer; a writer waits
+for the other's transaction up to the busy timeout, and each transaction here is
+a few statements long). Nothing is cached between calls but the bound's upper
+estimate (see :meth:`EventQueue.put`), so each process sees the other's changes
+at its next statement. Only the checking process opens with ``recover=True``.
+
 Durability: WAL with ``synchronous=NORMAL``, so an acknowledged event survives a
 process crash or kill; a power loss may lose the last transactions (the
 scheduled check finds what their checks would have found). Event ids of ended
@@ -74,6 +82,18 @@ CREATE INDEX IF NOT EXISTS running ON batches (provider, customer) WHERE ended_a
 
 Stored = Literal["queued", "duplicate", "full"]
 
+#: Customers due for a check: their oldest waiting event is older than the window, no
+#: retry delay holds them, and no check of theirs runs. Parameters: the window's
+#: start, now, how many.
+_DUE = (
+    "SELECT provider, customer, MIN(received_at), COUNT(*) FROM events "
+    "WHERE batch IS NULL GROUP BY provider, customer "
+    "HAVING MIN(received_at) <= ? AND MAX(not_before) <= ? "
+    "AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.ended_at IS NULL "
+    "AND b.provider = events.provider AND b.customer = events.customer) "
+    "ORDER BY MIN(received_at) LIMIT ?"
+)
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -88,7 +108,8 @@ class Batch:
 
 
 class EventQueue:
-    """The queue in the SQLite file at `path`; safe to share between threads."""
+    """The queue in the SQLite file at `path`; safe to share between threads, and
+    between processes each with its own instance (one of them with `recover`)."""
 
     def __init__(
         self,
@@ -97,7 +118,10 @@ class EventQueue:
         window: float = 5.0,
         max_waiting: int = 100_000,
         clock: Callable[[], float] = time.time,
+        recover: bool = True,
     ) -> None:
+        """`recover`: give back the events of checks that never ended (a crash). Only
+        the process that checks may: another process's checks may be under way."""
         make_dirs(path.parent)
         self.path = path
         self.window = window
@@ -110,8 +134,10 @@ class EventQueue:
         self._con.execute("PRAGMA busy_timeout=30000")
         with self._lock:
             self._con.executescript(_SCHEMA)
-            self.recovered = self._give_back_unended()
-            self._waiting = self._count_waiting()
+            self.recovered = self._give_back_unended() if recover else 0
+            #: At least the events waiting: the count when last counted, plus this
+            #: instance's puts since (another process's claims only lower it).
+            self._at_most = self._count_waiting()
 
     def close(self) -> None:
         with self._lock:
@@ -120,9 +146,15 @@ class EventQueue:
     # ------------------------------------------------------------------ producer
     def put(self, provider: str, event_id: str, customer: str, kind: str) -> Stored:
         """Store one event: "queued", "duplicate" (seen before) or "full" (the queue
-        holds `max_waiting` events: refuse, so the provider retries later)."""
+        holds `max_waiting` events: refuse, so the provider retries later).
+
+        The bound is checked against an upper estimate, counted again (one COUNT over
+        the waiting index) only when the estimate reaches the bound: the checking
+        process claims events in another process, unseen here until counted."""
         with self._lock:
-            if self._waiting >= self.max_waiting:
+            if self._at_most >= self.max_waiting:
+                self._at_most = self._count_waiting()
+            if self._at_most >= self.max_waiting:
                 known = self._con.execute(
                     "SELECT 1 FROM events WHERE provider = ? AND event_id = ?",
                     (provider, event_id),
@@ -135,7 +167,7 @@ class EventQueue:
             )
             if cursor.rowcount == 0:
                 return "duplicate"
-            self._waiting += 1
+            self._at_most += 1
             return "queued"
 
     # ------------------------------------------------------------------ consumer
@@ -143,18 +175,17 @@ class EventQueue:
         """Up to `limit` customers whose oldest waiting event is older than the window
         and that have no check running, each as a batch of all its waiting events."""
         now = self._clock()
+        due = (now - self.window, now, limit)
         with self._lock:
+            # Look first without the write lock: the worker asks every fraction of a
+            # second, mostly to hear "nothing yet", and while it held the lock the
+            # receiving process's inserts waited (SQLite's busy handler sleeps, up
+            # to 100 ms a try), which stalled every request it was answering.
+            if not self._con.execute(_DUE, due).fetchone():
+                return []
             self._con.execute("BEGIN IMMEDIATE")
             try:
-                rows = self._con.execute(
-                    "SELECT provider, customer, MIN(received_at), COUNT(*) FROM events "
-                    "WHERE batch IS NULL GROUP BY provider, customer "
-                    "HAVING MIN(received_at) <= ? AND MAX(not_before) <= ? "
-                    "AND NOT EXISTS (SELECT 1 FROM batches b WHERE b.ended_at IS NULL "
-                    "AND b.provider = events.provider AND b.customer = events.customer) "
-                    "ORDER BY MIN(received_at) LIMIT ?",
-                    (now - self.window, now, limit),
-                ).fetchall()
+                rows = self._con.execute(_DUE, due).fetchall()
                 batches = []
                 for provider, customer, first, count in rows:
                     cursor = self._con.execute(
@@ -173,7 +204,6 @@ class EventQueue:
             except BaseException:
                 self._con.execute("ROLLBACK")
                 raise
-            self._waiting -= sum(batch.events for batch in batches)
             return batches
 
     def done(self, batch: Batch, outcome: str) -> None:
@@ -201,7 +231,7 @@ class EventQueue:
                 (now, outcome if back == 0 else f"{outcome} (retrying)", batch.id),
             )
             self._con.execute("COMMIT")
-            self._waiting += back
+            self._at_most += back
             return back > 0
 
     def release(self, batches: list[Batch]) -> None:
@@ -210,7 +240,7 @@ class EventQueue:
             for batch in batches:
                 self._con.execute("UPDATE events SET batch = NULL WHERE batch = ?", (batch.id,))
                 self._con.execute("DELETE FROM batches WHERE id = ?", (batch.id,))
-            self._waiting = self._count_waiting()
+            self._at_most = self._count_waiting()
 
     def prune(self) -> int:
         """Forget event ids of ended batches older than KEEP_IDS_SECONDS."""
@@ -230,9 +260,9 @@ class EventQueue:
     # ------------------------------------------------------------------- looking
     @property
     def waiting(self) -> int:
-        """Events stored and not yet claimed."""
+        """Events stored and not yet claimed (by any process: counted in the file)."""
         with self._lock:
-            return self._waiting
+            return self._count_waiting()
 
     def running(self) -> int:
         with self._lock:

@@ -5,5 +5,6 @@ verified, stored on disk and acknowledged at once; a worker then re-fetches the
 customer's subscriptions and checks their accounts with the usual rules
 (:mod:`billdrift.usecases.listening`, :mod:`billdrift.usecases.targeted`).
 This package is only the HTTP front-end (Starlette on uvicorn, the ``listen``
-extra) and the process around it: start, serve, stop cleanly on SIGTERM.
+extra, in a receiving process of its own: :mod:`.receiver`) and the processes
+around it: start, serve, stop cleanly on SIGTERM (:mod:`.server`).
 """

@@ -145,16 +145,33 @@ def _limit(session: WriteSession, seconds: float) -> None:
     if dialect == "sqlite":
         # Called every 1,000 virtual-machine steps; non-zero interrupts the statement.
         session.connection.set_progress_handler(lambda: int(time.monotonic() > session.ends), 1000)
-    elif dialect == "postgresql":
-        session.execute(f"SET statement_timeout = {max(1, math.ceil(seconds * 1000))}")
-    elif dialect == "mysql":
+        return
+    version = ""
+    if dialect == "mysql":
         session.execute("SELECT VERSION()")
         version = str((session.cursor.fetchone() or ("",))[0])
-        if "mariadb" in version.lower():
-            session.execute(f"SET SESSION max_statement_time = {seconds:g}")
-        else:  # MySQL's limit covers SELECTs only; the lock wait below covers UPDATEs
-            session.execute(f"SET SESSION max_execution_time = {math.ceil(seconds * 1000)}")
-        session.execute(f"SET SESSION innodb_lock_wait_timeout = {max(1, math.ceil(seconds))}")
+    for statement in deadline_statements(dialect, version, seconds):
+        session.execute(statement)
+
+
+def deadline_statements(dialect: str, version: str, seconds: float) -> list[str]:
+    """The session settings that bound each statement of `dialect` (a MySQL-protocol
+    server's ``SELECT VERSION()`` in `version`) to `seconds`, lock waits included.
+
+    MariaDB's ``max_statement_time`` bounds every statement. MySQL's
+    ``max_execution_time`` bounds read-only SELECTs only, so there an UPDATE is
+    bounded only while it waits for a row lock another transaction holds, by InnoDB's
+    ``innodb_lock_wait_timeout`` (whole seconds, at least 1), set on both flavours.
+    (MySQL itself is not among the servers the tests run: the choice is tested, the
+    MySQL server's behaviour is not.)"""
+    if dialect == "postgresql":
+        return [f"SET statement_timeout = {max(1, math.ceil(seconds * 1000))}"]
+    if dialect != "mysql":
+        return []
+    lock_wait = f"SET SESSION innodb_lock_wait_timeout = {max(1, math.ceil(seconds))}"
+    if "mariadb" in version.lower():
+        return [f"SET SESSION max_statement_time = {seconds:g}", lock_wait]
+    return [f"SET SESSION max_execution_time = {math.ceil(seconds * 1000)}", lock_wait]
 
 
 def _connect(url: DatabaseUrl, statement_seconds: float) -> Any:
