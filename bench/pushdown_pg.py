@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -99,6 +100,8 @@ SERVER_SETTINGS = (
     "wal_level=minimal",
     "max_wal_senders=0",
     "autovacuum=off",
+    # statements over 10 s logged with their duration: the statement's time within a run
+    "log_min_duration_statement=10000",
 )
 
 #: What the in-process run reads out of the server: the rows of these tables.
@@ -117,12 +120,26 @@ def _generate(server: Any, n: int) -> float:
     return time.perf_counter() - started
 
 
+#: The database reads' deadlines (connect to last row, 600 s by default) raised for 10M.
+_CONFIG = "[app]\ntimeout_seconds = 14400\n[billing]\nmirror_timeout_seconds = 14400\n"
+
+
 def _command(exe: Path, url: str, output: Path, engine: bool) -> list[str]:
+    config = output.parent / "billdrift.toml"
+    config.write_text(_CONFIG, encoding="utf-8")
     return [
         str(exe), "check", "--app", url, "--app-table", "public.users", "--billing", url,
-        "--as-of", AS_OF, "--format", "json", "--output", str(output),
+        "--as-of", AS_OF, "--format", "json", "--output", str(output), "--config", str(config),
         *(["--engine", "postgres"] if engine else []),
     ]  # fmt: skip
+
+
+def _logged_statement_seconds(server: Any) -> float:
+    """The longest statement the server logged (log_min_duration_statement): the pushed-down
+    statement's own time inside the push-down run, without running it again."""
+    text = server.log.read_text("utf-8", errors="replace")
+    found = [float(ms) for ms in re.findall(r"duration: ([0-9.]+) ms", text)]
+    return max(found, default=0.0) / 1000
 
 
 def _findings(path: Path) -> list[dict[str, Any]]:
@@ -189,7 +206,8 @@ def bench_size(n: int, repeat: int, exe: Path) -> dict[str, Any]:
                     runs[name].append(measured)
                     _progress(
                         f"{n:,} {name}: wall {measured.wall_seconds:.1f} s, "
-                        f"peak RSS {measured.peak_rss / 1024**2:,.0f} MB"
+                        f"peak RSS {measured.peak_rss / 1024**2:,.0f} MB, longest statement "
+                        f"logged so far {_logged_statement_seconds(server):.1f} s"
                     )
             pushed, in_process = (
                 _findings(work / "postgres.json"),
