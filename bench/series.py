@@ -5,6 +5,8 @@ Usage::
     python bench/series.py --build before=main --build after=HEAD \
         --sizes 10,10000,100000,1000000 [--runs 5] [--markdown FILE]
     python bench/series.py --data DIR --build after=SRC [--no-naive] ...
+    python bench/series.py --sizes 10,10000,100000,1000000,10000000 --build now=HEAD \
+        --no-naive --runs 3 --curve [--markdown FILE]
 
 One command for the whole curve: each build is a git revision (exported with
 ``git archive`` from this checkout) or a ``src`` directory, run as
@@ -19,6 +21,11 @@ different commands alternate, so a machine whose speed drifts (this VM shared by
 several people) slows them alike; the table gives each command's median and
 minimum and billdrift's medians (wall and CPU) as ratios to the baseline's: on a
 loaded machine only the CPU figures compare.
+
+With ``--curve`` each build also gets a scaling-curve table: the smallest size's run
+(10 rows: interpreter, imports, configuration, DuckDB start) is the fixed start-up
+cost, and each larger size's median minus it is the part that grows with the data,
+given per row as well (issue 17: "the fixed start-up cost separated").
 
 Each build's ``src`` is byte-compiled first, as ``pip install`` does: this machine
 sets ``PYTHONDONTWRITEBYTECODE``, so an editable tree would recompile at every run.
@@ -108,6 +115,35 @@ def table(size: str, results: dict[str, list[Run]], baseline: str | None) -> lis
     return lines
 
 
+CURVE_HEADER = (
+    "| rows each side | wall median (s) | above start-up (s) | per 1,000 rows (ms) "
+    "| CPU median (s) | CPU above start-up (s) | peak RSS max (MiB) |\n"
+    "|---:|---:|---:|---:|---:|---:|---:|"
+)
+
+
+def curve(sizes: list[int], results: list[dict[str, list[Run]]], name: str) -> list[str]:
+    """One build's scaling curve: each size's medians, and the same minus the smallest
+    size's (the fixed start-up cost), the growing part also per 1,000 rows."""
+    walls = [statistics.median(r.wall for r in by[name]) for by in results]
+    cpus = [statistics.median(r.cpu for r in by[name]) for by in results]
+    lines = [
+        f"Fixed start-up cost of `{name}` (the {sizes[0]:,}-row run): {walls[0]:.2f} s wall, "
+        f"{cpus[0]:.2f} s CPU.",
+        "",
+        CURVE_HEADER,
+    ]
+    for size, wall, cpu, by in zip(sizes, walls, cpus, results, strict=True):
+        above = wall - walls[0]
+        per = f"{1e6 * above / size:.3f}" if size > sizes[0] else "-"
+        peak = max(r.peak_mib for r in by[name])
+        lines.append(
+            f"| {size:,} | {wall:.2f} | {above:.2f} | {per} | {cpu:.2f} | {cpu - cpus[0]:.2f} "
+            f"| {peak:.0f} |"
+        )
+    return lines
+
+
 def export(name: str, reference: str, work: Path) -> Path:
     """`reference` as a ``src`` directory: itself if it is one, else the ``src`` of
     that git revision of this checkout, exported under `work`."""
@@ -186,6 +222,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-naive", action="store_true")
     parser.add_argument("--markdown", type=Path)
+    parser.add_argument("--curve", action="store_true", help="scaling curve per build")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="billdrift-series-"))
     references = dict(item.split("=", 1) for item in args.build)
@@ -198,11 +235,16 @@ def main() -> None:
         sizes = [int(size) for size in args.sizes.split(",")]
         sets = [(f"{size:,}", dataset(size, args.data_root)) for size in sizes]
     lines = [HEADER]
+    every: list[dict[str, list[Run]]] = []
     for size, data in sets:
         print(f"{size}: load average {_load()} at the start", flush=True)
         results, baseline = series(data, sources, args.runs, not args.no_naive, work)
+        every.append(results)
         lines += table(size, results, baseline)
         print(f"{size}: load average {_load()} at the end", flush=True)
+    if args.curve and args.sizes:
+        for name in sources:
+            lines += ["", *curve([int(n) for n in args.sizes.split(",")], every, name)]
     text = "\n".join(lines)
     print(text)
     if args.markdown:

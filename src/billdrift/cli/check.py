@@ -86,10 +86,12 @@ def _run_monitored(config: Config, when: datetime, strict: bool, also: AlsoOutpu
 @click.option(
     "--engine",
     "engine",
-    type=click.Choice(["in-process", "postgres", "spark"]),
+    type=click.Choice(
+        ["in-process", "postgres", "spark", "snowflake", "bigquery", "redshift", "databricks"]
+    ),
     help="Where the rules run: in-process, inside the PostgreSQL database holding the "
-    "app's tables and a Stripe mirror, or on Spark over Parquet/CSV/catalog tables "
-    "(findings only come back) [in-process].",
+    "app's tables and a Stripe mirror, on Spark over Parquet/CSV/catalog tables, or on a "
+    "warehouse ([engine.warehouse]; untested here) (findings only come back) [in-process].",
 )
 @click.option(
     "--explain",
@@ -137,8 +139,8 @@ def _explain(config: Config, when: datetime) -> int:
     """Print the SQL a pushed-down check would run, without running it."""
     if config.engine.target == "in-process":
         raise ConfigError(
-            "--explain shows the SQL run inside a database: add --engine postgres or "
-            '--engine spark (or [engine] target = "postgres")'
+            "--explain shows the SQL run inside a database: add --engine postgres, "
+            '--engine spark or a warehouse (or [engine] target = "postgres")'
         )
     from billdrift.usecases.pushdown import explain_pushdown
 

@@ -306,14 +306,36 @@ class SparkConfig(_Strict):
     conf: dict[str, str] = Field(default_factory=dict)
 
 
+#: The ``--engine`` targets that are warehouses: both sides read from [engine.warehouse].
+WAREHOUSE_TARGETS = ("snowflake", "bigquery", "redshift", "databricks")
+
+
+class WarehouseConfig(_Strict):
+    """Where a warehouse run executes (``[engine.warehouse]``; issue 17, untested here).
+
+    `url` names the warehouse and what to read, never a secret: ``snowflake://USER@ACCOUNT
+    /DATABASE/SCHEMA?warehouse=W&role=R``, ``bigquery://PROJECT/DATASET``,
+    ``redshift://USER@HOST:PORT/DATABASE``, ``databricks://HOST/HTTP_PATH?catalog=C&schema=S``
+    (or ``env:NAME``); passwords and tokens come from the environment only (each target's
+    variable is named in its module under :mod:`billdrift.sources.pushdown`). `tables`
+    names, per canonical relation, the table or view holding it in billdrift's canonical
+    layout; a relation not named is read by its own name in the URL's schema."""
+
+    url: str | None = None
+    tables: dict[str, str] = Field(default_factory=dict)
+
+
 class EngineConfig(_Strict):
     """Where the rules run: in-process (DuckDB, reading both sides over), inside the
     database that holds both sides (``postgres``: the app's tables beside a Stripe
     mirror), or on Spark over tables it can read (``spark``), bringing back only the
     findings (``--engine``)."""
 
-    target: Literal["in-process", "postgres", "spark"] = "in-process"
+    target: Literal[
+        "in-process", "postgres", "spark", "snowflake", "bigquery", "redshift", "databricks"
+    ] = "in-process"
     spark: SparkConfig = SparkConfig()
+    warehouse: WarehouseConfig = WarehouseConfig()
 
 
 class OutputConfig(_Strict):

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from billdrift.config import Config, load_config
+from billdrift.config import WAREHOUSE_TARGETS, Config, load_config
 from billdrift.core.engine import Inputs, reconcile
 from billdrift.core.instants import InstantError, acceptable, parse_instant
 from billdrift.core.model import AppData, BillingData, Verdict
@@ -36,6 +36,10 @@ def run_check(
     Raises BilldriftError when an input cannot be read at all or none is given;
     with `strict`, any skipped row turns the verdict to ERROR.
     """
+    if config.engine.target in WAREHOUSE_TARGETS:  # both sides: the warehouse's tables
+        from billdrift.usecases.pushdown import run_pushdown
+
+        return run_pushdown(config, as_of)
     if not config.billing.sources:
         raise ConfigError("no billing input: pass --billing FILE (or set billing.sources)")
     if not config.app.source:

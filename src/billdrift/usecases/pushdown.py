@@ -1,5 +1,6 @@
-"""A check run inside the database that holds both sides (``--engine postgres``) or on
-Spark (``--engine spark``), and the SQL it would run (``--explain``).
+"""A check run inside the database that holds both sides (``--engine postgres``), on
+Spark (``--engine spark``) or on a warehouse (``--engine snowflake``, ``bigquery``,
+``redshift``, ``databricks``: untested here), and the SQL it would run (``--explain``).
 
 Pushing down needs one database holding the app's accounts and the billing mirror:
 the app source and every billing source must name the same database, or the run is
@@ -13,7 +14,7 @@ import importlib
 from datetime import datetime
 from types import ModuleType
 
-from billdrift.config import Config
+from billdrift.config import WAREHOUSE_TARGETS, Config
 from billdrift.core.policy import from_config
 from billdrift.core.report import Report
 from billdrift.errors import ConfigError
@@ -72,8 +73,22 @@ def _one(sources: tuple[str, ...]) -> str | None:
     return sources[0] if sources else None
 
 
+def _warehouse(config: Config) -> ModuleType | None:
+    """The warehouse runner when the target is a warehouse (its connector is imported
+    only when a run connects)."""
+    if config.engine.target not in WAREHOUSE_TARGETS:
+        return None
+    return importlib.import_module("billdrift.sources.pushdown.warehouse")
+
+
 def run_pushdown(config: Config, as_of: datetime) -> Report:
     """The check, run inside the database; only finding rows come back."""
+    warehouse = _warehouse(config)
+    if warehouse is not None:
+        found: Report = warehouse.run(
+            config.engine.target, config.engine.warehouse, from_config(config), as_of
+        )
+        return found
     if config.engine.target == "spark":
         spark: Report = _spark(config).run(
             config.engine.spark,
@@ -92,6 +107,12 @@ def run_pushdown(config: Config, as_of: datetime) -> Report:
 
 def explain_pushdown(config: Config, as_of: datetime) -> str:
     """The SQL a pushed-down check would run, per stage, with the policy's values."""
+    warehouse = _warehouse(config)
+    if warehouse is not None:
+        sql: str = warehouse.explain(
+            config.engine.target, config.engine.warehouse, from_config(config), as_of
+        )
+        return sql
     if config.engine.target == "spark":
         shown: str = _spark(config).explain(
             config.engine.spark,

@@ -13,7 +13,7 @@ so ``import billdrift`` and in-process checks do not pay for it.
 from __future__ import annotations
 
 import importlib
-from typing import Protocol
+from typing import Any, Protocol
 
 from billdrift.core.plan import Answers, Plan
 from billdrift.errors import ConfigError
@@ -38,7 +38,7 @@ class Dialect(Protocol):
         """The plan, stage by stage, for a human to review."""
         ...
 
-    def answers(self, result: str, plan: Plan) -> Answers:
+    def answers(self, result: Any, plan: Plan) -> Answers:
         """What the statement returned, as the answers the report is built from."""
         ...
 
@@ -47,11 +47,11 @@ class Dialect(Protocol):
 TARGETS: dict[str, str] = {
     "postgres": "billdrift.core.dialects.postgres",
     "spark": "billdrift.core.dialects.spark",
-    # SQL produced and parsed back in tests; not executed here (no servers)
-    "snowflake": "billdrift.core.dialects.snowflake",
-    "bigquery": "billdrift.core.dialects.bigquery",
-    "redshift": "billdrift.core.dialects.redshift",
-    "databricks": "billdrift.core.dialects.databricks",
+    # rows of one table (warehouse.WAREHOUSES); SQL parsed back in tests, not run here
+    "snowflake": "billdrift.core.dialects.warehouse:snowflake",
+    "bigquery": "billdrift.core.dialects.warehouse:bigquery",
+    "redshift": "billdrift.core.dialects.warehouse:redshift",
+    "databricks": "billdrift.core.dialects.warehouse:databricks",
 }
 
 
@@ -62,5 +62,7 @@ def dialect(name: str) -> Dialect:
         raise ConfigError(
             f"unknown engine {name!r}: expected one of in-process, {', '.join(sorted(TARGETS))}"
         )
-    found: Dialect = importlib.import_module(module)
+    path, _, row = module.partition(":")
+    loaded = importlib.import_module(path)
+    found: Dialect = loaded.WAREHOUSES[row] if row else loaded
     return found

@@ -1,9 +1,10 @@
-"""What the warehouse targets share: the plan compiled with sqlglot into the target's
-dialect, one read-only ``WITH ... SELECT`` statement per question and per rule.
+"""The warehouse targets: the plan compiled with sqlglot into the target's dialect, one
+read-only ``WITH ... SELECT`` statement per question and per rule.
 
-Snowflake, BigQuery, Redshift and Databricks (:mod:`.snowflake`, :mod:`.bigquery`,
-:mod:`.redshift`, :mod:`.databricks`) each give a dialect name and, where the
-target has no spelling for a construct the stages use, a rewrite of it. Each
+Snowflake, BigQuery, Redshift and Databricks differ only in a few facts, so each is
+one row of :data:`WAREHOUSES` (a :class:`Warehouse`): sqlglot's dialect name, the
+label shown to people, the identifier quote, a statement to run first, and, where
+the target has no spelling for a construct the stages use, a rewrite of it. Each
 statement holds every relation it needs as a common table expression, so nothing
 is created on the warehouse (no temporary table, no view): the role running it
 needs SELECT on the app tables and the Stripe tables only, and only each
@@ -14,10 +15,13 @@ no warehouse runs it here (none is reachable from this machine).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from billdrift.core.plan import Output, Plan
+from billdrift.core.dialects import spark
+from billdrift.core.plan import Answers, Output, Plan
 from billdrift.errors import ConfigError
 
 Rewrite = Callable[[Any], Any]
@@ -86,3 +90,76 @@ def explain(
         what = "question" if item.name.startswith("q") else "reported rows of rule"
         parts += ["", f"-- {what} {item.name}", f"{compile(item.query)};"]
     return "\n".join(parts) + "\n"
+
+
+def _bigquery_nulls_last(node: Any) -> Any:
+    """BigQuery accepts no ``NULLS LAST`` inside an aggregate's ORDER BY (and sorts NULLs
+    first by default), so each such key becomes ``key IS NULL, key``: NULLs last, as
+    DuckDB orders them (a DISTINCT aggregate may order by its argument only: there NULLs
+    would sort first; its lists, of plan names and customer ids, hold no NULL)."""
+    from sqlglot import exp
+
+    if isinstance(node, exp.Order) and isinstance(node.parent, exp.ArrayAgg | exp.GroupConcat):
+        distinct = isinstance(node.this, exp.Distinct)
+        keys: list[exp.Expression] = []
+        for key in node.expressions:
+            desc = key.args.get("desc")
+            if not distinct:
+                is_null = exp.Is(this=key.this.copy(), expression=exp.Null())
+                keys.append(exp.Ordered(this=is_null, nulls_first=True))
+            keys.append(exp.Ordered(this=key.this.copy(), desc=desc, nulls_first=not desc))
+        node.set("expressions", keys)
+    return node
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(name: str, query: str, rewrite: Rewrite | None) -> str:
+    return compile_to(name, query, rewrite)
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """One warehouse target; provides what :class:`~billdrift.core.dialects.Dialect` asks."""
+
+    #: sqlglot's dialect name, which is also the name users give.
+    NAME: str
+    #: The product's name in messages and in ``--explain``.
+    LABEL: str
+    #: How the target quotes an identifier (the statements' CTE names).
+    quote: str = '"'
+    #: Where the target has no spelling for a construct the stages use.
+    rewrite: Rewrite | None = None
+    #: A statement the session runs before the plan's (shown first by ``explain``).
+    preamble: str | None = None
+
+    def compile(self, query: str) -> str:
+        return _compiled(self.NAME, query, self.rewrite)
+
+    def statements(self, plan: Plan, canonical: dict[str, str]) -> list[tuple[Output, str]]:
+        return statements(plan, canonical, self.compile, self.quote)
+
+    def statement(self, plan: Plan, canonical: dict[str, str]) -> str:
+        return statement(plan, canonical, self.compile, self.quote)
+
+    def explain(self, plan: Plan, canonical: dict[str, str]) -> str:
+        shown = explain(self.LABEL, plan, canonical, self.compile)
+        return f"{self.preamble};\n{shown}" if self.preamble else shown
+
+    def answers(self, rows: dict[str, list[dict[str, Any]]], plan: Plan) -> Answers:
+        """Each output's rows (plain Python values, by column name) as the report's
+        answers: the same reading as Spark's (lists, dicts, numbers, strings)."""
+        return spark.answers(rows, plan)
+
+
+#: Every warehouse target, by the name users give. Untested against the real services
+#: here: their SQL is parsed back with sqlglot in tests; none is reachable from here.
+WAREHOUSES: dict[str, Warehouse] = {
+    "snowflake": Warehouse("snowflake", "Snowflake"),
+    "bigquery": Warehouse("bigquery", "BigQuery", quote="`", rewrite=_bigquery_nulls_last),
+    "redshift": Warehouse("redshift", "Amazon Redshift"),
+    # Databricks runs Spark: the Spark target's rewrites apply (ordered lists of structs,
+    # calendar intervals, the ISO format), and the session time zone must be UTC.
+    "databricks": Warehouse(
+        "databricks", "Databricks", quote="`", rewrite=spark.rewrite, preamble="SET TIME ZONE 'UTC'"
+    ),
+}

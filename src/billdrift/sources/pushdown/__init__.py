@@ -13,4 +13,9 @@ from __future__ import annotations
 ENGINES: dict[str, str] = {
     "postgres": "billdrift.sources.pushdown.postgres",
     "spark": "billdrift.sources.pushdown.spark",
+    # official connectors, each an optional extra; untested here (no service reachable)
+    "snowflake": "billdrift.sources.pushdown.snowflake",
+    "bigquery": "billdrift.sources.pushdown.bigquery",
+    "redshift": "billdrift.sources.pushdown.redshift",
+    "databricks": "billdrift.sources.pushdown.databricks",
 }

@@ -312,30 +312,46 @@ def _elements(items: str) -> str:
     )
 
 
-#: The expanded discounts of a row (the legacy ``discount`` and ``discounts``), each once.
-_DISCOUNTS = """(
+def discounts_sql(discount: str, discounts: str) -> str:
+    """The expanded discounts of a Stripe subscription, each once: the legacy
+    ``discount`` and the ``discounts`` list, given as the SQL reading each field (a
+    column here, ``r.rec -> 'discount'`` in the general decoder of postgres_records)."""
+    return sql(
+        """(
   SELECT DISTINCT ON (coalesce(e ->> 'id', CAST(e AS TEXT))) e
   FROM (
-    SELECT r.discount AS e WHERE jsonb_typeof(r.discount) = 'object'
+    SELECT {discount} AS e WHERE jsonb_typeof({discount}) = 'object'
     UNION ALL
-    SELECT x FROM jsonb_array_elements(CASE jsonb_typeof(r.discounts)
-                                         WHEN 'array' THEN r.discounts
+    SELECT x FROM jsonb_array_elements(CASE jsonb_typeof({discounts})
+                                         WHEN 'array' THEN {discounts}
                                          ELSE '[]'::jsonb END) AS x
-    WHERE jsonb_typeof(x) = 'object') AS entries)"""
+    WHERE jsonb_typeof(x) = 'object') AS entries)""",
+        discount=discount,
+        discounts=discounts,
+    )
 
-#: A discount or coupon given by id only: the discount is unknown, not zero.
-_UNEXPANDED = sql(
-    """(
+
+def unexpanded_sql(discount: str, discounts: str) -> str:
+    """Whether a discount or coupon is given by id only: the discount is unknown, not
+    zero (the fields as for :func:`discounts_sql`)."""
+    return sql(
+        """(
   SELECT bool_or(
     (jsonb_typeof(x) = 'string' AND NOT EXISTS (
-       SELECT 1 FROM {discounts} AS d WHERE d.e ->> 'id' = x #>> '{}'))
+       SELECT 1 FROM {expanded} AS d WHERE d.e ->> 'id' = x #>> '{}'))
     OR jsonb_typeof(coalesce(x -> 'coupon', x -> 'source' -> 'coupon')) = 'string')
   FROM jsonb_array_elements(
-    jsonb_build_array(r.discount) ||
-    CASE jsonb_typeof(r.discounts) WHEN 'array' THEN r.discounts
+    jsonb_build_array({discount}) ||
+    CASE jsonb_typeof({discounts}) WHEN 'array' THEN {discounts}
          ELSE '[]'::jsonb END) AS x)""",
-    discounts=_DISCOUNTS,
-)
+        expanded=discounts_sql(discount, discounts),
+        discount=discount,
+        discounts=discounts,
+    )
+
+
+_DISCOUNTS = discounts_sql("r.discount", "r.discounts")
+_UNEXPANDED = unexpanded_sql("r.discount", "r.discounts")
 
 #: Whether a row gives any discount, expanded or by id (the rest is computed only then).
 _HAS_DISCOUNT = (

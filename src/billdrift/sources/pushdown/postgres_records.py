@@ -24,7 +24,14 @@ from billdrift.sources.billing.stripe_mirror_query import (
     OBJECT,
     MirrorQuery,
 )
-from billdrift.sources.pushdown.postgres_mirror import integer, json_id, json_timestamp, trimmed
+from billdrift.sources.pushdown.postgres_mirror import (
+    discounts_sql,
+    integer,
+    json_id,
+    json_timestamp,
+    trimmed,
+    unexpanded_sql,
+)
 
 
 def assembled(mirror: MirrorQuery) -> bool:
@@ -76,27 +83,9 @@ FROM (
 ) AS r"""
 
 
-#: The expanded discounts of a record (the legacy ``discount`` and ``discounts``), each once.
-_DISCOUNTS = """(
-  SELECT DISTINCT ON (coalesce(e ->> 'id', CAST(e AS TEXT))) e
-  FROM (
-    SELECT r.rec -> 'discount' AS e WHERE jsonb_typeof(r.rec -> 'discount') = 'object'
-    UNION ALL
-    SELECT x FROM jsonb_array_elements(CASE jsonb_typeof(r.rec -> 'discounts')
-                                         WHEN 'array' THEN r.rec -> 'discounts'
-                                         ELSE '[]'::jsonb END) AS x
-    WHERE jsonb_typeof(x) = 'object') AS entries)"""
-
-#: A discount or coupon given by id only: the discount is unknown, not zero.
-_UNEXPANDED = """(
-  SELECT bool_or(
-    (jsonb_typeof(x) = 'string' AND NOT EXISTS (
-       SELECT 1 FROM {discounts} AS d WHERE d.e ->> 'id' = x #>> '{}'))
-    OR jsonb_typeof(coalesce(x -> 'coupon', x -> 'source' -> 'coupon')) = 'string')
-  FROM jsonb_array_elements(
-    jsonb_build_array(r.rec -> 'discount') ||
-    CASE jsonb_typeof(r.rec -> 'discounts') WHEN 'array' THEN r.rec -> 'discounts'
-         ELSE '[]'::jsonb END) AS x)"""
+#: A record's discounts (the one-pass decoder's SQL over the record's fields).
+_DISCOUNTS = discounts_sql("r.rec -> 'discount'", "r.rec -> 'discounts'")
+_UNEXPANDED = unexpanded_sql("r.rec -> 'discount'", "r.rec -> 'discounts'")
 
 #: Each record's items (``items.data``, or a bare array), with their position.
 _ITEM_ELEMENTS = """jsonb_array_elements(CASE jsonb_typeof(r.rec -> 'items')
@@ -205,7 +194,7 @@ WHERE r.id IS NOT NULL""",
     ),
     elements=_ITEM_ELEMENTS,
     discounts=_DISCOUNTS,
-    unexpanded=sql(_UNEXPANDED, discounts=_DISCOUNTS),
+    unexpanded=_UNEXPANDED,
 )
 
 #: Subscriptions with several expanded discounts: combined in-process, refused here.
