@@ -31,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from billdrift.core.dialects.answers import PlanAnswers
 from billdrift.core.plan import Output, Plan
 from billdrift.core.sql import sql
 from billdrift.errors import ConfigError
@@ -156,8 +157,8 @@ def statement(
 
     `extras` are further one-row queries (PostgreSQL SQL, over the same relations)
     whose row comes back beside the answers as an object under its name
-    (:attr:`PostgresAnswers.extras`): a source's checks of its own rows then read the
-    same snapshot as the plan, in the same pass over the data."""
+    (:attr:`.answers.PlanAnswers.extras`): a source's checks of its own rows then
+    read the same snapshot as the plan, in the same pass over the data."""
     ctes = ",\n".join(f'"{name}" AS (\n{query}\n)' for name, query in _relations(plan, canonical))
     outputs = [
         f"'{output.name}', {_answer(output)}" for output in (*plan.questions, *plan.reported)
@@ -188,38 +189,8 @@ def explain(plan: Plan, canonical: dict[str, str]) -> str:
     return "\n".join(parts) + "\n"
 
 
-class PostgresAnswers:
-    """The JSON document the statement returned, answering the report's questions."""
-
-    def __init__(self, result: str, plan: Plan) -> None:
-        document: dict[str, Any] = orjson.loads(result)
-        names = {output.name for output in (*plan.questions, *plan.reported)}
-        #: The rows of the statement's `extras`, by name.
-        self.extras: dict[str, dict[str, Any]] = {
-            name: value for name, value in document.items() if name not in names
-        }
-        self._questions = {
-            output.query: [tuple(row) for row in document[output.name]] for output in plan.questions
-        }
-        self._rows: dict[str, list[dict[str, Any]]] = {
-            output.name: [_typed(row) for row in document[output.name]] for output in plan.reported
-        }
-
-    def ask(self, query: str) -> list[tuple[object, ...]]:
-        if query not in self._questions:  # pragma: no cover - a question the plan lacks
-            raise KeyError(f"the plan carries no answer to {query!r}")
-        return list(self._questions[query])
-
-    def rows(self, rule: str) -> list[dict[str, Any]]:
-        return self._rows[rule]
-
-
-def _typed(row: dict[str, Any]) -> dict[str, Any]:
-    """JSON numbers as DuckDB hands them over: money is a double even when whole."""
-    if row.get("monthly_minor") is not None:
-        row["monthly_minor"] = float(row["monthly_minor"])
-    return row
-
-
-def answers(result: str, plan: Plan) -> PostgresAnswers:
-    return PostgresAnswers(result, plan)
+def answers(result: str, plan: Plan) -> PlanAnswers:
+    """The statement's JSON document as the plan's answers; the rows of the
+    statement's `extras` are kept by name (:attr:`PlanAnswers.extras`)."""
+    document: dict[str, Any] = orjson.loads(result)
+    return PlanAnswers(document, plan)
