@@ -16,21 +16,9 @@ from billdrift.infra.spark import session
 
 _DIRS = itertools.count()
 
-#: Small data on two loaded cores: few shuffle partitions (the default 200 costs seconds
-#: per stage), and expressions interpreted rather than compiled: a labelled case has a
-#: few rows and about 30 statements, each of which would otherwise generate and compile
-#: Java (Janino) for seconds under load, to run it once on ten rows.
-TEST_CONF = {
-    "spark.sql.shuffle.partitions": "1",
-    "spark.default.parallelism": "1",
-    "spark.sql.codegen.wholeStage": "false",
-    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-    "spark.sql.adaptive.enabled": "false",
-}
-
 
 def start() -> Any:
-    return session("local[2]", TEST_CONF, app_name="billdrift-tests")
+    return session("local[2]", {}, app_name="billdrift-tests")
 
 
 def write_parquet(root: Path, inputs: Inputs) -> tuple[dict[str, str], tuple[Skip, ...]]:

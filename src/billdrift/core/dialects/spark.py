@@ -32,9 +32,13 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
+from billdrift.core.dialects.answers import PlanAnswers
 from billdrift.core.plan import Output, Plan
 from billdrift.errors import ConfigError
 
@@ -46,6 +50,11 @@ SESSION_CONF = {
     "spark.sql.session.timeZone": "UTC",
     # ANSI mode makes a failed cast an error; the stages rely on NULL, as DuckDB's TRY_CAST
     "spark.sql.ansi.enabled": "false",
+    # the gathering query (:func:`gathered`) is a UNION ALL of branches, some of them
+    # sort-merge joins over checkpointed stages; with the union reporting its
+    # children's partitioning, Spark 4.3 zipped RDDs of 2 and 4 partitions and failed
+    # ("Can't zip RDDs with unequal numbers of partitions"): concatenate instead
+    "spark.sql.unionOutputPartitioning": "false",
 }
 
 _ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -212,30 +221,61 @@ def explain(plan: Plan, canonical: dict[str, str]) -> str:
     return "\n".join(parts) + "\n"
 
 
-class SparkAnswers:
-    """The rows each output query returned (plain Python values), by output."""
-
-    def __init__(self, rows: dict[str, list[dict[str, Any]]], plan: Plan) -> None:
-        self._questions = {
-            item.query: [tuple(row.values()) for row in rows[item.name]] for item in plan.questions
-        }
-        self._rows = {item.name: [_typed(row) for row in rows[item.name]] for item in plan.reported}
-
-    def ask(self, query: str) -> list[tuple[object, ...]]:
-        if query not in self._questions:  # pragma: no cover - a question the plan lacks
-            raise KeyError(f"the plan carries no answer to {query!r}")
-        return list(self._questions[query])
-
-    def rows(self, rule: str) -> list[dict[str, Any]]:
-        return self._rows[rule]
+#: What the gathering query returns per row: the output's name, the row's place in
+#: the output's order, the row as JSON.
+Gathered = tuple[str, int, str]
 
 
-def _typed(row: dict[str, Any]) -> dict[str, Any]:
-    """Money as DuckDB hands it over: a double even when whole."""
-    if row.get("monthly_minor") is not None:
-        row["monthly_minor"] = float(row["monthly_minor"])
-    return row
+def gathered(plan: Plan) -> str:
+    """Every question and every rule's rows in ONE query (a UNION ALL), so that all of
+    them come back in one Spark job instead of one job (or several) each: per job,
+    Spark's fixed cost dwarfs a check's findings. Each row is JSON (nulls kept) beside
+    its output's name and its place in the output's ORDER BY, which becomes a
+    ``row_number()`` (a union's rows have no order of their own)."""
+    return "\nUNION ALL\n".join(_branch(item) for item in (*plan.questions, *plan.reported))
 
 
-def answers(rows: dict[str, list[dict[str, Any]]], plan: Plan) -> SparkAnswers:
-    return SparkAnswers(rows, plan)
+def _branch(item: Output) -> str:
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(output(item), read="spark")
+    if not isinstance(tree, exp.Select):  # pragma: no cover - every output is one SELECT
+        raise ConfigError(f"an output is not one SELECT: {item.query}")
+    order = tree.args.get("order")
+    tree.set("order", None)
+    if item.name.startswith("q"):  # a question's rows are positional: name its columns
+        names = [f"c{index}" for index in range(item.columns)]
+        aliased = [exp.alias_(e.unalias(), n) for e, n in zip(tree.expressions, names, strict=True)]
+        tree.set("expressions", aliased)
+    else:
+        names = list(tree.named_selects)
+    place = exp.Window(this=exp.RowNumber(), order=order) if order else exp.Literal.number(0)
+    tree.select(exp.alias_(place, "bd_place"), copy=False)
+    fields = ", ".join(f"`{name}`" for name in names)
+    return (
+        f"SELECT '{item.name}' AS bd_output, bd_place, "
+        f"to_json(struct({fields}), map('ignoreNullFields', 'false')) AS bd_row\n"
+        f"FROM ({tree.sql(dialect='spark')}) AS bd_x"
+    )
+
+
+def decode(collected: Iterable[Gathered], plan: Plan) -> PlanAnswers:
+    """The gathering query's rows (:func:`gathered`) as the plan's answers."""
+    rows: dict[str, list[tuple[int, dict[str, Any]]]] = {
+        item.name: [] for item in (*plan.questions, *plan.reported)
+    }
+    for name, place, row in collected:
+        rows[name].append((place, orjson.loads(row)))
+    return answers(
+        {name: [row for _, row in sorted(found, key=_place)] for name, found in rows.items()}, plan
+    )
+
+
+def _place(found: tuple[int, dict[str, Any]]) -> int:
+    return found[0]
+
+
+def answers(rows: dict[str, list[dict[str, Any]]], plan: Plan) -> PlanAnswers:
+    """Each output's rows (plain values, in order) as the plan's answers."""
+    return PlanAnswers(rows, plan)
