@@ -7,9 +7,9 @@ In ``make test`` a fixed representative subset runs (:data:`REPRESENTATIVE`: int
 arithmetic and the ordered evidence lists, the two places the Spark SQL is rewritten
 rather than transpiled; tests/pushdown/test_spark_cli.py adds the demo, which holds
 every kind of finding). The whole set is ``make spark-identity``
-(``BILLDRIFT_SPARK_IDENTITY=1``): Spark spends about 15-30 jobs per case however
-small its data, which on this 2-core machine under its usual load came to about
-2.5 minutes per case (docs/benchmarks.md), hours for all of them."""
+(``BILLDRIFT_SPARK_IDENTITY=1``): Spark's cost per case hardly depends on its data
+(statements analysed, checkpoint jobs, one gathering job), minutes per case on this
+2-core machine under its usual load (docs/benchmarks.md), hours for all of them."""
 
 from __future__ import annotations
 

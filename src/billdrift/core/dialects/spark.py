@@ -11,8 +11,9 @@ minutes on a labelled case). ``CACHE TABLE`` saves the recomputation but not the
 analysis (a cached view keeps its full plan). The runner therefore checkpoints
 such a stage (:data:`Statement.materialize`): its rows are computed once and the
 view becomes a leaf, so each statement's plan stays the size of its own query.
-Then each question the report asks and each rule's reported rows are one query
-whose rows (findings only) are the only data that reaches the driver. Nothing
+Then every question the report asks and each rule's reported rows come back through
+one gathering query (:func:`gathered`), one Spark job for all of them; its rows
+(findings only) are the only data that reaches the driver. Nothing
 here assumes a single node: no input is collected, and the same statements run
 unchanged on a cluster.
 
@@ -210,7 +211,8 @@ def explain(plan: Plan, canonical: dict[str, str]) -> str:
     parts = [
         "-- billdrift plan for Spark: session-scoped temporary views (stages read more",
         "-- than once computed once and checkpointed on the executors), nothing written;",
-        "-- then the queries whose rows (findings only) come back to the driver.",
+        "-- then the queries whose rows (findings only) come back to the driver, run as",
+        "-- one UNION ALL of JSON rows (each output's ORDER BY kept as a row_number()).",
     ]
     for item in statements(plan, canonical):
         parts += ["", f"-- {item.name}", f"{item.text};"]
