@@ -28,6 +28,12 @@ the allocator's environment or the way the process ends.
 * **The process ends without interpreter teardown** (:func:`leave`): unloading
   pyarrow, DuckDB and pydantic and a last collection took about 0.1 s at every
   exit, to free memory the kernel reclaims anyway.
+* **Native libraries start on one thread** (:func:`ready_for_threads`): DuckDB's
+  first connection of the process (and, for a run that talks TLS, OpenSSL's
+  first context) is made before the reader threads start. A full test run once
+  crashed natively in ``duckdb.connect`` on a reader thread while another thread
+  was creating an SSL context; each library's one-time start-up is global state
+  that other threads must not race.
 """
 
 from __future__ import annotations
@@ -42,6 +48,10 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
+
+#: Which one-time native start-ups (see :func:`ready_for_threads`) this process has done.
+_STARTED: set[str] = set()
+_STARTING = threading.Lock()
 
 #: pydantic looks for plugins in every installed package's entry points each
 #: time a model class is created; billdrift's configuration models need none.
@@ -126,3 +136,25 @@ def leave(code: object, wait_for_threads: bool = True) -> None:
         except (OSError, ValueError):  # a closed pipe or stream
             status = status or 120  # CPython's status when its own final flush fails
     os._exit(status & 0xFF)
+
+
+def ready_for_threads(tls: bool = False) -> None:
+    """Make DuckDB's first connection (and with `tls`, OpenSSL's first context) here,
+    on the calling thread, once per process; call it before starting threads that
+    connect to DuckDB or open TLS connections.
+
+    Later connections and contexts are made on any thread as usual: only the first
+    runs each library's global initialisation. TLS is started only when asked, as a
+    default context loads the trust store (0.1-0.3 s) that a check of files never needs.
+    """
+    with _STARTING:
+        if "duckdb" not in _STARTED:
+            import duckdb
+
+            duckdb.connect(":memory:").close()
+            _STARTED.add("duckdb")
+        if tls and "tls" not in _STARTED:
+            import ssl
+
+            ssl.create_default_context()
+            _STARTED.add("tls")

@@ -20,6 +20,7 @@ from billdrift.core.model import AppData, BillingData
 from billdrift.errors import SourceError
 from billdrift.infra.db.urls import is_database_url, redact
 from billdrift.infra.duck import SharedDatabase, sharing_cores
+from billdrift.infra.runtime import ready_for_threads
 from billdrift.sources.app.csv_file import CsvAppSource
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.sqlite import SqliteAppSource
@@ -144,14 +145,16 @@ def read_sources(
     live source mostly waits on the network or a database.
 
     Every source is opened (chosen, checked to exist) before any is read, so a bad
-    argument fails at once. If several reads fail, the first in argument order
-    (billing inputs, then the app) is the error raised.
+    argument fails at once; native libraries start here, before the threads do (see
+    billdrift.infra.runtime.ready_for_threads). If several reads fail, the first in
+    argument order (billing inputs, then the app) is the error raised.
     """
     billing_sources = [open_billing(spec, billing) for spec in billing_specs]
     for source in billing_sources:
         source.progress = progress
     app_source = open_app(app_location, app)
     readers = len(billing_sources) + 1
+    ready_for_threads(tls=any(source.uses_tls for source in billing_sources))
     database = SharedDatabase(readers)  # one DuckDB database for all of them
     pool = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="read")
     try:

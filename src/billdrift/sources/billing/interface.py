@@ -22,6 +22,9 @@ from billdrift.sources.progress import NO_PROGRESS, Progress
 class BillingSource(ABC):
     #: Short name used in `--billing KIND:PATH` and in reports.
     kind: ClassVar[str]
+    #: Whether reading opens TLS connections (a provider API), so OpenSSL is started
+    #: before the reader threads (see billdrift.infra.runtime.ready_for_threads).
+    uses_tls: ClassVar[bool] = False
 
     def __init__(self, location: str, options: BillingConfig) -> None:
         self.location = location

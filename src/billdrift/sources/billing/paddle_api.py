@@ -92,6 +92,7 @@ def paddle_error(body: Any) -> tuple[str | None, str | None]:
 
 class PaddleApiSource(BillingSource):
     kind = "paddle"
+    uses_tls = True
 
     @classmethod
     def sniff(cls, path: Path, head: bytes) -> bool:

@@ -71,6 +71,7 @@ class StripeApiSource(BillingSource):
     """``--billing stripe``: the key comes from the environment, never from a file."""
 
     kind = "stripe"
+    uses_tls = True
 
     @classmethod
     def sniff(cls, path: Path, head: bytes) -> bool:
