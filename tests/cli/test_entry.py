@@ -163,4 +163,6 @@ def test_ctrl_c_ends_a_check_at_once_even_with_a_reader_blocked_on_a_slow_peer(
         took = time.monotonic() - interrupted
     assert running.returncode == 130
     assert b"billdrift: interrupted" in err
-    assert took < 5, f"{took:.1f} s after the signal"
+    # Uncut, the reader would wait out its own 50 s deadline: 15 s is prompt even on a
+    # loaded machine, and still fails if the interrupt waited for the reader.
+    assert took < 15, f"{took:.1f} s after the signal"

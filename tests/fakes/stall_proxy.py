@@ -34,8 +34,14 @@ class StallProxy(LocalTcpServer):
         self.marker = marker
         self.interval = interval
         self.limit = limit
-        #: Whether a client sent the marker (so the stall really happened).
+        #: Whether a client sent the marker (so the stall really happened), and when.
         self.stalled = threading.Event()
+        self.stalled_at = 0.0
+
+    def since_stall(self) -> float:
+        """Seconds from the stall's start (the marked statement) to now."""
+        assert self.stalled.is_set(), "the marked statement was never sent"
+        return time.monotonic() - self.stalled_at
 
     def _serve(self, client: socket.socket) -> None:
         started = time.monotonic()
@@ -48,6 +54,8 @@ class StallProxy(LocalTcpServer):
                     while chunk := client.recv(65536):
                         seen = (seen + chunk)[-4096:]
                         if self.marker in seen:
+                            if not self.stalled.is_set():
+                                self.stalled_at = time.monotonic()
                             marked.set()
                             self.stalled.set()
                         server.sendall(chunk)

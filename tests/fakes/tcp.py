@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import socketserver
 import threading
+import time
 from types import TracebackType
 from typing import Self
 
@@ -17,10 +18,15 @@ from typing import Self
 class LocalTcpServer:
     def __init__(self) -> None:
         self._stop = threading.Event()
+        #: When each connection was accepted (``time.monotonic()``): a test times its
+        #: client from the moment the peer starts misbehaving, not from a process start
+        #: or a read's earlier work, which a loaded machine stretches.
+        self.accepted: list[float] = []
         owner = self
 
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
+                owner.accepted.append(time.monotonic())
                 owner._serve(self.request)
 
         class Server(socketserver.ThreadingTCPServer):
@@ -31,6 +37,11 @@ class LocalTcpServer:
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
+
+    def since_first_connection(self) -> float:
+        """Seconds from the first connection's acceptance to now."""
+        assert self.accepted, "no connection was made"
+        return time.monotonic() - self.accepted[0]
 
     @property
     def port(self) -> int:

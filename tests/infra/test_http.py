@@ -12,8 +12,9 @@ import pytest
 from billdrift.infra.http import Client, DeadlineExceeded, deadline
 from tests.fakes.trickle import HEADERS_LENGTH, HTTP_REPLY, TrickleServer
 
-#: Slack for a loaded machine; without a deadline the server holds a request 20 s.
-SLACK = 2.0
+#: Seconds allowed past a deadline on a loaded machine; without a deadline the server
+#: holds a request 20 s, so every bound stays well under that.
+SLACK = 4.0
 
 
 @pytest.mark.parametrize("prompt", [0, HEADERS_LENGTH], ids=["headers", "body"])
@@ -24,7 +25,7 @@ def test_a_trickling_server_fails_the_request_at_its_deadline(prompt: int) -> No
         with pytest.raises(DeadlineExceeded, match=expected), deadline(1.5):
             client.get(server.url("/v1/subscriptions"))
         took = time.monotonic() - started
-    assert 1.4 <= took < 1.5 + SLACK, took
+    assert 1.4 <= took < 1.5 + SLACK < 20, took
     assert server.connections == 1
 
 
@@ -65,7 +66,9 @@ def test_threads_sharing_a_client_keep_their_own_deadlines() -> None:
             thread.start()
         for thread in threads:
             thread.join()
-    assert 0.9 <= took[1.0] < 1.0 + SLACK and 2.9 <= took[3.0] < 3.0 + SLACK, took
+    # Each thread ends by its own deadline: the first not held to the second's 3 s, the
+    # second not cut at the first's 1 s.
+    assert 0.9 <= took[1.0] < 2.9 <= took[3.0] < 3.0 + SLACK, took
 
 
 def test_without_a_deadline_block_a_request_is_only_bounded_by_its_timeouts() -> None:

@@ -5,7 +5,6 @@ failed, and the run it follows keeps its report, its history and its exit code."
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,11 @@ from tests.outputs.alerts.conftest import SECRET, Sleeps
 from tests.outputs.alerts.test_email import urgent
 from tests.usecases.test_monitoring import _check, _setup
 
-#: Slack for a loaded machine; without a deadline the server holds a request 20 s.
-SLACK = 2.0
+#: Seconds allowed past each attempt's deadline on a loaded machine, timed from the
+#: receiver's first connection (a check's own reading and reconciling aside).
+SLACK = 3.0
+#: How long the receiver holds a connection: what each attempt would take uncut.
+HELD = 20.0
 
 
 def http_sink(kind: str, url: str, sleeps: Sleeps) -> AlertSink:
@@ -36,16 +38,15 @@ def http_sink(kind: str, url: str, sleeps: Sleeps) -> AlertSink:
 def test_a_trickling_receiver_fails_each_attempt_at_the_deadline(
     kind: str, prompt: int, sleeps: Sleeps
 ) -> None:
-    with TrickleServer(prompt=prompt, limit=20) as server:
+    with TrickleServer(prompt=prompt, limit=HELD) as server:
         sink = http_sink(kind, server.url("/hook"), sleeps)
-        started = time.monotonic()
         delivery = sink.send(urgent())
-        took = time.monotonic() - started
+        took = server.since_first_connection()
     assert not delivery.ok and delivery.attempts == 2 and server.connections == 2
     assert delivery.error is not None
     assert "no complete response within 1 s" in delivery.error
     assert "alerts.timeout_seconds" in delivery.error
-    assert took < 2 * 1.0 + SLACK, took
+    assert took < 2 * (1.0 + SLACK) < 2 * HELD, took
 
 
 @pytest.mark.parametrize(
@@ -55,7 +56,7 @@ def test_a_trickling_receiver_fails_each_attempt_at_the_deadline(
 )
 def test_a_trickling_smtp_server_fails_the_attempt_at_the_deadline(reply: bytes) -> None:
     prompt = 0 if reply == SMTP_GREETING else len(SMTP_GREETING)
-    with TrickleServer(reply, prompt=prompt, read_request=False, limit=20) as server:
+    with TrickleServer(reply, prompt=prompt, read_request=False, limit=HELD) as server:
         sink = EmailSink(
             "127.0.0.1",
             "billdrift@example.com",
@@ -65,26 +66,24 @@ def test_a_trickling_smtp_server_fails_the_attempt_at_the_deadline(reply: bytes)
             retry=RetryPolicy(retries=0),
             timeout=1.0,
         )
-        started = time.monotonic()
         delivery = sink.send(urgent())
-        took = time.monotonic() - started
+        took = server.since_first_connection()
     assert not delivery.ok and delivery.attempts == 1
     assert delivery.error is not None
     assert "did not finish within 1 s" in delivery.error, delivery.error
-    assert took < 1.0 + SLACK, took
+    assert took < 1.0 + SLACK < HELD, took
 
 
 def test_a_check_alerting_a_trickling_webhook_keeps_its_report_history_and_exit_code(
     tmp_path: Path,
 ) -> None:
-    with TrickleServer(limit=20) as server:
+    with TrickleServer(limit=HELD) as server:
         config = _setup(tmp_path, server.url("/hook"))
         text = config.read_text("utf-8")
         text = text.replace('alert_on = "new"\n', 'alert_on = "new"\ntimeout_seconds = 1\n')
         config.write_text(text, "utf-8")
-        started = time.monotonic()
         result = _check(tmp_path, config)
-        took = time.monotonic() - started
+        took = server.since_first_connection()
     assert result.exit_code == 1, result.stderr  # the drift decides the code
     assert "alert via webhook: FAILED" in result.stderr
     assert "no complete response within 1 s" in result.stderr
@@ -94,4 +93,4 @@ def test_a_check_alerting_a_trickling_webhook_keeps_its_report_history_and_exit_
     assert (tmp_path / "history.sqlite").stat().st_size > 0
     # Two tiers, two attempts each (retries = 1, no backoff), one second at most each.
     assert server.connections == 4
-    assert took < 4 * 1.0 + 2 * SLACK, took
+    assert took < 4 * (1.0 + SLACK) < 4 * HELD, took

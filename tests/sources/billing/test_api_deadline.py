@@ -5,7 +5,6 @@ ERROR (exit 2) saying which deadline passed."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -39,7 +38,6 @@ def test_a_trickling_provider_api_ends_the_check_as_an_error(
             + (f'snapshot_dir = "{tmp_path / "cache"}"\n' if provider == "stripe" else ""),
             "utf-8",
         )
-        started = time.monotonic()
         result = CliRunner().invoke(
             cli.main,
             [
@@ -55,7 +53,7 @@ def test_a_trickling_provider_api_ends_the_check_as_an_error(
             ],
             env={variable: key, "CI": "1"},
         )
-        took = time.monotonic() - started
+        took = server.since_first_connection()  # the app read and start-up aside
     assert result.exit_code == 2, result.output
     report = json.loads(result.stdout)
     assert report["verdict"] == "ERROR" and report["findings"] == []
@@ -65,5 +63,6 @@ def test_a_trickling_provider_api_ends_the_check_as_an_error(
     assert "no complete response within 1.5 s" in result.stderr
     attempts = retries + 1
     assert server.connections == attempts
-    assert took < attempts * 1.5 + 4, took  # the backoff between attempts is under a second
+    # The backoff between attempts is under a second; uncut, each would last 20 s.
+    assert took < attempts * (1.5 + 3) < attempts * 20, took
     assert key not in result.stdout + result.stderr
