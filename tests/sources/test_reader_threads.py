@@ -113,12 +113,16 @@ RACE = textwrap.dedent(
         while not done.is_set():
             ssl.create_default_context()
 
-    threading.Thread(target=contexts, daemon=True).start()
-    for _ in range(5):
-        billing, accounts = read_sources(specs, app, BillingConfig(), AppConfig())
-        assert [data.subscriptions.num_rows for data in billing] == [5] * len(specs)
-        assert accounts.accounts.num_rows == 1
-    done.set()
+    racing = threading.Thread(target=contexts)
+    racing.start()
+    try:
+        for _ in range(5):
+            billing, accounts = read_sources(specs, app, BillingConfig(), AppConfig())
+            assert [data.subscriptions.num_rows for data in billing] == [5] * len(specs)
+            assert accounts.accounts.num_rows == 1
+    finally:
+        done.set()
+        racing.join()  # not at exit: OpenSSL's own clean-up would race it
     print("ok")
     """
 )
