@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
 
-from billdrift.config import Config
+from billdrift.config import Config, parse_config
 from billdrift.core.model import Finding
 from billdrift.errors import ConfigError
 from billdrift.usecases.audit import (
@@ -209,3 +210,24 @@ def test_a_base_config_lends_its_policy_but_not_its_sources(
     assert config.plans == {"price_1ProMonthly": "pro"}
     assert (config.app.source, config.app.query) == (str(app_csv), None)
     assert config.billing.sources == (str(billing_csv),)
+
+
+def test_the_run_uses_the_app_settings_the_saved_config_states(
+    app_csv: Path, billing_csv: Path
+) -> None:
+    """One definition: every [app] key the saved config writes is what the run uses, and
+    the base's other app settings (say, its encoding) are kept."""
+    found = choose(
+        recognize([(billing_csv, "b.csv")], (app_csv, "users.csv")), _fixed(app_csv, billing_csv)
+    )
+    base = Config.model_validate(
+        {"app": {"encoding": "latin-1", "table": "t", "columns": {"email": "x"}}}
+    )
+    config = audit_config(found, base)
+    saved = parse_config(tomllib.loads(config_text(found, str(app_csv))), "saved").app
+    stated = saved.model_fields_set
+    assert {"source", "columns", "access_fields", "primary_access_field"} <= stated
+    assert {key: getattr(config.app, key) for key in stated} == {
+        key: getattr(saved, key) for key in stated
+    }
+    assert config.app.encoding == "latin-1" and config.app.table is None

@@ -83,14 +83,24 @@ def choose(recognition: Recognition, choice: MappingChoice) -> Recognition:
 
 def audit_config(recognition: Recognition, base: Config | None = None) -> Config:
     """The settings a run of this audit uses: `base` (policy, plans, exceptions from a
-    config file, or the defaults) with the files and the confirmed mapping."""
+    config file, or the defaults) with the files and the confirmed mapping.
+
+    The app settings are the ``[app]`` table :func:`config_text` writes (for the
+    uploaded file's own path), read back: one definition of what states a mapping,
+    so the run and the saved config cannot drift apart. Every key that table states
+    replaces the base's, and so do ``table`` and ``query`` (the uploaded file has
+    neither when the table does not say one: a base's own would read something
+    else); the base's other app settings (encoding...) are kept.
+    """
     if not recognition.ready:
         raise ConfigError("the audit cannot run yet: " + "; ".join(recognition.problems))
     settings = base or Config()
-    app = recognition.app
+    _, written = _drafted(recognition, str(recognition.app.path), ())
+    keys = written.app.model_fields_set | {"table", "query"}
+    stated = {key: getattr(written.app, key) for key in keys}
     return settings.model_copy(
         update={
-            "app": _app_options(app, str(app.path), settings.app),
+            "app": settings.app.model_copy(update=stated),
             "billing": settings.billing.model_copy(
                 update={"sources": tuple(str(file.path) for file in recognition.billing)}
             ),
@@ -110,6 +120,15 @@ def config_text(
     """
     if not recognition.ready:
         raise ConfigError("no config yet: " + "; ".join(recognition.problems))
+    text, _ = _drafted(recognition, app_name, billing_names)
+    return text
+
+
+def _drafted(
+    recognition: Recognition, app_name: str | None, billing_names: Sequence[str]
+) -> tuple[str, Config]:
+    """The config text for this audit and the settings it reads back as (checked to map
+    the columns as the page showed them)."""
     app = recognition.app
     mapping = _complete(app)
     names = list(billing_names) or [file.name for file in recognition.billing]
@@ -126,36 +145,17 @@ def config_text(
         missing=missing_roles(mapping),
     )
     text = render_config(draft)
-    written = parse_config(tomllib.loads(text), "the drafted config").app
-    again = detect_columns(app.column_names, written, app.name)
+    written = parse_config(tomllib.loads(text), "the drafted config")
+    again = detect_columns(app.column_names, written.app, app.name)
     if replace(again, auto_detected=()) != replace(mapping, auto_detected=()):
         raise RuntimeError(
             f"the audit page drafted a config that reads {app.name} differently "
             f"({again.describe()} instead of {mapping.describe()}); please report this"
         )
-    return text
+    return text, written
 
 
 def _complete(app: AppFile) -> ColumnMapping:
     if app.mapping is None or not app.mapping.account_id or not app.mapping.primary_access_field:
         raise ConfigError(f"{app.name}: the column mapping is not complete")
     return app.mapping
-
-
-def _app_options(app: AppFile, source: str, base: AppConfig) -> AppConfig:
-    """The base's other app settings (encoding...) with this file and mapping."""
-    stated = MappingChoice.of(_complete(app)).app_options(source, app.table)
-    return base.model_copy(
-        update={
-            key: getattr(stated, key)
-            for key in (
-                "source",
-                "table",
-                "columns",
-                "access_fields",
-                "status_fields",
-                "primary_access_field",
-            )
-        }
-        | {"query": None}
-    )
