@@ -38,7 +38,7 @@ from billdrift.outputs.render.html_findings import finding_row
 from billdrift.outputs.render.html_style import CSS, KIND_COLOURS
 from billdrift.outputs.render.html_trend import history_section
 from billdrift.outputs.render.interface import Renderer
-from billdrift.outputs.render.quality import money_lines, quality_lines
+from billdrift.outputs.render.quality import sections
 
 #: Findings listed per kind; the rest are counted in a note (JSON/CSV have them all).
 MAX_PER_KIND = 1000
@@ -312,13 +312,8 @@ def _resolved(report: Report) -> list[str]:
 def _quality(report: Report) -> list[str]:
     """The money and data-quality sections (see :mod:`.quality`)."""
     out: list[str] = []
-    money_at_stake = money_lines(report)
-    if money_at_stake:
-        out.append("<section id=money><h2>Money at stake (monthly, and annualized x12)</h2><ul>")
-        out += [f"<li>{_e(line)}</li>" for line in money_at_stake]
-        out.append("</ul></section>")
-    if not report.errors:
-        out.append("<section id=quality><h2>Data quality</h2><ul>")
-        out += [f"<li>{_e(line)}</li>" for line in quality_lines(report)]
+    for section in sections(report):
+        out.append(f"<section id={section.anchor}><h2>{_e(section.title)}</h2><ul>")
+        out += [f"<li>{_e(line)}</li>" for line in section.lines]
         out.append("</ul></section>")
     return out

@@ -16,7 +16,7 @@ from billdrift.outputs.render.common import (
     money,
 )
 from billdrift.outputs.render.interface import Renderer
-from billdrift.outputs.render.quality import money_lines, quality_lines
+from billdrift.outputs.render.quality import sections
 
 #: With history: rows shown open at the top; the rest are folded into <details>.
 SHOWN_OPEN = 10
@@ -165,11 +165,7 @@ def _change_first(report: Report) -> list[str]:
 def _quality(report: Report) -> list[str]:
     """The money and data-quality sections (see :mod:`.quality`)."""
     out: list[str] = []
-    money_at_stake = money_lines(report)
-    if money_at_stake:
-        out += ["", "### Money at stake (monthly, and annualized x12)", ""]
-        out += [f"- {_cell(line)}" for line in money_at_stake]
-    if not report.errors:
-        out += ["", "### Data quality", ""]
-        out += [f"- {_cell(line)}" for line in quality_lines(report)]
+    for section in sections(report):
+        out += ["", f"### {section.title}", ""]
+        out += [f"- {_cell(line)}" for line in section.lines]
     return out

@@ -12,6 +12,7 @@ apart from the renderers so their own layout can change without touching it.
 from __future__ import annotations
 
 from collections import Counter
+from typing import NamedTuple
 
 from billdrift.core.report import Report, annualized
 
@@ -23,6 +24,26 @@ METHOD_WORDS = {
     "normalized_email": "by normalized email",
     "unmatched": "unmatched",
 }
+
+
+class Section(NamedTuple):
+    """One section as every format shows it: an anchor (HTML's id), a title, its lines."""
+
+    anchor: str
+    title: str
+    lines: list[str]
+
+
+def sections(report: Report) -> list[Section]:
+    """The sections in order: money at stake when there is any, and data quality unless
+    the run failed (with nothing read, its counts would say "none skipped")."""
+    shown = []
+    money = money_lines(report)
+    if money:
+        shown.append(Section("money", "Money at stake (monthly, and annualized x12)", money))
+    if not report.errors:
+        shown.append(Section("quality", "Data quality", quality_lines(report)))
+    return shown
 
 
 def _per_month_and_year(totals: dict[str, str]) -> str:

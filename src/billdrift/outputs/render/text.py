@@ -18,7 +18,7 @@ from billdrift.outputs.render.common import (
     money,
 )
 from billdrift.outputs.render.interface import Renderer
-from billdrift.outputs.render.quality import money_lines, quality_lines
+from billdrift.outputs.render.quality import sections
 
 WIDTH = 80
 
@@ -140,13 +140,8 @@ class TextRenderer(Renderer):
 def _quality(report: Report) -> list[str]:
     """The money and data-quality sections (see :mod:`.quality`)."""
     out: list[str] = []
-    money_at_stake = money_lines(report)
-    if money_at_stake:
-        out += ["", "Money at stake (monthly, and annualized x12)"]
-        for line in money_at_stake:
-            out += _wrap(line, "  ", "    ")
-    if not report.errors:
-        out += ["", "Data quality"]
-        for line in quality_lines(report):
+    for section in sections(report):
+        out += ["", section.title]
+        for line in section.lines:
             out += _wrap(line, "  ", "    ")
     return out
