@@ -9,11 +9,13 @@ change without notice):
 * Paddle sandbox: ``https://sandbox-vendors.paddle.com/customers-v2/<ctm_id>``
 
 The provider is the finding's (its evidence), else told by the id's prefix
-(``cus_`` Stripe, ``ctm_`` Paddle). Test mode or sandbox is known only when the
-billing source was the provider's API (its key says: ``sk_test_``/``rk_test_``,
-Paddle's ``_sdbx_``), which the source's description in the report records. When
-it is unknown (an export, a mirror) the live form is used: a test-mode customer
-then opens Stripe's "no such customer" page, from which the test-mode toggle finds it.
+(``cus_`` Stripe, ``ctm_`` Paddle). Test mode or sandbox is known when the billing
+source was the provider's API (its key says: ``sk_test_``/``rk_test_``, Paddle's
+``_sdbx_``) or a Stripe JSON export or mirror whose subscriptions all carry the same
+``livemode``; the source's description in the report records it. When it is unknown
+(a CSV export, no ``livemode``, live and test mixed, sources disagreeing) the live
+form is used: a test-mode customer then opens Stripe's "no such customer" page, from
+which the test-mode toggle finds it.
 """
 
 from __future__ import annotations

@@ -492,7 +492,7 @@ def test_sync_engine_layout_is_detected_and_read_as_canonical_rows(mirror: Mirro
     host = f"{mirror.server.host}:{mirror.server.port}"
     assert data.description == (
         f"stripe-mirror {SYNC} in postgresql://{READER}:***@{host}/{mirror.database}: "
-        "5 subscriptions"
+        "5 subscriptions (test mode)"  # the mirrored objects' livemode: dashboard links
     )
     assert data.notes == ()
 
@@ -505,7 +505,7 @@ def test_dj_stripe_layout_is_detected_and_read_like_the_sync_engine(mirror: Mirr
     assert data.items.to_pylist() == EXPECTED_ITEMS
     assert data.skips == ()
     assert data.description.startswith(f"stripe-mirror {DJ} in postgresql://{READER}:***@")
-    assert data.description.endswith(": 5 subscriptions")
+    assert data.description.endswith(": 5 subscriptions (test mode)")
     assert data.notes == ()
 
 
@@ -753,7 +753,7 @@ def test_unreadable_rows_are_skips_with_their_location_and_the_rest_is_read(
     host = f"{mirror.server.host}:{mirror.server.port}"
     shown = f"postgresql://{READER}:***@{host}/{mirror.database}"
     assert {skip.source for skip in data.skips} == {shown}
-    assert data.description.endswith(": 2 subscriptions, 4 skipped")
+    assert data.description.endswith(": 2 subscriptions, 4 skipped (test mode)")
 
 
 def test_a_sync_engine_row_with_a_bad_field_is_a_skip(mirror: Mirror) -> None:

@@ -45,4 +45,4 @@ def test_rows_split_over_one_row_batches_read_as_one_batch(
     assert len(batches) == 5
     assert data.subscriptions.to_pylist() == expected_subscriptions(SYNC)
     assert data.items.to_pylist() == EXPECTED_ITEMS
-    assert data.description.endswith(": 5 subscriptions")
+    assert data.description.endswith(": 5 subscriptions (test mode)")

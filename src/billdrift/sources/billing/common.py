@@ -68,11 +68,52 @@ def customer_in_text(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-def describe(kind: str, name: str, rows: int, skipped: int) -> str:
-    """One line saying what was read, e.g. ``stripe-json subs.json: 120 subscriptions``."""
+def describe(kind: str, name: str, rows: int, skipped: int, mode: str | None = None) -> str:
+    """One line saying what was read, e.g. ``stripe-json subs.json: 120 subscriptions``,
+    ending ``(test mode)`` or ``(live mode)`` when the data says which (`mode`): dashboard
+    links are built from that (billdrift.outputs.links.mode_of)."""
     noun = "subscription" if rows == 1 else "subscriptions"
     text = f"{kind} {name}: {rows} {noun}"
-    return f"{text}, {skipped} skipped" if skipped else text
+    text = f"{text}, {skipped} skipped" if skipped else text
+    return f"{text} ({mode})" if mode else text
+
+
+@dataclass
+class StripeModes:
+    """How many subscriptions read said ``"livemode": true`` and how many false.
+
+    Stripe puts ``livemode`` on every object; a JSON export or a mirror keeps it, and
+    it is the only way to know that a file's customers live in the dashboard's test
+    mode (its links then go to ``/test/``). Absent everywhere, the mode is unknown.
+    """
+
+    live: int = 0
+    test: int = 0
+
+    def count(self, record: Mapping[str, Any]) -> None:
+        value = record.get("livemode")
+        if value is True:
+            self.live += 1
+        elif value is False:
+            self.test += 1
+
+    @property
+    def mode(self) -> str | None:
+        """ "live mode" or "test mode" when every subscription that says agrees, else None."""
+        if self.test and not self.live:
+            return "test mode"
+        if self.live and not self.test:
+            return "live mode"
+        return None
+
+    def notes(self, name: str) -> list[str]:
+        if not (self.live and self.test):
+            return []
+        return [
+            f"{name} holds {self.live} live-mode and {self.test} test-mode subscription(s); "
+            "dashboard links use the live form (test-mode customers open from the "
+            "dashboard's test-mode toggle)"
+        ]
 
 
 def check_encoding(encoding: str) -> str:

@@ -29,6 +29,7 @@ from billdrift.core.bounds import AMOUNT_OFF, INTERVAL_COUNT, PERCENT_OFF, QUANT
 from billdrift.core.model import BillingData, Skip
 from billdrift.sources.billing.common import (
     RecordError,
+    StripeModes,
     as_object,
     bool_field,
     describe,
@@ -88,6 +89,7 @@ class StripeJsonSource(BillingSource):
         subs: list[dict[str, Any]] = []
         items: list[dict[str, Any]] = []
         unexpanded = foreign = truncated = 0
+        modes = StripeModes()
         for where, record in iter_objects(found):
             if record is None:
                 skips.append(skip(name, where, "not a JSON object"))
@@ -101,6 +103,7 @@ class StripeJsonSource(BillingSource):
                 continue
             subs.append(sub)
             items.extend(sub_items)
+            modes.count(record)
             unexpanded += discount.unexpanded
             foreign += discount.foreign
             truncated += more
@@ -134,8 +137,8 @@ class StripeJsonSource(BillingSource):
             subscriptions=subscriptions_table(subs),
             items=items_table(items),
             skips=tuple(skips),
-            description=describe(self.kind, name, len(subs), len(skips)),
-            notes=tuple(notes),
+            description=describe(self.kind, name, len(subs), len(skips), modes.mode),
+            notes=tuple(notes + modes.notes(name)),
         )
 
 

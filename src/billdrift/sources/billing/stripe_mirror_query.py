@@ -53,11 +53,12 @@ _SYNC_FIELDS = (
     "currency",
     "discount",
     "discounts",
+    "livemode",
 )
 _SYNC_REQUIRED = ("id", "customer", "status")
-#: Absent from some sync-engine versions without loss: currency is on the prices, and
-#: `discounts` is newer than `discount`.
-_SYNC_QUIET = frozenset({"currency", "discounts"})
+#: Absent from some sync-engine versions without loss: currency is on the prices,
+#: `discounts` is newer than `discount`, and `livemode` only names the dashboard's mode.
+_SYNC_QUIET = frozenset({"currency", "discounts", "livemode"})
 _RAW = "_raw_data"
 _STRIPE_DATA = "stripe_data"
 #: Columns parsed as JSON even when the database stores them as plain text.

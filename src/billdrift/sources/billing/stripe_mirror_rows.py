@@ -24,6 +24,7 @@ from billdrift.core.model import BillingData, Skip
 from billdrift.infra.db.interface import ReadOnlyConnection
 from billdrift.sources.billing.common import (
     RecordError,
+    StripeModes,
     customer_in_text,
     describe,
     items_table,
@@ -61,6 +62,7 @@ def read_mirror(conn: ReadOnlyConnection, query: MirrorQuery, kind: str) -> Bill
     item_tables: list[pa.Table] = [items_table([])]
     skips: list[Skip] = []
     counts = _Counts()
+    modes = StripeModes()
     number = read = 0
     for batch in conn.stream(query.sql):
         subs: list[dict[str, Any]] = []
@@ -83,6 +85,7 @@ def read_mirror(conn: ReadOnlyConnection, query: MirrorQuery, kind: str) -> Bill
                 sub["customer_email"] = _email(query, row, counts)
             subs.append(sub)
             items.extend(sub_items)
+            modes.count(record)
             counts.unexpanded += discount.unexpanded
             counts.foreign += discount.foreign
             counts.truncated += more
@@ -93,8 +96,8 @@ def read_mirror(conn: ReadOnlyConnection, query: MirrorQuery, kind: str) -> Bill
         subscriptions=pa.concat_tables(sub_tables),
         items=pa.concat_tables(item_tables),
         skips=tuple(skips),
-        description=describe(kind, name, read, len(skips)),
-        notes=tuple(_notes(query, counts)),
+        description=describe(kind, name, read, len(skips), modes.mode),
+        notes=tuple(_notes(query, counts) + modes.notes(table)),
     )
 
 
