@@ -1,0 +1,167 @@
+"""Evidence computed in SQL over all reported rows equals the evidence evaluated row by
+row in Python from the same declared shape (issue 17).
+
+The labelled rule tests are collected here again, as the push-down identity tests
+collect them; each ``reconcile`` they make runs twice, once as the engine runs (the
+evidence as JSON from one SQL expression per rule) and once with that column left
+out (each row's evidence evaluated in Python, as for a pushed-down run's rows): the
+reports and their JSON documents must be identical. Then the shape's compilers are
+checked on each side of every boundary they have.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from types import ModuleType
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pytest
+
+from billdrift.core import findings
+from billdrift.core.engine import Inputs, reconcile
+from billdrift.core.report import Report
+from billdrift.core.rules import ALL_RULES
+from billdrift.core.rules.base import Rule
+from billdrift.core.rules.shape import MAX_IDS, Group, Value, evaluate, evidence_sql
+from billdrift.outputs.render.json_format import JsonRenderer
+from tests.core import (
+    test_boundaries_entitlement,
+    test_boundaries_policy,
+    test_collapse,
+    test_money,
+    test_rules,
+)
+
+CASES: tuple[ModuleType, ...] = (
+    test_rules,
+    test_boundaries_entitlement,
+    test_boundaries_policy,
+    test_collapse,
+    test_money,
+)
+
+for _module in CASES:
+    _short = _module.__name__.rsplit(".", 1)[1].removeprefix("test_")
+    for _name, _case in vars(_module).items():
+        if _name.startswith("test_") and callable(_case):
+            globals()[f"test_{_short}__{_name.removeprefix('test_')}"] = _case
+
+
+def _without_evidence(rule: Rule, query: str) -> str:
+    return query
+
+
+@pytest.fixture(autouse=True)
+def both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``reconcile`` of the collected cases runs with SQL evidence and without."""
+    columnar = findings.with_evidence
+
+    def reconcile_both(inputs: Inputs) -> Report:
+        monkeypatch.setattr(findings, "with_evidence", _without_evidence)
+        by_row = reconcile(inputs)
+        monkeypatch.setattr(findings, "with_evidence", columnar)
+        expected = reconcile(inputs)
+        assert [f.evidence for f in expected.findings] == [f.evidence for f in by_row.findings]
+        assert expected == by_row
+        assert JsonRenderer().render_bytes(expected) == JsonRenderer().render_bytes(by_row)
+        return expected
+
+    for module in CASES:
+        monkeypatch.setattr(module, "reconcile", reconcile_both)
+
+
+def test_every_rule_declares_its_evidence_once() -> None:
+    """The rule's shape is what its findings carry: one definition per rule."""
+    assert all(isinstance(rule.evidence, Group) for rule in ALL_RULES)
+
+
+#: Rows for the compiler checks: each column on both sides of its boundary.
+_ROWS: list[dict[str, Any]] = [
+    {
+        "name": "given",
+        "decision": "grace",
+        "when": "2026-01-01T00:00:00Z",
+        "confidence": Decimal("0.95"),
+        "fields": [{"field": "paid", "value": None}, {"field": "status", "value": "active"}],
+        "plans": ["pro"],
+        "ids": ", ".join(f"acc_{i}" for i in range(MAX_IDS + 1)),
+        "flag": False,
+    },
+    {
+        "name": None,
+        "decision": "entitled",
+        "when": None,
+        "confidence": None,
+        "fields": [],
+        "plans": [],
+        "ids": ", ".join(f"acc_{i}" for i in range(MAX_IDS)),
+        "flag": None,
+    },
+    {
+        "name": 'quote " and \\ and \n',
+        "decision": None,
+        "when": "2026-02-01T00:00:00Z",
+        "confidence": Decimal("1.00"),
+        "fields": None,
+        "plans": None,
+        "ids": None,
+        "flag": True,
+    },
+]
+
+_SCHEMA = pa.schema(
+    [
+        ("name", pa.string()),
+        ("decision", pa.string()),
+        ("when", pa.string()),
+        ("confidence", pa.decimal128(3, 2)),
+        ("fields", pa.list_(pa.struct([("field", pa.string()), ("value", pa.string())]))),
+        ("plans", pa.list_(pa.string())),
+        ("ids", pa.string()),
+        ("flag", pa.bool_()),
+    ]
+)
+
+_VALUES = (
+    ("name", Value("name")),
+    ("grace", Value("when", "instant", ("decision", "grace"))),
+    ("confidence", Value("confidence", "number")),
+    ("fields", Value("fields", "fields")),
+    ("plans", Value("plans", "nonempty")),
+    ("ids", Value("ids", "ids")),
+    ("flag", Value("flag")),
+)
+
+
+@pytest.mark.parametrize("drop_nulls", [True, False])
+def test_the_sql_and_the_python_of_a_shape_agree(drop_nulls: bool) -> None:
+    shape = Group((*_VALUES, ("nested", Group(_VALUES, drop_nulls=drop_nulls))), drop_nulls)
+    table = pa.Table.from_pylist(_ROWS, schema=_SCHEMA)
+    con = duckdb.connect()
+    con.register("rows", table)
+    texts = [
+        text for (text,) in con.execute(f"SELECT {evidence_sql(shape)} FROM rows f").fetchall()
+    ]
+    python_rows = table.to_pylist()  # as the engine's rows reach Python: decimals and all
+    assert [orjson.loads(text) for text in texts] == [evaluate(shape, r) for r in python_rows]
+
+
+def test_a_shape_shows_each_value_as_the_report_does() -> None:
+    shape = Group(_VALUES)
+    given, empty, other = (
+        evaluate(shape, row) for row in pa.Table.from_pylist(_ROWS, schema=_SCHEMA).to_pylist()
+    )
+    assert given["grace"] == "2026-01-01T00:00:00Z"  # only while the decision is grace
+    assert "grace" not in other
+    assert given["confidence"] == 0.95 and other["confidence"] == 1.0  # numbers, not "1.00"
+    assert given["fields"] == {"paid": None, "status": "active"}  # null field values kept
+    assert empty["fields"] == {}
+    assert given["plans"] == ["pro"] and "plans" not in empty  # an empty list is absent
+    assert given["ids"] == [f"acc_{i}" for i in range(MAX_IDS)]  # 51 listed: 50 shown
+    assert empty["ids"] == [f"acc_{i}" for i in range(MAX_IDS)]  # 50: all shown
+    assert other["ids"] == [""]
+    assert given["flag"] is False and "flag" not in empty and "name" not in empty
+    assert evaluate(Group(_VALUES, drop_nulls=False), _ROWS[1])["name"] is None
