@@ -13,8 +13,8 @@ compiled
   a pushed-down run (PostgreSQL, Spark) without that column.
 
 There is no second copy of what the evidence holds, so the two cannot drift apart;
-``tests/core/test_columnar_evidence.py`` runs every labelled rule case both ways and
-compares the reports.
+``tests/core/test_columnar_evidence.py`` compares both on every reported row of every
+labelled rule case.
 """
 
 from __future__ import annotations
