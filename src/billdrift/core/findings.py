@@ -183,12 +183,17 @@ def run_rules(
     suppressed: list[Suppressed] = []
     # One worker: the connection is used by that thread alone until every fetch is done.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rules") as pool:
-        fetches = [pool.submit(_fetch, con, query) for query in queries]
+        # One rule fetched ahead, not all: each rule's rows are freed once worded, so
+        # at most two rules' rows are held at a time (peak memory at 1M, issue 17).
+        pending = [pool.submit(_fetch, con, query) for query in queries[:1]]
         try:
-            for rule, fetch in zip(rules, fetches, strict=True):
-                build(rule, fetch.result(), findings, suppressed)
+            for index, rule in enumerate(rules):
+                rows = pending.pop().result()
+                pending += [pool.submit(_fetch, con, q) for q in queries[index + 1 : index + 2]]
+                build(rule, rows, findings, suppressed)
+                del rows
         finally:
-            for fetch in fetches:
+            for fetch in pending:
                 fetch.cancel()
     return findings, suppressed
 
