@@ -104,12 +104,15 @@ def evidence_sql(group: Group, relation: str = "f") -> str:
     for key, item in group.items:
         value = evidence_sql(item, relation) if isinstance(item, Group) else _sql(item, relation)
         label = sql_string(orjson.dumps(key).decode() + ":")
-        if group.drop_nulls:
-            parts.append(f"CASE WHEN ({value}) IS NOT NULL THEN {label} || ({value}) END")
-        else:
-            parts.append(f"{label} || coalesce(({value}), 'null')")
-    # concat_ws leaves out the NULL parts: the keys whose value is null
+        # `||` gives NULL when the value is NULL, and concat_ws leaves NULL parts out:
+        # each value appears once (a CASE repeating it doubled the expression at every
+        # level of nesting, and planning it cost 0.1 s of CPU a check)
+        parts.append(f"{label} || {value if group.drop_nulls else f'coalesce({value}, {_NULL})'}")
     return f"('{{' || concat_ws(',', {', '.join(parts)}) || '}}')"
+
+
+#: JSON null, as SQL text.
+_NULL = "'null'"
 
 
 def _sql(value: Value, relation: str) -> str:
