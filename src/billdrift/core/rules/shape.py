@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import orjson
 
-from billdrift.infra.duck import quote_identifier, sql_string
+from billdrift.infra.quoting import quote_identifier, sql_string
 
 #: How a column's value is shown:
 #: ``plain`` as read; ``instant`` an ISO-8601 UTC text (the engine formats timestamps
