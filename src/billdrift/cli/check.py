@@ -28,6 +28,7 @@ from billdrift.config import Config, load_config
 from billdrift.core.model import Verdict
 from billdrift.core.report import Report
 from billdrift.errors import EXIT_ERROR, BilldriftError, ConfigError
+from billdrift.infra.runtime import keep_until_exit
 from billdrift.outputs.render.history_points import RunPoint
 from billdrift.usecases.check import as_of_instant, run_check
 from billdrift.usecases.demo import DEMO_AS_OF, demo_paths
@@ -53,6 +54,7 @@ def _run_monitored(config: Config, when: datetime, strict: bool, also: AlsoOutpu
         emit(report, config, history, also=also)
 
     outcome = monitored_check(config, when, publish, strict, progress_for_terminal())
+    keep_until_exit(outcome)  # freed with the process: see billdrift.infra.runtime
     for delivery in outcome.deliveries:
         status = "sent" if delivery.ok else f"FAILED ({delivery.error})"
         click.echo(f"billdrift: alert via {delivery.sink}: {status}", err=True)

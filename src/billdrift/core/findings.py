@@ -13,12 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import duckdb
+import orjson
 
 from billdrift.core import pipeline
 from billdrift.core.model import Finding
 from billdrift.core.pipeline import Stage
 from billdrift.core.report import Suppressed
 from billdrift.core.rules.base import Row, Rule, RuleContext
+from billdrift.core.rules.shape import EVIDENCE_COLUMN, evidence_sql
 from billdrift.core.rules.stages import REPORTED_STAGES
 from billdrift.core.sql import natural_order, sql
 from billdrift.infra.duck import quote_identifier, sql_string
@@ -135,6 +137,22 @@ def reported_queries(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> l
     ]
 
 
+#: A rule's reported rows with their evidence as JSON text, computed over all rows at
+#: once (:mod:`billdrift.core.rules.shape`). A projection of the ordered rows: DuckDB
+#: keeps their order (insertion order is preserved on every connection).
+_WITH_EVIDENCE = "SELECT f.*, {evidence} AS {column} FROM ({query}) f"
+
+
+def with_evidence(rule: Rule, query: str) -> str:
+    """`query` (a rule's reported rows) with each row's evidence added as JSON."""
+    return sql(
+        _WITH_EVIDENCE,
+        evidence=evidence_sql(rule.evidence),
+        column=EVIDENCE_COLUMN,
+        query=query,
+    )
+
+
 def build(
     rule: Rule, rows: Iterable[Row], findings: list[Finding], suppressed: list[Suppressed]
 ) -> None:
@@ -157,24 +175,35 @@ def run_rules(
     into findings: the second core would otherwise idle through that Python work.
     """
     pipeline.run(con, rule_stages(rules), context, relations)
-    queries = reported_queries(con, rules)
+    queries = [
+        with_evidence(rule, query)
+        for rule, query in zip(rules, reported_queries(con, rules), strict=True)
+    ]
     findings: list[Finding] = []
     suppressed: list[Suppressed] = []
     # One worker: the connection is used by that thread alone until every fetch is done.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rules") as pool:
-        fetches = [pool.submit(_fetch, con, query) for query in queries]
+        # One rule fetched ahead, not all: each rule's rows are freed once worded, so
+        # at most two rules' rows are held at a time (peak memory at 1M, issue 17).
+        pending = [pool.submit(_fetch, con, query) for query in queries[:1]]
         try:
-            for rule, fetch in zip(rules, fetches, strict=True):
-                build(rule, fetch.result(), findings, suppressed)
+            for index, rule in enumerate(rules):
+                rows = pending.pop().result()
+                pending += [pool.submit(_fetch, con, q) for q in queries[index + 1 : index + 2]]
+                build(rule, rows, findings, suppressed)
+                del rows
         finally:
-            for fetch in fetches:
+            for fetch in pending:
                 fetch.cancel()
     return findings, suppressed
 
 
 def _fetch(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
     """A query's rows as dicts, converted column by column (a third cheaper than
-    row by row)."""
+    row by row); the rows' evidence JSON parsed in one call for all of them."""
     columns = con.sql(query).to_arrow_table().to_pydict()
+    texts = columns.get(EVIDENCE_COLUMN)
+    if texts is not None:
+        columns[EVIDENCE_COLUMN] = orjson.loads("[" + ",".join(texts) + "]")
     names = list(columns)
     return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]

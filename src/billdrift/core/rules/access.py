@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from billdrift.core.model import Finding, Kind
 from billdrift.core.rules.base import Row, Rule, finding
-from billdrift.core.rules.evidence import account_evidence, app_says, billing_says
+from billdrift.core.rules.evidence import (
+    ACCOUNT_EVIDENCE,
+    account_evidence_with,
+    app_says,
+    billing_says,
+)
+from billdrift.core.rules.shape import Value
 from billdrift.core.sql import sql
 from billdrift.core.words import Words, ident, words
 
@@ -48,7 +54,7 @@ def _paid_but_blocked(row: Row) -> Finding:
             "), then find why the subscription webhook did not update it (failed delivery, "
             "rolled-back write).",
         ),
-        account_evidence(row),
+        ACCOUNT_EVIDENCE,
     )
 
 
@@ -59,7 +65,7 @@ def _unpaid_but_active(row: Row) -> Finding:
         words(billing_says(row), ", but ", app_says(row), "."),
         "Review before revoking: confirm the subscription state in the provider, then revoke "
         "access, or record an exception with the reason (comped, contract) if intended.",
-        account_evidence(row),
+        ACCOUNT_EVIDENCE,
     )
 
 
@@ -91,9 +97,11 @@ def _ambiguous(row: Row) -> Finding:
             "Decide what this status means for access and add it to the policy "
             "(policy.statuses), or fix the missing billing data."
         )
-    evidence = account_evidence(row)
-    evidence["reason"] = reason
-    return finding(Kind.AMBIGUOUS, row, message, fix, evidence)
+    return finding(Kind.AMBIGUOUS, row, message, fix, _AMBIGUOUS_EVIDENCE)
+
+
+#: Why a human must decide, after the account evidence.
+_AMBIGUOUS_EVIDENCE = account_evidence_with(("reason", Value("ambiguous_reason")))
 
 
 def _candidates(candidates: object) -> Words:
@@ -115,6 +123,7 @@ RULES = (
         PAID_BUT_BLOCKED_SQL,
         _paid_but_blocked,
         reads=("account_detail",),
+        evidence=ACCOUNT_EVIDENCE,
     ),
     Rule(
         Kind.UNPAID_BUT_ACTIVE,
@@ -123,6 +132,7 @@ RULES = (
         UNPAID_BUT_ACTIVE_SQL,
         _unpaid_but_active,
         reads=("account_detail",),
+        evidence=ACCOUNT_EVIDENCE,
     ),
     Rule(
         Kind.AMBIGUOUS,
@@ -130,5 +140,6 @@ RULES = (
         AMBIGUOUS_SQL,
         _ambiguous,
         reads=("account_detail",),
+        evidence=_AMBIGUOUS_EVIDENCE,
     ),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from billdrift.core.model import Finding, Kind
 from billdrift.core.rules.base import Row, Rule, finding
-from billdrift.core.rules.evidence import account_evidence, fields_text
+from billdrift.core.rules.evidence import ACCOUNT_EVIDENCE, fields_text
 from billdrift.core.words import ident, words
 
 APP_FIELDS_DISAGREE_SQL = """
@@ -25,7 +25,7 @@ def _app_fields_disagree(row: Row) -> Finding:
         ),
         "Make every access field follow one source of truth (ideally derived from the "
         "subscription status) and repair this row.",
-        account_evidence(row),
+        ACCOUNT_EVIDENCE,
     )
 
 
@@ -37,6 +37,7 @@ RULES = (
         APP_FIELDS_DISAGREE_SQL,
         _app_fields_disagree,
         reads=("account_detail", "access_disagreements"),
+        evidence=ACCOUNT_EVIDENCE,
         exposure=False,
     ),
 )

@@ -24,6 +24,7 @@ from typing import Any
 from billdrift.core.currency import minor_exponent
 from billdrift.core.model import Exposure, Finding, Kind, Severity
 from billdrift.core.policy import Policy
+from billdrift.core.rules.shape import Group, evidence_of
 from billdrift.core.words import Words, render, words
 
 Row = Mapping[str, Any]
@@ -49,6 +50,9 @@ class Rule:
     build: Callable[[Row], Finding]
     #: Every relation `query` reads: stages, inputs, policy relations.
     reads: tuple[str, ...] = field(kw_only=True)
+    #: What the findings' evidence holds, computed in SQL over all reported rows
+    #: in-process (:mod:`billdrift.core.rules.shape`); `build` words the same rows.
+    evidence: Group = field(kw_only=True)
     #: Whether the finding carries the subscription's monthly amount as money at stake.
     exposure: bool = True
     #: False when the inputs or config cannot support the rule; the report says so.
@@ -110,10 +114,11 @@ _SEVERITIES = {severity.label: severity for severity in Severity}
 
 
 def finding(
-    kind: Kind, row: Row, message: str | Words, fix: str | Words, evidence: dict[str, Any]
+    kind: Kind, row: Row, message: str | Words, fix: str | Words, evidence: Group
 ) -> Finding:
     """Assemble a finding from the common columns plus the rule's words (Words keep the
-    ids and emails they name apart, for masking: see :mod:`billdrift.core.words`)."""
+    ids and emails they name apart, for masking: see :mod:`billdrift.core.words`) and
+    its evidence, of the rule's declared shape (keys with null values left out)."""
     # Builders pass Words made by words() (flat already) or plain text.
     message_words = message if isinstance(message, tuple) else words(message)
     fix_words = fix if isinstance(fix, tuple) else words(fix)
@@ -127,7 +132,7 @@ def finding(
         exposure=exposure(row),
         message=render(message_words),
         fix=render(fix_words),
-        evidence={key: value for key, value in evidence.items() if value is not None},
+        evidence=evidence_of(evidence, row),
         message_words=message_words,
         fix_words=fix_words,
     )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from billdrift.core.rules.base import Row, sentence, when
+from billdrift.core.rules.shape import Group, Value
 from billdrift.core.words import Words, ident, words
 
 _REASONS = {
@@ -59,38 +58,56 @@ def fields_text(row: Row) -> str:
     return ", ".join(f"{name}={'null' if raw is None else raw}" for name, raw in fields.items())
 
 
-def account_evidence(row: Row) -> dict[str, Any]:
-    """The raw values from both sides that led to a per-account finding."""
-    billing = {
-        "provider": row.get("provider"),
-        "subscription_id": row.get("subscription_id"),
-        "status": row.get("status"),
-        "entitles": row.get("entitles"),
-        "entitlement_reason": row.get("entitlement_reason"),
-        "current_period_start": when(row.get("current_period_start")),
-        "current_period_end": when(row.get("current_period_end")),
-        "cancel_at_period_end": row.get("cancel_at_period_end"),
-        "cancel_at": when(row.get("cancel_at")),
-        "grace_until": when(row.get("grace_until")) if row.get("decision") == "grace" else None,
-        "subscriptions": row.get("all_subscriptions"),
-        "source": row.get("billing_source_ref"),
-    }
-    app = {
-        "access": row.get("app_grants"),
-        "fields": fields_of(row),
-        "plan": row.get("plan"),
-        "email": row.get("email"),
-        "customer_id": row.get("linked_customer_id"),
-        "source": row.get("source_ref"),
-    }
-    confidence = row.get("match_confidence")  # a SQL decimal: a JSON number, not "1.00"
-    match = {
-        "method": row.get("match_method"),
-        "confidence": None if confidence is None else float(confidence),
-        "candidates": row.get("candidates"),
-    }
-    return {
-        "billing": {k: v for k, v in billing.items() if v is not None},
-        "app": {k: v for k, v in app.items() if v is not None},
-        "match": {k: v for k, v in match.items() if v is not None},
-    }
+#: The raw values from both sides that led to a per-account finding.
+ACCOUNT_EVIDENCE = Group(
+    (
+        (
+            "billing",
+            Group(
+                (
+                    ("provider", Value("provider")),
+                    ("subscription_id", Value("subscription_id")),
+                    ("status", Value("status")),
+                    ("entitles", Value("entitles")),
+                    ("entitlement_reason", Value("entitlement_reason")),
+                    ("current_period_start", Value("current_period_start", "instant")),
+                    ("current_period_end", Value("current_period_end", "instant")),
+                    ("cancel_at_period_end", Value("cancel_at_period_end")),
+                    ("cancel_at", Value("cancel_at", "instant")),
+                    ("grace_until", Value("grace_until", "instant", ("decision", "grace"))),
+                    ("subscriptions", Value("all_subscriptions")),
+                    ("source", Value("billing_source_ref")),
+                )
+            ),
+        ),
+        (
+            "app",
+            Group(
+                (
+                    ("access", Value("app_grants")),
+                    ("fields", Value("app_fields", "fields")),
+                    ("plan", Value("plan")),
+                    ("email", Value("email")),
+                    ("customer_id", Value("linked_customer_id")),
+                    ("source", Value("source_ref")),
+                )
+            ),
+        ),
+        (
+            "match",
+            Group(
+                (
+                    ("method", Value("match_method")),
+                    # a SQL decimal: a JSON number, not "1.00"
+                    ("confidence", Value("match_confidence", "number")),
+                    ("candidates", Value("candidates")),
+                )
+            ),
+        ),
+    )
+)
+
+
+def account_evidence_with(*more: tuple[str, Value]) -> Group:
+    """:data:`ACCOUNT_EVIDENCE` with a rule's own keys after it."""
+    return Group((*ACCOUNT_EVIDENCE.items, *more))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from billdrift.core.model import Finding, Kind
-from billdrift.core.rules.base import Row, Rule, RuleContext, finding, when
-from billdrift.core.rules.evidence import account_evidence, app_says, billing_says
+from billdrift.core.rules.base import Row, Rule, RuleContext, finding
+from billdrift.core.rules.evidence import ACCOUNT_EVIDENCE, app_says, billing_says
+from billdrift.core.rules.shape import Group, Value
 from billdrift.core.sql import natural_order, sql
 from billdrift.core.words import capitalized, ident, words
 from billdrift.core.words import email as email_ref
@@ -67,7 +68,7 @@ def _missing_billing_link(row: Row) -> Finding:
         ),
         "Link the account to its billing customer (store the customer id), or revoke access "
         "if it was granted by hand; list staff accounts in policy.internal_email_patterns.",
-        account_evidence(row),
+        ACCOUNT_EVIDENCE,
     )
 
 
@@ -96,7 +97,7 @@ def _stale_billing_link(row: Row) -> Finding:
         message,
         "Check whether the customer was deleted or belongs to another account (test vs live "
         "mode, a merged customer); update the stored customer id.",
-        account_evidence(row),
+        ACCOUNT_EVIDENCE,
     )
 
 
@@ -119,12 +120,18 @@ def _duplicate_customer(row: Row) -> Finding:
         ),
         "Keep the link on the account that owns the subscription and clear the others; if "
         "accounts share billing on purpose, set policy.team_billing = true.",
-        {
-            "account_ids": accounts[:50],
-            "n_accounts": row.get("n_accounts"),
-            "billing_status": row.get("status"),
-        },
+        _DUPLICATE_EVIDENCE,
     )
+
+
+#: The accounts sharing the customer (at most 50 listed), and its subscription's status.
+_DUPLICATE_EVIDENCE = Group(
+    (
+        ("account_ids", Value("account_ids", "ids")),
+        ("n_accounts", Value("n_accounts")),
+        ("billing_status", Value("status")),
+    )
+)
 
 
 def _orphaned_subscription(row: Row) -> Finding:
@@ -142,16 +149,28 @@ def _orphaned_subscription(row: Row) -> Finding:
         ),
         "Find the account this customer signed up with and store the customer id on it; if "
         "there is none, the signup webhook failed: create the account or refund.",
-        {
-            "billing": {
-                "status": row.get("status"),
-                "email": email,
-                "current_period_end": when(row.get("current_period_end")),
-                "subscriptions": row.get("all_subscriptions"),
-                "source": row.get("source_ref"),
-            }
-        },
+        _ORPHAN_EVIDENCE,
     )
+
+
+#: The billing side only (no account): every key shown, null when unknown.
+_ORPHAN_EVIDENCE = Group(
+    (
+        (
+            "billing",
+            Group(
+                (
+                    ("status", Value("status")),
+                    ("email", Value("email")),
+                    ("current_period_end", Value("current_period_end", "instant")),
+                    ("subscriptions", Value("all_subscriptions")),
+                    ("source", Value("source_ref")),
+                ),
+                drop_nulls=False,
+            ),
+        ),
+    )
+)
 
 
 def _separate_billing(context: RuleContext) -> bool:
@@ -170,6 +189,7 @@ RULES = (
             "unreadable_rows",
             "billing_subscriptions",
         ),
+        evidence=_ORPHAN_EVIDENCE,
     ),
     Rule(
         Kind.MISSING_BILLING_LINK,
@@ -178,6 +198,7 @@ RULES = (
         MISSING_BILLING_LINK_SQL,
         _missing_billing_link,
         reads=("account_detail",),
+        evidence=ACCOUNT_EVIDENCE,
         exposure=False,
     ),
     Rule(
@@ -186,6 +207,7 @@ RULES = (
         STALE_BILLING_LINK_SQL,
         _stale_billing_link,
         reads=("account_detail",),
+        evidence=ACCOUNT_EVIDENCE,
         exposure=False,
     ),
     Rule(
@@ -194,6 +216,7 @@ RULES = (
         DUPLICATE_CUSTOMER_SQL,
         _duplicate_customer,
         reads=("customer_keys", "app_accounts", "customers", "billing_subscriptions"),
+        evidence=_DUPLICATE_EVIDENCE,
         exposure=False,
         applies=_separate_billing,
         not_applied_because="policy.team_billing is true",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from billdrift.core.model import Finding, Kind
 from billdrift.core.rules.base import Row, Rule, RuleContext, finding
-from billdrift.core.rules.evidence import account_evidence, billing_says
+from billdrift.core.rules.evidence import account_evidence_with, billing_says
+from billdrift.core.rules.shape import Value
 from billdrift.core.words import ident, words
 
 PLAN_DRIFT_SQL = """
@@ -19,9 +20,7 @@ LEFT JOIN expected_plans e ON e.subscription_id = d.subscription_id
 def _plan_drift(row: Row) -> Finding:
     app_plan = row.get("plan")
     shown = repr(app_plan) if app_plan is not None else "no plan"
-    evidence = account_evidence(row)
     plans = row.get("expected_plans") or []
-    evidence["expected_plans"] = plans or None
     return finding(
         Kind.PLAN_DRIFT,
         row,
@@ -33,8 +32,12 @@ def _plan_drift(row: Row) -> Finding:
         ),
         "Set the account's plan to the one paid for, or fix the [plans] map if this price "
         "maps to another plan.",
-        evidence,
+        _PLAN_EVIDENCE,
     )
+
+
+#: The plans the subscription maps to, after the account evidence (absent when none).
+_PLAN_EVIDENCE = account_evidence_with(("expected_plans", Value("expected_plans", "nonempty")))
 
 
 def plans_comparable(context: RuleContext) -> bool:
@@ -49,6 +52,7 @@ RULES = (
         PLAN_DRIFT_SQL,
         _plan_drift,
         reads=("account_detail", "plan_drift_accounts", "expected_plans"),
+        evidence=_PLAN_EVIDENCE,
         applies=plans_comparable,
         not_applied_because="needs a [plans] map in the config and a plan column in the app",
     ),
