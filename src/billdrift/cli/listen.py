@@ -120,7 +120,7 @@ def listen(config_path: str | None, debug: bool, **flags: Any) -> None:
                 f"billdrift listen needs its web server ({error.name} is missing): "
                 "pip install 'billdrift[listen]'"
             ) from None
-        from billdrift.usecases.listening import webhook_secrets
+        from billdrift.usecases.receiving import webhook_secrets
 
         secrets = webhook_secrets(os.environ)
         queue = flags.pop("queue")

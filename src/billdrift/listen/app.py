@@ -2,7 +2,7 @@
 
 ``POST /webhooks/stripe`` and ``POST /webhooks/paddle`` hand the raw body (the
 signature covers the bytes as sent) and the headers to the
-:class:`~billdrift.usecases.listening.Receiver`, which answers within a
+:class:`~billdrift.usecases.receiving.Receiver`, which answers within a
 millisecond or so; ``GET /healthz`` says how many events wait and how many
 checks run. Bodies over :data:`MAX_BODY` are refused before they are read whole.
 """
@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from billdrift.sources.billing.webhook_events import PROVIDERS, Provider
-from billdrift.usecases.listening import Receiver
+from billdrift.usecases.receiving import Receiver
 
 #: Provider events are a few kilobytes; a megabyte is generous.
 MAX_BODY = 1 << 20

@@ -31,7 +31,7 @@ from billdrift.infra.event_queue import EventQueue
 from billdrift.infra.failures import scrub_log_records
 from billdrift.listen.app import build_app
 from billdrift.sources.billing.webhook_events import Provider
-from billdrift.usecases.listening import Receiver
+from billdrift.usecases.receiving import Receiver
 
 
 @dataclass(frozen=True)
