@@ -338,6 +338,42 @@ def test_bigquery_reads_the_dataset_by_default_with_standard_sql(stubbed: Twin) 
     }
 
 
+def test_the_cursor_session_closes_every_cursor_and_a_failure_in_flight_is_the_one_shown() -> None:
+    """The lifecycle Snowflake, Redshift and Databricks share (CursorSession): a statement
+    without a result fetches nothing, a failing one still closes its cursor, and a
+    failing closing statement (Redshift's ROLLBACK) neither hides the error nor keeps
+    the connection open."""
+    opened: list[Any] = []
+
+    class Failing:
+        description = None
+
+        def __init__(self) -> None:
+            self.closed = False
+            opened.append(self)
+
+        def execute(self, sql: str) -> None:
+            if not sql.startswith("SET"):
+                raise RuntimeError(f"refused: {sql}")
+
+        def close(self) -> None:
+            self.closed = True
+
+    connection = types.SimpleNamespace(cursor=Failing, closed=False)
+    connection.close = lambda: setattr(connection, "closed", True)
+
+    def fetch(cursor: Any) -> list[dict[str, Any]]:
+        raise AssertionError("a statement without a description has no rows to fetch")
+
+    session = warehouse.CursorSession(connection, fetch, closing="ROLLBACK")
+    assert session.rows("SET TIME ZONE 'UTC'") == []
+    with pytest.raises(RuntimeError, match="refused: SELECT 1"):
+        session.rows("SELECT 1")
+    session.close()  # its ROLLBACK is refused too: swallowed
+    assert connection.closed
+    assert len(opened) == 3 and all(cursor.closed for cursor in opened)
+
+
 @pytest.mark.parametrize("name", ["snowflake", "redshift", "databricks"])
 def test_a_missing_secret_is_refused_naming_the_variable(
     name: str, monkeypatch: pytest.MonkeyPatch

@@ -53,6 +53,9 @@ def connect(arguments: dict[str, Any], environ: Mapping[str, str]) -> warehouse.
 
 
 class _Session:
+    """BigQuery's client runs query jobs and hands back their results, with no DB-API
+    cursor to open and close: the one target not on :class:`warehouse.CursorSession`."""
+
     def __init__(self, client: Any, config: Any) -> None:
         self._client = client
         self._config = config

@@ -47,26 +47,14 @@ def connect(arguments: dict[str, Any], environ: Mapping[str, str]) -> warehouse.
     sql = warehouse.imported(_this(), "databricks.sql", "databricks-sql-connector")
     if not environ.get("DATABRICKS_TOKEN"):
         raise ConfigError("--engine databricks: set DATABRICKS_TOKEN in the environment")
-    return _Session(sql.connect(**arguments, access_token=environ["DATABRICKS_TOKEN"]))
+    connection = sql.connect(**arguments, access_token=environ["DATABRICKS_TOKEN"])
+    return warehouse.CursorSession(connection, _fetch)
 
 
-class _Session:
-    def __init__(self, connection: Any) -> None:
-        self._connection = connection
-
-    def rows(self, sql: str) -> list[dict[str, Any]]:
-        cursor = self._connection.cursor()
-        try:
-            cursor.execute(sql)
-            if cursor.description is None:  # SET: no rows
-                return []
-            found: list[dict[str, Any]] = cursor.fetchall_arrow().to_pylist()
-            return found
-        finally:
-            cursor.close()
-
-    def close(self) -> None:
-        self._connection.close()
+def _fetch(cursor: Any) -> list[dict[str, Any]]:
+    """Arrow rows, arrays and structs as such."""
+    found: list[dict[str, Any]] = cursor.fetchall_arrow().to_pylist()
+    return found
 
 
 def _this() -> warehouse.Connector:

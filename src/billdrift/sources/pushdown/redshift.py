@@ -12,7 +12,6 @@ cursor's description; SUPER columns arrive as JSON text and are decoded.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import SplitResult, unquote
@@ -51,35 +50,18 @@ def connect(arguments: dict[str, Any], environ: Mapping[str, str]) -> warehouse.
         raise ConfigError("--engine redshift: set REDSHIFT_PASSWORD in the environment")
     connection = connector.connect(**arguments, password=environ["REDSHIFT_PASSWORD"])
     connection.autocommit = True  # the transaction below is billdrift's own
-    session = _Session(connection)
+    session = warehouse.CursorSession(connection, _fetch, closing="ROLLBACK")
     session.rows("BEGIN READ ONLY")
     session.rows("SET TIME ZONE 'UTC'")
     return session
 
 
-class _Session:
-    def __init__(self, connection: Any) -> None:
-        self._connection = connection
-
-    def rows(self, sql: str) -> list[dict[str, Any]]:
-        cursor = self._connection.cursor()
-        try:
-            cursor.execute(sql)
-            if cursor.description is None:  # BEGIN, SET: no rows
-                return []
-            names = [column[0] for column in cursor.description]
-            semi = [n for n, c in zip(names, cursor.description, strict=True) if c[1] == _SUPER]
-            found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-            return warehouse.decode_json(found, semi)
-        finally:
-            cursor.close()
-
-    def close(self) -> None:
-        try:
-            with contextlib.suppress(Exception):  # a failure in flight is the one to show
-                self.rows("ROLLBACK")
-        finally:
-            self._connection.close()
+def _fetch(cursor: Any) -> list[dict[str, Any]]:
+    """Tuples named from the description (no Arrow fetch), SUPER decoded from JSON."""
+    names = [column[0] for column in cursor.description]
+    semi = [n for n, c in zip(names, cursor.description, strict=True) if c[1] == _SUPER]
+    found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return warehouse.decode_json(found, semi)
 
 
 def _this() -> warehouse.Connector:

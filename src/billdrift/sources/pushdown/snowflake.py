@@ -61,31 +61,17 @@ def connect(arguments: dict[str, Any], environ: Mapping[str, str]) -> warehouse.
         )
     # the session's instants in UTC, as the plan reads and formats them
     parameters = {"TIMEZONE": "UTC", "QUERY_TAG": "billdrift check (read-only)"}
-    return _Session(connector.connect(**arguments, **secret, session_parameters=parameters))
+    connection = connector.connect(**arguments, **secret, session_parameters=parameters)
+    return warehouse.CursorSession(connection, _fetch)
 
 
-class _Session:
-    def __init__(self, connection: Any) -> None:
-        self._connection = connection
-
-    def rows(self, sql: str) -> list[dict[str, Any]]:
-        cursor = self._connection.cursor()
-        try:
-            cursor.execute(sql)
-            names = [column[0].lower() for column in cursor.description]
-            semi = [
-                n
-                for n, c in zip(names, cursor.description, strict=True)
-                if c[1] in _SEMI_STRUCTURED
-            ]
-            table = cursor.fetch_arrow_all()  # None when no row came back
-            found = [] if table is None else table.rename_columns(names).to_pylist()
-            return warehouse.decode_json(found, semi)
-        finally:
-            cursor.close()
-
-    def close(self) -> None:
-        self._connection.close()
+def _fetch(cursor: Any) -> list[dict[str, Any]]:
+    """Arrow rows under lower-cased names, ARRAY/OBJECT/VARIANT decoded from JSON."""
+    names = [column[0].lower() for column in cursor.description]
+    semi = [n for n, c in zip(names, cursor.description, strict=True) if c[1] in _SEMI_STRUCTURED]
+    table = cursor.fetch_arrow_all()  # None when no row came back
+    found = [] if table is None else table.rename_columns(names).to_pylist()
+    return warehouse.decode_json(found, semi)
 
 
 def _this() -> warehouse.Connector:

@@ -25,10 +25,11 @@ scrubbed of the secrets' values in all their spellings before it is shown.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from types import ModuleType
@@ -79,6 +80,42 @@ class Connector(Protocol):
         """A session on the warehouse (the connector imported here, or a ConfigError
         naming the extra)."""
         ...
+
+
+#: How a connector reads an executed statement's rows off its DB-API cursor (as Arrow
+#: where it can): the one step in which Snowflake, Redshift and Databricks differ.
+Fetch = Callable[[Any], list[dict[str, Any]]]
+
+
+class CursorSession:
+    """The Session of a DB-API connector: one cursor per statement, closed whatever
+    happens; a statement without a result (BEGIN, SET: no description) returns no rows,
+    any other's rows come from the connector's `fetch`. `closing` is a last statement
+    run before the connection closes (Redshift's ROLLBACK); its failure is swallowed
+    so that a failure already in flight is the one shown."""
+
+    def __init__(self, connection: Any, fetch: Fetch, closing: str | None = None) -> None:
+        self._connection = connection
+        self._fetch = fetch
+        self._closing = closing
+
+    def rows(self, sql: str) -> list[dict[str, Any]]:
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(sql)
+            if cursor.description is None:
+                return []
+            return self._fetch(cursor)
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        try:
+            if self._closing is not None:
+                with contextlib.suppress(Exception):
+                    self.rows(self._closing)
+        finally:
+            self._connection.close()
 
 
 def connector(name: str) -> Connector:
