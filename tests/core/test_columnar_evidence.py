@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from decimal import Decimal
-from types import ModuleType
 from typing import Any
 
 import duckdb
@@ -36,27 +35,10 @@ from billdrift.core.rules.shape import (
     evidence_sql,
 )
 from tests.builders import account, sub
-from tests.core import (
-    test_boundaries_entitlement,
-    test_boundaries_policy,
-    test_collapse,
-    test_money,
-    test_rules,
-)
+from tests.core import test_rules
+from tests.core.labelled import collect
 
-CASES: tuple[ModuleType, ...] = (
-    test_rules,
-    test_boundaries_entitlement,
-    test_boundaries_policy,
-    test_collapse,
-    test_money,
-)
-
-for _module in CASES:
-    _short = _module.__name__.rsplit(".", 1)[1].removeprefix("test_")
-    for _name, _case in vars(_module).items():
-        if _name.startswith("test_") and callable(_case):
-            globals()[f"test_{_short}__{_name.removeprefix('test_')}"] = _case
+collect(globals())
 
 
 @pytest.fixture(autouse=True)

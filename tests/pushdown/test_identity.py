@@ -9,34 +9,14 @@ every assertion of the rule tests holds as well.
 
 from __future__ import annotations
 
-from types import ModuleType
-
 import pytest
 
 from billdrift.core.engine import Inputs, reconcile
 from billdrift.core.report import Report
-from tests.core import (
-    test_boundaries_entitlement,
-    test_boundaries_policy,
-    test_collapse,
-    test_money,
-    test_rules,
-)
+from tests.core.labelled import CASES, collect
 from tests.pushdown.conftest import PushDown
 
-CASES: tuple[ModuleType, ...] = (
-    test_rules,
-    test_boundaries_entitlement,
-    test_boundaries_policy,
-    test_collapse,
-    test_money,
-)
-
-for _module in CASES:
-    _short = _module.__name__.rsplit(".", 1)[1].removeprefix("test_")
-    for _name, _case in vars(_module).items():
-        if _name.startswith("test_") and callable(_case):
-            globals()[f"test_{_short}__{_name.removeprefix('test_')}"] = _case
+collect(globals())
 
 
 @pytest.fixture(autouse=True)

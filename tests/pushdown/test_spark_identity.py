@@ -22,14 +22,10 @@ from billdrift.core.engine import Inputs, reconcile
 from billdrift.core.plan import Plan, build_plan, judge_answers
 from billdrift.core.report import Report
 from billdrift.sources.pushdown.spark import execute
+from tests.core.labelled import CASES, collect
 from tests.pushdown.spark_setup import write_parquet
-from tests.pushdown.test_identity import CASES
 
-for _module in CASES:
-    _short = _module.__name__.rsplit(".", 1)[1].removeprefix("test_")
-    for _name, _case in vars(_module).items():
-        if _name.startswith("test_") and callable(_case):
-            globals()[f"test_{_short}__{_name.removeprefix('test_')}"] = _case
+collect(globals())
 
 _PLANS: dict[str, Plan] = {}
 
