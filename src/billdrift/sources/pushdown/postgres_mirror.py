@@ -233,19 +233,40 @@ def items_sql(conn: ReadOnlyConnection, mirror: MirrorQuery) -> str:
     """``billing_items``: one row per item of each mirror row with an id."""
     return sql(
         _ITEMS,
+        columns=item_columns(item="r", price="r", recurring="r"),
         level1=_level1(conn, mirror, ("id", "items"), join=False),
         elements=_elements("r.items"),
-        price_id=json_id("r.price"),
-        lookup_key=trimmed("r.details ->> 'lookup_key'"),
-        product_id=json_id("(r.details -> 'product')"),
-        nickname=trimmed("r.details ->> 'nickname'"),
+    )
+
+
+def item_columns(item: str, price: str, recurring: str) -> str:
+    """The select list of ``billing_items`` (``SELECT`` included), from the relations
+    (aliases) holding each item's parts: `item` its ``item``, `price` its ``price`` (or
+    legacy ``plan``), ``details`` (the price when an object) and ``legacy``, `recurring`
+    its ``recurring``; the subscription's ``id`` is ``r.id``. Shared by this module's
+    one-pass decoder and postgres_records' general path, so the two give the same columns."""
+    return sql(
+        """SELECT r.id AS subscription_id,
+       {price_id} AS price_id,
+       {lookup_key} AS lookup_key,
+       {product_id} AS product_id,
+       {nickname} AS plan_name,
+       {unit_amount} AS unit_amount_minor,
+       lower({currency}) AS currency,
+       coalesce({quantity}, 1) AS quantity,
+       lower({interval}) AS interval,
+       coalesce(nullif({interval_count}, 0), 1) AS interval_count""",
+        price_id=json_id(f"{price}.price"),
+        lookup_key=trimmed(f"{price}.details ->> 'lookup_key'"),
+        product_id=json_id(f"({price}.details -> 'product')"),
+        nickname=trimmed(f"{price}.details ->> 'nickname'"),
         unit_amount=integer(
-            "r.details ->> (CASE WHEN r.legacy THEN 'amount' ELSE 'unit_amount' END)"
+            f"{price}.details ->> (CASE WHEN {price}.legacy THEN 'amount' ELSE 'unit_amount' END)"
         ),
-        currency=trimmed("r.details ->> 'currency'"),
-        quantity=integer("r.item ->> 'quantity'"),
-        interval=trimmed("r.recurring ->> 'interval'"),
-        interval_count=integer("r.recurring ->> 'interval_count'"),
+        currency=trimmed(f"{price}.details ->> 'currency'"),
+        quantity=integer(f"{item}.item ->> 'quantity'"),
+        interval=trimmed(f"{recurring}.recurring ->> 'interval'"),
+        interval_count=integer(f"{recurring}.recurring ->> 'interval_count'"),
     )
 
 
@@ -408,16 +429,7 @@ FROM (
 WHERE r.id IS NOT NULL"""
 
 _ITEMS = """
-SELECT r.id AS subscription_id,
-       {price_id} AS price_id,
-       {lookup_key} AS lookup_key,
-       {product_id} AS product_id,
-       {nickname} AS plan_name,
-       {unit_amount} AS unit_amount_minor,
-       lower({currency}) AS currency,
-       coalesce({quantity}, 1) AS quantity,
-       lower({interval}) AS interval,
-       coalesce(nullif({interval_count}, 0), 1) AS interval_count
+{columns}
 FROM (
   SELECT r.*, coalesce(CASE jsonb_typeof(r.details -> 'recurring')
                          WHEN 'object' THEN r.details -> 'recurring' END,

@@ -27,6 +27,7 @@ from billdrift.sources.billing.stripe_mirror_query import (
 from billdrift.sources.pushdown.postgres_mirror import (
     discounts_sql,
     integer,
+    item_columns,
     json_id,
     json_timestamp,
     trimmed,
@@ -95,16 +96,7 @@ _ITEM_ELEMENTS = """jsonb_array_elements(CASE jsonb_typeof(r.rec -> 'items')
 
 ITEMS = sql(
     """
-SELECT r.id AS subscription_id,
-       {price_id} AS price_id,
-       {lookup_key} AS lookup_key,
-       {product_id} AS product_id,
-       {nickname} AS plan_name,
-       {unit_amount} AS unit_amount_minor,
-       lower({currency}) AS currency,
-       coalesce({quantity}, 1) AS quantity,
-       lower({interval}) AS interval,
-       coalesce(nullif({interval_count}, 0), 1) AS interval_count
+{columns}
 FROM bd_mirror_records AS r
 CROSS JOIN LATERAL {elements} AS it(item)
 CROSS JOIN LATERAL (
@@ -118,17 +110,7 @@ CROSS JOIN LATERAL (
                     WHEN 'object' THEN pr.details -> 'recurring' END, pr.details) AS recurring
 ) AS rc
 WHERE r.id IS NOT NULL""",
-    price_id=json_id("pr.price"),
-    lookup_key=trimmed("pr.details ->> 'lookup_key'"),
-    product_id=json_id("(pr.details -> 'product')"),
-    nickname=trimmed("pr.details ->> 'nickname'"),
-    unit_amount=integer(
-        "pr.details ->> (CASE WHEN pr.legacy THEN 'amount' ELSE 'unit_amount' END)"
-    ),
-    currency=trimmed("pr.details ->> 'currency'"),
-    quantity=integer("it.item ->> 'quantity'"),
-    interval=trimmed("rc.recurring ->> 'interval'"),
-    interval_count=integer("rc.recurring ->> 'interval_count'"),
+    columns=item_columns(item="it", price="pr", recurring="rc"),
     elements=_ITEM_ELEMENTS,
 )
 
