@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from billdrift.config import AppConfig, BillingConfig
 from billdrift.errors import SourceError
 from billdrift.sources.registry import read_sources
+from tests.fakes.stripe_fake import FakeStripe
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "billing"
 
@@ -42,6 +44,31 @@ def test_a_failing_billing_read_wins_over_a_failing_app_read(tmp_path: Path) -> 
         read_sources([str(broken)], app, BillingConfig(), AppConfig())
     with pytest.raises(SourceError, match="account id column"):
         read_sources([str(FIXTURES / "stripe_dashboard.csv")], app, BillingConfig(), AppConfig())
+
+
+def _readers() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name.startswith("read")}
+
+
+def test_a_failed_read_stops_the_others_and_waits_for_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's file fails at once while the Stripe API read has about 30 slow pages
+    to go: the app's error comes out (not the API read's being stopped), the API read
+    stopped at its next page, and no reader thread is left running (they share one
+    DuckDB database, and a read left running would go on spending the rate limit)."""
+    monkeypatch.setenv("STRIPE_API_KEY", FakeStripe.DEFAULT_KEY)
+    before = _readers()
+    with FakeStripe(latency=0.3) as stripe:
+        stripe.populate(2000, seed=1)  # a whole read: about 30 requests, 4 s here
+        options = BillingConfig.model_validate(
+            {"stripe": {"api_base": stripe.url, "snapshot_dir": str(tmp_path / "snap")}}
+        )
+        broken = _app_csv(tmp_path, "foo,bar\n1,2\n")  # no account id column
+        with pytest.raises(SourceError, match="account id column"):
+            read_sources(["stripe"], broken, options, AppConfig())
+        assert _readers() - before == set()  # checked before the server stops
+        assert stripe.stats().requests < 15  # stopped, not read to the end
 
 
 def test_every_input_is_opened_before_any_is_read(tmp_path: Path) -> None:

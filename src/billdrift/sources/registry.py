@@ -12,12 +12,14 @@ of a few files is the common run, where start-up is most of the time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
+from threading import Event
+from typing import Any
 
 from billdrift.config import AppConfig, BillingConfig
 from billdrift.core.model import AppData, BillingData
-from billdrift.errors import SourceError
+from billdrift.errors import BilldriftError, SourceError
 from billdrift.infra.db.urls import is_database_url, redact
 from billdrift.infra.duck import SharedDatabase, sharing_cores
 from billdrift.infra.runtime import ready_for_threads
@@ -146,22 +148,61 @@ def read_sources(
 
     Every source is opened (chosen, checked to exist) before any is read, so a bad
     argument fails at once; native libraries start here, before the threads do (see
-    billdrift.infra.runtime.ready_for_threads). If several reads fail, the first in
-    argument order (billing inputs, then the app) is the error raised.
+    billdrift.infra.runtime.ready_for_threads). Once a read fails, the others are
+    told to stop (a paged API read stops at its next page) and waited for: no reader
+    outlives the call, since they share one DuckDB database and a read left running
+    would go on spending the provider's rate limit (a reader blocked on a slow peer
+    ends at its source's timeout). If several reads fail on their own, the first in
+    argument order (billing inputs, then the app) is the error raised. An interrupt
+    (Ctrl-C) is not waited on: the readers are told to stop, and the check ends at once.
     """
     billing_sources = [open_billing(spec, billing) for spec in billing_specs]
-    for source in billing_sources:
-        source.progress = progress
+    stop = Event()
+    stoppable = [_Stoppable(progress, stop) for _ in billing_sources]
+    for source, reporting in zip(billing_sources, stoppable, strict=True):
+        source.progress = reporting
     app_source = open_app(app_location, app)
     readers = len(billing_sources) + 1
     ready_for_threads(tls=any(source.uses_tls for source in billing_sources))
     database = SharedDatabase(readers)  # one DuckDB database for all of them
     pool = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="read")
+    reads: list[Future[Any]] = []
     try:
-        billing_reads = [
-            pool.submit(sharing_cores(readers, source.read, database)) for source in billing_sources
-        ]
-        app_read = pool.submit(sharing_cores(readers, app_source.read, database))
-        return [read.result() for read in billing_reads], app_read.result()
-    finally:
+        for work in [*(source.read for source in billing_sources), app_source.read]:
+            reads.append(pool.submit(sharing_cores(readers, work, database)))
+        wait(reads, return_when=FIRST_EXCEPTION)
+    except BaseException:  # Ctrl-C: the check ends at once, whatever a reader waits on
+        stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    stop.set()  # all done, or one failed: the others stop at their next page, and end
+    pool.shutdown(wait=True, cancel_futures=True)
+    stopped = [reporting.stopped for reporting in stoppable] + [False]
+    for read, was_stopped in zip(reads, stopped, strict=True):
+        if not was_stopped and not read.cancelled() and read.exception() is not None:
+            read.result()  # raises it
+    return [read.result() for read in reads[:-1]], reads[-1].result()
+
+
+class ReadStopped(BilldriftError):
+    """A read stopped because another read failed: never the error shown."""
+
+
+class _Stoppable:
+    """The progress a billing source reports to, which also stops its read once `stop`
+    is set: sources report after every page, so a paged API read ends within a page
+    of another read's failure instead of running to its end."""
+
+    def __init__(self, progress: Progress, stop: Event) -> None:
+        self._progress = progress
+        self._stop = stop
+        self.stopped = False
+
+    def update(self, what: str, done: int, requests: int) -> None:
+        if self._stop.is_set():
+            self.stopped = True
+            raise ReadStopped(f"reading {what} stopped: another input failed")
+        self._progress.update(what, done, requests)
+
+    def close(self) -> None:
+        self._progress.close()
