@@ -7,6 +7,7 @@ localstripe cases are in test_stripe_localstripe.py.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from billdrift.config import BillingConfig
 from billdrift.core.model import BillingData
 from billdrift.errors import ConfigError, SourceError
 from billdrift.sources.billing import stripe_snapshot
+from billdrift.sources.billing.rate_limits import JITTER_MARGIN
 from billdrift.sources.registry import open_billing
 from tests.fakes.stripe_fake import (
     PERM_CUSTOMERS,
@@ -104,13 +106,33 @@ def test_a_large_account_is_read_in_parallel_without_gaps_or_repeats(
 def test_requests_never_exceed_the_configured_rate(
     fake_stripe: FakeStripe, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake_stripe.populate(1_500, seed=3, now=NOW)
+    """What the pacer guarantees, as the server sees it however loaded the machine is.
+    It releases requests at least 1 / (10 x JITTER_MARGIN) s apart (0.105 s), so at
+    most 10 are released in any 1 s window; a request released earlier may reach the
+    server later (its thread descheduled between release and send), but each of the
+    walk's threads has one request in flight at most. So no 1 s window holds more than
+    10 + `threads` arrivals, and the read lasts at least one interval per request after
+    the first. Unpaced, two threads send several times that, in a fraction of the time."""
+    threads = 2
+    fake_stripe.populate(3_000, seed=3, now=NOW)
     fake_stripe.latency = 0.02
-    read(fake_stripe, tmp_path, monkeypatch, max_requests_per_second=10, incremental=False)
+    started = time.monotonic()
+    read(
+        fake_stripe,
+        tmp_path,
+        monkeypatch,
+        max_requests_per_second=10,
+        concurrency=threads,
+        incremental=False,
+    )
+    elapsed = time.monotonic() - started
     stats = fake_stripe.stats()
-    assert stats.requests >= 15
-    assert stats.max_per_second <= 11  # 10/s, one arrival of slack for timing at the edges
+    released_per_second = math.floor(10 * JITTER_MARGIN) + 1
+    assert stats.requests >= 30
+    assert stats.max_per_second <= released_per_second + threads
     assert stats.rate_limited == 0
+    # n releases, each at least one interval after the last, all within the read
+    assert elapsed >= (stats.requests - 1) / (10 * JITTER_MARGIN)
 
 
 def test_429_is_retried_after_retry_after_and_counted(
