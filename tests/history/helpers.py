@@ -65,3 +65,20 @@ def report(
 
 def error_report(message: str = "billing export looks truncated") -> Report:
     return Report(verdict=Verdict.ERROR, as_of=T0, fail_on=Severity.HIGH, errors=(message,))
+
+
+def to_version_6(store: object) -> None:
+    """Undo migration 7 in place (a SQL store): each live finding's last-seen run and
+    time written back, the ``seen_live`` column dropped, as version 6 kept them."""
+    from billdrift.history._sql import SqlStore
+    from billdrift.history._sql_rows import seen_at, seen_run
+
+    assert isinstance(store, SqlStore)
+    with store._locked():
+        store._exec(
+            f"UPDATE findings SET last_seen_run = {seen_run('')}, "
+            f"last_seen_at = {seen_at('')} WHERE seen_live = 1"
+        )
+        store._exec("ALTER TABLE findings DROP COLUMN seen_live")
+        store._exec("DELETE FROM schema_version WHERE version = 7")
+        assert store._current_version() == 6

@@ -11,7 +11,7 @@ from billdrift.core.model import Kind, Severity
 from billdrift.history import HistoryStore, fingerprint, open_store, record_run, schema
 from billdrift.history._sql import SqlStore
 from billdrift.history.queue import QueueQuery, queue_page
-from tests.history.helpers import at, finding, report
+from tests.history.helpers import at, finding, report, to_version_6
 
 APP = finding(Kind.UNPAID_BUT_ACTIVE, "u1", "cus_1", evidence={"app": {"email": " Ann@X.io "}})
 BILLING = finding(
@@ -35,6 +35,7 @@ def _emails(store: HistoryStore) -> list[tuple[Any, ...]]:
 def _to_version_5(store: SqlStore) -> None:
     """Undo migration 6 in place: the store as version 5 left it (no email column, the
     queue index of the old order)."""
+    to_version_6(store)
     with store._locked():
         store._exec("DROP INDEX findings_by_email")
         store._exec("DROP INDEX findings_queue")
@@ -45,7 +46,7 @@ def _to_version_5(store: SqlStore) -> None:
 
 
 def test_a_version_5_store_upgrades_with_the_emails_recording_writes(store_location: str) -> None:
-    assert schema.LATEST == 6
+    assert schema.LATEST == 7
     with open_store(store_location) as store:
         record_run(store, report(APP, BILLING, NONE, GONE), at(0), at(0.1))
         record_run(store, report(APP, BILLING, NONE), at(1), at(1.1))  # GONE resolved
@@ -58,7 +59,7 @@ def test_a_version_5_store_upgrades_with_the_emails_recording_writes(store_locat
         "gone@z.io",
     ]
     with open_store(store_location) as store:
-        assert store.schema_version() == 6
+        assert store.schema_version() == schema.LATEST
         assert _emails(store) == recorded
         page = queue_page(store, QueueQuery(text="bob@y.io"), at(2))
         assert [item.state.fingerprint for item in page.items] == [fingerprint(BILLING)]

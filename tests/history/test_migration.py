@@ -11,6 +11,7 @@ import pytest
 
 from billdrift.history import HistoryStore, fingerprint, open_store, record_run, schema
 from billdrift.history._sql import SqlStore
+from billdrift.history._sql_rows import seen_run
 from tests.history.helpers import at, report
 from tests.history.v1_store import (
     BLOCKED,
@@ -31,7 +32,7 @@ def _spans(store: HistoryStore) -> list[tuple[Any, ...]]:
     with store._snapshot():
         return store._exec(
             "SELECT s.fingerprint, s.first_run, CASE WHEN s.id = f.last_span "
-            "THEN f.last_seen_run ELSE s.last_run END, s.message FROM finding_spans s "
+            f"THEN {seen_run()} ELSE s.last_run END, s.message FROM finding_spans s "
             "JOIN findings f ON f.fingerprint = s.fingerprint ORDER BY s.id"
         )
 

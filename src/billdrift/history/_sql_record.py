@@ -7,7 +7,10 @@ observations (:mod:`billdrift.history.run_table`) are bulk-loaded into a
 temporary table (SQLite: one executemany; PostgreSQL: one COPY), joined once
 with the stored findings and their current spans, and every write is one
 statement over that join: new findings inserted, findings seen again updated,
-replaced spans closed. Python only touches the rows that change: the spans a run
+replaced spans closed. A full run that sees a live finding again unchanged (most
+of a nightly run) writes nothing for it: its last-seen run is the latest full run
+(schema version 7, ``findings.seen_live``); the live findings a full run does not
+see get their last-seen run written back. Python only touches the rows that change: the spans a run
 starts (new or changed content, whose evidence the store has not got) and the
 findings that were open and are absent now.
 
@@ -37,8 +40,8 @@ import pyarrow.csv as pacsv
 from billdrift.history import _spans
 from billdrift.history._sql_rows import (
     FINDING_COLUMNS,
-    FINDING_SELECT,
     REVIEW_COLUMNS,
+    finding_select,
     placeholders,
 )
 from billdrift.history.run_table import SCHEMA, RunObservations
@@ -68,9 +71,11 @@ CREATE TEMP TABLE run_input (
 """
 
 #: Each observation joined with its finding's stored row (first observations only):
-#: the finding's new lifecycle columns, whether it starts a span, and whether the
-#: finding's row keeps every column but when it was seen (``same``: most of a run's
-#: findings, written without touching the indexes on the other columns).
+#: the finding's new lifecycle columns, whether it starts a span, and how much of the
+#: finding's row changes (``same``): 2, nothing (a full run sees a live finding again,
+#: the same in every column: most of a nightly run's findings, no write at all; see
+#: schema version 7); 1, only when it was seen (written without touching the indexes
+#: on the other columns); 0, more.
 _OBSERVED: Final = """
 CREATE TEMP TABLE run_observed (
   ord INTEGER PRIMARY KEY,
@@ -99,14 +104,16 @@ CREATE TEMP TABLE run_covered (
 )
 """
 
-#: Parameters: the previous full run's id (0 for none), 1 if this run is targeted
-#: (else 0), then this run's id and time twice each (first seen, opened).
+#: Parameters: the previous full run's id (0 for none: a live finding's last-seen run
+#: before this one) twice, 1 if this run is targeted (else 0), this run's id and time
+#: twice each (first seen, opened), then 1 if this run is targeted again.
 _CLASSIFY: Final = """
 INSERT INTO run_observed
 WITH joined AS (
   SELECT i.*, f.status AS prior_status, f.first_seen_run, f.first_seen_at, f.opened_run,
-         f.opened_at, f.times_reopened, f.last_span, f.last_seen_run, s.digest AS span_digest,
-         f.resolved_run,
+         f.opened_at, f.times_reopened, f.last_span, s.digest AS span_digest, f.resolved_run,
+         CASE WHEN f.seen_live = 1 THEN ? ELSE f.last_seen_run END AS last_seen_run,
+         f.seen_live, f.last_change,
          CASE WHEN (i.subscription_id = f.subscription_id
                     OR (i.subscription_id IS NULL AND f.subscription_id IS NULL))
                    AND i.severity = f.severity AND i.confidence = f.confidence
@@ -148,27 +155,29 @@ SELECT ord, fingerprint, is_first,
        CASE WHEN prior_status IS NOT NULL AND change <> 'reopened' AND resolved_run IS NULL
                  AND prior_status = CASE WHEN change = 'suppressed' THEN 'suppressed'
                                          ELSE 'open' END
-                 AND same_details = 1 THEN 1
+                 AND same_details = 1
+            THEN CASE WHEN ? = 0 AND seen_live = 1 AND last_change = change AND starts = 0
+                      THEN 2 ELSE 1 END
             ELSE 0 END
 FROM classified
 """
 
 #: New findings (their first observation always starts their first span).
-#: Parameters: this run's id, its time, the first new span's id.
+#: Parameters: this run's id, its time, the first new span's id, live (1 for a full run).
 _INSERT_NEW: Final = f"""
-INSERT INTO findings ({", ".join(FINDING_COLUMNS)}, last_span, email)
+INSERT INTO findings ({", ".join(FINDING_COLUMNS)}, last_span, email, seen_live)
 SELECT o.fingerprint, i.kind, i.account_id, i.customer_id, i.subscription_id,
        CASE WHEN o.change = 'suppressed' THEN 'suppressed' ELSE 'open' END, o.change,
        o.first_seen_run, o.first_seen_at, ?, ?, o.opened_run, o.opened_at, NULL, NULL,
        o.times_reopened, i.severity, i.confidence, i.exposure_amount, i.exposure_currency,
-       ? + o.ord, i.email
+       ? + o.ord, i.email, ?
 FROM run_observed o JOIN run_input i ON i.ord = o.ord
 WHERE o.is_first = 1 AND o.known = 0
 ORDER BY o.ord
 """
 
 #: Findings seen again whose row changes beyond when they were seen. Parameters:
-#: this run's id, its time, the first span id of the run.
+#: this run's id, its time, the first span id of the run, live (1 for a full run).
 _UPDATE_CHANGED: Final = """
 UPDATE findings SET
   subscription_id = i.subscription_id,
@@ -188,22 +197,35 @@ UPDATE findings SET
   exposure_amount = i.exposure_amount,
   exposure_currency = i.exposure_currency,
   email = i.email,
-  last_span = CASE WHEN o.starts = 1 THEN ? + o.ord ELSE findings.last_span END
+  last_span = CASE WHEN o.starts = 1 THEN ? + o.ord ELSE findings.last_span END,
+  seen_live = ?
 FROM run_observed o JOIN run_input i ON i.ord = o.ord
 WHERE findings.fingerprint = o.fingerprint AND o.is_first = 1 AND o.known = 1 AND o.same = 0
 """
 
 #: Findings seen again, the same but for when: three columns (and the current span if
 #: the content changed), so the indexes on the others are not rewritten. Parameters:
-#: this run's id, its time, the first span id of the run.
+#: this run's id, its time, the first span id of the run, live (1 for a full run).
 _UPDATE_SAME: Final = """
 UPDATE findings SET
   last_change = o.change,
   last_seen_run = ?,
   last_seen_at = ?,
-  last_span = CASE WHEN o.starts = 1 THEN ? + o.ord ELSE findings.last_span END
+  last_span = CASE WHEN o.starts = 1 THEN ? + o.ord ELSE findings.last_span END,
+  seen_live = ?
 FROM run_observed o
 WHERE findings.fingerprint = o.fingerprint AND o.same = 1
+"""
+
+#: A full run: the live findings it did not see (resolved or kept) were last seen by
+#: the previous full run; their rows say so from now on (schema version 7).
+#: Parameters: the previous full run's id, twice, then the fingerprints.
+_SETTLE: Final = """
+UPDATE findings SET
+  seen_live = 0,
+  last_seen_run = ?,
+  last_seen_at = (SELECT finished_at FROM runs WHERE id = ?)
+WHERE seen_live = 1 AND fingerprint IN ({in_list})
 """
 
 #: A current span a new one replaces ends at the run that last saw its finding.
@@ -213,9 +235,17 @@ FROM run_observed o
 WHERE finding_spans.id = o.prior_span AND o.is_first = 1 AND o.starts = 1
 """
 
-#: Findings open (or excused) before this run that it did not report.
+#: Findings open (or excused) before this run that it did not report, as they were
+#: before it (a live finding: last seen by the previous full run, the parameter, twice).
 _ABSENT: Final = (
-    f"{FINDING_SELECT} WHERE f.status IN ('open', 'suppressed') AND NOT EXISTS "
+    finding_select(
+        {
+            "last_seen_run": "CASE WHEN f.seen_live = 1 THEN ? ELSE f.last_seen_run END",
+            "last_seen_at": "CASE WHEN f.seen_live = 1 THEN "
+            "(SELECT finished_at FROM runs WHERE id = ?) ELSE f.last_seen_at END",
+        }
+    )
+    + " WHERE f.status IN ('open', 'suppressed') AND NOT EXISTS "
     "(SELECT 1 FROM run_observed o WHERE o.fingerprint = f.fingerprint) "
     "ORDER BY f.fingerprint"
 )
@@ -236,7 +266,10 @@ def record(store: SqlStore, run_id: int, at: datetime, run: RunObservations) -> 
     store._analyze("run_input")
     previous_full, targeted = _load_covered(store, run_id)
     when = store._ts_in(at)
-    store._exec(_CLASSIFY, (previous_full, int(targeted), run_id, when, run_id, when))
+    store._exec(
+        _CLASSIFY,
+        (previous_full, previous_full, int(targeted), run_id, when, run_id, when, int(targeted)),
+    )
     store._exec("CREATE INDEX run_observed_fingerprint ON run_observed (fingerprint)")
     store._analyze("run_observed")
     starting = [
@@ -247,10 +280,18 @@ def record(store: SqlStore, run_id: int, at: datetime, run: RunObservations) -> 
     # follow the run's order without numbering the spans in SQL (the rest go unused).
     ids = store._reserve_ids("finding_spans", run.table.num_rows if starting else 0)
     base = ids[0] if ids else 0
-    absent = [store._finding_from_row(row) for row in store._exec(_ABSENT)]
-    store._exec(_INSERT_NEW, (run_id, when, base))
-    store._exec(_UPDATE_CHANGED, (run_id, when, base))
-    store._exec(_UPDATE_SAME, (run_id, when, base))
+    live = int(not targeted)
+    absent_rows = store._exec(_ABSENT, (previous_full, previous_full))
+    absent = [store._finding_from_row(row) for row in absent_rows]
+    if live:
+        for batch in chunks([state.fingerprint for state in absent], _BATCH):
+            store._exec(
+                _SETTLE.format(in_list=placeholders(len(batch))),
+                (previous_full, previous_full, *batch),
+            )
+    store._exec(_INSERT_NEW, (run_id, when, base, live))
+    store._exec(_UPDATE_CHANGED, (run_id, when, base, live))
+    store._exec(_UPDATE_SAME, (run_id, when, base, live))
     store._exec(_CLOSE_SPANS)
     _start_spans(store, run_id, run, base, starting)
     seen = _read_back(store)
@@ -258,6 +299,9 @@ def record(store: SqlStore, run_id: int, at: datetime, run: RunObservations) -> 
         store._exec(f"DROP TABLE {table}")
     return Seen(*seen, absent)
 
+
+#: Fingerprints a statement (as ``_sql.BATCH``, which imports this module).
+_BATCH: Final = 500
 
 #: The temporary tables a recording builds, in the order they are dropped.
 _TEMP_TABLES: Final = ("run_observed", "run_input", "run_covered")
@@ -297,14 +341,26 @@ def resolve(
     store: SqlStore, fingerprints: Sequence[str], run_id: int, at: datetime, size: int
 ) -> None:
     """Mark findings resolved by this run (they were open or excused, and are gone),
-    `size` fingerprints a statement."""
+    `size` fingerprints a statement. A live finding (a targeted run resolves it; a full
+    run settled its absent ones already) was last seen by the latest full run before."""
     when = store._ts_in(at)
     for batch in chunks(fingerprints, size):
         store._exec(
             "UPDATE findings SET status = 'resolved', last_change = 'resolved', "
-            f"resolved_run = ?, resolved_at = ? WHERE fingerprint IN ({placeholders(len(batch))})",
-            (run_id, when, *batch),
+            f"resolved_run = ?, resolved_at = ?, last_seen_run = {_SETTLED_RUN}, "
+            f"last_seen_at = {_SETTLED_AT}, seen_live = 0 "
+            f"WHERE fingerprint IN ({placeholders(len(batch))})",
+            (run_id, when, run_id, run_id, *batch),
         )
+
+
+#: A live finding's last-seen run and time, as of before run ``?`` (its id; each once).
+_LATEST_BEFORE: Final = "(SELECT max(id) FROM runs WHERE kind = 'full' AND id < ?)"
+_SETTLED_RUN: Final = f"CASE WHEN seen_live = 1 THEN {_LATEST_BEFORE} ELSE last_seen_run END"
+_SETTLED_AT: Final = (
+    f"CASE WHEN seen_live = 1 THEN (SELECT finished_at FROM runs WHERE id = {_LATEST_BEFORE}) "
+    "ELSE last_seen_at END"
+)
 
 
 def _start_spans(

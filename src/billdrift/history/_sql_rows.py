@@ -10,7 +10,7 @@ value travels is the one thing a backend may change (its ``_ts_in``,
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final, cast
 
@@ -70,14 +70,43 @@ FINDING_MUTABLE: Final = (
     "exposure_currency",
 )
 FINDING_COLUMNS: Final = FINDING_IDENTITY + FINDING_MUTABLE
+#: The store's latest full run (0 for none).
+LATEST_FULL: Final = "(SELECT coalesce(max(id), 0) FROM runs WHERE kind = 'full')"
+
+
+def seen_run(alias: str = "f.") -> str:
+    """A finding's last-seen run: the latest full run while it is live (``seen_live``,
+    schema version 7: seen by every full run since, so a run that sees it again
+    unchanged writes nothing), else its ``last_seen_run``. `alias`: the findings
+    table's prefix in the query (``""`` for unqualified columns)."""
+    return f"(CASE WHEN {alias}seen_live = 1 THEN {LATEST_FULL} ELSE {alias}last_seen_run END)"
+
+
+def seen_at(alias: str = "f.") -> str:
+    """A finding's last-seen time (the finish of :func:`seen_run`'s run)."""
+    return (
+        f"(CASE WHEN {alias}seen_live = 1 THEN (SELECT finished_at FROM runs "
+        f"WHERE id = {LATEST_FULL}) ELSE {alias}last_seen_at END)"
+    )
+
+
+#: How the findings row's columns are read (the last-seen ones through the live flag).
+_READ: Final = {"last_seen_run": seen_run(), "last_seen_at": seen_at()}
 #: A finding's latest message and fix live in its current span (``findings.last_span``).
 FINDING_TEXT: Final = ("message", "fix")
-#: What a finding's state is read from: the findings row and its current span.
-FINDING_SELECT: Final = (
-    f"SELECT {', '.join('f.' + c for c in FINDING_COLUMNS)}, "
-    "coalesce(s.message, ''), coalesce(s.fix, ''), f.last_span, s.digest "
-    "FROM findings f LEFT JOIN finding_spans s ON s.id = f.last_span"
-)
+
+
+def finding_select(read: Mapping[str, str] = _READ) -> str:
+    """What a finding's state is read from: the findings row (`read`: the expressions
+    some of its columns are read through) and its current span."""
+    return (
+        f"SELECT {', '.join(read.get(c, 'f.' + c) for c in FINDING_COLUMNS)}, "
+        "coalesce(s.message, ''), coalesce(s.fix, ''), f.last_span, s.digest "
+        "FROM findings f LEFT JOIN finding_spans s ON s.id = f.last_span"
+    )
+
+
+FINDING_SELECT: Final = finding_select()
 #: One observation read back: the run, the finding's identity, its span's content.
 OBSERVATION_COLUMNS: Final = (
     "run_id",
@@ -102,7 +131,7 @@ OBSERVATION_SELECT: Final = (
     "FROM finding_spans s "
     "JOIN findings f ON f.fingerprint = s.fingerprint "
     "JOIN runs r ON r.id BETWEEN s.first_run "
-    "AND (CASE WHEN s.id = f.last_span THEN f.last_seen_run ELSE s.last_run END)"
+    f"AND (CASE WHEN s.id = f.last_span THEN {seen_run()} ELSE s.last_run END)"
 )
 REVIEW_COLUMNS: Final = ("fingerprint", "action", "note", "until", "opened_run", "who", "at")
 

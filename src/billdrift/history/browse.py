@@ -19,6 +19,7 @@ from typing import Any, Final, Literal
 
 from billdrift.history import queue
 from billdrift.history._sql import SqlStore
+from billdrift.history._sql_rows import seen_run
 from billdrift.history.queue import QueueQuery, Sort
 from billdrift.history.store import FindingState, HistoryError, HistoryStore
 
@@ -205,8 +206,8 @@ def run_changes(store: HistoryStore, run_id: int) -> RunChanges:
     sql_store = _sql_store(store)
     with sql_store._snapshot():
         rows = sql_store._exec(
-            "SELECT last_change, count(*) FROM findings "
-            "WHERE last_seen_run = ? OR resolved_run = ? GROUP BY last_change",
+            "SELECT last_change, count(*) FROM findings f "
+            f"WHERE {seen_run()} = ? OR resolved_run = ? GROUP BY last_change",
             (run_id, run_id),
         )
     return RunChanges(run_id, {str(change): int(n) for change, n in rows})

@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from billdrift.core.model import KIND_ORDER, Kind, Severity
+from billdrift.history._sql_rows import seen_at
 from billdrift.history.review import DECIDING, URGENT, QueueItem, decision_in_force
 from billdrift.history.store import FindingState, HistoryStore
 
@@ -276,7 +277,7 @@ def build(
         "severity": [],
         "money": money_order(amount, text_order),
         "first_seen": ["first_seen_at"],
-        "last_seen": ["last_seen_at DESC"],
+        "last_seen": [f"{seen_at('')} DESC"],
         "kind": [text_order("kind")],
         "account": natural_order("account_id", text_order),
     }[query.sort]

@@ -252,6 +252,21 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
             "CREATE INDEX findings_queue ON findings (status, {queue_order})",
         ),
     ),
+    # A finding seen again unchanged costs no write (issue 18). Every full run rewrote
+    # the last-seen columns of each finding it saw (35,000 rows a night at 1M x 1M,
+    # every page of the table and its journal copy: a quarter of recording's time on
+    # SQLite). ``seen_live = 1`` says "seen by every full run since last_seen_run,
+    # through the latest full run": the finding's last-seen run is the store's latest
+    # full run (``history._sql_rows.SEEN_RUN``), so a full run that sees it again with
+    # the same details and content leaves its row alone. Any run that does not see a
+    # live finding it could judge (resolved, kept, or seen by a targeted run) writes
+    # its real last-seen run and time back and clears the flag. Rows before this
+    # version say their last-seen run themselves (0), as they did.
+    Migration(
+        7,
+        "findings.seen_live: a finding seen by every full run through the latest",
+        ("ALTER TABLE findings ADD COLUMN seen_live INTEGER NOT NULL DEFAULT 0",),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

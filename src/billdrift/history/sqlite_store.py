@@ -74,6 +74,7 @@ class SqliteStore(SqlStore):
             self._con = sqlite3.connect(str(self.path), timeout=lock_timeout, isolation_level=None)
             self._con.execute("PRAGMA foreign_keys = ON")
             self._con.execute("PRAGMA synchronous = FULL")
+            self._con.execute("PRAGMA temp_store = MEMORY")
         except sqlite3.Error as error:
             raise self._error(error) from None
         try:
