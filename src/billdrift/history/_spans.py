@@ -8,8 +8,9 @@ finding say exactly the span's content. A change (or a gap: runs that did not
 see it) starts a new span in the run it happened in. A run that sees a finding
 unchanged extends its current span (``findings.last_span``) without writing it: a
 current span ends at the finding's last-seen run (``history._sql_rows.seen_run``:
-the latest full run while the finding is live, schema version 7), and its ``last_run`` is set when a new span replaces it (rewriting 35,000 wide span
-rows per run was most of a run's write time, and on PostgreSQL as many dead rows).
+the latest full run while the finding is live, schema version 7), and its
+``last_run`` is set when a new span replaces it (rewriting 35,000 wide span rows per
+run was most of a run's write time, and on PostgreSQL as many dead rows).
 Reading the spans back, joined with the runs they cover, gives exactly the per-run
 observations version 1 stored.
 

@@ -35,9 +35,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
+import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from billdrift.history import _spans
+from billdrift.history import _spans, _sql_quiet
 from billdrift.history._sql_rows import (
     FINDING_COLUMNS,
     REVIEW_COLUMNS,
@@ -45,7 +46,7 @@ from billdrift.history._sql_rows import (
     placeholders,
 )
 from billdrift.history.run_table import SCHEMA, RunObservations
-from billdrift.history.store import Review, Seen, chunks
+from billdrift.history.store import FindingState, Review, Seen, chunks
 
 if TYPE_CHECKING:
     from billdrift.history._sql import SqlStore
@@ -235,17 +236,18 @@ FROM run_observed o
 WHERE finding_spans.id = o.prior_span AND o.is_first = 1 AND o.starts = 1
 """
 
-#: Findings open (or excused) before this run that it did not report, as they were
-#: before it (a live finding: last seen by the previous full run, the parameter, twice).
+#: A finding's state as it was before this run (a live finding: last seen by the
+#: previous full run, the parameter, twice).
+_BEFORE: Final = finding_select(
+    {
+        "last_seen_run": "CASE WHEN f.seen_live = 1 THEN ? ELSE f.last_seen_run END",
+        "last_seen_at": "CASE WHEN f.seen_live = 1 THEN "
+        "(SELECT finished_at FROM runs WHERE id = ?) ELSE f.last_seen_at END",
+    }
+)
+#: Findings open (or excused) before this run that it did not report.
 _ABSENT: Final = (
-    finding_select(
-        {
-            "last_seen_run": "CASE WHEN f.seen_live = 1 THEN ? ELSE f.last_seen_run END",
-            "last_seen_at": "CASE WHEN f.seen_live = 1 THEN "
-            "(SELECT finished_at FROM runs WHERE id = ?) ELSE f.last_seen_at END",
-        }
-    )
-    + " WHERE f.status IN ('open', 'suppressed') AND NOT EXISTS "
+    _BEFORE + " WHERE f.status IN ('open', 'suppressed') AND NOT EXISTS "
     "(SELECT 1 FROM run_observed o WHERE o.fingerprint = f.fingerprint) "
     "ORDER BY f.fingerprint"
 )
@@ -262,9 +264,14 @@ def record(store: SqlStore, run_id: int, at: datetime, run: RunObservations) -> 
         store._exec(f"DROP TABLE IF EXISTS {table}")
     store._exec(_INPUT.format(**store.types))
     store._exec(_OBSERVED.format(**store.types))
-    store._load("run_input", run.table)
+    previous_full, targeted, covered = _load_covered(store, run_id)
+    # A targeted run sees a few findings: reading every open one would cost it more.
+    found = None if targeted else _sql_quiet.quiet(store, run, covered)
+    table = run.table
+    if found is not None and found.count:
+        table = table.filter(pa.array([not q for q in found.mask]))
+    store._load("run_input", table)
     store._analyze("run_input")
-    previous_full, targeted = _load_covered(store, run_id)
     when = store._ts_in(at)
     store._exec(
         _CLASSIFY,
@@ -281,8 +288,7 @@ def record(store: SqlStore, run_id: int, at: datetime, run: RunObservations) -> 
     ids = store._reserve_ids("finding_spans", run.table.num_rows if starting else 0)
     base = ids[0] if ids else 0
     live = int(not targeted)
-    absent_rows = store._exec(_ABSENT, (previous_full, previous_full))
-    absent = [store._finding_from_row(row) for row in absent_rows]
+    absent = _absent(store, previous_full, run, found)
     if live:
         for batch in chunks([state.fingerprint for state in absent], _BATCH):
             store._exec(
@@ -294,10 +300,28 @@ def record(store: SqlStore, run_id: int, at: datetime, run: RunObservations) -> 
     store._exec(_UPDATE_SAME, (run_id, when, base, live))
     store._exec(_CLOSE_SPANS)
     _start_spans(store, run_id, run, base, starting)
-    seen = _read_back(store)
-    for table in _TEMP_TABLES:
-        store._exec(f"DROP TABLE {table}")
+    seen = _read_back(store, run, found)
+    for name in _TEMP_TABLES:
+        store._exec(f"DROP TABLE {name}")
     return Seen(*seen, absent)
+
+
+def _absent(
+    store: SqlStore, previous_full: int, run: RunObservations, found: _sql_quiet.Quiet | None
+) -> list[FindingState]:
+    """The findings open (or excused) before this run that it did not report, as they
+    were before it (ordered by fingerprint)."""
+    if found is None:
+        rows = store._exec(_ABSENT, (previous_full, previous_full))
+    else:  # the quiet ones are not in run_observed: the run's fingerprints say
+        rows = []
+        for batch in chunks(_sql_quiet.absent(found.open_before, set(run.fingerprints)), _BATCH):
+            rows += store._exec(
+                f"{_BEFORE} WHERE f.fingerprint IN ({placeholders(len(batch))}) "
+                "ORDER BY f.fingerprint",
+                (previous_full, previous_full, *batch),
+            )
+    return [store._finding_from_row(row) for row in rows]
 
 
 #: Fingerprints a statement (as ``_sql.BATCH``, which imports this module).
@@ -307,9 +331,9 @@ _BATCH: Final = 500
 _TEMP_TABLES: Final = ("run_observed", "run_input", "run_covered")
 
 
-def _load_covered(store: SqlStore, run_id: int) -> tuple[int, bool]:
-    """Fill ``run_covered``; return the previous full run's id (0 for none) and
-    whether this run is a targeted one.
+def _load_covered(store: SqlStore, run_id: int) -> tuple[int, bool, dict[str, int]]:
+    """Fill ``run_covered``; return the previous full run's id (0 for none), whether
+    this run is a targeted one, and the covered customers (with their latest run).
 
     The span rule (:mod:`billdrift.history._spans`) with targeted runs: a finding's
     span continues when no run since the one that last saw it could have seen it.
@@ -334,7 +358,7 @@ def _load_covered(store: SqlStore, run_id: int) -> tuple[int, bool]:
             covered[str(customer)] = int(ident)
     store._exec_many("INSERT INTO run_covered VALUES (?, ?)", list(covered.items()))
     kind = store._exec("SELECT kind FROM runs WHERE id = ?", (run_id,))
-    return previous_full, kind[0][0] == "targeted"
+    return previous_full, kind[0][0] == "targeted", covered
 
 
 def resolve(
@@ -390,22 +414,39 @@ def _start_spans(
 
 
 def _read_back(
-    store: SqlStore,
+    store: SqlStore, run: RunObservations, found: _sql_quiet.Quiet | None
 ) -> tuple[dict[str, str], dict[str, datetime], dict[str, int], dict[str, list[Review]]]:
+    """Each finding's change, first-seen time, occurrence (those with reviews) and
+    reviews: the classified ones from ``run_observed``, the quiet ones as stored; in
+    the run's order and the reviews' (as one query over all of them would give)."""
     change: dict[str, str] = {}
-    first_seen: dict[str, datetime] = {}
+    first_seen: dict[str, Any] = {}
     opened: dict[str, int] = {}
     for fp, what, first, opened_run in store._exec(
         "SELECT fingerprint, change, first_seen_at, opened_run FROM run_observed WHERE is_first = 1"
     ):
         change[fp] = what
-        first_seen[fp] = store._ts_out(first)
+        first_seen[fp] = first
         opened[fp] = int(opened_run)
+    reviewed = [store._review_from_row(row) for row in store._exec(_REVIEWS)]
+    if found is not None and found.count:
+        change.update(found.change)
+        first_seen.update(found.first_seen)
+        opened.update(found.opened_run)
+        reviewed += _sql_quiet.reviews(store, found.reviewed, _BATCH)
+        reviewed.sort(key=lambda review: review.review_id or 0)
+    # In the run's order on every backend (a server returns the rows in its own).
+    change = {fp: change[fp] for fp in dict.fromkeys(run.fingerprints)}
     reviews: dict[str, list[Review]] = {}
-    for row in store._exec(_REVIEWS):
-        review = store._review_from_row(row)
+    for review in reviewed:
         reviews.setdefault(review.fingerprint, []).append(review)
-    return change, first_seen, {fp: opened[fp] for fp in reviews}, reviews
+    ts_out = store._ts_out
+    return (
+        change,
+        {fp: ts_out(first_seen[fp]) for fp in change},
+        {fp: opened[fp] for fp in reviews},
+        reviews,
+    )
 
 
 def load_csv(table: Any) -> bytes:
