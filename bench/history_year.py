@@ -44,14 +44,12 @@ import sys
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
 
 from billdrift.config import parse_config
 from billdrift.core.model import Exposure, Finding, Kind, Severity
@@ -194,17 +192,11 @@ class Population:
         table run_table.observations builds from the report, without hashing every
         unchanged finding again (tests/history/test_year_bench.py checks they agree)."""
         rows = list(self.rows.values())
-        columns: list[Sequence[Any]] = [range(len(rows)), *zip(*rows, strict=True)]
-        table = pa.Table.from_arrays(
-            [
-                pa.array(values, kind)
-                for values, kind in zip(columns, run_table.SCHEMA.types, strict=True)
-            ],
-            schema=run_table.SCHEMA,
-        )
+        names = run_table.SCHEMA.names[1:]
+        columns = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
         findings = list(self.findings.values())
         return run_table.RunObservations(
-            table, findings, [r[0] for r in rows], [r[10] for r in rows], [None] * len(rows)
+            columns, findings, columns["fingerprint"], columns["digest"], [None] * len(rows)
         )
 
     def drift(self, churn: float) -> None:

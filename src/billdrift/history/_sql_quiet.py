@@ -82,14 +82,13 @@ class Quiet:
 def quiet(store: SqlStore, run: RunObservations, covered: Collection[str]) -> Quiet:
     """The run's quiet observations (a full run's; see the module). `covered`: the
     billing customers targeted runs named since the previous full run."""
-    table = run.table
-    excuses = table.column("suppressed_by").to_pylist()
-    customers = table.column("customer_id").to_pylist()
-    details = list(zip(*(table.column(name).to_pylist() for name in _DETAILS), strict=True))
-    firsts = table.column("is_first").to_pylist()
+    columns = run.columns
+    excuses, customers = columns["suppressed_by"], columns["customer_id"]
+    details = list(zip(*(columns[name] for name in _DETAILS), strict=True))
+    firsts = columns["is_first"]
     repeated = {fp for fp, first in zip(run.fingerprints, firsts, strict=True) if not first}
     stored = {row[0]: row for row in store._exec(_STORED)}
-    mask = [False] * table.num_rows
+    mask = [False] * run.num_rows
     result = Quiet(mask=mask, open_before=list(stored))
     for ord_, fp in enumerate(run.fingerprints):
         row = stored.get(fp)

@@ -35,7 +35,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from billdrift.history import _spans, _sql_quiet
@@ -267,9 +266,10 @@ def record(store: SqlStore, run_id: int, at: datetime, run: RunObservations) -> 
     previous_full, targeted, covered = _load_covered(store, run_id)
     # A targeted run sees a few findings: reading every open one would cost it more.
     found = None if targeted else _sql_quiet.quiet(store, run, covered)
-    table = run.table
     if found is not None and found.count:
-        table = table.filter(pa.array([not q for q in found.mask]))
+        table = run.subset([ord_ for ord_, quiet in enumerate(found.mask) if not quiet])
+    else:
+        table = run.table
     store._load("run_input", table)
     store._analyze("run_input")
     when = store._ts_in(at)
@@ -285,7 +285,7 @@ def record(store: SqlStore, run_id: int, at: datetime, run: RunObservations) -> 
     ]
     # One id per observation, the run's new spans taking theirs (base + ord): the ids
     # follow the run's order without numbering the spans in SQL (the rest go unused).
-    ids = store._reserve_ids("finding_spans", run.table.num_rows if starting else 0)
+    ids = store._reserve_ids("finding_spans", run.num_rows if starting else 0)
     base = ids[0] if ids else 0
     live = int(not targeted)
     absent = _absent(store, previous_full, run, found)

@@ -13,6 +13,7 @@ already columnar can build the same columns without :class:`Finding` objects.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -50,16 +51,41 @@ SCHEMA: Final = pa.schema(
 
 @dataclass(frozen=True)
 class RunObservations:
-    """One run's observations: the table, and what only Python holds for each row
-    (the finding itself, for the evidence of the spans a run starts)."""
+    """One run's observations: the table's columns, and what only Python holds for
+    each row (the finding itself, for the evidence of the spans a run starts).
 
-    table: pa.Table
+    The columns are kept as the Python values they were computed as: a nightly run's
+    observations are mostly quiet (:mod:`billdrift.history._sql_quiet`, which compares
+    them as Python values), so only the rows the SQL lifecycle classifies become an
+    Arrow table (:meth:`subset`); converting all of them there and back cost more
+    than the comparison."""
+
+    #: ``SCHEMA``'s columns from ``fingerprint`` on (``ord`` is the row's position).
+    columns: Mapping[str, Sequence[Any]]
     findings: Sequence[Finding]
-    #: Each row's fingerprint and content digest (the table's columns, as Python strings).
+    #: Each row's fingerprint and content digest (the columns of those names).
     fingerprints: Sequence[str]
     digests: Sequence[str]
     #: The config exception's reason for each row (None for the report's findings).
     excuses: Sequence[str | None]
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.fingerprints)
+
+    @functools.cached_property
+    def table(self) -> pa.Table:
+        """Every row as an Arrow table (``SCHEMA``)."""
+        return self.subset(range(self.num_rows))
+
+    def subset(self, ords: Sequence[int]) -> pa.Table:
+        """Rows `ords` (ascending) as an Arrow table (``SCHEMA``)."""
+        whole = len(ords) == self.num_rows
+        arrays = [pa.array(ords, pa.int64())]
+        for name, kind in zip(SCHEMA.names[1:], SCHEMA.types[1:], strict=True):
+            values = self.columns[name]
+            arrays.append(pa.array(values if whole else [values[i] for i in ords], kind))
+        return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
     def content(self, ord_: int) -> tuple[Any, ...]:
         """Row `ord_`'s span content (:data:`billdrift.history._spans.CONTENT` order,
@@ -126,9 +152,5 @@ def observations(report: Report) -> RunObservations:
         suppressed.append(excuse)
         digests.append(_spans.digest(item))
         emails.append(email_of(finding.evidence))
-    table = pa.Table.from_arrays(
-        [pa.array(range(len(findings)), pa.int64())]
-        + [pa.array(values, kind) for values, kind in zip(columns, SCHEMA.types[1:], strict=True)],
-        schema=SCHEMA,
-    )
-    return RunObservations(table, findings, fps, digests, excuses)
+    named = dict(zip(SCHEMA.names[1:], columns, strict=True))
+    return RunObservations(named, findings, fps, digests, excuses)
