@@ -7,12 +7,16 @@ observations (:mod:`billdrift.history.run_table`) are bulk-loaded into a
 temporary table (SQLite: one executemany; PostgreSQL: one COPY), joined once
 with the stored findings and their current spans, and every write is one
 statement over that join: new findings inserted, findings seen again updated,
-replaced spans closed. A full run that sees a live finding again unchanged (most
-of a nightly run) writes nothing for it: its last-seen run is the latest full run
-(schema version 7, ``findings.seen_live``); the live findings a full run does not
-see get their last-seen run written back. Python only touches the rows that change: the spans a run
+replaced spans closed. Python only touches the rows that change: the spans a run
 starts (new or changed content, whose evidence the store has not got) and the
 findings that were open and are absent now.
+
+A full run that sees a live finding again unchanged (most of a nightly run) writes
+nothing for it: its last-seen run is the latest full run (schema version 7,
+``findings.seen_live``), and the live findings a full run does not see get their
+last-seen run written back. Such *quiet* observations are picked out before the
+SQL (:mod:`billdrift.history._sql_quiet`) and never loaded: only the rest of the
+run goes through the statements below.
 
 The rules are the lifecycle's (:mod:`billdrift.history.lifecycle`) and the spans'
 (:mod:`billdrift.history._spans`), row for row:
