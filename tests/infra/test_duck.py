@@ -62,7 +62,7 @@ def test_readers_sharing_a_database_keep_their_relations_and_settings_apart() ->
     """Cursors of one SharedDatabase: what one reader registers and its time zone are
     its own; the database spills to a private directory (never the working
     directory), removed with the database (issue 17)."""
-    shared = duck.SharedDatabase(2)
+    shared = duck.SharedDatabase()
     scratch = _two_readers_apart(shared)
     assert scratch.is_dir() and scratch.is_absolute() and scratch.parent != Path.cwd()
     alone = duck.connect()  # outside sharing_cores: a database of its own
@@ -71,3 +71,15 @@ def test_readers_sharing_a_database_keep_their_relations_and_settings_apart() ->
     del shared
     gc.collect()
     assert not scratch.exists()
+
+
+def test_readers_sharing_a_database_share_every_core() -> None:
+    """One database, one pool of workers for every reader's queries: the reader still
+    typing its rows gets the cores of one that has finished (issue 17)."""
+    with mock.patch.object(os, "cpu_count", return_value=8):
+        shared = duck.SharedDatabase()
+        con = duck.sharing_cores(2, duck.connect, shared)()
+    try:
+        assert con.execute("SELECT current_setting('threads')").fetchall() == [(8,)]
+    finally:
+        con.close()

@@ -58,8 +58,9 @@ def test_duckdb_first_connects_on_the_thread_that_starts_the_readers(
     specs = [str(FIXTURES / "stripe_subscriptions.json"), str(FIXTURES / "stripe_dashboard.csv")]
     billing, _ = read_sources(specs, _app_csv(tmp_path), BillingConfig(), AppConfig())
     assert [data.subscriptions.num_rows for data in billing] == [5, 5]
-    assert calls[0] == threading.current_thread().name, calls
-    assert any(name.startswith("read") for name in calls[1:]), calls  # the readers' own
+    # The readers' shared database is that first connection (no throwaway one: a
+    # DuckDB database costs about 17 ms of CPU), and the readers take cursors of it.
+    assert calls == [threading.current_thread().name], calls
     calls.clear()
     read_sources(specs, _app_csv(tmp_path), BillingConfig(), AppConfig())
     assert calls and all(name.startswith("read") for name in calls), calls  # once a process

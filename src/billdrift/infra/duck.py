@@ -32,24 +32,37 @@ class SharedDatabase:
     small check read its two files on two databases of their own, a tenth of its
     CPU after the imports. Cursors keep what a reader registers to themselves and
     have their own session settings (time zone); the database's own settings are
-    the readers' share of the cores and a private spill directory. It is created
-    by the first reader that asks and outlives its creator while any cursor is
-    open (the spill directory goes with it).
+    every core and a private spill directory. It is created by :meth:`open` or by
+    the first reader that asks, and outlives its creator while any cursor is open
+    (the spill directory goes with it).
+
+    Every core, not a reader's share: one database has one pool of worker threads,
+    which the readers' queries share. With a share each, the reader that finished
+    first left its core idle while the other typed its rows on one thread (at 1M x
+    1M, the app's read ends well before the billing export's).
     """
 
-    def __init__(self, readers: int) -> None:
-        self.threads = _share(readers)
+    def __init__(self) -> None:
+        self.threads = _share(1)
         self._lock = threading.Lock()
         self._database: duckdb.DuckDBPyConnection | None = None
 
+    def open(self) -> None:
+        """Create the database now (on the calling thread), if no reader has yet."""
+        with self._lock:
+            self._open()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        if self._database is None:
+            scratch = tempfile.mkdtemp(prefix="billdrift-duckdb-")
+            config: dict[str, Any] = {"threads": self.threads, "temp_directory": scratch}
+            self._database = duckdb.connect(":memory:", config=config)
+            weakref.finalize(self._database, shutil.rmtree, scratch, ignore_errors=True)
+        return self._database
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         with self._lock:
-            if self._database is None:
-                scratch = tempfile.mkdtemp(prefix="billdrift-duckdb-")
-                config: dict[str, Any] = {"threads": self.threads, "temp_directory": scratch}
-                self._database = duckdb.connect(":memory:", config=config)
-                weakref.finalize(self._database, shutil.rmtree, scratch, ignore_errors=True)
-            con = self._database.cursor()
+            con = self._open().cursor()
         con.execute("SET enable_progress_bar = false")  # a session setting: per cursor
         return con
 

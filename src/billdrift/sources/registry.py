@@ -163,8 +163,9 @@ def read_sources(
         source.progress = reporting
     app_source = open_app(app_location, app)
     readers = len(billing_sources) + 1
-    ready_for_threads(tls=any(source.uses_tls for source in billing_sources))
-    database = SharedDatabase(readers)  # one DuckDB database for all of them
+    database = SharedDatabase()  # one DuckDB database for all of them
+    # It is DuckDB's first connection of the process, if none was made yet.
+    ready_for_threads(tls=any(source.uses_tls for source in billing_sources), first=database.open)
     pool = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="read")
     reads: list[Future[Any]] = []
     try:
