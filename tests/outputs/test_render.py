@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from importlib import resources
 
 import jsonschema
@@ -12,7 +14,7 @@ from billdrift.core.engine import reconcile
 from billdrift.core.model import Verdict
 from billdrift.core.report import Report
 from billdrift.outputs.mask import Masker, mask_email, mask_report
-from billdrift.outputs.render import RENDERERS, render, render_bytes
+from billdrift.outputs.render import RENDERERS, render, render_bytes, renderer_class
 from tests.builders import account, app, billing, inputs, sub
 
 SCHEMA = json.loads(
@@ -63,6 +65,23 @@ def test_the_bytes_written_are_the_document_in_utf8(name: str) -> None:
 
 def test_format_registry_is_exhaustive() -> None:
     assert sorted(RENDERERS) == ["csv", "html", "json", "markdown", "text"]
+    assert {name: renderer_class(name).name for name in RENDERERS} == {
+        name: name for name in RENDERERS
+    }
+
+
+def test_a_format_loads_only_its_own_renderer() -> None:
+    """A check writes one format: the others' modules are not imported (issue 17)."""
+    probe = (
+        "import sys\n"
+        "from billdrift.outputs.render import render\n"
+        "from tests.outputs.test_render import sample_report\n"
+        "render('json', sample_report())\n"
+        "print(sorted(m for m in sys.modules if m.startswith('billdrift.outputs.render.')"
+        " and m.rsplit('.', 1)[1] in ('html', 'markdown', 'csv_format', 'text')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout == "[]\n"
 
 
 def test_json_validates_against_the_schema() -> None:

@@ -16,7 +16,7 @@ import pytest
 from billdrift.core.model import Exposure, Finding, Kind, Severity, Verdict
 from billdrift.core.report import Report, SourceInfo
 from billdrift.outputs.mask import mask_report
-from billdrift.outputs.render import RENDERERS, render
+from billdrift.outputs.render import render, renderer_class
 from billdrift.outputs.render.csv_format import COLUMNS, safe_number, safe_text
 from billdrift.outputs.render.history_points import RunPoint, run_point
 from billdrift.outputs.render.html import MAX_PER_KIND, HtmlRenderer
@@ -171,7 +171,7 @@ def test_masked_csv_matches_its_snapshot(snapshot) -> None:  # type: ignore[no-u
 
 
 def test_both_formats_are_registered() -> None:
-    assert RENDERERS["html"] is HtmlRenderer and RENDERERS["csv"].name == "csv"
+    assert renderer_class("html") is HtmlRenderer and renderer_class("csv").name == "csv"
 
 
 # --- HTML -------------------------------------------------------------------------
