@@ -6,11 +6,15 @@ Billing inputs are auto-detected from their content (or named explicitly as
 Sources chosen by name or URL alone (a provider's API, a Stripe mirror, an app
 database) are imported only when chosen: they pull in HTTP clients, retry policies
 and database drivers that a check of two files never uses, and the small check
-of a few files is the common run, where start-up is most of the time.
+of a few files is the common run, where start-up is most of the time. For the
+same reason the JSON readers are asked only about content that opens a JSON
+object or array (their own first test), and the SQLite reader loads only for a
+SQLite database (told by :mod:`billdrift.sources.app.sqlite_file`).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -25,19 +29,20 @@ from billdrift.infra.duck import SharedDatabase, sharing_cores
 from billdrift.infra.runtime import ready_for_threads
 from billdrift.sources.app.csv_file import CsvAppSource
 from billdrift.sources.app.interface import AppSource
-from billdrift.sources.app.sqlite import SqliteAppSource
+from billdrift.sources.app.sqlite_file import is_sqlite_location
+from billdrift.sources.billing.common import looks_like_json
 from billdrift.sources.billing.interface import BillingSource
-from billdrift.sources.billing.paddle_json import PaddleJsonSource
-from billdrift.sources.billing.stripe_csv import StripeCsvSource
-from billdrift.sources.billing.stripe_json import StripeJsonSource
 from billdrift.sources.progress import NO_PROGRESS, Progress
 
-#: Order matters: the first source whose sniff() accepts the content wins.
-SNIFFED_SOURCES: tuple[type[BillingSource], ...] = (
-    PaddleJsonSource,
-    StripeJsonSource,
-    StripeCsvSource,
-)
+#: Kind -> (module, class) of the sources told by their content. Order matters: the
+#: first source whose sniff() accepts the content wins.
+SNIFFED_SOURCES: dict[str, tuple[str, str]] = {
+    "paddle-json": ("billdrift.sources.billing.paddle_json", "PaddleJsonSource"),
+    "stripe-json": ("billdrift.sources.billing.stripe_json", "StripeJsonSource"),
+    "stripe-csv": ("billdrift.sources.billing.stripe_csv", "StripeCsvSource"),
+}
+#: The sniffed sources that read JSON: asked only about content that looks like JSON.
+_JSON_KINDS = ("paddle-json", "stripe-json")
 #: The Stripe mirror: a database, never sniffed; chosen by URL or as ``stripe-mirror:URL``
 #: (the layouts it is introspected for, mirrors and warehouse loads: sources/billing/layouts).
 MIRROR_KIND = "stripe-mirror"
@@ -48,14 +53,15 @@ _SNIFF_BYTES = 64 * 1024
 
 
 def billing_kinds() -> list[str]:
-    return [*(source.kind for source in SNIFFED_SOURCES), MIRROR_KIND, *API_SOURCES]
+    return [*SNIFFED_SOURCES, MIRROR_KIND, *API_SOURCES]
 
 
 def named_source(kind: str) -> type[BillingSource]:
     """The billing source named `kind` (one of :func:`billing_kinds`), imported now."""
-    for source in SNIFFED_SOURCES:
-        if source.kind == kind:
-            return source
+    if kind in SNIFFED_SOURCES:
+        module, name = SNIFFED_SOURCES[kind]
+        source: type[BillingSource] = getattr(importlib.import_module(module), name)
+        return source
     if kind == MIRROR_KIND:
         from billdrift.sources.billing.stripe_mirror import StripeMirrorSource
 
@@ -100,7 +106,11 @@ def open_billing(spec: str, options: BillingConfig) -> BillingSource:
         raise SourceError(f"cannot read billing file {spec}: {error.strerror}") from None
     if not head.strip():
         raise SourceError(f"billing file {spec} is empty")
-    for source in SNIFFED_SOURCES:
+    json = looks_like_json(head)
+    for kind in SNIFFED_SOURCES:
+        if kind in _JSON_KINDS and not json:
+            continue
+        source = named_source(kind)
         if source.sniff(path, head):
             return source(spec, options)
     raise SourceError(
@@ -115,12 +125,17 @@ def open_billing(spec: str, options: BillingConfig) -> BillingSource:
 
 def app_sources(location: str) -> tuple[type[AppSource], ...]:
     """The app sources that may read `location`, in the order they are asked: the
-    database source (and its drivers) only for a database URL."""
+    SQLite reader only for a SQLite database, the database source (and its
+    drivers) only for a database URL."""
+    if is_sqlite_location(location):  # what SqliteAppSource.accepts, first in line
+        from billdrift.sources.app.sqlite import SqliteAppSource
+
+        return (SqliteAppSource,)
     if not is_database_url(location):
-        return (SqliteAppSource, CsvAppSource)
+        return (CsvAppSource,)
     from billdrift.sources.app.database import DatabaseAppSource
 
-    return (SqliteAppSource, DatabaseAppSource, CsvAppSource)
+    return (DatabaseAppSource, CsvAppSource)
 
 
 def open_app(location: str, options: AppConfig) -> AppSource:

@@ -31,7 +31,8 @@ from billdrift.onboarding.doctor.column_types import types_check
 from billdrift.onboarding.doctor.report import Collector, fail, ok, warn
 from billdrift.onboarding.doctor.rows import read_rows
 from billdrift.onboarding.doctor.wording import many, url_fix
-from billdrift.sources.app.sqlite import database_path, is_sqlite_file, open_sqlite
+from billdrift.sources.app.sqlite import open_sqlite
+from billdrift.sources.app.sqlite_file import database_path, is_sqlite_file
 from billdrift.sources.registry import open_app
 
 

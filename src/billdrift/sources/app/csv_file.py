@@ -42,7 +42,7 @@ from billdrift.sources.app.columns import (
 from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.repeats import Repeats, repeated_reason, repeated_rows
 from billdrift.sources.app.signals import access_signals
-from billdrift.sources.app.sqlite import is_sqlite_file
+from billdrift.sources.app.sqlite_file import is_sqlite_file
 from billdrift.sources.csv.dialect import Header, delimiter_name, read_header
 from billdrift.sources.csv.encoding import codec_name
 from billdrift.sources.csv.lines import Lines, locate, source_refs

@@ -37,39 +37,15 @@ from billdrift.sources.app.interface import AppSource
 from billdrift.sources.app.repeats import Repeats, repeated_reason, repeated_rows
 from billdrift.sources.app.signals import access_signals
 from billdrift.sources.app.slicing import slice_where
+from billdrift.sources.app.sqlite_file import database_path as database_path  # for its readers
+from billdrift.sources.app.sqlite_file import is_sqlite_file, is_sqlite_location
 from billdrift.sources.app.sqlite_plan import ReadPlan, plan_read, select_sql
 from billdrift.sources.app.sqlite_values import flag_column, role_text
 from billdrift.sources.app.text import TextKind
 
-SQLITE_MAGIC: Final = b"SQLite format 3\x00"
-_SUFFIXES: Final = (".db", ".sqlite", ".sqlite3")
 _BATCH: Final = 65536
 _MMAP_BYTES: Final = 1 << 30
 _ID_ROLES: Final = frozenset({"account_id", "customer_id", "subscription_id"})
-
-
-def is_sqlite_file(path: Path) -> bool:
-    """True when `path` starts with the SQLite header (never raises)."""
-    try:
-        with path.open("rb") as handle:
-            return handle.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
-    except OSError:
-        return False
-
-
-def database_path(location: str) -> Path:
-    """The file behind ``sqlite:///relative``, ``sqlite:////absolute`` or a plain path."""
-    if not location.startswith("sqlite:"):
-        return Path(location)
-    if not location.startswith("sqlite:///"):
-        raise SourceError(
-            f"cannot read {location}: expected sqlite:///relative/path.db or "
-            "sqlite:////absolute/path.db"
-        )
-    path = location[len("sqlite:///") :].split("?", 1)[0]
-    if not path:
-        raise SourceError(f"{location} names no database file")
-    return Path(path)
 
 
 def connect_read_only(path: Path) -> sqlite3.Connection:
@@ -103,12 +79,7 @@ class SqliteAppSource(AppSource):
 
     @classmethod
     def accepts(cls, location: str) -> bool:
-        if location.startswith("sqlite:"):
-            return True
-        if "://" in location:
-            return False
-        path = Path(location)
-        return path.suffix.lower() in _SUFFIXES or (path.is_file() and is_sqlite_file(path))
+        return is_sqlite_location(location)
 
     def read(self) -> AppData:
         path, con = open_sqlite(self.location)
