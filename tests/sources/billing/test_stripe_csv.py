@@ -467,3 +467,34 @@ def test_padding_anywhere_in_the_file_is_trimmed(tmp_path: Path) -> None:
     assert customers[450] == "cus_451"
     assert data.subscriptions.column("subscription_id").to_pylist()[450] == "sub_451"
     assert all(value == value.strip() for value in customers)
+
+
+def test_cancel_at_period_end_reads_every_boolean_spelling(tmp_path: Path) -> None:
+    """`true`/`false` as exports write them take a fast path; every other spelling is
+    trimmed and lower-cased as before, and what is no boolean is still a skip (issue 17)."""
+    values = ["true", "false", "TRUE", " False ", "True", "t", "0", "1", "maybe", "true ", ""]
+    body = "".join(
+        f"sub_{index},cus_{index},active,9.00,usd,2024-05-01 12:00,{value}\n"
+        for index, value in enumerate(values)
+    )
+    data = read(StripeCsvSource, csv(tmp_path, body))
+    flags = dict(
+        zip(
+            data.subscriptions.column("subscription_id").to_pylist(),
+            data.subscriptions.column("cancel_at_period_end").to_pylist(),
+            strict=True,
+        )
+    )
+    assert flags == {
+        "sub_0": True,
+        "sub_1": False,
+        "sub_2": True,
+        "sub_3": False,
+        "sub_4": True,
+        "sub_5": True,
+        "sub_6": False,
+        "sub_7": True,
+        "sub_9": True,
+        "sub_10": None,
+    }
+    assert skips(data) == [("line 10", "Cancel At Period End")]

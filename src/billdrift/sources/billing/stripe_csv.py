@@ -268,8 +268,13 @@ def _exactly_padded(header: Header, scanned: pa.Table) -> Header:
 def _parsed(roles: dict[str, int]) -> list[str]:
     parsed = [f"{sql_instant('r_' + role)} AS p_{role}" for role in TIMESTAMPS if role in roles]
     if "cancel_at_period_end" in roles:
+        # Exports write `true`/`false`: only other text pays for trim and lower (at 1M
+        # rows 0.07 -> 0.01 s of CPU). The normalised value is written once, in ELSE,
+        # so DuckDB cannot hoist it out to every row (sources.app.booleans).
         parsed.append(
-            "TRY_CAST(lower(trim(r_cancel_at_period_end)) AS BOOLEAN) AS p_cancel_at_period_end"
+            "CASE r_cancel_at_period_end WHEN 'true' THEN true WHEN 'false' THEN false "
+            "ELSE TRY_CAST(lower(trim(r_cancel_at_period_end)) AS BOOLEAN) END "
+            "AS p_cancel_at_period_end"
         )
     for role in ("quantity", "interval_count"):
         if role in roles:  # TRY_CAST alone would round "1.5" to 2
