@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from billdrift.core.pipeline import Stage
+from billdrift.core.sql import sql
 
 #: Period starts an export left out, derived from the period end and the billing
 #: interval (every item of the subscription on the same one): the grace window of a
@@ -31,58 +32,88 @@ HAVING count(DISTINCT i.interval) = 1 AND count(DISTINCT i.interval_count) = 1
 """,
 )
 
+
+def entitles(sub: str) -> str:
+    """Whether subscription row `sub` entitles as of `params.as_of` (NULL: cannot
+    tell), given its status's row of ``status_policy`` as ``sp`` and ``params`` as
+    ``p``; `sub` carries the period start an export left out (``period_starts``)."""
+    return sql(
+        """CASE
+         WHEN sp.decision IS NULL THEN NULL
+         WHEN sp.decision = 'entitled' AND {s}.cancel_at IS NOT NULL AND {s}.cancel_at <= p.as_of
+           THEN FALSE
+         WHEN sp.decision = 'entitled' AND coalesce({s}.cancel_at_period_end, FALSE)
+              AND {s}.current_period_end IS NOT NULL AND {s}.current_period_end <= p.as_of
+           THEN FALSE
+         WHEN sp.decision = 'entitled' THEN TRUE
+         WHEN sp.decision = 'grace' AND p.grace_days = 0 THEN FALSE
+         WHEN sp.decision = 'grace' AND {s}.current_period_start IS NULL THEN NULL
+         WHEN sp.decision = 'grace'
+           THEN p.as_of < {s}.current_period_start + p.grace_days * INTERVAL '1 day'
+         ELSE FALSE
+       END""",
+        s=sub,
+    )
+
+
+def entitlement_reason(sub: str) -> str:
+    """Why :func:`entitles` says what it says of `sub`: one text the report words.
+    The stage that reports an account recomputes it from the subscription row it
+    already reads, rather than carrying it through a million-row relation."""
+    return sql(
+        """CASE
+         WHEN sp.decision IS NULL THEN 'unknown_status'
+         WHEN sp.decision = 'entitled' AND {s}.cancel_at IS NOT NULL AND {s}.cancel_at <= p.as_of
+           THEN 'cancel_at_passed'
+         WHEN sp.decision = 'entitled' AND coalesce({s}.cancel_at_period_end, FALSE)
+              AND {s}.current_period_end IS NOT NULL AND {s}.current_period_end <= p.as_of
+           THEN 'period_ended_after_cancel'
+         WHEN sp.decision = 'entitled' AND (coalesce({s}.cancel_at_period_end, FALSE)
+              OR {s}.cancel_at IS NOT NULL)
+           THEN 'cancels_later'
+         WHEN sp.decision = 'entitled' THEN 'entitled_status'
+         WHEN sp.decision = 'grace' AND p.grace_days = 0 THEN 'no_grace'
+         WHEN sp.decision = 'grace' AND {s}.current_period_start IS NULL
+           THEN 'grace_undeterminable'
+         WHEN sp.decision = 'grace'
+              AND p.as_of < {s}.current_period_start + p.grace_days * INTERVAL '1 day'
+           THEN 'within_grace'
+         WHEN sp.decision = 'grace' THEN 'beyond_grace'
+         ELSE 'not_entitled_status'
+       END""",
+        s=sub,
+    )
+
+
+#: The billing subscriptions with the period start an export left out filled in
+#: (``period_starts``), as the rows :func:`entitles` reads.
+WITH_PERIOD_STARTS = """(
+  SELECT b.provider, b.subscription_id, b.customer_id, b.status, b.cancel_at_period_end,
+         b.cancel_at, b.current_period_end, b.created, b.source_ref,
+         coalesce(b.current_period_start, d.current_period_start) AS current_period_start
+  FROM billing_subscriptions b
+  LEFT JOIN period_starts d ON d.subscription_id = b.subscription_id
+)"""
+
 #: What each subscription means for access as of `params.as_of`, and why. A view
 #: only :data:`CUSTOMERS` reads, so it is never materialized on its own.
 SUBSCRIPTIONS_EVALUATED = Stage(
     "subscriptions_evaluated",
     ("billing_subscriptions", "params", "status_policy", "period_starts"),
-    """
+    sql(
+        """
 SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
        sp.decision,
-       CASE
-         WHEN sp.decision IS NULL THEN NULL
-         WHEN sp.decision = 'entitled' AND s.cancel_at IS NOT NULL AND s.cancel_at <= p.as_of
-           THEN FALSE
-         WHEN sp.decision = 'entitled' AND coalesce(s.cancel_at_period_end, FALSE)
-              AND s.current_period_end IS NOT NULL AND s.current_period_end <= p.as_of
-           THEN FALSE
-         WHEN sp.decision = 'entitled' THEN TRUE
-         WHEN sp.decision = 'grace' AND p.grace_days = 0 THEN FALSE
-         WHEN sp.decision = 'grace' AND s.current_period_start IS NULL THEN NULL
-         WHEN sp.decision = 'grace'
-           THEN p.as_of < s.current_period_start + p.grace_days * INTERVAL '1 day'
-         ELSE FALSE
-       END AS entitles,
-       CASE
-         WHEN sp.decision IS NULL THEN 'unknown_status'
-         WHEN sp.decision = 'entitled' AND s.cancel_at IS NOT NULL AND s.cancel_at <= p.as_of
-           THEN 'cancel_at_passed'
-         WHEN sp.decision = 'entitled' AND coalesce(s.cancel_at_period_end, FALSE)
-              AND s.current_period_end IS NOT NULL AND s.current_period_end <= p.as_of
-           THEN 'period_ended_after_cancel'
-         WHEN sp.decision = 'entitled' AND (coalesce(s.cancel_at_period_end, FALSE)
-              OR s.cancel_at IS NOT NULL)
-           THEN 'cancels_later'
-         WHEN sp.decision = 'entitled' THEN 'entitled_status'
-         WHEN sp.decision = 'grace' AND p.grace_days = 0 THEN 'no_grace'
-         WHEN sp.decision = 'grace' AND s.current_period_start IS NULL
-           THEN 'grace_undeterminable'
-         WHEN sp.decision = 'grace'
-              AND p.as_of < s.current_period_start + p.grace_days * INTERVAL '1 day'
-           THEN 'within_grace'
-         WHEN sp.decision = 'grace' THEN 'beyond_grace'
-         ELSE 'not_entitled_status'
-       END AS entitlement_reason
-FROM (
-  SELECT b.provider, b.subscription_id, b.customer_id, b.status, b.cancel_at_period_end,
-         b.cancel_at, b.current_period_end, b.created,
-         coalesce(b.current_period_start, d.current_period_start) AS current_period_start
-  FROM billing_subscriptions b
-  LEFT JOIN period_starts d ON d.subscription_id = b.subscription_id
-) s
+       {entitles} AS entitles,
+       {entitlement_reason} AS entitlement_reason
+FROM {subscriptions} s
 CROSS JOIN params p
 LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 """,
+        entitles=entitles("s"),
+        entitlement_reason=entitlement_reason("s"),
+        subscriptions=WITH_PERIOD_STARTS,
+    ),
     view=True,
 )
 
