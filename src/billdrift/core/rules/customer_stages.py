@@ -95,12 +95,11 @@ WITH_PERIOD_STARTS = """(
   LEFT JOIN period_starts d ON d.subscription_id = b.subscription_id
 )"""
 
-#: What each subscription means for access as of `params.as_of`, and why. A view
-#: only :data:`CUSTOMERS` reads, so it is never materialized on its own.
-SUBSCRIPTIONS_EVALUATED = Stage(
-    "subscriptions_evaluated",
-    ("billing_subscriptions", "params", "status_policy", "period_starts"),
-    sql(
+
+def _evaluated(subscriptions: str) -> str:
+    """What each subscription of `subscriptions` (rows shaped as
+    :data:`WITH_PERIOD_STARTS`) means for access as of `params.as_of`, and why."""
+    return sql(
         """
 SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
        sp.decision,
@@ -112,8 +111,16 @@ LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 """,
         entitles=entitles("s"),
         entitlement_reason=entitlement_reason("s"),
-        subscriptions=WITH_PERIOD_STARTS,
-    ),
+        subscriptions=subscriptions,
+    )
+
+
+#: What each subscription means for access as of `params.as_of`, and why. A view
+#: only :data:`CUSTOMERS` reads, so it is never materialized on its own.
+SUBSCRIPTIONS_EVALUATED = Stage(
+    "subscriptions_evaluated",
+    ("billing_subscriptions", "params", "status_policy", "period_starts"),
+    _evaluated(WITH_PERIOD_STARTS),
     view=True,
 )
 
@@ -140,45 +147,55 @@ HAVING count(*) <> 2 OR sum(side) <> 1
 """,
 )
 
-#: One row per billing customer: its best subscription and how many it has. Best, in
-#: the README's order: entitling beats unknown beats ended; then an entitling status
-#: beats a grace status beats any other (a subscription that entitles outright beats
-#: one that entitles only by grace, which may lapse first); then the latest period
-#: end, the latest creation, the smallest id (tests/core/test_collapse.py). Whether
-#: an account stores its id is learnt in ``account_links``.
+#: One row per billing customer: its best subscription. Best, in the README's
+#: order: entitling beats unknown beats ended; then an entitling status beats a
+#: grace status beats any other (a subscription that entitles outright beats one
+#: that entitles only by grace, which may lapse first); then the latest period end,
+#: the latest creation, the smallest id (tests/core/test_collapse.py). Whether an
+#: account stores its id is learnt in ``account_links``. Most customers have one
+#: subscription, which is simply theirs; only the subscriptions of the few with
+#: several are evaluated a second time and ranked, so no million-row intermediate
+#: is materialized for the two branches to share.
 CUSTOMERS = Stage(
     "customers",
-    ("customer_keys", "subscriptions_evaluated"),
-    """
-WITH several AS (
-  SELECT customer_id, n_subscriptions FROM customer_keys WHERE n_subscriptions > 1
-),
-evaluated AS (
-  SELECT e.*, coalesce(c.n_subscriptions, 1) AS n_subscriptions
-  FROM subscriptions_evaluated e
-  LEFT JOIN several c ON c.customer_id = e.customer_id
-  WHERE e.customer_id IS NOT NULL
-),
-best AS (
-  -- most customers have one subscription: only the others need ranking
-  SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
-  FROM evaluated WHERE n_subscriptions = 1
-  UNION ALL
-  SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
-  FROM (
-    SELECT e.*, row_number() OVER (
-             PARTITION BY e.customer_id
-             ORDER BY CASE WHEN e.entitles THEN 0 WHEN e.entitles IS NULL THEN 1 ELSE 2 END,
-                      CASE e.decision WHEN 'entitled' THEN 0 WHEN 'grace' THEN 1 ELSE 2 END,
-                      e.current_period_end DESC NULLS LAST,
-                      e.created DESC NULLS LAST,
-                      e.subscription_id
-           ) AS rank_in_customer
-    FROM evaluated e WHERE e.n_subscriptions > 1
-  ) ranked
-  WHERE rank_in_customer = 1
-)
-SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
-FROM best
+    (
+        "customer_keys",
+        "subscriptions_evaluated",
+        "billing_subscriptions",
+        "period_starts",
+        "params",
+        "status_policy",
+    ),
+    sql(
+        """
+SELECT e.customer_id, e.subscription_id, e.decision, e.entitles, e.entitlement_reason
+FROM subscriptions_evaluated e
+WHERE e.customer_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM customer_keys k
+                  WHERE k.customer_id = e.customer_id AND k.n_subscriptions > 1)
+UNION ALL
+SELECT customer_id, subscription_id, decision, entitles, entitlement_reason
+FROM (
+  SELECT e.*, row_number() OVER (
+           PARTITION BY e.customer_id
+           ORDER BY CASE WHEN e.entitles THEN 0 WHEN e.entitles IS NULL THEN 1 ELSE 2 END,
+                    CASE e.decision WHEN 'entitled' THEN 0 WHEN 'grace' THEN 1 ELSE 2 END,
+                    e.current_period_end DESC NULLS LAST,
+                    e.created DESC NULLS LAST,
+                    e.subscription_id
+         ) AS rank_in_customer
+  FROM ({several}) e
+) ranked
+WHERE rank_in_customer = 1
 """,
+        several=_evaluated(
+            sql(
+                """(
+  SELECT b.* FROM {subscriptions} b
+  WHERE b.customer_id IN (
+    SELECT k.customer_id FROM customer_keys k WHERE k.n_subscriptions > 1))""",
+                subscriptions=WITH_PERIOD_STARTS,
+            )
+        ),
+    ),
 )
