@@ -64,8 +64,12 @@ SELECT a.account_id, a.customer_id AS stored_customer_id, a.plan,
        c.customer_id IS NOT NULL AS linked, c.customer_id, c.subscription_id, c.entitles,
        c.entitlement_reason,
        {primary_grants} AS primary_grants,
-       lower(trim(a.role)) IN (SELECT ir.role FROM internal_roles ir) AS internal_role,
-       lower(trim(a.plan)) IN (SELECT fp.plan FROM free_plans fp) AS on_free_plan
+       -- read only where the state can hinge on them (a NULL probe is free):
+       -- unlinked accounts, and linked ones whose customer does not entitle
+       (CASE WHEN c.customer_id IS NULL OR NOT c.entitles THEN lower(trim(a.role)) END)
+         IN (SELECT ir.role FROM internal_roles ir) AS internal_role,
+       (CASE WHEN c.customer_id IS NULL THEN lower(trim(a.plan)) END)
+         IN (SELECT fp.plan FROM free_plans fp) AS on_free_plan
 FROM account_access a
 LEFT JOIN customers c ON c.customer_id = a.customer_id
 """,
