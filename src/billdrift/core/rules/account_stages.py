@@ -52,16 +52,24 @@ LEFT JOIN app_access_signals g ON g.account_id = a.account_id AND g.is_primary
 #: exists, that customer's verdict and the app's access: the exact match settles
 #: almost every account, so the costlier methods below see only the rest
 #: (`linked` false). A view: :data:`ACCOUNT_STATE` reads it as it streams (a
-#: million-row table of it was the run's peak memory).
+#: million-row table of it was the run's peak memory). Whether the account's role
+#: is internal and its plan free is read here, from the row as it passes, rather
+#: than joined back by account id (a million-row probe for a few thousand flags).
 ACCOUNT_LINKS = Stage(
     "account_links",
-    ("account_access", "customers", "app_granting_statuses"),
+    ("account_access", "customers", "app_granting_statuses", "internal_roles", "free_plans"),
     sql(
         """
 SELECT a.account_id, a.customer_id AS stored_customer_id, a.plan,
        c.customer_id IS NOT NULL AS linked, c.customer_id, c.subscription_id, c.entitles,
        c.entitlement_reason,
-       {primary_grants} AS primary_grants
+       {primary_grants} AS primary_grants,
+       -- read only where the state can hinge on them (a NULL probe is free):
+       -- unlinked accounts, and linked ones whose customer does not entitle
+       (CASE WHEN c.customer_id IS NULL OR NOT c.entitles THEN lower(trim(a.role)) END)
+         IN (SELECT ir.role FROM internal_roles ir) AS internal_role,
+       (CASE WHEN c.customer_id IS NULL THEN lower(trim(a.plan)) END)
+         IN (SELECT fp.plan FROM free_plans fp) AS on_free_plan
 FROM account_access a
 LEFT JOIN customers c ON c.customer_id = a.customer_id
 """,
@@ -70,24 +78,16 @@ LEFT JOIN customers c ON c.customer_id = a.customer_id
     view=True,
 )
 
-#: Internal accounts and free plans: only the few accounts that are either.
+#: Accounts whose email an internal pattern matches: none unless the policy lists
+#: patterns (a pattern match is a join no hash can serve, so it is kept apart from
+#: the million-row pass of ``account_links``, which reads roles and plans).
 ACCOUNT_FLAGS = Stage(
     "account_flags",
-    ("app_accounts", "internal_email_patterns", "internal_roles", "free_plans"),
+    ("app_accounts", "internal_email_patterns"),
     """
-SELECT account_id, bool_or(is_internal) AS is_internal, bool_or(on_free_plan) AS on_free_plan
-FROM (
-  SELECT a.account_id, TRUE AS is_internal, FALSE AS on_free_plan
-  FROM app_accounts a JOIN internal_email_patterns ip
-    ON lower(a.email) LIKE ip.like_pattern ESCAPE '\\'
-  UNION ALL
-  SELECT a.account_id, TRUE, FALSE
-  FROM app_accounts a JOIN internal_roles ir ON ir.role = lower(trim(a.role))
-  UNION ALL
-  SELECT a.account_id, FALSE, TRUE
-  FROM app_accounts a JOIN free_plans fp ON fp.plan = lower(trim(a.plan))
-) flagged
-GROUP BY account_id
+SELECT DISTINCT a.account_id
+FROM app_accounts a JOIN internal_email_patterns ip
+  ON lower(a.email) LIKE ip.like_pattern ESCAPE '\\'
 """,
 )
 
@@ -101,7 +101,8 @@ GROUP BY account_id
 ACCOUNT_STATE = Stage(
     "account_state",
     ("account_links", "other_matches", "account_flags", "unreadable_rows"),
-    """
+    sql(
+        """
 SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
        r.match_confidence, r.other_candidates, r.app_grants, r.entitles, r.plan,
        CASE WHEN r.billing_unreadable
@@ -134,15 +135,15 @@ FROM (
                   WHEN coalesce(l.entitles, o.entitles) AND NOT coalesce(l.primary_grants, FALSE)
                     THEN 'paid_but_blocked'
                   WHEN NOT coalesce(l.entitles, o.entitles) AND coalesce(l.primary_grants, FALSE)
-                    THEN CASE WHEN f.is_internal THEN 'internal' ELSE 'unpaid_but_active' END
+                    THEN CASE WHEN {internal} THEN 'internal' ELSE 'unpaid_but_active' END
                   WHEN NOT l.linked AND l.stored_customer_id IS NOT NULL
                     THEN 'stale_billing_link'
                   ELSE 'in_sync'
              END
            WHEN l.stored_customer_id IS NOT NULL THEN
-             CASE WHEN f.is_internal THEN 'internal' ELSE 'stale_billing_link' END
-           WHEN coalesce(l.primary_grants, FALSE) AND f.is_internal THEN 'internal'
-           WHEN coalesce(l.primary_grants, FALSE) AND f.on_free_plan THEN 'free_plan'
+             CASE WHEN {internal} THEN 'internal' ELSE 'stale_billing_link' END
+           WHEN coalesce(l.primary_grants, FALSE) AND {internal} THEN 'internal'
+           WHEN coalesce(l.primary_grants, FALSE) AND l.on_free_plan THEN 'free_plan'
            WHEN coalesce(l.primary_grants, FALSE) THEN 'missing_billing_link'
            ELSE 'no_billing'
          END AS raw_state,
@@ -156,6 +157,9 @@ FROM (
   LEFT JOIN account_flags f ON f.account_id = l.account_id
 ) r
 """,
+        # internal by an email pattern (account_flags) or by role (account_links)
+        internal="(f.account_id IS NOT NULL OR l.internal_role)",
+    ),
 )
 
 #: How the access signals are laid out: several fields can disagree, and evidence

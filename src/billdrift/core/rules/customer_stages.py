@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from billdrift.core.pipeline import Stage
+from billdrift.core.sql import sql
 
 #: Period starts an export left out, derived from the period end and the billing
 #: interval (every item of the subscription on the same one): the grace window of a
@@ -31,58 +32,95 @@ HAVING count(DISTINCT i.interval) = 1 AND count(DISTINCT i.interval_count) = 1
 """,
 )
 
+
+def entitles(sub: str) -> str:
+    """Whether subscription row `sub` entitles as of `params.as_of` (NULL: cannot
+    tell), given its status's row of ``status_policy`` as ``sp`` and ``params`` as
+    ``p``; `sub` carries the period start an export left out (``period_starts``)."""
+    return sql(
+        """CASE
+         WHEN sp.decision IS NULL THEN NULL
+         WHEN sp.decision = 'entitled' AND {s}.cancel_at IS NOT NULL AND {s}.cancel_at <= p.as_of
+           THEN FALSE
+         WHEN sp.decision = 'entitled' AND coalesce({s}.cancel_at_period_end, FALSE)
+              AND {s}.current_period_end IS NOT NULL AND {s}.current_period_end <= p.as_of
+           THEN FALSE
+         WHEN sp.decision = 'entitled' THEN TRUE
+         WHEN sp.decision = 'grace' AND p.grace_days = 0 THEN FALSE
+         WHEN sp.decision = 'grace' AND {s}.current_period_start IS NULL THEN NULL
+         WHEN sp.decision = 'grace'
+           THEN p.as_of < {s}.current_period_start + p.grace_days * INTERVAL '1 day'
+         ELSE FALSE
+       END""",
+        s=sub,
+    )
+
+
+def entitlement_reason(sub: str) -> str:
+    """Why :func:`entitles` says what it says of `sub`: one text the report words.
+    The stage that reports an account recomputes it from the subscription row it
+    already reads, rather than carrying it through a million-row relation."""
+    return sql(
+        """CASE
+         WHEN sp.decision IS NULL THEN 'unknown_status'
+         WHEN sp.decision = 'entitled' AND {s}.cancel_at IS NOT NULL AND {s}.cancel_at <= p.as_of
+           THEN 'cancel_at_passed'
+         WHEN sp.decision = 'entitled' AND coalesce({s}.cancel_at_period_end, FALSE)
+              AND {s}.current_period_end IS NOT NULL AND {s}.current_period_end <= p.as_of
+           THEN 'period_ended_after_cancel'
+         WHEN sp.decision = 'entitled' AND (coalesce({s}.cancel_at_period_end, FALSE)
+              OR {s}.cancel_at IS NOT NULL)
+           THEN 'cancels_later'
+         WHEN sp.decision = 'entitled' THEN 'entitled_status'
+         WHEN sp.decision = 'grace' AND p.grace_days = 0 THEN 'no_grace'
+         WHEN sp.decision = 'grace' AND {s}.current_period_start IS NULL
+           THEN 'grace_undeterminable'
+         WHEN sp.decision = 'grace'
+              AND p.as_of < {s}.current_period_start + p.grace_days * INTERVAL '1 day'
+           THEN 'within_grace'
+         WHEN sp.decision = 'grace' THEN 'beyond_grace'
+         ELSE 'not_entitled_status'
+       END""",
+        s=sub,
+    )
+
+
+#: The billing subscriptions with the period start an export left out filled in
+#: (``period_starts``), as the rows :func:`entitles` reads.
+WITH_PERIOD_STARTS = """(
+  SELECT b.provider, b.subscription_id, b.customer_id, b.status, b.cancel_at_period_end,
+         b.cancel_at, b.current_period_end, b.created, b.source_ref,
+         coalesce(b.current_period_start, d.current_period_start) AS current_period_start
+  FROM billing_subscriptions b
+  LEFT JOIN period_starts d ON d.subscription_id = b.subscription_id
+)"""
+
+
+def _evaluated(subscriptions: str) -> str:
+    """What each subscription of `subscriptions` (rows shaped as
+    :data:`WITH_PERIOD_STARTS`) means for access as of `params.as_of`, and why."""
+    return sql(
+        """
+SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
+       sp.decision,
+       {entitles} AS entitles,
+       {entitlement_reason} AS entitlement_reason
+FROM {subscriptions} s
+CROSS JOIN params p
+LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
+""",
+        entitles=entitles("s"),
+        entitlement_reason=entitlement_reason("s"),
+        subscriptions=subscriptions,
+    )
+
+
 #: What each subscription means for access as of `params.as_of`, and why. A view
 #: only :data:`CUSTOMERS` reads, so it is never materialized on its own.
 SUBSCRIPTIONS_EVALUATED = Stage(
     "subscriptions_evaluated",
     ("billing_subscriptions", "params", "status_policy", "period_starts"),
-    """
-SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
-       sp.decision,
-       CASE
-         WHEN sp.decision IS NULL THEN NULL
-         WHEN sp.decision = 'entitled' AND s.cancel_at IS NOT NULL AND s.cancel_at <= p.as_of
-           THEN FALSE
-         WHEN sp.decision = 'entitled' AND coalesce(s.cancel_at_period_end, FALSE)
-              AND s.current_period_end IS NOT NULL AND s.current_period_end <= p.as_of
-           THEN FALSE
-         WHEN sp.decision = 'entitled' THEN TRUE
-         WHEN sp.decision = 'grace' AND p.grace_days = 0 THEN FALSE
-         WHEN sp.decision = 'grace' AND s.current_period_start IS NULL THEN NULL
-         WHEN sp.decision = 'grace'
-           THEN p.as_of < s.current_period_start + p.grace_days * INTERVAL '1 day'
-         ELSE FALSE
-       END AS entitles,
-       CASE
-         WHEN sp.decision IS NULL THEN 'unknown_status'
-         WHEN sp.decision = 'entitled' AND s.cancel_at IS NOT NULL AND s.cancel_at <= p.as_of
-           THEN 'cancel_at_passed'
-         WHEN sp.decision = 'entitled' AND coalesce(s.cancel_at_period_end, FALSE)
-              AND s.current_period_end IS NOT NULL AND s.current_period_end <= p.as_of
-           THEN 'period_ended_after_cancel'
-         WHEN sp.decision = 'entitled' AND (coalesce(s.cancel_at_period_end, FALSE)
-              OR s.cancel_at IS NOT NULL)
-           THEN 'cancels_later'
-         WHEN sp.decision = 'entitled' THEN 'entitled_status'
-         WHEN sp.decision = 'grace' AND p.grace_days = 0 THEN 'no_grace'
-         WHEN sp.decision = 'grace' AND s.current_period_start IS NULL
-           THEN 'grace_undeterminable'
-         WHEN sp.decision = 'grace'
-              AND p.as_of < s.current_period_start + p.grace_days * INTERVAL '1 day'
-           THEN 'within_grace'
-         WHEN sp.decision = 'grace' THEN 'beyond_grace'
-         ELSE 'not_entitled_status'
-       END AS entitlement_reason
-FROM (
-  SELECT b.provider, b.subscription_id, b.customer_id, b.status, b.cancel_at_period_end,
-         b.cancel_at, b.current_period_end, b.created,
-         coalesce(b.current_period_start, d.current_period_start) AS current_period_start
-  FROM billing_subscriptions b
-  LEFT JOIN period_starts d ON d.subscription_id = b.subscription_id
-) s
-CROSS JOIN params p
-LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
-""",
+    _evaluated(WITH_PERIOD_STARTS),
     view=True,
 )
 
@@ -109,45 +147,55 @@ HAVING count(*) <> 2 OR sum(side) <> 1
 """,
 )
 
-#: One row per billing customer: its best subscription and how many it has. Best, in
-#: the README's order: entitling beats unknown beats ended; then an entitling status
-#: beats a grace status beats any other (a subscription that entitles outright beats
-#: one that entitles only by grace, which may lapse first); then the latest period
-#: end, the latest creation, the smallest id (tests/core/test_collapse.py). Whether
-#: an account stores its id is learnt in ``account_links``.
+#: One row per billing customer: its best subscription. Best, in the README's
+#: order: entitling beats unknown beats ended; then an entitling status beats a
+#: grace status beats any other (a subscription that entitles outright beats one
+#: that entitles only by grace, which may lapse first); then the latest period end,
+#: the latest creation, the smallest id (tests/core/test_collapse.py). Whether an
+#: account stores its id is learnt in ``account_links``. Most customers have one
+#: subscription, which is simply theirs; only the subscriptions of the few with
+#: several are evaluated a second time and ranked, so no million-row intermediate
+#: is materialized for the two branches to share.
 CUSTOMERS = Stage(
     "customers",
-    ("customer_keys", "subscriptions_evaluated"),
-    """
-WITH several AS (
-  SELECT customer_id, n_subscriptions FROM customer_keys WHERE n_subscriptions > 1
-),
-evaluated AS (
-  SELECT e.*, coalesce(c.n_subscriptions, 1) AS n_subscriptions
-  FROM subscriptions_evaluated e
-  LEFT JOIN several c ON c.customer_id = e.customer_id
-  WHERE e.customer_id IS NOT NULL
-),
-best AS (
-  -- most customers have one subscription: only the others need ranking
-  SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
-  FROM evaluated WHERE n_subscriptions = 1
-  UNION ALL
-  SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
-  FROM (
-    SELECT e.*, row_number() OVER (
-             PARTITION BY e.customer_id
-             ORDER BY CASE WHEN e.entitles THEN 0 WHEN e.entitles IS NULL THEN 1 ELSE 2 END,
-                      CASE e.decision WHEN 'entitled' THEN 0 WHEN 'grace' THEN 1 ELSE 2 END,
-                      e.current_period_end DESC NULLS LAST,
-                      e.created DESC NULLS LAST,
-                      e.subscription_id
-           ) AS rank_in_customer
-    FROM evaluated e WHERE e.n_subscriptions > 1
-  ) ranked
-  WHERE rank_in_customer = 1
-)
-SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, n_subscriptions
-FROM best
+    (
+        "customer_keys",
+        "subscriptions_evaluated",
+        "billing_subscriptions",
+        "period_starts",
+        "params",
+        "status_policy",
+    ),
+    sql(
+        """
+SELECT e.customer_id, e.subscription_id, e.decision, e.entitles, e.entitlement_reason
+FROM subscriptions_evaluated e
+WHERE e.customer_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM customer_keys k
+                  WHERE k.customer_id = e.customer_id AND k.n_subscriptions > 1)
+UNION ALL
+SELECT customer_id, subscription_id, decision, entitles, entitlement_reason
+FROM (
+  SELECT e.*, row_number() OVER (
+           PARTITION BY e.customer_id
+           ORDER BY CASE WHEN e.entitles THEN 0 WHEN e.entitles IS NULL THEN 1 ELSE 2 END,
+                    CASE e.decision WHEN 'entitled' THEN 0 WHEN 'grace' THEN 1 ELSE 2 END,
+                    e.current_period_end DESC NULLS LAST,
+                    e.created DESC NULLS LAST,
+                    e.subscription_id
+         ) AS rank_in_customer
+  FROM ({several}) e
+) ranked
+WHERE rank_in_customer = 1
 """,
+        several=_evaluated(
+            sql(
+                """(
+  SELECT b.* FROM {subscriptions} b
+  WHERE b.customer_id IN (
+    SELECT k.customer_id FROM customer_keys k WHERE k.n_subscriptions > 1))""",
+                subscriptions=WITH_PERIOD_STARTS,
+            )
+        ),
+    ),
 )

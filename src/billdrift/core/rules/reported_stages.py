@@ -4,11 +4,14 @@ the rules run, money, access fields and subscriptions after."""
 from __future__ import annotations
 
 from billdrift.core.pipeline import Stage
+from billdrift.core.rules.customer_stages import WITH_PERIOD_STARTS, entitlement_reason
 from billdrift.core.sql import sql
 
 #: Everything known about a reported account and its billing side. The accounts
 #: are those some per-account rule will report (the few states that are findings
-#: and the accounts other stages flagged): detail is joined for these only.
+#: and the accounts other stages flagged): detail is joined for these only. The
+#: matched subscription's decision and entitlement reason are computed again from
+#: the billing row read here, rather than looked up among the million customers.
 ACCOUNT_DETAIL = Stage(
     "account_detail",
     (
@@ -19,24 +22,26 @@ ACCOUNT_DETAIL = Stage(
         "params",
         "billing_subscriptions",
         "period_starts",
-        "customers",
+        "status_policy",
     ),
-    """
-SELECT s.account_id, s.matched_customer_id, s.subscription_id, s.match_method,
-       s.match_confidence,
-       CASE WHEN s.match_method = 'customer_id' THEN [s.matched_customer_id]
-            ELSE s.other_candidates END AS candidates,
-       s.app_grants, s.entitles, s.state,
-       s.ambiguous_reason,
+    sql(
+        """
+SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
+       r.match_confidence,
+       CASE WHEN r.match_method = 'customer_id' THEN [r.matched_customer_id]
+            ELSE r.other_candidates END AS candidates,
+       r.app_grants, r.entitles, r.state,
+       r.ambiguous_reason,
        a.customer_id AS linked_customer_id, a.email, a.plan, a.source_ref,
-       b.provider, b.status,
-       coalesce(b.current_period_start, d.current_period_start) AS current_period_start,
-       b.current_period_end,
-       b.cancel_at_period_end, b.cancel_at,
-       b.source_ref AS billing_source_ref,
-       c.decision, c.entitlement_reason,
-       coalesce(b.current_period_start, d.current_period_start)
-         + p.grace_days * INTERVAL '1 day' AS grace_until,
+       s.provider, s.status,
+       s.current_period_start,
+       s.current_period_end,
+       s.cancel_at_period_end, s.cancel_at,
+       s.source_ref AS billing_source_ref,
+       sp.decision,
+       CASE WHEN s.subscription_id IS NOT NULL THEN {entitlement_reason} END
+         AS entitlement_reason,
+       s.current_period_start + p.grace_days * INTERVAL '1 day' AS grace_until,
        a.access_field AS primary_field, a.access_raw AS primary_raw
 FROM (
   SELECT * FROM account_state
@@ -44,13 +49,15 @@ FROM (
                   'stale_billing_link', 'ambiguous')
      OR account_id IN (SELECT account_id FROM access_disagreements)
      OR account_id IN (SELECT account_id FROM plan_drift_accounts)
-) s
-JOIN account_access a ON a.account_id = s.account_id
+) r
+JOIN account_access a ON a.account_id = r.account_id
 CROSS JOIN params p
-LEFT JOIN billing_subscriptions b ON b.subscription_id = s.subscription_id
-LEFT JOIN period_starts d ON d.subscription_id = s.subscription_id
-LEFT JOIN customers c ON c.customer_id = s.matched_customer_id
+LEFT JOIN {subscriptions} s ON s.subscription_id = r.subscription_id
+LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 """,
+        entitlement_reason=entitlement_reason("s"),
+        subscriptions=WITH_PERIOD_STARTS,
+    ),
 )
 
 #: How many times a month billing item `i` is billed. In doubles from the first
