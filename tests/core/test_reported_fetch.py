@@ -53,16 +53,35 @@ def test_with_an_exception_the_fetch_looks_for_it(
 
 
 def test_decimals_reach_python_as_floats(
-    fetched: list[tuple[str, list[dict[str, Any]]]],
+    fetched: list[tuple[str, list[dict[str, Any]]]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Confidences are SQL decimals: fetched as doubles (a Decimal per cell cost half of
     the conversion), and the findings and evidence show them as before."""
+    monkeypatch.setattr(findings, "EVIDENCE_ONLY", frozenset())  # match_confidence kept
     report = test_rules.run(SUBS, ACCOUNTS)
     rows = [row for _, rows in fetched for row in rows]
     assert rows and all(type(row["match_confidence"]) is float for row in rows)
     assert all(type(row["confidence"]) is float for row in rows)
     assert [f.confidence for f in report.findings] == [1.0, 1.0]
     assert [f.evidence["match"]["confidence"] for f in report.findings] == [1.0, 1.0]
+
+
+def test_columns_only_the_evidence_reads_stay_in_the_database(
+    fetched: list[tuple[str, list[dict[str, Any]]]],
+) -> None:
+    """The evidence, computed by the database, still shows them; the rows handed to the
+    builders no longer carry them (the builders never read them: see
+    tests/core/test_columnar_evidence.py)."""
+    report = test_rules.run(SUBS, ACCOUNTS)
+    rows = [row for _, rows in fetched for row in rows]
+    assert rows and not any(findings.EVIDENCE_ONLY & row.keys() for row in rows)
+    assert all({"subscription_id", "status", EVIDENCE_COLUMN} <= row.keys() for row in rows)
+    evidence = report.findings[0].evidence
+    assert evidence["billing"]["source"] and evidence["app"]["source"]
+    assert evidence["billing"]["subscriptions"] == [
+        {"subscription_id": "sub_1", "status": "active"}
+    ]
+    assert evidence["match"]["confidence"] == 1.0
 
 
 def test_the_evidence_of_each_row_is_its_own_in_order() -> None:
