@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from billdrift.core.currency import minor_exponent
-from billdrift.core.model import Exposure, Finding, Kind, Severity
+from billdrift.core.model import Exposure, Finding, Kind, Severity, built_finding
 from billdrift.core.policy import Policy
 from billdrift.core.rules.shape import Group, evidence_of
 from billdrift.core.words import Words, render, words
@@ -122,17 +122,17 @@ def finding(
     # Builders pass Words made by words() (flat already) or plain text.
     message_words = message if isinstance(message, tuple) else words(message)
     fix_words = fix if isinstance(fix, tuple) else words(fix)
-    return Finding(
-        kind=kind,
-        severity=_SEVERITIES[row["severity"]],
-        confidence=round(float(row["confidence"] or 0.0), 2),
-        account_id=row.get("account_id"),
-        customer_id=row.get("customer_id"),
-        subscription_id=row.get("subscription_id"),
-        exposure=exposure(row),
-        message=render(message_words),
-        fix=render(fix_words),
-        evidence=evidence_of(evidence, row),
-        message_words=message_words,
-        fix_words=fix_words,
+    return built_finding(
+        kind,
+        _SEVERITIES[row["severity"]],
+        round(float(row["confidence"] or 0.0), 2),
+        row.get("account_id"),
+        row.get("customer_id"),
+        row.get("subscription_id"),
+        exposure(row),
+        render(message_words),
+        render(fix_words),
+        evidence_of(evidence, row),
+        message_words,
+        fix_words,
     )
