@@ -46,3 +46,29 @@ def test_built_finding_is_the_dataclass_finding() -> None:
         pass
     else:  # pragma: no cover - the assertion below fails
         raise AssertionError("a built finding must stay frozen")
+
+
+def test_recording_fills_the_same_tracking_and_finding_the_dataclasses_make() -> None:
+    """Recording gives each finding its tracking through ``filled`` (issue 18): the
+    same objects as ``Tracking(...)`` and ``dataclasses.replace``, every field set."""
+    from datetime import UTC, datetime
+
+    from billdrift.core.model import Tracking
+    from billdrift.usecases.recording import _new_tracking, _with_tracking
+
+    fields = {
+        "status": "new",
+        "fingerprint": "f" * 16,
+        "first_seen": datetime(2026, 12, 1, tzinfo=UTC),
+        "review": None,
+        "review_until": None,
+    }
+    assert list(inspect.signature(_new_tracking).parameters) == [
+        f.name for f in dataclasses.fields(Tracking)
+    ]
+    tracking = _new_tracking(**fields)  # type: ignore[arg-type]
+    assert vars(tracking) == vars(Tracking(**fields))  # type: ignore[arg-type]
+    finding = Finding(**VALUES)  # type: ignore[arg-type]
+    tracked = _with_tracking(finding, tracking)
+    assert vars(tracked) == vars(dataclasses.replace(finding, tracking=tracking))
+    assert finding.tracking is None  # the original is untouched

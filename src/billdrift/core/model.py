@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
@@ -190,6 +190,24 @@ class Finding:
     tracking: Tracking | None = None
 
 
+#: Any frozen dataclass :func:`filled` builds.
+_Frozen = TypeVar("_Frozen")
+
+
+def filled(cls: type[_Frozen], /, **fields: Any) -> _Frozen:
+    """``cls(**fields)`` for a frozen dataclass without its generated ``__init__``.
+
+    The one place billdrift tunes object construction: a frozen dataclass's
+    ``__init__`` sets each field through ``object.__setattr__``, which was a third of
+    wording a finding and of giving it its tracking, and a run at 1M makes 35,000 of
+    each (issue 17, issue 18). The object is the same; `fields` must name every field
+    (``tests/core/test_built_finding.py`` compares the results with the constructor's).
+    """
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
+    return made
+
+
 def built_finding(
     kind: Kind,
     severity: Severity,
@@ -204,15 +222,10 @@ def built_finding(
     message_words: Words,
     fix_words: Words,
 ) -> Finding:
-    """``Finding(...)`` with these fields (and no tracking), for the rules' builders.
-
-    A frozen dataclass's ``__init__`` sets each of the thirteen fields through
-    ``object.__setattr__``: that was a third of wording a finding, and a run at 1M words
-    35,000 of them (issue 17). The object is the same (``tests/core`` compares it with
-    the dataclass's own constructor, field by field); it is only filled in one step.
-    """
-    finding = object.__new__(Finding)
-    finding.__dict__.update(
+    """``Finding(...)`` with these fields (and no tracking), for the rules' builders
+    (filled in one step: see :func:`filled`)."""
+    return filled(
+        Finding,
         kind=kind,
         severity=severity,
         confidence=confidence,
@@ -227,7 +240,6 @@ def built_finding(
         fix_words=fix_words,
         tracking=None,
     )
-    return finding
 
 
 @dataclass(frozen=True)

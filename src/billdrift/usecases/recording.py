@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from billdrift.config import Config
-from billdrift.core.model import Finding, Tracking
+from billdrift.core.model import Finding, Tracking, filled
 from billdrift.core.report import Changes, Gone, Report, decide_verdict
 from billdrift.history import open_store, record_run
 from billdrift.history.lifecycle import Lifecycle, ResolvedFinding, Scope
@@ -126,27 +126,22 @@ def _new_tracking(
     review: str | None,
     review_until: datetime | None,
 ) -> Tracking:
-    """``Tracking(...)`` without the frozen dataclass's five ``object.__setattr__``
-    calls (a third of giving 65,000 findings their tracking); the same fields."""
-    tracking = object.__new__(Tracking)
-    tracking.__dict__.update(
+    """``Tracking(...)``, filled in one step (see :func:`~billdrift.core.model.filled`)."""
+    return filled(
+        Tracking,
         status=status,
         fingerprint=fingerprint,
         first_seen=first_seen,
         review=review,
         review_until=review_until,
     )
-    return tracking
 
 
 def _with_tracking(finding: Finding, tracking: Tracking) -> Finding:
-    """``dataclasses.replace(finding, tracking=tracking)`` without re-running the
-    constructor over every field: a run gives each of its findings a tracking, and
-    replace was the largest part of recording's own time at 35,000 findings."""
-    copy = object.__new__(Finding)
-    copy.__dict__.update(finding.__dict__)
-    object.__setattr__(copy, "tracking", tracking)
-    return copy
+    """``dataclasses.replace(finding, tracking=tracking)``, filled in one step (see
+    :func:`~billdrift.core.model.filled`): replace re-runs the constructor over every
+    field, and a run gives each of its 35,000 findings a tracking."""
+    return filled(Finding, **{**finding.__dict__, "tracking": tracking})
 
 
 def _gone(item: ResolvedFinding) -> Gone:
