@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from billdrift.core.model import Exposure, Finding, Kind, Severity, Skip, Verdict
 from billdrift.core.report import Report, Suppressed, decide_verdict
+
+if TYPE_CHECKING:  # the old-store generators run this module with old code
+    from billdrift.history import HistoryStore
+    from billdrift.history.store import FindingState
 
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 
@@ -82,3 +88,17 @@ def to_version_6(store: object) -> None:
         store._exec("ALTER TABLE findings DROP COLUMN seen_live")
         store._exec("DELETE FROM schema_version WHERE version = 7")
         assert store._current_version() == 6
+
+
+def findings_read_back(store: HistoryStore, states: Sequence[FindingState]) -> dict[str, Any]:
+    """Each finding's state, timeline and reviews, by fingerprint: what a snapshot
+    compares across the upgrade."""
+    reviews = store.reviews_for([state.fingerprint for state in states])
+    return {
+        state.fingerprint: {
+            "state": state,
+            "timeline": store.observations(state.fingerprint),
+            "reviews": reviews.get(state.fingerprint, []),
+        }
+        for state in states
+    }

@@ -13,6 +13,7 @@ from billdrift.history import HistoryStore, fingerprint, open_store, record_run,
 from billdrift.history._sql import SqlStore
 from billdrift.history._sql_rows import seen_run
 from tests.history.helpers import at, report
+from tests.history.old_stores import write_old_store
 from tests.history.v1_store import (
     BLOCKED,
     FIXTURE,
@@ -45,33 +46,10 @@ def _stored_ends(store: HistoryStore) -> list[int]:
         ]
 
 
-def _write_version_1(location: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A store at schema version 1 holding the fixture's rows, as version 1 wrote them."""
-    with monkeypatch.context() as patch:
-        patch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])
-        patch.setattr(schema, "LATEST", 1)
-        store = open_store(location)
-        assert isinstance(store, SqlStore)
-        with store, store._locked():
-            for table in TABLES:
-                columns, rows = V1["tables"][table]["columns"], V1["tables"][table]["rows"]
-                store._exec_many(
-                    f"INSERT INTO {table} ({', '.join(columns)}) "
-                    f"VALUES ({', '.join('?' * len(columns))})",
-                    rows,
-                )
-                if store.dialect == "postgresql" and "id" in columns:
-                    store._exec(
-                        f"SELECT setval(pg_get_serial_sequence(?, 'id'), max(id)) FROM {table}",
-                        (table,),
-                    )
-            assert store._current_version() == 1
-
-
 def test_a_version_1_store_upgrades_and_reads_back_exactly_as_before(
     store_location: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _write_version_1(store_location, monkeypatch)
+    write_old_store(store_location, monkeypatch, 1, V1, TABLES)
     with open_store(store_location) as store:
         assert store.schema_version() == schema.LATEST
         assert snapshot(store) == V1["expected"]

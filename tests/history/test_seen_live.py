@@ -17,6 +17,7 @@ from billdrift.history.browse import run_changes
 from billdrift.history.lifecycle import Scope
 from billdrift.history.queue import QueueQuery, queue_page
 from tests.history.helpers import at, error_report, report
+from tests.history.old_stores import write_old_store
 from tests.history.v1_store import BLOCKED, DRIFT, UNPAID
 from tests.history.v6_store import TABLES, load_fixture, record_v6_scenario, snapshot
 
@@ -100,33 +101,10 @@ def test_targeted_runs_and_live_findings(store: HistoryStore) -> None:
     assert [o.run_id for o in store.observations(fingerprint(BLOCKED))] == [1, 2, 3, 4, 6]
 
 
-def _write_version_6(location: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A store at schema version 6 holding the fixture's rows, as version 6 wrote them."""
-    with monkeypatch.context() as patch:
-        patch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:6])
-        patch.setattr(schema, "LATEST", 6)
-        store = open_store(location)
-        assert isinstance(store, SqlStore)
-        with store, store._locked():
-            for table in TABLES:
-                columns, rows = V6["tables"][table]["columns"], V6["tables"][table]["rows"]
-                store._exec_many(
-                    f"INSERT INTO {table} ({', '.join(columns)}) "
-                    f"VALUES ({', '.join('?' * len(columns))})",
-                    rows,
-                )
-                if store.dialect == "postgresql" and "id" in columns:
-                    store._exec(
-                        f"SELECT setval(pg_get_serial_sequence(?, 'id'), max(id)) FROM {table}",
-                        (table,),
-                    )
-            assert store._current_version() == 6
-
-
 def test_a_version_6_store_upgrades_and_reads_back_exactly_as_before(
     store_location: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _write_version_6(store_location, monkeypatch)
+    write_old_store(store_location, monkeypatch, 6, V6, TABLES)
     with open_store(store_location) as store:
         assert store.schema_version() == schema.LATEST == 7
         assert snapshot(store) == V6["expected"]

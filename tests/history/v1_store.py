@@ -1,6 +1,6 @@
 """A store written by schema version 1, for the migration test (issue 18).
 
-``data/v1_store.json`` was produced by ``data/make_v1_store.py`` run with the
+``data/v1_store.json`` was produced by ``data/make_store.py 1`` run with the
 billdrift of schema version 1 (commit 47844d5, before finding_spans): its tables'
 rows as that code wrote them, and what that code read back (every finding's state,
 timeline and reviews, and the runs). The migration test loads the rows into a
@@ -24,7 +24,7 @@ from billdrift.core.model import Kind, Severity, Skip
 from billdrift.core.report import Suppressed
 from billdrift.history import HistoryStore, Review, fingerprint, record_run
 from billdrift.history.store import Action
-from tests.history.helpers import at, error_report, finding, report
+from tests.history.helpers import at, error_report, finding, findings_read_back, report
 
 FIXTURE: Final = Path(__file__).parent / "data" / "v1_store.json"
 #: Tables in the order their rows load (references first).
@@ -62,11 +62,13 @@ def record_scenario(store: HistoryStore) -> None:
         )
 
 
+#: What ``data/make_store.py 1`` records.
+SCENARIO: Final = record_scenario
+
+
 def snapshot(store: HistoryStore) -> dict[str, Any]:
     """Everything the store's readers can see, as JSON values."""
     states = store.findings_with_status("open", "resolved", "suppressed")
-    fps = [state.fingerprint for state in states]
-    reviews = store.reviews_for(fps)
     runs = store.recent_runs(1000)
     # Version 1 had full runs only; the run kind (schema version 5) is not in its fixture.
     assert {(run.kind, tuple(run.customers)) for run in runs} <= {("full", ())}
@@ -76,14 +78,7 @@ def snapshot(store: HistoryStore) -> dict[str, Any]:
                 {k: v for k, v in _plain(run).items() if k not in ("kind", "customers")}
                 for run in runs
             ],
-            "findings": {
-                state.fingerprint: {
-                    "state": state,
-                    "timeline": store.observations(state.fingerprint),
-                    "reviews": reviews.get(state.fingerprint, []),
-                }
-                for state in states
-            },
+            "findings": findings_read_back(store, states),
         }
     )
 

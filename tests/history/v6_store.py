@@ -1,6 +1,6 @@
 """A store written by schema version 6, for the upgrade test of version 7 (issue 18).
 
-``data/v6_store.json`` was produced by ``data/make_v6_store.py`` run with the
+``data/v6_store.json`` was produced by ``data/make_store.py 6`` run with the
 billdrift of schema version 6 (commit 9187eb4, before ``findings.seen_live``): its
 tables' rows as that code wrote them, and what that code read back (every finding's
 state, timeline and reviews, and the runs). The scenario is version 1's (rewording,
@@ -19,7 +19,7 @@ import orjson
 from billdrift.core.report import Suppressed
 from billdrift.history import HistoryStore, record_run
 from billdrift.history.lifecycle import Scope
-from tests.history.helpers import at, report
+from tests.history.helpers import at, findings_read_back, report
 from tests.history.v1_store import BLOCKED, DRIFT, ORPHAN, UNPAID, _plain, record_scenario
 
 FIXTURE: Final = Path(__file__).parent / "data" / "v6_store.json"
@@ -40,22 +40,17 @@ def record_v6_scenario(store: HistoryStore) -> None:
     record_run(store, report(BLOCKED, DRIFT, ORPHAN), at(12), at(12.1))
 
 
+#: What ``data/make_store.py 6`` records.
+SCENARIO: Final = record_v6_scenario
+
+
 def snapshot(store: HistoryStore) -> dict[str, Any]:
     """Everything the store's readers can see, as JSON values."""
     states = store.findings_with_status("open", "resolved", "suppressed")
-    fps = [state.fingerprint for state in states]
-    reviews = store.reviews_for(fps)
     return _plain(
         {
             "runs": store.recent_runs(1000),
-            "findings": {
-                state.fingerprint: {
-                    "state": state,
-                    "timeline": store.observations(state.fingerprint),
-                    "reviews": reviews.get(state.fingerprint, []),
-                }
-                for state in states
-            },
+            "findings": findings_read_back(store, states),
         }
     )
 
