@@ -73,12 +73,24 @@ def error_report(message: str = "billing export looks truncated") -> Report:
     return Report(verdict=Verdict.ERROR, as_of=T0, fail_on=Severity.HIGH, errors=(message,))
 
 
+def to_version_7(store: object) -> None:
+    """Undo migration 8 in place (a SQL store): the runs' recorded changes dropped."""
+    from billdrift.history._sql import SqlStore
+
+    assert isinstance(store, SqlStore)
+    with store._locked():
+        store._exec("ALTER TABLE runs DROP COLUMN changes")
+        store._exec("DELETE FROM schema_version WHERE version = 8")
+        assert store._current_version() == 7
+
+
 def to_version_6(store: object) -> None:
-    """Undo migration 7 in place (a SQL store): each live finding's last-seen run and
-    time written back, the ``seen_live`` column dropped, as version 6 kept them."""
+    """Undo migrations 8 and 7 in place (a SQL store): each live finding's last-seen
+    run and time written back, the ``seen_live`` column dropped, as version 6 kept them."""
     from billdrift.history._sql import SqlStore
     from billdrift.history._sql_rows import seen_at, seen_run
 
+    to_version_7(store)
     assert isinstance(store, SqlStore)
     with store._locked():
         store._exec(

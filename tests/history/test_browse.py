@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from billdrift.core.model import Kind, Severity
 from billdrift.history import HistoryStore, record_run
+from billdrift.history._sql import SqlStore
 from billdrift.history.browse import (
     FindingFilter,
     facets,
@@ -15,6 +16,7 @@ from billdrift.history.browse import (
     open_exposure,
     run_changes,
 )
+from billdrift.history.lifecycle import Scope
 from billdrift.history.queue import review_queue
 from billdrift.history.review import record_decision
 from tests.history.helpers import at, finding, report
@@ -70,6 +72,32 @@ def test_lifecycle_filter(store: HistoryStore) -> None:
     counts = facets(store).counts_by_lifecycle
     assert counts["open"] == 3 and counts["reopened"] == 1 and counts["ongoing"] == 2
     assert run_changes(store, 3).by_change == {"ongoing": 2, "reopened": 1}
+
+
+def test_a_runs_changes_stay_as_recorded_after_a_targeted_run(store: HistoryStore) -> None:
+    """The dashboard shows the latest full run's changes: a listener's targeted run
+    that sees or resolves one of its findings afterwards must not move them (it took
+    the finding out of the full run's counts before schema 8)."""
+    record_run(store, report(SMALL, BLOCKED, UNPAID), at(0), at(0.1))
+    record_run(store, report(BLOCKED, UNPAID), at(1), at(1.1))  # SMALL resolved
+    full = {"ongoing": 2, "resolved": 1}
+    assert run_changes(store, 2).by_change == full
+    record_run(store, report(BLOCKED), at(2), at(2.1), scope=Scope(frozenset({"cus_1"})))
+    record_run(store, report(), at(3), at(3.1), scope=Scope(frozenset({"cus_2"})))
+    assert run_changes(store, 2).by_change == full
+    assert run_changes(store, 3).by_change == {"ongoing": 1}
+    assert run_changes(store, 4).by_change == {"resolved": 1}
+
+
+def test_a_run_recorded_before_schema_8_has_its_changes_derived(store: HistoryStore) -> None:
+    """Runs recorded before the changes were kept (NULL) are counted from the findings'
+    lifecycle columns, as they were: right while the run is the latest."""
+    record_run(store, report(SMALL, BLOCKED), at(0), at(0.1))
+    record_run(store, report(BLOCKED, UNPAID), at(1), at(1.1))
+    assert isinstance(store, SqlStore)
+    with store._locked():
+        store._exec("UPDATE runs SET changes = NULL")
+    assert run_changes(store, 2).by_change == {"new": 1, "ongoing": 1, "resolved": 1}
 
 
 def test_review_state_is_the_decision_in_force(store: HistoryStore) -> None:

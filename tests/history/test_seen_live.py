@@ -48,7 +48,9 @@ def test_a_full_run_seeing_its_findings_again_unchanged_writes_no_findings_row(
     assert _last_seen(store, BLOCKED) == (3, at(2.1))
     assert [o.run_id for o in store.observations(fingerprint(UNPAID))] == [1, 2, 3]
     assert run_changes(store, 3).by_change == {"ongoing": 2}
-    assert run_changes(store, 2).by_change == {}  # no finding's latest run any more
+    # each run's changes as it recorded them (schema 8), not as later runs left the rows
+    assert run_changes(store, 2).by_change == {"ongoing": 2}
+    assert run_changes(store, 1).by_change == {"new": 2}
     # The other side: a detail changes (severity), so that finding's row is written.
     lower = dataclasses.replace(BLOCKED, severity=Severity.MEDIUM)
     record_run(store, report(lower, UNPAID), at(3), at(3.1))
@@ -106,7 +108,7 @@ def test_a_version_6_store_upgrades_and_reads_back_exactly_as_before(
 ) -> None:
     write_old_store(store_location, monkeypatch, 6, V6, TABLES)
     with open_store(store_location) as store:
-        assert store.schema_version() == schema.LATEST == 7
+        assert store.schema_version() == schema.LATEST == 8
         assert snapshot(store) == V6["expected"]
         # Recording goes on: the same run on the upgraded store and on one this code
         # wrote from the start reads back the same.

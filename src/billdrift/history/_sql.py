@@ -392,6 +392,12 @@ class _Transaction:
     def resolve(self, fingerprints: Sequence[str], run_id: int, at: datetime) -> None:
         _sql_record.resolve(self._store, fingerprints, run_id, at, BATCH)
 
+    def set_changes(self, run_id: int, by_change: Mapping[str, int]) -> None:
+        store = self._store
+        store._exec(
+            "UPDATE runs SET changes = ? WHERE id = ?", (store._json_in(dict(by_change)), run_id)
+        )
+
     def add_review(self, review: Review) -> int:
         store = self._store
         return store._insert(

@@ -201,10 +201,15 @@ class RunChanges:
 
 
 def run_changes(store: HistoryStore, run_id: int) -> RunChanges:
-    """How the findings the run `run_id` saw (or resolved) stand after it, when it is
-    the latest run (later runs overwrite the lifecycle columns)."""
+    """What the run `run_id` changed, as it recorded it (schema version 8). For a run
+    recorded before, how the findings it saw (or resolved) stand now: right while it is
+    the latest run, since later runs overwrite the lifecycle columns."""
     sql_store = _sql_store(store)
     with sql_store._snapshot():
+        kept = sql_store._exec("SELECT changes FROM runs WHERE id = ?", (run_id,))
+        if kept and kept[0][0] is not None:
+            recorded = sql_store._json_out(kept[0][0])
+            return RunChanges(run_id, {str(name): int(n) for name, n in recorded.items()})
         rows = sql_store._exec(
             "SELECT last_change, count(*) FROM findings f "
             f"WHERE {seen_run()} = ? OR resolved_run = ? GROUP BY last_change",

@@ -36,6 +36,7 @@ recorded with ``kind = "targeted"`` and the customers it covered.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -206,6 +207,7 @@ def record_run(
             else:
                 resolved.append(_resolved(state))
         tx.resolve([item.fingerprint for item in resolved], run_id, finished_at)
+        tx.set_changes(run_id, _counted_changes(seen.change, len(resolved)))
         if before_commit is not None:
             before_commit()
     by_change: dict[str, list[Finding]] = {c: [] for c in ("new", "ongoing", "reopened")}
@@ -233,6 +235,15 @@ def record_run(
         fingerprints=tuple(observed.fingerprints[: len(report.findings)]),
         reviews=seen.reviews,
     )
+
+
+def _counted_changes(change: Mapping[str, str], resolved: int) -> dict[str, int]:
+    """Findings by change (each fingerprint once), in a stable order: what the run
+    changed, as :func:`billdrift.history.browse.run_changes` reports it."""
+    counted = Counter(change.values())
+    if resolved:
+        counted["resolved"] = resolved
+    return {name: counted[name] for name in sorted(counted)}
 
 
 def _unjudged(report: Report) -> Callable[[FindingState], bool]:

@@ -267,6 +267,17 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         "findings.seen_live: a finding seen by every full run through the latest",
         ("ALTER TABLE findings ADD COLUMN seen_live INTEGER NOT NULL DEFAULT 0",),
     ),
+    # What a run changed, as it recorded it. The dashboard counted a run's changes from
+    # the findings' lifecycle columns, which later runs overwrite: a listener's targeted
+    # run that saw one of the full run's findings took it out of the full run's "still
+    # there" count. ``changes`` holds the counts by change (new, reopened, ongoing,
+    # suppressed, resolved) written when the run is recorded; NULL for runs recorded
+    # before this version, whose counts are still derived from the findings.
+    Migration(
+        8,
+        "runs.changes: what each run changed, as recorded",
+        ("ALTER TABLE runs ADD COLUMN changes {json}",),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version

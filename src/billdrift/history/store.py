@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -210,6 +210,11 @@ class StoreTransaction(Protocol):
 
     def resolve(self, fingerprints: Sequence[str], run_id: int, at: datetime) -> None:
         """Mark these findings resolved by run `run_id`."""
+        ...
+
+    def set_changes(self, run_id: int, by_change: Mapping[str, int]) -> None:
+        """Keep what run `run_id` changed (findings by change) with the run: later
+        runs rewrite the findings' lifecycle columns, not this."""
         ...
 
     def add_review(self, review: Review) -> int:
