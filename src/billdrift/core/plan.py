@@ -20,7 +20,7 @@ condition (:meth:`Step.portable`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -47,6 +47,7 @@ from billdrift.core.rules import ALL_RULES
 from billdrift.core.rules.base import Rule, RuleContext
 from billdrift.core.rules.stages import STAGES
 from billdrift.core.sql import sql
+from billdrift.errors import SourceError
 from billdrift.infra import duck
 from billdrift.infra.duck import quote_identifier, sql_string
 
@@ -185,6 +186,17 @@ class Answers(Protocol):
     def rows(self, rule: str) -> list[dict[str, Any]]:
         """A rule's reported rows (by kind), in report order."""
         ...
+
+
+def refuse_repeats(answers: Answers, repeated: Callable[[int], str]) -> None:
+    """Refuse a target's billing rows that repeat a subscription id (SourceError, worded
+    by `repeated` from their count): in-process the engine keeps the first copy and says
+    which ones conflict, but a target's answer only counts them. Every engine calls it
+    before :func:`judge_answers` (the identity tests call that alone, on inputs whose
+    copies the in-process run reports as skips)."""
+    repeats = answers.ask(engine.REPEATS)
+    if repeats and repeats[0][0]:
+        raise SourceError(repeated(int(repeats[0][0])))
 
 
 def judge_answers(

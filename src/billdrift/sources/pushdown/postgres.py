@@ -42,7 +42,7 @@ from billdrift.core.model import (
     AppData,
     BillingData,
 )
-from billdrift.core.plan import Plan, build_plan, judge_answers
+from billdrift.core.plan import Plan, build_plan, judge_answers, refuse_repeats
 from billdrift.core.policy import Policy
 from billdrift.core.report import Report
 from billdrift.errors import SourceError
@@ -146,12 +146,13 @@ def run(
         rows = _fetch(conn, dialect.statement(plan, target.canonical, {_GUARD: target.guard}))
     answers = dialect.answers(str(rows[0][0]), plan)
     _refuse_unreadable(url.shown, answers.extras[_GUARD])
-    repeats = answers.ask(_REPEATS)
-    if repeats and repeats[0][0]:  # pragma: no cover - a mirror's id is its primary key
-        raise SourceError(
-            f"{url.shown}: {repeats[0][0]} mirror rows repeat a subscription id; run the "
-            "check in-process (without --engine), which says which copies conflict"
-        )
+    refuse_repeats(  # a mirror's id is its primary key: not expected to happen
+        answers,
+        lambda n: (
+            f"{url.shown}: {n} mirror rows repeat a subscription id; run the check "
+            "in-process (without --engine), which says which copies conflict"
+        ),
+    )
     return judge_answers(inputs, plan, answers)
 
 
@@ -174,7 +175,6 @@ def _billing_sql(conn: ReadOnlyConnection, mirror: MirrorQuery) -> tuple[dict[st
     return canonical, f"WITH bd_mirror_records AS ({records})\n{SEVERAL_DISCOUNTS}"
 
 
-_REPEATS = "SELECT n FROM billing_repeats"
 #: The guard's row in the statement's answer (rows an in-process run would skip).
 _GUARD = "bd_guard"
 

@@ -31,10 +31,10 @@ from billdrift.core.model import (
     AppData,
     BillingData,
 )
-from billdrift.core.plan import CANONICAL, Plan, build_plan, judge_answers
+from billdrift.core.plan import CANONICAL, Plan, build_plan, judge_answers, refuse_repeats
 from billdrift.core.policy import Policy
 from billdrift.core.report import Report
-from billdrift.errors import ConfigError, SourceError
+from billdrift.errors import ConfigError
 from billdrift.infra.spark import session as spark_session
 
 
@@ -213,16 +213,14 @@ def run(
     finally:
         for name in (*where.canonical, *(f"bd_source_{name}" for name in where.canonical)):
             session.catalog.dropTempView(name)
-    repeats = answers.ask(DERIVED_REPEATS)
-    if repeats and repeats[0][0]:
-        raise SourceError(
-            f"{repeats[0][0]} billing_subscriptions rows repeat a subscription id; run the "
-            "check in-process (without --engine), which says which copies conflict"
-        )
+    refuse_repeats(
+        answers,
+        lambda n: (
+            f"{n} billing_subscriptions rows repeat a subscription id; run the check "
+            "in-process (without --engine), which says which copies conflict"
+        ),
+    )
     return judge_answers(inputs, plan, answers)
-
-
-DERIVED_REPEATS = "SELECT n FROM billing_repeats"
 
 
 def explain(

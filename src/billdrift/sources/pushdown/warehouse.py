@@ -38,13 +38,13 @@ from urllib.parse import SplitResult, urlsplit
 
 from billdrift.config import WarehouseConfig
 from billdrift.core.dialects.warehouse import WAREHOUSES, Warehouse
-from billdrift.core.plan import CANONICAL, build_plan, judge_answers
+from billdrift.core.plan import CANONICAL, build_plan, judge_answers, refuse_repeats
 from billdrift.core.policy import Policy
 from billdrift.core.report import Report
 from billdrift.errors import BilldriftError, ConfigError, SourceError
 from billdrift.infra.secrets import scrub, scrub_urls
 from billdrift.sources.pushdown import ENGINES
-from billdrift.sources.pushdown.spark import DERIVED_REPEATS, Tables, _inputs
+from billdrift.sources.pushdown.spark import Tables, _inputs
 
 #: Every warehouse target and the module connecting to it (the ENGINES entries).
 CONNECTORS: dict[str, str] = {name: ENGINES[name] for name in WAREHOUSES}
@@ -278,12 +278,13 @@ def run(
             out.name: opened.rows(sql) for out, sql in dialect.statements(plan, where.canonical)
         }
     answers = dialect.answers(rows, plan)
-    repeats = answers.ask(DERIVED_REPEATS)
-    if repeats and repeats[0][0]:
-        raise SourceError(
-            f"{repeats[0][0]} billing_subscriptions rows repeat a subscription id; fix the "
-            "canonical table (one row per subscription id)"
-        )
+    refuse_repeats(
+        answers,
+        lambda n: (
+            f"{n} billing_subscriptions rows repeat a subscription id; fix the canonical "
+            "table (one row per subscription id)"
+        ),
+    )
     return judge_answers(inputs, plan, answers)
 
 
