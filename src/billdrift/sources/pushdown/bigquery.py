@@ -36,10 +36,7 @@ def arguments(url: SplitResult) -> dict[str, Any]:
     (dataset,) = warehouse.path_parts(url, ("dataset",), _this())
     project = url.netloc  # a project id may hold characters a host name may not
     found: dict[str, Any] = {"project": unquote(project), "dataset": unquote(dataset)}
-    location = warehouse.parameter(url, "location")
-    if location:
-        found["location"] = unquote(location)
-    return found
+    return found | warehouse.options(url, ("location",))
 
 
 def connect(arguments: dict[str, Any], environ: Mapping[str, str]) -> warehouse.Session:

@@ -36,11 +36,7 @@ def arguments(url: SplitResult) -> dict[str, Any]:
             "a databricks:// URL names no user: the token comes from DATABRICKS_TOKEN"
         )
     found: dict[str, Any] = {"server_hostname": url.hostname, "http_path": unquote(url.path)}
-    for key in ("catalog", "schema"):
-        value = warehouse.parameter(url, key)
-        if value:
-            found[key] = unquote(value)
-    return found
+    return found | warehouse.options(url, ("catalog", "schema"))
 
 
 def connect(arguments: dict[str, Any], environ: Mapping[str, str]) -> warehouse.Session:

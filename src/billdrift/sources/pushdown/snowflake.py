@@ -38,11 +38,7 @@ def arguments(url: SplitResult) -> dict[str, Any]:
     database, schema = warehouse.path_parts(url, ("database", "schema"), _this())
     found = {"user": unquote(url.username), "account": url.hostname}
     found |= {"database": database, "schema": schema}
-    for key in _OPTIONS:
-        value = warehouse.parameter(url, key)
-        if value:
-            found[key] = unquote(value)
-    return found
+    return found | warehouse.options(url, _OPTIONS)
 
 
 def connect(arguments: dict[str, Any], environ: Mapping[str, str]) -> warehouse.Session:

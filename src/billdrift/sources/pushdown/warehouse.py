@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from types import ModuleType
 from typing import Any, Protocol
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from billdrift.config import WarehouseConfig
 from billdrift.core.dialects.warehouse import WAREHOUSES, Warehouse
@@ -174,6 +174,13 @@ def parameter(url: SplitResult, key: str) -> str | None:
         if name == key and value:
             found = value
     return found
+
+
+def options(url: SplitResult, keys: Sequence[str]) -> dict[str, str]:
+    """The URL's query parameters named `keys` that are given, percent-decoded: the
+    connector's optional arguments (an absent or empty one is left to its default)."""
+    found = {key: parameter(url, key) for key in keys}
+    return {key: unquote(value) for key, value in found.items() if value}
 
 
 def path_parts(url: SplitResult, what: Sequence[str], target: Connector) -> list[str]:
