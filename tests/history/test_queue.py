@@ -258,13 +258,7 @@ def test_the_queue_uses_an_index_for_open_findings(tmp_path: object) -> None:
         record_run(store, report(*ALL), at(0), at(0.1))
         from billdrift.history import queue
 
-        sql = queue.build(
-            QueueQuery(),
-            store._ts_in(at(1)),
-            amount=store.amount_sql,
-            like=store.like_sql,
-            text_order=store._text_order,
-        )
+        sql = queue.store_sql(store, QueueQuery(), at(1))
         plan = " | ".join(
             str(row[-1]) for row in store._exec("EXPLAIN QUERY PLAN " + sql.page, sql.page_params)
         )
@@ -290,13 +284,7 @@ def test_the_postgresql_page_walks_the_queue_index(pg: Database) -> None:
         record_run(store, report(*many), at(0), at(0.1))
         store._exec("ANALYZE findings")
         store._exec("ANALYZE reviews")
-        sql = queue.build(
-            QueueQuery(),
-            store._ts_in(at(1)),
-            amount=store.amount_sql,
-            like=store.like_sql,
-            text_order=store._text_order,
-        )
+        sql = queue.store_sql(store, QueueQuery(), at(1))
         with store._snapshot():
             plan = [str(row[0]) for row in store._exec("EXPLAIN " + sql.page, sql.page_params)]
     finally:
@@ -322,13 +310,7 @@ def test_a_whole_address_is_looked_up_by_the_email_index(store: HistoryStore) ->
     record_run(store, report(*many), at(0), at(0.1))
     if store.dialect == "postgresql":
         store._exec("ANALYZE findings")
-    sql = queue.build(
-        QueueQuery(text="42@X.io"),
-        store._ts_in(at(1)),
-        amount=store.amount_sql,
-        like=store.like_sql,
-        text_order=store._text_order,
-    )
+    sql = queue.store_sql(store, QueueQuery(text="42@X.io"), at(1))
     explain = "EXPLAIN QUERY PLAN " if store.dialect == "sqlite" else "EXPLAIN "
     with store._snapshot():
         plan = "\n".join(str(row[-1]) for row in store._exec(explain + sql.page, sql.page_params))

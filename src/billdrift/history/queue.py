@@ -333,17 +333,22 @@ def index_keys(amount: str, text_order: Callable[[str], str]) -> str:
     )
 
 
-def page_rows(
-    store: SqlStore, query: QueueQuery, now: datetime
-) -> tuple[list[FindingState], QueueCounts]:
-    """Run the page and count statements on `store` in one snapshot; the page's states."""
-    sql = build(
+def store_sql(store: SqlStore, query: QueueQuery, now: datetime) -> QueueSql:
+    """:func:`build` in `store`'s dialect (its amounts, LIKE, text order and times)."""
+    return build(
         query,
         store._ts_in(now),
         amount=store.amount_sql,
         like=store.like_sql,
         text_order=store._text_order,
     )
+
+
+def page_rows(
+    store: SqlStore, query: QueueQuery, now: datetime
+) -> tuple[list[FindingState], QueueCounts]:
+    """Run the page and count statements on `store` in one snapshot; the page's states."""
+    sql = store_sql(store, query, now)
     with store._snapshot():
         page = [str(row[0]) for row in store._exec(sql.page, sql.page_params)]
         counted = store._exec(sql.counts, sql.counts_params)
