@@ -125,6 +125,8 @@ class Population:
         self.version: dict[int, int] = {}
         self.findings: dict[int, Finding] = {}
         self.rows: dict[int, tuple[Any, ...]] = {}
+        #: Each finding's span content (what a row's digest covers), in the rows' order.
+        self.contents: dict[int, tuple[Any, ...]] = {}
         for _ in range(size):
             self._appear()
 
@@ -175,6 +177,7 @@ class Population:
         # The finding's row of the run table, computed once per version with the
         # library's own functions (what run_table.observations computes every run).
         item = run_table.content(finding, None)
+        self.contents[ident] = item
         self.rows[ident] = (
             fingerprint(finding),
             finding.kind.value,
@@ -196,7 +199,12 @@ class Population:
         columns = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
         findings = list(self.findings.values())
         return run_table.RunObservations(
-            columns, findings, columns["fingerprint"], columns["digest"], [None] * len(rows)
+            columns,
+            findings,
+            columns["fingerprint"],
+            columns["digest"],
+            [None] * len(rows),
+            list(self.contents.values()),
         )
 
     def drift(self, churn: float) -> None:
@@ -210,6 +218,7 @@ class Population:
         for ident in ids[each:]:
             del self.findings[ident]
             del self.rows[ident]
+            del self.contents[ident]
         for _ in range(each):
             self._appear()
 

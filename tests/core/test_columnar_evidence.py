@@ -1,5 +1,5 @@
-"""Evidence computed in SQL over all reported rows equals the evidence evaluated row by
-row in Python from the same declared shape (issue 17).
+"""Evidence and words computed in SQL over all reported rows equal the evidence and
+words evaluated row by row in Python from the same declarations (issue 17).
 
 The labelled rule tests are collected here again, as the push-down identity tests
 collect them; while they run, every reported row's evidence as the engine computed it
@@ -11,8 +11,7 @@ boundary they have.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,10 +21,9 @@ import pyarrow as pa
 import pytest
 
 from billdrift.core import findings
-from billdrift.core.model import Finding
-from billdrift.core.report import Suppressed
+from billdrift.core.found import FIX_COLUMN, MESSAGE_COLUMN, Found, rows_of
 from billdrift.core.rules import ALL_RULES
-from billdrift.core.rules.base import Row, Rule
+from billdrift.core.rules.base import Rule
 from billdrift.core.rules.shape import (
     EVIDENCE_COLUMN,
     MAX_IDS,
@@ -34,7 +32,7 @@ from billdrift.core.rules.shape import (
     evaluate,
     evidence_sql,
 )
-from tests.builders import account, sub
+from billdrift.core.rules.wording import to_text
 from tests.core import test_rules
 from tests.core.labelled import collect
 
@@ -43,30 +41,38 @@ collect(globals())
 
 @pytest.fixture(autouse=True)
 def both_ways(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Each rule's reported rows, as the collected cases' runs build them, checked both
-    ways before they are worded."""
+    """Each rule's reported rows, as the collected cases' runs fetch them, checked both
+    ways before the report takes them: the evidence and the words the engine computed
+    in SQL against the same declarations evaluated in Python from the row without them
+    (as for a pushed-down run's rows)."""
     checked: list[int] = []
-    build = findings.build
+    of_rules = Found.of_rules
     evidence_only = findings.EVIDENCE_ONLY
 
-    def build_both(
-        rule: Rule, rows: Iterable[Row], found: list[Finding], suppressed: list[Suppressed]
-    ) -> None:
-        rows = list(rows)
-        for row in rows:
-            computed = row[EVIDENCE_COLUMN]  # present: the engine computed it in SQL
-            plain = {key: value for key, value in row.items() if key != EVIDENCE_COLUMN}
-            assert orjson.dumps(computed) == orjson.dumps(evaluate(rule.evidence, plain))
-            # the fetch leaves the evidence-only columns out: the words must not need them
-            trimmed = {key: value for key, value in row.items() if key not in evidence_only}
-            assert vars(rule.build(trimmed)) == vars(rule.build(row))
-        checked.append(len(rows))
-        build(rule, rows, found, suppressed)
+    def of_rules_both(parts: Sequence[tuple[Rule, pa.Table]]) -> Found:
+        for rule, table in parts:
+            rows = rows_of(table)
+            for row in rows:
+                computed = row[EVIDENCE_COLUMN]  # present: the engine computed it in SQL
+                plain = {k: v for k, v in row.items() if k not in _COMPUTED}
+                assert orjson.dumps(computed) == orjson.dumps(evaluate(rule.evidence, plain))
+                for column, template in ((MESSAGE_COLUMN, rule.message), (FIX_COLUMN, rule.fix)):
+                    # NULL: SQL cannot give this text exactly, and Python words the row
+                    assert row[column] in (None, to_text(template, plain))
+                # the report keeps no evidence-only column: the words must not need them
+                trimmed = {k: v for k, v in row.items() if k not in evidence_only}
+                assert vars(rule.build(trimmed)) == vars(rule.build(row))
+            checked.append(len(rows))
+        return of_rules(parts)
 
-    monkeypatch.setattr(findings, "build", build_both)
-    # every column fetched, so that the evidence can be evaluated from the row itself
+    monkeypatch.setattr(Found, "of_rules", of_rules_both)
+    # every column kept, so that the evidence can be evaluated from the row itself
     monkeypatch.setattr(findings, "EVIDENCE_ONLY", frozenset())
     return checked
+
+
+#: The columns the engine computes in SQL from the others.
+_COMPUTED = frozenset({EVIDENCE_COLUMN, MESSAGE_COLUMN, FIX_COLUMN})
 
 
 def test_the_evidence_is_computed_in_sql_for_every_reported_row(both_ways: list[int]) -> None:
@@ -167,36 +173,3 @@ def test_a_shape_shows_each_value_as_the_report_does() -> None:
     assert other["ids"] == [""]
     assert given["flag"] is False and "flag" not in empty and "name" not in empty
     assert evaluate(Group(_VALUES, drop_nulls=False), _ROWS[1])["name"] is None
-
-
-def test_one_rule_is_fetched_ahead_so_at_most_two_rules_rows_are_held(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The database fetches the next rule's rows while Python words the current one's,
-    but no further ahead: rule k+2 is fetched only once rule k is worded (all rules
-    fetched at once held every rule's rows and evidence together: +50 MiB at 1M).
-
-    While the first rule is worded, the fetch of the third is waited for (2 s): it must
-    not start. (Fetched all at once, it starts as soon as the second one is done.)"""
-    started: list[int] = []
-    third = threading.Event()
-    fetch = findings._fetch
-
-    def fetched(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
-        started.append(len(started))
-        if len(started) == 3:
-            third.set()
-        return fetch(con, query)
-
-    worded: list[bool] = []
-
-    def word(
-        rule: Rule, rows: Iterable[Row], found: list[Finding], suppressed: list[Suppressed]
-    ) -> None:
-        worded.append(third.wait(timeout=2.0) if not worded else third.is_set())
-
-    monkeypatch.setattr(findings, "_fetch", fetched)
-    monkeypatch.setattr(findings, "build", word)
-    test_rules.run([sub("sub_1", "cus_1", "active")], [account("a1", "cus_1", access=False)])
-    assert len(worded) > 2 and len(started) == len(worded)
-    assert worded[0] is False  # the third rule was not fetched while the first was worded

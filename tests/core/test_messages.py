@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from billdrift.core.engine import reconcile
 from billdrift.core.model import Kind
-from billdrift.core.rules.base import sentence
+from billdrift.core.rules.wording import Capital, text, to_text
 from tests.builders import NOW, account, app, billing, inputs, sub
 
 ODD = '=HYPERLINK("HTTP://Evil.Example/X","Ab")'
@@ -64,8 +64,12 @@ def test_every_kind_quotes_mixed_case_ids_verbatim() -> None:
             assert value in finding.message, (finding.kind, value, finding.message)
 
 
-def test_sentence_upper_cases_the_first_character_only() -> None:
-    assert sentence("the app grants access to account AbC") == (
+def _capital(value: str | None) -> str:
+    return to_text((Capital(text("v")),), {"v": value})
+
+
+def test_capital_upper_cases_the_first_character_only() -> None:
+    assert _capital("the app grants access to account AbC") == (
         "The app grants access to account AbC"
     )
-    assert sentence(ODD) == ODD and sentence("") == ""
+    assert _capital(ODD) == ODD and _capital("") == ""

@@ -98,5 +98,5 @@ def test_a_subscription_in_two_findings_counts_once_in_the_total() -> None:
     accounts = app(account("a1", "cus_1", access=True, plan="basic"))
     report = reconcile(inputs(subs, accounts, {"plans": {"price_pro": "pro"}}))
     assert report.by_kind == {"plan_drift": 1}
-    doubled = report.findings + report.findings
+    doubled = (*report.findings, *report.findings)
     assert replace(report, findings=doubled).exposure_by_currency == {"USD": "29.00"}

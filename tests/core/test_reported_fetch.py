@@ -6,9 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from billdrift.core import findings
+from billdrift.core.found import rows_of
 from billdrift.core.rules.shape import EVIDENCE_COLUMN
 from tests.builders import account, sub
 from tests.core import test_rules
@@ -23,10 +25,10 @@ def fetched(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[dict[str, A
     seen: list[tuple[str, list[dict[str, Any]]]] = []
     fetch = findings._fetch
 
-    def recording(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
-        rows = fetch(con, query)
-        seen.append((query, rows))
-        return rows
+    def recording(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
+        table = fetch(con, query)
+        seen.append((query, rows_of(table)))
+        return table
 
     monkeypatch.setattr(findings, "_fetch", recording)
     return seen
@@ -92,11 +94,11 @@ def test_the_evidence_of_each_row_is_its_own_in_order() -> None:
         f"SELECT id, '{{\"n\":' || id || '}}' AS {EVIDENCE_COLUMN} FROM range(3) t(id) "
         "ORDER BY id DESC"
     )
-    rows = findings._fetch(con, query)
+    rows = rows_of(findings._fetch(con, query))
     assert [(row["id"], row[EVIDENCE_COLUMN]) for row in rows] == [
         (2, {"n": 2}),
         (1, {"n": 1}),
         (0, {"n": 0}),
     ]
-    assert findings._fetch(con, query + " LIMIT 0") == []
-    assert findings._fetch(con, "SELECT 1 AS one") == [{"one": 1}]  # no evidence column
+    assert rows_of(findings._fetch(con, query + " LIMIT 0")) == []
+    assert rows_of(findings._fetch(con, "SELECT 1 AS one")) == [{"one": 1}]  # no evidence

@@ -20,6 +20,7 @@ import duckdb
 from billdrift.core import completeness, pipeline
 from billdrift.core.completeness import Ask, completeness_hints
 from billdrift.core.findings import run_rules
+from billdrift.core.found import Found
 from billdrift.core.load import load
 from billdrift.core.model import AppData, BillingData, Finding, Skip, Verdict
 from billdrift.core.policy import Policy, over_share
@@ -99,8 +100,9 @@ QUESTIONS = (
     *completeness.QUESTIONS,
 )
 
-#: Runs the applicable rules and returns their findings and the suppressed ones.
-RunRules = Callable[[Sequence[Rule], RuleContext], tuple[list[Finding], list[Suppressed]]]
+#: Runs the applicable rules and returns their findings and the suppressed ones: as
+#: columns in report order (in-process), or as objects in any order (pushed down).
+RunRules = Callable[[Sequence[Rule], RuleContext], tuple[Found | list[Finding], list[Suppressed]]]
 
 
 def _scalar(ask: Ask, query: str) -> int:
@@ -195,7 +197,7 @@ def reconcile(inputs: Inputs) -> Report:
 
         def rules(
             applicable: Sequence[Rule], context: RuleContext
-        ) -> tuple[list[Finding], list[Suppressed]]:
+        ) -> tuple[Found | list[Finding], list[Suppressed]]:
             return run_rules(con, applicable, context, relations)
 
         return judge(inputs, ask, rules, unused)
@@ -247,7 +249,11 @@ def judge(inputs: Inputs, ask: Ask, rules: RunRules, unused: tuple[Skip, ...] = 
     ]
     findings, suppressed = rules(applicable, rule_context)
     matched_by = _matched_by(ask)
-    ordered = tuple(sorted(findings, key=lambda f: -f.severity))  # stable: kind order kept
+    ordered = (
+        findings
+        if isinstance(findings, Found)  # ordered already, and kept as columns
+        else tuple(sorted(findings, key=lambda f: -f.severity))  # stable: kind order kept
+    )
     return Report(
         verdict=decide_verdict(ordered, skips, (), fail_on),
         as_of=inputs.as_of,

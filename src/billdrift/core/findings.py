@@ -3,27 +3,27 @@
 Each applicable rule's query becomes a stage of its own (``<kind>_rows``); the
 evidence for the rows reported (money, access fields, subscriptions) is computed
 once over all of them (:data:`~billdrift.core.rules.stages.REPORTED_STAGES`); then each
-rule's rows are fetched in report order and its builder words the findings.
+rule's rows are fetched in report order, worded and with their evidence as JSON, all
+in SQL, and handed to the report as columns (:class:`~billdrift.core.found.Found`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import duckdb
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift.core import pipeline
+from billdrift.core.found import FIX_COLUMN, MESSAGE_COLUMN, Found, rows_of
 from billdrift.core.model import Finding
 from billdrift.core.pipeline import Stage
 from billdrift.core.report import Suppressed
 from billdrift.core.rules.base import Row, Rule, RuleContext
 from billdrift.core.rules.shape import EVIDENCE_COLUMN, evidence_sql
 from billdrift.core.rules.stages import REPORTED_STAGES
+from billdrift.core.rules.wording import to_sql
 from billdrift.core.sql import natural_order, sql
 from billdrift.infra.duck import quote_identifier, sql_string
 
@@ -102,13 +102,14 @@ ORDER BY table_name, column_index
 
 def _select_lists(
     con: duckdb.DuckDBPyConnection, relations: Sequence[str], doubles: bool
-) -> dict[str, str]:
+) -> dict[str, tuple[str, frozenset[str]]]:
     """Each relation's every column, timestamps as ISO-8601 UTC text to the second:
     formatted by the database in bulk, since building a Python datetime per cell
     was most of the cost of turning rows into findings; with `doubles`, decimals
-    as doubles (see :data:`_DOUBLE`)."""
+    as doubles (see :data:`_DOUBLE`). With the select list, the columns' names."""
     names = ", ".join(sql_string(name) for name in relations)
     columns: dict[str, list[str]] = {name: [] for name in relations}
+    named: dict[str, set[str]] = {name: set() for name in relations}
     for relation, name, kind in con.execute(sql(_COLUMNS, names=names or "NULL")).fetchall():
         kind = str(kind).upper()
         template = _COLUMN
@@ -117,7 +118,11 @@ def _select_lists(
         elif doubles and kind.startswith("DECIMAL"):
             template = _DOUBLE
         columns[relation].append(sql(template, column=quote_identifier(name)))
-    return {relation: ", ".join(items) for relation, items in columns.items()}
+        named[relation].add(str(name))
+    return {
+        relation: (", ".join(items), frozenset(named[relation]))
+        for relation, items in columns.items()
+    }
 
 
 def _rows(rule: Rule) -> str:
@@ -137,6 +142,35 @@ def rule_stages(rules: Sequence[Rule]) -> list[Stage]:
     ]
 
 
+#: The columns :data:`_REPORTED_ROWS` adds to a rule's own.
+_ADDED = frozenset(
+    {"monthly_minor", "currency", "app_fields", "all_subscriptions", "suppressed_by"}
+)
+
+
+def _reported(
+    con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], exceptions: bool, in_process: bool
+) -> list[tuple[str, frozenset[str]]]:
+    """Each rule's reported-rows query (see :func:`reported_queries`) and its columns."""
+    select_lists = _select_lists(con, [_rows(rule) for rule in rules], doubles=in_process)
+    return [
+        (
+            sql(
+                _REPORTED_ROWS,
+                columns=select_lists[_rows(rule)][0],
+                suppressed_by=sql(_SUPPRESSED_BY, kind=sql_string(rule.kind.value))
+                if exceptions
+                else _NONE_SUPPRESSED,
+                rows=_rows(rule),
+                money="reported_money" if rule.exposure else _NO_MONEY,
+                **_ID_ORDER,
+            ),
+            select_lists[_rows(rule)][1] | _ADDED,
+        )
+        for rule in rules
+    ]
+
+
 def reported_queries(
     con: duckdb.DuckDBPyConnection,
     rules: Sequence[Rule],
@@ -148,34 +182,28 @@ def reported_queries(
     (the rule stages must exist in `con`: their columns decide the select list).
     Without `exceptions` (the policy lists none) no row is suppressed; `in_process`
     gives decimals as doubles (the engine's own fetch, :data:`_DOUBLE`)."""
-    select_lists = _select_lists(con, [_rows(rule) for rule in rules], doubles=in_process)
-    return [
-        sql(
-            _REPORTED_ROWS,
-            columns=select_lists[_rows(rule)],
-            suppressed_by=sql(_SUPPRESSED_BY, kind=sql_string(rule.kind.value))
-            if exceptions
-            else _NONE_SUPPRESSED,
-            rows=_rows(rule),
-            money="reported_money" if rule.exposure else _NO_MONEY,
-            **_ID_ORDER,
-        )
-        for rule in rules
-    ]
+    return [query for query, _ in _reported(con, rules, exceptions, in_process)]
 
 
-#: A rule's reported rows with their evidence as JSON text, computed over all rows at
-#: once (:mod:`billdrift.core.rules.shape`). A projection of the ordered rows: DuckDB
+#: A rule's reported rows with their evidence as JSON text and their message and fix,
+#: computed over all rows at once (:mod:`billdrift.core.rules.shape`,
+#: :mod:`billdrift.core.rules.wording`). A projection of the ordered rows: DuckDB
 #: keeps their order (insertion order is preserved on every connection).
-_WITH_EVIDENCE = "SELECT f.*, {evidence} AS {column} FROM ({query}) f"
+_WORDED = """SELECT f.*, {evidence} AS {evidence_column}, {message} AS {message_column},
+  {fix} AS {fix_column} FROM ({query}) f"""
 
 
-def with_evidence(rule: Rule, query: str) -> str:
-    """`query` (a rule's reported rows) with each row's evidence added as JSON."""
+def worded(rule: Rule, query: str, columns: frozenset[str]) -> str:
+    """`query` (a rule's reported rows, whose columns are `columns`) with each row's
+    evidence added as JSON, and its message and fix as text."""
     return sql(
-        _WITH_EVIDENCE,
+        _WORDED,
         evidence=evidence_sql(rule.evidence),
-        column=EVIDENCE_COLUMN,
+        evidence_column=EVIDENCE_COLUMN,
+        message=to_sql(rule.message, columns),
+        message_column=MESSAGE_COLUMN,
+        fix=to_sql(rule.fix, columns),
+        fix_column=FIX_COLUMN,
         query=query,
     )
 
@@ -183,7 +211,8 @@ def with_evidence(rule: Rule, query: str) -> str:
 def build(
     rule: Rule, rows: Iterable[Row], findings: list[Finding], suppressed: list[Suppressed]
 ) -> None:
-    """Word `rule`'s reported rows as findings, each kept or suppressed by its exception."""
+    """Word `rule`'s reported rows as findings, each kept or suppressed by its exception
+    (a pushed-down run's rows, in Python)."""
     for row in rows:
         built = rule.build(row)
         if row["suppressed_by"] is None:
@@ -194,46 +223,30 @@ def build(
 
 def run_rules(
     con: duckdb.DuckDBPyConnection, rules: Sequence[Rule], context: RuleContext, relations: set[str]
-) -> tuple[list[Finding], list[Suppressed]]:
-    """Run every rule, then add money, evidence strings and exceptions to the
-    reported rows only: each of those is one pass for all rules together.
-
-    The database fetches one rule's rows while Python turns the previous rule's
-    into findings: the second core would otherwise idle through that Python work.
-    """
+) -> tuple[Found, list[Suppressed]]:
+    """Run every rule, then add money, evidence, words and exceptions to the reported
+    rows only: each of those is one pass for all rules together, and each rule's rows
+    come back as columns (no Python object per finding unless one is asked for)."""
     pipeline.run(con, rule_stages(rules), context, relations)
-    queries = [
-        with_evidence(rule, query)
-        for rule, query in zip(
-            rules,
-            reported_queries(
-                con, rules, exceptions=bool(context.policy.exceptions), in_process=True
-            ),
-            strict=True,
-        )
-    ]
-    findings: list[Finding] = []
+    reported = _reported(con, rules, bool(context.policy.exceptions), in_process=True)
+    parts: list[tuple[Rule, pa.Table]] = []
     suppressed: list[Suppressed] = []
-    # One worker: the connection is used by that thread alone until every fetch is done.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rules") as pool:
-        # One rule fetched ahead, not all: each rule's rows are freed once worded, so
-        # at most two rules' rows are held at a time (peak memory at 1M, issue 17).
-        pending = [pool.submit(_fetch, con, query) for query in queries[:1]]
-        try:
-            for index, rule in enumerate(rules):
-                rows = pending.pop().result()
-                pending += [pool.submit(_fetch, con, q) for q in queries[index + 1 : index + 2]]
-                build(rule, rows, findings, suppressed)
-                del rows
-        finally:
-            for fetch in pending:
-                fetch.cancel()
-    return findings, suppressed
+    for rule, (query, columns) in zip(rules, reported, strict=True):
+        table = _fetch(con, worded(rule, query, columns))
+        excused = pc.is_valid(table.column("suppressed_by"))
+        if pc.any(excused).as_py():
+            suppressed += [
+                Suppressed(rule.build(row), row["suppressed_by"])
+                for row in rows_of(table.filter(excused))
+            ]
+            table = table.filter(pc.invert(excused))
+        parts.append((rule, table))
+    return Found.of_rules(parts), suppressed
 
 
-#: Columns of the reported rows that only the evidence reads (no rule's builder does):
-#: once the database has computed the evidence, they are not turned into Python (a
-#: quarter of converting the rows at 1M, issue 17).
+#: Columns of the reported rows that only the evidence reads (no rule's words do):
+#: once the database has computed the evidence, they are not kept for the finding
+#: objects a reader may ask for (a quarter of the rows' memory at 1M, issue 17).
 #: ``tests/core/test_columnar_evidence.py`` words every labelled case's rows with and
 #: without them and requires the same findings.
 EVIDENCE_ONLY = frozenset(
@@ -250,26 +263,8 @@ EVIDENCE_ONLY = frozenset(
 )
 
 
-def _fetch(con: duckdb.DuckDBPyConnection, query: str) -> list[dict[str, Any]]:
-    """A query's rows as dicts, converted column by column (a third cheaper than
-    row by row); the rows' evidence JSON joined by Arrow and parsed in one call for
-    all of them (no Python string per row), and then the columns only it read
-    (:data:`EVIDENCE_ONLY`) left out."""
+def _fetch(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
+    """A query's rows as Arrow columns, without the columns only the evidence read
+    (:data:`EVIDENCE_ONLY`)."""
     table = con.sql(query).to_arrow_table()
-    evidence: list[Any] | None = None
-    if EVIDENCE_COLUMN in table.column_names:
-        texts = table.column(EVIDENCE_COLUMN).combine_chunks()
-        table = table.drop_columns(
-            [
-                name
-                for name in table.column_names
-                if name in EVIDENCE_ONLY or name == EVIDENCE_COLUMN
-            ]
-        )
-        joined = pc.binary_join(pa.ListArray.from_arrays([0, len(texts)], texts), ",")
-        evidence = orjson.loads("[" + (joined[0].as_py() or "") + "]")
-    columns = table.to_pydict()
-    if evidence is not None:
-        columns[EVIDENCE_COLUMN] = evidence
-    names = list(columns)
-    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+    return table.drop_columns([name for name in table.column_names if name in EVIDENCE_ONLY])

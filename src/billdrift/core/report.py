@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, localcontext
+from typing import Any
 
+from billdrift.core.found import columns_of
 from billdrift.core.model import (
     KIND_ORDER,
     STATUS_ORDER,
@@ -65,7 +67,9 @@ class Report:
     verdict: Verdict
     as_of: datetime
     fail_on: Severity
-    findings: tuple[Finding, ...] = ()
+    #: In report order. From the engine, a :class:`~billdrift.core.found.Found`: the
+    #: findings as columns, objects made only when something iterates them.
+    findings: Sequence[Finding] = ()
     suppressed: tuple[Suppressed, ...] = ()
     skips: tuple[Skip, ...] = ()
     errors: tuple[str, ...] = ()
@@ -90,7 +94,7 @@ class Report:
     @property
     def by_status(self) -> dict[str, int]:
         """new / reopened / ongoing counts (empty without a history store)."""
-        counted = Counter(f.tracking.status for f in self.findings if f.tracking is not None)
+        counted = Counter(status for (status,) in _columns(self.findings, "status"))
         return {status: counted[status] for status in STATUS_ORDER if counted[status]}
 
     #: How accounts were matched to billing: customer_id, subscription_id, email,
@@ -101,12 +105,12 @@ class Report:
 
     @property
     def by_kind(self) -> dict[str, int]:
-        counted = Counter(f.kind for f in self.findings)
-        return {kind.value: counted[kind] for kind in KIND_ORDER if counted[kind]}
+        counted = Counter(kind for (kind,) in _columns(self.findings, "kind"))
+        return {kind.value: counted[kind.value] for kind in KIND_ORDER if counted[kind.value]}
 
     @property
     def by_severity(self) -> dict[str, int]:
-        counted = Counter(f.severity for f in self.findings)
+        counted = Counter(value for (value,) in _columns(self.findings, "severity"))
         return {s.label: counted[s] for s in sorted(Severity, reverse=True) if counted[s]}
 
     @property
@@ -115,21 +119,26 @@ class Report:
         subscription named by several findings counts once."""
         seen: set[str] = set()
         distinct = []
-        for finding in self.findings:
-            if finding.subscription_id is not None:
-                if finding.subscription_id in seen:
+        for subscription, *money in _columns(
+            self.findings, "subscription_id", "currency", "monthly_amount"
+        ):
+            if subscription is not None:
+                if subscription in seen:
                     continue
-                seen.add(finding.subscription_id)
-            distinct.append(finding)
+                seen.add(subscription)
+            distinct.append(money)
         return _totals(distinct)
 
     @property
     def exposure_by_kind(self) -> dict[str, dict[str, str]]:
-        by_kind: dict[Kind, list[Finding]] = {}
-        for finding in self.findings:  # one pass: reports can hold tens of thousands
-            if finding.exposure is not None:
-                by_kind.setdefault(finding.kind, []).append(finding)
-        return {kind.value: _totals(by_kind[kind]) for kind in KIND_ORDER if kind in by_kind}
+        by_kind: dict[str, list[list[Any]]] = {}
+        # one pass: reports can hold tens of thousands
+        for kind, *money in _columns(self.findings, "kind", "currency", "monthly_amount"):
+            if money[0] is not None:
+                by_kind.setdefault(kind, []).append(money)
+        return {
+            kind.value: _totals(by_kind[kind.value]) for kind in KIND_ORDER if kind.value in by_kind
+        }
 
     @property
     def exit_code(self) -> int:
@@ -145,14 +154,17 @@ def annualized(totals: dict[str, str]) -> dict[str, str]:
         return {currency: str(Decimal(amount) * 12) for currency, amount in totals.items()}
 
 
-def _totals(findings: Iterable[Finding]) -> dict[str, str]:
-    """Exact decimal sums per currency. Amounts repeat (a book has few prices), so
-    each distinct amount is counted and multiplied once rather than parsed per row."""
-    counted = Counter(
-        (finding.exposure.currency, finding.exposure.monthly_amount)
-        for finding in findings
-        if finding.exposure is not None
-    )
+def _columns(findings: Sequence[Finding], *names: str) -> Iterator[tuple[Any, ...]]:
+    """The findings' values of columns `names`, a tuple per finding (see
+    :func:`~billdrift.core.found.columns_of`)."""
+    return zip(*columns_of(findings, *names), strict=True)
+
+
+def _totals(money: Iterable[Sequence[Any]]) -> dict[str, str]:
+    """Exact decimal sums per currency of (currency, amount) pairs (a null currency:
+    no money). Amounts repeat (a book has few prices), so each distinct amount is
+    counted and multiplied once rather than parsed per row."""
+    counted = Counter((currency, amount) for currency, amount in money if currency is not None)
     sums: dict[str, Decimal] = {}
     with localcontext() as context:  # exact: no rounding into "1.0E+30" for huge books
         context.prec = 400
@@ -161,17 +173,17 @@ def _totals(findings: Iterable[Finding]) -> dict[str, str]:
     return {currency: str(sums[currency]) for currency in sorted(sums)}
 
 
-def _fails(finding: Finding, only_new: bool) -> bool:
-    """Whether a finding at or above the threshold fails the run (see decide_verdict).
-    Without history (no tracking) every finding counts, as it always did."""
-    tracking = finding.tracking
-    if tracking is None:
+def _fails(status: str | None, review: str | None, only_new: bool) -> bool:
+    """Whether a finding at or above the threshold fails the run (see decide_verdict),
+    by its history's status and review decision. Without history (no status) every
+    finding counts, as it always did."""
+    if status is None:
         return True
-    return tracking.review is None and (tracking.changed or not only_new)
+    return review is None and (status != "ongoing" or not only_new)
 
 
 def decide_verdict(
-    findings: tuple[Finding, ...],
+    findings: Sequence[Finding],
     skips: tuple[Skip, ...],
     errors: tuple[str, ...],
     fail_on: Severity,
@@ -187,7 +199,10 @@ def decide_verdict(
     """
     if errors:
         return Verdict.ERROR
-    if any(f.severity >= fail_on and _fails(f, only_new) for f in findings):
+    if any(
+        severity >= fail_on and _fails(status, review, only_new)
+        for severity, status, review in _columns(findings, "severity", "status", "review")
+    ):
         return Verdict.FAIL
     if findings or skips:
         return Verdict.WARN

@@ -42,8 +42,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from billdrift._version import __version__
+from billdrift.core.found import columns_of
 from billdrift.core.model import Exposure, Finding, Kind, Severity, Verdict
 from billdrift.core.report import Report
+from billdrift.core.views import Picked
 from billdrift.history import run_table
 from billdrift.history.fingerprint import fingerprint
 from billdrift.history.review import decision_for
@@ -94,11 +96,13 @@ class Lifecycle:
 
     run_id: int
     verdict: Verdict
-    new: tuple[Finding, ...]
-    reopened: tuple[Finding, ...]
-    ongoing: tuple[Finding, ...]
+    #: Each in the report's order; sequences that make a finding object only when one
+    #: is read (their lengths need none: see billdrift.core.found).
+    new: Sequence[Finding]
+    reopened: Sequence[Finding]
+    ongoing: Sequence[Finding]
     #: Findings a config exception excused in this run (from report.suppressed).
-    suppressed: tuple[Finding, ...]
+    suppressed: Sequence[Finding]
     resolved: tuple[ResolvedFinding, ...]
     #: Fingerprints absent from this run but kept open because it could not judge them.
     kept: tuple[str, ...]
@@ -144,7 +148,8 @@ def run_from_report(
     judged = set()
     if scope is not None:
         judged = set(scope.customers)
-        judged.update(f.customer_id for f in report.findings if f.customer_id)
+        (customers,) = columns_of(report.findings, "customer_id")
+        judged.update(customer for customer in customers if customer)
         judged.update(s.finding.customer_id for s in report.suppressed if s.finding.customer_id)
     return NewRun(
         kind="full" if scope is None else "targeted",
@@ -210,11 +215,12 @@ def record_run(
         tx.set_changes(run_id, _counted_changes(seen.change, len(resolved)))
         if before_commit is not None:
             before_commit()
-    by_change: dict[str, list[Finding]] = {c: [] for c in ("new", "ongoing", "reopened")}
+    by_change: dict[str, list[int]] = {c: [] for c in ("new", "ongoing", "reopened")}
     by_change["suppressed"] = []
     change = seen.change
-    for fp, finding in zip(observed.fingerprints, observed.findings, strict=True):
-        by_change[change[fp]].append(finding)
+    for ord_, fp in enumerate(observed.fingerprints):
+        by_change[change[fp]].append(ord_)
+    picked = {name: Picked(observed.findings, ords) for name, ords in by_change.items()}
     decisions: dict[str, Review] = {}
     for fp, reviews in seen.reviews.items():
         decision = decision_for(seen.opened_run[fp], reviews, finished_at)
@@ -223,10 +229,10 @@ def record_run(
     return Lifecycle(
         run_id=run_id,
         verdict=report.verdict,
-        new=tuple(by_change["new"]),
-        reopened=tuple(by_change["reopened"]),
-        ongoing=tuple(by_change["ongoing"]),
-        suppressed=tuple(by_change["suppressed"]),
+        new=picked["new"],
+        reopened=picked["reopened"],
+        ongoing=picked["ongoing"],
+        suppressed=picked["suppressed"],
         resolved=tuple(resolved),
         kept=tuple(kept),
         status_of=change,

@@ -20,8 +20,10 @@ from typing import Any, Final
 
 import pyarrow as pa
 
-from billdrift.core.model import Finding
+from billdrift.core.found import columns_of
+from billdrift.core.model import Finding, Severity
 from billdrift.core.report import Report
+from billdrift.core.views import Chained
 from billdrift.history import _spans
 from billdrift.history.fingerprint import fingerprints_of
 
@@ -68,6 +70,8 @@ class RunObservations:
     digests: Sequence[str]
     #: The config exception's reason for each row (None for the report's findings).
     excuses: Sequence[str | None]
+    #: Each row's span content (:data:`billdrift.history._spans.CONTENT` order).
+    contents: Sequence[tuple[Any, ...]]
 
     @property
     def num_rows(self) -> int:
@@ -90,23 +94,7 @@ class RunObservations:
     def content(self, ord_: int) -> tuple[Any, ...]:
         """Row `ord_`'s span content (:data:`billdrift.history._spans.CONTENT` order,
         evidence as an object)."""
-        return content(self.findings[ord_], self.excuses[ord_])
-
-
-def content(finding: Finding, suppressed_by: str | None) -> tuple[Any, ...]:
-    """A finding's span content (:data:`billdrift.history._spans.CONTENT` order)."""
-    exposure = finding.exposure
-    return (
-        finding.subscription_id,
-        finding.severity.label,
-        finding.confidence,
-        exposure.monthly_amount if exposure else None,
-        exposure.currency if exposure else None,
-        finding.message,
-        finding.fix,
-        finding.evidence,
-        suppressed_by,
-    )
+        return self.contents[ord_]
 
 
 def email_of(evidence: Mapping[str, Any]) -> str | None:
@@ -126,31 +114,87 @@ def email_of(evidence: Mapping[str, Any]) -> str | None:
     return None
 
 
+#: The finding columns an observation is made of (see :func:`observations`).
+_READ = (
+    "kind",
+    "account_id",
+    "customer_id",
+    "subscription_id",
+    "severity",
+    "confidence",
+    "monthly_amount",
+    "currency",
+    "message",
+    "fix",
+    "evidence",
+)
+
+_LABELS = {int(severity): severity.label for severity in Severity}
+
+
+def _contents(read: list[list[Any]], excuses: Sequence[str | None]) -> list[tuple[Any, ...]]:
+    """Each row's span content (:data:`billdrift.history._spans.CONTENT` order) from the
+    :data:`_READ` columns."""
+    subscriptions, severities = read[3], read[4]
+    (confidences, amounts, currencies, messages, fixes, evidence) = read[5:]
+    labels = [_LABELS[severity] for severity in severities]
+    return list(
+        zip(
+            subscriptions,
+            labels,
+            confidences,
+            amounts,
+            currencies,
+            messages,
+            fixes,
+            evidence,
+            excuses,
+            strict=True,
+        )
+    )
+
+
+def content(finding: Finding, suppressed_by: str | None) -> tuple[Any, ...]:
+    """One finding's span content, as :func:`observations` gives each row's."""
+    return _contents(columns_of((finding,), *_READ), (suppressed_by,))[0]
+
+
 def observations(report: Report) -> RunObservations:
-    """The report's findings, then its suppressed findings, as one table."""
-    findings = [*report.findings, *(s.finding for s in report.suppressed)]
+    """The report's findings, then its suppressed findings, as one table. Read from the
+    report's columns when the engine gave them (no finding object is made)."""
+    excused = [s.finding for s in report.suppressed]
     excuses: list[str | None] = [None] * len(report.findings)
     excuses += [s.reason for s in report.suppressed]
-    columns: list[list[Any]] = [[] for _ in SCHEMA.names[1:]]
-    (fps, kinds, accounts, customers, subscriptions, severities) = columns[:6]
-    (confidences, amounts, currencies, suppressed, digests, firsts, emails) = columns[6:]
-    kinds += [finding.kind.value for finding in findings]
-    accounts += [finding.account_id for finding in findings]
-    customers += [finding.customer_id for finding in findings]
-    subscriptions += [finding.subscription_id for finding in findings]
-    fps += fingerprints_of(kinds, accounts, customers, subscriptions)
+    read = [
+        found + suppressed
+        for found, suppressed in zip(
+            columns_of(report.findings, *_READ), columns_of(excused, *_READ), strict=True
+        )
+    ]
+    (kinds, accounts, customers, subscriptions) = read[:4]
+    fps = fingerprints_of(kinds, accounts, customers, subscriptions)
     seen: set[str] = set()
+    firsts: list[int] = []
     for fp in fps:
         firsts.append(0 if fp in seen else 1)
         seen.add(fp)
-    for finding, excuse in zip(findings, excuses, strict=True):
-        item = content(finding, excuse)
-        severities.append(item[1])
-        confidences.append(item[2])
-        amounts.append(item[3])
-        currencies.append(item[4])
-        suppressed.append(excuse)
-        digests.append(_spans.digest(item))
-        emails.append(email_of(finding.evidence))
-    named = dict(zip(SCHEMA.names[1:], columns, strict=True))
-    return RunObservations(named, findings, fps, digests, excuses)
+    contents = _contents(read, excuses)
+    labels = [item[1] for item in contents]
+    (confidences, amounts, currencies, _, _, evidence) = read[5:]
+    columns = {
+        "fingerprint": fps,
+        "kind": kinds,
+        "account_id": accounts,
+        "customer_id": customers,
+        "subscription_id": subscriptions,
+        "severity": labels,
+        "confidence": confidences,
+        "exposure_amount": amounts,
+        "exposure_currency": currencies,
+        "suppressed_by": excuses,
+        "digest": [_spans.digest(item) for item in contents],
+        "is_first": firsts,
+        "email": [email_of(item) for item in evidence],
+    }
+    findings = Chained(report.findings, excused)
+    return RunObservations(columns, findings, fps, columns["digest"], excuses, contents)

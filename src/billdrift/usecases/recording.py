@@ -4,14 +4,18 @@ reopened or resolved, and each finding carries its history in the report."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from billdrift.config import Config
+from billdrift.core.found import Found, Tracked
 from billdrift.core.model import Finding, Tracking, filled
 from billdrift.core.report import Changes, Gone, Report, decide_verdict
 from billdrift.history import open_store, record_run
 from billdrift.history.lifecycle import Lifecycle, ResolvedFinding, Scope
+from billdrift.history.store import Review
 from billdrift.outputs.render.history_points import RunPoint
 from billdrift.usecases.retention import maintain
 
@@ -58,10 +62,7 @@ def record(
             previous = runs[0].finished_at if len(runs) == 2 else None
     finally:
         store.close()
-    findings = tuple(
-        _tracked(f, key, lifecycle)
-        for f, key in zip(report.findings, lifecycle.fingerprints, strict=True)
-    )
+    findings = _with_history(report.findings, lifecycle)
     only_new = fails_on_new(config)
     report = dataclasses.replace(
         report,
@@ -89,6 +90,33 @@ def fails_on_new(config: Config) -> bool:
     return config.output.fail_on.startswith("new")
 
 
+def _with_history(findings: Sequence[Finding], lifecycle: Lifecycle) -> Sequence[Finding]:
+    """The report's findings with their history: as columns when the engine gave
+    columns (no finding object is made), else each object given its tracking."""
+    if not isinstance(findings, Found):
+        return tuple(
+            _tracked(f, key, lifecycle)
+            for f, key in zip(findings, lifecycle.fingerprints, strict=True)
+        )
+    keys = lifecycle.fingerprints
+    decisions = [lifecycle.decisions.get(key) for key in keys]
+    notes = {
+        position: _notes(reviews)
+        for position, key in enumerate(keys)
+        if (reviews := lifecycle.reviews.get(key))
+    }
+    return findings.tracked(
+        Tracked(
+            status=[lifecycle.status_of[key] for key in keys],
+            fingerprint=keys,
+            first_seen=[lifecycle.first_seen[key] for key in keys],
+            review=[None if d is None else str(d.action) for d in decisions],
+            review_until=[None if d is None else d.until for d in decisions],
+            notes=notes,
+        )
+    )
+
+
 def _tracked(finding: Finding, key: str, lifecycle: Lifecycle) -> Finding:
     """The finding (fingerprint `key`) with its history: status, first seen,
     fingerprint and the review decision in force as ``tracking``, and every review
@@ -104,7 +132,14 @@ def _tracked(finding: Finding, key: str, lifecycle: Lifecycle) -> Finding:
     reviews = lifecycle.reviews.get(key)
     if not reviews:
         return _with_tracking(finding, tracking)
-    notes = [
+    return dataclasses.replace(
+        finding, evidence={**finding.evidence, "reviews": _notes(reviews)}, tracking=tracking
+    )
+
+
+def _notes(reviews: Sequence[Review]) -> list[dict[str, Any]]:
+    """Every review so far, as the finding's evidence shows them."""
+    return [
         {
             "action": str(review.action),
             "note": review.note,
@@ -114,9 +149,6 @@ def _tracked(finding: Finding, key: str, lifecycle: Lifecycle) -> Finding:
         }
         for review in reviews
     ]
-    return dataclasses.replace(
-        finding, evidence={**finding.evidence, "reviews": notes}, tracking=tracking
-    )
 
 
 def _new_tracking(

@@ -3,17 +3,17 @@ that nobody pays for. Plus the cases a machine must not decide alone."""
 
 from __future__ import annotations
 
-from billdrift.core.model import Finding, Kind
-from billdrift.core.rules.base import Row, Rule, finding
+from billdrift.core.model import Kind
+from billdrift.core.rules.base import Rule
 from billdrift.core.rules.evidence import (
     ACCOUNT_EVIDENCE,
+    APP_SAYS,
+    BILLING_SAYS,
     account_evidence_with,
-    app_says,
-    billing_says,
 )
 from billdrift.core.rules.shape import Value
+from billdrift.core.rules.wording import Choice, IdList, Template, ident, text
 from billdrift.core.sql import sql
-from billdrift.core.words import Words, ident, words
 
 # Low-confidence matches (normalized email) never count as high-confidence drift.
 _SEVERITY_BY_MATCH = "CASE WHEN match_confidence >= 0.9 THEN 'high' ELSE 'medium' END"
@@ -42,77 +42,80 @@ FROM account_detail WHERE state = 'ambiguous'
 """
 
 
-def _paid_but_blocked(row: Row) -> Finding:
-    field = row.get("primary_field") or "the access flag"
-    return finding(
-        Kind.PAID_BUT_BLOCKED,
-        row,
-        words(billing_says(row), ", but ", app_says(row), "."),
-        words(
-            f"Restore access now (set {field} for account ",
-            ident(row["account_id"]),
-            "), then find why the subscription webhook did not update it (failed delivery, "
-            "rolled-back write).",
+#: What both sides say: the direction of the drift is in the rule's name.
+_BOTH_SAY: Template = (*BILLING_SAYS, ", but ", *APP_SAYS, ".")
+
+_PAID_BUT_BLOCKED_FIX: Template = (
+    "Restore access now (set ",
+    text("primary_field", default="the access flag"),
+    " for account ",
+    ident("account_id"),
+    "), then find why the subscription webhook did not update it (failed delivery, "
+    "rolled-back write).",
+)
+
+_UNPAID_BUT_ACTIVE_FIX: Template = (
+    "Review before revoking: confirm the subscription state in the provider, then revoke "
+    "access, or record an exception with the reason (comped, contract) if intended.",
+)
+
+#: Why a human must decide, by the stage's reason: several customers match, a billing
+#: row could not be read, or a status the policy does not know.
+_AMBIGUOUS_MESSAGE: Template = (
+    Choice(
+        "ambiguous_reason",
+        (
+            (
+                "match_collision",
+                (
+                    "Account ",
+                    ident("account_id"),
+                    " matches several billing customers by ",
+                    text("match_method"),
+                    ": ",
+                    IdList("candidates"),
+                    ".",
+                ),
+            ),
+            (
+                "billing_row_unreadable",
+                (
+                    "A billing row for ",
+                    ident("matched_customer_id", "linked_customer_id"),
+                    " could not be read, so account ",
+                    ident("account_id"),
+                    " cannot be judged (",
+                    *APP_SAYS,
+                    ").",
+                ),
+            ),
         ),
-        ACCOUNT_EVIDENCE,
-    )
+        (*BILLING_SAYS, "; it cannot be classified automatically."),
+    ),
+)
 
-
-def _unpaid_but_active(row: Row) -> Finding:
-    return finding(
-        Kind.UNPAID_BUT_ACTIVE,
-        row,
-        words(billing_says(row), ", but ", app_says(row), "."),
-        "Review before revoking: confirm the subscription state in the provider, then revoke "
-        "access, or record an exception with the reason (comped, contract) if intended.",
-        ACCOUNT_EVIDENCE,
-    )
-
-
-def _ambiguous(row: Row) -> Finding:
-    reason = row.get("ambiguous_reason")
-    if reason == "match_collision":
-        message = words(
-            "Account ",
-            ident(row["account_id"]),
-            f" matches several billing customers by {row.get('match_method')}: ",
-            _candidates(row.get("candidates")),
-            ".",
-        )
-        fix = "Store the billing customer id on the account so the match is exact."
-    elif reason == "billing_row_unreadable":
-        message = words(
-            "A billing row for ",
-            ident(row.get("matched_customer_id") or row.get("linked_customer_id")),
-            " could not be read, so account ",
-            ident(row["account_id"]),
-            " cannot be judged (",
-            app_says(row),
-            ").",
-        )
-        fix = "Fix the unreadable billing row listed under skipped rows and run again."
-    else:
-        message = words(billing_says(row), "; it cannot be classified automatically.")
-        fix = (
+_AMBIGUOUS_FIX: Template = (
+    Choice(
+        "ambiguous_reason",
+        (
+            (
+                "match_collision",
+                ("Store the billing customer id on the account so the match is exact.",),
+            ),
+            (
+                "billing_row_unreadable",
+                ("Fix the unreadable billing row listed under skipped rows and run again.",),
+            ),
+        ),
+        (
             "Decide what this status means for access and add it to the policy "
-            "(policy.statuses), or fix the missing billing data."
-        )
-    return finding(Kind.AMBIGUOUS, row, message, fix, _AMBIGUOUS_EVIDENCE)
-
+            "(policy.statuses), or fix the missing billing data.",
+        ),
+    ),
+)
 
 #: Why a human must decide, after the account evidence.
 _AMBIGUOUS_EVIDENCE = account_evidence_with(("reason", Value("ambiguous_reason")))
-
-
-def _candidates(candidates: object) -> Words:
-    """'cus_A, cus_B' (the stage's list) with each customer id kept apart."""
-    if not isinstance(candidates, list | tuple):
-        return words(candidates)
-    parts: list[object] = []
-    for i, customer in enumerate(candidates):
-        parts += [", "] if i else []
-        parts.append(ident(customer))
-    return words(*parts)
 
 
 RULES = (
@@ -121,8 +124,9 @@ RULES = (
         "The provider entitles the customer (active, trialing, past_due within grace, "
         "cancel-at-period-end before the period ends) but the app denies access.",
         PAID_BUT_BLOCKED_SQL,
-        _paid_but_blocked,
         reads=("account_detail",),
+        message=_BOTH_SAY,
+        fix=_PAID_BUT_BLOCKED_FIX,
         evidence=ACCOUNT_EVIDENCE,
     ),
     Rule(
@@ -130,16 +134,18 @@ RULES = (
         "The provider does not entitle the customer (canceled, unpaid, incomplete, paused, "
         "past_due beyond grace) but the app grants access.",
         UNPAID_BUT_ACTIVE_SQL,
-        _unpaid_but_active,
         reads=("account_detail",),
+        message=_BOTH_SAY,
+        fix=_UNPAID_BUT_ACTIVE_FIX,
         evidence=ACCOUNT_EVIDENCE,
     ),
     Rule(
         Kind.AMBIGUOUS,
         "Unknown statuses, undeterminable grace windows and match collisions: a human decides.",
         AMBIGUOUS_SQL,
-        _ambiguous,
         reads=("account_detail",),
+        message=_AMBIGUOUS_MESSAGE,
+        fix=_AMBIGUOUS_FIX,
         evidence=_AMBIGUOUS_EVIDENCE,
     ),
 )

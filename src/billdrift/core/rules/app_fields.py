@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from billdrift.core.model import Finding, Kind
-from billdrift.core.rules.base import Row, Rule, finding
-from billdrift.core.rules.evidence import ACCOUNT_EVIDENCE, fields_text
-from billdrift.core.words import ident, words
+from billdrift.core.model import Kind
+from billdrift.core.rules.base import Rule
+from billdrift.core.rules.evidence import ACCOUNT_EVIDENCE, FIELDS
+from billdrift.core.rules.wording import Template, ident
 
 APP_FIELDS_DISAGREE_SQL = """
 SELECT d.*, 'medium' AS severity, 1.0 AS confidence, d.matched_customer_id AS customer_id
@@ -14,19 +14,18 @@ JOIN access_disagreements x ON x.account_id = d.account_id
 """
 
 
-def _app_fields_disagree(row: Row) -> Finding:
-    return finding(
-        Kind.APP_FIELDS_DISAGREE,
-        row,
-        words(
-            "Account ",
-            ident(row["account_id"]),
-            f"'s access fields contradict each other: {fields_text(row)}.",
-        ),
-        "Make every access field follow one source of truth (ideally derived from the "
-        "subscription status) and repair this row.",
-        ACCOUNT_EVIDENCE,
-    )
+_MESSAGE: Template = (
+    "Account ",
+    ident("account_id"),
+    "'s access fields contradict each other: ",
+    *FIELDS,
+    ".",
+)
+
+_FIX: Template = (
+    "Make every access field follow one source of truth (ideally derived from the "
+    "subscription status) and repair this row.",
+)
 
 
 RULES = (
@@ -35,8 +34,9 @@ RULES = (
         "The app's own access fields disagree (an access flag granting while a status "
         "column says canceled, or the reverse).",
         APP_FIELDS_DISAGREE_SQL,
-        _app_fields_disagree,
         reads=("account_detail", "access_disagreements"),
+        message=_MESSAGE,
+        fix=_FIX,
         evidence=ACCOUNT_EVIDENCE,
         exposure=False,
     ),

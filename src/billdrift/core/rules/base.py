@@ -1,8 +1,10 @@
-"""What a rule is: a kind, a SQL query over the derived relations, and a builder.
+"""What a rule is: a kind, a SQL query over the derived relations, and its words.
 
 The query does the deciding (which rows, what severity, what confidence) so it
-can run in-process or be pushed down; the builder only turns each already
-decided row into a :class:`~billdrift.core.model.Finding` with words a human reads.
+can run in-process or be pushed down; the message, fix and evidence are declared
+as data (:mod:`billdrift.core.rules.wording`, :mod:`billdrift.core.rules.shape`) and
+only word each already decided row: in SQL for all reported rows at once, or in
+Python for one row (:meth:`Rule.build`, a :class:`~billdrift.core.model.Finding`).
 Every rule query returns at least ``account_id``, ``customer_id``,
 ``subscription_id``, ``severity`` and ``confidence``; the engine adds money and
 evidence strings for the rows it reports. A rule declares the relations its query
@@ -17,7 +19,6 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
@@ -25,7 +26,8 @@ from billdrift.core.currency import minor_exponent
 from billdrift.core.model import Exposure, Finding, Kind, Severity, built_finding
 from billdrift.core.policy import Policy
 from billdrift.core.rules.shape import Group, evidence_of
-from billdrift.core.words import Words, render, words
+from billdrift.core.rules.wording import Template, to_words
+from billdrift.core.words import Words, render
 
 Row = Mapping[str, Any]
 
@@ -47,11 +49,13 @@ class Rule:
     kind: Kind
     summary: str  # one line for docs and `--help`
     query: str
-    build: Callable[[Row], Finding]
     #: Every relation `query` reads: stages, inputs, policy relations.
     reads: tuple[str, ...] = field(kw_only=True)
+    #: What the finding says, and what to do about it, worded from the row's columns.
+    message: Template = field(kw_only=True)
+    fix: Template = field(kw_only=True)
     #: What the findings' evidence holds, computed in SQL over all reported rows
-    #: in-process (:mod:`billdrift.core.rules.shape`); `build` words the same rows.
+    #: in-process (:mod:`billdrift.core.rules.shape`); :meth:`build` words the same rows.
     evidence: Group = field(kw_only=True)
     #: Whether the finding carries the subscription's monthly amount as money at stake.
     exposure: bool = True
@@ -59,24 +63,39 @@ class Rule:
     applies: Callable[[RuleContext], bool] = always
     not_applied_because: str = ""
 
+    def build(self, row: Row) -> Finding:
+        """One reported row as a finding, worded in Python (a pushed-down run's rows, and
+        the finding objects a report makes only when asked for them)."""
+        return finding(
+            self.kind,
+            row,
+            to_words(self.message, row),
+            to_words(self.fix, row),
+            self.evidence,
+        )
+
 
 def exposure(row: Row) -> Exposure | None:
-    """Monthly minor units -> a decimal string in major units of that currency."""
-    amount, currency = row.get("monthly_minor"), row.get("currency")
-    if amount is None or currency is None or not math.isfinite(float(amount)):
+    """A row's monthly minor units as money at stake (see :func:`exposure_of`)."""
+    return exposure_of(row.get("monthly_minor"), row.get("currency"))
+
+
+@functools.lru_cache(maxsize=4096)
+def exposure_of(amount: object, currency: object) -> Exposure | None:
+    """Monthly minor units -> a decimal string in major units of that currency, or None
+    when unknown. Cached: a book has few distinct prices, and Decimal arithmetic is the
+    slow part of turning tens of thousands of rows into money."""
+    if amount is None or currency is None or not math.isfinite(float(amount)):  # type: ignore[arg-type]
         return None  # unknown rather than "NaN" or "Infinity" as money
-    if not _ISO_CURRENCY.fullmatch(currency):
+    if not isinstance(currency, str) or not _ISO_CURRENCY.fullmatch(currency):
         return None  # not an ISO 4217 code: whatever it is, it is not money to total
-    return _money(float(amount), currency)
+    return _money(float(amount), currency)  # type: ignore[arg-type]
 
 
 _ISO_CURRENCY = re.compile("[A-Za-z]{3}")
 
 
-@functools.lru_cache(maxsize=4096)
 def _money(amount: float, currency: str) -> Exposure:
-    """Cached: a book has few distinct prices, and Decimal arithmetic is the slow part
-    of turning tens of thousands of rows into findings."""
     digits = minor_exponent(currency)
     with localcontext() as context:  # room for any finite double's digits: no InvalidOperation
         context.prec = _DOUBLE_DIGITS
@@ -90,38 +109,15 @@ def _money(amount: float, currency: str) -> Exposure:
 _DOUBLE_DIGITS = 330
 
 
-def when(value: object) -> str | None:
-    """An ISO-8601 UTC instant for evidence, or None. The engine already hands
-    timestamps over as such strings; datetimes are accepted for other callers."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    return str(value)
-
-
-def sentence(text: str) -> str:
-    """`text` with its first character upper-cased and nothing else touched.
-
-    Messages quote data (account ids, field values) verbatim; ``str.capitalize()``
-    lower-cases everything after the first letter, and so printed an account id
-    ``=HYPERLINK(...)`` as ``=hyperlink(...)``. A message must never alter what it quotes.
-    """
-    return text[:1].upper() + text[1:]
-
-
 _SEVERITIES = {severity.label: severity for severity in Severity}
 
 
 def finding(
-    kind: Kind, row: Row, message: str | Words, fix: str | Words, evidence: Group
+    kind: Kind, row: Row, message_words: Words, fix_words: Words, evidence: Group
 ) -> Finding:
     """Assemble a finding from the common columns plus the rule's words (Words keep the
     ids and emails they name apart, for masking: see :mod:`billdrift.core.words`) and
     its evidence, of the rule's declared shape (keys with null values left out)."""
-    # Builders pass Words made by words() (flat already) or plain text.
-    message_words = message if isinstance(message, tuple) else words(message)
-    fix_words = fix if isinstance(fix, tuple) else words(fix)
     return built_finding(
         kind,
         _SEVERITIES[row["severity"]],

@@ -2,60 +2,67 @@
 
 from __future__ import annotations
 
-from billdrift.core.rules.base import Row, sentence, when
 from billdrift.core.rules.shape import Group, Value
-from billdrift.core.words import Words, ident, words
+from billdrift.core.rules.wording import Capital, Choice, Fields, Template, When, ident, text
 
-_REASONS = {
-    "entitled_status": "an entitling status",
-    "cancels_later": "cancellation scheduled for {end}; paid until then",
-    "within_grace": "payment failed; within the grace window until {grace_until}",
-    "beyond_grace": "payment failed at {current_period_start}; grace ended {grace_until}",
-    "no_grace": "payment failed; no grace period (policy.grace_days = 0)",
-    "cancel_at_passed": "cancellation took effect at {cancel_at}",
-    "period_ended_after_cancel": "set to cancel at period end, which passed at {end}",
-    "not_entitled_status": "not an entitling status",
-    "unknown_status": "a status the policy does not know",
-    "grace_undeterminable": "payment failed but the period start is unknown, so the grace "
-    "window cannot be computed",
-}
+#: When the subscription's access ends: its scheduled cancellation, else its period's end.
+_END = text("cancel_at", "current_period_end", instant=True)
 
+#: Why the provider entitles the customer or not, by the entitlement stage's reason.
+_REASONS: tuple[tuple[str, Template], ...] = (
+    ("entitled_status", ("an entitling status",)),
+    ("cancels_later", ("cancellation scheduled for ", _END, "; paid until then")),
+    (
+        "within_grace",
+        ("payment failed; within the grace window until ", text("grace_until", instant=True)),
+    ),
+    (
+        "beyond_grace",
+        (
+            "payment failed at ",
+            text("current_period_start", instant=True),
+            "; grace ended ",
+            text("grace_until", instant=True),
+        ),
+    ),
+    ("no_grace", ("payment failed; no grace period (policy.grace_days = 0)",)),
+    ("cancel_at_passed", ("cancellation took effect at ", text("cancel_at", instant=True))),
+    ("period_ended_after_cancel", ("set to cancel at period end, which passed at ", _END)),
+    ("not_entitled_status", ("not an entitling status",)),
+    ("unknown_status", ("a status the policy does not know",)),
+    (
+        "grace_undeterminable",
+        ("payment failed but the period start is unknown, so the grace window cannot be computed",),
+    ),
+)
 
-def billing_says(row: Row) -> Words:
-    """'Stripe says sub_1 is past_due (payment failed; ...)'."""
-    provider = sentence(str(row.get("provider") or "billing"))
-    reason = _REASONS.get(str(row.get("entitlement_reason")), "")
-    if "{" in reason:  # only some reasons name instants: format those alone
-        reason = reason.format(
-            end=when(row.get("cancel_at") or row.get("current_period_end")),
-            grace_until=when(row.get("grace_until")),
-            current_period_start=when(row.get("current_period_start")),
-            cancel_at=when(row.get("cancel_at")),
-        )
-    return words(
-        f"{provider} says ",
-        ident(row.get("subscription_id")),
-        f" is {row.get('status')} ({reason})",
-    )
+#: 'Stripe says sub_1 is past_due (payment failed; ...)'.
+BILLING_SAYS: Template = (
+    Capital(text("provider", default="billing")),
+    " says ",
+    ident("subscription_id"),
+    " is ",
+    text("status"),
+    " (",
+    Choice("entitlement_reason", _REASONS),
+    ")",
+)
 
+#: 'the app denies access to account a1 (has_paid_access=false)'.
+APP_SAYS: Template = (
+    "the app ",
+    When("app_grants", ("grants",), ("denies",), flag=True),
+    " access to account ",
+    ident("account_id"),
+    When(
+        "primary_field",
+        (" (", text("primary_field"), "=", text("primary_raw"), ")"),
+        (" (no access field set)",),
+    ),
+)
 
-def app_says(row: Row) -> Words:
-    verb = "grants" if row.get("app_grants") else "denies"
-    field = row.get("primary_field")
-    shown = f" ({field}={row.get('primary_raw')})" if field else " (no access field set)"
-    return words(f"the app {verb} access to account ", ident(row.get("account_id")), shown)
-
-
-def fields_of(row: Row) -> dict[str, str | None] | None:
-    """The app's access fields as read: field name -> raw value (None when empty)."""
-    fields = row.get("app_fields")
-    return None if fields is None else {item["field"]: item["value"] for item in fields}
-
-
-def fields_text(row: Row) -> str:
-    """'has_paid_access=0, subscription_status=active', for messages."""
-    fields = fields_of(row) or {}
-    return ", ".join(f"{name}={'null' if raw is None else raw}" for name, raw in fields.items())
+#: 'has_paid_access=0, subscription_status=active' (the app's access fields as read).
+FIELDS: Template = (Fields("app_fields"),)
 
 
 #: The raw values from both sides that led to a per-account finding.

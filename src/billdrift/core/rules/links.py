@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from billdrift.core.model import Finding, Kind
-from billdrift.core.rules.base import Row, Rule, RuleContext, finding
-from billdrift.core.rules.evidence import ACCOUNT_EVIDENCE, app_says, billing_says
+from billdrift.core.model import Kind
+from billdrift.core.rules.base import Rule, RuleContext
+from billdrift.core.rules.evidence import ACCOUNT_EVIDENCE, APP_SAYS, BILLING_SAYS
 from billdrift.core.rules.shape import Group, Value
+from billdrift.core.rules.wording import IdList, Template, When, capitalized, email, ident, text
 from billdrift.core.sql import natural_order, sql
-from billdrift.core.words import capitalized, ident, words
-from billdrift.core.words import email as email_ref
 
 MISSING_BILLING_LINK_SQL = """
 SELECT *, 'medium' AS severity, 1.0 AS confidence, NULL AS customer_id
@@ -58,71 +57,58 @@ JOIN billing_subscriptions b ON b.subscription_id = o.subscription_id
 """
 
 
-def _missing_billing_link(row: Row) -> Finding:
-    return finding(
-        Kind.MISSING_BILLING_LINK,
-        row,
-        words(
-            capitalized(app_says(row)),
-            ", but it has no billing customer link and no billing customer matches its email.",
-        ),
-        "Link the account to its billing customer (store the customer id), or revoke access "
-        "if it was granted by hand; list staff accounts in policy.internal_email_patterns.",
-        ACCOUNT_EVIDENCE,
-    )
+_MISSING_BILLING_LINK_MESSAGE: Template = (
+    *capitalized(APP_SAYS),
+    ", but it has no billing customer link and no billing customer matches its email.",
+)
 
+_MISSING_BILLING_LINK_FIX: Template = (
+    "Link the account to its billing customer (store the customer id), or revoke access "
+    "if it was granted by hand; list staff accounts in policy.internal_email_patterns.",
+)
 
-def _stale_billing_link(row: Row) -> Finding:
-    linked = row.get("linked_customer_id")
-    message = words(
-        "Account ",
-        ident(row["account_id"]),
-        " is linked to ",
-        ident(linked),
-        ", which the billing data does not contain at all",
-    )
-    if row.get("matched_customer_id"):
-        message = words(
-            message,
+_STALE_BILLING_LINK_MESSAGE: Template = (
+    "Account ",
+    ident("account_id"),
+    " is linked to ",
+    ident("linked_customer_id"),
+    ", which the billing data does not contain at all",
+    When(
+        "matched_customer_id",
+        (
             "; it matches ",
-            ident(row["matched_customer_id"]),
-            f" by {row.get('match_method')} instead (",
-            billing_says(row),
+            ident("matched_customer_id"),
+            " by ",
+            text("match_method"),
+            " instead (",
+            *BILLING_SAYS,
             ")",
-        )
-    message = words(message, "; ", app_says(row), ".")
-    return finding(
-        Kind.STALE_BILLING_LINK,
-        {**row, "customer_id": linked},
-        message,
-        "Check whether the customer was deleted or belongs to another account (test vs live "
-        "mode, a merged customer); update the stored customer id.",
-        ACCOUNT_EVIDENCE,
-    )
-
-
-def _duplicate_customer(row: Row) -> Finding:
-    accounts = str(row.get("account_ids") or "").split(", ")
-    listed: list[object] = []
-    for i, account in enumerate(accounts[:10]):
-        listed += [", "] if i else []
-        listed.append(ident(account))
-    more = f" and {len(accounts) - 10} more" if len(accounts) > 10 else ""
-    return finding(
-        Kind.DUPLICATE_CUSTOMER,
-        row,
-        words(
-            "Billing customer ",
-            ident(row["customer_id"]),
-            f" is linked from {row['n_accounts']} accounts: ",
-            *listed,
-            f"{more}.",
         ),
-        "Keep the link on the account that owns the subscription and clear the others; if "
-        "accounts share billing on purpose, set policy.team_billing = true.",
-        _DUPLICATE_EVIDENCE,
-    )
+    ),
+    "; ",
+    *APP_SAYS,
+    ".",
+)
 
+_STALE_BILLING_LINK_FIX: Template = (
+    "Check whether the customer was deleted or belongs to another account (test vs live "
+    "mode, a merged customer); update the stored customer id.",
+)
+
+_DUPLICATE_CUSTOMER_MESSAGE: Template = (
+    "Billing customer ",
+    ident("customer_id"),
+    " is linked from ",
+    text("n_accounts"),
+    " accounts: ",
+    IdList("account_ids", split=True, limit=10),
+    ".",
+)
+
+_DUPLICATE_CUSTOMER_FIX: Template = (
+    "Keep the link on the account that owns the subscription and clear the others; if "
+    "accounts share billing on purpose, set policy.team_billing = true.",
+)
 
 #: The accounts sharing the customer (at most 50 listed), and its subscription's status.
 _DUPLICATE_EVIDENCE = Group(
@@ -134,24 +120,18 @@ _DUPLICATE_EVIDENCE = Group(
 )
 
 
-def _orphaned_subscription(row: Row) -> Finding:
-    email = row.get("email")
-    who = words(" (", email_ref(email), ")") if email else ()
-    return finding(
-        Kind.ORPHANED_SUBSCRIPTION,
-        row,
-        words(
-            billing_says(row),
-            " for customer ",
-            ident(row["customer_id"]),
-            who,
-            ", but no app account is linked to it or matches its email.",
-        ),
-        "Find the account this customer signed up with and store the customer id on it; if "
-        "there is none, the signup webhook failed: create the account or refund.",
-        _ORPHAN_EVIDENCE,
-    )
+_ORPHANED_SUBSCRIPTION_MESSAGE: Template = (
+    *BILLING_SAYS,
+    " for customer ",
+    ident("customer_id"),
+    When("email", (" (", email("email"), ")")),
+    ", but no app account is linked to it or matches its email.",
+)
 
+_ORPHANED_SUBSCRIPTION_FIX: Template = (
+    "Find the account this customer signed up with and store the customer id on it; if "
+    "there is none, the signup webhook failed: create the account or refund.",
+)
 
 #: The billing side only (no account): every key shown, null when unknown.
 _ORPHAN_EVIDENCE = Group(
@@ -182,13 +162,14 @@ RULES = (
         Kind.ORPHANED_SUBSCRIPTION,
         "An entitling subscription whose customer matches no account (by id or email).",
         ORPHANED_SUBSCRIPTION_SQL,
-        _orphaned_subscription,
         reads=(
             "unclaimed_customers",
             "match_candidates",
             "unreadable_rows",
             "billing_subscriptions",
         ),
+        message=_ORPHANED_SUBSCRIPTION_MESSAGE,
+        fix=_ORPHANED_SUBSCRIPTION_FIX,
         evidence=_ORPHAN_EVIDENCE,
     ),
     Rule(
@@ -196,8 +177,9 @@ RULES = (
         "An account with paid access, no customer link and no email match (internal accounts "
         "and free plans excepted).",
         MISSING_BILLING_LINK_SQL,
-        _missing_billing_link,
         reads=("account_detail",),
+        message=_MISSING_BILLING_LINK_MESSAGE,
+        fix=_MISSING_BILLING_LINK_FIX,
         evidence=ACCOUNT_EVIDENCE,
         exposure=False,
     ),
@@ -205,8 +187,9 @@ RULES = (
         Kind.STALE_BILLING_LINK,
         "An account linked to a customer the billing data does not contain at all.",
         STALE_BILLING_LINK_SQL,
-        _stale_billing_link,
         reads=("account_detail",),
+        message=_STALE_BILLING_LINK_MESSAGE,
+        fix=_STALE_BILLING_LINK_FIX,
         evidence=ACCOUNT_EVIDENCE,
         exposure=False,
     ),
@@ -214,8 +197,9 @@ RULES = (
         Kind.DUPLICATE_CUSTOMER,
         "One billing customer linked from several accounts (off with policy.team_billing).",
         DUPLICATE_CUSTOMER_SQL,
-        _duplicate_customer,
         reads=("customer_keys", "app_accounts", "customers", "billing_subscriptions"),
+        message=_DUPLICATE_CUSTOMER_MESSAGE,
+        fix=_DUPLICATE_CUSTOMER_FIX,
         evidence=_DUPLICATE_EVIDENCE,
         exposure=False,
         applies=_separate_billing,

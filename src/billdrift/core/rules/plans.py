@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from billdrift.core.model import Finding, Kind
-from billdrift.core.rules.base import Row, Rule, RuleContext, finding
-from billdrift.core.rules.evidence import account_evidence_with, billing_says
+from billdrift.core.model import Kind
+from billdrift.core.rules.base import Rule, RuleContext
+from billdrift.core.rules.evidence import BILLING_SAYS, account_evidence_with
 from billdrift.core.rules.shape import Value
-from billdrift.core.words import ident, words
+from billdrift.core.rules.wording import Joined, Quoted, Template, ident
 
 PLAN_DRIFT_SQL = """
 SELECT d.*, 'medium' AS severity, d.match_confidence AS confidence,
@@ -17,24 +17,21 @@ LEFT JOIN expected_plans e ON e.subscription_id = d.subscription_id
 """
 
 
-def _plan_drift(row: Row) -> Finding:
-    app_plan = row.get("plan")
-    shown = repr(app_plan) if app_plan is not None else "no plan"
-    plans = row.get("expected_plans") or []
-    return finding(
-        Kind.PLAN_DRIFT,
-        row,
-        words(
-            billing_says(row),
-            f", which maps to plan {', '.join(plans) or None}, but the app gives account ",
-            ident(row["account_id"]),
-            f" {shown}.",
-        ),
-        "Set the account's plan to the one paid for, or fix the [plans] map if this price "
-        "maps to another plan.",
-        _PLAN_EVIDENCE,
-    )
+_PLAN_DRIFT_MESSAGE: Template = (
+    *BILLING_SAYS,
+    ", which maps to plan ",
+    Joined("expected_plans"),
+    ", but the app gives account ",
+    ident("account_id"),
+    " ",
+    Quoted("plan", missing="no plan"),
+    ".",
+)
 
+_PLAN_DRIFT_FIX: Template = (
+    "Set the account's plan to the one paid for, or fix the [plans] map if this price "
+    "maps to another plan.",
+)
 
 #: The plans the subscription maps to, after the account evidence (absent when none).
 _PLAN_EVIDENCE = account_evidence_with(("expected_plans", Value("expected_plans", "nonempty")))
@@ -50,8 +47,9 @@ RULES = (
         "The app's plan differs from the plan the subscription's price, lookup key or "
         "product maps to in [plans].",
         PLAN_DRIFT_SQL,
-        _plan_drift,
         reads=("account_detail", "plan_drift_accounts", "expected_plans"),
+        message=_PLAN_DRIFT_MESSAGE,
+        fix=_PLAN_DRIFT_FIX,
         evidence=_PLAN_EVIDENCE,
         applies=plans_comparable,
         not_applied_because="needs a [plans] map in the config and a plan column in the app",

@@ -8,7 +8,8 @@ from typing import Any
 import orjson
 
 from billdrift._version import __version__
-from billdrift.core.model import STATUS_ORDER, Finding, Severity, Tracking
+from billdrift.core.found import Found
+from billdrift.core.model import STATUS_ORDER, Exposure, Finding, Severity, Tracking
 from billdrift.core.report import SCHEMA_VERSION, Report, annualized
 from billdrift.outputs.render.interface import Renderer
 
@@ -36,19 +37,105 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
+def found_dicts(found: Found) -> list[dict[str, Any]]:
+    """The findings the engine gave as columns, as :func:`finding_dict` shows each: read
+    from the columns (no finding object is made), each exposure made once per amount."""
+    exposures: dict[tuple[str, str], Exposure] = {}
+    shown = [
+        None
+        if amount is None
+        else exposures.setdefault((amount, currency), Exposure(amount, currency))
+        for amount, currency in zip(
+            found.column("monthly_amount"), found.column("currency"), strict=True
+        )
+    ]
+    return [
+        {
+            "kind": kind,
+            "severity": _LABELS[severity],
+            "confidence": confidence,
+            "account_id": account_id,
+            "customer_id": customer_id,
+            "subscription_id": subscription_id,
+            "exposure": exposure,
+            "message": message,
+            "fix": fix,
+            "evidence": evidence,
+            "lifecycle": lifecycle,
+        }
+        for (
+            kind,
+            severity,
+            confidence,
+            account_id,
+            customer_id,
+            subscription_id,
+            exposure,
+            message,
+            fix,
+            evidence,
+            lifecycle,
+        ) in zip(
+            *(found.column(name) for name in _IDENTITY),
+            shown,
+            found.column("message"),
+            found.column("fix"),
+            found.evidence(),
+            _histories(found),
+            strict=True,
+        )
+    ]
+
+
+#: The columns that open a finding in the document, in its order.
+_IDENTITY = ("kind", "severity", "confidence", "account_id", "customer_id", "subscription_id")
+
+
 def _utc(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 def _lifecycle(tracking: Tracking) -> dict[str, Any]:
+    return _history(
+        tracking.status,
+        tracking.fingerprint,
+        tracking.first_seen,
+        tracking.review,
+        tracking.review_until,
+    )
+
+
+def _history(
+    status: str,
+    fingerprint: str,
+    first_seen: datetime,
+    review: str | None,
+    review_until: datetime | None,
+) -> dict[str, Any]:
+    """A finding's lifecycle as the document shows it."""
     return {
-        "status": tracking.status,
-        "fingerprint": tracking.fingerprint,
-        "first_seen": _utc(tracking.first_seen),
-        "review": None
-        if tracking.review is None
-        else {"decision": tracking.review, "until": _utc(tracking.review_until)},
+        "status": status,
+        "fingerprint": fingerprint,
+        "first_seen": _utc(first_seen),
+        "review": None if review is None else {"decision": review, "until": _utc(review_until)},
     }
+
+
+def _histories(found: Found) -> list[dict[str, Any] | None]:
+    tracked = found.tracking
+    if tracked is None:
+        return [None] * len(found)  # not recorded: no history to show
+    return [
+        _history(*item)
+        for item in zip(
+            tracked.status,
+            tracked.fingerprint,
+            tracked.first_seen,
+            tracked.review,
+            tracked.review_until,
+            strict=True,
+        )
+    ]
 
 
 def _changes(report: Report) -> dict[str, Any] | None:
@@ -105,7 +192,9 @@ def report_dict(report: Report) -> dict[str, Any]:
             "suppressed": len(report.suppressed),
         },
         "changes": _changes(report),
-        "findings": [finding_dict(f) for f in report.findings],
+        "findings": found_dicts(report.findings)
+        if isinstance(report.findings, Found)
+        else [finding_dict(f) for f in report.findings],
         "suppressed": [
             {**finding_dict(s.finding), "suppressed_reason": s.reason} for s in report.suppressed
         ],

@@ -1,0 +1,114 @@
+"""The engine's findings as columns (issue 17): the report and its JSON read them
+without making a finding object, and say exactly what the objects say."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import orjson
+import pytest
+
+from billdrift.core.engine import reconcile
+from billdrift.core.found import Found
+from billdrift.core.model import KIND_ORDER, Severity, Verdict
+from billdrift.core.report import Report, decide_verdict
+from billdrift.outputs.render.json_format import JsonRenderer, finding_dict, found_dicts
+from tests.builders import NOW, account, app, billing, inputs, sub
+
+
+def _every_kind(config: dict[str, object] | None = None) -> Report:
+    later = (NOW + timedelta(days=20)).isoformat()
+    subs = [
+        sub("sub_B", "cus_B", amount=1000),  # paid_but_blocked
+        sub("sub_E", "cus_E", "canceled", amount=2500),  # unpaid_but_active
+        sub("sub_O", "cus_O", current_period_end=later, currency="eur"),  # orphaned
+        sub("sub_S", "cus_S"),  # duplicate_customer
+        sub("sub_P", "cus_P", price="price_team", amount=999),  # plan_drift
+        sub("sub_U", "cus_U", "weird_status"),  # ambiguous
+    ]
+    accounts = [
+        account("a_B", "cus_B", access=False),
+        account("a_E", "cus_E", access=True),
+        account("a_N", None, access=True),  # missing_billing_link
+        account("a_G", "cus_Gone", access=True),  # stale_billing_link
+        account("a_S1", "cus_S", access=True),
+        account("a_S2", "cus_S", access=True),
+        account("a_P", "cus_P", access=True, plan="pro"),
+        account("a_U", "cus_U", access=True),
+    ]
+    policy = {"plans": {"price_team": "team"}, **(config or {})}
+    return reconcile(inputs(billing(*subs), app(*accounts), policy))
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return _every_kind()
+
+
+def test_the_engine_gives_columns_in_report_order(report: Report) -> None:
+    found = report.findings
+    assert isinstance(found, Found) and len(found) >= 7
+    severities = found.column("severity")
+    assert severities == sorted(severities, reverse=True)  # most severe first
+    for level in set(severities):  # within a severity, rules in kind order
+        kinds = [k for k, s in zip(found.column("kind"), severities, strict=True) if s == level]
+        positions = [[kind.value for kind in KIND_ORDER].index(k) for k in kinds]
+        assert positions == sorted(positions)
+
+
+def test_a_json_report_makes_no_finding_object(
+    report: Report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The JSON document, the verdict and every total are read from the columns."""
+    expected = JsonRenderer().render_bytes(replace(report, findings=tuple(report.findings)))
+
+    def refuse(self: Found) -> None:
+        raise AssertionError("a finding object was made")
+
+    fresh = _every_kind()
+    monkeypatch.setattr(Found, "objects", refuse)
+    assert JsonRenderer().render_bytes(fresh) == expected
+    assert fresh.verdict is Verdict.FAIL and fresh.by_kind and fresh.exposure_by_currency
+
+
+def test_the_columns_say_what_the_objects_say(report: Report) -> None:
+    found = report.findings
+    assert isinstance(found, Found)
+    objects = tuple(found)
+    assert found_dicts(found) == [finding_dict(f) for f in objects]
+    as_objects = replace(report, findings=objects)
+    for total in ("by_kind", "by_severity", "exposure_by_currency", "exposure_by_kind"):
+        assert getattr(report, total) == getattr(as_objects, total), total
+    # 10 + 25 + 9.99 + the ambiguous 29 (a duplicate link carries no money)
+    assert report.exposure_by_currency == {"EUR": "29.00", "USD": "73.99"}
+    for level in Severity:
+        assert decide_verdict(found, (), (), level) == decide_verdict(objects, (), (), level)
+
+
+def test_found_is_a_sequence_of_findings(report: Report) -> None:
+    found = report.findings
+    objects = tuple(found)
+    assert found == objects and objects == found and list(found) == list(objects)
+    assert found[0] == objects[0] and tuple(found[1:3]) == objects[1:3]
+    assert found != objects[1:] and found != "text"
+    assert repr(found) == f"Found({len(objects)} findings)"
+    assert found.objects() is found.objects()  # made once
+
+
+def test_suppressed_rows_leave_the_columns(report: Report) -> None:
+    excused = _every_kind({"exceptions": [{"account": "a_E", "reason": "comped"}]})
+    assert [s.finding.account_id for s in excused.suppressed] == ["a_E"]
+    assert "a_E" not in excused.findings.column("account_id")  # type: ignore[attr-defined]
+    assert len(excused.findings) == len(report.findings) - 1
+    document = orjson.loads(JsonRenderer().render_bytes(excused))
+    assert [s["account_id"] for s in document["suppressed"]] == ["a_E"]
+    assert document["summary"]["findings"] == len(report.findings) - 1
+
+
+def test_no_finding_is_an_empty_table() -> None:
+    clean = reconcile(inputs(billing(sub("sub_1", "cus_1")), app(account("a1", "cus_1"))))
+    assert isinstance(clean.findings, Found) and len(clean.findings) == 0
+    assert (
+        clean.verdict is Verdict.PASS and clean.by_kind == {} and found_dicts(clean.findings) == []
+    )
