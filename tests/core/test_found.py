@@ -13,6 +13,7 @@ from billdrift.core.engine import reconcile
 from billdrift.core.found import Found
 from billdrift.core.model import KIND_ORDER, Severity, Verdict
 from billdrift.core.report import Report, decide_verdict
+from billdrift.core.views import Chained, Picked
 from billdrift.outputs.render.json_format import JsonRenderer, finding_dict, found_dicts
 from tests.builders import NOW, account, app, billing, inputs, sub
 
@@ -112,3 +113,26 @@ def test_no_finding_is_an_empty_table() -> None:
     assert (
         clean.verdict is Verdict.PASS and clean.by_kind == {} and found_dicts(clean.findings) == []
     )
+
+
+def test_the_lifecycle_views_make_no_object_for_a_count(
+    report: Report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = report.findings
+    objects = tuple(found)
+    extra = objects[:2]
+    chained, picked = Chained(found, extra), Picked(found, [3, 0, 1])
+
+    def refuse(self: Found) -> None:
+        raise AssertionError("a finding object was made")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Found, "objects", refuse)
+        assert len(chained) == len(objects) + 2 and len(picked) == 3 and bool(picked)
+    assert tuple(chained) == objects + extra and chained[-1] == extra[-1]
+    assert chained[len(objects)] == extra[0] and tuple(chained[-3:]) == (objects[-1], *extra)
+    assert picked == (objects[3], objects[0], objects[1]) and picked[-1] == objects[1]
+    assert tuple(picked[1:]) == (objects[0], objects[1]) and repr(picked) == "Picked(3 findings)"
+    with pytest.raises(IndexError):
+        picked[3]
+    assert Picked(found, []) == () and not Picked(found, [])

@@ -14,15 +14,11 @@ from typing import overload
 from billdrift.core.model import Finding
 
 
-class Chained(Sequence[Finding]):
-    """The report's findings then its suppressed ones, without making the report's
-    finding objects until one is asked for (see :class:`~billdrift.core.found.Found`)."""
+class _View(Sequence[Finding]):
+    """A read-only sequence whose items another sequence holds (see the module)."""
 
-    def __init__(self, first: Sequence[Finding], then: Sequence[Finding]) -> None:
-        self._first, self._then = first, then
-
-    def __len__(self) -> int:
-        return len(self._first) + len(self._then)
+    def _at(self, index: int) -> Finding:
+        raise NotImplementedError
 
     @overload
     def __getitem__(self, index: int) -> Finding: ...
@@ -30,38 +26,13 @@ class Chained(Sequence[Finding]):
     def __getitem__(self, index: slice) -> Sequence[Finding]: ...
     def __getitem__(self, index: int | slice) -> Finding | Sequence[Finding]:
         if isinstance(index, slice):
-            return tuple(self)[index]
-        if index < 0:
-            index += len(self)
-        if 0 <= index < len(self._first):
-            return self._first[index]
-        return self._then[index - len(self._first)]
+            return tuple(self._at(i) for i in range(len(self))[index])
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self._at(index % len(self))
 
     def __iter__(self) -> Iterator[Finding]:
-        yield from self._first
-        yield from self._then
-
-
-class Picked(Sequence[Finding]):
-    """The findings of `source` at positions `positions`, in that order."""
-
-    def __init__(self, source: Sequence[Finding], positions: Sequence[int]) -> None:
-        self._source, self._positions = source, tuple(positions)
-
-    def __len__(self) -> int:
-        return len(self._positions)
-
-    @overload
-    def __getitem__(self, index: int) -> Finding: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Finding]: ...
-    def __getitem__(self, index: int | slice) -> Finding | Sequence[Finding]:
-        if isinstance(index, slice):
-            return tuple(self._source[i] for i in self._positions[index])
-        return self._source[self._positions[index]]
-
-    def __iter__(self) -> Iterator[Finding]:
-        return (self._source[i] for i in self._positions)
+        return (self._at(i) for i in range(len(self)))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence) and not isinstance(other, str):
@@ -71,4 +42,31 @@ class Picked(Sequence[Finding]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Picked({len(self)} findings)"
+        return f"{type(self).__name__}({len(self)} findings)"
+
+
+class Chained(_View):
+    """The findings of `first`, then those of `then`."""
+
+    def __init__(self, first: Sequence[Finding], then: Sequence[Finding]) -> None:
+        self._first, self._then = first, then
+
+    def __len__(self) -> int:
+        return len(self._first) + len(self._then)
+
+    def _at(self, index: int) -> Finding:
+        split = len(self._first)
+        return self._first[index] if index < split else self._then[index - split]
+
+
+class Picked(_View):
+    """The findings of `source` at positions `positions`, in that order."""
+
+    def __init__(self, source: Sequence[Finding], positions: Sequence[int]) -> None:
+        self._source, self._positions = source, tuple(positions)
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    def _at(self, index: int) -> Finding:
+        return self._source[self._positions[index]]
