@@ -73,3 +73,21 @@ def test_capital_upper_cases_the_first_character_only() -> None:
         "The app grants access to account AbC"
     )
     assert _capital(ODD) == ODD and _capital("") == ""
+
+
+def test_an_orphan_within_grace_names_when_the_grace_ends() -> None:
+    """An orphaned subscription whose payment failed, still in grace: its message said
+    "within the grace window until None" (the orphan's rows had no grace end)."""
+    start = NOW - timedelta(days=1)
+    orphan = sub(
+        "sub_O",
+        "cus_O",
+        "past_due",
+        current_period_start=start.isoformat(),
+        current_period_end=(NOW + timedelta(days=20)).isoformat(),
+    )
+    config = {"policy": {"grace_days": 3}}
+    report = reconcile(inputs(billing(orphan), app(account("a1", "cus_1")), config))
+    (finding,) = [f for f in report.findings if f.kind is Kind.ORPHANED_SUBSCRIPTION]
+    until = (start + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f"(payment failed; within the grace window until {until})" in finding.message

@@ -51,9 +51,13 @@ WITH orphans AS (
 )
 SELECT o.*, NULL AS account_id, 'medium' AS severity, 1.0 AS confidence,
        b.provider, b.status, b.customer_email AS email, b.current_period_start,
-       b.current_period_end, b.cancel_at, b.source_ref
+       b.current_period_end, b.cancel_at, b.source_ref,
+       coalesce(b.current_period_start, d.current_period_start) + p.grace_days * INTERVAL '1 day'
+         AS grace_until
 FROM orphans o
 JOIN billing_subscriptions b ON b.subscription_id = o.subscription_id
+LEFT JOIN period_starts d ON d.subscription_id = b.subscription_id
+CROSS JOIN params p
 """
 
 
@@ -167,6 +171,8 @@ RULES = (
             "match_candidates",
             "unreadable_rows",
             "billing_subscriptions",
+            "period_starts",  # the grace window's end, for the message
+            "params",
         ),
         message=_ORPHANED_SUBSCRIPTION_MESSAGE,
         fix=_ORPHANED_SUBSCRIPTION_FIX,
