@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from billdrift.config import Config, parse_config
@@ -18,6 +19,8 @@ from billdrift.core.model import (
     BillingData,
 )
 from billdrift.core.policy import from_config
+from billdrift.core.refs import ref_text
+from billdrift.core.sql import sql
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -162,3 +165,23 @@ def inputs(
         policy=from_config(config or Config()),
         as_of=as_of,
     )
+
+
+def as_text(table: pa.Table) -> pa.Table:
+    """`table` with each row's place as a report shows it (billdrift.core.refs's SQL,
+    run in DuckDB) in ``source_ref`` and ``source_number`` null: the text form, which
+    readers gave for every row before the locator. Tests that pin down places as text
+    hold for either form through it."""
+    con = duckdb.connect()
+    try:
+        con.register("placed", table)
+        query = sql("SELECT {text} AS text FROM placed p", text=ref_text("p"))
+        text = con.sql(query).to_arrow_table().column("text")
+    finally:
+        con.close()
+    index = table.schema.get_field_index("source_ref")
+    table = table.set_column(index, pa.field("source_ref", pa.string()), text)
+    if "source_number" in table.column_names:
+        index = table.schema.get_field_index("source_number")
+        table = table.set_column(index, "source_number", pa.nulls(table.num_rows, pa.int64()))
+    return table

@@ -21,7 +21,8 @@ def _accounts() -> pa.Table:
             "email": ["x@example.com", None, None],
             "plan": ["pro", None, "basic"],
             "role": [None, None, None],
-            "source_ref": ["app.csv:line 2", "app.csv:line 3", "app.csv:line 4"],
+            "source_ref": ["app.csv:line "] * 3,
+            "source_number": [2, 3, 4],
         },
         schema=APP_ACCOUNTS,
     )

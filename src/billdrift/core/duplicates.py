@@ -20,10 +20,14 @@ from typing import Any
 import duckdb
 
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
+from billdrift.core.refs import NUMBER, ref_text
+from billdrift.core.sql import sql
 
 #: What a copy says: every canonical column but its id and where it was read.
 _CONTENT = tuple(
-    name for name in BILLING_SUBSCRIPTIONS.names if name not in ("subscription_id", "source_ref")
+    name
+    for name in BILLING_SUBSCRIPTIONS.names
+    if name not in ("subscription_id", "source_ref", NUMBER)
 )
 _ITEM = tuple(name for name in BILLING_ITEMS.names if name != "subscription_id")
 
@@ -91,8 +95,12 @@ def keep_one_copy(con: duckdb.DuckDBPyConnection) -> tuple[int, tuple[Skip, ...]
     ).fetchall()[0][0]
     rows = (
         con.sql(
-            "SELECT * FROM billing_subscriptions_tagged WHERE subscription_id IN "
-            "(SELECT subscription_id FROM billing_conflicts) ORDER BY subscription_id, input, row"
+            sql(
+                "SELECT *, {place} AS place FROM billing_subscriptions_tagged t "
+                "WHERE subscription_id IN (SELECT subscription_id FROM billing_conflicts) "
+                "ORDER BY subscription_id, input, row",
+                place=ref_text("t"),
+            )
         )
         .to_arrow_table()
         .to_pylist()
@@ -111,21 +119,21 @@ def _skips(copies: list[dict[str, Any]]) -> list[Skip]:
     field = differing[0] if differing else None
     what = "their items differ between inputs"
     if differing:
-        said = ", ".join(f"{_shown(c[differing[0]])} at {c['source_ref']}" for c in copies)
+        said = ", ".join(f"{_shown(c[differing[0]])} at {c['place']}" for c in copies)
         what = f"{differing[0]}: {said}"
     reason = (
         f"subscription {ident} is listed {len(copies)} times with different content "
         f"({what}); no copy is used, since which one is right cannot be told"
     )
     return [
-        Skip("billing", *_where(copy["source_ref"]), reason, field, copy["customer_id"])
+        Skip("billing", *_where(copy["place"]), reason, field, copy["customer_id"])
         for copy in copies
     ]
 
 
-def _where(source_ref: object) -> tuple[str, str]:
-    """(source, location) from a source_ref such as ``subs.csv:line 3``."""
-    text = str(source_ref or "")
+def _where(place: object) -> tuple[str, str]:
+    """(source, location) from a place such as ``subs.csv:line 3``."""
+    text = str(place or "")
     source, _, location = text.partition(":")
     return source, location
 

@@ -30,6 +30,7 @@ from billdrift.core.model import (
 from billdrift.core.pipeline import scalar
 from billdrift.core.policy import Policy
 from billdrift.core.policy_tables import policy_tables
+from billdrift.core.refs import NUMBER, canonical_refs, same_types
 from billdrift.infra.ordinals import ordinals
 
 #: The relations :func:`load` always provides, besides the policy's.
@@ -83,11 +84,13 @@ def load(
 
 
 def _conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
-    """Select and cast to the canonical schema; a source bug must fail loudly here."""
-    missing = [name for name in schema.names if name not in table.column_names]
+    """Select and cast to the canonical schema; a source bug must fail loudly here.
+    Rows' places may come in either form (:mod:`billdrift.core.refs`): a table without
+    ``source_number`` gives them as text."""
+    missing = [name for name in schema.names if name not in table.column_names and name != NUMBER]
     if missing:
         raise ValueError(f"{what} lacks canonical columns {missing}")
-    return table.select(schema.names).cast(schema)
+    return canonical_refs(table, schema)
 
 
 def _load_billing(
@@ -140,7 +143,11 @@ def _load_billing(
 
 
 def _concat(tables: Sequence[pa.Table], schema: pa.Schema) -> pa.Table:
-    return pa.concat_tables(tables) if tables else schema.empty_table()
+    if not tables:
+        return schema.empty_table()
+    if "source_ref" in schema.names:
+        tables = same_types(list(tables))
+    return pa.concat_tables(tables)
 
 
 def _aligned_access(accounts: pa.Table, signals: pa.Table) -> pa.Table | None:

@@ -39,7 +39,10 @@ BILLING_SUBSCRIPTIONS = pa.schema(
         pa.field("created", TS),
         pa.field("discount_percent_off", pa.float64()),
         pa.field("discount_amount_off_minor", pa.int64()),  # per billing period, sub currency
-        pa.field("source_ref", pa.string()),  # "file.json:item 12", "export.csv:line 7"
+        # Where the row was read: the text ("file.json:item 12"), or a label and a
+        # number ("export.csv:line " and 7, the label dictionary-encoded): billdrift.core.refs
+        pa.field("source_ref", pa.string()),
+        pa.field("source_number", pa.int64()),  # null when source_ref is the whole text
     ]
 )
 
@@ -68,7 +71,8 @@ APP_ACCOUNTS = pa.schema(
         pa.field("email", pa.string()),
         pa.field("plan", pa.string()),
         pa.field("role", pa.string()),
-        pa.field("source_ref", pa.string()),
+        pa.field("source_ref", pa.string()),  # as in BILLING_SUBSCRIPTIONS: text, or a label
+        pa.field("source_number", pa.int64()),  # and its number (billdrift.core.refs)
     ]
 )
 

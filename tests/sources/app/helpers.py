@@ -7,9 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
 from billdrift.config import AppConfig
-from billdrift.core.model import AppData, Skip
+from billdrift.core.model import APP_ACCOUNTS, AppData, Skip
+from billdrift.core.refs import LABEL
 from billdrift.sources.app.sqlite import SqliteAppSource
+from tests.builders import as_text
 
 
 def make_db(path: Path, script: str, rows: dict[str, Sequence[tuple[object, ...]]]) -> Path:
@@ -36,8 +40,16 @@ def skips(data: AppData) -> list[tuple[str, str | None, str]]:
     return [(skip.location, skip.field, skip.reason) for skip in data.skips]
 
 
+#: APP_ACCOUNTS as a reader that numbers its rows gives it (billdrift.core.refs): each
+#: place a label, held once, and a number.
+LOCATED = APP_ACCOUNTS.set(
+    APP_ACCOUNTS.get_field_index("source_ref"), pa.field("source_ref", LABEL)
+)
+
+
 def accounts(data: AppData, *columns: str) -> list[tuple[Any, ...]]:
-    rows = data.accounts.to_pylist()
+    """The accounts' `columns`, places as text (:func:`tests.builders.as_text`)."""
+    rows = as_text(data.accounts).to_pylist()
     return [tuple(row[column] for column in columns) for row in rows]
 
 

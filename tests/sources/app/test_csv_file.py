@@ -17,7 +17,7 @@ from billdrift.core.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS
 from billdrift.errors import ConfigError, SourceError
 from billdrift.sources.app.booleans import ACCEPTED, FALSE_SPELLINGS, TRUE_SPELLINGS
 from billdrift.sources.app.csv_file import CsvAppSource
-from tests.sources.app.helpers import accounts, signals, skips
+from tests.sources.app.helpers import LOCATED, accounts, signals, skips
 from tests.sources.conftest import ReadCsv, WriteCsv
 
 ACCOUNT_COLUMNS = ("account_id", "customer_id", "subscription_id", "email", "plan", "source_ref")
@@ -41,7 +41,7 @@ def refs(data_lines: list[int]) -> list[str]:
 
 def test_users_export_becomes_canonical_relations(read_csv: ReadCsv) -> None:
     data = read_csv(USERS)
-    assert data.accounts.schema == APP_ACCOUNTS
+    assert data.accounts.schema == LOCATED
     assert data.signals.schema == APP_ACCESS_SIGNALS
     assert accounts(data, *ACCOUNT_COLUMNS) == [
         ("u1", "cus_1", None, "Ann@Example.com", "pro", "users.csv:line 2"),

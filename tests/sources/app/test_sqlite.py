@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from billdrift.config import AppConfig
-from billdrift.core.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS
+from billdrift.core.model import APP_ACCESS_SIGNALS
 from billdrift.errors import ConfigError, SourceError
 from billdrift.sources.app.booleans import ACCEPTED
 from billdrift.sources.app.read_only_query import check_read_only_query
@@ -18,7 +18,7 @@ from billdrift.sources.app.sqlite import (
     connect_read_only,
     database_path,
 )
-from tests.sources.app.helpers import accounts, make_db, read_db, signals, skips
+from tests.sources.app.helpers import LOCATED, accounts, make_db, read_db, signals, skips
 
 USERS_DDL = """
 CREATE TABLE users (
@@ -45,7 +45,7 @@ def digest(path: Path) -> str:
 
 def test_table_becomes_canonical_relations(app_db: Path) -> None:
     data = read_db(app_db, table="users")
-    assert data.accounts.schema == APP_ACCOUNTS
+    assert data.accounts.schema == LOCATED
     assert data.signals.schema == APP_ACCESS_SIGNALS
     assert accounts(data, "account_id", "customer_id", "email", "plan", "source_ref") == [
         ("1", "cus_1", "Ann@Example.com", "pro", "app.db:users rowid=1"),

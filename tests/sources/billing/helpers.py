@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from billdrift.config import BillingConfig
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData
+from billdrift.core.refs import ref_schema
 from billdrift.sources.billing.interface import BillingSource
+from tests.builders import as_text
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "billing"
 
@@ -25,11 +28,13 @@ def write(folder: Path, name: str, content: str | bytes, encoding: str = "utf-8"
 
 
 def read(source: type[BillingSource], path: Path | str, **config: Any) -> BillingData:
-    """Read `path` with `source` and check the result carries the canonical schemas."""
+    """Read `path` with `source` and check the result carries the canonical schemas
+    (places in either form); returned with its places as text (:func:`as_text`)."""
     data = source(str(path), BillingConfig(**config)).read()
-    assert data.subscriptions.schema.equals(BILLING_SUBSCRIPTIONS)
+    subscriptions = data.subscriptions
+    assert subscriptions.schema.equals(ref_schema(BILLING_SUBSCRIPTIONS, subscriptions))
     assert data.items.schema.equals(BILLING_ITEMS)
-    return data
+    return replace(data, subscriptions=as_text(subscriptions))
 
 
 def sub_row(subscription_id: str, source_ref: str, **values: Any) -> dict[str, Any]:

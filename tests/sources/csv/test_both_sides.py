@@ -19,6 +19,7 @@ from billdrift.config import AppConfig, BillingConfig
 from billdrift.errors import SourceError
 from billdrift.sources.app.csv_file import CsvAppSource
 from billdrift.sources.billing.stripe_csv import StripeCsvSource
+from tests.builders import as_text
 
 HEADER = ("id", "customer_id", "note", "status")
 
@@ -34,14 +35,14 @@ class Read:
 
 def _read_app(path: Path, encoding: str) -> Read:
     data = CsvAppSource(str(path), AppConfig(encoding=encoding)).read()
-    table = data.accounts.select(["account_id", "customer_id", "source_ref"])
+    table = as_text(data.accounts).select(["account_id", "customer_id", "source_ref"])
     rows = [tuple(row.values()) for row in table.to_pylist()]
     return Read(rows, [skip.location for skip in data.skips], data.notes)  # type: ignore[arg-type]
 
 
 def _read_billing(path: Path, encoding: str) -> Read:
     data = StripeCsvSource(str(path), BillingConfig(encoding=encoding)).read()
-    table = data.subscriptions.select(["subscription_id", "customer_id", "source_ref"])
+    table = as_text(data.subscriptions).select(["subscription_id", "customer_id", "source_ref"])
     rows = [tuple(row.values()) for row in table.to_pylist()]
     return Read(rows, [skip.location for skip in data.skips], data.notes)  # type: ignore[arg-type]
 

@@ -19,6 +19,7 @@ from billdrift.config import AppConfig, BillingConfig
 from billdrift.sources.app.csv_file import CsvAppSource
 from billdrift.sources.billing.stripe_csv import StripeCsvSource
 from billdrift.sources.csv import scan as csv_scan
+from tests.builders import as_text
 
 ROWS = 1_000_000
 
@@ -62,10 +63,9 @@ def reader_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
 def test_app_csv_lines_follow_the_file(big_files: tuple[Path, Path], reader_path: str) -> None:
     data = CsvAppSource(str(big_files[0]), AppConfig()).read()
     assert data.accounts.num_rows == ROWS
-    assert _lines_match_ids(
-        data.accounts["account_id"], data.accounts["source_ref"], "users.csv", "u"
-    )
-    first = data.accounts.filter(pc.equal(data.accounts["account_id"], "u12345"))
+    accounts = as_text(data.accounts)
+    assert _lines_match_ids(accounts["account_id"], accounts["source_ref"], "users.csv", "u")
+    first = accounts.filter(pc.equal(accounts["account_id"], "u12345"))
     assert first["source_ref"].to_pylist() == ["users.csv:line 12347"]
 
 
@@ -73,8 +73,7 @@ def test_app_csv_lines_follow_the_file(big_files: tuple[Path, Path], reader_path
 def test_billing_csv_lines_follow_the_file(big_files: tuple[Path, Path], reader_path: str) -> None:
     data = StripeCsvSource(str(big_files[1]), BillingConfig()).read()
     assert data.subscriptions.num_rows == ROWS
-    assert _lines_match_ids(
-        data.subscriptions["subscription_id"], data.subscriptions["source_ref"], "subs.csv", "sub_"
-    )
-    first = data.subscriptions.filter(pc.equal(data.subscriptions["subscription_id"], "sub_12345"))
+    subs = as_text(data.subscriptions)
+    assert _lines_match_ids(subs["subscription_id"], subs["source_ref"], "subs.csv", "sub_")
+    first = subs.filter(pc.equal(subs["subscription_id"], "sub_12345"))
     assert first["source_ref"].to_pylist() == ["subs.csv:line 12347"]

@@ -89,7 +89,7 @@ def entitlement_reason(sub: str) -> str:
 #: (``period_starts``), as the rows :func:`entitles` reads.
 WITH_PERIOD_STARTS = """(
   SELECT b.provider, b.subscription_id, b.customer_id, b.status, b.cancel_at_period_end,
-         b.cancel_at, b.current_period_end, b.created, b.source_ref,
+         b.cancel_at, b.current_period_end, b.created, b.source_ref, b.source_number,
          coalesce(b.current_period_start, d.current_period_start) AS current_period_start
   FROM billing_subscriptions b
   LEFT JOIN period_starts d ON d.subscription_id = b.subscription_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from billdrift.core.model import Kind
+from billdrift.core.refs import ref_text
 from billdrift.core.rules.base import Rule, RuleContext
 from billdrift.core.rules.evidence import ACCOUNT_EVIDENCE, APP_SAYS, BILLING_SAYS
 from billdrift.core.rules.shape import Group, Value
@@ -40,7 +41,8 @@ LEFT JOIN billing_subscriptions b ON b.subscription_id = c.subscription_id
     account_order=natural_order("a.account_id"),  # "2, 6, 19", not "19, 2, 6"
 )
 
-ORPHANED_SUBSCRIPTION_SQL = """
+ORPHANED_SUBSCRIPTION_SQL = sql(
+    """
 WITH orphans AS (
   SELECT c.customer_id, c.subscription_id, c.entitlement_reason, c.decision
   FROM unclaimed_customers c
@@ -51,14 +53,16 @@ WITH orphans AS (
 )
 SELECT o.*, NULL AS account_id, 'medium' AS severity, 1.0 AS confidence,
        b.provider, b.status, b.customer_email AS email, b.current_period_start,
-       b.current_period_end, b.cancel_at, b.source_ref,
+       b.current_period_end, b.cancel_at, {source_ref} AS source_ref,
        coalesce(b.current_period_start, d.current_period_start) + p.grace_days * INTERVAL '1 day'
          AS grace_until
 FROM orphans o
 JOIN billing_subscriptions b ON b.subscription_id = o.subscription_id
 LEFT JOIN period_starts d ON d.subscription_id = b.subscription_id
 CROSS JOIN params p
-"""
+""",
+    source_ref=ref_text("b"),  # the place as text, for the reported rows only
+)
 
 
 _MISSING_BILLING_LINK_MESSAGE: Template = (

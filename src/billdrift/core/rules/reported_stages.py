@@ -4,10 +4,12 @@ the rules run, money, access fields and subscriptions after."""
 from __future__ import annotations
 
 from billdrift.core.pipeline import Stage
+from billdrift.core.refs import ref_text
 from billdrift.core.rules.customer_stages import WITH_PERIOD_STARTS, entitlement_reason
 from billdrift.core.sql import sql
 
-#: Everything known about a reported account and its billing side. The accounts
+#: Everything known about a reported account and its billing side, its places read
+#: as text here, for these rows only (:mod:`billdrift.core.refs`). The accounts
 #: are those some per-account rule will report (the few states that are findings
 #: and the accounts other stages flagged): detail is joined for these only. The
 #: matched subscription's decision and entitlement reason are computed again from
@@ -32,12 +34,13 @@ SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
             ELSE r.other_candidates END AS candidates,
        r.app_grants, r.entitles, r.state,
        r.ambiguous_reason,
-       a.customer_id AS linked_customer_id, a.email, a.plan, a.source_ref,
+       a.customer_id AS linked_customer_id, a.email, a.plan,
+       {account_ref} AS source_ref,
        s.provider, s.status,
        s.current_period_start,
        s.current_period_end,
        s.cancel_at_period_end, s.cancel_at,
-       s.source_ref AS billing_source_ref,
+       {billing_ref} AS billing_source_ref,
        sp.decision,
        CASE WHEN s.subscription_id IS NOT NULL THEN {entitlement_reason} END
          AS entitlement_reason,
@@ -57,6 +60,8 @@ LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 """,
         entitlement_reason=entitlement_reason("s"),
         subscriptions=WITH_PERIOD_STARTS,
+        account_ref=ref_text("a"),
+        billing_ref=ref_text("s"),
     ),
 )
 

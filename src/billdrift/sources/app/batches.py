@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift.core.model import APP_ACCOUNTS, AppData, Skip
+from billdrift.core.refs import canonical_refs
 from billdrift.sources.app.booleans import parse_boolean_values, unrecognized_reason
 from billdrift.sources.app.columns import ROLES, ColumnMapping
 from billdrift.sources.app.repeats import repeated_reason, repeated_rows
@@ -189,7 +190,7 @@ class BatchReader:
             )
             table = table.filter(keep)
         return AppData(
-            accounts=table.select([*ROLES, "source_ref"]).cast(APP_ACCOUNTS),
+            accounts=canonical_refs(table, APP_ACCOUNTS),  # places as text
             signals=self._signals(table),
             skips=tuple(skips),
             description=(

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift.core.model import APP_ACCESS_SIGNALS, APP_ACCOUNTS, AppData, Skip
+from billdrift.core.refs import NUMBER, canonical_refs, located
 from billdrift.errors import ConfigError, SourceError
 from billdrift.infra.ordinals import ordinals
 from billdrift.infra.quoting import sql_string
@@ -45,7 +46,7 @@ from billdrift.sources.app.signals import access_signals
 from billdrift.sources.app.sqlite_file import is_sqlite_file
 from billdrift.sources.csv.dialect import Header, delimiter_name, read_header
 from billdrift.sources.csv.encoding import codec_name
-from billdrift.sources.csv.lines import Lines, locate, source_refs
+from billdrift.sources.csv.lines import Lines, locate
 from billdrift.sources.csv.naming import Naming
 from billdrift.sources.csv.padding import padded
 from billdrift.sources.csv.scan import CsvFile, Scan, in_record_order, opened, scan
@@ -186,9 +187,8 @@ class _CsvRun:
             raise RuntimeError("_stage() must run first")
         n_good = staged.num_rows
         lines = locate(scanned.readable, self.header, scanned.layout, n_good, scanned.rejects)
-        self.staged = staged.append_column(
-            "source_ref", source_refs(self.con, self.name, lines, n_good)
-        )
+        # each row's line; the text is made only for the rows reported (core.refs)
+        self.staged = staged.append_column(NUMBER, lines.column(n_good))
         self.con.register("staged", self.staged)
         # positions are k: staged is in order
         repeats = repeated_rows(staged["account_id"], self.con)
@@ -236,7 +236,7 @@ class _CsvRun:
         staged = self.staged
         if staged is None:
             raise RuntimeError("_stage() must run first")
-        columns = {role: staged[role] for role in [*ROLES, "source_ref"]}
+        columns = {role: staged[role] for role in [*ROLES, NUMBER]}
         for index, (_, kind) in enumerate(self.fields):
             columns[f"f{index}_raw"] = staged[f"f{index}_raw"]
             if kind == "flag":  # codes here are only CODE_TRUE, CODE_FALSE or NULL
@@ -244,7 +244,7 @@ class _CsvRun:
         return pa.table(columns)
 
     def _output_columns(self) -> str:
-        select = [f"s.{role}" for role in [*ROLES, "source_ref"]]
+        select = [f"s.{role}" for role in [*ROLES, NUMBER]]
         for index, (_, kind) in enumerate(self.fields):
             select.append(f"s.f{index}_raw")
             if kind == "flag":
@@ -286,7 +286,8 @@ class _CsvRun:
         return skips
 
     def _result(self, good: pa.Table, skips: list[Skip], lines: Lines, rows: int) -> AppData:
-        accounts = good.select([*ROLES, "source_ref"]).cast(APP_ACCOUNTS)
+        place = located(f"{self.name}:line ", good.column(NUMBER))["source_ref"]
+        accounts = canonical_refs(good.append_column("source_ref", place), APP_ACCOUNTS)
         signals = _signals(good, self.mapping)
         notes = [note] if (note := detection_note(self.mapping, self.name)) else []
         if (approximate := lines.note(self.name)) is not None:

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Final
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from billdrift.core.model import APP_ACCOUNTS, AppData, Skip
+from billdrift.core.refs import canonical_refs, located
 from billdrift.errors import SourceError
 from billdrift.infra.quoting import quote_identifier
 from billdrift.sources.app.booleans import unrecognized_reason
@@ -232,7 +232,7 @@ class _Reader:
                     else pa.nulls(self.rows, pa.string())
                     for role in ROLES
                 },
-                "source_ref": pc.binary_join_element_wise(prefix, pc.cast(labels, pa.string()), ""),
+                **located(prefix, labels),  # the text only for reported rows (core.refs)
                 **{
                     f"raw{index}": pa.chunked_array(read.raws[index], pa.string())
                     for index in range(len(self.fields))
@@ -260,7 +260,7 @@ class _Reader:
         if note := detection_note(self.mapping, f"{self.plan.database} ({self.plan.label})"):
             notes.append(note)
         return AppData(
-            accounts=table.select([*ROLES, "source_ref"]).cast(APP_ACCOUNTS),
+            accounts=canonical_refs(table, APP_ACCOUNTS),
             signals=signals,
             skips=tuple(skips),
             description=(

@@ -23,6 +23,7 @@ import pyarrow as pa
 from billdrift.core.bounds import Bound
 from billdrift.core.instants import RANGE, InstantError, acceptable, from_unix
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
+from billdrift.core.refs import ref_schema
 from billdrift.errors import SourceError
 from billdrift.infra.encodings import known_encoding
 from billdrift.sources.csv.naming import Naming
@@ -426,6 +427,7 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     Missing columns of one type share one all-null array: an export without five
     of the timestamps would otherwise allocate five identical zeroed buffers.
     """
+    schema = ref_schema(schema, table)  # a locator's labels stay dictionary-encoded
     columns = []
     nulls: dict[pa.DataType, pa.Array] = {}
     for target in schema:

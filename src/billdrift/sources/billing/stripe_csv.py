@@ -25,7 +25,7 @@ Reading rules:
   always written to the notes (:mod:`billdrift.sources.billing.amounts`);
 * ``Plan`` holding a ``price_``/``plan_`` id is a price id, anything else is a
   plan nickname;
-* line numbers (in skips and ``source_ref``) are physical lines of the file,
+* line numbers (in skips and ``source_number``) are physical lines of the file,
   the header being line 1, even after rejected rows, line breaks inside quoted
   values or blank lines (:mod:`billdrift.sources.csv.lines`).
 """
@@ -45,6 +45,7 @@ from billdrift.config import BillingConfig
 from billdrift.core.bounds import INTERVAL_COUNT, QUANTITY, UNIT_AMOUNT, Bound
 from billdrift.core.instants import sql_instant, sql_not_acceptable
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData, Skip
+from billdrift.core.refs import located
 from billdrift.errors import SourceError
 from billdrift.infra.ordinals import ordinals
 from billdrift.sources.billing.amounts import unit_amounts
@@ -59,7 +60,7 @@ from billdrift.sources.billing.interface import BillingSource
 from billdrift.sources.billing.labels import LABELS, canonical_labels
 from billdrift.sources.csv.dialect import Header as CsvHeader
 from billdrift.sources.csv.dialect import is_tsv, parse_header, read_header
-from billdrift.sources.csv.lines import locate, source_refs
+from billdrift.sources.csv.lines import locate
 from billdrift.sources.csv.naming import Naming
 from billdrift.sources.csv.padding import padded
 from billdrift.sources.csv.scan import CsvFile, in_record_order, opened, scan
@@ -378,11 +379,12 @@ def _read(file: CsvFile, header: Header, options: BillingConfig, kind: str) -> B
         lines = locate(
             scanned.readable, header.csv, scanned.layout, table.num_rows, scanned.rejects
         )
-        refs = source_refs(con, name, lines, table.num_rows)
     finally:
         con.close()
+    for column, values in located(f"{name}:line ", lines.column(table.num_rows)).items():
+        table = table.append_column(column, values)  # the text only for reported rows
     table = canonical_labels(
-        table.append_column("source_ref", refs),
+        table,
         header.roles,
         "plan" in header.roles and normalise(header.label("plan")) in ("plan id", "price id"),
         "product" in header.roles and normalise(header.label("product")) == "product id",
@@ -431,11 +433,11 @@ def _value_skips(
     table: pa.Table, bad: pa.ChunkedArray, header: Header, checked: tuple[str, ...], name: str
 ) -> list[Skip]:
     """A Skip per row that failed a check: in SQL, its interval, or its amount's units."""
-    columns = ["_bad", "_bad_interval", "source_ref", "customer_id"]
+    columns = ["_bad", "_bad_interval", "source_number", "customer_id"]
     columns += ["_interval"] if "interval" in header.roles else []
     skips = []
     for row in table.filter(bad).select(columns).to_pylist():
-        line = str(row["source_ref"]).rsplit(" ", 1)[-1]
+        line = row["source_number"]
         if row["_bad"] is not None:
             code, value = str(row["_bad"]).split("|", 1)
             role: str = checked[int(code)]

@@ -38,6 +38,7 @@ import pyarrow.compute as pc
 
 from billdrift.config import StripeApiConfig
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, Skip
+from billdrift.core.refs import canonical_refs
 from billdrift.infra.api.client import ApiClient, ApiError
 from billdrift.infra.private import PRIVATE_DIRECTORY, NotPrivateError, private_dir, private_tree
 from billdrift.sources.billing.common import object_id
@@ -281,7 +282,7 @@ def load(path: Path, options: StripeApiConfig, now: float) -> Snapshot:
             raise _Fallback("the snapshot's files do not belong together")
     skips = [Skip(**entry) for entry in meta.get("skips", [])]
     return Snapshot(
-        meta, subscriptions.cast(BILLING_SUBSCRIPTIONS), items.cast(BILLING_ITEMS), skips
+        meta, canonical_refs(subscriptions, BILLING_SUBSCRIPTIONS), items.cast(BILLING_ITEMS), skips
     )
 
 

@@ -1,11 +1,11 @@
 """Physical line numbers: the line of the file on which each record starts.
 
-Skips and ``source_ref`` name the *physical* line where a row starts, the header
-being line 1, exactly what an editor shows, even after rejected rows, line
-breaks inside quoted values or blank lines. DuckDB numbers rejected records by
-*logical* line (records and blank lines, quoted line breaks not counted) and
-says nothing about the lines of good rows, so the mapping is rebuilt here,
-cheapest method first (see :func:`locate`).
+Skips and ``source_number`` (:mod:`billdrift.core.refs`) name the *physical* line
+where a row starts, the header being line 1, exactly what an editor shows, even
+after rejected rows, line breaks inside quoted values or blank lines. DuckDB
+numbers rejected records by *logical* line (records and blank lines, quoted line
+breaks not counted) and says nothing about the lines of good rows, so the mapping
+is rebuilt here, cheapest method first (see :func:`locate`).
 
 Good row ``k`` (0-based, file order) starts on physical line ``k + offset``,
 where ``offset`` belongs to the last segment whose start is ``<= k``: a new
@@ -22,11 +22,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from billdrift.infra.duck import sql_string
 from billdrift.infra.ordinals import ordinals
 from billdrift.sources.csv.dialect import Header
 from billdrift.sources.csv.plain import Layout
@@ -96,19 +94,6 @@ def locate(
     extra = header.lines - 1
     rejected = tuple(reject.record + extra for reject in rejects)
     return Lines((0,), (header.lines + 1,), rejected, approximate=True)
-
-
-def source_refs(
-    con: duckdb.DuckDBPyConnection, name: str, lines: Lines, count: int
-) -> pa.ChunkedArray:
-    """``"<name>:line N"`` for each of `count` good rows, built in DuckDB (several
-    times faster than Arrow's string kernels)."""
-    prefix = sql_string(f"{name}:line ")
-    if len(lines.starts) == 1:
-        query = f"SELECT {prefix} || (range + {lines.offsets[0]}) AS ref FROM range({count})"
-        return con.sql(query).to_arrow_table().column("ref")
-    numbers = pa.table({"line": lines.column(count)})  # noqa: F841 - DuckDB scans it by name
-    return con.sql(f"SELECT {prefix} || line AS ref FROM numbers").to_arrow_table().column("ref")
 
 
 def _shifted(header_lines: int, count: int, rejects: Sequence[Reject]) -> Lines | None:

@@ -262,7 +262,8 @@ def _app_sql(
     account = f"nullif(trim({text(mapping.account_id)}, {_WS}), '')"
     ref = sql_string(f"{label} {mapping.account_id}=")
     accounts = (
-        f"SELECT {', '.join(roles)}, {ref} || coalesce({account}, '?') AS source_ref "
+        f"SELECT {', '.join(roles)}, {ref} || coalesce({account}, '?') AS source_ref, "
+        "CAST(NULL AS BIGINT) AS source_number "  # the place as text (core.refs)
         f"FROM {from_sql}"
     )
     signals, codes = [], []

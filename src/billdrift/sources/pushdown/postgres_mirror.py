@@ -417,7 +417,7 @@ SELECT CAST('stripe' AS TEXT) AS provider, r.id AS subscription_id,
                      <> coalesce({currency}, {item_currency}) THEN NULL
             ELSE {amount_off}
        END AS discount_amount_off_minor,
-       {table} || r.id AS source_ref
+       {table} || r.id AS source_ref, CAST(NULL AS BIGINT) AS source_number
 FROM (
   SELECT r.*,
          CASE WHEN {has} THEN (SELECT coalesce(d.e -> 'coupon', d.e -> 'source' -> 'coupon')

@@ -142,7 +142,7 @@ SELECT CAST('stripe' AS TEXT) AS provider, r.id AS subscription_id,
                      <> coalesce(lower({currency}), periods.item_currency) THEN NULL
             ELSE {amount_off}
        END AS discount_amount_off_minor,
-       r.ref_prefix || r.id AS source_ref
+       r.ref_prefix || r.id AS source_ref, CAST(NULL AS BIGINT) AS source_number
 FROM bd_mirror_records AS r
 LEFT JOIN LATERAL (
   SELECT min({item_start}) AS item_start, max({item_end}) AS item_end,

@@ -33,6 +33,7 @@ from billdrift.core.model import (
 )
 from billdrift.core.plan import CANONICAL, Plan, build_plan, judge_answers, refuse_repeats
 from billdrift.core.policy import Policy
+from billdrift.core.refs import NUMBER, text_places
 from billdrift.core.report import Report
 from billdrift.errors import ConfigError
 from billdrift.infra.spark import session as spark_session
@@ -125,8 +126,8 @@ def tables(settings: SparkConfig, billing: str | None, app: str | None) -> Table
         schema = CANONICAL[name].empty_table().schema
         columns = ", ".join(f"`{field.name}`" for field in schema)
         kind = _format(given)
-        if kind is None:  # a catalog table
-            canonical[name] = f"SELECT {columns} FROM {given}"
+        if kind is None:  # a catalog table: places as text (billdrift.core.refs)
+            canonical[name] = f"SELECT {text_places(schema, '`')} FROM {given}"
         else:
             view = f"bd_source_{name}"
             ddl = ", ".join(f"`{field.name}` {_spark_type(field.type)}" for field in schema)
@@ -158,6 +159,7 @@ def _inputs(
     primary = next((str(field) for field, _, first in signals if first), None)
     mapping: dict[str, Any] = {role: role for role in APP_ACCOUNTS.empty_table().column_names}
     mapping.pop("source_ref", None)
+    mapping.pop(NUMBER, None)
     mapping["access_fields"] = [field for field, kind in fields if kind != "status"]
     mapping["status_fields"] = [field for field, kind in fields if kind == "status"]
     mapping["primary_access_field"] = primary

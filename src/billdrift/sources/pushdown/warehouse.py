@@ -40,6 +40,7 @@ from billdrift.config import WarehouseConfig
 from billdrift.core.dialects.warehouse import WAREHOUSES, Warehouse
 from billdrift.core.plan import CANONICAL, build_plan, judge_answers, refuse_repeats
 from billdrift.core.policy import Policy
+from billdrift.core.refs import text_places
 from billdrift.core.report import Report
 from billdrift.errors import BilldriftError, ConfigError, SourceError
 from billdrift.infra.secrets import scrub, scrub_urls
@@ -236,8 +237,7 @@ def tables(settings: WarehouseConfig) -> Tables:
     described: dict[str, str] = {}
     for name, relation in CANONICAL.items():
         table = settings.tables.get(name, name)
-        columns = ", ".join(relation.empty_table().schema.names)
-        canonical[name] = f"SELECT {columns} FROM {table}"
+        canonical[name] = f"SELECT {text_places(relation)} FROM {table}"
         described[name] = table
     return Tables((), canonical, described)
 
