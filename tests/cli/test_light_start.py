@@ -86,6 +86,10 @@ def test_help_loads_no_engine(tmp_path: Path, path: tuple[str, ...]) -> None:
     assert loaded == []
 
 
+def test_version_loads_no_engine(tmp_path: Path) -> None:
+    assert _loaded(tmp_path, "--version") == (0, [])
+
+
 @pytest.mark.parametrize(
     "args",
     [
