@@ -433,7 +433,7 @@ def test_the_command_leaves_nothing_but_its_own_words_on_stderr() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "billdrift", "demo"], capture_output=True, text=True, timeout=120
     )
-    from billdrift.cli.check import _NEXT_STEPS
+    from billdrift.cli.check_run import _NEXT_STEPS
 
     assert done.returncode == 0
     lines = done.stderr.splitlines()

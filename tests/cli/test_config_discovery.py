@@ -160,7 +160,7 @@ def test_the_demo_s_next_steps_work_as_printed(
     import csv
     import sqlite3
 
-    from billdrift.cli.check import _NEXT_STEPS
+    from billdrift.cli.check_run import _NEXT_STEPS
 
     shutil.copy(DEMO / "stripe_subscriptions.json", tmp_path / "subscriptions.json")
     with sqlite3.connect(DEMO / "app.sqlite") as con, (tmp_path / "users.csv").open("w") as out:

@@ -1,66 +1,24 @@
-"""``billdrift check``, ``demo`` and ``watch``: parse the flags, run the check through
-:mod:`billdrift.usecases`, present the report and the alert deliveries."""
+"""``billdrift check``, ``demo`` and ``watch``: their arguments and help.
+
+What they run (the configuration, the engine, the report) is in
+:mod:`billdrift.cli.check_run`, imported once click has parsed the arguments: ``--help``
+and an argument error load no DuckDB, Arrow, configuration models or engine, which
+would be most of a small check's start-up."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import click
 
-from billdrift.cli.exits import attempt, run_command
 from billdrift.cli.options import (
     ALERT_ON,
-    config_file,
     config_option,
     output_options,
-    parse_also_outputs,
-    parse_plans,
     rule_options,
     source_options,
 )
-from billdrift.cli.progress import progress_for_terminal
-from billdrift.cli.publish import AlsoOutputs, emit, emit_error
-from billdrift.config import Config, load_config
-from billdrift.core.model import Verdict
-from billdrift.core.report import Report
-from billdrift.errors import EXIT_ERROR, BilldriftError, ConfigError
-from billdrift.infra.runtime import keep_until_exit
-from billdrift.outputs.render.history_points import RunPoint
-from billdrift.usecases.check import as_of_instant, run_check
-from billdrift.usecases.demo import DEMO_AS_OF, demo_paths
-from billdrift.usecases.monitoring import monitored_check
-from billdrift.usecases.overrides import format_mismatch, with_overrides
-
-
-def _configured(config_path: str | Path | None, flags: dict[str, Any], warn: bool = True) -> Config:
-    """The config file with the flags applied over it; with `warn`, a format that
-    contradicts the output file's extension is pointed out on stderr."""
-    plans = parse_plans(flags.pop("plan", None) or ())
-    config = with_overrides(load_config(config_path), plans=plans, **flags)
-    mismatch = format_mismatch(config.output)
-    if warn and mismatch is not None:
-        click.echo(f"billdrift: warning: {mismatch}", err=True)
-    return config
-
-
-def _run_monitored(config: Config, when: datetime, strict: bool, also: AlsoOutputs = ()) -> int:
-    """One monitored check presented on the terminal: report, then deliveries."""
-
-    def publish(report: Report, history: Sequence[RunPoint] | None) -> None:
-        emit(report, config, history, also=also)
-
-    outcome = monitored_check(config, when, publish, strict, progress_for_terminal())
-    keep_until_exit(outcome)  # freed with the process: see billdrift.infra.runtime
-    for delivery in outcome.deliveries:
-        status = "sent" if delivery.ok else f"FAILED ({delivery.error})"
-        click.echo(f"billdrift: alert via {delivery.sink}: {status}", err=True)
-    if outcome.history_error is not None:
-        click.echo(f"billdrift: error: could not record the run: {outcome.history_error}", err=True)
-    return outcome.exit_code
+from billdrift.infra.runtime import loading
 
 
 @click.command()
@@ -113,49 +71,10 @@ def check(
     **flags: Any,
 ) -> None:
     """Compare billing data with app access and report drift."""
-    config = Config()
-    when = datetime.now(UTC).replace(microsecond=0)
-    also: AlsoOutputs = ()
+    with loading():
+        from billdrift.cli.check_run import run_check_command
 
-    def body() -> int:
-        nonlocal config, when, also
-        # The flags alone first: a config file that fails to load still gets its error
-        # written as --format and --output ask (an ERROR document, not nothing).
-        with contextlib.suppress(BilldriftError):
-            config = _configured(None, dict(flags), warn=False)
-        also = parse_also_outputs(also_output)
-        config = _configured(config_file(config_path), flags)
-        if engine is not None:
-            config = config.model_copy(
-                update={"engine": config.engine.model_copy(update={"target": engine})}
-            )
-        when = as_of_instant(as_of)
-        if explain:
-            return _explain(config, when)
-        return _run_monitored(config, when, strict, also)
-
-    run_command(body, debug, lambda message: emit_error(message, config, when, also))
-
-
-def _explain(config: Config, when: datetime) -> int:
-    """Print the SQL a pushed-down check would run, without running it."""
-    if config.engine.target == "in-process":
-        raise ConfigError(
-            "--explain shows the SQL run inside a database: add --engine postgres, "
-            '--engine spark or a warehouse (or [engine] target = "postgres")'
-        )
-    from billdrift.usecases.pushdown import explain_pushdown
-
-    click.echo(explain_pushdown(config, when), nl=False)
-    return 0
-
-
-#: What the demo tells a new user to run on their own data (printed to stderr last).
-_NEXT_STEPS = """\
-Next, on your own data:
-  billdrift init --app users.csv --billing subscriptions.json  # or --app env:DATABASE_URL
-  billdrift doctor                                              # is the setup sound?
-  billdrift check                                               # 0 in sync, 1 drift, 2 error"""
+    run_check_command(config_path, as_of, strict, debug, also_output, engine, explain, flags)
 
 
 @click.command()
@@ -166,25 +85,10 @@ def demo(debug: bool, **flags: Any) -> None:
     The sample shows every kind of finding. Exits 0 once the report is shown;
     a real `check` on the same data would exit 1.
     """
-    paths = demo_paths()
-    config = Config()
+    with loading():
+        from billdrift.cli.check_run import run_demo
 
-    def body() -> int:
-        nonlocal config
-        config = _configured(
-            str(paths.config), {**flags, "billing": [str(paths.billing)], "app": str(paths.app)}
-        )
-        report = run_check(config, DEMO_AS_OF)
-        emit(report, config)
-        click.echo(
-            f"billdrift demo: {report.verdict.value} (`billdrift check` would exit "
-            f"{report.exit_code}). Data: {paths.directory}",
-            err=True,
-        )
-        click.echo(_NEXT_STEPS, err=True)
-        return 0 if report.verdict is not Verdict.ERROR else EXIT_ERROR
-
-    run_command(body, debug, lambda message: emit_error(message, config, DEMO_AS_OF))
+    run_demo(debug, flags)
 
 
 @click.command()
@@ -221,24 +125,7 @@ def watch(
     Runs never overlap; SIGTERM or Ctrl-C lets a run in progress finish and be
     recorded, then exits 0. Each run's outcome goes to stderr.
     """
-    from billdrift.usecases.schedule.every import parse_every
-    from billdrift.usecases.schedule.watch import Watch
+    with loading():
+        from billdrift.cli.check_run import run_watch
 
-    def body() -> int:
-        seconds = parse_every(every)
-        config = _configured(config_file(config_path), flags)
-
-        def run_once() -> int:
-            when = datetime.now(UTC).replace(microsecond=0)
-            return attempt(  # one failed run must not end the watch
-                lambda: _run_monitored(config, when, strict),
-                debug,
-                lambda message: emit_error(message, config, when),
-            )
-
-        def report(code: int, took: float) -> None:
-            click.echo(f"billdrift watch: run finished, exit code {code}, {took:.1f} s", err=True)
-
-        return Watch(run_once, seconds, report, max_runs).loop()
-
-    run_command(body, debug)
+    run_watch(every, config_path, max_runs, strict, debug, flags)

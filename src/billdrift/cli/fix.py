@@ -12,21 +12,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import click
 
+from billdrift.cli.choices import FIX_REVIEW_STATES, KINDS
 from billdrift.cli.exits import run_command
 from billdrift.cli.options import CONFIG_HELP, config_file
-from billdrift.config import load_config
-from billdrift.core.model import Kind
-from billdrift.history import default_location
-from billdrift.history.review import current_user
 from billdrift.infra.db.writable import STATEMENT_SECONDS
-from billdrift.infra.files import write_file
-from billdrift.usecases import fix as usecase
-from billdrift.usecases.fix.apply import Applied, apply
-from billdrift.usecases.fix.select import kinds_of
+from billdrift.infra.runtime import loading
+
+if TYPE_CHECKING:
+    from billdrift.usecases.fix import FixPlan
+    from billdrift.usecases.fix.apply import Applied
+
+# What the commands run (the config, the history store, the fix use cases) is imported
+# in their bodies: --help and argument errors load none of it (issue 17).
 
 _HISTORY_HELP: Final = (
     "History store: a SQLite file, postgresql:// URL or env:NAME [history.location, "
@@ -69,14 +70,14 @@ def fix() -> None:
 @click.option(
     "--kind",
     "kinds",
-    type=click.Choice([kind.value for kind in Kind]),
+    type=click.Choice(KINDS),
     multiple=True,
     help="Only findings of this kind; repeatable. Naming unpaid_but_active allows revoking.",
 )
 @click.option(
     "--review",
     "review",
-    type=click.Choice(list(usecase.REVIEW_STATES)),
+    type=click.Choice(FIX_REVIEW_STATES),
     multiple=True,
     help="Only findings in this review state; repeatable [unreviewed; any with --fingerprint].",
 )
@@ -128,6 +129,12 @@ def plan(
     """
 
     def body() -> int:
+        with loading():
+            from billdrift.config import load_config
+            from billdrift.history import default_location
+            from billdrift.infra.files import write_file
+            from billdrift.usecases import fix as usecase
+            from billdrift.usecases.fix.select import kinds_of
         config = load_config(config_file(config_path))
         selection = usecase.Selection(tuple(fingerprints), kinds_of(kinds), tuple(review))
         made = usecase.plan(
@@ -205,6 +212,12 @@ def apply_command(
     """
 
     def body() -> int:
+        with loading():
+            from billdrift.config import load_config
+            from billdrift.history import default_location
+            from billdrift.history.review import current_user
+            from billdrift.usecases import fix as usecase
+            from billdrift.usecases.fix.apply import apply
         loaded = usecase.load_plan(Path(plan_file))
         config = load_config(config_file(config_path))
         location = history or config.history.location or default_location()
@@ -225,8 +238,8 @@ def apply_command(
 apply_command.name = "apply"
 
 
-def _confirm(yes: bool) -> Callable[[usecase.FixPlan], bool]:
-    def ask(made: usecase.FixPlan) -> bool:
+def _confirm(yes: bool) -> Callable[[FixPlan], bool]:
+    def ask(made: FixPlan) -> bool:
         table = ".".join(made.table)
         click.echo(f"billdrift fix apply: {len(made.statements)} UPDATE(s) of {table}:", err=True)
         for number, statement in enumerate(made.statements, 1):

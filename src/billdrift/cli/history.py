@@ -8,15 +8,10 @@ prune by, a missing or locked store).
 from __future__ import annotations
 
 import click
-import orjson
 
 from billdrift.cli.exits import run_command
 from billdrift.cli.options import config_file, config_option
-from billdrift.config import load_config
-from billdrift.history import default_location
-from billdrift.history.retention import Policy
-from billdrift.outputs.retention import pruned_json, pruned_text
-from billdrift.usecases.retention import prune_history
+from billdrift.infra.runtime import loading
 
 
 @click.group("history")
@@ -71,6 +66,14 @@ def prune(
     """
 
     def body() -> int:
+        with loading():  # here: --help and argument errors load none of it (issue 17)
+            import orjson
+
+            from billdrift.config import load_config
+            from billdrift.history import default_location
+            from billdrift.history.retention import Policy
+            from billdrift.outputs.retention import pruned_json, pruned_text
+            from billdrift.usecases.retention import prune_history
         config = load_config(config_file(config_path))
         retention = config.history.retention
         policy = Policy(

@@ -6,15 +6,17 @@ import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from billdrift.cli.exits import run_command
 from billdrift.cli.options import config_file, config_option
-from billdrift.config import Config, load_config
 from billdrift.errors import ConfigError
-from billdrift.usecases.overrides import with_overrides
+from billdrift.infra.runtime import loading
+
+if TYPE_CHECKING:
+    from billdrift.config import Config
 
 #: The queue file when neither --queue nor a history file says where.
 DEFAULT_QUEUE = ".billdrift/listen-queue.sqlite"
@@ -114,12 +116,15 @@ def listen(config_path: str | None, debug: bool, **flags: Any) -> None:
 
     def body() -> int:
         try:
-            from billdrift.listen.server import Settings, serve
+            with loading():  # here: --help and argument errors load none of it (issue 17)
+                from billdrift.listen.server import Settings, serve
         except ImportError as error:
             raise ConfigError(
                 f"billdrift listen needs its web server ({error.name} is missing): "
                 "pip install 'billdrift[listen]'"
             ) from None
+        from billdrift.config import load_config
+        from billdrift.usecases.overrides import with_overrides
         from billdrift.usecases.receiving import webhook_secrets
 
         secrets = webhook_secrets(os.environ)

@@ -12,6 +12,7 @@ import click
 from billdrift.cli.exits import run_command
 from billdrift.cli.options import config_option
 from billdrift.errors import ConfigError
+from billdrift.infra.runtime import loading
 
 INSTALL_HINT = "pip install 'billdrift[mcp]'"
 
@@ -30,7 +31,8 @@ def mcp(config_path: str | None, debug: bool) -> None:
 
     def body() -> int:
         try:
-            from billdrift.mcp_server import Settings, serve
+            with loading():  # here: --help and argument errors load none of it (issue 17)
+                from billdrift.mcp_server import Settings, serve
         except ModuleNotFoundError as missing:
             if (missing.name or "").partition(".")[0] not in ("mcp", "mcp_types"):
                 raise

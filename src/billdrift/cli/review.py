@@ -12,30 +12,28 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import click
-import orjson
 
+from billdrift.cli.choices import (
+    KINDS,
+    QUEUE_DEFAULT_LIMIT,
+    QUEUE_LIFECYCLES,
+    QUEUE_REVIEW_STATES,
+    QUEUE_SORTS,
+)
 from billdrift.cli.exits import run_command
 from billdrift.cli.options import CONFIG_HELP, required_config_file
-from billdrift.core.model import Kind
 from billdrift.errors import BilldriftError
-from billdrift.history import default_location
-from billdrift.history.fingerprint import short
-from billdrift.history.queue import DEFAULT_LIMIT, LIFECYCLES, REVIEW_STATES, SORTS, QueueQuery
-from billdrift.history.review import parse_until
-from billdrift.history.store import FindingState
-from billdrift.outputs.review import (
-    DEFAULT_WIDTH,
-    queue_json,
-    queue_text,
-    timeline_json,
-    timeline_text,
-    when,
-    who,
-)
-from billdrift.usecases import review as usecase
+from billdrift.infra.runtime import loading
+
+if TYPE_CHECKING:
+    from billdrift.history.queue import QueueQuery
+    from billdrift.history.store import FindingState
+
+# What the commands run (the history store, its queue and the wording) is imported in
+# the functions running them: --help and argument errors load none of it (issue 17).
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,7 +50,11 @@ def _location(given: str | None) -> str:
         return given
     ctx = click.get_current_context(silent=True)
     from_group = ctx.meta.get(_META_KEY) if ctx is not None else None
-    return str(from_group) if from_group else default_location()
+    if from_group:
+        return str(from_group)
+    from billdrift.history import default_location
+
+    return default_location()
 
 
 def _width() -> int:
@@ -65,18 +67,42 @@ def _width() -> int:
             return os.get_terminal_size(sys.stdout.fileno()).columns
         except (OSError, ValueError):
             pass
+    from billdrift.outputs.review import DEFAULT_WIDTH
+
     return DEFAULT_WIDTH
 
 
 def _json(document: dict[str, Any]) -> None:
+    import orjson
+
     click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode("utf-8"))
 
 
 def _future(text: str) -> datetime:
+    from billdrift.history.review import parse_until
+
     moment = parse_until(text)
     if moment <= datetime.now(UTC):
         raise BilldriftError(f"--until {text} is not in the future")
     return moment
+
+
+def _short(fingerprint: str) -> str:
+    from billdrift.history.fingerprint import short
+
+    return short(fingerprint)
+
+
+def _who(state: FindingState) -> str:
+    from billdrift.outputs.review import who
+
+    return who(state)
+
+
+def _when(moment: datetime | None) -> str:
+    from billdrift.outputs.review import when
+
+    return when(moment)
 
 
 def _many(name: str, dest: str, values: tuple[str, ...], help_text: str) -> Callable[[F], F]:
@@ -99,6 +125,8 @@ def _query(options: dict[str, Any]) -> QueueQuery:
     if page is not None and limit == 0:
         raise click.UsageError("--page needs a --limit (the page size), not 0")
     start = (page - 1) * limit if page is not None else offset or 0
+    from billdrift.history.queue import QueueQuery
+
     return QueueQuery(
         kinds=options["kinds"],
         severities=options["severities"],
@@ -124,18 +152,18 @@ def _query(options: dict[str, Any]) -> QueueQuery:
     help="Output format of the queue.",
 )
 @click.option("--all", "show_all", is_flag=True, help="Also list findings a decision covers.")
-@_many("--kind", "kinds", tuple(kind.value for kind in Kind), "Only findings of this kind.")
+@_many("--kind", "kinds", KINDS, "Only findings of this kind.")
 @_many("--severity", "severities", ("high", "medium", "low"), "Only this severity.")
 @_many(
     "--lifecycle",
     "lifecycles",
-    LIFECYCLES,
+    QUEUE_LIFECYCLES,
     "Only findings the latest run saw so (resolved: gone) [new, ongoing, reopened].",
 )
 @_many(
     "--state",
     "states",
-    REVIEW_STATES,
+    QUEUE_REVIEW_STATES,
     "Only this review state (noted: has a note) [undecided; with --all, any].",
 )
 @click.option(
@@ -151,7 +179,7 @@ def _query(options: dict[str, Any]) -> QueueQuery:
 @click.option(
     "--sort",
     "sort",
-    type=click.Choice(SORTS),
+    type=click.Choice(QUEUE_SORTS),
     default="severity",
     show_default=True,
     help="Order: severity (urgent first, then money), money, first_seen (oldest) "
@@ -161,7 +189,7 @@ def _query(options: dict[str, Any]) -> QueueQuery:
     "--limit",
     "limit",
     type=click.IntRange(min=0),
-    default=DEFAULT_LIMIT,
+    default=QUEUE_DEFAULT_LIMIT,
     show_default=True,
     help="Findings per page; 0 lists every matching finding.",
 )
@@ -185,6 +213,10 @@ def review(ctx: click.Context, /, history: str | None, output_format: str, **opt
     query = _query(options)
 
     def body() -> int:
+        with loading():
+            from billdrift.history import default_location
+            from billdrift.outputs.review import queue_json, queue_text
+            from billdrift.usecases import review as usecase
         location = history or default_location()
         found = usecase.queue(location, query)
         if output_format == "json":
@@ -216,6 +248,8 @@ def _decide(
     done: Callable[[FindingState, datetime | None], str],
 ) -> None:
     def body() -> int:
+        with loading():
+            from billdrift.usecases import review as usecase
         moment = _future(until) if until else None
         state = usecase.decide(_location(history), prefix, action, note, by, moment)
         click.echo(done(state, moment))
@@ -240,7 +274,7 @@ def ack(fingerprint: str, note: str, history: str | None, by: str | None) -> Non
         note,
         by,
         None,
-        lambda s, _: f"acknowledged {short(s.fingerprint)} ({s.kind.value}, {who(s)})",
+        lambda s, _: f"acknowledged {_short(s.fingerprint)} ({s.kind.value}, {_who(s)})",
     )
 
 
@@ -260,8 +294,8 @@ def snooze(fingerprint: str, until: str, note: str, history: str | None, by: str
         by,
         until,
         lambda s, moment: (
-            f"snoozed {short(s.fingerprint)} ({s.kind.value}, {who(s)}) until "
-            f"{when(moment)}; back in the queue then if still present"
+            f"snoozed {_short(s.fingerprint)} ({s.kind.value}, {_who(s)}) until "
+            f"{_when(moment)}; back in the queue then if still present"
         ),
     )
 
@@ -280,7 +314,7 @@ def note_command(fingerprint: str, note: str, history: str | None, by: str | Non
         note,
         by,
         None,
-        lambda s, _: f"noted on {short(s.fingerprint)} ({s.kind.value}, {who(s)})",
+        lambda s, _: f"noted on {_short(s.fingerprint)} ({s.kind.value}, {_who(s)})",
     )
 
 
@@ -313,6 +347,8 @@ def expect_command(
     """
 
     def body() -> int:
+        with loading():
+            from billdrift.usecases import review as usecase
         moment = _future(until) if until else None
         config = required_config_file(config_path)
         state, exception = usecase.mark_expected(
@@ -323,9 +359,9 @@ def expect_command(
             if exception.account is not None
             else f"customer {exception.customer}"
         )
-        expires = f", expires {when(moment)}" if moment else ""
+        expires = f", expires {_when(moment)}" if moment else ""
         click.echo(
-            f"expected {short(state.fingerprint)} ({state.kind.value}, {who(state)}); "
+            f"expected {_short(state.fingerprint)} ({state.kind.value}, {_who(state)}); "
             f"added an exception for {target}{expires} to {config}"
         )
         return 0
@@ -348,6 +384,9 @@ def show(fingerprint: str, output_format: str, history: str | None) -> None:
     """Show one finding's timeline (what each run saw) and every review of it."""
 
     def body() -> int:
+        with loading():
+            from billdrift.outputs.review import timeline_json, timeline_text
+            from billdrift.usecases import review as usecase
         found = usecase.timeline(_location(history), fingerprint)
         if output_format == "json":
             _json(timeline_json(found))

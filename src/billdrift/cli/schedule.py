@@ -10,18 +10,11 @@ from pathlib import Path
 
 import click
 
+from billdrift.cli.choices import DEFAULT_ACTION_REF
 from billdrift.cli.exits import run_command
 from billdrift.cli.options import config_option, required_config_file
-from billdrift.config import load_config
 from billdrift.errors import BilldriftError
-from billdrift.usecases.schedule.cron import crontab_line, parse_cron
-from billdrift.usecases.schedule.github import (
-    DEFAULT_ACTION_REF,
-    config_inputs,
-    warnings_for,
-    workflow,
-)
-from billdrift.usecases.schedule.secrets import secrets_for
+from billdrift.infra.runtime import loading
 
 
 @click.group()
@@ -77,6 +70,11 @@ def github(
     Stripe snapshot kept between runs."""
 
     def body() -> int:
+        with loading():  # here: --help and argument errors load none of it (issue 17)
+            from billdrift.config import load_config
+            from billdrift.usecases.schedule.cron import parse_cron
+            from billdrift.usecases.schedule.github import config_inputs, warnings_for, workflow
+            from billdrift.usecases.schedule.secrets import secrets_for
         when = parse_cron(cron)
         found = required_config_file(config_path)
         config = load_config(found)
@@ -127,6 +125,9 @@ def cron(cron: str, config_path: str | None) -> None:
     """Print a crontab line (add it with `crontab -e`); flock keeps runs from overlapping."""
 
     def body() -> int:
+        with loading():
+            from billdrift.config import load_config
+            from billdrift.usecases.schedule.cron import crontab_line, parse_cron
         when = parse_cron(cron)
         config = str(required_config_file(config_path))
         load_config(config)  # a line that would fail every night is no use

@@ -7,15 +7,17 @@ once, to this terminal only: the server never logs it.
 from __future__ import annotations
 
 import secrets
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from billdrift.cli.exits import run_command
 from billdrift.cli.options import CONFIG_HELP, config_file
-from billdrift.config import load_config
 from billdrift.errors import BilldriftError, ConfigError
-from billdrift.outputs.mask import MaskMode
+from billdrift.infra.runtime import loading
+
+if TYPE_CHECKING:
+    from billdrift.outputs.mask import MaskMode
 
 EXTRA_MISSING = "the web app needs its optional dependencies: pip install 'billdrift[web]'"
 
@@ -85,9 +87,12 @@ def serve(
                 "127.0.0.1"
             )
         try:
-            from billdrift.web.server import serve as run_server
+            with loading():  # here: --help and argument errors load none of it (issue 17)
+                from billdrift.web.server import serve as run_server
         except ImportError:
             raise BilldriftError(EXTRA_MISSING) from None
+        from billdrift.config import load_config
+
         found = config_file(config_path)
         config = load_config(found)
         token = secrets.token_urlsafe(24) if use_token else None
@@ -97,7 +102,7 @@ def serve(
             host=host,
             port=port,
             token=token,
-            mask=cast(MaskMode, mask),  # one of click.Choice's
+            mask=cast("MaskMode", mask),  # one of click.Choice's
             max_upload_bytes=DEFAULT_MAX_UPLOAD
             if max_upload_mb is None
             else max_upload_mb * 1024**2,

@@ -8,8 +8,8 @@ import click
 
 from billdrift.cli.exits import run_command
 from billdrift.cli.options import config_option
-from billdrift.cli.publish import write_new_file
 from billdrift.errors import ConfigError
+from billdrift.infra.runtime import loading
 
 
 @click.command()
@@ -48,9 +48,10 @@ def init(
     not find, and writes every setting explicitly. Database passwords are
     never written: use env:NAME.
     """
-    # Imported here, not at the top: `check` is the hot path and must not pay for them.
-    from billdrift.onboarding.init import plan_init
-    from billdrift.onboarding.summary import init_summary
+    with loading():  # here, not at the top: --help and `check` must not pay for them
+        from billdrift.cli.publish import write_new_file
+        from billdrift.onboarding.init import plan_init
+        from billdrift.onboarding.summary import init_summary
 
     def body() -> int:
         target = Path(output)
@@ -93,8 +94,9 @@ def doctor(
     Every warning and failure comes with a fix. Exits 0 when all is ok, 1 on
     warnings only, 2 on any failure. Secrets are never shown.
     """
-    from billdrift.onboarding.doctor import render as render_doctor
-    from billdrift.onboarding.doctor import run_doctor
+    with loading():
+        from billdrift.onboarding.doctor import render as render_doctor
+        from billdrift.onboarding.doctor import run_doctor
 
     def body() -> int:
         report = run_doctor(config_path, app, app_table, billing)

@@ -76,22 +76,34 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_tuned(load: Callable[[], T]) -> T:
-    """Run `load` (the imports of a command) with the allocator configured, the
-    collector paused and pydantic's plugin scan skipped; the user's own setting of
-    ``PYDANTIC_DISABLE_PLUGINS`` is what the rest of the process sees."""
+@contextmanager
+def loading() -> Iterator[None]:
+    """The block (the imports of what a command runs, once its arguments are parsed)
+    with the allocator configured, the collector paused and pydantic's plugin scan
+    skipped; the user's own setting of ``PYDANTIC_DISABLE_PLUGINS`` is what the rest
+    of the process sees.
+
+    A front-end imports its heavy modules (DuckDB, Arrow, the configuration models,
+    the engine) here, inside the command being run, never at the top of the module
+    declaring it: ``--help`` and an argument error then load none of them."""
     for name, value in ARROW_ALLOCATOR.items():
         os.environ.setdefault(name, value)
     user_setting = os.environ.get(_NO_PYDANTIC_PLUGINS)
     os.environ[_NO_PYDANTIC_PLUGINS] = "__all__"
     try:
         with collector_paused():
-            return load()
+            yield
     finally:
         if user_setting is None:
             del os.environ[_NO_PYDANTIC_PLUGINS]
         else:
             os.environ[_NO_PYDANTIC_PLUGINS] = user_setting
+
+
+def load_tuned(load: Callable[[], T]) -> T:
+    """`load()` run :func:`loading`."""
+    with loading():
+        return load()
 
 
 def release_read_buffers() -> None:

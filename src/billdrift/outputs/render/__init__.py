@@ -11,11 +11,10 @@ import importlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from billdrift.core.report import Report
-from billdrift.outputs.render.interface import Renderer
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the list of formats (--format's choices) loads no engine
+    from billdrift.core.report import Report
     from billdrift.outputs.render.history_points import RunPoint
+    from billdrift.outputs.render.interface import Renderer
 
 #: Format name -> (module, class) of its renderer, whose `name` is the format.
 RENDERERS: dict[str, tuple[str, str]] = {
