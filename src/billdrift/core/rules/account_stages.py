@@ -62,7 +62,7 @@ ACCOUNT_LINKS = Stage(
         """
 SELECT a.account_id, a.customer_id AS stored_customer_id, a.plan,
        c.customer_id IS NOT NULL AS linked, c.customer_id, c.subscription_id, c.entitles,
-       c.entitlement_reason,
+       c.entitlement_reason, c.mapped_plan,
        {primary_grants} AS primary_grants,
        -- read only where the state can hinge on them (a NULL probe is free):
        -- unlinked accounts, and linked ones whose customer does not entitle
@@ -105,6 +105,7 @@ ACCOUNT_STATE = Stage(
         """
 SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
        r.match_confidence, r.other_candidates, r.app_grants, r.entitles, r.plan,
+       r.mapped_plan,
        CASE WHEN r.billing_unreadable
                  AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
             THEN 'ambiguous' ELSE r.raw_state END AS state,
@@ -121,6 +122,7 @@ FROM (
          coalesce(l.customer_id, CASE WHEN o.n_candidates = 1 THEN o.customer_id END)
            AS matched_customer_id,
          coalesce(l.subscription_id, o.subscription_id) AS subscription_id,
+         CASE WHEN l.linked THEN l.mapped_plan ELSE o.mapped_plan END AS mapped_plan,
          coalesce(l.entitles, o.entitles) AS entitles,
          coalesce(l.primary_grants, FALSE) AS app_grants,
          (EXISTS (SELECT 1 FROM unreadable_rows u

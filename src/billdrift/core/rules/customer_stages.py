@@ -85,15 +85,28 @@ def entitlement_reason(sub: str) -> str:
     )
 
 
-#: The billing subscriptions with the period start an export left out filled in
-#: (``period_starts``), as the rows :func:`entitles` reads.
-WITH_PERIOD_STARTS = """(
+def _with_period_starts(rows: str, extra: str = "") -> str:
+    """Subscription rows `rows` with the period start an export left out filled in
+    (``period_starts``), as the rows :func:`entitles` reads, plus `extra` columns."""
+    return sql(
+        """(
   SELECT b.provider, b.subscription_id, b.customer_id, b.status, b.cancel_at_period_end,
-         b.cancel_at, b.current_period_end, b.created, b.source_ref, b.source_number,
+         b.cancel_at, b.current_period_end, b.created, b.source_ref, b.source_number,{extra}
          coalesce(b.current_period_start, d.current_period_start) AS current_period_start
-  FROM billing_subscriptions b
+  FROM {rows} b
   LEFT JOIN period_starts d ON d.subscription_id = b.subscription_id
-)"""
+)""",
+        rows=rows,
+        extra=extra,
+    )
+
+
+#: The billing subscriptions with the period start an export left out filled in.
+WITH_PERIOD_STARTS = _with_period_starts("billing_subscriptions")
+
+#: The same, with the one plan each subscription maps to (``planned_subscriptions``),
+#: carried to where accounts meet their subscription so that plan drift is a filter.
+_PLANNED = _with_period_starts("planned_subscriptions", " b.mapped_plan,")
 
 
 def _evaluated(subscriptions: str) -> str:
@@ -102,7 +115,7 @@ def _evaluated(subscriptions: str) -> str:
     return sql(
         """
 SELECT s.subscription_id, s.customer_id, s.current_period_end, s.created,
-       sp.decision,
+       s.mapped_plan, sp.decision,
        {entitles} AS entitles,
        {entitlement_reason} AS entitlement_reason
 FROM {subscriptions} s
@@ -119,8 +132,8 @@ LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 #: only :data:`CUSTOMERS` reads, so it is never materialized on its own.
 SUBSCRIPTIONS_EVALUATED = Stage(
     "subscriptions_evaluated",
-    ("billing_subscriptions", "params", "status_policy", "period_starts"),
-    _evaluated(WITH_PERIOD_STARTS),
+    ("planned_subscriptions", "params", "status_policy", "period_starts"),
+    _evaluated(_PLANNED),
     view=True,
 )
 
@@ -161,20 +174,21 @@ CUSTOMERS = Stage(
     (
         "customer_keys",
         "subscriptions_evaluated",
-        "billing_subscriptions",
+        "planned_subscriptions",
         "period_starts",
         "params",
         "status_policy",
     ),
     sql(
         """
-SELECT e.customer_id, e.subscription_id, e.decision, e.entitles, e.entitlement_reason
+SELECT e.customer_id, e.subscription_id, e.decision, e.entitles, e.entitlement_reason,
+       e.mapped_plan
 FROM subscriptions_evaluated e
 WHERE e.customer_id IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM customer_keys k
                   WHERE k.customer_id = e.customer_id AND k.n_subscriptions > 1)
 UNION ALL
-SELECT customer_id, subscription_id, decision, entitles, entitlement_reason
+SELECT customer_id, subscription_id, decision, entitles, entitlement_reason, mapped_plan
 FROM (
   SELECT e.*, row_number() OVER (
            PARTITION BY e.customer_id
@@ -194,7 +208,7 @@ WHERE rank_in_customer = 1
   SELECT b.* FROM {subscriptions} b
   WHERE b.customer_id IN (
     SELECT k.customer_id FROM customer_keys k WHERE k.n_subscriptions > 1))""",
-                subscriptions=WITH_PERIOD_STARTS,
+                subscriptions=_PLANNED,
             )
         ),
     ),

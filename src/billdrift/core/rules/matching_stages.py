@@ -115,7 +115,7 @@ OTHER_MATCHES = Stage(
     "other_matches",
     ("match_candidates", "customers"),
     """
-SELECT m.*, c.subscription_id, c.entitles, c.entitlement_reason
+SELECT m.*, c.subscription_id, c.entitles, c.entitlement_reason, c.mapped_plan
 FROM (
   SELECT account_id, min(method) AS method, min(confidence) AS confidence,
          count(DISTINCT customer_id) AS n_candidates, min(customer_id) AS customer_id,

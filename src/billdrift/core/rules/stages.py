@@ -32,6 +32,8 @@ from billdrift.core.rules import (
 #: what each reads; among those ready, the one listed first runs first.
 STAGES: tuple[Stage, ...] = (
     account_stages.ACCOUNT_ACCESS,
+    plan_stages.MAPPED_PLANS,
+    plan_stages.PLANNED_SUBSCRIPTIONS,
     customer_stages.CUSTOMER_KEYS,
     customer_stages.PERIOD_STARTS,
     customer_stages.SUBSCRIPTIONS_EVALUATED,
