@@ -88,9 +88,13 @@ def _assert_respects(order: Sequence[Stage], inputs: Collection[str]) -> None:
         ready.add(stage.name)
 
 
-@pytest.mark.parametrize("aligned_access", [False, True])
-def test_the_engine_order_respects_every_declaration(aligned_access: bool) -> None:
-    inputs = BEFORE_RULES | ({"account_access"} if aligned_access else set())
+@pytest.mark.parametrize(
+    "aligned",
+    [set(), {"account_access"}, {"mapped_plans", "planned_subscriptions", "several_plans"}],
+)
+def test_the_engine_order_respects_every_declaration(aligned: set[str]) -> None:
+    """Also with the relations loading registers without their stage's join."""
+    inputs = BEFORE_RULES | aligned
     stages = [stage for stage in STAGES if stage.name not in inputs]
     order = execution_order(stages, inputs)
     assert {stage.name for stage in order} == {stage.name for stage in stages}

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift.core.duplicates import keep_one_copy
+from billdrift.core.item_plans import aligned_plans
 from billdrift.core.model import (
     APP_ACCESS_SIGNALS,
     APP_ACCOUNTS,
@@ -49,7 +50,8 @@ class Loaded:
     """What :func:`load` registered, and the billing rows it could not use."""
 
     #: :data:`INPUTS`, the policy relations and, when the app's signals allow it,
-    #: ``account_access``.
+    #: ``account_access``; when the billing items allow it, the plan stages' relations
+    #: (:func:`.item_plans.aligned_plans`).
     relations: set[str]
     #: Every copy of a subscription whose copies conflict (:mod:`.duplicates`).
     skips: tuple[Skip, ...] = ()
@@ -63,7 +65,9 @@ def load(
     as_of: datetime,
 ) -> Loaded:
     """Register every input relation in `con`."""
-    repeats, conflicts = _load_billing(con, billing)
+    # plans are compared only with a plan map and an app plan column (plans_comparable)
+    plans = policy.plans if app.mapping.get("plan") else ()
+    repeats, conflicts, planned = _load_billing(con, billing, plans)
     con.register("billing_repeats", pa.table({"n": pa.array([repeats], pa.int64())}))
     accounts = _conform(app.accounts, APP_ACCOUNTS, "app accounts")
     signals = _conform(app.signals, APP_ACCESS_SIGNALS, "app access signals")
@@ -72,7 +76,7 @@ def load(
     datasets: list[BillingData | AppData] = [*billing, app]
     skips = [skip for data in datasets for skip in data.skips] + list(conflicts)
     con.register("unreadable_rows", _unreadable_rows(skips))
-    provided = set(INPUTS)
+    provided = set(INPUTS) | planned
     for name, table in policy_tables(policy, as_of).items():
         con.register(name, table)
         provided.add(name)
@@ -94,11 +98,15 @@ def _conform(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
 
 
 def _load_billing(
-    con: duckdb.DuckDBPyConnection, billing: Sequence[BillingData]
-) -> tuple[int, tuple[Skip, ...]]:
+    con: duckdb.DuckDBPyConnection,
+    billing: Sequence[BillingData],
+    plans: Sequence[tuple[str, str]],
+) -> tuple[int, tuple[Skip, ...], set[str]]:
     """Expose the billing relations, each subscription once. Returns how many
-    subscription rows were dropped as repeats (overlapping exports, repeated rows), and
-    the copies of subscriptions whose copies conflict, as skips (:mod:`.duplicates`)."""
+    subscription rows were dropped as repeats (overlapping exports, repeated rows), the
+    copies of subscriptions whose copies conflict, as skips (:mod:`.duplicates`), and
+    the plan stages' relations registered without their join (:mod:`.item_plans`)
+    through the plan map `plans`, if any."""
     subscriptions = [
         _conform(data.subscriptions, BILLING_SUBSCRIPTIONS, "billing subscriptions")
         for data in billing
@@ -111,8 +119,12 @@ def _load_billing(
     )
     if repeats == 0:  # the common case: scan the sources' Arrow tables in place
         con.register("billing_subscriptions", every)
-        con.register("billing_items", _concat(items, BILLING_ITEMS))
-        return 0, ()
+        every_item = _concat(items, BILLING_ITEMS)
+        con.register("billing_items", every_item)
+        aligned = aligned_plans(every, every_item, plans) if plans else None
+        for name, table in (aligned or {}).items():
+            con.register(name, table)
+        return 0, (), set(aligned or ())
     # Only now are rows tagged with their input and position: two million-row
     # columns nobody needs otherwise.
     con.register(
@@ -139,7 +151,7 @@ def _load_billing(
             BILLING_ITEMS.append(pa.field("input", pa.int64())),
         ),
     )
-    return keep_one_copy(con)
+    return (*keep_one_copy(con), set())
 
 
 def _concat(tables: Sequence[pa.Table], schema: pa.Schema) -> pa.Table:

@@ -6,9 +6,9 @@ account meets its subscription (``customers``, ``account_state``): plan drift is
 a filter over the accounts, not a join of a million items with the map and an
 anti-join of a million accounts on (subscription, plan). Only the subscriptions whose
 items map to several plans (several items, or one item whose price and product map
-apart) are compared through the (subscription, plan) pairs of ``mapped_plans``.
+apart) are compared through their (subscription, plan) pairs (``several_plans``).
 
-A source with one item per subscription row (a Stripe CSV export) has both relations
+A source with one item per subscription row (a Stripe CSV export) has these relations
 registered by :mod:`billdrift.core.item_plans` without the join; these stages are the
 general way, and the one pushed down to PostgreSQL, Spark and the warehouses.
 """
@@ -55,17 +55,26 @@ LEFT JOIN mapped_plans m ON m.subscription_id = b.subscription_id AND m.n_plans 
     otherwise="SELECT b.*, CAST(NULL AS VARCHAR) AS mapped_plan FROM billing_subscriptions b",
 )
 
+#: The (subscription, plan) pairs of the subscriptions that map to several plans: the
+#: only ones plan drift compares pair by pair. Few or none (a Stripe CSV export has
+#: one item per subscription), so a view.
+SEVERAL_PLANS = Stage(
+    "several_plans",
+    ("mapped_plans",),
+    "SELECT subscription_id, plan FROM mapped_plans WHERE n_plans > 1",
+    view=True,
+)
+
 #: The account's plan, as the plan map's plans are compared (`s`: ``account_state``).
 _APP_PLAN = "lower(trim(coalesce(s.plan, '')))"
 
 #: Entitled, in-sync accounts whose app plan is none of the plans their subscription
 #: maps to (and it maps to some), with the subscription and its one mapped plan (NULL
 #: when it maps to several) for :data:`EXPECTED_PLANS`. Empty when there is no plan
-#: map. The first branch is a filter; the second reads the pairs of the few
-#: subscriptions that map to several plans.
+#: map. The first branch is a filter; the second reads :data:`SEVERAL_PLANS`.
 PLAN_DRIFT_ACCOUNTS = Stage(
     "plan_drift_accounts",
-    ("account_state", "mapped_plans"),
+    ("account_state", "several_plans"),
     sql(
         """
 SELECT s.account_id, s.subscription_id, s.mapped_plan
@@ -75,8 +84,8 @@ UNION ALL
 SELECT s.account_id, s.subscription_id, s.mapped_plan
 FROM account_state s
 WHERE s.state = 'in_sync' AND s.entitles AND s.app_grants AND s.mapped_plan IS NULL
-  AND s.subscription_id IN (SELECT m.subscription_id FROM mapped_plans m WHERE m.n_plans > 1)
-  AND NOT EXISTS (SELECT 1 FROM mapped_plans m
+  AND s.subscription_id IN (SELECT m.subscription_id FROM several_plans m)
+  AND NOT EXISTS (SELECT 1 FROM several_plans m
                   WHERE m.subscription_id = s.subscription_id AND m.plan = {app_plan})
 """,
         app_plan=_APP_PLAN,
@@ -90,7 +99,7 @@ WHERE s.state = 'in_sync' AND s.entitles AND s.app_grants AND s.mapped_plan IS N
 #: the one it carries, or the pairs of one that maps to several.
 EXPECTED_PLANS = Stage(
     "expected_plans",
-    ("plan_drift_accounts", "mapped_plans"),
+    ("plan_drift_accounts", "several_plans"),
     """
 SELECT subscription_id, list(DISTINCT plan ORDER BY plan) AS expected_plans
 FROM (
@@ -98,8 +107,8 @@ FROM (
   FROM plan_drift_accounts x WHERE x.mapped_plan IS NOT NULL
   UNION ALL
   SELECT m.subscription_id, m.plan
-  FROM mapped_plans m
-  WHERE m.n_plans > 1 AND m.subscription_id IN (
+  FROM several_plans m
+  WHERE m.subscription_id IN (
     SELECT x.subscription_id FROM plan_drift_accounts x WHERE x.mapped_plan IS NULL)
 ) p
 GROUP BY subscription_id

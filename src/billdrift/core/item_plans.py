@@ -1,0 +1,59 @@
+"""The plan map resolved without a join, for sources with one item per subscription row.
+
+A Stripe CSV export is one row per subscription and that row is also its only item:
+the reader hands the engine the same rows twice, in the same order. For such input
+the relations the plan stages (:mod:`billdrift.core.rules.plan_stages`) compute with a
+join of every item with the plan map (and of every subscription with the result) are
+built here from the columns instead: the map is a handful of keys, so each key column is
+looked up once (Arrow's ``index_in``, a hash of the few keys) and the one plan each
+row maps to is appended to the subscription rows, which are scanned in place.
+
+Only the simple case is taken: when any row maps to several plans (its price and its
+product mapped apart) the stages' general way is used, so the pairs of several plans
+are built in one place only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: The item columns a plan map key may match, in the stages' order.
+KEYS = ("price_id", "lookup_key", "product_id", "plan_name")
+
+
+def aligned_plans(
+    subscriptions: pa.Table, items: pa.Table, plans: Sequence[tuple[str, str]]
+) -> dict[str, pa.Table] | None:
+    """``planned_subscriptions``, ``mapped_plans`` and ``several_plans`` (none) for
+    `subscriptions` whose `items` are one per subscription in the same order, through
+    the plan map `plans` (key, plan); None when the items are laid out otherwise or a
+    row maps to several plans, and the stages make them."""
+    if items.num_rows != subscriptions.num_rows:
+        return None
+    ids = subscriptions.column("subscription_id")
+    if pc.all(pc.equal(items.column("subscription_id"), ids)).as_py() is False:
+        return None
+    keys = pa.array([key for key, _ in plans], pa.string())
+    # lower-cased as DuckDB's lower() does (both use utf8proc's simple case mapping)
+    lowered = pc.utf8_lower(pa.array([plan for _, plan in plans], pa.string()))
+    found = [
+        pc.take(lowered, pc.index_in(column, value_set=keys))
+        for column in (items.column(name) for name in KEYS)
+        if column.null_count < len(column)  # an absent key column matches nothing
+    ]
+    mapped = pc.coalesce(*found) if found else pa.nulls(len(ids), pa.string())
+    for plan in found[1:]:
+        if pc.any(pc.not_equal(plan, mapped)).as_py():  # NULL where the key is unmapped
+            return None
+    pairs = pa.table({"subscription_id": ids, "plan": mapped})
+    if mapped.null_count:
+        pairs = pairs.filter(pc.is_valid(mapped))
+    pairs = pairs.append_column("n_plans", pa.repeat(pa.scalar(1, pa.int64()), pairs.num_rows))
+    return {
+        "planned_subscriptions": subscriptions.append_column("mapped_plan", mapped),
+        "mapped_plans": pairs,
+        "several_plans": pairs.select(["subscription_id", "plan"]).slice(0, 0),
+    }
