@@ -39,15 +39,34 @@ def aligned_plans(
     keys = pa.array([key for key, _ in plans], pa.string())
     # lower-cased as DuckDB's lower() does (both use utf8proc's simple case mapping)
     lowered = pc.utf8_lower(pa.array([plan for _, plan in plans], pa.string()))
+    # each map row's plan as the index of the first row with the same plan, so that
+    # rows are compared and carried as small integers, never as strings
+    first: dict[str, int] = {}
+    same = pa.array([first.setdefault(p, n) for n, p in enumerate(lowered.to_pylist())], pa.int32())
     found = [
-        pc.take(lowered, pc.index_in(column, value_set=keys))
+        pc.take(same, pc.index_in(column, value_set=keys))
         for column in (items.column(name) for name in KEYS)
         if column.null_count < len(column)  # an absent key column matches nothing
     ]
-    mapped = pc.coalesce(*found) if found else pa.nulls(len(ids), pa.string())
-    for plan in found[1:]:
-        if pc.any(pc.not_equal(plan, mapped)).as_py():  # NULL where the key is unmapped
+    if not found:
+        return _relations(subscriptions, pa.nulls(len(ids), pa.string()))
+    plan = pc.coalesce(*found) if len(found) > 1 else found[0]
+    for other in found[1:]:
+        if pc.any(pc.not_equal(other, plan)).as_py():  # NULL where the key is unmapped
             return None
+    return _relations(
+        subscriptions,
+        pa.chunked_array(
+            [pa.DictionaryArray.from_arrays(chunk, lowered) for chunk in plan.chunks],
+            pa.dictionary(pa.int32(), pa.string()),
+        ),
+    )
+
+
+def _relations(subscriptions: pa.Table, mapped: pa.Array | pa.ChunkedArray) -> dict[str, pa.Table]:
+    """The three relations, from each subscription row's one plan `mapped` (the
+    plans a dictionary: the rows hold only their index)."""
+    ids = subscriptions.column("subscription_id")
     pairs = pa.table({"subscription_id": ids, "plan": mapped})
     if mapped.null_count:
         pairs = pairs.filter(pc.is_valid(mapped))
