@@ -16,7 +16,7 @@ from billdrift.core.engine import reconcile, workspace
 from billdrift.core.item_plans import aligned_plans
 from billdrift.core.model import BILLING_ITEMS, BILLING_SUBSCRIPTIONS, BillingData
 from billdrift.core.report import Report
-from billdrift.core.rules.plan_stages import MAPPED_PLANS, PLANNED_SUBSCRIPTIONS, SEVERAL_PLANS
+from billdrift.core.rules.plan_stages import MAPPED_PLANS
 from tests.builders import account, app, billing, inputs, sub
 
 PLANS = (
@@ -45,33 +45,26 @@ def _tables(*items: dict[str, Any]) -> tuple[pa.Table, pa.Table]:
     )
 
 
-def _by_stages(subscriptions: pa.Table, items: pa.Table) -> dict[str, set[tuple[Any, ...]]]:
-    """The plan stages' own rows (the general join) for the same input."""
+def _by_stages(items: pa.Table) -> set[tuple[str, str]]:
+    """Each subscription's plans by the stage's join (the general way)."""
     con = duckdb.connect()
-    con.register("billing_subscriptions", subscriptions)
     con.register("billing_items", items)
     con.register(
         "plan_map",
         pa.table({"key": [k for k, _ in PLANS], "plan": [p for _, p in PLANS]}),
     )
-    for stage in (MAPPED_PLANS, PLANNED_SUBSCRIPTIONS, SEVERAL_PLANS):
-        con.execute(f"CREATE VIEW {stage.name} AS {stage.query}")
-    return {
-        "mapped_plans": set(con.execute("SELECT * FROM mapped_plans").fetchall()),
-        "planned": set(
-            con.execute("SELECT subscription_id, mapped_plan FROM planned_subscriptions").fetchall()
-        ),
-        "several": set(con.execute("SELECT * FROM several_plans").fetchall()),
-    }
+    return set(con.execute(MAPPED_PLANS.query).fetchall())
 
 
-def _registered(relations: dict[str, pa.Table]) -> dict[str, set[tuple[Any, ...]]]:
+def _carried(relations: dict[str, pa.Table]) -> set[tuple[str, str]]:
+    """Each subscription's plans as the registered relations give them."""
     planned = relations["planned_subscriptions"].select(["subscription_id", "mapped_plan"])
-    return {
-        "mapped_plans": {tuple(r.values()) for r in relations["mapped_plans"].to_pylist()},
-        "planned": {tuple(r.values()) for r in planned.to_pylist()},
-        "several": {tuple(r.values()) for r in relations["several_plans"].to_pylist()},
-    }
+    pairs = relations["mapped_plans"].select(["subscription_id", "plan"])
+    rows = [
+        *planned.to_pylist(),
+        *pairs.rename_columns(["subscription_id", "mapped_plan"]).to_pylist(),
+    ]
+    return {(r["subscription_id"], r["mapped_plan"]) for r in rows if r["mapped_plan"] is not None}
 
 
 @pytest.mark.parametrize(
@@ -96,7 +89,8 @@ def test_one_item_per_subscription_is_resolved_without_the_join(
     subscriptions, item_rows = _tables(*items)
     relations = aligned_plans(subscriptions, item_rows, PLANS)
     assert relations is not None
-    assert _registered(relations) == _by_stages(subscriptions, item_rows)
+    assert _carried(relations) == _by_stages(item_rows)
+    assert relations["mapped_plans"].num_rows == 0  # every row carries its plan
     # the subscription rows are scanned in place, with one column appended
     assert relations["planned_subscriptions"].column("provider").chunks[0].buffers() == (
         subscriptions.column("provider").chunks[0].buffers()
@@ -208,7 +202,8 @@ def test_plan_drift_is_the_same_with_and_without_the_join(
 
 
 def test_the_one_item_book_takes_the_columns_and_several_items_the_join() -> None:
-    """Which way each book goes: the stage's join shows as the mapped_plans table."""
+    """Which way each book goes: the stage's join shows as the mapped_plans table,
+    the carried plans as the mapped_plan column of the accounts."""
 
     def tables(book: BillingData) -> set[str]:
         with workspace(inputs(book, app(*ACCOUNTS), CONFIG)) as con:
@@ -217,3 +212,16 @@ def test_the_one_item_book_takes_the_columns_and_several_items_the_join() -> Non
 
     assert "mapped_plans" not in tables(_book_one_item())
     assert "mapped_plans" in tables(_book_several_items())
+
+    def carried(book: BillingData) -> list[tuple[str, str | None]]:
+        with workspace(inputs(book, app(*ACCOUNTS), CONFIG)) as con:
+            query = "SELECT account_id, mapped_plan FROM account_state ORDER BY 1"
+            return [(a, p) for a, p in con.execute(query).fetchall()]
+
+    assert carried(_book_one_item()) == [
+        ("a1", "pro"),
+        ("a2", "basic"),
+        ("a3", None),
+        ("a4", "pro"),
+    ]
+    assert carried(_book_several_items()) == [(a, None) for a in ("a1", "a2", "a3", "a4")]

@@ -90,7 +90,7 @@ def _assert_respects(order: Sequence[Stage], inputs: Collection[str]) -> None:
 
 @pytest.mark.parametrize(
     "aligned",
-    [set(), {"account_access"}, {"mapped_plans", "planned_subscriptions", "several_plans"}],
+    [set(), {"account_access"}, {"mapped_plans", "planned_subscriptions"}],
 )
 def test_the_engine_order_respects_every_declaration(aligned: set[str]) -> None:
     """Also with the relations loading registers without their stage's join."""

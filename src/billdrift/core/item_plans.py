@@ -2,15 +2,15 @@
 
 A Stripe CSV export is one row per subscription and that row is also its only item:
 the reader hands the engine the same rows twice, in the same order. For such input
-the relations the plan stages (:mod:`billdrift.core.rules.plan_stages`) compute with a
-join of every item with the plan map (and of every subscription with the result) are
-built here from the columns instead: the map is a handful of keys, so each key column is
-looked up once (Arrow's ``index_in``, a hash of the few keys) and the one plan each
-row maps to is appended to the subscription rows, which are scanned in place.
+each subscription's plan is resolved here from the columns rather than by the plan
+stages' join of every item with the plan map (:mod:`billdrift.core.rules.plan_stages`):
+the map is a handful of keys, so each key column is looked up once (Arrow's
+``index_in``, a hash of the few keys) and the one plan each row maps to is appended to
+the subscription rows, which are scanned in place, for the accounts to carry.
 
 Only the simple case is taken: when any row maps to several plans (its price and its
-product mapped apart) the stages' general way is used, so the pairs of several plans
-are built in one place only.
+product mapped apart) every subscription is left to the stages' pairs, so pairs of
+several plans are built in one place only.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ KEYS = ("price_id", "lookup_key", "product_id", "plan_name")
 def aligned_plans(
     subscriptions: pa.Table, items: pa.Table, plans: Sequence[tuple[str, str]]
 ) -> dict[str, pa.Table] | None:
-    """``planned_subscriptions``, ``mapped_plans`` and ``several_plans`` (none) for
-    `subscriptions` whose `items` are one per subscription in the same order, through
-    the plan map `plans` (key, plan); None when the items are laid out otherwise or a
-    row maps to several plans, and the stages make them."""
+    """``planned_subscriptions`` (each row with its one plan) and ``mapped_plans``
+    (no pairs left) for `subscriptions` whose `items` are one per subscription in the
+    same order, through the plan map `plans` (key, plan); None when the items are laid
+    out otherwise or a row maps to several plans, and the stages make them."""
     if items.num_rows != subscriptions.num_rows:
         return None
     ids = subscriptions.column("subscription_id")
@@ -64,15 +64,12 @@ def aligned_plans(
 
 
 def _relations(subscriptions: pa.Table, mapped: pa.Array | pa.ChunkedArray) -> dict[str, pa.Table]:
-    """The three relations, from each subscription row's one plan `mapped` (the
-    plans a dictionary: the rows hold only their index)."""
-    ids = subscriptions.column("subscription_id")
-    pairs = pa.table({"subscription_id": ids, "plan": mapped})
-    if mapped.null_count:
-        pairs = pairs.filter(pc.is_valid(mapped))
-    pairs = pairs.append_column("n_plans", pa.repeat(pa.scalar(1, pa.int64()), pairs.num_rows))
+    """The relations, from each subscription row's one plan `mapped` (the plans a
+    dictionary: the rows hold only their index): every row carries its plan, so no
+    subscription is left to the pairs of ``mapped_plans``."""
     return {
         "planned_subscriptions": subscriptions.append_column("mapped_plan", mapped),
-        "mapped_plans": pairs,
-        "several_plans": pairs.select(["subscription_id", "plan"]).slice(0, 0),
+        "mapped_plans": pa.table(
+            {"subscription_id": pa.array([], pa.string()), "plan": pa.array([], pa.string())}
+        ),
     }

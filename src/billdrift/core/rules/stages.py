@@ -34,7 +34,6 @@ STAGES: tuple[Stage, ...] = (
     account_stages.ACCOUNT_ACCESS,
     plan_stages.MAPPED_PLANS,
     plan_stages.PLANNED_SUBSCRIPTIONS,
-    plan_stages.SEVERAL_PLANS,
     customer_stages.CUSTOMER_KEYS,
     customer_stages.PERIOD_STARTS,
     customer_stages.SUBSCRIPTIONS_EVALUATED,
