@@ -104,8 +104,8 @@ def _with_period_starts(rows: str, extra: str = "") -> str:
 #: The billing subscriptions with the period start an export left out filled in.
 WITH_PERIOD_STARTS = _with_period_starts("billing_subscriptions")
 
-#: The same, with the one plan each subscription maps to (``planned_subscriptions``),
-#: carried to where accounts meet their subscription so that plan drift is a filter.
+#: The same, with the one plan a subscription maps to when loading resolved it
+#: (``planned_subscriptions``), carried to where accounts meet their subscription.
 _PLANNED = _with_period_starts("planned_subscriptions", " b.mapped_plan,")
 
 
