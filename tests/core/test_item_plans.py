@@ -225,3 +225,16 @@ def test_the_one_item_book_takes_the_columns_and_several_items_the_join() -> Non
         ("a4", "pro"),
     ]
     assert carried(_book_several_items()) == [(a, None) for a in ("a1", "a2", "a3", "a4")]
+
+
+def test_without_a_plan_map_the_rows_carry_no_plan_and_no_stage_runs() -> None:
+    """No plan map (or no plan column): nothing to resolve, yet the relations are still
+    registered, so a small check runs no statement for them."""
+    subscriptions, item_rows = _tables(_item("s1", price_id="price_pro"))
+    relations = aligned_plans(subscriptions, item_rows, ())
+    assert relations is not None
+    assert relations["planned_subscriptions"].column("mapped_plan").to_pylist() == [None]
+    assert relations["mapped_plans"].num_rows == 0
+    data = inputs(_book_one_item(), app(*ACCOUNTS))
+    loaded = load_module.load(duckdb.connect(), data.billing, data.app, data.policy, data.as_of)
+    assert {"mapped_plans", "planned_subscriptions"} <= loaded.relations

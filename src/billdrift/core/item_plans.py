@@ -36,6 +36,8 @@ def aligned_plans(
     ids = subscriptions.column("subscription_id")
     if pc.all(pc.equal(items.column("subscription_id"), ids)).as_py() is False:
         return None
+    if not plans:  # nothing to resolve: every row carries no plan, and has no pairs
+        return _relations(subscriptions, pa.nulls(len(ids), pa.string()))
     keys = pa.array([key for key, _ in plans], pa.string())
     # lower-cased as DuckDB's lower() does (both use utf8proc's simple case mapping)
     lowered = pc.utf8_lower(pa.array([plan for _, plan in plans], pa.string()))

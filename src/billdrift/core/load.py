@@ -106,7 +106,7 @@ def _load_billing(
     subscription rows were dropped as repeats (overlapping exports, repeated rows), the
     copies of subscriptions whose copies conflict, as skips (:mod:`.duplicates`), and
     the plan stages' relations registered without their join (:mod:`.item_plans`)
-    through the plan map `plans`, if any."""
+    through the plan map `plans` (none: no plan carried, and no statement run for it)."""
     subscriptions = [
         _conform(data.subscriptions, BILLING_SUBSCRIPTIONS, "billing subscriptions")
         for data in billing
@@ -121,7 +121,7 @@ def _load_billing(
         con.register("billing_subscriptions", every)
         every_item = _concat(items, BILLING_ITEMS)
         con.register("billing_items", every_item)
-        aligned = aligned_plans(every, every_item, plans) if plans else None
+        aligned = aligned_plans(every, every_item, plans)
         for name, table in (aligned or {}).items():
             con.register(name, table)
         return 0, (), set(aligned or ())
