@@ -53,8 +53,8 @@ def test_recording_fills_the_same_tracking_and_finding_the_dataclasses_make() ->
     same objects as ``Tracking(...)`` and ``dataclasses.replace``, every field set."""
     from datetime import UTC, datetime
 
+    from billdrift.core.found import HISTORY, Tracked
     from billdrift.core.model import Tracking
-    from billdrift.usecases.recording import _new_tracking, _with_tracking
 
     fields = {
         "status": "new",
@@ -63,12 +63,12 @@ def test_recording_fills_the_same_tracking_and_finding_the_dataclasses_make() ->
         "review": None,
         "review_until": None,
     }
-    assert list(inspect.signature(_new_tracking).parameters) == [
-        f.name for f in dataclasses.fields(Tracking)
-    ]
-    tracking = _new_tracking(**fields)  # type: ignore[arg-type]
-    assert vars(tracking) == vars(Tracking(**fields))  # type: ignore[arg-type]
+    assert list(HISTORY) == [f.name for f in dataclasses.fields(Tracking)]
     finding = Finding(**VALUES)  # type: ignore[arg-type]
-    tracked = _with_tracking(finding, tracking)
+    columns = {name: [value] for name, value in fields.items()}
+    (tracked,) = Tracked(**columns, notes={}).given([finding])  # type: ignore[arg-type]
+    tracking = tracked.tracking
+    assert tracking is not None
+    assert vars(tracking) == vars(Tracking(**fields))  # type: ignore[arg-type]
     assert vars(tracked) == vars(dataclasses.replace(finding, tracking=tracking))
     assert finding.tracking is None  # the original is untouched

@@ -193,11 +193,14 @@ def test_the_fast_tracking_is_the_dataclass_field_for_field() -> None:
     __init__ (a cost per finding): it must be equal to, and read like, the real one."""
     from datetime import UTC, datetime
 
-    from billdrift.core.model import Tracking
-    from billdrift.usecases.recording import _new_tracking
+    from billdrift.core.found import Tracked
+    from billdrift.core.model import Finding, Kind, Severity, Tracking
 
     when = datetime(2026, 1, 2, tzinfo=UTC)
-    fast = _new_tracking("ongoing", "ab" * 32, when, "snoozed", when)
+    finding = Finding(Kind.PLAN_DRIFT, Severity.MEDIUM, 1.0, "a1", "c1", "s1", None, "m", "f")
+    history = Tracked(["ongoing"], ["ab" * 32], [when], ["snoozed"], [when], notes={})
+    fast = history.given([finding])[0].tracking
+    assert fast is not None
     real = Tracking(
         status="ongoing",
         fingerprint="ab" * 32,

@@ -11,7 +11,7 @@ from typing import Any
 
 from billdrift.config import Config
 from billdrift.core.found import Found, Tracked
-from billdrift.core.model import Finding, Tracking, filled
+from billdrift.core.model import Finding
 from billdrift.core.report import Changes, Gone, Report, decide_verdict
 from billdrift.history import open_store, record_run
 from billdrift.history.lifecycle import Lifecycle, ResolvedFinding, Scope
@@ -91,50 +91,27 @@ def fails_on_new(config: Config) -> bool:
 
 
 def _with_history(findings: Sequence[Finding], lifecycle: Lifecycle) -> Sequence[Finding]:
-    """The report's findings with their history: as columns when the engine gave
-    columns (no finding object is made), else each object given its tracking."""
-    if not isinstance(findings, Found):
-        return tuple(
-            _tracked(f, key, lifecycle)
-            for f, key in zip(findings, lifecycle.fingerprints, strict=True)
-        )
+    """The report's findings with their history: status, first seen, fingerprint and the
+    review decision in force, and every review note so far in the evidence (decisions
+    are never lost and show in later reports). As columns when the engine gave columns
+    (no finding object is made), else each object given its tracking."""
     keys = lifecycle.fingerprints
     decisions = [lifecycle.decisions.get(key) for key in keys]
-    notes = {
-        position: _notes(reviews)
-        for position, key in enumerate(keys)
-        if (reviews := lifecycle.reviews.get(key))
-    }
-    return findings.tracked(
-        Tracked(
-            status=[lifecycle.status_of[key] for key in keys],
-            fingerprint=keys,
-            first_seen=[lifecycle.first_seen[key] for key in keys],
-            review=[None if d is None else str(d.action) for d in decisions],
-            review_until=[None if d is None else d.until for d in decisions],
-            notes=notes,
-        )
+    tracked = Tracked(
+        status=[lifecycle.status_of[key] for key in keys],
+        fingerprint=keys,
+        first_seen=[lifecycle.first_seen[key] for key in keys],
+        review=[None if d is None else str(d.action) for d in decisions],
+        review_until=[None if d is None else d.until for d in decisions],
+        notes={
+            position: _notes(reviews)
+            for position, key in enumerate(keys)
+            if (reviews := lifecycle.reviews.get(key))
+        },
     )
-
-
-def _tracked(finding: Finding, key: str, lifecycle: Lifecycle) -> Finding:
-    """The finding (fingerprint `key`) with its history: status, first seen,
-    fingerprint and the review decision in force as ``tracking``, and every review
-    note so far in the evidence (decisions are never lost and show in later reports)."""
-    decision = lifecycle.decisions.get(key)
-    tracking = _new_tracking(
-        lifecycle.status_of[key],
-        key,
-        lifecycle.first_seen[key],
-        None if decision is None else str(decision.action),
-        None if decision is None else decision.until,
-    )
-    reviews = lifecycle.reviews.get(key)
-    if not reviews:
-        return _with_tracking(finding, tracking)
-    return dataclasses.replace(
-        finding, evidence={**finding.evidence, "reviews": _notes(reviews)}, tracking=tracking
-    )
+    if isinstance(findings, Found):
+        return findings.tracked(tracked)
+    return tuple(tracked.given(findings))
 
 
 def _notes(reviews: Sequence[Review]) -> list[dict[str, Any]]:
@@ -149,31 +126,6 @@ def _notes(reviews: Sequence[Review]) -> list[dict[str, Any]]:
         }
         for review in reviews
     ]
-
-
-def _new_tracking(
-    status: str,
-    fingerprint: str,
-    first_seen: datetime,
-    review: str | None,
-    review_until: datetime | None,
-) -> Tracking:
-    """``Tracking(...)``, filled in one step (see :func:`~billdrift.core.model.filled`)."""
-    return filled(
-        Tracking,
-        status=status,
-        fingerprint=fingerprint,
-        first_seen=first_seen,
-        review=review,
-        review_until=review_until,
-    )
-
-
-def _with_tracking(finding: Finding, tracking: Tracking) -> Finding:
-    """``dataclasses.replace(finding, tracking=tracking)``, filled in one step (see
-    :func:`~billdrift.core.model.filled`): replace re-runs the constructor over every
-    field, and a run gives each of its 35,000 findings a tracking."""
-    return filled(Finding, **{**finding.__dict__, "tracking": tracking})
 
 
 def _gone(item: ResolvedFinding) -> Gone:
