@@ -18,77 +18,62 @@ from billdrift.outputs.render.interface import Renderer
 _LABELS = ("", *(severity.label for severity in sorted(Severity)))
 
 
+#: A finding's keys in the document, in order.
+FINDING_KEYS = (
+    "kind",
+    "severity",
+    "confidence",
+    "account_id",
+    "customer_id",
+    "subscription_id",
+    "exposure",
+    "message",
+    "fix",
+    "evidence",
+    "lifecycle",
+)
+
+
 def finding_dict(finding: Finding) -> dict[str, Any]:
     """One finding as the document shows it. Enums and the exposure dataclass are left
     to orjson, which writes them natively (an enum as its value, a dataclass as its
     fields in order): the same bytes without a Python call each (issue 17)."""
-    return {
-        "kind": finding.kind,
-        "severity": _LABELS[finding.severity],
-        "confidence": finding.confidence,
-        "account_id": finding.account_id,
-        "customer_id": finding.customer_id,
-        "subscription_id": finding.subscription_id,
-        "exposure": finding.exposure,
-        "message": finding.message,
-        "fix": finding.fix,
-        "evidence": finding.evidence,
-        "lifecycle": None if finding.tracking is None else _lifecycle(finding.tracking),
-    }
+    values = (
+        finding.kind,
+        _LABELS[finding.severity],
+        finding.confidence,
+        finding.account_id,
+        finding.customer_id,
+        finding.subscription_id,
+        finding.exposure,
+        finding.message,
+        finding.fix,
+        finding.evidence,
+        None if finding.tracking is None else _lifecycle(finding.tracking),
+    )
+    return dict(zip(FINDING_KEYS, values, strict=True))
+
+
+#: The columns the document shows as they are, after the kind and severity.
+_IDS = ("confidence", "account_id", "customer_id", "subscription_id")
 
 
 def found_dicts(found: Found) -> list[dict[str, Any]]:
     """The findings the engine gave as columns, as :func:`finding_dict` shows each: read
-    from the columns (no finding object is made), each exposure made once per amount."""
-    exposures: dict[tuple[str, str], Exposure] = {}
-    shown = [
-        None
-        if amount is None
-        else exposures.setdefault((amount, currency), Exposure(amount, currency))
-        for amount, currency in zip(
-            found.column("monthly_amount"), found.column("currency"), strict=True
-        )
-    ]
-    return [
-        {
-            "kind": kind,
-            "severity": _LABELS[severity],
-            "confidence": confidence,
-            "account_id": account_id,
-            "customer_id": customer_id,
-            "subscription_id": subscription_id,
-            "exposure": exposure,
-            "message": message,
-            "fix": fix,
-            "evidence": evidence,
-            "lifecycle": lifecycle,
-        }
-        for (
-            kind,
-            severity,
-            confidence,
-            account_id,
-            customer_id,
-            subscription_id,
-            exposure,
-            message,
-            fix,
-            evidence,
-            lifecycle,
-        ) in zip(
-            *(found.column(name) for name in _IDENTITY),
-            shown,
-            found.column("message"),
-            found.column("fix"),
-            found.evidence(),
-            _histories(found),
-            strict=True,
-        )
-    ]
-
-
-#: The columns that open a finding in the document, in its order.
-_IDENTITY = ("kind", "severity", "confidence", "account_id", "customer_id", "subscription_id")
+    from the columns (no finding object is made), one exposure per distinct amount."""
+    money = list(zip(found.column("monthly_amount"), found.column("currency"), strict=True))
+    exposures = {pair: Exposure(*pair) for pair in set(money) if pair[0] is not None}
+    columns = (
+        found.column("kind"),
+        [_LABELS[severity] for severity in found.column("severity")],
+        *(found.column(name) for name in _IDS),
+        [exposures.get(pair) for pair in money],
+        found.column("message"),
+        found.column("fix"),
+        found.evidence(),
+        _histories(found),
+    )
+    return [dict(zip(FINDING_KEYS, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def _utc(moment: datetime | None) -> str | None:
