@@ -77,13 +77,15 @@ class Found(Sequence[Finding]):
         self.tracking = tracking
         self._objects: tuple[Finding, ...] | None = None
         self._evidence: list[dict[str, Any]] | None = None
+        self._columns: dict[str, list[Any]] = {}
 
     def tracked(self, tracking: Tracked) -> Found:
         """The same findings with their history (:class:`Tracked`, in report order)."""
         if len(tracking.status) != len(self):
             raise ValueError(f"{len(tracking.status)} histories for {len(self)} findings")
         found = Found(self.table, self._parts, tracking)
-        found._evidence = self._evidence  # parsed once: recording reads it, then the JSON
+        # read once: recording reads the columns and the evidence, then the JSON document
+        found._evidence, found._columns = self._evidence, self._columns
         return found
 
     @classmethod
@@ -123,9 +125,11 @@ class Found(Sequence[Finding]):
         return f"Found({len(self)} findings)"
 
     def column(self, name: str) -> list[Any]:
-        """One of :data:`SCHEMA`'s columns as Python values, in report order."""
-        values: list[Any] = self.table.column(name).to_pylist()
-        return values
+        """One of :data:`SCHEMA`'s columns as Python values, in report order: converted
+        once (recording and the JSON document read the same ones), and nobody's to change."""
+        if name not in self._columns:
+            self._columns[name] = self.table.column(name).to_pylist()
+        return self._columns[name]
 
     def evidence(self) -> list[dict[str, Any]]:
         """Every finding's evidence as an object (with the review notes of its history,
