@@ -33,6 +33,13 @@ HAVING count(DISTINCT i.interval) = 1 AND count(DISTINCT i.interval_count) = 1
 )
 
 
+def grace_until(start: str) -> str:
+    """When the grace window of a subscription whose period started at `start` ends
+    (``params`` as ``p``): the one definition that entitlement, its reason and the
+    reported rows' evidence and words share."""
+    return sql("{start} + p.grace_days * INTERVAL '1 day'", start=start)
+
+
 def entitles(sub: str) -> str:
     """Whether subscription row `sub` entitles as of `params.as_of` (NULL: cannot
     tell), given its status's row of ``status_policy`` as ``sp`` and ``params`` as
@@ -49,10 +56,11 @@ def entitles(sub: str) -> str:
          WHEN sp.decision = 'grace' AND p.grace_days = 0 THEN FALSE
          WHEN sp.decision = 'grace' AND {s}.current_period_start IS NULL THEN NULL
          WHEN sp.decision = 'grace'
-           THEN p.as_of < {s}.current_period_start + p.grace_days * INTERVAL '1 day'
+           THEN p.as_of < {grace_until}
          ELSE FALSE
        END""",
         s=sub,
+        grace_until=grace_until(f"{sub}.current_period_start"),
     )
 
 
@@ -76,12 +84,13 @@ def entitlement_reason(sub: str) -> str:
          WHEN sp.decision = 'grace' AND {s}.current_period_start IS NULL
            THEN 'grace_undeterminable'
          WHEN sp.decision = 'grace'
-              AND p.as_of < {s}.current_period_start + p.grace_days * INTERVAL '1 day'
+              AND p.as_of < {grace_until}
            THEN 'within_grace'
          WHEN sp.decision = 'grace' THEN 'beyond_grace'
          ELSE 'not_entitled_status'
        END""",
         s=sub,
+        grace_until=grace_until(f"{sub}.current_period_start"),
     )
 
 

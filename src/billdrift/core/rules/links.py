@@ -5,6 +5,7 @@ from __future__ import annotations
 from billdrift.core.model import Kind
 from billdrift.core.refs import ref_text
 from billdrift.core.rules.base import Rule, RuleContext
+from billdrift.core.rules.customer_stages import grace_until
 from billdrift.core.rules.evidence import ACCOUNT_EVIDENCE, APP_SAYS, BILLING_SAYS
 from billdrift.core.rules.shape import Group, Value
 from billdrift.core.rules.wording import IdList, Template, When, capitalized, email, ident, text
@@ -54,14 +55,15 @@ WITH orphans AS (
 SELECT o.*, NULL AS account_id, 'medium' AS severity, 1.0 AS confidence,
        b.provider, b.status, b.customer_email AS email, b.current_period_start,
        b.current_period_end, b.cancel_at, {source_ref} AS source_ref,
-       coalesce(b.current_period_start, d.current_period_start) + p.grace_days * INTERVAL '1 day'
-         AS grace_until
+       {grace_until} AS grace_until
 FROM orphans o
 JOIN billing_subscriptions b ON b.subscription_id = o.subscription_id
 LEFT JOIN period_starts d ON d.subscription_id = b.subscription_id
 CROSS JOIN params p
 """,
     source_ref=ref_text("b"),  # the place as text, for the reported rows only
+    # the grace window judged from the period start entitlement used
+    grace_until=grace_until("coalesce(b.current_period_start, d.current_period_start)"),
 )
 
 

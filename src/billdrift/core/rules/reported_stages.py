@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from billdrift.core.pipeline import Stage
 from billdrift.core.refs import ref_text
-from billdrift.core.rules.customer_stages import WITH_PERIOD_STARTS, entitlement_reason
+from billdrift.core.rules.customer_stages import (
+    WITH_PERIOD_STARTS,
+    entitlement_reason,
+    grace_until,
+)
 from billdrift.core.sql import sql
 
 #: Everything known about a reported account and its billing side, its places read
@@ -44,7 +48,7 @@ SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
        sp.decision,
        CASE WHEN s.subscription_id IS NOT NULL THEN {entitlement_reason} END
          AS entitlement_reason,
-       s.current_period_start + p.grace_days * INTERVAL '1 day' AS grace_until,
+       {grace_until} AS grace_until,
        a.access_field AS primary_field, a.access_raw AS primary_raw
 FROM (
   SELECT * FROM account_state
@@ -59,6 +63,7 @@ LEFT JOIN {subscriptions} s ON s.subscription_id = r.subscription_id
 LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 """,
         entitlement_reason=entitlement_reason("s"),
+        grace_until=grace_until("s.current_period_start"),
         subscriptions=WITH_PERIOD_STARTS,
         account_ref=ref_text("a"),
         billing_ref=ref_text("s"),
