@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from billdrift.core.model import TS
 from billdrift.core.policy import Policy
+from billdrift.core.sql import sql
 
 
 def _glob_to_like(pattern: str) -> str:
@@ -68,3 +69,10 @@ def policy_tables(policy: Policy, as_of: datetime) -> dict[str, pa.Table]:
 
 def _column(name: str, values: Iterable[str]) -> pa.Table:
     return pa.table({name: pa.array([v.strip().lower() for v in values], pa.string())})
+
+
+def grace_until(start: str) -> str:
+    """When the grace window of a subscription whose period started at `start` ends
+    (``params`` as ``p``): the one definition that entitlement, its reason and the
+    reported rows' evidence and words share."""
+    return sql("{start} + p.grace_days * INTERVAL '1 day'", start=start)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from billdrift.core.pipeline import Stage
+from billdrift.core.policy_tables import grace_until
 from billdrift.core.sql import sql
 
 #: Period starts an export left out, derived from the period end and the billing
@@ -31,13 +32,6 @@ GROUP BY s.subscription_id, s.current_period_end
 HAVING count(DISTINCT i.interval) = 1 AND count(DISTINCT i.interval_count) = 1
 """,
 )
-
-
-def grace_until(start: str) -> str:
-    """When the grace window of a subscription whose period started at `start` ends
-    (``params`` as ``p``): the one definition that entitlement, its reason and the
-    reported rows' evidence and words share."""
-    return sql("{start} + p.grace_days * INTERVAL '1 day'", start=start)
 
 
 def entitles(sub: str) -> str:

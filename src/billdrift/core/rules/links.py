@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from billdrift.core.model import Kind
+from billdrift.core.policy_tables import grace_until
 from billdrift.core.refs import ref_text
 from billdrift.core.rules.base import Rule, RuleContext
-from billdrift.core.rules.customer_stages import grace_until
 from billdrift.core.rules.evidence import ACCOUNT_EVIDENCE, APP_SAYS, BILLING_SAYS
 from billdrift.core.rules.shape import Group, Value
 from billdrift.core.rules.wording import IdList, Template, When, capitalized, email, ident, text

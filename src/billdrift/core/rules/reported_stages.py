@@ -4,12 +4,9 @@ the rules run, money, access fields and subscriptions after."""
 from __future__ import annotations
 
 from billdrift.core.pipeline import Stage
+from billdrift.core.policy_tables import grace_until
 from billdrift.core.refs import ref_text
-from billdrift.core.rules.customer_stages import (
-    WITH_PERIOD_STARTS,
-    entitlement_reason,
-    grace_until,
-)
+from billdrift.core.rules.customer_stages import WITH_PERIOD_STARTS, entitlement_reason
 from billdrift.core.sql import sql
 
 #: Everything known about a reported account and its billing side, its places read
