@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from billdrift.core.engine import reconcile
-from billdrift.core.found import Found
+from billdrift.core.found import Found, Tracked
 from billdrift.core.model import KIND_ORDER, Severity, Verdict
 from billdrift.core.report import Report, decide_verdict
 from billdrift.core.views import Chained, Picked
@@ -73,11 +73,56 @@ def test_a_json_report_makes_no_finding_object(
     assert fresh.verdict is Verdict.FAIL and fresh.by_kind and fresh.exposure_by_currency
 
 
+def test_a_json_report_takes_the_evidence_as_the_engine_wrote_it(
+    report: Report, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No evidence is parsed for the document: each finding's is the engine's text, on
+    one line, and says what the parsed evidence says."""
+    texts = _every_kind().findings
+    assert isinstance(texts, Found)
+    parsed = texts.evidence()
+
+    def refuse(self: Found) -> None:
+        raise AssertionError("the evidence was parsed")
+
+    fresh = _every_kind()
+    monkeypatch.setattr(Found, "evidence", refuse)
+    document = JsonRenderer().render_bytes(fresh)
+    lines = [line for line in document.decode().splitlines() if '"evidence":' in line]
+    assert len(lines) == len(parsed) == len(fresh.findings)
+    assert [orjson.loads(line.split('"evidence": ', 1)[1].rstrip(",")) for line in lines] == parsed
+    assert [f["evidence"] for f in orjson.loads(document)["findings"]] == parsed
+
+
+def test_review_notes_are_added_to_the_evidence_text(report: Report) -> None:
+    found = report.findings
+    assert isinstance(found, Found)
+    size = len(found)
+    notes = {1: [{"decision": "acknowledged", "note": 'known, "VIP" é'}]}
+    tracked = found.tracked(
+        Tracked(
+            status=["new"] * size,
+            fingerprint=[f"f{i}" for i in range(size)],
+            first_seen=[NOW] * size,
+            review=[None] * size,
+            review_until=[None] * size,
+            notes=notes,
+        )
+    )
+    texts = tracked.evidence_texts()
+    assert [orjson.loads(text) for text in texts] == tracked.evidence()
+    assert orjson.loads(texts[1])["reviews"] == notes[1]
+    assert texts[0] == found.evidence_texts()[0] and "reviews" not in texts[0]
+    document = orjson.loads(JsonRenderer().render_bytes(replace(report, findings=tracked)))
+    assert document["findings"][1]["evidence"]["reviews"] == notes[1]
+
+
 def test_the_columns_say_what_the_objects_say(report: Report) -> None:
     found = report.findings
     assert isinstance(found, Found)
     objects = tuple(found)
-    assert found_dicts(found) == [finding_dict(f) for f in objects]
+    # the same bytes: evidence is taken as the engine wrote it, or written again compact
+    assert orjson.dumps(found_dicts(found)) == orjson.dumps([finding_dict(f) for f in objects])
     as_objects = replace(report, findings=objects)
     for total in ("by_kind", "by_severity", "exposure_by_currency", "exposure_by_kind"):
         assert getattr(report, total) == getattr(as_objects, total), total

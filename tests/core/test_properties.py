@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -54,7 +55,10 @@ CONFIG = {"plans": {"price_pro": "pro"}, "policy": {"partial_min_links": 1000}}
 
 def _findings(subs: list[Any], accounts: list[Any]) -> list[dict[str, Any]]:
     report = reconcile(inputs(billing(*subs), app(*accounts, with_status=True), CONFIG))
-    return [finding_dict(f) for f in report.findings]
+    document: list[dict[str, Any]] = orjson.loads(
+        orjson.dumps([finding_dict(f) for f in report.findings])
+    )
+    return document
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

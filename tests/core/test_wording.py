@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 import pytest
 
@@ -208,4 +209,4 @@ def test_a_row_sql_cannot_word_is_worded_in_python_in_the_report() -> None:
     assert message.endswith(f" {plan!r}.")
     (finding,) = report.findings
     assert finding.kind is Kind.PLAN_DRIFT and finding.message == message
-    assert found_dicts(report.findings) == [finding_dict(finding)]
+    assert orjson.dumps(found_dicts(report.findings)) == orjson.dumps([finding_dict(finding)])

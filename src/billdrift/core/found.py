@@ -134,7 +134,8 @@ class Found(Sequence[Finding]):
     def evidence(self) -> list[dict[str, Any]]:
         """Every finding's evidence as an object (with the review notes of its history,
         once recorded: see :class:`Tracked`), parsed in one call, once: recording and
-        the JSON document read the same objects, which nobody may change."""
+        the finding objects read the same ones, which nobody may change. The JSON
+        document takes the text instead (:meth:`evidence_texts`)."""
         if self._evidence is None:
             self._evidence = parse_json_texts(self.table.column("evidence"))
         notes = {} if self.tracking is None else self.tracking.notes
@@ -144,6 +145,21 @@ class Found(Sequence[Finding]):
         for position, reviews in notes.items():
             evidence[position] = {**evidence[position], "reviews": reviews}
         return evidence
+
+    def evidence_texts(self) -> list[str]:
+        """Every finding's evidence as compact JSON text, exactly as ``orjson.dumps`` writes
+        :meth:`evidence` (the engine writes it that way: tests/core/test_columnar_evidence.py).
+        The text the database wrote is used as it is, not parsed and written again: only
+        the findings whose history adds review notes are rebuilt."""
+        texts: list[str] = self.column("evidence")
+        notes = {} if self.tracking is None else self.tracking.notes
+        if not notes:
+            return texts
+        texts = list(texts)
+        evidence = self.evidence()
+        for position in notes:
+            texts[position] = orjson.dumps(evidence[position]).decode()
+        return texts
 
     def objects(self) -> tuple[Finding, ...]:
         """The findings as objects, built on first use from the rows they came from."""
