@@ -3,6 +3,8 @@ without making a finding object, and say exactly what the objects say."""
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import replace
 from datetime import timedelta
 
@@ -11,9 +13,10 @@ import pytest
 
 from billdrift.core.engine import reconcile
 from billdrift.core.found import Found, Tracked
-from billdrift.core.model import KIND_ORDER, Severity, Verdict
-from billdrift.core.report import Report, decide_verdict
+from billdrift.core.model import KIND_ORDER, Kind, Severity, Verdict
+from billdrift.core.report import Changes, Gone, Report, decide_verdict
 from billdrift.core.views import Chained, Picked
+from billdrift.outputs.render.csv_format import CsvRenderer
 from billdrift.outputs.render.json_format import JsonRenderer, finding_dict, found_dicts
 from tests.builders import NOW, account, app, billing, inputs, sub
 
@@ -115,6 +118,58 @@ def test_review_notes_are_added_to_the_evidence_text(report: Report) -> None:
     assert texts[0] == found.evidence_texts()[0] and "reviews" not in texts[0]
     document = orjson.loads(JsonRenderer().render_bytes(replace(report, findings=tracked)))
     assert document["findings"][1]["evidence"]["reviews"] == notes[1]
+
+
+def _tracked(found: Found, notes: dict[int, list[dict[str, str]]] | None = None) -> Found:
+    size = len(found)
+    return found.tracked(
+        Tracked(
+            status=["new", "ongoing", "reopened"] * (size // 3) + ["new"] * (size % 3),
+            fingerprint=[f"f{i}" for i in range(size)],
+            first_seen=[NOW - timedelta(days=i) for i in range(size)],
+            review=["acknowledged" if i % 2 else None for i in range(size)],
+            review_until=[None] * size,
+            notes=notes or {},
+        )
+    )
+
+
+@pytest.mark.parametrize("recorded", [False, True])
+def test_a_csv_report_is_written_from_the_columns(
+    report: Report, recorded: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CSV document from the columns is byte for byte the one written from finding
+    objects (grouped order, formula-safe cells, evidence, history cells), and builds none."""
+    found = report.findings
+    assert isinstance(found, Found)
+    if recorded:
+        found = _tracked(found, {2: [{"decision": "snoozed", "note": "=cmd"}]})
+        gone = Gone(Kind.PLAN_DRIFT, "=1+1", None, "sub_x", "f9", Severity.MEDIUM, None, NOW)
+        report = replace(report, findings=found, changes=Changes(NOW, (gone,)))
+    expected = CsvRenderer().render(replace(report, findings=tuple(found)))
+    monkeypatch.setattr(Found, "objects", lambda self: pytest.fail("a finding object was made"))
+    assert CsvRenderer().render(report) == expected
+    rows = list(csv.reader(io.StringIO(expected)))
+    kinds = [row[0] for row in rows[1 : len(found) + 1]]
+    assert kinds == sorted(kinds, key=[kind.value for kind in KIND_ORDER].index)
+    assert len(set(kinds)) >= 7 and (len(rows[0]) == 15) is recorded
+
+
+def test_csv_cells_from_the_columns_are_formula_safe() -> None:
+    """Ids an outsider controls, written from the columns, stay text a spreadsheet shows."""
+    payload = '=HYPERLINK("https://evil.example","x")'
+    report = reconcile(
+        inputs(
+            billing(sub("+sub", "-cus", amount=1000)),
+            app(account(payload, "-cus", access=False)),
+        )
+    )
+    assert isinstance(report.findings, Found)
+    header, row = list(csv.reader(io.StringIO(CsvRenderer().render(report))))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["account_id"] == "'" + payload
+    assert (cells["customer_id"], cells["subscription_id"]) == ("'-cus", "'+sub")
+    assert cells["monthly_amount"] == "10.00" and cells["confidence"] == "1.0"
 
 
 def test_the_columns_say_what_the_objects_say(report: Report) -> None:

@@ -24,6 +24,9 @@ With a history store, four columns follow (``status``, ``first_seen``,
 ``fingerprint``, ``review``) and each finding resolved since the previous run is one
 more row with status ``resolved`` (its kind, ids, severity and fingerprint; no
 message). Without one the columns are as they always were: no status is guessed.
+
+The engine's findings are written from its columns (:func:`column_rows`): a
+million-account report builds no finding object for its CSV either.
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import orjson
 
-from billdrift.core.model import Finding, Verdict
+from billdrift.core.found import Found, columns_of
+from billdrift.core.model import KIND_ORDER, Finding, Severity, Verdict
 from billdrift.core.report import Gone, Report
 from billdrift.outputs.render.common import grouped
 from billdrift.outputs.render.interface import Renderer
@@ -127,6 +132,72 @@ def error_row(error: str) -> list[str]:
     return [cells[column] for column in COLUMNS]
 
 
+#: Severity labels by value (the columns hold the value).
+_LABELS = ("", *(severity.label for severity in sorted(Severity)))
+
+#: A kind's place in the grouped order (urgent kinds first).
+_RANK = {kind.value: rank for rank, kind in enumerate(KIND_ORDER)}
+
+
+def column_rows(found: Found, history: bool) -> list[list[str]]:
+    """:func:`finding_row` (and :func:`history_cells` once recorded) of every finding the
+    engine gave as columns, in the grouped order: read from the columns, one list
+    comprehension a column, and each evidence as the text the engine wrote (the same
+    compact JSON ``orjson`` writes of it), so no finding object is built (issue 17).
+    With `history`, each row ends with its history cells."""
+    kind, severity, confidence, *ids, amount, currency, message, fix = columns_of(
+        found,
+        "kind",
+        "severity",
+        "confidence",
+        "account_id",
+        "customer_id",
+        "subscription_id",
+        "monthly_amount",
+        "currency",
+        "message",
+        "fix",
+    )
+    cells: list[Iterable[str]] = [
+        [safe_text(value) for value in kind],
+        [safe_text(_LABELS[value]) for value in severity],
+        [safe_number(repr(float(value))) for value in confidence],
+        *([safe_text(value or "") for value in column] for column in ids),
+        ["" if money is None else safe_number(money) for money in amount],
+        [
+            "" if money is None else safe_text(code)
+            for money, code in zip(amount, currency, strict=True)
+        ],
+        map(safe_text, message),
+        map(safe_text, fix),
+        map(safe_text, found.evidence_texts()),
+    ]
+    tracked = found.tracking
+    if history and tracked is None:  # recorded, yet these findings have no history
+        cells += [[""] * len(found)] * len(HISTORY_COLUMNS)
+    elif history and tracked is not None:
+        cells += [
+            tracked.status,
+            map(_utc, tracked.first_seen),
+            tracked.fingerprint,
+            (review or "" for review in tracked.review),
+        ]
+    rows = [list(row) for row in zip(*cells, strict=True)]
+    order = sorted(range(len(rows)), key=[_RANK[value] for value in kind].__getitem__)
+    return [rows[position] for position in order]
+
+
+def _rows(report: Report) -> Sequence[list[str]]:
+    """Every finding's row (with its history cells when the run was recorded), in the
+    text report's order."""
+    if isinstance(report.findings, Found):
+        return column_rows(report.findings, history=report.changes is not None)
+    ordered = (f for _, findings in grouped(report) for f in findings)
+    if report.changes is None:
+        return [finding_row(f) for f in ordered]
+    return [[*finding_row(f), *history_cells(f)] for f in ordered]
+
+
 class CsvRenderer(Renderer):
     name = "csv"
 
@@ -134,13 +205,12 @@ class CsvRenderer(Renderer):
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         # Same order as the text and HTML reports: urgent kinds first.
-        ordered = (f for _, findings in grouped(report) for f in findings)
         if report.changes is None:
             writer.writerow(COLUMNS)
-            writer.writerows(finding_row(f) for f in ordered)
+            writer.writerows(_rows(report))
         else:
             writer.writerow((*COLUMNS, *HISTORY_COLUMNS))
-            writer.writerows([*finding_row(f), *history_cells(f)] for f in ordered)
+            writer.writerows(_rows(report))
             writer.writerows(resolved_row(gone) for gone in report.changes.resolved)
         if report.verdict is Verdict.ERROR:
             extra = [""] * (0 if report.changes is None else len(HISTORY_COLUMNS))
