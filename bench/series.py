@@ -4,7 +4,7 @@ Usage::
 
     python bench/series.py --build before=main --build after=HEAD \
         --sizes 10,10000,100000,1000000 [--runs 5] [--markdown FILE]
-    python bench/series.py --data DIR --build after=SRC [--no-naive] ...
+    python bench/series.py --data DIR --build after=SRC [--no-naive] [--format text] ...
     python bench/series.py --sizes 10,10000,100000,1000000,10000000 --build now=HEAD \
         --no-naive --runs 3 --curve [--markdown FILE]
 
@@ -70,7 +70,7 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode)
 
 
-def billdrift(data: Path, output: Path) -> list[str]:
+def billdrift(data: Path, output: Path, report_format: str = "json") -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -85,7 +85,7 @@ def billdrift(data: Path, output: Path) -> list[str]:
         "--as-of",
         AS_OF,
         "--format",
-        "json",
+        report_format,
         "--output",
         str(output),
     ]
@@ -183,13 +183,19 @@ def dataset(size: int, root: Path) -> Path:
 
 
 def series(
-    data: Path, sources: dict[str, Path], runs: int, naive: bool, work: Path
+    data: Path,
+    sources: dict[str, Path],
+    runs: int,
+    naive: bool,
+    work: Path,
+    report_format: str = "json",
 ) -> tuple[dict[str, list[Run]], str | None]:
     """Every command `runs` times, alternating, on one data set."""
     commands: dict[str, tuple[list[str], dict[str, str]]] = {}
     for name, source in sources.items():
         env = {**os.environ, "PYTHONPATH": str(source)}
-        commands[name] = (billdrift(data, work / f"{name}.json"), env)
+        output = work / f"{name}.{report_format}"
+        commands[name] = (billdrift(data, output, report_format), env)
     baseline = "naive baseline" if naive else None
     if baseline:
         command = [sys.executable, str(BASELINE), "--data", str(data)]
@@ -221,6 +227,13 @@ def main() -> None:
     parser.add_argument("--build", action="append", default=[], help="NAME=GIT_REV or NAME=SRC")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-naive", action="store_true")
+    parser.add_argument(
+        "--format",
+        default="json",
+        choices=("json", "text", "markdown", "html", "csv"),
+        help="billdrift's report format, written to a file (json: the issue-17 series; "
+        "text is what a terminal user gets)",
+    )
     parser.add_argument("--markdown", type=Path)
     parser.add_argument("--curve", action="store_true", help="scaling curve per build")
     args = parser.parse_args()
@@ -238,7 +251,7 @@ def main() -> None:
     every: list[dict[str, list[Run]]] = []
     for size, data in sets:
         print(f"{size}: load average {_load()} at the start", flush=True)
-        results, baseline = series(data, sources, args.runs, not args.no_naive, work)
+        results, baseline = series(data, sources, args.runs, not args.no_naive, work, args.format)
         every.append(results)
         lines += table(size, results, baseline)
         print(f"{size}: load average {_load()} at the end", flush=True)

@@ -9,7 +9,7 @@ views answer their length from the indices and read an object only when asked.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import overload
+from typing import Protocol, overload, runtime_checkable
 
 from billdrift.core.model import Finding
 
@@ -60,7 +60,9 @@ class Chained(_View):
 
 
 class Picked(_View):
-    """The findings of `source` at positions `positions`, in that order."""
+    """The findings of `source` at positions `positions`, in that order. A slice of it
+    asks a source that can build several findings at once (``pick``, as
+    :class:`~billdrift.core.found.Found` does) for all of them in one call."""
 
     def __init__(self, source: Sequence[Finding], positions: Sequence[int]) -> None:
         self._source, self._positions = source, tuple(positions)
@@ -68,5 +70,24 @@ class Picked(_View):
     def __len__(self) -> int:
         return len(self._positions)
 
+    @overload
+    def __getitem__(self, index: int) -> Finding: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Finding]: ...
+    def __getitem__(self, index: int | slice) -> Finding | Sequence[Finding]:
+        if isinstance(index, slice) and isinstance(self._source, _Picks):
+            return tuple(self._source.pick(self._positions[index]))
+        return super().__getitem__(index)
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self[:])
+
     def _at(self, index: int) -> Finding:
         return self._source[self._positions[index]]
+
+
+@runtime_checkable
+class _Picks(Protocol):
+    """A sequence of findings that builds those at several positions in one call."""
+
+    def pick(self, positions: Sequence[int]) -> list[Finding]: ...

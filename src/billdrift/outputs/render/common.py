@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from billdrift.core.found import columns_of
 from billdrift.core.model import KIND_ORDER, STATUS_ORDER, Finding, Kind, Severity
 from billdrift.core.report import Gone, Report
+from billdrift.core.views import Picked
 
 #: How many findings of one kind the human formats list; JSON always lists all.
 MAX_PER_KIND = 25
@@ -25,12 +28,18 @@ TITLES = {
 }
 
 
-def grouped(report: Report) -> list[tuple[Kind, list[Finding]]]:
-    """Findings grouped by kind, urgent kinds first."""
+def grouped(report: Report) -> list[tuple[Kind, Sequence[Finding]]]:
+    """Findings grouped by kind, urgent kinds first: views that build a finding only
+    when it is read (a report shows the first few of each kind, see :mod:`.views`)."""
+    findings = report.findings
+    (kinds,) = columns_of(findings, "kind")
+    positions: dict[str, list[int]] = {}
+    for position, kind in enumerate(kinds):
+        positions.setdefault(kind, []).append(position)
     return [
-        (kind, [f for f in report.findings if f.kind == kind])
+        (kind, Picked(findings, positions[kind.value]))
         for kind in KIND_ORDER
-        if any(f.kind == kind for f in report.findings)
+        if kind.value in positions
     ]
 
 
@@ -68,8 +77,11 @@ def changes_line(report: Report) -> str | None:
     if changes is None:
         return None
     counts = report.by_status
-    new = [f for f in report.findings if f.tracking is not None and f.tracking.status == "new"]
-    high = sum(1 for f in new if f.severity is Severity.HIGH)
+    statuses, severities = columns_of(report.findings, "status", "severity")
+    new = [
+        severity for status, severity in zip(statuses, severities, strict=True) if status == "new"
+    ]
+    high = new.count(Severity.HIGH.value)
     parts = [f"{len(new)} new" + (f" ({high} high)" if high else "")]
     parts.append(f"{counts.get('reopened', 0)} reopened")
     parts.append(f"{len(changes.resolved)} resolved")
@@ -92,35 +104,37 @@ def mark(finding: Finding) -> str | None:
     return text
 
 
-def change_first(findings: Iterable[Finding]) -> list[Finding]:
+def change_first(findings: Iterable[Finding]) -> Sequence[Finding]:
     """New and reopened before ongoing, then urgent (paid but blocked) first, then by
     severity, then by money: by currency (amounts in two currencies are not comparable),
     the larger amount first, no money last. The report's order breaks ties, so the
-    same input gives the same order."""
+    same input gives the same order. Ordered by the findings' columns: a view that
+    builds only the findings read."""
     rank = {status: i for i, status in enumerate(STATUS_ORDER)}
+    if not isinstance(findings, Sequence):
+        findings = tuple(findings)
+    columns = columns_of(findings, "status", "kind", "severity", "currency", "monthly_amount")
 
-    def key(finding: Finding) -> tuple[int, bool, int, bool, str, Decimal]:
-        status = finding.tracking.status if finding.tracking is not None else "ongoing"
-        urgent = finding.kind is Kind.PAID_BUT_BLOCKED
-        exposure = finding.exposure
-        currency = "" if exposure is None else exposure.currency
+    def key(row: tuple[Any, ...]) -> tuple[int, bool, int, bool, str, Decimal]:
+        status, kind, severity, currency, amount = row
         return (
-            rank.get(status, len(rank)),
-            not urgent,
-            -finding.severity,
-            exposure is None,
-            currency,
-            -_amount(finding),
+            rank.get(status or "ongoing", len(rank)),
+            kind != Kind.PAID_BUT_BLOCKED.value,
+            -severity,
+            amount is None,
+            "" if amount is None else currency,
+            -_amount(amount),
         )
 
-    return sorted(findings, key=key)
+    keys = list(zip(*columns, strict=True))
+    return Picked(findings, sorted(range(len(keys)), key=lambda position: key(keys[position])))
 
 
-def _amount(finding: Finding) -> Decimal:
-    if finding.exposure is None:
+def _amount(amount: str | None) -> Decimal:
+    if amount is None:
         return Decimal(0)
     try:
-        return Decimal(finding.exposure.monthly_amount)
+        return Decimal(amount)
     except InvalidOperation:
         return Decimal(0)
 
