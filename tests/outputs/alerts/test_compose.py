@@ -6,9 +6,12 @@ from dataclasses import replace
 
 import pytest
 
+from billdrift.core import found as found_module
 from billdrift.core.engine import reconcile
+from billdrift.core.found import Found
 from billdrift.core.model import KIND_ORDER, Kind
 from billdrift.core.report import Suppressed
+from billdrift.core.views import Picked
 from billdrift.outputs.alerts import compose_alerts
 from billdrift.outputs.alerts.interface import Alert
 from billdrift.outputs.mask import WITHHELD, mask_email
@@ -26,6 +29,7 @@ from tests.outputs.alerts.samples import (
     many_review_findings,
     report,
 )
+from tests.outputs.test_render_lazy import _report
 
 LINK = "https://ci.example.com/billdrift/42/report.html"
 
@@ -177,3 +181,23 @@ def test_findings_from_a_real_reconcile_are_masked() -> None:
     for raw in ("ann.lee@example.com", "carl@example.net", "cus_N3x8Q2abc", "acct_7f3a99c1d2"):
         assert raw not in text
     assert urgent.findings[0].fix.startswith("Restore access now")
+
+
+def test_alerts_on_new_findings_build_only_those(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A nightly run alerts on the few findings that changed: the report's other
+    findings stay columns (at 1M, building all 35,000 took 0.4 s)."""
+    report = _report()
+    found = report.findings
+    assert isinstance(found, Found) and len(found) > 100
+    counts: list[int] = []
+    build = found_module._build
+
+    def counted(rule, rows):  # type: ignore[no-untyped-def]
+        counts.append(rows.num_rows)
+        return build(rule, rows)
+
+    monkeypatch.setattr(found_module, "_build", counted)
+    new = Picked(found, [0, len(found) - 1])
+    (urgent, review) = compose_alerts(report, new, [], "new")
+    assert (urgent.tier, urgent.total, review.tier, review.total) == ("urgent", 1, "review", 1)
+    assert sum(counts) <= 4  # the two alerted, each read at most twice

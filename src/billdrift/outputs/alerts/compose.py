@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
+from billdrift.core.found import columns_of
 from billdrift.core.model import KIND_ORDER, Finding, Kind
 from billdrift.core.report import Report
 from billdrift.history.fingerprint import fingerprint
@@ -111,7 +112,13 @@ def _candidates(
         pool = list(report.findings) + pool
     # Only what the report still holds: a finding an exception suppressed (or one a
     # stale history passed in) never alerts, whatever the history store says.
-    current = {finding_key(f) for f in report.findings}
+    # read from the columns: a nightly run alerts on a few of tens of thousands
+    current = set(
+        zip(
+            *columns_of(report.findings, "kind", "account_id", "customer_id", "subscription_id"),
+            strict=True,
+        )
+    )
     seen: set[_FindingKey] = set()
     result: list[tuple[Finding, FindingStatus]] = []
     for finding in pool:
