@@ -14,7 +14,6 @@ from datetime import timedelta
 
 import pytest
 
-from billdrift.core import found as found_module
 from billdrift.core.engine import reconcile
 from billdrift.core.found import Found, Tracked
 from billdrift.core.model import Finding
@@ -52,20 +51,6 @@ def _tracked(report: Report) -> Report:
         notes={3: [{"decision": "acknowledged", "note": "known"}]},
     )
     return replace(report, findings=found.tracked(history), changes=Changes(NOW, ()))
-
-
-@pytest.fixture()
-def built(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many findings the engine's columns were turned into, build by build."""
-    counts: list[int] = []
-    build = found_module._build
-
-    def counted(rule, rows):  # type: ignore[no-untyped-def]
-        counts.append(rows.num_rows)
-        return build(rule, rows)
-
-    monkeypatch.setattr(found_module, "_build", counted)
-    return counts
 
 
 @pytest.mark.parametrize("history", [False, True])

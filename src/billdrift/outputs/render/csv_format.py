@@ -145,18 +145,9 @@ def column_rows(found: Found, history: bool) -> list[list[str]]:
     comprehension a column, and each evidence as the text the engine wrote (the same
     compact JSON ``orjson`` writes of it), so no finding object is built (issue 17).
     With `history`, each row ends with its history cells."""
+    evidence = COLUMNS.index("evidence")  # the last: the engine's text, below
     kind, severity, confidence, *ids, amount, currency, message, fix = columns_of(
-        found,
-        "kind",
-        "severity",
-        "confidence",
-        "account_id",
-        "customer_id",
-        "subscription_id",
-        "monthly_amount",
-        "currency",
-        "message",
-        "fix",
+        found, *COLUMNS[:evidence]
     )
     cells: list[Iterable[str]] = [
         [safe_text(value) for value in kind],
