@@ -51,11 +51,24 @@ def both_ways(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     def of_rules_both(parts: Sequence[tuple[Rule, pa.Table]]) -> Found:
         for rule, table in parts:
+            # the same columns made in Python (a rule with few rows): the same text
+            python = findings.worded_in_python(rule, table.drop_columns(list(_COMPUTED)))
+            texts = table.column(EVIDENCE_COLUMN).to_pylist()
+            assert python.column(EVIDENCE_COLUMN).to_pylist() == texts
+            for column in (MESSAGE_COLUMN, FIX_COLUMN):
+                for in_sql, in_python in zip(
+                    table.column(column).to_pylist(), python.column(column).to_pylist(), strict=True
+                ):
+                    assert in_sql in (None, in_python)
             rows = rows_of(table)
+            checked_rows: list[int] = []
             for row in rows:
                 computed = row[EVIDENCE_COLUMN]  # present: the engine computed it in SQL
                 plain = {k: v for k, v in row.items() if k not in _COMPUTED}
                 assert orjson.dumps(computed) == orjson.dumps(evaluate(rule.evidence, plain))
+                # the text itself, as the JSON and CSV documents take it
+                assert orjson.dumps(computed).decode() == texts[len(checked_rows)]
+                checked_rows.append(1)
                 for column, template in ((MESSAGE_COLUMN, rule.message), (FIX_COLUMN, rule.fix)):
                     # NULL: SQL cannot give this text exactly, and Python words the row
                     assert row[column] in (None, to_text(template, plain))
@@ -66,6 +79,8 @@ def both_ways(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return of_rules(parts)
 
     monkeypatch.setattr(Found, "of_rules", of_rules_both)
+    # every rule's evidence and words made in SQL, however few its rows
+    monkeypatch.setattr(findings, "WORDED_IN_PYTHON_MAX", -1)
     # every column kept, so that the evidence can be evaluated from the row itself
     monkeypatch.setattr(findings, "EVIDENCE_ONLY", frozenset())
     return checked

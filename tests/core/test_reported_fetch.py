@@ -25,8 +25,8 @@ def fetched(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[dict[str, A
     seen: list[tuple[str, list[dict[str, Any]]]] = []
     fetch = findings._fetch
 
-    def recording(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
-        table = fetch(con, query)
+    def recording(con: duckdb.DuckDBPyConnection, query: str, *added: Any) -> pa.Table:
+        table = fetch(con, query, *added)
         seen.append((query, rows_of(table)))
         return table
 
