@@ -15,10 +15,10 @@ from datetime import timedelta
 import pytest
 
 from billdrift.core.engine import reconcile
-from billdrift.core.found import Found, Tracked
+from billdrift.core.found import Found, Tracked, columns_of
 from billdrift.core.model import Finding
 from billdrift.core.report import Changes, Report
-from billdrift.core.views import Picked
+from billdrift.core.views import Chained, Picked
 from billdrift.outputs.render import render
 from billdrift.outputs.render.common import MAX_PER_KIND, change_first, changes_line
 from billdrift.outputs.render.markdown import LISTED
@@ -100,3 +100,17 @@ def test_the_change_lines_read_the_columns(built: list[int]) -> None:
     expected: list[Finding] = list(change_first(objects.findings))
     assert list(ordered[:10]) == expected[:10] and len(ordered) == len(expected)
     assert list(ordered) == expected
+
+
+def test_views_of_views_build_each_finding_once_in_bulk(built: list[int]) -> None:
+    """Recording hands the renderers views of views (the lifecycle's lists pick from the
+    findings chained with the suppressed ones): reading them builds each finding once,
+    a rule's rows together, never one take per finding."""
+    found = _report().findings
+    assert isinstance(found, Found)
+    accounts, kinds = columns_of(found, "account_id", "kind")
+    backwards = Picked(Chained(found, ()), list(reversed(range(len(found)))))
+    assert [finding.account_id for finding in backwards] == accounts[::-1]
+    assert sum(built) == len(found) and len(built) == len(set(kinds))  # a build a rule
+    assert list(backwards[:3]) == list(backwards)[:3] and found[5] == backwards[-6]
+    assert sum(built) == len(found)  # nothing built twice
