@@ -54,8 +54,7 @@ from typing import Any
 from billdrift.config import parse_config
 from billdrift.core.model import Exposure, Finding, Kind, Severity
 from billdrift.core.report import Report, decide_verdict
-from billdrift.history import _spans, open_store, record_run, run_table
-from billdrift.history.fingerprint import fingerprint
+from billdrift.history import open_store, record_run, run_table
 from billdrift.history.queue import QueueQuery
 from billdrift.history.retention import Policy
 from billdrift.outputs.render.history_points import RunPoint
@@ -124,9 +123,8 @@ class Population:
         self.next_id = 0
         self.version: dict[int, int] = {}
         self.findings: dict[int, Finding] = {}
-        self.rows: dict[int, tuple[Any, ...]] = {}
-        #: Each finding's span content (what a row's digest covers), in the rows' order.
-        self.contents: dict[int, tuple[Any, ...]] = {}
+        #: Each finding's row of the run's columns (``run_table.RunObservations.columns``).
+        self.rows: dict[int, dict[str, Any]] = {}
         for _ in range(size):
             self._appear()
 
@@ -174,37 +172,21 @@ class Population:
     def _set(self, ident: int) -> None:
         finding = self._finding(ident)
         self.findings[ident] = finding
-        # The finding's row of the run table, computed once per version with the
-        # library's own functions (what run_table.observations computes every run).
-        item = run_table.content(finding, None)
-        self.contents[ident] = item
-        self.rows[ident] = (
-            fingerprint(finding),
-            finding.kind.value,
-            finding.account_id,
-            finding.customer_id,
-            *item[:5],
-            None,
-            _spans.digest(item),
-            1,
-            run_table.email_of(finding.evidence),
-        )
+        # The finding's row of the run's columns, computed once per version with the
+        # library's own function (what run_table.observations computes every run).
+        single = run_table.observations_of((finding,), (), ())
+        self.rows[ident] = {name: values[0] for name, values in single.columns.items()}
 
     def observations(self) -> run_table.RunObservations:
-        """This run's observation table from the cached rows (``--precomputed``): the
-        table run_table.observations builds from the report, without hashing every
-        unchanged finding again (tests/history/test_year_bench.py checks they agree)."""
+        """This run's observations from the cached rows (``--precomputed``): what
+        run_table.observations builds from the report, without fingerprinting and
+        hashing every unchanged finding again (tests/history/test_year_bench.py checks
+        they agree). The evidence of the rows that need it is the findings' own."""
         rows = list(self.rows.values())
-        names = run_table.SCHEMA.names[1:]
-        columns = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
+        columns = {name: [row[name] for row in rows] for name in rows[0]} if rows else {}
         findings = list(self.findings.values())
         return run_table.RunObservations(
-            columns,
-            findings,
-            columns["fingerprint"],
-            columns["digest"],
-            [None] * len(rows),
-            list(self.contents.values()),
+            columns, findings, lambda ords: [findings[i].evidence for i in ords]
         )
 
     def drift(self, churn: float) -> None:
@@ -218,7 +200,6 @@ class Population:
         for ident in ids[each:]:
             del self.findings[ident]
             del self.rows[ident]
-            del self.contents[ident]
         for _ in range(each):
             self._appear()
 

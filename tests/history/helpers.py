@@ -73,10 +73,22 @@ def error_report(message: str = "billing export looks truncated") -> Report:
     return Report(verdict=Verdict.ERROR, as_of=T0, fail_on=Severity.HIGH, errors=(message,))
 
 
-def to_version_7(store: object) -> None:
-    """Undo migration 8 in place (a SQL store): the runs' recorded changes dropped."""
+def to_version_8(store: object) -> None:
+    """Undo migration 9 in place (a SQL store): the findings' text digests dropped."""
     from billdrift.history._sql import SqlStore
 
+    assert isinstance(store, SqlStore)
+    with store._locked():
+        store._exec("ALTER TABLE findings DROP COLUMN text_digest")
+        store._exec("DELETE FROM schema_version WHERE version = 9")
+        assert store._current_version() == 8
+
+
+def to_version_7(store: object) -> None:
+    """Undo migrations 9 and 8 in place (a SQL store): the runs' recorded changes dropped."""
+    from billdrift.history._sql import SqlStore
+
+    to_version_8(store)
     assert isinstance(store, SqlStore)
     with store._locked():
         store._exec("ALTER TABLE runs DROP COLUMN changes")

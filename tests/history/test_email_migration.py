@@ -46,7 +46,7 @@ def _to_version_5(store: SqlStore) -> None:
 
 
 def test_a_version_5_store_upgrades_with_the_emails_recording_writes(store_location: str) -> None:
-    assert schema.LATEST == 8
+    assert schema.LATEST == 9
     with open_store(store_location) as store:
         record_run(store, report(APP, BILLING, NONE, GONE), at(0), at(0.1))
         record_run(store, report(APP, BILLING, NONE), at(1), at(1.1))  # GONE resolved

@@ -108,7 +108,7 @@ def test_a_version_6_store_upgrades_and_reads_back_exactly_as_before(
 ) -> None:
     write_old_store(store_location, monkeypatch, 6, V6, TABLES)
     with open_store(store_location) as store:
-        assert store.schema_version() == schema.LATEST == 8
+        assert store.schema_version() == schema.LATEST == 9
         assert snapshot(store) == V6["expected"]
         # Recording goes on: the same run on the upgraded store and on one this code
         # wrote from the start reads back the same.

@@ -292,4 +292,4 @@ def test_a_finding_seen_again_has_every_lifecycle_column_written() -> None:
     from billdrift.history._sql_rows import FINDING_MUTABLE
 
     assigned = set(re.findall(r"^  (\w+) = ", _UPDATE_CHANGED, re.MULTILINE))
-    assert assigned == {*FINDING_MUTABLE, "last_span", "email", "seen_live"}
+    assert assigned == {*FINDING_MUTABLE, "last_span", "email", "seen_live", "text_digest"}

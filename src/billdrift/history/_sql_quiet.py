@@ -6,22 +6,28 @@ its last-seen run is the latest full run), yet every one of them was still loade
 into the run's temporary table (an ``executemany`` of 14 columns), joined with its
 stored row and current span, written into the classification table, indexed and
 read back: about 0.3 s of CPU, most of what recording cost. Here one SELECT reads
-the store's open (and excused) findings, their lifecycle columns, details and
-current span's content digest, and a Python pass over the run's columns (a dict
-lookup and a tuple comparison per observation) picks out the *quiet* observations:
-those :mod:`billdrift.history._sql_record`'s classification would find the same in
-every column, with nothing to write (``same = 2`` there). Only the others go
-through the SQL lifecycle; the quiet ones keep their stored change, first-seen
-time and occurrence, which is what the classification would have read back.
+the store's open (and excused) findings' lifecycle columns and text digests, and a
+Python pass over the run's columns (a dict lookup and a few comparisons per
+observation) picks out the *quiet* observations: those
+:mod:`billdrift.history._sql_record`'s classification would find the same in every
+column, with nothing to write (``same = 2`` there). Only the others go through the
+SQL lifecycle; the quiet ones keep their stored change, first-seen time and
+occurrence, which is what the classification would have read back.
 
 An observation is quiet when, in a full run, its fingerprint is observed once in
 the run, its finding is stored live, with status and last change
 ``open``/``ongoing`` (``suppressed``/``suppressed`` when a config exception excuses
-it now), the same details (subscription, severity, confidence, money, e-mail
-address), a current span with the same content digest, and no targeted run since
-the previous full run named its customer (the span rule: such a span starts again).
-Anything else (a change, a reopening, a first sighting, a targeted run) is the SQL
-lifecycle's. The same stored rows tell which open findings the run did not see.
+it now), the same text digest (schema version 9, see
+:mod:`billdrift.history.run_table`), and no targeted run since the previous full run
+named its customer (the span rule: such a span starts again). The text digest covers
+the finding's details (subscription, severity, confidence, money) and its evidence
+(so its e-mail address), and a finding's row is written with the details, current
+span and text digest of one observation, so an equal text digest means equal details
+and the same current span content: neither is read. Anything else (a change, a
+reopening, a first sighting, a targeted run) is the SQL lifecycle's. The same stored
+rows tell which open findings the run did not see, and which observations the SQL
+lifecycle gets with their content already stored (``known``: their evidence is not
+parsed).
 """
 
 from __future__ import annotations
@@ -39,24 +45,13 @@ if TYPE_CHECKING:
 
 #: The open (and excused) findings, as the quiet test reads them.
 _STORED: Final = """
-SELECT f.fingerprint, f.status, f.last_change, f.seen_live, f.subscription_id, f.severity,
-       f.confidence, f.exposure_amount, f.exposure_currency, f.email, s.digest, f.first_seen_at,
-       f.opened_run,
-       CASE WHEN EXISTS (SELECT 1 FROM reviews r WHERE r.fingerprint = f.fingerprint)
-            THEN 1 ELSE 0 END
-FROM findings f LEFT JOIN finding_spans s ON s.id = f.last_span
-WHERE f.status IN ('open', 'suppressed')
+SELECT fingerprint, status, last_change, seen_live, text_digest, first_seen_at, opened_run
+FROM findings
+WHERE status IN ('open', 'suppressed')
 """
 
-#: The run table's columns the quiet test compares, in ``_STORED``'s order of details.
-_DETAILS: Final = (
-    "subscription_id",
-    "severity",
-    "confidence",
-    "exposure_amount",
-    "exposure_currency",
-    "email",
-)
+#: The findings with reviews (a few: people review one at a time).
+_REVIEWED: Final = "SELECT DISTINCT fingerprint FROM reviews"
 
 
 @dataclass(frozen=True)
@@ -73,6 +68,8 @@ class Quiet:
     reviewed: list[str] = field(default_factory=list)
     #: Every open or excused finding stored before the run.
     open_before: list[str] = field(default_factory=list)
+    #: The first observations (not quiet) whose text digest their finding's row holds.
+    known: set[int] = field(default_factory=set)
 
     @property
     def count(self) -> int:
@@ -83,30 +80,31 @@ def quiet(store: SqlStore, run: RunObservations, covered: Collection[str]) -> Qu
     """The run's quiet observations (a full run's; see the module). `covered`: the
     billing customers targeted runs named since the previous full run."""
     columns = run.columns
-    excuses, customers = columns["suppressed_by"], columns["customer_id"]
-    details = list(zip(*(columns[name] for name in _DETAILS), strict=True))
-    firsts = columns["is_first"]
+    excuses, customers = run.excuses, columns["customer_id"]
+    firsts, texts = columns["is_first"], run.text_digests
     repeated = {fp for fp, first in zip(run.fingerprints, firsts, strict=True) if not first}
     stored = {row[0]: row for row in store._exec(_STORED)}
+    reviewed = {row[0] for row in store._exec(_REVIEWED)}
     mask = [False] * run.num_rows
     result = Quiet(mask=mask, open_before=list(stored))
     for ord_, fp in enumerate(run.fingerprints):
         row = stored.get(fp)
-        if row is None or row[3] != 1 or row[10] != run.digests[ord_]:
+        if row is None or row[4] != texts[ord_] or not firsts[ord_]:
             continue
         expected = ("open", "ongoing") if excuses[ord_] is None else ("suppressed", "suppressed")
         if (
-            (row[1], row[2]) != expected
-            or row[4:10] != details[ord_]
+            row[3] != 1
+            or (row[1], row[2]) != expected
             or fp in repeated
             or customers[ord_] in covered
         ):
+            result.known.add(ord_)
             continue
         mask[ord_] = True
         result.change[fp] = row[2]
-        result.first_seen[fp] = row[11]
-        result.opened_run[fp] = int(row[12])
-        if row[13]:
+        result.first_seen[fp] = row[5]
+        result.opened_run[fp] = int(row[6])
+        if fp in reviewed:
             result.reviewed.append(fp)
     return result
 

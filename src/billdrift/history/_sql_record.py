@@ -68,9 +68,10 @@ CREATE TEMP TABLE run_input (
   exposure_amount TEXT,
   exposure_currency TEXT,
   suppressed_by TEXT,
-  digest TEXT NOT NULL,
+  digest TEXT,
   is_first INTEGER NOT NULL,
-  email TEXT
+  email TEXT,
+  text_digest TEXT NOT NULL
 )
 """
 
@@ -79,7 +80,10 @@ CREATE TEMP TABLE run_input (
 #: finding's row changes (``same``): 2, nothing (a full run sees a live finding again,
 #: the same in every column: most of a nightly run's findings, no write at all; see
 #: schema version 7); 1, only when it was seen (written without touching the indexes
-#: on the other columns); 0, more.
+#: on the other columns); 0, more. ``same_text``: the finding's row holds the
+#: observation's text digest (schema version 9), so its content is the current span's
+#: and its details and e-mail address are the stored ones (the observation's content
+#: digest and address were left null: see ``run_table.RunObservations.subset``).
 _OBSERVED: Final = """
 CREATE TEMP TABLE run_observed (
   ord INTEGER PRIMARY KEY,
@@ -95,7 +99,8 @@ CREATE TEMP TABLE run_observed (
   prior_span {ref},
   prior_seen_run {ref},
   starts INTEGER NOT NULL,
-  same INTEGER NOT NULL
+  same INTEGER NOT NULL,
+  same_text INTEGER NOT NULL
 )
 """
 
@@ -118,7 +123,9 @@ WITH joined AS (
          f.opened_at, f.times_reopened, f.last_span, s.digest AS span_digest, f.resolved_run,
          CASE WHEN f.seen_live = 1 THEN ? ELSE f.last_seen_run END AS last_seen_run,
          f.seen_live, f.last_change,
-         CASE WHEN (i.subscription_id = f.subscription_id
+         CASE WHEN f.text_digest = i.text_digest THEN 1 ELSE 0 END AS same_text,
+         CASE WHEN f.text_digest = i.text_digest THEN 1
+              WHEN (i.subscription_id = f.subscription_id
                     OR (i.subscription_id IS NULL AND f.subscription_id IS NULL))
                    AND i.severity = f.severity AND i.confidence = f.confidence
                    AND (i.exposure_amount = f.exposure_amount
@@ -136,7 +143,8 @@ WITH joined AS (
               WHEN prior_status IS NULL THEN 'new'
               WHEN prior_status = 'open' THEN 'ongoing'
               ELSE 'reopened' END AS change,
-         CASE WHEN is_first = 1 AND last_span IS NOT NULL AND span_digest = digest
+         CASE WHEN is_first = 1 AND last_span IS NOT NULL
+                   AND (same_text = 1 OR span_digest = digest)
                    AND last_seen_run >= ? AND prior_status <> 'resolved'
                    AND CASE WHEN joined.customer_id IS NULL THEN ? = 0
                             ELSE NOT EXISTS (
@@ -161,20 +169,22 @@ SELECT ord, fingerprint, is_first,
                                          ELSE 'open' END
                  AND same_details = 1
             THEN CASE WHEN ? = 0 AND seen_live = 1 AND last_change = change AND starts = 0
+                           AND same_text = 1
                       THEN 2 ELSE 1 END
-            ELSE 0 END
+            ELSE 0 END,
+       same_text
 FROM classified
 """
 
 #: New findings (their first observation always starts their first span).
 #: Parameters: this run's id, its time, the first new span's id, live (1 for a full run).
 _INSERT_NEW: Final = f"""
-INSERT INTO findings ({", ".join(FINDING_COLUMNS)}, last_span, email, seen_live)
+INSERT INTO findings ({", ".join(FINDING_COLUMNS)}, last_span, email, seen_live, text_digest)
 SELECT o.fingerprint, i.kind, i.account_id, i.customer_id, i.subscription_id,
        CASE WHEN o.change = 'suppressed' THEN 'suppressed' ELSE 'open' END, o.change,
        o.first_seen_run, o.first_seen_at, ?, ?, o.opened_run, o.opened_at, NULL, NULL,
        o.times_reopened, i.severity, i.confidence, i.exposure_amount, i.exposure_currency,
-       ? + o.ord, i.email, ?
+       ? + o.ord, i.email, ?, i.text_digest
 FROM run_observed o JOIN run_input i ON i.ord = o.ord
 WHERE o.is_first = 1 AND o.known = 0
 ORDER BY o.ord
@@ -200,24 +210,27 @@ UPDATE findings SET
   confidence = i.confidence,
   exposure_amount = i.exposure_amount,
   exposure_currency = i.exposure_currency,
-  email = i.email,
+  email = CASE WHEN o.same_text = 1 THEN findings.email ELSE i.email END,
   last_span = CASE WHEN o.starts = 1 THEN ? + o.ord ELSE findings.last_span END,
-  seen_live = ?
+  seen_live = ?,
+  text_digest = i.text_digest
 FROM run_observed o JOIN run_input i ON i.ord = o.ord
 WHERE findings.fingerprint = o.fingerprint AND o.is_first = 1 AND o.known = 1 AND o.same = 0
 """
 
-#: Findings seen again, the same but for when: three columns (and the current span if
-#: the content changed), so the indexes on the others are not rewritten. Parameters:
-#: this run's id, its time, the first span id of the run, live (1 for a full run).
+#: Findings seen again, the same but for when: three columns (and the current span and
+#: text digest if the content or its text changed), so the indexes on the others are
+#: not rewritten. Parameters: this run's id, its time, the first span id of the run,
+#: live (1 for a full run).
 _UPDATE_SAME: Final = """
 UPDATE findings SET
   last_change = o.change,
   last_seen_run = ?,
   last_seen_at = ?,
   last_span = CASE WHEN o.starts = 1 THEN ? + o.ord ELSE findings.last_span END,
-  seen_live = ?
-FROM run_observed o
+  seen_live = ?,
+  text_digest = i.text_digest
+FROM run_observed o JOIN run_input i ON i.ord = o.ord
 WHERE findings.fingerprint = o.fingerprint AND o.same = 1
 """
 
@@ -270,8 +283,9 @@ def record(store: SqlStore, run_id: int, at: datetime, run: RunObservations) -> 
     previous_full, targeted, covered = _load_covered(store, run_id)
     # A targeted run sees a few findings: reading every open one would cost it more.
     found = None if targeted else _sql_quiet.quiet(store, run, covered)
-    if found is not None and found.count:
-        table = run.subset([ord_ for ord_, quiet in enumerate(found.mask) if not quiet])
+    if found is not None:
+        rest = [ord_ for ord_, quiet in enumerate(found.mask) if not quiet]
+        table = run.subset(rest, known=frozenset(found.known))
     else:
         table = run.table
     store._load("run_input", table)
@@ -400,8 +414,7 @@ def _start_spans(
 ) -> None:
     """Insert the spans this run starts, with the content only Python holds."""
     rows = []
-    for ord_ in starting:
-        content = run.content(ord_)
+    for ord_, content in zip(starting, run.contents(starting), strict=True):
         rows.append(
             (
                 base + ord_,
@@ -411,7 +424,7 @@ def _start_spans(
                 *content[:7],
                 store._json_in(content[7]),
                 content[8],
-                run.digests[ord_],
+                run.digest(ord_),
             )
         )
     store._copy("finding_spans", ("id", *_spans.SPAN_COLUMNS), rows)

@@ -278,6 +278,22 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
         "runs.changes: what each run changed, as recorded",
         ("ALTER TABLE runs ADD COLUMN changes {json}",),
     ),
+    # A finding seen again unchanged costs no evidence parse (issue 18). Telling that a
+    # finding's content is unchanged took its evidence parsed, its content digest (keys
+    # sorted, as every store and engine gives the same) and its e-mail address: 0.2 s
+    # of a nightly run at 1M x 1M, for 35,000 findings that had not changed.
+    # ``text_digest`` is the digest of the content as the run's columns held it
+    # (``history.run_table.text_digests``: the evidence as the JSON text SQL wrote),
+    # written with the details and current span of the same observation; equal, the
+    # content is the current span's. The content digests of the spans are unchanged
+    # (a text digest only says "the same", never "changed"): rows before this version
+    # have none (NULL), and the first run after the upgrade compares their content
+    # digests as before and writes their text digests.
+    Migration(
+        9,
+        "findings.text_digest: a finding's content as the run's text, to skip the parse",
+        ("ALTER TABLE findings ADD COLUMN text_digest TEXT",),
+    ),
 )
 
 LATEST: Final = MIGRATIONS[-1].version
