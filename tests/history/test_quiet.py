@@ -74,9 +74,15 @@ def _runs(seed: int, count: int) -> list[tuple[str, Any]]:
     return steps
 
 
-def _record(location: str, steps: list[tuple[str, Any]]) -> tuple[list[Any], Any, Any]:
+def _record(
+    location: str, steps: list[tuple[str, Any]], forget: bool = False
+) -> tuple[list[Any], Any, Any]:
+    """Record `steps`; `forget`: every finding's text digest dropped after each run (as
+    if each run were the first after an upgrade to schema version 9). The findings'
+    rows are compared without their text digests (the last column)."""
     lifecycles: list[Any] = []
     with open_store(location) as store:
+        assert isinstance(store, SqlStore)
         for index, (what, value) in enumerate(steps):
             if what == "review":
                 if store.finding(value) is not None:
@@ -96,10 +102,15 @@ def _record(location: str, steps: list[tuple[str, Any]]) -> tuple[list[Any], Any
             given, scope = value
             lifecycle = record_run(store, given, at(index), at(index + 0.1), scope=scope)
             lifecycles.append(_plain(lifecycle))
-        assert isinstance(store, SqlStore)
+            if forget:
+                with store._locked():
+                    store._exec("UPDATE findings SET text_digest = NULL")
         with store._snapshot():
+            findings = store._exec("SELECT * FROM findings ORDER BY fingerprint")
+            texts = store._exec("SELECT text_digest FROM findings ORDER BY fingerprint")
+            assert [row[-1:] for row in findings] == texts
             rows = (
-                store._exec("SELECT * FROM findings ORDER BY fingerprint"),
+                [row[:-1] for row in findings],
                 store._exec("SELECT * FROM finding_spans ORDER BY id"),
             )
         return lifecycles, snapshot(store), rows
@@ -128,10 +139,10 @@ def test_quiet_observations_record_exactly_what_the_sql_lifecycle_records(
 ) -> None:
     steps = _runs(seed, 30)
     if backend == "sqlite":
-        locations = iter(str(tmp_path / f"{name}.sqlite") for name in ("a", "b", "c"))
+        locations = iter(str(tmp_path / f"{name}.sqlite") for name in ("a", "b", "c", "d"))
     else:  # one database: the store's schema dropped between the recordings
         database = request.getfixturevalue("pg")
-        locations = iter([database.url] * 3)
+        locations = iter([database.url] * 4)
 
     def fresh() -> str:
         if backend == "postgresql":
@@ -149,5 +160,23 @@ def test_quiet_observations_record_exactly_what_the_sql_lifecycle_records(
     monkeypatch.setattr(_sql_quiet, "quiet", counted)
     shortcut = _record(fresh(), steps)
     assert sum(calls) > 25  # the shortcut was taken, often
+    known = [0]
+
+    def unknown(*args: Any) -> _sql_quiet.Quiet:
+        found = real(*args)
+        known[0] += len(found.known)
+        return dataclasses.replace(found, known=set())
+
+    # Every observation that is not quiet has its content digest and address computed
+    # (none taken from the store by its text digest).
+    monkeypatch.setattr(_sql_quiet, "quiet", unknown)
+    assert _record(fresh(), steps) == shortcut
+    assert known[0] > 5  # the stored text digests spared some
     monkeypatch.setattr(_sql_quiet, "quiet", lambda *args: None)  # every observation in SQL
     assert _record(fresh(), steps) == shortcut
+    # No text digest ever stored: every finding compared by its content digest, each
+    # seen-again row written (when it was last seen, as the first run after an upgrade
+    # writes it), and the same lifecycles, read-back and spans.
+    monkeypatch.setattr(_sql_quiet, "quiet", real)
+    lifecycles, read_back, (_, spans) = _record(fresh(), steps, forget=True)
+    assert (lifecycles, read_back, spans) == (shortcut[0], shortcut[1], shortcut[2][1])

@@ -1,7 +1,7 @@
 """Writes vN_store.json for ``tests/history/vN_store.py``: run it with the billdrift
 of schema version N first on PYTHONPATH, e.g. ``PYTHONPATH=OLD/src:. python
 tests/history/data/make_store.py 6`` from a checkout of this repository (version 1
-is commit 47844d5, version 6 commit 9187eb4)."""
+is commit 47844d5, version 6 commit 9187eb4, version 8 commit a2e560a)."""
 
 from __future__ import annotations
 
