@@ -316,6 +316,8 @@ def record(store: SqlStore, run_id: int, at: datetime, run: RunObservations) -> 
     store._exec(_INSERT_NEW, (run_id, when, base, live))
     store._exec(_UPDATE_CHANGED, (run_id, when, base, live))
     store._exec(_UPDATE_SAME, (run_id, when, base, live))
+    if found is not None:
+        _sql_quiet.renew(store, found, run_id, when, _BATCH)
     store._exec(_CLOSE_SPANS)
     _start_spans(store, run_id, run, base, starting)
     seen = _read_back(store, run, found)
