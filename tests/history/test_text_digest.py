@@ -11,7 +11,15 @@ from typing import Any
 import pytest
 
 from billdrift.core.found import Found
-from billdrift.history import HistoryStore, _spans, fingerprint, open_store, record_run, schema
+from billdrift.history import (
+    HistoryStore,
+    _spans,
+    _sql_quiet,
+    fingerprint,
+    open_store,
+    record_run,
+    schema,
+)
 from billdrift.history._sql import SqlStore
 from billdrift.history.postgres_store import SCHEMA as PG_SCHEMA
 from tests.core.test_found import _every_kind
@@ -45,12 +53,20 @@ def test_a_run_seeing_the_engines_findings_again_parses_no_evidence(
     first = record_run(store, _every_kind(), at(0), at(0.1))
     assert len(first.new) >= 8
     spans = _spans_of(store)
+    quiet: list[_sql_quiet.Quiet] = []
+    real = _sql_quiet.quiet
+    monkeypatch.setattr(_sql_quiet, "quiet", lambda *args: quiet.append(real(*args)) or quiet[-1])
     with monkeypatch.context() as patch:
         _no_content_digest(patch)
-        # new -> ongoing: every row is written, none parsed (its text is stored)
+        # new -> ongoing: every row is written (by fingerprint), none parsed
         second = record_run(store, _every_kind(), at(1), at(1.1))
         # the nightly steady state: nothing written, nothing parsed
         third = record_run(store, _every_kind(), at(2), at(2.1))
+    # neither run loaded an observation into the SQL lifecycle
+    assert [(item.count, len(item.renewed)) for item in quiet] == [
+        (len(first.new), len(first.new)),
+        (len(first.new), 0),
+    ]
     assert set(second.status_of.values()) == set(third.status_of.values()) == {"ongoing"}
     assert list(second.status_of) == list(third.status_of) == list(first.status_of)
     assert third.first_seen == first.first_seen
