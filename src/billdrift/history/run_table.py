@@ -231,12 +231,11 @@ _EVIDENCE_OPTIONS: Final = orjson.OPT_NON_STR_KEYS
 
 
 def _evidence_texts(findings: Sequence[Finding]) -> tuple[Sequence[str | bytes], bool]:
-    """The findings' evidence as JSON text, and whether it is SQL's text: as SQL wrote
-    it when the engine gave columns (no review notes added yet), else the objects'
-    serialization."""
-    if isinstance(findings, Found) and not (findings.tracking and findings.tracking.notes):
-        texts: list[str] = findings.column("evidence")
-        return texts, True
+    """The findings' evidence as JSON text, and whether it is the engine's: as SQL wrote
+    it (:meth:`~billdrift.core.found.Found.evidence_texts`, the text the JSON document
+    embeds) when the engine gave columns, else the objects' serialization."""
+    if isinstance(findings, Found):
+        return findings.evidence_texts(), True
     (objects,) = columns_of(findings, "evidence")
     return [orjson.dumps(item, default=str, option=_EVIDENCE_OPTIONS) for item in objects], False
 
@@ -304,14 +303,14 @@ def observations_of(
 def _evidence_reader(
     findings: Sequence[Finding], excused: Sequence[Finding], texts: Sequence[str] | None
 ) -> Callable[[Sequence[int]], Sequence[Any]]:
-    """The evidence objects of rows `ords`. Most of a run's: all parsed at once, as the
-    JSON document reads them (:func:`columns_of`, once per report). A few (a nightly
-    run's changed findings): each parsed from SQL's `texts` when the engine gave them,
-    else each finding's own object."""
+    """The evidence objects of rows `ords`. Most of a run's (its first): all parsed at
+    once (:func:`columns_of`, once per report, shared with the finding objects). A few
+    (a nightly run's changed findings): each parsed from the engine's `texts` when it
+    gave them, else each finding's own object."""
     size = len(findings)
 
     def evidence(ords: Sequence[int]) -> Sequence[Any]:
-        if (texts is None and isinstance(findings, Found)) or 2 * len(ords) > size:
+        if 2 * len(ords) > size:
             (every,) = columns_of(findings, "evidence")
             return [every[i] if i < size else excused[i - size].evidence for i in ords]
         return [
