@@ -166,16 +166,7 @@ class RunObservations:
 
 #: The columns a row's span content is made of, the evidence aside (it goes between
 #: ``fix`` and ``suppressed_by``, :data:`billdrift.history._spans.CONTENT` order).
-_CONTENT_COLUMNS: Final = (
-    "subscription_id",
-    "severity",
-    "confidence",
-    "exposure_amount",
-    "exposure_currency",
-    "message",
-    "fix",
-    "suppressed_by",
-)
+_CONTENT_COLUMNS: Final = tuple(name for name in _spans.CONTENT if name != "evidence")
 
 
 def email_of(evidence: Mapping[str, Any]) -> str | None:
