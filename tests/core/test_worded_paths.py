@@ -9,10 +9,12 @@ text both ways; here the switch itself is held on both sides of its boundary.
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from billdrift.core import findings
 from billdrift.core.engine import reconcile
+from billdrift.core.found import Found
 from billdrift.core.model import Kind
 from billdrift.core.report import Report
 from billdrift.outputs.render.csv_format import CsvRenderer
@@ -66,3 +68,22 @@ def test_the_report_does_not_tell_which_way(build, monkeypatch: pytest.MonkeyPat
         documents.append((JsonRenderer().render_bytes(report), CsvRenderer().render(report)))
         assert report.findings and tuple(report.findings)  # the objects build too
     assert documents[0] == documents[1]
+
+
+def test_control_characters_read_the_same_both_ways(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB escapes a control character with upper-case hex, orjson with lower case:
+    the evidence text is orjson's either way, so the documents and the history's text
+    digests cannot tell which way a rule's rows were worded."""
+    odd = "x\x0b\x1b\x1f\u2028é\\u000B"  # the last six are text: a backslash and "u000B"
+    subs = [sub("sub_1", "cus_1", amount=100)]
+    accounts = [account("a_1", "cus_1", access=False, email=f"{odd}@example.com", plan=odd)]
+    texts = []
+    for limit in (-1, 10**9):
+        monkeypatch.setattr(findings, "WORDED_IN_PYTHON_MAX", limit)
+        found = reconcile(inputs(billing(*subs), app(*accounts))).findings
+        assert isinstance(found, Found)
+        (text,) = found.evidence_texts()
+        assert text == orjson.dumps(orjson.loads(text)).decode() and "\\u001b" in text
+        assert orjson.loads(text)["app"]["plan"] == odd
+        texts.append(text)
+    assert texts[0] == texts[1]

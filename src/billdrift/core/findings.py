@@ -316,4 +316,25 @@ def _fetch(
     table = con.sql(query).to_arrow_table()
     if add is not None and rule is not None:
         table = add(rule, table)
+    table = _as_orjson_writes(table)
     return table.drop_columns([name for name in table.column_names if name in EVIDENCE_ONLY])
+
+
+def _as_orjson_writes(table: pa.Table) -> pa.Table:
+    """The evidence texts exactly as ``orjson.dumps`` writes them, whichever way they were
+    made: DuckDB escapes a control character in a value with upper-case hex
+    (``\\u001B``), orjson with lower case (``\\u001b``). Only the rare texts holding an
+    escape are written again: the JSON and CSV documents and the history store's text
+    digests take the text as it is, and must not depend on how it was made."""
+    if EVIDENCE_COLUMN not in table.column_names:
+        return table
+    texts = table.column(EVIDENCE_COLUMN)
+    escaped = pc.match_substring(texts, "\\u00")
+    if not pc.any(escaped).as_py():
+        return table
+    rewritten = [
+        orjson.dumps(orjson.loads(text)).decode() if again else text
+        for text, again in zip(texts.to_pylist(), escaped.to_pylist(), strict=True)
+    ]
+    index = table.column_names.index(EVIDENCE_COLUMN)
+    return table.set_column(index, EVIDENCE_COLUMN, pa.array(rewritten, pa.string()))
