@@ -10,6 +10,7 @@ in SQL, and handed to the report as columns (:class:`~billdrift.core.found.Found
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 
 import duckdb
 import orjson
@@ -271,9 +272,9 @@ def run_rules(
     suppressed: list[Suppressed] = []
     for rule, (query, columns), count in zip(rules, reported, counts, strict=True):
         if count <= WORDED_IN_PYTHON_MAX:
-            table = _fetch(con, query, worded_in_python, rule)
+            table = _fetch(con, query, partial(worded_in_python, rule))
         else:
-            table = _fetch(con, worded(rule, query, columns))
+            table = _fetch(con, worded(rule, query, columns), _as_orjson_writes)
         excused = pc.is_valid(table.column("suppressed_by"))
         if pc.any(excused).as_py():
             suppressed += [
@@ -307,27 +308,24 @@ EVIDENCE_ONLY = frozenset(
 def _fetch(
     con: duckdb.DuckDBPyConnection,
     query: str,
-    add: Callable[[Rule, pa.Table], pa.Table] | None = None,
-    rule: Rule | None = None,
+    then: Callable[[pa.Table], pa.Table] | None = None,
 ) -> pa.Table:
-    """A query's rows as Arrow columns, with what `add` makes of them (the evidence and
-    words, made in Python), without the columns only the evidence read
-    (:data:`EVIDENCE_ONLY`)."""
+    """A query's rows as Arrow columns as `then` finishes them (the evidence and words
+    made in Python, or SQL's evidence text made orjson's), without the columns only the
+    evidence read (:data:`EVIDENCE_ONLY`)."""
     table = con.sql(query).to_arrow_table()
-    if add is not None and rule is not None:
-        table = add(rule, table)
-    table = _as_orjson_writes(table)
+    if then is not None:
+        table = then(table)
     return table.drop_columns([name for name in table.column_names if name in EVIDENCE_ONLY])
 
 
 def _as_orjson_writes(table: pa.Table) -> pa.Table:
-    """The evidence texts exactly as ``orjson.dumps`` writes them, whichever way they were
-    made: DuckDB escapes a control character in a value with upper-case hex
-    (``\\u001B``), orjson with lower case (``\\u001b``). Only the rare texts holding an
-    escape are written again: the JSON and CSV documents and the history store's text
-    digests take the text as it is, and must not depend on how it was made."""
-    if EVIDENCE_COLUMN not in table.column_names:
-        return table
+    """The evidence texts SQL wrote, exactly as ``orjson.dumps`` writes them (and
+    :func:`worded_in_python` makes them): DuckDB escapes a control character in a value
+    with upper-case hex (``\\u001B``), orjson with lower case (``\\u001b``). Only the
+    rare texts holding an escape are written again: the JSON and CSV documents and the
+    history store's text digests take the text as it is, and must not depend on how it
+    was made."""
     texts = table.column(EVIDENCE_COLUMN)
     escaped = pc.match_substring(texts, "\\u00")
     if not pc.any(escaped).as_py():

@@ -28,19 +28,21 @@ TITLES = {
 }
 
 
-def grouped(report: Report) -> list[tuple[Kind, Sequence[Finding]]]:
-    """Findings grouped by kind, urgent kinds first: views that build a finding only
-    when it is read (a report shows the first few of each kind, see :mod:`.views`)."""
-    findings = report.findings
+def kind_positions(findings: Sequence[Finding]) -> list[tuple[Kind, list[int]]]:
+    """The findings' positions grouped by kind, urgent kinds first (report order within
+    a kind), read from the kind column: no finding is built."""
     (kinds,) = columns_of(findings, "kind")
     positions: dict[str, list[int]] = {}
     for position, kind in enumerate(kinds):
         positions.setdefault(kind, []).append(position)
-    return [
-        (kind, Picked(findings, positions[kind.value]))
-        for kind in KIND_ORDER
-        if kind.value in positions
-    ]
+    return [(kind, positions[kind.value]) for kind in KIND_ORDER if kind.value in positions]
+
+
+def grouped(report: Report) -> list[tuple[Kind, Sequence[Finding]]]:
+    """Findings grouped by kind, urgent kinds first: views that build a finding only
+    when it is read (a report shows the first few of each kind, see :mod:`.views`)."""
+    findings = report.findings
+    return [(kind, Picked(findings, places)) for kind, places in kind_positions(findings)]
 
 
 def money(amounts: dict[str, str]) -> str:

@@ -40,9 +40,9 @@ from datetime import datetime
 import orjson
 
 from billdrift.core.found import Found, columns_of
-from billdrift.core.model import KIND_ORDER, Finding, Severity, Verdict
+from billdrift.core.model import Finding, Severity, Verdict
 from billdrift.core.report import Gone, Report
-from billdrift.outputs.render.common import grouped
+from billdrift.outputs.render.common import grouped, kind_positions
 from billdrift.outputs.render.interface import Renderer
 
 COLUMNS = (
@@ -135,9 +135,6 @@ def error_row(error: str) -> list[str]:
 #: Severity labels by value (the columns hold the value).
 _LABELS = ("", *(severity.label for severity in sorted(Severity)))
 
-#: A kind's place in the grouped order (urgent kinds first).
-_RANK = {kind.value: rank for rank, kind in enumerate(KIND_ORDER)}
-
 
 def column_rows(found: Found, history: bool) -> list[list[str]]:
     """:func:`finding_row` (and :func:`history_cells` once recorded) of every finding the
@@ -174,8 +171,7 @@ def column_rows(found: Found, history: bool) -> list[list[str]]:
             (review or "" for review in tracked.review),
         ]
     rows = [list(row) for row in zip(*cells, strict=True)]
-    order = sorted(range(len(rows)), key=[_RANK[value] for value in kind].__getitem__)
-    return [rows[position] for position in order]
+    return [rows[place] for _, places in kind_positions(found) for place in places]
 
 
 def _rows(report: Report) -> Sequence[list[str]]:
