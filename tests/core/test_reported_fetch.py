@@ -3,6 +3,8 @@ when it can, and that the rows it hands over are the same either way."""
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
 from typing import Any
 
 import duckdb
@@ -12,8 +14,10 @@ import pytest
 from billdrift.core import findings
 from billdrift.core.found import rows_of
 from billdrift.core.rules.shape import EVIDENCE_COLUMN
-from tests.builders import account, sub
+from billdrift.outputs.render.json_format import JsonRenderer
+from tests.builders import NOW, account, sub
 from tests.core import test_rules
+from tests.core.test_found import _every_kind
 
 SUBS = [sub("sub_1", "cus_1", "active"), sub("sub_2", "cus_2", "canceled")]
 ACCOUNTS = [account("a1", "cus_1", access=False), account("a2", "cus_2", access=True)]
@@ -102,3 +106,36 @@ def test_the_evidence_of_each_row_is_its_own_in_order() -> None:
     ]
     assert rows_of(findings._fetch(con, query + " LIMIT 0")) == []
     assert rows_of(findings._fetch(con, "SELECT 1 AS one")) == [{"one": 1}]  # no evidence
+
+
+def test_rules_worded_in_sql_are_fetched_side_by_side(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fetching a rule's rows is mostly one thread's work, so with several rules in SQL
+    each runs on a cursor of its own, one per DuckDB thread (issue 17). A cursor does
+    not see the relations registered on the engine's connection: the exceptions in
+    force are a stage (a table) for that reason, and one exception in force and one
+    expired must come out as they do when the fetches run one after another."""
+    names: list[str] = []
+    fetch = findings._fetch
+
+    def recording(con: duckdb.DuckDBPyConnection, query: str, *added: Any) -> pa.Table:
+        names.append(threading.current_thread().name)
+        return fetch(con, query, *added)
+
+    monkeypatch.setattr(findings, "_fetch", recording)
+    monkeypatch.setattr(findings, "WORDED_IN_PYTHON_MAX", -1)  # every rule in SQL
+    config = {
+        "exceptions": [
+            {"account": "a_E", "reason": "comped"},
+            {"account": "a_B", "reason": "lapsed", "expires": NOW - timedelta(days=1)},
+        ]
+    }
+    documents = []
+    for threads, on in ((2, "fetch"), (1, "MainThread")):
+        monkeypatch.setattr(findings, "_THREADS", f"SELECT {threads}")
+        names.clear()
+        report = _every_kind(config)
+        assert len(names) >= 7 and all(name.startswith(on) for name in names)
+        assert [(s.finding.account_id, s.reason) for s in report.suppressed] == [("a_E", "comped")]
+        assert "a_B" in {f.account_id for f in report.findings}
+        documents.append(JsonRenderer().render_bytes(report))
+    assert documents[0] == documents[1]

@@ -9,7 +9,9 @@ in SQL, and handed to the report as columns (:class:`~billdrift.core.found.Found
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import duckdb
@@ -62,11 +64,25 @@ ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
 """
 
 #: The exception that suppresses a reported row, if any (the first reason by name).
-_SUPPRESSED_BY = """(SELECT min(e.reason) FROM exceptions e CROSS JOIN params p
+_SUPPRESSED_BY = """(SELECT min(e.reason) FROM live_exceptions e
    WHERE (e.account IS NULL OR e.account = f.account_id)
      AND (e.customer IS NULL OR e.customer = f.customer_id)
-     AND (e.kind IS NULL OR e.kind = {kind})
-     AND (e.expires IS NULL OR e.expires > p.as_of))"""
+     AND (e.kind IS NULL OR e.kind = {kind}))"""
+
+#: The exceptions in force at ``params.as_of``, the ones a reported row may be
+#: suppressed by. A stage of its own rather than read from the policy relations by
+#: every rule's fetch: the fetches run side by side on cursors (:func:`_fetch_all`),
+#: and a cursor sees the database's tables but not the relations registered on the
+#: connection that made it.
+LIVE_EXCEPTIONS = Stage(
+    "live_exceptions",
+    ("exceptions", "params"),
+    """
+SELECT e.account, e.customer, e.kind, e.reason
+FROM exceptions e CROSS JOIN params p
+WHERE e.expires IS NULL OR e.expires > p.as_of
+""",
+)
 
 #: :data:`_SUPPRESSED_BY` when the policy lists no exception: the subquery, planned and
 #: run for every rule, cost about a tenth of fetching a rule's rows at 1M (issue 17).
@@ -134,13 +150,14 @@ def _rows(rule: Rule) -> str:
 
 def rule_stages(rules: Sequence[Rule]) -> list[Stage]:
     """The stages that run `rules`: each rule's rows, ``reported`` (every rule's
-    keys) and the evidence stages over it."""
+    keys), the evidence stages over it and the exceptions in force."""
     names = [_rows(rule) for rule in rules]
     keys = "\nUNION ALL".join(sql(_KEYS, rows=name) for name in names)
     return [
         *(Stage(_rows(rule), rule.reads, rule.query) for rule in rules),
         Stage("reported", tuple(names), keys or _NO_KEYS),
         *REPORTED_STAGES,
+        LIVE_EXCEPTIONS,
     ]
 
 
@@ -268,13 +285,15 @@ def run_rules(
     pipeline.run(con, rule_stages(rules), context, relations)
     reported = _reported(con, rules, bool(context.policy.exceptions), in_process=True)
     counts = _row_counts(con, rules)
+    jobs: list[tuple[str, Finish]] = [
+        (query, partial(worded_in_python, rule))
+        if count <= WORDED_IN_PYTHON_MAX
+        else (worded(rule, query, columns), _as_orjson_writes)
+        for rule, (query, columns), count in zip(rules, reported, counts, strict=True)
+    ]
     parts: list[tuple[Rule, pa.Table]] = []
     suppressed: list[Suppressed] = []
-    for rule, (query, columns), count in zip(rules, reported, counts, strict=True):
-        if count <= WORDED_IN_PYTHON_MAX:
-            table = _fetch(con, query, partial(worded_in_python, rule))
-        else:
-            table = _fetch(con, worded(rule, query, columns), _as_orjson_writes)
+    for rule, table in zip(rules, _fetch_all(con, jobs), strict=True):
         excused = pc.is_valid(table.column("suppressed_by"))
         if pc.any(excused).as_py():
             suppressed += [
@@ -305,10 +324,47 @@ EVIDENCE_ONLY = frozenset(
 )
 
 
+#: What finishes a fetched rule's rows: words them in Python, or rewrites SQL's texts.
+Finish = Callable[[pa.Table], pa.Table]
+
+#: The number of DuckDB's worker threads on a connection.
+_THREADS = "SELECT current_setting('threads')"
+
+
+def _fetch_all(
+    con: duckdb.DuckDBPyConnection, jobs: Sequence[tuple[str, Finish]]
+) -> list[pa.Table]:
+    """Each job's rows as :func:`_fetch` gives them, in the jobs' order. Fetching a
+    rule's rows is mostly work on one thread (ordering a few thousand rows, writing
+    their evidence), so with several rules the fetches run side by side, one cursor
+    per DuckDB thread (at 1M x 1M, nine rules fetched in 0.34 s one after another
+    and 0.21 s on two cursors, issue 17). The queries read only tables of `con`'s
+    database (stages), which is all a cursor sees."""
+    workers = min(len(jobs), pipeline.scalar(con, _THREADS))
+    if workers < 2:
+        return [_fetch(con, query, then) for query, then in jobs]
+    local = threading.local()
+    cursors: list[duckdb.DuckDBPyConnection] = []
+
+    def fetch(job: tuple[str, Finish]) -> pa.Table:
+        cursor: duckdb.DuckDBPyConnection | None = getattr(local, "cursor", None)
+        if cursor is None:
+            cursor = local.cursor = con.cursor()
+            cursors.append(cursor)
+        return _fetch(cursor, *job)
+
+    try:
+        with ThreadPoolExecutor(workers, thread_name_prefix="fetch") as pool:
+            return list(pool.map(fetch, jobs))
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
 def _fetch(
     con: duckdb.DuckDBPyConnection,
     query: str,
-    then: Callable[[pa.Table], pa.Table] | None = None,
+    then: Finish | None = None,
 ) -> pa.Table:
     """A query's rows as Arrow columns as `then` finishes them (the evidence and words
     made in Python, or SQL's evidence text made orjson's), without the columns only the
