@@ -123,7 +123,7 @@ def test_rules_worded_in_sql_are_fetched_side_by_side(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(findings, "_fetch", recording)
     monkeypatch.setattr(findings, "WORDED_IN_PYTHON_MAX", -1)  # every rule in SQL
-    config = {
+    config: dict[str, object] = {
         "exceptions": [
             {"account": "a_E", "reason": "comped"},
             {"account": "a_B", "reason": "lapsed", "expires": NOW - timedelta(days=1)},
