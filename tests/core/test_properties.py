@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import orjson
@@ -78,7 +79,15 @@ def test_every_account_is_classified_exactly_once(data: tuple[list[Any], list[An
     run = inputs(billing(*subs), app(*accounts, with_status=True), CONFIG)
     with workspace(run) as con:
         rows = con.sql("SELECT account_id, state FROM account_state").fetchall()
+        outcomes = con.sql("SELECT account_id, state, accounts FROM account_outcomes").fetchall()
     assert sorted(r[0] for r in rows) == sorted(a["account_id"] for a in accounts)
+    # the stored outcomes: each kept account once, and counts adding up to every state
+    kept = [account_id for account_id, _, _ in outcomes if account_id is not None]
+    assert len(kept) == len(set(kept)) and set(kept) <= {r[0] for r in rows}
+    tally: Counter[str] = Counter()
+    for _, state, n in outcomes:
+        tally[state] += n
+    assert tally == Counter(state for _, state in rows)
     assert all(state is not None for _, state in rows)
     report = reconcile(run)
     assert sum(report.classification.values()) == len(accounts)

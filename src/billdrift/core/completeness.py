@@ -69,12 +69,9 @@ def completeness_hints(ask: Ask) -> list[str]:
     return hints
 
 
-#: Accounts linking to customers the billing data does not hold.
-ABSENT_CUSTOMERS: Final = """
-SELECT count(*) FROM app_accounts a
-WHERE a.customer_id IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM billing_subscriptions s WHERE s.customer_id = a.customer_id)
-"""
+#: Accounts linking to customers the billing data does not hold: ``customer_keys``
+#: already counts them (an anti-join of a million accounts cost 0.2 s at 1M x 1M).
+ABSENT_CUSTOMERS: Final = "SELECT sum(n_accounts) FROM customer_keys WHERE n_subscriptions = 0"
 
 #: Accounts with an email that no method matched.
 UNMATCHED_WITH_EMAIL: Final = """

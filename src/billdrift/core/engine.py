@@ -85,9 +85,11 @@ SUBSCRIPTIONS = "SELECT count(*) FROM billing_subscriptions"
 CUSTOMERS = "SELECT count(*) FROM customers"
 REPEATS = "SELECT n FROM billing_repeats"
 LINKED = "SELECT count(customer_id) FROM app_accounts"
-LINKED_MATCHED = "SELECT count(*) FROM account_state WHERE match_method = 'customer_id'"
-CLASSIFICATION = "SELECT state, count(*) FROM account_state GROUP BY state ORDER BY state"
-MATCHED_BY = "SELECT coalesce(match_method, 'unmatched'), count(*) FROM account_state GROUP BY 1"
+LINKED_MATCHED = "SELECT sum(accounts) FROM account_outcomes WHERE match_method = 'customer_id'"
+CLASSIFICATION = "SELECT state, sum(accounts) FROM account_outcomes GROUP BY state ORDER BY state"
+MATCHED_BY = (
+    "SELECT coalesce(match_method, 'unmatched'), sum(accounts) FROM account_outcomes GROUP BY 1"
+)
 QUESTIONS = (
     ACCOUNTS,
     SUBSCRIPTIONS,

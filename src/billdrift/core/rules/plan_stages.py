@@ -14,7 +14,7 @@ also the one pushed down to PostgreSQL, Spark and the warehouses.
 from __future__ import annotations
 
 from billdrift.core.pipeline import Stage
-from billdrift.core.rules.account_stages import NO_ACCOUNTS
+from billdrift.core.rules.account_stages import APP_PLAN, NO_ACCOUNTS
 from billdrift.core.rules.plans import plans_comparable
 from billdrift.core.sql import sql
 
@@ -46,9 +46,6 @@ PLANNED_SUBSCRIPTIONS = Stage(
     view=True,
 )
 
-#: The account's plan, as the plan map's plans are compared (`s`: ``account_state``).
-_APP_PLAN = "lower(trim(coalesce(s.plan, '')))"
-
 #: Entitled, in-sync accounts whose app plan is none of the plans their subscription
 #: maps to (and it maps to some), with the subscription and the plan it carries, if
 #: any, for :data:`EXPECTED_PLANS`. Empty when there is no plan map. The first branch
@@ -60,22 +57,22 @@ _APP_PLAN = "lower(trim(coalesce(s.plan, '')))"
 #: let the scan skip the row groups the other branch has.
 PLAN_DRIFT_ACCOUNTS = Stage(
     "plan_drift_accounts",
-    ("account_state", "mapped_plans"),
+    ("account_outcomes", "mapped_plans"),
     sql(
         """
 SELECT s.account_id, s.subscription_id, s.mapped_plan
-FROM account_state s
+FROM account_outcomes s
 WHERE s.mapped_plan IS NOT NULL AND s.state = 'in_sync' AND s.entitles AND s.app_grants
   AND s.mapped_plan <> {app_plan}
 UNION ALL
 SELECT s.account_id, s.subscription_id, s.mapped_plan
-FROM account_state s
+FROM account_outcomes s
 LEFT JOIN mapped_plans m ON m.subscription_id = s.subscription_id AND m.plan = {app_plan}
 WHERE s.state = 'in_sync' AND s.entitles AND s.app_grants AND s.mapped_plan IS NULL
   AND m.subscription_id IS NULL
   AND s.subscription_id IN (SELECT subscription_id FROM mapped_plans)
 """,
-        app_plan=_APP_PLAN,
+        app_plan=APP_PLAN,
     ),
     applies=plans_comparable,
     otherwise=sql(

@@ -18,7 +18,7 @@ from billdrift.core.sql import sql
 ACCOUNT_DETAIL = Stage(
     "account_detail",
     (
-        "account_state",
+        "account_outcomes",
         "access_disagreements",
         "plan_drift_accounts",
         "account_access",
@@ -48,11 +48,12 @@ SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
        {grace_until} AS grace_until,
        a.access_field AS primary_field, a.access_raw AS primary_raw
 FROM (
-  SELECT * FROM account_state
-  WHERE state IN ('paid_but_blocked', 'unpaid_but_active', 'missing_billing_link',
-                  'stale_billing_link', 'ambiguous')
-     OR account_id IN (SELECT account_id FROM access_disagreements)
-     OR account_id IN (SELECT account_id FROM plan_drift_accounts)
+  SELECT * FROM account_outcomes
+  WHERE account_id IS NOT NULL
+    AND (state IN ('paid_but_blocked', 'unpaid_but_active', 'missing_billing_link',
+                   'stale_billing_link', 'ambiguous')
+         OR account_id IN (SELECT account_id FROM access_disagreements)
+         OR account_id IN (SELECT account_id FROM plan_drift_accounts))
 ) r
 JOIN account_access a ON a.account_id = r.account_id
 CROSS JOIN params p

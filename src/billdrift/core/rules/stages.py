@@ -45,6 +45,7 @@ STAGES: tuple[Stage, ...] = (
     account_stages.ACCOUNT_FLAGS,
     account_stages.ACCOUNT_LINKS,
     account_stages.ACCOUNT_STATE,
+    account_stages.ACCOUNT_OUTCOMES,
     account_stages.FIELD_SHAPE,
     account_stages.ACCESS_DISAGREEMENTS,
     plan_stages.PLAN_DRIFT_ACCOUNTS,
