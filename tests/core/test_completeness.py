@@ -10,6 +10,9 @@ from typing import Any
 from click.testing import CliRunner
 
 from billdrift.cli import app as cli
+from billdrift.core.completeness import ABSENT_CUSTOMERS
+from billdrift.core.engine import workspace
+from tests.builders import account, app, billing, inputs, sub
 
 AS_OF = "2026-11-22T00:00:00Z"
 PERIOD = {"current_period_start": 1794268800, "current_period_end": 1796860800}
@@ -163,3 +166,25 @@ def test_one_saved_page_of_a_longer_list_gives_a_hint(tmp_path: Path) -> None:
         cli.main, ["check", "--billing", str(billing), "--app", str(app), "--as-of", AS_OF]
     )
     assert "has_more" not in result.stdout
+
+
+def test_absent_customers_count_accounts_not_customers() -> None:
+    """The hint's count comes from ``customer_keys``: every account whose stored id
+    no subscription names, two accounts on one absent id counted twice, an account
+    without an id not at all, as the anti-join over every account counted them."""
+    accounts = [
+        account("a1", "cus_gone"),
+        account("a2", "cus_gone"),
+        account("a3", "cus_lost"),
+        account("a4", None),
+        account("a5", "cus_1"),
+        account("a6", "cus_1"),
+    ]
+    anti_join = """
+SELECT count(*) FROM app_accounts a WHERE a.customer_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM billing_subscriptions s WHERE s.customer_id = a.customer_id)"""
+    with workspace(
+        inputs(billing(sub("sub_1", "cus_1"), sub("sub_2", "cus_2")), app(*accounts))
+    ) as con:
+        counted = con.sql(ABSENT_CUSTOMERS).fetchall()[0][0]
+        assert counted == con.sql(anti_join).fetchall()[0][0] == 3
