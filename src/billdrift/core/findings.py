@@ -59,8 +59,8 @@ FROM {rows} f
 LEFT JOIN {money} money ON money.subscription_id = f.subscription_id
 LEFT JOIN reported_fields af ON af.account_id = f.account_id
 LEFT JOIN reported_subscriptions cs ON cs.customer_id = f.customer_id
-ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END,
-         {account_order}, {customer_order}, {subscription_order}
+ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, {key_order},
+         f.account_id NULLS LAST, f.customer_id NULLS LAST, f.subscription_id NULLS LAST
 """
 
 #: The exception that suppresses a reported row, if any (the first reason by name).
@@ -98,14 +98,6 @@ _INSTANT = "strftime(timezone('UTC', f.{column}), '%Y-%m-%dT%H:%M:%SZ') AS {colu
 #: cell was half the cost of turning a rule's rows into Python (issue 17), and every
 #: reader takes ``float()`` of it (the finding's confidence, the evidence's numbers).
 _DOUBLE = "CAST(f.{column} AS DOUBLE) AS {column}"
-
-
-_ID_ORDER = {
-    # ids ordered naturally (core.sql.natural_order): "2, 6, 19", not "19, 2, 6"
-    "account_order": natural_order("f.account_id"),
-    "customer_order": natural_order("f.customer_id"),
-    "subscription_order": natural_order("f.subscription_id"),
-}
 
 
 #: The columns of every rule stage, in one statement (a 10-row check is mostly such
@@ -182,7 +174,8 @@ def _reported(
                 else _NONE_SUPPRESSED,
                 rows=_rows(rule),
                 money="reported_money" if rule.exposure else _NO_MONEY,
-                **_ID_ORDER,
+                # ids ordered naturally (core.sql.natural_order): "2, 6, 19", not "19, 2, 6"
+                key_order=natural_order(f"f.{quote_identifier(rule.key)}"),
             ),
             select_lists[_rows(rule)][1] | _ADDED,
         )

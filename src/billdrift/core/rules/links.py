@@ -172,6 +172,7 @@ RULES = (
         Kind.ORPHANED_SUBSCRIPTION,
         "An entitling subscription whose customer matches no account (by id or email).",
         ORPHANED_SUBSCRIPTION_SQL,
+        key="customer_id",
         reads=(
             "unclaimed_customers",
             "match_candidates",
@@ -209,6 +210,7 @@ RULES = (
         Kind.DUPLICATE_CUSTOMER,
         "One billing customer linked from several accounts (off with policy.team_billing).",
         DUPLICATE_CUSTOMER_SQL,
+        key="customer_id",
         reads=("customer_keys", "app_accounts", "customers", "billing_subscriptions"),
         message=_DUPLICATE_CUSTOMER_MESSAGE,
         fix=_DUPLICATE_CUSTOMER_FIX,
