@@ -208,6 +208,20 @@ def test_read_plain_declines_what_it_cannot_read_exactly(
     assert read_plain(path, ",", width, range(width), lambda: Layout.of(path)) is None
 
 
+@pytest.mark.parametrize("columns", [[0], [1], [0, 1]], ids=["clean", "bad", "both"])
+def test_read_plain_declines_a_file_with_a_byte_not_utf8_whichever_columns_it_reads(
+    tmp_path: Path, columns: list[int]
+) -> None:
+    """Arrow does not check the text it reads (the counting pass checks every byte of
+    the file, a seventh of parsing a large export saved): so the table is declined
+    when any byte is not UTF-8, in a column read or not, and nothing invalid leaves."""
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"a,b\n1,2\n3,\xff\n")
+    assert read_plain(path, ",", 2, columns, lambda: Layout.of(path)) is None
+    path.write_bytes(b"a,b\n1,2\n3,4\n")
+    assert read_plain(path, ",", 2, columns, lambda: Layout.of(path)) is not None
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
