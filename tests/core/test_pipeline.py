@@ -91,3 +91,17 @@ def test_run_takes_the_alternative_when_the_stage_does_not_apply() -> None:
     with duckdb.connect() as con:
         run(con, [stage], RuleContext(from_config(Config()), {}), ())
         assert con.sql("SELECT x FROM a").fetchall() == [(2,)]
+
+
+def test_run_reports_each_table_s_rows_as_it_creates_it() -> None:
+    """The rows of each table as DuckDB reports creating it (the engine words a rule's
+    findings in Python or SQL by this count); a view holds none of its own."""
+    stages = [
+        Stage("a", (), "SELECT * FROM range(3) t(x)"),
+        Stage("none", ("a",), "SELECT x FROM a WHERE x > 5"),
+        Stage("v", ("a",), "SELECT x FROM a", view=True),
+        Stage("b", ("v",), "SELECT x FROM v WHERE x > 0"),
+    ]
+    with duckdb.connect() as con:
+        created = run(con, stages, RuleContext(from_config(Config()), {}), ())
+    assert created == {"a": 3, "none": 0, "b": 2}

@@ -241,17 +241,6 @@ def build(
 #: tests/core/test_columnar_evidence.py holds every labelled case's rows to it.
 WORDED_IN_PYTHON_MAX = 500
 
-#: Each rule's count of rows, in one statement.
-_COUNTS = "SELECT [{counts}]"
-
-
-def _row_counts(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> list[int]:
-    if not rules:
-        return []
-    counts = ", ".join(f"(SELECT count(*) FROM {_rows(rule)})" for rule in rules)
-    ((found,),) = con.execute(sql(_COUNTS, counts=counts)).fetchall()
-    return [int(n) for n in found]
-
 
 def worded_in_python(rule: Rule, table: pa.Table) -> pa.Table:
     """A rule's reported rows (fetched without them) with the columns :func:`worded` adds
@@ -275,9 +264,9 @@ def run_rules(
     """Run every rule, then add money, evidence, words and exceptions to the reported
     rows only: each of those is one pass for all rules together, and each rule's rows
     come back as columns (no Python object per finding unless one is asked for)."""
-    pipeline.run(con, rule_stages(rules), context, relations)
+    created = pipeline.run(con, rule_stages(rules), context, relations)
     reported = _reported(con, rules, bool(context.policy.exceptions), in_process=True)
-    counts = _row_counts(con, rules)
+    counts = [created[_rows(rule)] for rule in rules]
     jobs: list[tuple[str, Finish]] = [
         (query, partial(worded_in_python, rule))
         if count <= WORDED_IN_PYTHON_MAX
