@@ -80,7 +80,11 @@ def main() -> None:
                 for rule, (query, columns) in zip(rules, reported, strict=True)
             ]
             started = time.perf_counter()
-            findings._fetch_all(con, jobs)
+            if hasattr(findings, "_fetch_all"):
+                findings._fetch_all(con, jobs)
+            else:  # a build from before the fetches ran side by side
+                for query, finish in jobs:
+                    findings._fetch(con, query, finish)
             timed("fetch (every rule in SQL)", started)
         finally:
             con.close()
