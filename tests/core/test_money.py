@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pyarrow as pa
 import pytest
 
 from billdrift.core.engine import reconcile
-from billdrift.core.model import Exposure
+from billdrift.core.model import BILLING_ITEMS, BillingData, Exposure
 from tests.builders import account, app, billing, inputs, sub
 
 
@@ -100,3 +101,27 @@ def test_a_subscription_in_two_findings_counts_once_in_the_total() -> None:
     assert report.by_kind == {"plan_drift": 1}
     doubled = (*report.findings, *report.findings)
     assert replace(report, findings=doubled).exposure_by_currency == {"USD": "29.00"}
+
+
+@pytest.mark.parametrize(
+    ("currencies", "expected"),
+    [
+        (("usd", "usd"), Exposure("30.00", "USD")),
+        (("usd", "USD"), Exposure("30.00", "USD")),  # one currency, written two ways
+        (("usd", None), Exposure("30.00", "USD")),  # an item without one names none
+        (("usd", "eur"), None),  # two currencies: never summed
+    ],
+    ids=["same", "same-other-case", "one-unnamed", "two"],
+)
+def test_a_subscription_s_items_in_several_currencies_give_no_exposure(
+    currencies: tuple[str | None, str | None], expected: Exposure | None
+) -> None:
+    row, item = sub("sub_1", "cus_1", amount=1000)
+    items = [{**item, "currency": currency, "unit_amount_minor": 1500} for currency in currencies]
+    book = BillingData(
+        subscriptions=billing((row, item)).subscriptions,
+        items=pa.Table.from_pylist(items, schema=BILLING_ITEMS),
+        description="two items",
+    )
+    report = reconcile(inputs(book, app(account("a1", "cus_1", access=False))))
+    assert [f.exposure for f in report.findings] == [expected]

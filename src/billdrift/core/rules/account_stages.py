@@ -61,6 +61,7 @@ ACCOUNT_LINKS = Stage(
     sql(
         """
 SELECT a.account_id, a.customer_id AS stored_customer_id, a.plan,
+       a.email, a.source_ref, a.source_number, a.access_field, a.access_raw,
        c.customer_id IS NOT NULL AS linked, c.customer_id, c.subscription_id, c.entitles,
        c.entitlement_reason, c.mapped_plan,
        {primary_grants} AS primary_grants,
@@ -105,7 +106,8 @@ ACCOUNT_STATE = Stage(
         """
 SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
        r.match_confidence, r.other_candidates, r.app_grants, r.entitles, r.plan,
-       r.mapped_plan,
+       r.mapped_plan, r.linked_customer_id, r.email, r.source_ref, r.source_number,
+       r.primary_field, r.primary_raw,
        CASE WHEN r.billing_unreadable
                  AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
             THEN 'ambiguous' ELSE r.raw_state END AS state,
@@ -113,7 +115,9 @@ SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
                  AND r.raw_state IN ('paid_but_blocked', 'unpaid_but_active', 'stale_billing_link')
             THEN 'billing_row_unreadable' ELSE r.raw_reason END AS ambiguous_reason
 FROM (
-  SELECT l.account_id, l.plan,
+  SELECT l.account_id, l.plan, l.stored_customer_id AS linked_customer_id, l.email,
+         l.source_ref, l.source_number, l.access_field AS primary_field,
+         l.access_raw AS primary_raw,
          CASE WHEN l.linked THEN 'customer_id' ELSE o.method END
            AS match_method,
          CASE WHEN l.linked THEN 1.0 ELSE o.confidence END
@@ -195,6 +199,12 @@ _KEPT_COLUMNS = (
     "plan",
     "mapped_plan",
     "ambiguous_reason",
+    "linked_customer_id",
+    "email",
+    "source_ref",
+    "source_number",
+    "primary_field",
+    "primary_raw",
 )
 
 #: Every account's state, as the rules and the report read it: one row, with every
