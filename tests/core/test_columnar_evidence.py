@@ -34,6 +34,7 @@ from billdrift.core.rules.shape import (
 )
 from billdrift.core.rules.wording import to_text
 from tests.core import test_rules
+from tests.core.keys import check_keys
 from tests.core.labelled import collect
 
 collect(globals())
@@ -44,13 +45,14 @@ def both_ways(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Each rule's reported rows, as the collected cases' runs fetch them, checked both
     ways before the report takes them: the evidence and the words the engine computed
     in SQL against the same declarations evaluated in Python from the row without them
-    (as for a pushed-down run's rows)."""
+    (as for a pushed-down run's rows). Each row's key is checked to be its own too."""
     checked: list[int] = []
     of_rules = Found.of_rules
     evidence_only = findings.EVIDENCE_ONLY
 
     def of_rules_both(parts: Sequence[tuple[Rule, pa.Table]]) -> Found:
         for rule, table in parts:
+            check_keys(rule, table)  # each row its own key: the report's order rests on it
             # the same columns made in Python (a rule with few rows): the same text
             python = findings.worded_in_python(rule, table.drop_columns(list(_COMPUTED)))
             texts = table.column(EVIDENCE_COLUMN).to_pylist()

@@ -3,52 +3,39 @@
 A severity's findings are listed in the natural order of their rule's key alone (the
 account, or the customer for a rule about customers no account holds): the other ids
 only break ties, plainly. That is the order the report always had only if every
-reported row has a key of its own, so every labelled rule case runs again here with
-each rule's rows checked for it before the report takes them.
+reported row has a key of its own: ``tests/core/test_columnar_evidence.py`` checks
+that on every labelled rule case as it checks their evidence (one run of the cases
+for both). Here: which rules key by what, that the check is not vacuous, and the
+order itself.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import pyarrow as pa
 import pytest
 
 from billdrift.core.engine import reconcile
-from billdrift.core.found import Found
 from billdrift.core.model import Kind
 from billdrift.core.rules import ALL_RULES
-from billdrift.core.rules.base import Rule
 from tests.builders import account, app, billing, inputs, sub
-from tests.core import test_rules
-from tests.core.labelled import collect
-
-collect(globals())
+from tests.core.keys import check_keys
 
 
-@pytest.fixture(autouse=True)
-def keyed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The kinds whose rows reached the report, each checked for distinct, non-null keys."""
-    seen: list[str] = []
-    of_rules = Found.of_rules
-
-    def checked(parts: Sequence[tuple[Rule, pa.Table]]) -> Found:
-        for rule, table in parts:
-            keys = table.column(rule.key).to_pylist()
-            assert None not in keys, f"{rule.kind.value}: a row without its {rule.key}"
-            assert len(set(keys)) == len(keys), f"{rule.kind.value}: a {rule.key} twice"
-            if keys:
-                seen.append(rule.kind.value)
-        return of_rules(parts)
-
-    monkeypatch.setattr(Found, "of_rules", checked)
-    return seen
-
-
-def test_the_keys_are_checked(keyed: list[str]) -> None:
-    """Not vacuous: a case's rows reach the check."""
-    test_rules.test_entitling_status_and_app_denies_is_paid_but_blocked("active")
-    assert keyed == ["paid_but_blocked"]
+@pytest.mark.parametrize(
+    ("keys", "fails"),
+    [(["a1", "a2"], None), (["a1", "a1"], "a account_id twice"), (["a1", None], "without")],
+    ids=["own", "shared", "missing"],
+)
+def test_the_check_on_the_labelled_cases_fails_a_shared_or_missing_key(
+    keys: list[str | None], fails: str | None
+) -> None:
+    rule = next(rule for rule in ALL_RULES if rule.kind is Kind.PAID_BUT_BLOCKED)
+    table = pa.table({"account_id": pa.array(keys, pa.string())})
+    if fails is None:
+        check_keys(rule, table)
+    else:
+        with pytest.raises(AssertionError, match=fails):
+            check_keys(rule, table)
 
 
 def test_rules_about_customers_are_keyed_by_customer() -> None:
