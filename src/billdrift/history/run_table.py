@@ -131,7 +131,7 @@ class RunObservations:
         needed = [i for i in ords if i not in known]
         self.contents(needed)
         digests = {i: self.digest(i) for i in needed}
-        emails = {i: email_of(self._contents[i][7]) for i in needed}
+        emails = {i: email_of(self._contents[i][_EVIDENCE_AT]) for i in needed}
         arrays = [pa.array(ords, pa.int64())]
         for name, kind in zip(SCHEMA.names[1:], SCHEMA.types[1:], strict=True):
             if name in _FROM_EVIDENCE:
@@ -150,7 +150,7 @@ class RunObservations:
             words = [self.columns[name] for name in _CONTENT_COLUMNS]
             for i, evidence in zip(missing, self._evidence(missing), strict=True):
                 head = [column[i] for column in words]
-                self._contents[i] = (*head[:7], evidence, head[7])
+                self._contents[i] = (*head[:_EVIDENCE_AT], evidence, *head[_EVIDENCE_AT:])
         return [self._contents[i] for i in ords]
 
     def content(self, ord_: int) -> tuple[Any, ...]:
@@ -167,6 +167,8 @@ class RunObservations:
 #: The columns a row's span content is made of, the evidence aside (it goes between
 #: ``fix`` and ``suppressed_by``, :data:`billdrift.history._spans.CONTENT` order).
 _CONTENT_COLUMNS: Final = tuple(name for name in _spans.CONTENT if name != "evidence")
+#: Where the evidence sits in a span's content.
+_EVIDENCE_AT: Final = _spans.CONTENT.index("evidence")
 
 
 def email_of(evidence: Mapping[str, Any]) -> str | None:
