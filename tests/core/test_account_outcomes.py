@@ -132,3 +132,21 @@ def test_with_several_items_a_paid_account_is_kept_when_its_plans_are_mapped(
     found = _outcomes(book, account("a1", "cus_1", plan="addon"))
     assert ("a1" in found["kept"]) is outcome
     assert found["report"].by_kind == {}
+
+
+@pytest.mark.parametrize(
+    ("accounts", "state"),
+    [
+        ([account("a1", "cus_1", role="admin")], "internal"),  # unpaid, access, staff
+        ([account("a1", None, plan="free")], "free_plan"),  # access, no link, free plan
+    ],
+    ids=["internal", "free-plan"],
+)
+def test_an_account_in_a_state_no_rule_reports_is_counted(
+    accounts: list[dict[str, Any]], state: str
+) -> None:
+    """Granting access without paying is reported unless the account is staff or on a
+    free plan: those states are told apart in the counts, and nothing else keeps them."""
+    found = _outcomes(billing(sub("sub_1", "cus_1", "canceled")), *accounts)
+    assert found["kept"] == set()
+    assert found["report"].classification[state] == 1 and found["report"].by_kind == {}

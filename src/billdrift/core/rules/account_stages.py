@@ -172,17 +172,28 @@ FROM (
 #: The account's plan, as the plan map's plans are compared (`s`: an account's state).
 APP_PLAN = "lower(trim(coalesce(s.plan, '')))"
 
+#: The account states the per-account rules report, as an SQL list.
+REPORTED_STATES = (
+    "('paid_but_blocked', 'unpaid_but_active', 'missing_billing_link', "
+    "'stale_billing_link', 'ambiguous')"
+)
+
+#: Whether account `s` is paid for and in sync: the accounts whose plan can drift.
+PAID_IN_SYNC = "s.state = 'in_sync' AND s.entitles AND s.app_grants"
+
 #: Whether account `s` (a row of :data:`ACCOUNT_STATE`) is one a rule may report: a
-#: state other than in sync or without billing, access fields that contradict each
-#: other, or a paid, in-sync account whose plan may have drifted (its subscription
-#: carries a plan other than the app's, or its plans are in ``mapped_plans``).
+#: reported state, access fields that contradict each other, or a paid, in-sync
+#: account whose plan may have drifted (its subscription carries a plan other than
+#: the app's, or its plans are in ``mapped_plans``).
 _KEPT = sql(
-    """(s.state NOT IN ('in_sync', 'no_billing')
+    """(s.state IN {reported_states}
    OR s.account_id IN (SELECT d.account_id FROM access_disagreements d)
-   OR (s.state = 'in_sync' AND s.entitles AND s.app_grants
+   OR ({paid_in_sync}
        AND (s.mapped_plan <> {app_plan}
             OR (s.mapped_plan IS NULL
                 AND s.subscription_id IN (SELECT m.subscription_id FROM mapped_plans m)))))""",
+    reported_states=REPORTED_STATES,
+    paid_in_sync=PAID_IN_SYNC,
     app_plan=APP_PLAN,
 )
 

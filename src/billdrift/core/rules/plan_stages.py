@@ -14,7 +14,7 @@ also the one pushed down to PostgreSQL, Spark and the warehouses.
 from __future__ import annotations
 
 from billdrift.core.pipeline import Stage
-from billdrift.core.rules.account_stages import APP_PLAN, NO_ACCOUNTS
+from billdrift.core.rules.account_stages import APP_PLAN, NO_ACCOUNTS, PAID_IN_SYNC
 from billdrift.core.rules.plans import plans_comparable
 from billdrift.core.sql import sql
 
@@ -62,17 +62,17 @@ PLAN_DRIFT_ACCOUNTS = Stage(
         """
 SELECT s.account_id, s.subscription_id, s.mapped_plan
 FROM account_outcomes s
-WHERE s.mapped_plan IS NOT NULL AND s.state = 'in_sync' AND s.entitles AND s.app_grants
-  AND s.mapped_plan <> {app_plan}
+WHERE s.mapped_plan IS NOT NULL AND {paid_in_sync} AND s.mapped_plan <> {app_plan}
 UNION ALL
 SELECT s.account_id, s.subscription_id, s.mapped_plan
 FROM account_outcomes s
 LEFT JOIN mapped_plans m ON m.subscription_id = s.subscription_id AND m.plan = {app_plan}
-WHERE s.state = 'in_sync' AND s.entitles AND s.app_grants AND s.mapped_plan IS NULL
+WHERE {paid_in_sync} AND s.mapped_plan IS NULL
   AND m.subscription_id IS NULL
   AND s.subscription_id IN (SELECT subscription_id FROM mapped_plans)
 """,
         app_plan=APP_PLAN,
+        paid_in_sync=PAID_IN_SYNC,
     ),
     applies=plans_comparable,
     otherwise=sql(

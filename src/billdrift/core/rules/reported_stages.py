@@ -6,6 +6,7 @@ from __future__ import annotations
 from billdrift.core.pipeline import Stage
 from billdrift.core.policy_tables import grace_until
 from billdrift.core.refs import ref_text
+from billdrift.core.rules.account_stages import REPORTED_STATES
 from billdrift.core.rules.customer_stages import WITH_PERIOD_STARTS, entitlement_reason
 from billdrift.core.sql import sql
 
@@ -49,8 +50,7 @@ SELECT r.account_id, r.matched_customer_id, r.subscription_id, r.match_method,
 FROM (
   SELECT * FROM account_outcomes
   WHERE account_id IS NOT NULL
-    AND (state IN ('paid_but_blocked', 'unpaid_but_active', 'missing_billing_link',
-                   'stale_billing_link', 'ambiguous')
+    AND (state IN {reported_states}
          OR account_id IN (SELECT account_id FROM access_disagreements)
          OR account_id IN (SELECT account_id FROM plan_drift_accounts))
 ) r
@@ -58,6 +58,7 @@ CROSS JOIN params p
 LEFT JOIN {subscriptions} s ON s.subscription_id = r.subscription_id
 LEFT JOIN status_policy sp ON sp.provider = s.provider AND sp.status = s.status
 """,
+        reported_states=REPORTED_STATES,
         entitlement_reason=entitlement_reason("s"),
         grace_until=grace_until("s.current_period_start"),
         subscriptions=WITH_PERIOD_STARTS,
