@@ -7,6 +7,7 @@ Usage::
     python bench/series.py --data DIR --build after=SRC [--no-naive] [--format text] ...
     python bench/series.py --sizes 10,10000,100000,1000000,10000000 --build now=HEAD \
         --no-naive --runs 3 --curve [--markdown FILE]
+    python bench/series.py --data DIR --build now=HEAD --reads-only now [--runs 9]
 
 One command for the whole curve: each build is a git revision (exported with
 ``git archive`` from this checkout) or a ``src`` directory, run as
@@ -27,6 +28,10 @@ With ``--curve`` each build also gets a scaling-curve table: the smallest size's
 cost, and each larger size's median minus it is the part that grows with the data,
 given per row as well (issue 17: "the fixed start-up cost separated").
 
+With ``--reads-only NAME`` the series also runs ``bench/reads_only.py`` on build NAME:
+the same start, imports and reads of both files as its check, and nothing after, so
+the table shows how much of the ratio is spent before any rule runs.
+
 Each build's ``src`` is byte-compiled first, as ``pip install`` does: this machine
 sets ``PYTHONDONTWRITEBYTECODE``, so an editable tree would recompile at every run.
 """
@@ -46,6 +51,7 @@ from pathlib import Path
 
 AS_OF = "2026-11-22T00:00:00Z"
 BASELINE = Path(__file__).with_name("naive_baseline.py")
+READS_ONLY = Path(__file__).with_name("reads_only.py")
 GENERATE = Path(__file__).with_name("generate.py")
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -189,6 +195,7 @@ def series(
     naive: bool,
     work: Path,
     report_format: str = "json",
+    reads_only: str | None = None,
 ) -> tuple[dict[str, list[Run]], str | None]:
     """Every command `runs` times, alternating, on one data set."""
     commands: dict[str, tuple[list[str], dict[str, str]]] = {}
@@ -196,6 +203,9 @@ def series(
         env = {**os.environ, "PYTHONPATH": str(source)}
         output = work / f"{name}.{report_format}"
         commands[name] = (billdrift(data, output, report_format), env)
+        if name == reads_only:
+            command = [sys.executable, str(READS_ONLY), "--data", str(data)]
+            commands[f"{name}, reads only"] = (command, env)
     baseline = "naive baseline" if naive else None
     if baseline:
         command = [sys.executable, str(BASELINE), "--data", str(data)]
@@ -236,10 +246,17 @@ def main() -> None:
     )
     parser.add_argument("--markdown", type=Path)
     parser.add_argument("--curve", action="store_true", help="scaling curve per build")
+    parser.add_argument(
+        "--reads-only",
+        metavar="NAME",
+        help="also run bench/reads_only.py on build NAME: start, imports and reads alone",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="billdrift-series-"))
     references = dict(item.split("=", 1) for item in args.build)
     sources = {name: export(name, reference, work) for name, reference in references.items()}
+    if args.reads_only is not None and args.reads_only not in sources:
+        parser.error(f"--reads-only {args.reads_only}: no --build of that name")
     for source in sources.values():
         compileall.compile_dir(source, quiet=1)
     if args.data:
@@ -251,7 +268,9 @@ def main() -> None:
     every: list[dict[str, list[Run]]] = []
     for size, data in sets:
         print(f"{size}: load average {_load()} at the start", flush=True)
-        results, baseline = series(data, sources, args.runs, not args.no_naive, work, args.format)
+        results, baseline = series(
+            data, sources, args.runs, not args.no_naive, work, args.format, args.reads_only
+        )
         every.append(results)
         lines += table(size, results, baseline)
         print(f"{size}: load average {_load()} at the end", flush=True)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, localcontext
 from typing import Any
 
+from billdrift.core import totals as finding_totals
 from billdrift.core.found import columns_of
 from billdrift.core.model import (
-    KIND_ORDER,
     STATUS_ORDER,
     Exposure,
     Finding,
@@ -105,40 +105,21 @@ class Report:
 
     @property
     def by_kind(self) -> dict[str, int]:
-        counted = Counter(kind for (kind,) in _columns(self.findings, "kind"))
-        return {kind.value: counted[kind.value] for kind in KIND_ORDER if counted[kind.value]}
+        return finding_totals.by_kind(finding_totals.columns(self.findings))
 
     @property
     def by_severity(self) -> dict[str, int]:
-        counted = Counter(value for (value,) in _columns(self.findings, "severity"))
-        return {s.label: counted[s] for s in sorted(Severity, reverse=True) if counted[s]}
+        return finding_totals.by_severity(finding_totals.columns(self.findings))
 
     @property
     def exposure_by_currency(self) -> dict[str, str]:
         """Monthly amount at stake per currency. Never summed across currencies, and a
         subscription named by several findings counts once."""
-        seen: set[str] = set()
-        distinct = []
-        for subscription, *money in _columns(
-            self.findings, "subscription_id", "currency", "monthly_amount"
-        ):
-            if subscription is not None:
-                if subscription in seen:
-                    continue
-                seen.add(subscription)
-            distinct.append(money)
-        return _totals(distinct)
+        return finding_totals.exposure_by_currency(finding_totals.columns(self.findings))
 
     @property
     def exposure_by_kind(self) -> dict[str, dict[str, str]]:
-        by_kind: dict[str, list[list[Any]]] = {}
-        # one pass: reports can hold tens of thousands
-        for kind, *money in _columns(self.findings, "kind", "currency", "monthly_amount"):
-            if money[0] is not None:
-                by_kind.setdefault(kind, []).append(money)
-        return {
-            kind.value: _totals(by_kind[kind.value]) for kind in KIND_ORDER if kind.value in by_kind
-        }
+        return finding_totals.exposure_by_kind(finding_totals.columns(self.findings))
 
     @property
     def exit_code(self) -> int:
@@ -158,19 +139,6 @@ def _columns(findings: Sequence[Finding], *names: str) -> Iterator[tuple[Any, ..
     """The findings' values of columns `names`, a tuple per finding (see
     :func:`~billdrift.core.found.columns_of`)."""
     return zip(*columns_of(findings, *names), strict=True)
-
-
-def _totals(money: Iterable[Sequence[Any]]) -> dict[str, str]:
-    """Exact decimal sums per currency of (currency, amount) pairs (a null currency:
-    no money). Amounts repeat (a book has few prices), so each distinct amount is
-    counted and multiplied once rather than parsed per row."""
-    counted = Counter((currency, amount) for currency, amount in money if currency is not None)
-    sums: dict[str, Decimal] = {}
-    with localcontext() as context:  # exact: no rounding into "1.0E+30" for huge books
-        context.prec = 400
-        for (currency, amount), times in counted.items():
-            sums[currency] = sums.get(currency, Decimal(0)) + Decimal(amount) * times
-    return {currency: str(sums[currency]) for currency in sorted(sums)}
 
 
 def _fails(status: str | None, review: str | None, only_new: bool) -> bool:
