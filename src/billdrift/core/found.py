@@ -27,7 +27,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from billdrift.core.model import Finding, Severity, Tracking, filled
+from billdrift.core.model import SEVERITY_LABELS, Finding, Tracking, filled
 from billdrift.core.rules.base import Rule, exposure_of
 from billdrift.core.rules.shape import EVIDENCE_COLUMN
 from billdrift.core.rules.wording import Template, to_text
@@ -57,7 +57,7 @@ SCHEMA = pa.schema(
 )
 
 #: Severity labels by value, to turn the rules' labels into values in bulk.
-_LABELS = pa.array(["", *(severity.label for severity in sorted(Severity))])
+_LABELS = pa.array(SEVERITY_LABELS)
 
 
 class Found(Sequence[Finding]):

@@ -108,6 +108,11 @@ class Severity(enum.IntEnum):
             raise ValueError(f"expected one of high, medium, low; got {text!r}") from None
 
 
+#: Each severity's label at the index of its value (index 0 is no severity): how
+#: columns of severity values become labels in bulk, and labels values.
+SEVERITY_LABELS: tuple[str, ...] = ("", *(severity.label for severity in sorted(Severity)))
+
+
 class Kind(enum.StrEnum):
     """Finding kinds. These names are a public contract (JSON, alerts, scripts)."""
 

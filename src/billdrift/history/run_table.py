@@ -36,7 +36,7 @@ import orjson
 import pyarrow as pa
 
 from billdrift.core.found import Found, columns_of
-from billdrift.core.model import Finding, Severity
+from billdrift.core.model import SEVERITY_LABELS, Finding
 from billdrift.core.report import Report
 from billdrift.core.views import Chained
 from billdrift.history import _spans
@@ -219,7 +219,6 @@ _READ = (
     "fix",
 )
 
-_LABELS = {int(severity): severity.label for severity in Severity}
 _EVIDENCE_OPTIONS: Final = orjson.OPT_NON_STR_KEYS
 
 
@@ -276,7 +275,7 @@ def observations_of(
         "account_id": accounts,
         "customer_id": customers,
         "subscription_id": subscriptions,
-        "severity": [_LABELS[severity] for severity in severities],
+        "severity": [SEVERITY_LABELS[severity] for severity in severities],
         "confidence": read[5],
         "exposure_amount": read[6],
         "exposure_currency": read[7],

@@ -40,7 +40,7 @@ from datetime import datetime
 import orjson
 
 from billdrift.core.found import Found, columns_of
-from billdrift.core.model import Finding, Severity, Verdict
+from billdrift.core.model import SEVERITY_LABELS, Finding, Verdict
 from billdrift.core.report import Gone, Report
 from billdrift.outputs.render.common import grouped, kind_positions
 from billdrift.outputs.render.interface import Renderer
@@ -132,10 +132,6 @@ def error_row(error: str) -> list[str]:
     return [cells[column] for column in COLUMNS]
 
 
-#: Severity labels by value (the columns hold the value).
-_LABELS = ("", *(severity.label for severity in sorted(Severity)))
-
-
 def column_rows(found: Found, history: bool) -> list[list[str]]:
     """:func:`finding_row` (and :func:`history_cells` once recorded) of every finding the
     engine gave as columns, in the grouped order: read from the columns, one list
@@ -148,7 +144,7 @@ def column_rows(found: Found, history: bool) -> list[list[str]]:
     )
     cells: list[Iterable[str]] = [
         [safe_text(value) for value in kind],
-        [safe_text(_LABELS[value]) for value in severity],
+        [safe_text(SEVERITY_LABELS[value]) for value in severity],
         [safe_number(repr(float(value))) for value in confidence],
         *([safe_text(value or "") for value in column] for column in ids),
         ["" if money is None else safe_number(money) for money in amount],

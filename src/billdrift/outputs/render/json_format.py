@@ -9,14 +9,9 @@ import orjson
 
 from billdrift._version import __version__
 from billdrift.core.found import Found
-from billdrift.core.model import STATUS_ORDER, Exposure, Finding, Severity, Tracking
+from billdrift.core.model import SEVERITY_LABELS, STATUS_ORDER, Exposure, Finding, Tracking
 from billdrift.core.report import SCHEMA_VERSION, Report, annualized
 from billdrift.outputs.render.interface import Renderer
-
-#: Severity labels by value: a tuple index, because enum properties cost a Python
-#: call each and a large report has tens of thousands of findings.
-_LABELS = ("", *(severity.label for severity in sorted(Severity)))
-
 
 #: A finding's keys in the document, in order. Its evidence is one line of compact
 #: JSON inside the indented document: the engine writes each finding's evidence as
@@ -45,7 +40,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     evidence is written compact, on one line (:data:`FINDING_KEYS`)."""
     values = (
         finding.kind,
-        _LABELS[finding.severity],
+        SEVERITY_LABELS[finding.severity],
         finding.confidence,
         finding.account_id,
         finding.customer_id,
@@ -70,7 +65,7 @@ def found_dicts(found: Found) -> list[dict[str, Any]]:
     exposures = {pair: Exposure(*pair) for pair in set(money) if pair[0] is not None}
     columns = (
         found.column("kind"),
-        [_LABELS[severity] for severity in found.column("severity")],
+        [SEVERITY_LABELS[severity] for severity in found.column("severity")],
         *(found.column(name) for name in _IDS),
         [exposures.get(pair) for pair in money],
         found.column("message"),
