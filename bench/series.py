@@ -8,6 +8,7 @@ Usage::
     python bench/series.py --sizes 10,10000,100000,1000000,10000000 --build now=HEAD \
         --no-naive --runs 3 --curve [--markdown FILE]
     python bench/series.py --data DIR --build now=HEAD --reads-only now [--runs 9]
+    python bench/series.py --data DIR --build before=REV --build after=HEAD --mask --no-naive
 
 One command for the whole curve: each build is a git revision (exported with
 ``git archive`` from this checkout) or a ``src`` directory, run as
@@ -76,7 +77,9 @@ def measure(command: list[str], cwd: Path, env: dict[str, str]) -> Run:
     return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, child.returncode)
 
 
-def billdrift(data: Path, output: Path, report_format: str = "json") -> list[str]:
+def billdrift(
+    data: Path, output: Path, report_format: str = "json", mask: bool = False
+) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -94,6 +97,7 @@ def billdrift(data: Path, output: Path, report_format: str = "json") -> list[str
         report_format,
         "--output",
         str(output),
+        *(["--mask"] if mask else []),
     ]
 
 
@@ -196,13 +200,14 @@ def series(
     work: Path,
     report_format: str = "json",
     reads_only: str | None = None,
+    mask: bool = False,
 ) -> tuple[dict[str, list[Run]], str | None]:
     """Every command `runs` times, alternating, on one data set."""
     commands: dict[str, tuple[list[str], dict[str, str]]] = {}
     for name, source in sources.items():
         env = {**os.environ, "PYTHONPATH": str(source)}
         output = work / f"{name}.{report_format}"
-        commands[name] = (billdrift(data, output, report_format), env)
+        commands[name] = (billdrift(data, output, report_format, mask), env)
         if name == reads_only:
             command = [sys.executable, str(READS_ONLY), "--data", str(data)]
             commands[f"{name}, reads only"] = (command, env)
@@ -244,6 +249,7 @@ def main() -> None:
         help="billdrift's report format, written to a file (json: the issue-17 series; "
         "text is what a terminal user gets)",
     )
+    parser.add_argument("--mask", action="store_true", help="billdrift's report masked (--mask)")
     parser.add_argument("--markdown", type=Path)
     parser.add_argument("--curve", action="store_true", help="scaling curve per build")
     parser.add_argument(
@@ -269,7 +275,14 @@ def main() -> None:
     for size, data in sets:
         print(f"{size}: load average {_load()} at the start", flush=True)
         results, baseline = series(
-            data, sources, args.runs, not args.no_naive, work, args.format, args.reads_only
+            data,
+            sources,
+            args.runs,
+            not args.no_naive,
+            work,
+            args.format,
+            args.reads_only,
+            args.mask,
         )
         every.append(results)
         lines += table(size, results, baseline)

@@ -22,6 +22,8 @@ import pytest
 
 from billdrift.core import findings
 from billdrift.core.found import FIX_COLUMN, MESSAGE_COLUMN, Found, rows_of
+from billdrift.core.model import Severity, Verdict
+from billdrift.core.report import Report
 from billdrift.core.rules import ALL_RULES
 from billdrift.core.rules.base import Rule
 from billdrift.core.rules.shape import (
@@ -33,9 +35,11 @@ from billdrift.core.rules.shape import (
     evidence_sql,
 )
 from billdrift.core.rules.wording import to_text
+from tests.builders import NOW
 from tests.core import test_rules
 from tests.core.keys import check_keys
 from tests.core.labelled import collect
+from tests.outputs.mask_check import check_masking
 
 collect(globals())
 
@@ -78,7 +82,11 @@ def both_ways(monkeypatch: pytest.MonkeyPatch) -> list[int]:
                 trimmed = {k: v for k, v in row.items() if k not in evidence_only}
                 assert vars(rule.build(trimmed)) == vars(rule.build(row))
             checked.append(len(rows))
-        return of_rules(parts)
+        found = of_rules(parts)
+        # masked as columns, the same report as masked as objects
+        report = Report(verdict=Verdict.FAIL, as_of=NOW, fail_on=Severity.HIGH, findings=found)
+        check_masking(report)
+        return found
 
     monkeypatch.setattr(Found, "of_rules", of_rules_both)
     # every rule's evidence and words made in SQL, however few its rows

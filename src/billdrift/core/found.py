@@ -27,7 +27,16 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from billdrift.core.model import SEVERITY_LABELS, Finding, Tracking, filled
+from billdrift.core.model import (
+    SEVERITY_LABELS,
+    Exposure,
+    Finding,
+    Kind,
+    Severity,
+    Tracking,
+    built_finding,
+    filled,
+)
 from billdrift.core.rules.base import Rule, exposure_of
 from billdrift.core.rules.shape import EVIDENCE_COLUMN
 from billdrift.core.rules.wording import Template, to_text
@@ -70,6 +79,10 @@ class Found(Sequence[Finding]):
         parts: Sequence[tuple[Rule, pa.Table]],
         tracking: Tracked | None = None,
     ) -> None:
+        """`table` in :data:`SCHEMA`, its rows from `parts` (each rule's reported rows, by
+        the ``_part`` and ``_row`` columns). Without parts, the findings are the table's
+        columns alone and their objects are made from them, with no words (a masked
+        report's: :mod:`billdrift.outputs.mask_found`)."""
         self.table = table
         self._parts = tuple(parts)
         #: Each finding's history, once the run is recorded (None before, or without a
@@ -99,6 +112,11 @@ class Found(Sequence[Finding]):
         # stable: rules keep their kind order and each rule its rows' order
         order = pc.sort_indices(table, [("severity", "descending")])
         return cls(table.take(order), parts)
+
+    @property
+    def parts(self) -> tuple[tuple[Rule, pa.Table], ...]:
+        """Each rule's reported rows the findings came from (see :meth:`of_rules`)."""
+        return self._parts
 
     def __len__(self) -> int:
         rows: int = self.table.num_rows
@@ -175,7 +193,12 @@ class Found(Sequence[Finding]):
             return [self._objects[position] for position in positions]
         known = self._picked
         missing = sorted({position for position in positions if position not in known})
-        if missing:
+        if missing and not self._parts:
+            built = self._from_columns(missing)
+            if self.tracking is not None:
+                built = self.tracking.given(built, missing)
+            known.update(zip(missing, built, strict=True))
+        elif missing:
             parts, rows = self.column("_part"), self.column("_row")
             wanted: dict[int, list[int]] = {}
             for position in missing:
@@ -191,13 +214,64 @@ class Found(Sequence[Finding]):
     def objects(self) -> tuple[Finding, ...]:
         """The findings as objects, built on first use from the rows they came from."""
         if self._objects is None:
-            built = [_build(rule, rows) for rule, rows in self._parts]
-            parts, rows = self.column("_part"), self.column("_row")
-            objects = [built[p][r] for p, r in zip(parts, rows, strict=True)]
+            if self._parts or not len(self):
+                built = [_build(rule, rows) for rule, rows in self._parts]
+                parts, rows = self.column("_part"), self.column("_row")
+                objects = [built[p][r] for p, r in zip(parts, rows, strict=True)]
+            else:
+                objects = self._from_columns(range(len(self)))
             if self.tracking is not None:
                 objects = self.tracking.given(objects)
             self._objects = tuple(objects)
         return self._objects
+
+    def _from_columns(self, positions: Sequence[int]) -> list[Finding]:
+        """The findings at `positions` made from the table's columns alone: no words,
+        the evidence as its text says (without the review notes, which the tracking
+        adds)."""
+        names = (
+            "kind",
+            "severity",
+            "confidence",
+            "account_id",
+            "customer_id",
+            "subscription_id",
+            "monthly_amount",
+            "currency",
+            "message",
+            "fix",
+        )
+        picked = self.table.take(pa.array(positions, pa.int64()))
+        values = [picked.column(name).to_pylist() for name in names]
+        evidence = parse_json_texts(picked.column("evidence"))
+        return [
+            built_finding(
+                Kind(kind),
+                Severity(severity),
+                confidence,
+                account_id,
+                customer_id,
+                subscription_id,
+                None if amount is None else Exposure(amount, currency),
+                message,
+                fix,
+                shown,
+                (),
+                (),
+            )
+            for (
+                kind,
+                severity,
+                confidence,
+                account_id,
+                customer_id,
+                subscription_id,
+                amount,
+                currency,
+                message,
+                fix,
+            ), shown in zip(zip(*values, strict=True), evidence, strict=True)
+        ]
 
 
 @dataclass(frozen=True)

@@ -24,13 +24,15 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
+from billdrift.core.found import Found, columns_of
 from billdrift.core.model import Finding, Skip
 from billdrift.core.report import Report, Suppressed
 from billdrift.core.words import Ref, Words, render
+from billdrift.outputs.mask_found import mask_found
 
 MaskMode = Literal["none", "emails", "all"]
 
@@ -191,14 +193,11 @@ def evidence_emails(evidence: Any) -> list[str]:
     return found
 
 
-def finding_ids(findings: Iterable[Finding]) -> set[str]:
-    """The ids findings name in their id fields (what :meth:`Masker.register` takes)."""
-    return {
-        value
-        for finding in findings
-        for value in (finding.account_id, finding.customer_id, finding.subscription_id)
-        if value
-    }
+def finding_ids(findings: Sequence[Finding]) -> set[str]:
+    """The ids findings name in their id fields (what :meth:`Masker.register` takes):
+    read from the columns of the engine's findings, with no object made."""
+    fields = columns_of(findings, "account_id", "customer_id", "subscription_id")
+    return {value for column in fields for value in column if value}
 
 
 def mask_report(report: Report, mode: MaskMode = "all", key: bytes | None = None) -> Report:
@@ -207,10 +206,13 @@ def mask_report(report: Report, mode: MaskMode = "all", key: bytes | None = None
     if mode == "none":
         return report
     masker = Masker(mode, key)
-    masker.register(finding_ids([*report.findings, *(s.finding for s in report.suppressed)]))
+    findings = report.findings
+    masker.register(finding_ids(findings) | finding_ids([s.finding for s in report.suppressed]))
+    # the engine's findings are masked as columns (billdrift.outputs.mask_found)
+    masked = mask_found(findings, masker) if isinstance(findings, Found) else None
     return replace(
         report,
-        findings=tuple(masker.finding(f) for f in report.findings),
+        findings=masked if masked is not None else tuple(masker.finding(f) for f in findings),
         suppressed=tuple(
             Suppressed(masker.finding(s.finding), masker.text(s.reason)) for s in report.suppressed
         ),

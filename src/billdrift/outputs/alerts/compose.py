@@ -154,7 +154,7 @@ def _mask(
 ) -> list[AlertFinding]:
     """Each finding as sinks show it: masked from its parts (never by searching text)."""
     masker = Masker(mode)
-    masker.register(finding_ids(finding for finding, _ in items))
+    masker.register(finding_ids([finding for finding, _ in items]))
     test_or_live = mode_of(report.sources)
     result = []
     for raw, status in items:
