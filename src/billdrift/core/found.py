@@ -65,6 +65,10 @@ SCHEMA = pa.schema(
     ]
 )
 
+#: The columns that are a finding's fields, in order (the evidence and where each row
+#: came from follow).
+_FIELDS = tuple(SCHEMA.names[: SCHEMA.get_field_index("evidence")])
+
 #: Severity labels by value, to turn the rules' labels into values in bulk.
 _LABELS = pa.array(SEVERITY_LABELS)
 
@@ -229,20 +233,8 @@ class Found(Sequence[Finding]):
         """The findings at `positions` made from the table's columns alone: no words,
         the evidence as its text says (without the review notes, which the tracking
         adds)."""
-        names = (
-            "kind",
-            "severity",
-            "confidence",
-            "account_id",
-            "customer_id",
-            "subscription_id",
-            "monthly_amount",
-            "currency",
-            "message",
-            "fix",
-        )
         picked = self.table.take(pa.array(positions, pa.int64()))
-        values = [picked.column(name).to_pylist() for name in names]
+        values = [picked.column(name).to_pylist() for name in _FIELDS]
         evidence = parse_json_texts(picked.column("evidence"))
         return [
             built_finding(
