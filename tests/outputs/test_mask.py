@@ -73,3 +73,40 @@ def test_totals_and_counts_do_not_change_with_masking(name: str) -> None:
         assert total in shown
     for currency, amount in report.exposure_by_currency.items():
         assert (f'"{currency}": "{amount}"' in plain) == (f'"{currency}": "{amount}"' in shown)
+
+
+def test_evidence_of_any_shape_is_masked_by_key() -> None:
+    """Tuples and subclasses of dict and str (evidence built outside the engine) are
+    masked as lists, dicts and texts are."""
+
+    class Text(str):
+        pass
+
+    class Mapping(dict):  # type: ignore[type-arg]
+        pass
+
+    masker = Masker("all", key=b"k")
+    evidence = Mapping(
+        app=(Text("ann@example.com"), {"email": Text("bo@example.org")}),
+        account_id=Text("acct_1"),
+        subscriptions=Text("sub_1:active, sub_2:canceled"),
+        source=Text("app.csv:acct_1"),
+        note=Text("call ann@example.com"),
+        line=Text("billing.csv:14"),
+        count=3,
+    )
+    masked = masker.evidence(evidence)
+    assert masked == {
+        "app": ["a***@e***.com", {"email": "b***@e***.org"}],
+        "account_id": masker.id("acct_1"),
+        "subscriptions": f"{masker.id('sub_1')}:active, {masker.id('sub_2')}:canceled",
+        "source": f"app.csv:{masker.id('acct_1')}",
+        "note": "call a***@e***.com",
+        "line": "billing.csv:14",
+        "count": 3,
+    }
+    emails = Masker("emails", key=b"k").evidence(evidence)
+    assert emails["account_id"] == "acct_1" and emails["source"] == "app.csv:acct_1"
+    assert emails["app"][0] == "a***@e***.com"
+    shown = Masker("none").evidence(evidence)
+    assert shown["note"] == "call ann@example.com" and shown["app"][0] == "ann@example.com"
