@@ -10,6 +10,7 @@ import pytest
 from billdrift.core.engine import reconcile
 from billdrift.core.model import Kind
 from billdrift.core.report import Report
+from billdrift.core.words import Ref
 from billdrift.outputs.mask import Masker, mask_report
 from billdrift.outputs.render import RENDERERS, render
 from billdrift.outputs.render.common import money
@@ -110,3 +111,14 @@ def test_evidence_of_any_shape_is_masked_by_key() -> None:
     assert emails["app"][0] == "a***@e***.com"
     shown = Masker("none").evidence(evidence)
     assert shown["note"] == "call ann@example.com" and shown["app"][0] == "ann@example.com"
+
+
+def test_an_email_in_the_plain_words_is_masked() -> None:
+    """The words show some values as plain text (a plan, a status, a field's value): an
+    email there is masked in every mode but none, as in free text; ids only in all."""
+    words = ("Account ", Ref("id", "a1"), " is on plan ", "'pro ann@example.com'", ".")
+    assert Masker("all", key=b"k").words(words, "") == (
+        f"Account {Masker('all', key=b'k').id('a1')} is on plan 'pro a***@e***.com'."
+    )
+    assert Masker("emails").words(words, "") == "Account a1 is on plan 'pro a***@e***.com'."
+    assert Masker("none").words(words, "") == "Account a1 is on plan 'pro ann@example.com'."

@@ -76,8 +76,9 @@ def test_masked_columns_hide_every_id_and_email(report: Report) -> None:
     document = render("json", mask_report(report, "all", KEY))
     for value in ("a_B", "cus_B", "sub_B", "ann.b@example.com", "a, S1", "cus_S", "a_S2"):
         assert value not in document, value
-    # an email in free evidence text is masked there
-    assert '"plan":"pro m***@p***.com"' in document
+    # an email in plain text is masked too: in the evidence and in the words
+    assert "mail@plan.example.com" not in document
+    assert '"plan":"pro m***@p***.com"' in document and "'pro m***@p***.com'" in document
     emails = render("json", mask_report(report, "emails", KEY))
     assert "a_B" in emails and "cus_B" in emails and "ann.b@example.com" not in emails
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -32,12 +31,13 @@ from typing import Any, Literal
 from billdrift.core.found import Found, columns_of
 from billdrift.core.model import Finding, Skip
 from billdrift.core.report import Report, Suppressed
-from billdrift.core.words import Ref, Words, render
+from billdrift.core.words import Ref, Words
+from billdrift.outputs.email_mask import mask_email as mask_email
+from billdrift.outputs.email_mask import mask_emails_in
 from billdrift.outputs.mask_found import mask_found
 
 MaskMode = Literal["none", "emails", "all"]
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 #: Evidence keys holding one id, a list of ids, or an email.
 _ID_KEYS = frozenset({"account_id", "customer_id", "subscription_id", "account_ids"})
 _EMAIL_KEYS = frozenset({"email", "customer_email"})
@@ -49,21 +49,6 @@ _SOURCE_KEYS = frozenset({"source"})
 WITHHELD = "(text withheld: it names ids that masking cannot locate)"
 #: Hex digits of the keyed hash a masked id shows, at least.
 HASH_DIGITS = 4
-
-
-def mask_email(email: str) -> str:
-    """'jane.doe@example.com' -> 'j***@e***.com'."""
-    local, _, domain = email.partition("@")
-    name, dot, tld = domain.rpartition(".")
-    if not dot:
-        name, tld = domain, ""
-    return f"{local[:1]}***@{name[:1]}***{dot}{tld}"
-
-
-def mask_emails_in(text: str) -> str:
-    """Every email-looking token of free text masked (emails delimit themselves, so no
-    number or other word can be hit)."""
-    return _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
 
 
 class Masker:
@@ -118,8 +103,11 @@ class Masker:
         """A finding's text from its parts. Without parts (a finding built elsewhere),
         `fallback` with what looks like an email masked, and the finding's own `emails`
         (ones the pattern misses, like ``ops@localhost``): an email is never a count."""
-        if parts:
-            return render(parts, self._ref)
+        if parts:  # ids and emails masked, and what looks like an email in the rest
+            return "".join(
+                self._free_text(part) if isinstance(part, str) else self._ref(part)
+                for part in parts
+            )
         if self.mode == "all":  # where its ids are is unknown: show none of it
             return WITHHELD
         text = self.text(fallback)

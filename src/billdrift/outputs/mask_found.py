@@ -53,9 +53,11 @@ from billdrift.core.rules.wording import (
     Text,
     When,
     to_sql,
-    to_text,
+    to_words,
 )
+from billdrift.core.words import Ref
 from billdrift.infra import duck
+from billdrift.outputs.email_mask import sql_mask_emails
 
 if TYPE_CHECKING:
     from billdrift.outputs.mask import Masker
@@ -144,13 +146,13 @@ def _words(found: Found, masker: Masker, roles: list[dict[str, str]]) -> tuple[p
             masked = _masked_rows(rows, named, masker)
             if masked.num_rows < WORDED_IN_SQL_FROM:
                 rows_as_dicts = rows_of(masked)
-                messages.append(_texts(rule.message, rows_as_dicts))
-                fixes.append(_texts(rule.fix, rows_as_dicts))
+                messages.append(_texts(rule.message, rows_as_dicts, masker))
+                fixes.append(_texts(rule.fix, rows_as_dicts, masker))
                 continue
             if con is None:  # a database only for a rule with many rows
                 con = stack.enter_context(closing(duck.connect()))
-            messages.append(_worded(con, masked, rule.message))
-            fixes.append(_worded(con, masked, rule.fix))
+            messages.append(_worded(con, masked, rule.message, masker))
+            fixes.append(_worded(con, masked, rule.fix, masker))
     counts = [rows.num_rows for _, rows in found.parts]
     starts = pa.array([sum(counts[:index]) for index in range(len(counts))], pa.int64())
     at = pc.add(
@@ -205,17 +207,31 @@ def _mapped_items(column: pa.ChunkedArray, show: Callable[[str], Any]) -> pa.Arr
     return type(lists).from_arrays(lists.offsets, items, type=lists.type, mask=lists.is_null())
 
 
-def _texts(template: Template, rows: list[dict[str, Any]]) -> pa.Array:
-    return pa.array([to_text(template, row) for row in rows], pa.string())
+def _texts(template: Template, rows: list[dict[str, Any]], masker: Masker) -> pa.Array:
+    """The template's text for each of `rows` (their ids and emails masked already), with
+    what looks like an email in the plain parts masked, as masking the words does."""
+    return pa.array(
+        [
+            "".join(
+                part.value if isinstance(part, Ref) else masker.text(part)
+                for part in to_words(template, row)
+            )
+            for row in rows
+        ],
+        pa.string(),
+    )
 
 
-def _worded(con: duckdb.DuckDBPyConnection, rows: pa.Table, template: Template) -> pa.Array:
-    """The template's text for every row, in SQL; a row SQL leaves NULL (a text only
+def _worded(
+    con: duckdb.DuckDBPyConnection, rows: pa.Table, template: Template, masker: Masker
+) -> pa.Array:
+    """:func:`_texts` of every row, in SQL (emails in plain parts masked by
+    :func:`~billdrift.outputs.mask.sql_mask_emails`); a row SQL leaves NULL (a text only
     Python gives exactly) worded in Python."""
     name = "billdrift_masked_rows"
     con.register(name, rows)
     try:
-        expression = to_sql(template, frozenset(rows.column_names), name)
+        expression = to_sql(template, frozenset(rows.column_names), name, plain=sql_mask_emails)
         texts = con.sql(f"SELECT {expression} AS text FROM {name}").to_arrow_table()
     finally:
         con.unregister(name)
@@ -223,4 +239,5 @@ def _worded(con: duckdb.DuckDBPyConnection, rows: pa.Table, template: Template) 
     if not column.null_count:
         return column
     missing = pc.is_null(column)
-    return pc.replace_with_mask(column, missing, _texts(template, rows_of(rows.filter(missing))))
+    worded = _texts(template, rows_of(rows.filter(missing)), masker)
+    return pc.replace_with_mask(column, missing, worded)

@@ -25,8 +25,8 @@ value reads ``None``, ``a or b`` falls back on an empty text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Union
 
 from billdrift.core.words import Ref, Words, render
@@ -237,17 +237,27 @@ _PLAIN_REPR = r"[ -&(-\[\]-~]*"
 _ASCII_START = r"(?s)([\x00-\x7f].*)?"
 
 
-def to_sql(template: Template, columns: frozenset[str], relation: str = "f") -> str:
+def to_sql(
+    template: Template,
+    columns: frozenset[str],
+    relation: str = "f",
+    plain: Callable[[str], str] | None = None,
+) -> str:
     """A DuckDB expression giving the template's text for each row of `relation` (whose
     columns are `columns`: one the template names but the rows lack reads as NULL, as
-    ``row.get`` does), NULL for a row whose text only Python gives exactly."""
-    return _Compiler(columns, relation).template(template)
+    ``row.get`` does), NULL for a row whose text only Python gives exactly.
+
+    With `plain`, each part that shows a value as plain text (not an id or email: a
+    text, a quoted or joined value, the fields) is the SQL `plain` makes of its own:
+    how a masked report masks emails there (:mod:`billdrift.outputs.mask_found`)."""
+    return _Compiler(columns, relation, plain).template(template)
 
 
 @dataclass(frozen=True)
 class _Compiler:
     columns: frozenset[str]
     relation: str
+    plain: Callable[[str], str] | None = None
 
     def column(self, name: str) -> str:
         if name not in self.columns:
@@ -279,6 +289,8 @@ class _Compiler:
     def part(self, part: Part) -> str:
         if isinstance(part, str):
             return sql_string(part)
+        if self.plain is not None and isinstance(part, Text | Capital | Quoted | Joined | Fields):
+            return self.plain(replace(self, plain=None).part(part))
         if isinstance(part, Text):
             return self.shown(part)
         if isinstance(part, Id):
