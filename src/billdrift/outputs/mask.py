@@ -3,8 +3,9 @@
 Masking is done on the data, never by searching rendered text for values: a
 finding's message and fix are re-rendered from their parts
 (:mod:`billdrift.core.words`) with each id and email replaced, id fields and
-evidence keys that hold ids or emails are replaced by key, and any other text
-only has what looks like an email masked. So a count, an amount or a date is
+evidence keys that hold ids or emails are replaced by key, and any other text (the
+words' plain parts included: a plan, a status, a field's value) only has what looks
+like an email masked (:mod:`billdrift.outputs.email_mask`). So a count, an amount or a date is
 never touched, whatever ids exist ("linked from 2 accounts" stays so when an
 account "2" exists).
 

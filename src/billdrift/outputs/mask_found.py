@@ -10,7 +10,9 @@ check's 2.5 s. A report from the engine holds its findings as columns
 * message and fix are worded again from the declaration the engine worded them from,
   over each rule's reported rows with the columns the words name as ids and emails
   masked: a Ref of the words is exactly a value of such a column, so this gives what
-  re-rendering the words gives. A rule with many rows is worded in SQL
+  re-rendering the words gives. What looks like an email in the plain parts is masked
+  as the words' plain parts are (in SQL by the same expression:
+  :func:`~billdrift.outputs.email_mask.sql_mask_emails`). A rule with many rows is worded in SQL
   (:func:`~billdrift.core.rules.wording.to_sql`; a row SQL cannot word exactly is
   worded in Python, as the engine does), a rule with few in Python;
 * the evidence is masked by key as for an object, and written back as text.
