@@ -5,8 +5,8 @@ finding's message and fix are re-rendered from their parts
 (:mod:`billdrift.core.words`) with each id and email replaced, id fields and
 evidence keys that hold ids or emails are replaced by key, and any other text (the
 words' plain parts included: a plan, a status, a field's value) only has what looks
-like an email masked (:mod:`billdrift.outputs.email_mask`). So a count, an amount or a date is
-never touched, whatever ids exist ("linked from 2 accounts" stays so when an
+like an email masked (:mod:`billdrift.outputs.email_mask`). So a count, an amount or
+a date is never touched, whatever ids exist ("linked from 2 accounts" stays so when an
 account "2" exists).
 
 Modes: ``none``; ``emails`` (alerts' default: on-call needs the ids to act);
@@ -125,20 +125,12 @@ class Masker:
         masked. A text's masking is looked up by its key in a table made once (a
         million-account report walks about 600,000 values: testing each key against
         every set took half the time), and free text is masked once per distinct text."""
-        kind = value.__class__
-        if kind is str:
+        if isinstance(value, str):  # most values: tested first
             return self._by_key.get(key, self._free_text)(value)
-        if kind is dict:
-            return {k: self.evidence(v, k) for k, v in value.items()}
-        if kind is list:
-            return [self.evidence(item, key) for item in value]
-        # the same for anything shaped alike (a tuple, a subclass)
         if isinstance(value, dict):
             return {k: self.evidence(v, k) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.evidence(item, key) for item in value]
-        if isinstance(value, str):
-            return self._by_key.get(key, self._free_text)(value)
         return value
 
     @cached_property
