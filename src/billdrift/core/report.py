@@ -131,7 +131,7 @@ def annualized(totals: dict[str, str]) -> dict[str, str]:
     """Monthly totals x12, exact: a decimal string keeps its minor units
     ("45.00" -> "540.00", JPY "5000" -> "60000")."""
     with localcontext() as context:
-        context.prec = 400
+        context.prec = finding_totals.PRECISION
         return {currency: str(Decimal(amount) * 12) for currency, amount in totals.items()}
 
 

@@ -3,7 +3,7 @@
 A million-account run reports tens of thousands of findings, and every report
 renders its totals. Counted in Python, one finding at a time, they were a tenth of
 a second of the 1M JSON check's end, on one core (issue 17: no per-finding Python
-on the hot path). Here they are Arrow group-bys over the findings' columns: the
+on the hot path). Here they are Arrow counts over the findings' columns: the
 engine's :class:`~billdrift.core.found.Found` table as it is, or a small table made
 from finding objects (a masked report, a pushed-down run's), so both take one path.
 Only the few distinct (currency, amount) pairs reach Python, where they are summed
@@ -26,8 +26,8 @@ from billdrift.infra.ordinals import ordinals
 #: The columns the totals read.
 _COLUMNS = ("kind", "severity", "subscription_id", "currency", "monthly_amount")
 
-#: The decimal precision of the sums: exact for any book (no "1.0E+30").
-_PRECISION = 400
+#: The decimal precision of money sums: exact for any book (no "1.0E+30").
+PRECISION = 400
 
 
 def columns(findings: Sequence[Finding]) -> pa.Table:
@@ -132,7 +132,7 @@ def _sums(money: Iterable[tuple[str, str, int]]) -> dict[str, str]:
     distinct amount is parsed and multiplied once (a book has few prices)."""
     sums: dict[str, Decimal] = {}
     with localcontext() as context:
-        context.prec = _PRECISION
+        context.prec = PRECISION
         for currency, amount, times in money:
             sums[currency] = sums.get(currency, Decimal(0)) + Decimal(amount) * times
     return {currency: str(sums[currency]) for currency in sorted(sums)}
