@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ import pyarrow as pa
 
 from billdrift.config import Config, parse_config
 from billdrift.core.engine import Inputs
+from billdrift.core.found import Found, Tracked
 from billdrift.core.model import (
     APP_ACCESS_SIGNALS,
     APP_ACCOUNTS,
@@ -185,3 +187,19 @@ def as_text(table: pa.Table) -> pa.Table:
         index = table.schema.get_field_index("source_number")
         table = table.set_column(index, "source_number", pa.nulls(table.num_rows, pa.int64()))
     return table
+
+
+def tracked_as_new(found: Found, notes: Mapping[int, list[dict[str, Any]]]) -> Found:
+    """`found` as a first recorded run has it: every finding new, with review `notes`
+    (position -> notes) shown in its evidence."""
+    size = len(found)
+    return found.tracked(
+        Tracked(
+            status=["new"] * size,
+            fingerprint=[f"f{i}" for i in range(size)],
+            first_seen=[NOW] * size,
+            review=[None] * size,
+            review_until=[None] * size,
+            notes=notes,
+        )
+    )

@@ -18,7 +18,7 @@ from billdrift.core.report import Changes, Gone, Report, decide_verdict
 from billdrift.core.views import Chained, Picked
 from billdrift.outputs.render.csv_format import CsvRenderer
 from billdrift.outputs.render.json_format import JsonRenderer, finding_dict, found_dicts
-from tests.builders import NOW, account, app, billing, inputs, sub
+from tests.builders import NOW, account, app, billing, inputs, sub, tracked_as_new
 
 
 def _every_kind(config: dict[str, object] | None = None) -> Report:
@@ -100,18 +100,8 @@ def test_a_json_report_takes_the_evidence_as_the_engine_wrote_it(
 def test_review_notes_are_added_to_the_evidence_text(report: Report) -> None:
     found = report.findings
     assert isinstance(found, Found)
-    size = len(found)
     notes = {1: [{"decision": "acknowledged", "note": 'known, "VIP" é'}]}
-    tracked = found.tracked(
-        Tracked(
-            status=["new"] * size,
-            fingerprint=[f"f{i}" for i in range(size)],
-            first_seen=[NOW] * size,
-            review=[None] * size,
-            review_until=[None] * size,
-            notes=notes,
-        )
-    )
+    tracked = tracked_as_new(found, notes)
     texts = tracked.evidence_texts()
     assert [orjson.loads(text) for text in texts] == tracked.evidence()
     assert orjson.loads(texts[1])["reviews"] == notes[1]

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from billdrift.core.engine import reconcile
-from billdrift.core.found import Found, Tracked
+from billdrift.core.found import Found
 from billdrift.core.model import Kind
 from billdrift.core.report import Report
 from billdrift.core.rules import ALL_RULES
@@ -19,7 +19,7 @@ from billdrift.outputs import mask_found as mask_found_module
 from billdrift.outputs.mask import Masker, mask_report
 from billdrift.outputs.mask_found import mask_found, maskable
 from billdrift.outputs.render import render
-from tests.builders import NOW, account, app, billing, inputs, sub
+from tests.builders import NOW, account, app, billing, inputs, sub, tracked_as_new
 from tests.outputs.mask_check import KEY, check_masking
 
 
@@ -102,18 +102,8 @@ def test_a_rule_reading_a_column_two_ways_is_masked_as_objects(report: Report) -
 def test_review_notes_are_masked_once(report: Report) -> None:
     found = report.findings
     assert isinstance(found, Found)
-    n = len(found)
     note = {"decision": "acknowledged", "by": "ops", "note": "asked ann.b@example.com"}
-    tracked = found.tracked(
-        Tracked(
-            status=["new"] * n,
-            fingerprint=[f"f{i}" for i in range(n)],
-            first_seen=[NOW] * n,
-            review=[None] * n,
-            review_until=[None] * n,
-            notes={0: [note]},
-        )
-    )
+    tracked = tracked_as_new(found, {0: [note]})
     tracked_report = dataclasses.replace(report, findings=tracked)
     check_masking(tracked_report)
     masked = mask_report(tracked_report, "all", KEY).findings
