@@ -9,9 +9,10 @@ import orjson
 
 from billdrift._version import __version__
 from billdrift.core.found import Found
-from billdrift.core.model import SEVERITY_LABELS, STATUS_ORDER, Exposure, Finding, Tracking
+from billdrift.core.model import SEVERITY_LABELS, STATUS_ORDER, Finding, Tracking
 from billdrift.core.report import SCHEMA_VERSION, Report, annualized
 from billdrift.outputs.render.interface import Renderer
+from billdrift.outputs.render.json_findings import findings_json, utc_text
 
 #: A finding's keys in the document, in order. Its evidence is one line of compact
 #: JSON inside the indented document: the engine writes each finding's evidence as
@@ -54,32 +55,6 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     return dict(zip(FINDING_KEYS, values, strict=True))
 
 
-#: The columns the document shows as they are, after the kind and severity.
-_IDS = ("confidence", "account_id", "customer_id", "subscription_id")
-
-
-def found_dicts(found: Found) -> list[dict[str, Any]]:
-    """The findings the engine gave as columns, as :func:`finding_dict` shows each: read
-    from the columns (no finding object is made), one exposure per distinct amount."""
-    money = list(zip(found.column("monthly_amount"), found.column("currency"), strict=True))
-    exposures = {pair: Exposure(*pair) for pair in set(money) if pair[0] is not None}
-    columns = (
-        found.column("kind"),
-        [SEVERITY_LABELS[severity] for severity in found.column("severity")],
-        *(found.column(name) for name in _IDS),
-        [exposures.get(pair) for pair in money],
-        found.column("message"),
-        found.column("fix"),
-        map(orjson.Fragment, found.evidence_texts()),
-        _histories(found),
-    )
-    return [dict(zip(FINDING_KEYS, values, strict=True)) for values in zip(*columns, strict=True)]
-
-
-def _utc(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
-
-
 def _lifecycle(tracking: Tracking) -> dict[str, Any]:
     return _history(
         tracking.status,
@@ -101,26 +76,9 @@ def _history(
     return {
         "status": status,
         "fingerprint": fingerprint,
-        "first_seen": _utc(first_seen),
-        "review": None if review is None else {"decision": review, "until": _utc(review_until)},
+        "first_seen": utc_text(first_seen),
+        "review": None if review is None else {"decision": review, "until": utc_text(review_until)},
     }
-
-
-def _histories(found: Found) -> list[dict[str, Any] | None]:
-    tracked = found.tracking
-    if tracked is None:
-        return [None] * len(found)  # not recorded: no history to show
-    return [
-        _history(*item)
-        for item in zip(
-            tracked.status,
-            tracked.fingerprint,
-            tracked.first_seen,
-            tracked.review,
-            tracked.review_until,
-            strict=True,
-        )
-    ]
 
 
 def _changes(report: Report) -> dict[str, Any] | None:
@@ -128,7 +86,7 @@ def _changes(report: Report) -> dict[str, Any] | None:
     if changes is None:
         return None
     return {
-        "previous_run_at": _utc(changes.previous_run_at),
+        "previous_run_at": utc_text(changes.previous_run_at),
         **{status: report.by_status.get(status, 0) for status in STATUS_ORDER},
         "resolved": [
             {
@@ -138,7 +96,7 @@ def _changes(report: Report) -> dict[str, Any] | None:
                 "subscription_id": gone.subscription_id,
                 "fingerprint": gone.fingerprint,
                 "severity": gone.severity.label,
-                "first_seen": _utc(gone.first_seen),
+                "first_seen": utc_text(gone.first_seen),
             }
             for gone in changes.resolved
         ],
@@ -177,7 +135,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "suppressed": len(report.suppressed),
         },
         "changes": _changes(report),
-        "findings": found_dicts(report.findings)
+        "findings": orjson.Fragment(findings_json(report.findings))
         if isinstance(report.findings, Found)
         else [finding_dict(f) for f in report.findings],
         "suppressed": [
