@@ -48,6 +48,12 @@ def acceptable(value: datetime) -> datetime:
     return utc
 
 
+def utc_text(moment: datetime | None) -> str | None:
+    """An instant as billdrift writes one in its documents and records: ISO 8601, ``Z``
+    for UTC (an offset written as given); None for none."""
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
 def from_unix(seconds: float) -> datetime:
     """Unix seconds as an acceptable instant, else InstantError (NaN, infinities too)."""
     try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from billdrift.config import Config
 from billdrift.core.found import Found, Tracked
+from billdrift.core.instants import utc_text
 from billdrift.core.model import Finding
 from billdrift.core.report import Changes, Gone, Report, decide_verdict
 from billdrift.history import open_store, record_run
@@ -121,8 +122,8 @@ def _notes(reviews: Sequence[Review]) -> list[dict[str, Any]]:
             "action": str(review.action),
             "note": review.note,
             "by": review.who,
-            "at": _iso(review.at),
-            **({"until": _iso(review.until)} if review.until else {}),
+            "at": utc_text(review.at),
+            **({"until": utc_text(review.until)} if review.until else {}),
         }
         for review in reviews
     ]
@@ -139,7 +140,3 @@ def _gone(item: ResolvedFinding) -> Gone:
         exposure=item.exposure,
         first_seen=item.first_seen,
     )
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")

@@ -40,6 +40,7 @@ from datetime import datetime
 import orjson
 
 from billdrift.core.found import Found, columns_of
+from billdrift.core.instants import utc_text
 from billdrift.core.model import SEVERITY_LABELS, Finding, Verdict
 from billdrift.core.report import Gone, Report
 from billdrift.outputs.render.common import grouped, kind_positions
@@ -103,7 +104,7 @@ HISTORY_COLUMNS = ("status", "first_seen", "fingerprint", "review")
 
 
 def _utc(moment: datetime | None) -> str:
-    return "" if moment is None else moment.isoformat().replace("+00:00", "Z")
+    return utc_text(moment) or ""
 
 
 def history_cells(finding: Finding) -> list[str]:

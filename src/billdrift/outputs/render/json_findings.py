@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from billdrift.core.found import Found, Tracked
+from billdrift.core.instants import utc_text
 from billdrift.core.model import SEVERITY_LABELS
 
 #: Where a finding's keys start: the findings list is a key of the document (depth 1),
@@ -182,11 +183,6 @@ def _lifecycles(tracked: Tracked) -> pa.Array:
         ],
         _NESTED,
     )
-
-
-def utc_text(moment: datetime | None) -> str | None:
-    """A time as the document writes one: ISO 8601, ``Z`` for UTC."""
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 def _moments(moments: Sequence[datetime | None]) -> pa.Array:

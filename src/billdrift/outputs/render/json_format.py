@@ -9,10 +9,11 @@ import orjson
 
 from billdrift._version import __version__
 from billdrift.core.found import Found
+from billdrift.core.instants import utc_text
 from billdrift.core.model import SEVERITY_LABELS, STATUS_ORDER, Finding, Tracking
 from billdrift.core.report import SCHEMA_VERSION, Report, annualized
 from billdrift.outputs.render.interface import Renderer
-from billdrift.outputs.render.json_findings import findings_json, utc_text
+from billdrift.outputs.render.json_findings import findings_json
 
 #: A finding's keys in the document, in order. Its evidence is one line of compact
 #: JSON inside the indented document: the engine writes each finding's evidence as
