@@ -9,6 +9,7 @@ from datetime import timedelta, timezone
 
 import orjson
 import pyarrow as pa
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -114,3 +115,19 @@ def test_histories_and_reviews_are_written_as_the_objects_write_them() -> None:
     assert lifecycles[1]["review"]["decision"] == "snoozed"
     assert lifecycles[0]["review"] is None and lifecycles[2]["review"]["until"] is None
     assert document["findings"][1]["evidence"]["reviews"][0]["note"] == 'a "quoted"\nnote'
+
+
+def test_a_finding_without_severity_or_evidence_is_an_error_not_a_gap() -> None:
+    """A null the document cannot show would drop the finding from the list: the
+    report refuses to be written instead, as writing the finding object does."""
+    found = _report().findings
+    assert isinstance(found, Found)
+    for column in ("severity", "evidence"):
+        index = found.table.schema.get_field_index(column)
+        values = found.table.column(column).to_pylist()
+        values[1] = None
+        broken = found.table.set_column(
+            index, found.table.schema.field(index), pa.array(values, found.table[column].type)
+        )
+        with pytest.raises(ValueError, match="1 findings lack a severity or an evidence"):
+            findings_json(Found(broken, ()))

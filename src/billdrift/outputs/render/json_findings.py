@@ -87,6 +87,11 @@ def findings_json(found: Found) -> bytes:
         "\n    },\n",
     ]
     texts = pc.binary_join_element_wise(*[_large(piece) for piece in [*pieces, ""]])
+    if texts.null_count:  # a piece the document cannot show as null: left out, silently
+        raise ValueError(
+            f"{texts.null_count} findings lack a severity or an evidence text: "
+            "the report cannot be written"
+        )
     offsets = pa.Array.from_buffers(
         pa.int64(), len(texts) + 1, [None, texts.buffers()[1]], offset=texts.offset
     )
@@ -161,7 +166,7 @@ def _evidence(found: Found) -> pa.Array:
     history adds review notes (:meth:`Found.evidence_texts`)."""
     if found.tracking is not None and found.tracking.notes:
         return pa.array(found.evidence_texts(), pa.large_string())
-    return pc.fill_null(_combined(found.table.column("evidence")), "null")
+    return _combined(found.table.column("evidence"))
 
 
 def _lifecycles(tracked: Tracked) -> pa.Array:
